@@ -1,0 +1,193 @@
+//! Stage 5: the bundle. Lowering fills an in-memory [`Bundle`]; this module
+//! adds `manifest.json` (every file with its sha256 and tenants, the inputs
+//! with theirs, and where each secret file comes from) and writes the whole
+//! bundle atomically: into a temporary directory beside the target, then
+//! swapped in, so a failed compile never leaves a partial bundle.
+
+use crate::lower::LowerError;
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const MANIFEST: &str = "manifest.json";
+
+#[derive(Debug, Clone)]
+pub struct BundleFile {
+    pub bytes: Vec<u8>,
+    pub tenants: BTreeSet<String>,
+}
+
+/// A file the operator must provide; the bundle names its source, never its content.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SecretNote {
+    pub source: String,
+    pub tenants: BTreeSet<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Bundle {
+    pub files: BTreeMap<String, BundleFile>,
+    pub secrets: BTreeMap<String, SecretNote>,
+}
+
+impl Bundle {
+    /// Adds a text file; two writers of one path is a bug in lowering.
+    pub fn add_text(&mut self, path: String, text: String, tenants: BTreeSet<String>) -> Result<(), LowerError> {
+        if self.files.contains_key(&path) || path == MANIFEST {
+            return Err(LowerError(format!("two outputs would be written to {path}")));
+        }
+        self.files.insert(
+            path,
+            BundleFile {
+                bytes: text.into_bytes(),
+                tenants,
+            },
+        );
+        Ok(())
+    }
+
+    pub fn note_secret(&mut self, path: String, note: SecretNote) {
+        match self.secrets.get_mut(&path) {
+            Some(n) => n.tenants.extend(note.tenants),
+            None => {
+                self.secrets.insert(path, note);
+            }
+        }
+    }
+
+    /// Adds manifest.json, describing the bundle and its inputs.
+    pub fn seal(&mut self, inputs: &[(String, Vec<u8>)]) {
+        #[derive(Serialize)]
+        struct Entry<'a> {
+            path: &'a str,
+            sha256: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            tenants: Option<&'a BTreeSet<String>>,
+        }
+        #[derive(Serialize)]
+        struct SecretEntry<'a> {
+            path: &'a str,
+            source: &'a str,
+            tenants: &'a BTreeSet<String>,
+        }
+        #[derive(Serialize)]
+        struct Manifest<'a> {
+            tool: &'static str,
+            version: &'static str,
+            inputs: Vec<Entry<'a>>,
+            files: Vec<Entry<'a>>,
+            secrets: Vec<SecretEntry<'a>>,
+        }
+        let manifest = Manifest {
+            tool: "tenantc",
+            version: env!("CARGO_PKG_VERSION"),
+            inputs: inputs
+                .iter()
+                .map(|(p, b)| Entry {
+                    path: p,
+                    sha256: sha256(b),
+                    tenants: None,
+                })
+                .collect(),
+            files: self
+                .files
+                .iter()
+                .map(|(p, f)| Entry {
+                    path: p,
+                    sha256: sha256(&f.bytes),
+                    tenants: Some(&f.tenants),
+                })
+                .collect(),
+            secrets: self
+                .secrets
+                .iter()
+                .map(|(p, n)| SecretEntry {
+                    path: p,
+                    source: &n.source,
+                    tenants: &n.tenants,
+                })
+                .collect(),
+        };
+        let mut json = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+        json.push('\n');
+        self.files.insert(
+            MANIFEST.to_string(),
+            BundleFile {
+                bytes: json.into_bytes(),
+                tenants: BTreeSet::new(),
+            },
+        );
+    }
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a bundle could not be written.
+#[derive(Debug)]
+pub struct WriteError(pub String);
+
+/// Writes the bundle to `out`, replacing an earlier tenantc bundle there.
+///
+/// Refuses to replace a non-empty directory that is not a tenantc bundle, so a
+/// mistyped `--out` cannot delete unrelated files.
+pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
+    let err = |what: &str, e: std::io::Error| WriteError(format!("{what}: {e}"));
+    if out.exists() {
+        if !out.is_dir() {
+            return Err(WriteError(format!("{out} exists and is not a directory")));
+        }
+        let is_bundle = std::fs::read_to_string(out.join(MANIFEST)).is_ok_and(|m| m.contains("\"tool\": \"tenantc\""));
+        let empty = std::fs::read_dir(out).map_err(|e| err(out.as_str(), e))?.next().is_none();
+        if !is_bundle && !empty {
+            return Err(WriteError(format!(
+                "{out} is not empty and holds no tenantc bundle ({MANIFEST}); refusing to replace it"
+            )));
+        }
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_str().is_empty() => p.to_path_buf(),
+        _ => Utf8PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| err(parent.as_str(), e))?;
+    let name = out.file_name().unwrap_or("bundle");
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.tenantc-"))
+        .tempdir_in(&parent)
+        .map_err(|e| err("creating a temporary directory", e))?;
+    let tmp_path = Utf8Path::from_path(tmp.path())
+        .ok_or_else(|| WriteError("temporary directory path is not UTF-8".into()))?
+        .to_path_buf();
+    for (path, file) in &bundle.files {
+        let target = tmp_path.join(path);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| err(dir.as_str(), e))?;
+        }
+        std::fs::write(&target, &file.bytes).map_err(|e| err(target.as_str(), e))?;
+    }
+    // Swap: move the old bundle aside, move the new one in, drop the old one.
+    let old = if out.exists() {
+        let aside = tempfile::Builder::new()
+            .prefix(&format!(".{name}.old-"))
+            .tempdir_in(&parent)
+            .map_err(|e| err("creating a temporary directory", e))?;
+        let aside_path = aside.path().join("bundle");
+        std::fs::rename(out, &aside_path).map_err(|e| err(out.as_str(), e))?;
+        Some(aside)
+    } else {
+        None
+    };
+    let kept = tmp.keep();
+    if let Err(e) = std::fs::rename(&kept, out) {
+        if let Some(old) = &old {
+            let _ = std::fs::rename(old.path().join("bundle"), out);
+        }
+        let _ = std::fs::remove_dir_all(&kept);
+        return Err(err(out.as_str(), e));
+    }
+    drop(old);
+    Ok(())
+}

@@ -1,0 +1,431 @@
+//! z/OS, RACF and AT-TLS checks: DVIPA coverage, port ranges, certificate
+//! chains, and the naming rules of RACF, JCL and PAGENT.
+
+use crate::diagnostics::{registry, Diagnostic};
+use crate::ir::*;
+use std::collections::BTreeMap;
+
+pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
+    dvipa_coverage(site, out);
+    node_addresses(site, out);
+    ports(site, out);
+    certificate_chains(site, out);
+    names(site, out);
+    tls_and_nfs(site, out);
+}
+
+/// Every node of every cluster with a tenant on a server is in its client
+/// list, and every client address is such a node.
+fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
+    for sid in site.server_ids() {
+        let server = site.server(sid);
+        let mut clusters: Vec<ClusterId> = site.tenants_of(sid).map(|(t, _)| t.cluster.value).collect();
+        clusters.sort();
+        clusters.dedup();
+        let mut node_addrs = BTreeMap::new();
+        for cid in &clusters {
+            let cluster = site.cluster(*cid);
+            for node in &cluster.nodes {
+                node_addrs.entry(node.dvipa.value).or_insert(node);
+                if !server.clients.iter().any(|c| c.value == node.dvipa.value) {
+                    let Some((tenant, nfs)) = site.tenants_of(sid).find(|(t, _)| t.cluster.value == *cid) else {
+                        continue;
+                    };
+                    out.push(
+                        Diagnostic::new(
+                            registry::DVIPA_NOT_COVERED,
+                            node.dvipa.span,
+                            format!(
+                                "node `{}` of cluster `{}` ({}) is missing from the AT-TLS clients of NFS server `{}`",
+                                node.name.value, cluster.name.value, node.dvipa.value, server.name.value
+                            ),
+                            "this node's DVIPA",
+                        )
+                        .related(server.clients.span, "the AT-TLS remote address group, without it")
+                        .related(nfs.server.span, format!("tenant `{}` uses the server from this cluster", tenant.name.value))
+                        .help(format!("add {} to `clients` of `{}`", node.dvipa.value, server.name.value)),
+                    );
+                }
+            }
+        }
+        if clusters.is_empty() {
+            continue;
+        }
+        let mut seen = BTreeMap::new();
+        for client in server.clients.iter() {
+            if let Some(first) = seen.insert(client.value, client.span) {
+                out.push(
+                    Diagnostic::new(
+                        registry::DVIPA_DUPLICATE,
+                        client.span,
+                        format!("{} is listed twice in the AT-TLS clients", client.value),
+                        "listed again",
+                    )
+                    .related(first, "first listed here")
+                    .help("remove the duplicate"),
+                );
+                continue;
+            }
+            if !node_addrs.contains_key(&client.value) {
+                let names: Vec<String> = clusters.iter().map(|c| format!("`{}`", site.cluster(*c).name.value)).collect();
+                let mut d = Diagnostic::new(
+                    registry::DVIPA_UNKNOWN,
+                    client.span,
+                    format!(
+                        "{} is allowed through the AT-TLS rule of `{}`, but no compute node has this DVIPA",
+                        client.value, server.name.value
+                    ),
+                    "no node has this address",
+                )
+                .help(format!(
+                    "remove it, or declare the node in cluster {} with `dvipa = {}`",
+                    names.join(" or "),
+                    client.value
+                ));
+                if let Some(c) = clusters.first() {
+                    d = d.related(site.cluster(*c).name.span, "the cluster whose nodes use this server");
+                }
+                out.push(d);
+            }
+        }
+    }
+}
+
+/// DVIPAs are unique across all nodes of the site.
+fn node_addresses(site: &Site, out: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<std::net::Ipv4Addr, &Node> = BTreeMap::new();
+    for cluster in &site.clusters {
+        for node in &cluster.nodes {
+            if node.dvipa.value.is_unspecified() {
+                continue;
+            }
+            if let Some(first) = seen.get(&node.dvipa.value) {
+                out.push(
+                    Diagnostic::new(
+                        registry::DVIPA_DUPLICATE,
+                        node.dvipa.span,
+                        format!("nodes `{}` and `{}` share the DVIPA {}", first.name.value, node.name.value, node.dvipa.value),
+                        "used again here",
+                    )
+                    .related(first.dvipa.span, format!("`{}` has it", first.name.value))
+                    .help("a DVIPA identifies one node; give each node its own"),
+                );
+            } else {
+                seen.insert(node.dvipa.value, node);
+            }
+        }
+    }
+}
+
+/// The proxy forwards exactly the server's range; servers on one system do
+/// not overlap.
+fn ports(site: &Site, out: &mut Vec<Diagnostic>) {
+    for tenant in &site.tenants {
+        let Some(nfs) = &tenant.nfs else { continue };
+        let server = site.server(nfs.server.value);
+        if nfs.proxy.ports.value != server.ports.value {
+            out.push(
+                Diagnostic::new(
+                    registry::PORT_MISMATCH,
+                    nfs.proxy.ports.span,
+                    format!(
+                        "the proxy of tenant `{}` forwards {}, but NFS server `{}` listens on {}",
+                        tenant.name.value, nfs.proxy.ports.value, server.name.value, server.ports.value
+                    ),
+                    format!("proxy ports {}", nfs.proxy.ports.value),
+                )
+                .related(server.ports.span, format!("the server's range {} (the TTLSRule LocalPortRange)", server.ports.value))
+                .help(format!(
+                    "remove `ports` from the proxy to inherit {}, or write `ports = {}`",
+                    server.ports.value, server.ports.value
+                )),
+            );
+        }
+    }
+    for sys in &site.systems {
+        for (i, a) in sys.servers.iter().enumerate() {
+            for b in &sys.servers[i + 1..] {
+                if a.ports.value.overlaps(b.ports.value) {
+                    out.push(
+                        Diagnostic::new(
+                            registry::PORT_COLLISION,
+                            b.ports.span,
+                            format!(
+                                "NFS servers `{}` ({}) and `{}` ({}) on system `{}` share ports",
+                                a.name.value, a.ports.value, b.name.value, b.ports.value, sys.name.value
+                            ),
+                            format!("`{}` listens here", b.name.value),
+                        )
+                        .related(a.ports.span, format!("`{}` listens here", a.name.value))
+                        .help("give each server on one system its own port range"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// haproxy trusts the server certificate's signer; the client certificate is
+/// signed by an authority on the server's ring.
+fn certificate_chains(site: &Site, out: &mut Vec<Diagnostic>) {
+    for tenant in &site.tenants {
+        let Some(nfs) = &tenant.nfs else { continue };
+        let server = site.server(nfs.server.value);
+        let signer = &server.certificate.signed_by;
+        if nfs.proxy.trust.value != signer.value {
+            let trusted = site.authority(nfs.proxy.trust.value);
+            let real = site.authority(signer.value);
+            out.push(
+                Diagnostic::new(
+                    registry::CA_MISMATCH,
+                    nfs.proxy.trust.span,
+                    format!(
+                        "the proxy of tenant `{}` verifies the server with `{}`, but the certificate of `{}` is signed by `{}`",
+                        tenant.name.value, trusted.name.value, server.name.value, real.name.value
+                    ),
+                    format!("haproxy's ca-file would be the export of `{}`", trusted.name.value),
+                )
+                .related(signer.span, format!("the server certificate is signed by `{}`", real.name.value))
+                .help("remove `trust` to use the server certificate's signer"),
+            );
+        }
+        if nfs.identity.signed_by.value != signer.value {
+            let client_ca = site.authority(nfs.identity.signed_by.value);
+            out.push(
+                Diagnostic::new(
+                    registry::CLIENT_CA_MISMATCH,
+                    nfs.identity.signed_by.span,
+                    format!(
+                        "the client certificate of tenant `{}` is signed by `{}`, which is not on the key ring of `{}`",
+                        tenant.name.value, client_ca.name.value, server.name.value
+                    ),
+                    "client certificate signer",
+                )
+                .related(signer.span, "the key ring holds this authority")
+                .help("sign the client certificate with the authority that signed the server certificate"),
+            );
+        }
+    }
+}
+
+fn racf_name_ok(s: &str) -> bool {
+    (1..=8).contains(&s.len())
+        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "#$@".contains(c))
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn racf_name(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
+    if racf_name_ok(&v.value) {
+        return;
+    }
+    let upper = v.value.to_ascii_uppercase();
+    let help = if upper != v.value && racf_name_ok(&upper) {
+        format!("RACF names are upper case: write `{upper}`")
+    } else {
+        "1-8 characters A-Z, 0-9, #, $, @, not starting with a digit".to_string()
+    };
+    out.push(
+        Diagnostic::new(registry::RACF_NAME, v.span, format!("`{}` is not a valid {what}", v.value), "invalid name").help(help),
+    );
+}
+
+fn label(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
+    let n = v.value.chars().count();
+    if n == 0 || n > 32 || v.value.chars().any(|c| c.is_control()) || !v.value.is_ascii() {
+        out.push(
+            Diagnostic::new(
+                registry::CERT_LABEL,
+                v.span,
+                format!("{what} `{}` cannot be a RACF certificate label", v.value.escape_debug()),
+                format!("{n} characters"),
+            )
+            .help("labels are 1-32 printable ASCII characters"),
+        );
+    }
+}
+
+fn dn_values(subject: &Subject, out: &mut Vec<Diagnostic>) {
+    for (k, v) in &subject.0 {
+        let n = v.value.chars().count();
+        let max = if k == "C" { 2 } else { 64 };
+        if n == 0 || n > max || !v.value.is_ascii() || v.value.chars().any(|c| c.is_control()) {
+            out.push(
+                Diagnostic::new(
+                    registry::BAD_VALUE,
+                    v.span,
+                    format!("subject {k} `{}` cannot be written into a RACDCERT command", v.value.escape_debug()),
+                    "invalid DN value",
+                )
+                .help(format!("{k} takes 1-{max} printable ASCII characters")),
+            );
+        }
+    }
+}
+
+fn dataset(v: &Sp<String>, out: &mut Vec<Diagnostic>) {
+    let ok = v.value.len() <= 44
+        && v.value.split('.').all(|q| {
+            (1..=8).contains(&q.len())
+                && q.starts_with(|c: char| c.is_ascii_uppercase() || "#$@".contains(c))
+                && q.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "#$@-".contains(c))
+        });
+    if !ok {
+        out.push(
+            Diagnostic::new(registry::DATASET_NAME, v.span, format!("`{}` is not a valid data set name", v.value.escape_debug()), "invalid data set name")
+                .help("qualifiers of 1-8 characters (A-Z # $ @ first, then also 0-9 and -), separated by periods, 44 characters at most"),
+        );
+    }
+}
+
+pub fn pagent_name_ok(s: &str) -> bool {
+    (1..=32).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.@#$-".contains(c))
+}
+
+fn names(site: &Site, out: &mut Vec<Diagnostic>) {
+    for sys in &site.systems {
+        let p = &sys.jcl.job_prefix;
+        if !(1..=5).contains(&p.value.len()) || !racf_name_ok(&p.value) {
+            out.push(
+                Diagnostic::new(registry::RACF_NAME, p.span, format!("job prefix `{}` is not 1-5 characters of a job name", p.value), "invalid job prefix")
+                    .help("job names are the prefix plus 3 characters; use 1-5 of A-Z 0-9 # $ @, not starting with a digit"),
+            );
+        }
+        for (what, v) in [("job class", &sys.jcl.class), ("message class", &sys.jcl.msgclass)] {
+            if v.value.len() != 1 || !v.value.chars().all(|c| c.is_ascii_alphanumeric()) {
+                out.push(
+                    Diagnostic::new(registry::BAD_VALUE, v.span, format!("{what} `{}` is not one character A-Z or 0-9", v.value), "invalid class")
+                        .help("e.g. class = A"),
+                );
+            }
+        }
+        if !sys.jcl.account.value.chars().all(|c| c.is_ascii_alphanumeric() || " ,.#$@-".contains(c)) || sys.jcl.account.value.len() > 40 {
+            out.push(
+                Diagnostic::new(registry::BAD_VALUE, sys.jcl.account.span, "accounting information holds characters a job card cannot carry", "invalid account")
+                    .help("use up to 40 of A-Z 0-9 , . # $ @ - and blanks"),
+            );
+        }
+        let notify = &sys.jcl.notify.value;
+        if notify != "&SYSUID" && !racf_name_ok(notify) {
+            racf_name("NOTIFY user ID", &sys.jcl.notify, out);
+        }
+        for a in &sys.authorities {
+            label("authority label", &a.label, out);
+            dn_values(&a.subject, out);
+            dataset(&a.export.dsn, out);
+            key_size(&a.key, out);
+        }
+        for s in &sys.servers {
+            racf_name("job name", &s.jobname, out);
+            racf_name("RACF user ID", &s.user, out);
+            label("server certificate label", &s.certificate.label, out);
+            dn_values(&s.certificate.subject, out);
+            key_size(&s.certificate.key, out);
+            let ring = &s.keyring.value;
+            if ring.is_empty() || ring.len() > 237 || !ring.chars().all(|c| c.is_ascii_graphic() && c != '\'' && c != '/') {
+                out.push(
+                    Diagnostic::new(registry::CERT_LABEL, s.keyring.span, format!("`{}` is not a valid key ring name", ring.escape_debug()), "invalid key ring")
+                        .help("1-237 printable characters without blanks, quotes or `/`"),
+                );
+            }
+            for derived in crate::lower::pagent::statement_names(&s.name.value) {
+                if !pagent_name_ok(&derived) {
+                    out.push(
+                        Diagnostic::new(
+                            registry::PAGENT_NAME,
+                            s.name.span,
+                            format!("the policy statement name `{derived}` derived from `{}` is not a valid PAGENT name", s.name.value),
+                            "server name",
+                        )
+                        .help("PAGENT names are 1-32 characters of A-Z a-z 0-9 _ . @ # $ -; shorten the server's name"),
+                    );
+                    break;
+                }
+            }
+            for c in &s.tls.ciphers {
+                if !pagent_name_ok(&c.value) && !c.value.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+                    out.push(
+                        Diagnostic::new(registry::PAGENT_NAME, c.span, format!("`{}` cannot be written as a V3CipherSuites value", c.value.escape_debug()), "invalid cipher")
+                            .help("use the cipher's IANA name, e.g. TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+                    );
+                }
+            }
+        }
+    }
+    for tenant in &site.tenants {
+        let Some(nfs) = &tenant.nfs else { continue };
+        racf_name("RACF user ID", &nfs.identity.user, out);
+        label("client certificate label", &nfs.identity.label, out);
+        dn_values(&nfs.identity.subject, out);
+        dataset(&nfs.identity.export.dsn, out);
+        key_size(&nfs.identity.key, out);
+    }
+}
+
+fn key_size(key: &Key, out: &mut Vec<Diagnostic>) {
+    let min = match key.alg {
+        KeyAlg::Rsa => 2048,
+        KeyAlg::Nistecc => 256,
+    };
+    if key.bits.value < min {
+        out.push(
+            Diagnostic::new(registry::KEY_SIZE, key.bits.span, format!("a {}-bit key is too weak", key.bits.value), "key size")
+                .help(format!("use at least {min} bits")),
+        );
+    }
+}
+
+fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
+    for sid in site.server_ids() {
+        let s = site.server(sid);
+        let tls = &s.tls;
+        if tls.handshake_role.value != HandshakeRole::ServerWithClientAuth {
+            out.push(
+                Diagnostic::new(registry::TLS_POLICY, tls.handshake_role.span, "the NFS server must authenticate clients (ServerWithClientAuth)", "handshake role")
+                    .related(s.name.span, format!("used by NFS server `{}`", s.name.value))
+                    .help("set `handshake_role = server_with_client_auth`"),
+            );
+        }
+        if tls.client_auth.value != ClientAuth::SafCheck {
+            out.push(
+                Diagnostic::new(registry::TLS_POLICY, tls.client_auth.span, "the NFS server maps client certificates to RACF user IDs: ClientAuthType must be SAFCheck", "client auth type")
+                    .related(s.name.span, format!("used by NFS server `{}`", s.name.value))
+                    .help("set `client_auth = saf_check`"),
+            );
+        }
+        let weak: Vec<&str> = tls.versions.iter().filter(|v| **v < TlsVersion::Tls12).map(|v| v.pagent()).collect();
+        if !weak.is_empty() || tls.versions.is_empty() {
+            out.push(
+                Diagnostic::new(
+                    registry::TLS_POLICY,
+                    tls.versions.span,
+                    if weak.is_empty() {
+                        "no TLS version is switched on".to_string()
+                    } else {
+                        format!("{} must be off", weak.join(", "))
+                    },
+                    "protocol versions",
+                )
+                .related(s.name.span, format!("used by NFS server `{}`", s.name.value))
+                .help("switch on TLS 1.2 and/or 1.3 only: `versions = [tls1_2]`"),
+            );
+        }
+        if tls.handshake_timeout_s.value > 600 {
+            out.push(
+                Diagnostic::new(registry::BAD_VALUE, tls.handshake_timeout_s.span, "HandshakeTimeout is at most 600 seconds", "too long")
+                    .help("e.g. handshake_timeout = 60s"),
+            );
+        }
+        if s.security.value != NfsSecurity::Safexp {
+            out.push(
+                Diagnostic::new(registry::NFS_SECURITY, s.security.span, "AT-TLS clients of the z/OS NFS server need security `safexp`", "security attribute")
+                    .help("set `security = safexp`"),
+            );
+        }
+        if s.versions.value != [NfsVersion::V4] {
+            out.push(
+                Diagnostic::new(registry::NFS_SECURITY, s.versions.span, "the AT-TLS aware z/OS NFS server supports NFSv4 only", "NFS versions")
+                    .help("set `versions = [nfs4]`"),
+            );
+        }
+    }
+}

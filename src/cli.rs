@@ -1,0 +1,161 @@
+//! The command line: `check`, `compile`, `explain`.
+//!
+//! Exit codes: 0 ok, 1 the spec has errors, 2 usage, I/O or internal errors.
+//! Diagnostics go to stderr (human) or stdout (`--diagnostics-format json`);
+//! a successful run prints one summary line to stderr.
+
+use crate::diagnostics::{self, registry, HumanStyle};
+use crate::{analyze, build_bundle, find_inputs, Analysis, Options, ToolError};
+use camino::Utf8PathBuf;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "tenantc", version, about = "Compile tenant specs into PAGENT policy, RACF JCL, haproxy.cfg and Kubernetes YAML")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Spec files, or directories searched for *.tenant files.
+    #[arg(required = true, value_name = "SPEC")]
+    specs: Vec<Utf8PathBuf>,
+    /// How to print diagnostics: human (stderr) or json (one object per line, stdout).
+    #[arg(long, value_enum, default_value = "human")]
+    diagnostics_format: Format,
+    /// Use this directory instead of the embedded stdlib (std/*.tenant, templates/*.j2).
+    #[arg(long, value_name = "DIR")]
+    stdlib: Option<Utf8PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse, resolve and check specs; write nothing.
+    Check(Common),
+    /// Check specs and, if they are clean, write the bundle.
+    Compile {
+        #[command(flatten)]
+        common: Common,
+        /// Directory the bundle is written to (replaced atomically).
+        #[arg(long, short, value_name = "DIR")]
+        out: Utf8PathBuf,
+    },
+    /// Print the long explanation of a diagnostic code, e.g. `tenantc explain E0401`.
+    Explain {
+        /// The code; `all` lists every code.
+        code: String,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(ToolError(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn style() -> HumanStyle {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if !no_color && std::io::stderr().is_terminal() {
+        HumanStyle::Color
+    } else {
+        HumanStyle::Plain
+    }
+}
+
+/// Prints diagnostics; returns true if any is an error.
+fn report(a: &Analysis, format: Format) -> bool {
+    match format {
+        Format::Human => {
+            let text = diagnostics::render_human(&a.sources, &a.diagnostics, style());
+            let _ = std::io::stderr().write_all(text.as_bytes());
+            let errors = a.diagnostics.iter().filter(|d| d.is_error()).count();
+            let warnings = a.diagnostics.len() - errors;
+            if errors > 0 {
+                eprintln!("error: {errors} error(s), {warnings} warning(s); nothing written");
+            }
+        }
+        Format::Json => {
+            let text = diagnostics::render_json(&a.sources, &a.diagnostics);
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+    }
+    a.has_errors()
+}
+
+fn analyze_common(c: &Common) -> Result<(Analysis, usize, Options), ToolError> {
+    let inputs = find_inputs(&c.specs)?;
+    let opts = Options {
+        stdlib_dir: c.stdlib.clone(),
+    };
+    let a = analyze(&inputs, &opts)?;
+    Ok((a, inputs.len(), opts))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, ToolError> {
+    match cli.command {
+        Command::Check(c) => {
+            let (a, n, _) = analyze_common(&c)?;
+            if report(&a, c.diagnostics_format) {
+                return Ok(ExitCode::from(1));
+            }
+            if c.diagnostics_format == Format::Human {
+                eprintln!("ok: {n} file(s), {} tenant(s), no errors", a.site.tenants.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compile { common, out } => {
+            let (a, n, opts) = analyze_common(&common)?;
+            if report(&a, common.diagnostics_format) {
+                return Ok(ExitCode::from(1));
+            }
+            let bundle = build_bundle(&a, &opts)?;
+            crate::bundle::write(&bundle, &out).map_err(|e| ToolError(e.0))?;
+            if common.diagnostics_format == Format::Human {
+                eprintln!(
+                    "ok: {n} file(s), {} tenant(s) -> {out} ({} files)",
+                    a.site.tenants.len(),
+                    bundle.files.len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { code } => {
+            if code.eq_ignore_ascii_case("all") {
+                for c in registry::all() {
+                    println!("{}  {}", c.code, c.summary);
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            match registry::lookup(&code) {
+                Some(c) => {
+                    println!("{}: {}\n\n{}", c.code, c.summary, c.explanation);
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("error: unknown diagnostic code `{code}`; `tenantc explain all` lists them");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Diagnostics: what every stage reports, and how it is shown.
+//!
+//! Stages never print and never stop at the first problem: they push
+//! [`Diagnostic`]s into a list, and the CLI renders them all at the end, as
+//! miette reports for people or as JSON lines for scripts. Every diagnostic
+//! has a stable code from [`registry`], a primary span, related labels that may
+//! point into other files, and a help line.
+
+pub mod registry;
+mod render;
+
+pub use registry::Code;
+pub use render::{render_human, render_json, HumanStyle};
+
+use crate::source::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A labelled span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub primary: Label,
+    pub related: Vec<Label>,
+    pub help: String,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity; `label` explains the
+    /// primary span.
+    pub fn new(code: Code, span: Span, message: impl Into<String>, label: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: code.info().severity,
+            message: message.into(),
+            primary: Label {
+                span,
+                message: label.into(),
+            },
+            related: Vec::new(),
+            help: String::new(),
+        }
+    }
+
+    /// Points at the other end of the relation.
+    pub fn related(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.related.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = help.into();
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Sorts diagnostics into a stable order (file, position, code) and drops
+/// exact duplicates, so output never depends on the order checks ran in.
+pub fn normalize(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| {
+        (a.primary.span, a.code.as_str(), &a.message).cmp(&(b.primary.span, b.code.as_str(), &b.message))
+    });
+    diags.dedup();
+}
+
+/// Edit distance based suggestion: the closest candidate within a third of
+/// the name's length, for "did you mean" help lines.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (levenshtein(&name.to_lowercase(), &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_nearest_name() {
+        let names = ["my_registry", "other", "zcx_ca"];
+        assert_eq!(suggest("my_regsitry", names), Some("my_registry"));
+        assert_eq!(suggest("zcx_CA", names), Some("zcx_ca"));
+        assert_eq!(suggest("completely_different", names), None);
+    }
+
+    #[test]
+    fn levenshtein_basics() {
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("same", "same"), 0);
+    }
+}

@@ -1,0 +1,390 @@
+//! The registry of diagnostic codes: the one place that lists every code,
+//! its severity, a one-line summary and the long explanation that
+//! `tenantc explain CODE` prints. Codes are never reused or renumbered.
+//!
+//! Ranges: E01xx syntax and literals, E02xx names and imports, E03xx fields
+//! and types, E04xx z/OS, RACF and AT-TLS, E05xx Kubernetes and OpenShift.
+
+use super::Severity;
+
+/// A stable diagnostic code such as `E0401`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Code(&'static str);
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    pub fn info(self) -> &'static CodeInfo {
+        lookup(self.0).unwrap_or(&CODES[0])
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+pub struct CodeInfo {
+    pub code: Code,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub explanation: &'static str,
+}
+
+pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
+    let code = code.trim().to_ascii_uppercase();
+    CODES.iter().find(|c| c.code.0 == code)
+}
+
+pub fn all() -> &'static [CodeInfo] {
+    CODES
+}
+
+macro_rules! codes {
+    ($( $konst:ident = $code:literal, $sev:ident, $summary:literal, $expl:literal; )*) => {
+        $( pub const $konst: Code = Code($code); )*
+        static CODES: &[CodeInfo] = &[
+            $( CodeInfo { code: $konst, severity: Severity::$sev, summary: $summary, explanation: $expl }, )*
+        ];
+    };
+}
+
+codes! {
+    INTERNAL = "E0001", Error, "internal compiler error",
+"The compiler hit a state it did not expect. This is a bug in tenantc, not in
+your spec: please report it with the spec that triggered it. No bundle is
+written when this happens.";
+
+    SYNTAX = "E0101", Error, "syntax error",
+"The file does not follow the tenant-spec grammar at this point. The message
+lists what the parser expected instead.
+
+Bad:
+    cluster ocp1 {
+      service_cidr = 172.30.0.0/16
+      node worker1 { dvipa = 10.1.1.1 }
+    # the closing brace is missing
+
+Good:
+    cluster ocp1 {
+      service_cidr = 172.30.0.0/16
+      node worker1 { dvipa = 10.1.1.1 }
+    }";
+
+    BAD_LITERAL = "E0102", Error, "invalid literal",
+"A literal has the right shape but an impossible value: an IPv4 octet above
+255, a CIDR prefix above 32, a port above 65535, a number too large to hold,
+or an unknown escape in a string.
+
+Bad:
+    address = 10.1.1.300
+    ports   = 2043..70000
+
+Good:
+    address = 10.1.1.30
+    ports   = 2043..2049";
+
+    UNRESOLVED = "E0201", Error, "reference to an undeclared name",
+"A reference names a declaration that does not exist in the scope it is used
+in. References are looked up from the innermost block outwards, then among the
+top-level declarations and imported modules; dotted references
+(`NP8.MVSNFS8`) walk into named blocks.
+
+Bad:
+    workload fios { registry = ocp1.sys_ztest_artifactory }
+
+Good:
+    workload fios { registry = ocp1.my_registry }";
+
+    DUPLICATE = "E0202", Error, "duplicate declaration",
+"Two declarations of the same kind of scope share one name. Names must be
+unique among siblings, so that every reference has exactly one target.
+
+Bad:
+    cluster ocp1 {
+      node worker1 { dvipa = 10.1.1.1 }
+      node worker1 { dvipa = 10.1.1.2 }
+    }
+
+Good:
+    cluster ocp1 {
+      node worker1 { dvipa = 10.1.1.1 }
+      node worker2 { dvipa = 10.1.1.2 }
+    }";
+
+    WRONG_KIND = "E0203", Error, "reference to the wrong kind of declaration",
+"A reference resolves, but to a declaration of another kind than the field
+needs, for example a cluster where an NFS server is expected.
+
+Bad:
+    nfs { server = ocp1 }
+
+Good:
+    nfs { server = NP8.MVSNFS8 }";
+
+    IMPORT_NOT_FOUND = "E0204", Error, "imported file not found",
+"An `import` names a file that cannot be read. Paths are relative to the
+importing file; `std/...` names a module of the standard library shipped with
+tenantc (see `stdlib/std/`). The `.tenant` extension may be left out.
+
+Bad:
+    import \"std/profile\"
+
+Good:
+    import \"std/profiles\"";
+
+    IMPORT_CYCLE = "E0205", Error, "import cycle",
+"Files import each other in a cycle. Move the shared declarations into a
+third file that both import.";
+
+    UNKNOWN_BLOCK = "E0206", Error, "unknown block kind",
+"A block's kind is not one the language knows at this place. Top-level kinds
+are `zos`, `cluster`, `tenant`, `tls_profile`, `haproxy_profile` and
+`port_set`; nested kinds depend on the parent (`nfs_server` and `authority`
+inside `zos`, `node` and `registry` inside `cluster`, ...).
+
+Bad:
+    zos NP8 { nfsserver MVSNFS8 { } }
+
+Good:
+    zos NP8 { nfs_server MVSNFS8 { } }";
+
+    DUPLICATE_IMPORT_ALIAS = "E0207", Error, "two imports bind the same name",
+"Each import binds a module name (the last part of its path, or the name after
+`as`). Two imports binding the same name, or an import alias equal to a
+top-level declaration, would make references ambiguous.
+
+Bad:
+    import \"std/profiles\"
+    import \"lib/profiles\"
+
+Good:
+    import \"std/profiles\"
+    import \"lib/profiles\" as site_profiles";
+
+    UNKNOWN_FIELD = "E0301", Error, "unknown field",
+"The block has no field of this name. The help line suggests the nearest known
+field; `tenantc explain` on the block's documentation in the README lists them
+all.
+
+Bad:
+    nfs_server MVSNFS8 { port = 2043..2049 }
+
+Good:
+    nfs_server MVSNFS8 { ports = 2043..2049 }";
+
+    MISSING_FIELD = "E0302", Error, "missing required field",
+"A field that has no default was not given. The compiler cannot guess it: it
+ends up in generated files that must agree with each other.
+
+Bad:
+    node worker1 { }
+
+Good:
+    node worker1 { dvipa = 10.1.1.1 }";
+
+    WRONG_TYPE = "E0303", Error, "value of the wrong type",
+"The value's type is not the one the field takes, for example a string where an
+IPv4 address is expected. Typed literals are written bare: `10.1.1.9`,
+`172.30.0.0/16`, `2043..2049`, `2Gi`, `24h`.
+
+Bad:
+    proxy { cluster_ip = \"172.30.226.71,rw,nfsvers=4\" }
+
+Good:
+    proxy { cluster_ip = 172.30.226.71 }";
+
+    BAD_ENUM = "E0304", Error, "value outside its set",
+"The field takes one of a fixed set of values; the message lists them.
+
+Bad:
+    security = krb5
+
+Good:
+    security = safexp";
+
+    DUPLICATE_FIELD = "E0305", Error, "field given twice",
+"A field is set twice in one block. Only one value can win, so the compiler
+refuses to pick one.";
+
+    BAD_VALUE = "E0306", Error, "value not allowed here",
+"The value has the right type but breaks a rule of the field: a name with
+characters the target format cannot carry, a number out of its range, an
+empty list where one entry is needed.";
+
+    DVIPA_NOT_COVERED = "E0401", Error, "compute node DVIPA missing from the AT-TLS address group",
+"A proxy pod of a tenant may be scheduled on every compute node of its cluster,
+and it connects to the z/OS NFS server from that node's DVIPA. The AT-TLS rule
+of the NFS server only applies to the addresses in its remote address group
+(`clients`), so a node whose DVIPA is missing would talk to the NFS server
+outside the TLS policy: the connection fails, or is not protected.
+
+Bad:
+    nfs_server MVSNFS8 { clients = [10.1.1.1, 10.1.1.2] }
+    cluster ocp1 { node worker3 { dvipa = 10.1.1.3 } }
+
+Good:
+    nfs_server MVSNFS8 { clients = [10.1.1.1, 10.1.1.2, 10.1.1.3] }";
+
+    DVIPA_UNKNOWN = "E0402", Error, "AT-TLS address group holds an address that is no compute node",
+"Every address in an NFS server's `clients` list is allowed through its AT-TLS
+rule. An address that belongs to no compute node of a cluster using the
+server is either a typo or a stale entry that lets an unknown host in.
+
+Bad:
+    clients = [10.1.1.1, 10.1.1.2, 10.1.1.4]   # no node has 10.1.1.4
+
+Good:
+    clients = [10.1.1.1, 10.1.1.2, 10.1.1.3]";
+
+    DVIPA_DUPLICATE = "E0403", Error, "address used twice",
+"Two compute nodes declare the same DVIPA, or an address appears twice in one
+list. A DVIPA identifies one node to the z/OS stack.";
+
+    PORT_MISMATCH = "E0404", Error, "proxy port range differs from the NFS server's",
+"The NFS server's port range is the TTLSRule LocalPortRange; the proxy binds the
+same range in haproxy.cfg, exposes it as container ports and as Service ports.
+If the proxy's range differs, some NFS ports are not forwarded (mounts hang) or
+are forwarded outside the AT-TLS rule.
+
+Bad:
+    nfs_server MVSNFS8 { ports = 2043..2049 }
+    proxy { ports = 2043..2048 }
+
+Good:
+    proxy { }          # inherits 2043..2049 from the server";
+
+    PORT_RANGE_INVALID = "E0405", Error, "malformed port range",
+"A port range must have its low end at or below its high end, within 1..65535.
+
+Bad:
+    ports = 2049..2043
+
+Good:
+    ports = 2043..2049";
+
+    PORT_COLLISION = "E0406", Error, "port ranges of two NFS servers overlap on one system",
+"Two NFS servers on the same z/OS system cannot listen on the same port, and
+two AT-TLS rules for the same local ports would shadow each other.";
+
+    CA_MISMATCH = "E0407", Error, "proxy trusts another authority than the one that signed the server",
+"haproxy verifies the NFS server's certificate (`verify required`) against the
+CA file it is given. That file must be the export of the authority that
+signed the server certificate; otherwise every TLS handshake fails.
+
+Bad:
+    certificate { signed_by = zcx_ca }
+    proxy { trust = NP8.other_ca }
+
+Good:
+    proxy { }          # trusts the server certificate's signer";
+
+    CLIENT_CA_MISMATCH = "E0408", Error, "client certificate signed by an authority the server ring does not hold",
+"With ClientAuthType SAFCheck the NFS server validates the tenant's client
+certificate against the certificate authorities connected to its key ring,
+which is the authority that signed its own certificate. A client certificate
+signed by another authority is rejected in the handshake.";
+
+    RACF_NAME = "E0410", Error, "invalid RACF user ID or job name",
+"RACF user IDs and z/OS job names are 1 to 8 characters: A-Z, 0-9, #, $ and @,
+not starting with a digit.
+
+Bad:
+    user = NFSTESTUSER
+
+Good:
+    user = NFSTST";
+
+    CERT_LABEL = "E0411", Error, "invalid certificate label or key ring name",
+"RACF certificate labels are at most 32 characters; key ring names at most
+237. Neither may contain characters that cannot be written into a RACDCERT
+command or a PAGENT policy (control characters; key ring names also no
+blanks).";
+
+    DATASET_NAME = "E0412", Error, "invalid data set name",
+"A data set name has qualifiers of 1 to 8 characters separated by periods, each
+starting with A-Z, #, $ or @ and holding A-Z, 0-9, #, $, @ or -, at most 44
+characters in all.
+
+Bad:
+    dataset(\"DNAPH.ZCX.1HAPROX6.CERTAUTH\")
+
+Good:
+    dataset(\"DNAPH.ZCX.HAPROX6.CERTAUTH\")";
+
+    TLS_POLICY = "E0413", Error, "TLS settings the z/OS NFS server does not accept",
+"The AT-TLS aware z/OS NFS server authenticates clients with their RACF
+identity: HandshakeRole ServerWithClientAuth with ClientAuthType SAFCheck,
+TLS 1.2 or newer, SSLv3/TLS 1.0/TLS 1.1 off. A profile that weakens any of
+these is refused.";
+
+    NFS_SECURITY = "E0414", Error, "NFS server security or version unsupported with AT-TLS",
+"AT-TLS support in the z/OS NFS server (APAR OA62357) works with NFSv4 only and
+with the security attribute `safexp`; IBM has not tested other settings.";
+
+    PAGENT_NAME = "E0415", Error, "name cannot be written into a PAGENT policy",
+"PAGENT statement names are 1 to 32 characters without blanks; tenantc uses
+A-Z, a-z, 0-9 and _ . @ # $ -. A longer name or another character would make
+the policy file invalid.";
+
+    KEY_SIZE = "E0416", Error, "key too weak",
+"RSA keys for the authority, the server and client certificates must be at
+least 2048 bits.";
+
+    CLUSTER_IP_RANGE = "E0501", Error, "ClusterIP outside the service CIDR",
+"A Service's static ClusterIP must lie inside the cluster's service network
+(`service_cidr`), or the API server rejects the Service, and the PV that mounts
+NFS through it never binds.";
+
+    K8S_NAME = "E0502", Error, "invalid Kubernetes name",
+"Namespaces, Services and container names are DNS-1123 labels: at most 63
+characters, lower-case letters, digits and '-', starting and ending with a
+letter or digit. Other objects are DNS-1123 subdomains (dots allowed, up to
+253). Identifiers in the spec are turned into names by replacing '_' with '-';
+the result must still be valid.
+
+Bad:
+    namespace = \"Fios_Prod\"
+
+Good:
+    namespace = \"fios-prod\"";
+
+    OBJECT_COLLISION = "E0503", Error, "two declarations produce the same object",
+"Two parts of the spec lower to the same Kubernetes object (same kind,
+namespace and name) or the same bundle file. One would silently overwrite the
+other, so the compiler refuses.";
+
+    SHARED_NAMESPACE = "E0504", Error, "namespace shared between tenants or roles",
+"A namespace belongs to exactly one tenant and one role (its workloads, or its
+NFS proxy). Sharing it would let one tenant's pods mount another's volumes or
+read its client certificate.";
+
+    ACCESS_MODE = "E0505", Error, "access mode not supported by the backend",
+"z/OS NFS volumes may be ReadWriteMany, ReadWriteOnce or ReadOnlyMany; the
+access mode must be one the backend supports.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_documented() {
+        let mut seen = HashSet::new();
+        for c in all() {
+            assert!(seen.insert(c.code.as_str()), "duplicate code {}", c.code);
+            assert!(c.code.as_str().len() == 5 && c.code.as_str().starts_with('E'));
+            assert!(!c.summary.is_empty() && !c.explanation.is_empty());
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        assert_eq!(lookup("e0401").map(|c| c.code), Some(DVIPA_NOT_COVERED));
+        assert!(lookup("E9999").is_none());
+    }
+}

@@ -1,0 +1,203 @@
+//! Rendering diagnostics for people (miette) and for scripts (JSON lines).
+
+use super::{Diagnostic, Label, Severity};
+use crate::source::{SourceMap, Span};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use std::fmt;
+use std::sync::Arc;
+
+/// How human output looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HumanStyle {
+    /// Colours and unicode box drawing (an interactive terminal).
+    Color,
+    /// Unicode without colours (NO_COLOR, pipes, snapshots).
+    Plain,
+}
+
+/// A miette view of one [`Diagnostic`]: labels in the primary file are drawn
+/// on its snippet, labels in other files become related reports.
+struct View {
+    message: String,
+    code: String,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: NamedSource<Arc<str>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<View>,
+}
+
+impl fmt::Debug for View {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for View {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for View {}
+
+impl miette::Diagnostic for View {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        }
+    }
+}
+
+fn source_of(map: &SourceMap, span: Span) -> NamedSource<Arc<str>> {
+    let file = map.get(span.file);
+    NamedSource::new(file.name.clone(), file.text.clone())
+}
+
+fn labeled(span: Span, text: &str, primary: bool) -> LabeledSpan {
+    let s = SourceSpan::new((span.start as usize).into(), span.len());
+    let text = (!text.is_empty()).then(|| text.to_string());
+    if primary {
+        LabeledSpan::new_primary_with_span(text, s)
+    } else {
+        LabeledSpan::new_with_span(text, s)
+    }
+}
+
+fn view(map: &SourceMap, d: &Diagnostic) -> View {
+    let file = d.primary.span.file;
+    let mut labels = vec![labeled(d.primary.span, &d.primary.message, true)];
+    let mut related = Vec::new();
+    for Label { span, message } in &d.related {
+        if span.file == file {
+            labels.push(labeled(*span, message, false));
+        } else {
+            related.push(View {
+                message: message.clone(),
+                code: String::new(),
+                severity: miette::Severity::Advice,
+                help: None,
+                source: source_of(map, *span),
+                labels: vec![labeled(*span, "", true)],
+                related: Vec::new(),
+            });
+        }
+    }
+    View {
+        message: d.message.clone(),
+        code: d.code.to_string(),
+        severity: match d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        },
+        help: (!d.help.is_empty()).then(|| d.help.clone()),
+        source: source_of(map, d.primary.span),
+        labels,
+        related,
+    }
+}
+
+/// Renders diagnostics as miette reports, one after the other.
+pub fn render_human(map: &SourceMap, diags: &[Diagnostic], style: HumanStyle) -> String {
+    let theme = match style {
+        HumanStyle::Color => GraphicalTheme::unicode(),
+        HumanStyle::Plain => GraphicalTheme::unicode_nocolor(),
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    for d in diags {
+        let v = view(map, d);
+        if handler.render_report(&mut out, &v).is_err() {
+            out.push_str(&format!("{}[{}]: {}\n", severity_word(d.severity), d.code, d.message));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+#[derive(serde::Serialize)]
+struct JsonPos {
+    line: usize,
+    column: usize,
+}
+
+#[derive(serde::Serialize)]
+struct JsonLabel {
+    file: String,
+    start: JsonPos,
+    end: JsonPos,
+    message: String,
+}
+
+#[derive(serde::Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'a str,
+    severity: Severity,
+    message: &'a str,
+    file: String,
+    start: JsonPos,
+    end: JsonPos,
+    label: &'a str,
+    help: &'a str,
+    related: Vec<JsonLabel>,
+}
+
+fn json_label(map: &SourceMap, l: &Label) -> JsonLabel {
+    let (sl, sc) = map.line_col(l.span.file, l.span.start);
+    let (el, ec) = map.line_col(l.span.file, l.span.end);
+    JsonLabel {
+        file: map.get(l.span.file).name.clone(),
+        start: JsonPos { line: sl, column: sc },
+        end: JsonPos { line: el, column: ec },
+        message: l.message.clone(),
+    }
+}
+
+/// One JSON object per line; fields are stable for scripts.
+pub fn render_json(map: &SourceMap, diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let p = json_label(map, &d.primary);
+        let j = JsonDiagnostic {
+            code: d.code.as_str(),
+            severity: d.severity,
+            message: &d.message,
+            file: p.file,
+            start: p.start,
+            end: p.end,
+            label: &d.primary.message,
+            help: &d.help,
+            related: d.related.iter().map(|l| json_label(map, l)).collect(),
+        };
+        // Serializing plain structs of strings and numbers cannot fail.
+        out.push_str(&serde_json::to_string(&j).unwrap_or_default());
+        out.push('\n');
+    }
+    out
+}

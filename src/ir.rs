@@ -1,0 +1,438 @@
+//! The typed, resolved model of a site: what the resolver produces and every
+//! later stage (checks, lowering) reads. Nothing here refers to syntax: names
+//! are resolved to indices, defaults are filled in, profiles are merged, and
+//! every value keeps the span it came from (for a default, the span of the
+//! declaration that supplied it), so checks can point at source text.
+
+use crate::source::Span;
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+
+/// A value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sp<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Sp<T> {
+    pub fn new(value: T, span: Span) -> Sp<T> {
+        Sp { value, span }
+    }
+}
+
+impl<T> std::ops::Deref for Sp<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SystemId(pub usize);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AuthorityId(pub SystemId, pub usize);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ServerId(pub SystemId, pub usize);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClusterId(pub usize);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RegistryId(pub ClusterId, pub usize);
+
+/// The whole site: every system, cluster and tenant of every input file.
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    pub systems: Vec<ZosSystem>,
+    pub clusters: Vec<Cluster>,
+    pub tenants: Vec<Tenant>,
+}
+
+impl Site {
+    pub fn system(&self, id: SystemId) -> &ZosSystem {
+        &self.systems[id.0]
+    }
+    pub fn authority(&self, id: AuthorityId) -> &Authority {
+        &self.systems[id.0 .0].authorities[id.1]
+    }
+    pub fn server(&self, id: ServerId) -> &NfsServer {
+        &self.systems[id.0 .0].servers[id.1]
+    }
+    pub fn cluster(&self, id: ClusterId) -> &Cluster {
+        &self.clusters[id.0]
+    }
+    pub fn registry(&self, id: RegistryId) -> &Registry {
+        &self.clusters[id.0 .0].registries[id.1]
+    }
+    /// Every server id, in declaration order.
+    pub fn server_ids(&self) -> impl Iterator<Item = ServerId> + '_ {
+        self.systems
+            .iter()
+            .enumerate()
+            .flat_map(|(s, sys)| (0..sys.servers.len()).map(move |i| ServerId(SystemId(s), i)))
+    }
+    /// Tenants whose NFS storage is served by `server`.
+    pub fn tenants_of(&self, server: ServerId) -> impl Iterator<Item = (&Tenant, &TenantNfs)> + '_ {
+        self.tenants.iter().filter_map(move |t| {
+            t.nfs
+                .as_ref()
+                .filter(|n| n.server.value == server)
+                .map(|n| (t, n))
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JclSettings {
+    pub account: Sp<String>,
+    pub class: Sp<String>,
+    pub msgclass: Sp<String>,
+    pub notify: Sp<String>,
+    pub job_prefix: Sp<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ZosSystem {
+    pub name: Sp<String>,
+    pub address: Sp<Ipv4Addr>,
+    pub stack: Sp<String>,
+    pub jcl: JclSettings,
+    pub authorities: Vec<Authority>,
+    pub servers: Vec<NfsServer>,
+}
+
+/// Subject distinguished name, attributes in the order written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject(pub Vec<(String, Sp<String>)>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAlg {
+    Rsa,
+    Nistecc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub alg: KeyAlg,
+    pub bits: Sp<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    CertB64,
+    CertDer,
+    Pkcs12Der,
+    Pkcs12B64,
+}
+
+impl ExportFormat {
+    pub fn racf(self) -> &'static str {
+        match self {
+            ExportFormat::CertB64 => "CERTB64",
+            ExportFormat::CertDer => "CERTDER",
+            ExportFormat::Pkcs12Der => "PKCS12DER",
+            ExportFormat::Pkcs12B64 => "PKCS12B64",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretSource {
+    Env,
+    File,
+}
+
+/// Where a secret comes from; never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    pub source: SecretSource,
+    pub name: String,
+    pub span: Span,
+}
+
+impl std::fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.source {
+            SecretSource::Env => write!(f, "env({:?})", self.name),
+            SecretSource::File => write!(f, "file({:?})", self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub dsn: Sp<String>,
+    pub format: Sp<ExportFormat>,
+    pub password: Option<SecretRef>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Authority {
+    pub name: Sp<String>,
+    pub label: Sp<String>,
+    pub subject: Subject,
+    pub key: Key,
+    pub export: Dataset,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerCertificate {
+    pub label: Sp<String>,
+    pub subject: Subject,
+    pub key: Key,
+    pub signed_by: Sp<AuthorityId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PortRange {
+    pub low: u16,
+    pub high: u16,
+}
+
+impl PortRange {
+    pub fn ports(self) -> impl Iterator<Item = u16> {
+        self.low..=self.high
+    }
+    pub fn overlaps(self, other: PortRange) -> bool {
+        self.low <= other.high && other.low <= self.high
+    }
+}
+
+impl std::fmt::Display for PortRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}..{}", self.low, self.high)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandshakeRole {
+    Server,
+    ServerWithClientAuth,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    PassThru,
+    Full,
+    Required,
+    SafCheck,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    Ssl3,
+    Tls10,
+    Tls11,
+    Tls12,
+    Tls13,
+}
+
+impl TlsVersion {
+    pub const ALL: [TlsVersion; 5] = [
+        TlsVersion::Ssl3,
+        TlsVersion::Tls10,
+        TlsVersion::Tls11,
+        TlsVersion::Tls12,
+        TlsVersion::Tls13,
+    ];
+    /// The PAGENT keyword.
+    pub fn pagent(self) -> &'static str {
+        match self {
+            TlsVersion::Ssl3 => "SSLv3",
+            TlsVersion::Tls10 => "TLSv1",
+            TlsVersion::Tls11 => "TLSv1.1",
+            TlsVersion::Tls12 => "TLSv1.2",
+            TlsVersion::Tls13 => "TLSv1.3",
+        }
+    }
+}
+
+/// AT-TLS settings after merging the profile.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    /// The profile's name, and where it was declared.
+    pub profile: Sp<String>,
+    pub handshake_role: Sp<HandshakeRole>,
+    pub client_auth: Sp<ClientAuth>,
+    pub versions: Sp<Vec<TlsVersion>>,
+    pub handshake_timeout_s: Sp<u64>,
+    pub trace: Sp<u64>,
+    pub ciphers: Vec<Sp<String>>,
+    pub secondary_map: bool,
+    pub application_controlled: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NfsSecurity {
+    Safexp,
+    Saf,
+    Exp,
+    Krb5,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NfsVersion {
+    V2,
+    V3,
+    V4,
+}
+
+#[derive(Debug, Clone)]
+pub struct NfsServer {
+    pub name: Sp<String>,
+    pub jobname: Sp<String>,
+    pub user: Sp<String>,
+    pub ports: Sp<PortRange>,
+    pub security: Sp<NfsSecurity>,
+    pub versions: Sp<Vec<NfsVersion>>,
+    pub keyring: Sp<String>,
+    pub certificate: ServerCertificate,
+    pub tls: Tls,
+    /// The AT-TLS remote address group, as written.
+    pub clients: Sp<Vec<Sp<Ipv4Addr>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterKind {
+    Openshift,
+    Kubernetes,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub name: Sp<String>,
+    pub kind: Sp<ClusterKind>,
+    pub service_cidr: Sp<Ipv4Net>,
+    pub nodes: Vec<Node>,
+    pub registries: Vec<Registry>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: Sp<String>,
+    pub dvipa: Sp<Ipv4Addr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pub name: Sp<String>,
+    pub server: Sp<String>,
+    pub credentials: SecretRef,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub name: Sp<String>,
+    pub cluster: Sp<ClusterId>,
+    pub namespace: Sp<String>,
+    pub nfs: Option<TenantNfs>,
+    pub workloads: Vec<Workload>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user: Sp<String>,
+    pub label: Sp<String>,
+    pub subject: Subject,
+    pub key: Key,
+    pub signed_by: Sp<AuthorityId>,
+    pub export: Dataset,
+}
+
+#[derive(Debug, Clone)]
+pub struct HaproxySettings {
+    pub profile: Sp<String>,
+    pub timeout_connect_ms: Sp<u64>,
+    pub timeout_client_ms: Sp<u64>,
+    pub timeout_server_ms: Sp<u64>,
+    pub maxconn: Sp<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    pub namespace: Sp<String>,
+    pub service: Sp<String>,
+    pub cluster_ip: Sp<Ipv4Addr>,
+    pub image: Sp<String>,
+    pub registry: Option<Sp<RegistryId>>,
+    pub replicas: Sp<u64>,
+    /// The forwarded ports; the server's range unless written.
+    pub ports: Sp<PortRange>,
+    /// The authority whose export haproxy verifies the server with.
+    pub trust: Sp<AuthorityId>,
+    pub haproxy: HaproxySettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessMode {
+    ReadWriteMany,
+    ReadWriteOnce,
+    ReadOnlyMany,
+}
+
+impl AccessMode {
+    pub fn k8s(self) -> &'static str {
+        match self {
+            AccessMode::ReadWriteMany => "ReadWriteMany",
+            AccessMode::ReadWriteOnce => "ReadWriteOnce",
+            AccessMode::ReadOnlyMany => "ReadOnlyMany",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reclaim {
+    Retain,
+    Delete,
+}
+
+/// A Kubernetes quantity as written (`2Gi`) and its value in bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Size {
+    pub text: String,
+    pub bytes: u128,
+}
+
+#[derive(Debug, Clone)]
+pub struct Volume {
+    pub name: Sp<String>,
+    pub export: Sp<String>,
+    pub attributes: Vec<Sp<String>>,
+    pub size: Sp<Size>,
+    pub access: Sp<AccessMode>,
+    pub reclaim: Reclaim,
+}
+
+#[derive(Debug, Clone)]
+pub struct TenantNfs {
+    pub span: Span,
+    pub server: Sp<ServerId>,
+    pub storage_class: Sp<String>,
+    pub identity: Identity,
+    pub proxy: Proxy,
+    pub volumes: Vec<Volume>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mount {
+    /// Index into the tenant's `nfs.volumes`.
+    pub volume: Sp<usize>,
+    pub path: Sp<String>,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub name: Sp<String>,
+    pub image: Sp<String>,
+    pub replicas: Sp<u64>,
+    pub registry: Option<Sp<RegistryId>>,
+    pub env: Vec<(String, Sp<String>)>,
+    pub mounts: Vec<Mount>,
+}
+
+/// Turns a spec identifier into a Kubernetes name (`fio_test` -> `fio-test`).
+pub fn k8s_name(ident: &str) -> String {
+    ident.replace('_', "-").to_ascii_lowercase()
+}

@@ -1,0 +1,142 @@
+//! tenantc compiles tenant specs into the files that onboard a tenant onto
+//! shared z/OS and Kubernetes infrastructure.
+//!
+//! Data flows one way through the stages, one module each:
+//!
+//! 1. [`syntax`]: `.tenant` text to a syntax tree with spans (pest grammar in
+//!    `grammar/tenant.pest`).
+//! 2. [`resolve`]: load imports and the stdlib prelude, resolve names, check
+//!    fields against the schema, and build the typed [`ir::Site`].
+//! 3. [`check`]: every cross-object check, on the IR.
+//! 4. [`lower`]: the IR to PAGENT policy, RACF JCL, haproxy.cfg and
+//!    Kubernetes YAML.
+//! 5. [`bundle`]: manifest.json and the atomic write.
+//!
+//! [`diagnostics`] is shared by all stages; [`cli`] drives them.
+
+pub mod bundle;
+pub mod check;
+pub mod cli;
+pub mod diagnostics;
+pub mod ir;
+pub mod lower;
+pub mod resolve;
+pub mod source;
+pub mod syntax;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use diagnostics::Diagnostic;
+use source::SourceMap;
+
+/// Settings shared by `check` and `compile`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Replaces the embedded stdlib (`std/*.tenant` and `templates/*.j2`).
+    pub stdlib_dir: Option<Utf8PathBuf>,
+}
+
+/// The result of the front half of the pipeline.
+pub struct Analysis {
+    pub sources: SourceMap,
+    pub site: ir::Site,
+    /// Sorted; empty when the spec is clean.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysis {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// An error that is not the spec's fault: unreadable input, I/O, a bug.
+#[derive(Debug)]
+pub struct ToolError(pub String);
+
+impl std::fmt::Display for ToolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Expands directories into the `*.tenant` files below them, sorted, so the
+/// same tree always gives the same input order.
+pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError> {
+    fn walk(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) -> Result<(), ToolError> {
+        let entries = dir.read_dir_utf8().map_err(|e| ToolError(format!("cannot read directory {dir}: {e}")))?;
+        let mut paths = Vec::new();
+        for e in entries {
+            let e = e.map_err(|e| ToolError(format!("cannot read directory {dir}: {e}")))?;
+            paths.push(e.path().to_path_buf());
+        }
+        paths.sort();
+        for p in paths {
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p.extension() == Some("tenant") {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for spec in specs {
+        if spec.is_dir() {
+            let before = out.len();
+            walk(spec, &mut out)?;
+            if out.len() == before {
+                return Err(ToolError(format!("no .tenant files in {spec}")));
+            }
+        } else if spec.exists() {
+            out.push(spec.clone());
+        } else {
+            return Err(ToolError(format!("{spec}: no such file or directory")));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|p| seen.insert(p.clone()));
+    Ok(out)
+}
+
+/// Parses, resolves and checks. Checks that relate objects run once every
+/// object resolved cleanly, so a typo does not cascade into false alarms.
+pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolError> {
+    let mut sources = SourceMap::new();
+    let mut diags = Vec::new();
+    let stdlib = resolve::load::Stdlib {
+        dir: opts.stdlib_dir.clone(),
+    };
+    let loaded = resolve::load::load(&mut sources, inputs, &stdlib, &mut diags).map_err(|e| ToolError(e.0))?;
+    let site = resolve::resolve(&loaded, &mut diags);
+    if !diags.iter().any(Diagnostic::is_error) {
+        diags.extend(check::run(&site));
+    }
+    diagnostics::normalize(&mut diags);
+    Ok(Analysis {
+        sources,
+        site,
+        diagnostics: diags,
+    })
+}
+
+/// Lowers a clean analysis into a sealed bundle (manifest included).
+pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundle, ToolError> {
+    let inputs: Vec<(String, Vec<u8>)> = analysis
+        .sources
+        .files()
+        .map(|(_, f)| (f.name.clone(), f.text.as_bytes().to_vec()))
+        .collect();
+    let names: Vec<String> = analysis
+        .sources
+        .files()
+        .filter(|(_, f)| f.path.is_some())
+        .map(|(_, f)| f.name.clone())
+        .collect();
+    let opts = lower::LowerOptions {
+        stdlib_dir: opts.stdlib_dir.clone(),
+        inputs: names,
+    };
+    let mut b = lower::lower(&analysis.site, &opts).map_err(|e| ToolError(format!("internal error while lowering: {e}")))?;
+    b.seal(&inputs);
+    Ok(b)
+}

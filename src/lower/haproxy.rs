@@ -1,0 +1,54 @@
+//! haproxy.cfg for each tenant's TLS-originating proxy. The file is written
+//! next to the tenant's proxy manifests and wrapped in a ConfigMap by the
+//! Kubernetes lowering, which owns the paths the pod sees.
+
+use super::{duration, LowerError, Templates};
+use crate::bundle::Bundle;
+use crate::ir::*;
+
+/// Where the projected certificate secrets are mounted in the proxy pod.
+pub const CERT_DIR: &str = "/var/lib/haproxy";
+/// Key of the CA certificate (the authority's CERTB64 export) in its secret.
+pub const CA_FILE: &str = "cert-auth.pem";
+/// Key of the client certificate and key (PEM) in its secret.
+pub const CRT_FILE: &str = "client-cert.pem";
+/// Where the official image reads its configuration.
+pub const CONFIG_DIR: &str = "/usr/local/etc/haproxy";
+
+pub fn render(site: &Site, tenant: &Tenant, nfs: &TenantNfs, t: &Templates, header: &str) -> Result<String, LowerError> {
+    let server = site.server(nfs.server.value);
+    let sys = site.system(nfs.server.value.0);
+    let p = &nfs.proxy;
+    let ports = if p.ports.low == p.ports.high {
+        p.ports.low.to_string()
+    } else {
+        format!("{}-{}", p.ports.low, p.ports.high)
+    };
+    t.render(
+        "haproxy.cfg.j2",
+        minijinja::context! {
+            header,
+            tenant => &tenant.name.value,
+            server => &server.name.value,
+            address => sys.address.value.to_string(),
+            ports,
+            maxconn => p.haproxy.maxconn.value,
+            timeout_connect => duration(p.haproxy.timeout_connect_ms.value),
+            timeout_client => duration(p.haproxy.timeout_client_ms.value),
+            timeout_server => duration(p.haproxy.timeout_server_ms.value),
+            ca_file => format!("{CERT_DIR}/{CA_FILE}"),
+            crt_file => format!("{CERT_DIR}/{CRT_FILE}"),
+        },
+    )
+}
+
+/// Adds a tenant's haproxy.cfg to the bundle and returns its text.
+pub fn add(site: &Site, tenant: &Tenant, nfs: &TenantNfs, t: &Templates, header: &str, dir: &str, bundle: &mut Bundle) -> Result<String, LowerError> {
+    let text = render(site, tenant, nfs, t, header)?;
+    bundle.add_text(
+        format!("{dir}/haproxy.cfg"),
+        text.clone(),
+        std::collections::BTreeSet::from([tenant.name.value.clone()]),
+    )?;
+    Ok(text)
+}

@@ -1,0 +1,291 @@
+//! The subset of Kubernetes and kustomize object types tenantc emits, as serde
+//! types, so that YAML is produced by a serializer and never pasted together.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub type Labels = BTreeMap<String, String>;
+
+#[derive(Serialize, Default, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: Labels,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// A top-level object: apiVersion, kind, metadata and the kind's body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Object<B: Serialize> {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: ObjectMeta,
+    #[serde(flatten)]
+    pub body: B,
+}
+
+#[derive(Serialize)]
+pub struct Empty {}
+
+#[derive(Serialize)]
+pub struct ConfigMapBody {
+    pub data: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+pub struct Spec<S: Serialize> {
+    pub spec: S,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentSpec {
+    pub replicas: u64,
+    pub selector: LabelSelector,
+    pub template: PodTemplate,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelSelector {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: Labels,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<LabelSelectorRequirement>,
+}
+
+#[derive(Serialize)]
+pub struct LabelSelectorRequirement {
+    pub key: String,
+    pub operator: &'static str,
+    pub values: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct PodTemplate {
+    pub metadata: PodMeta,
+    pub spec: PodSpec,
+}
+
+#[derive(Serialize)]
+pub struct PodMeta {
+    pub labels: Labels,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<Affinity>,
+    pub containers: Vec<Container>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<NameRef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<PodVolume>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Affinity {
+    pub pod_affinity: PodAffinity,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodAffinity {
+    pub required_during_scheduling_ignored_during_execution: Vec<PodAffinityTerm>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodAffinityTerm {
+    pub label_selector: LabelSelector,
+    pub namespaces: Vec<String>,
+    pub topology_key: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct NameRef {
+    pub name: String,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    pub image_pull_policy: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvVar>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ContainerPort>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: Vec<VolumeMount>,
+    pub security_context: SecurityContext,
+}
+
+#[derive(Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    pub name: String,
+    pub container_port: u16,
+    pub protocol: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    pub name: String,
+    pub mount_path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_path: Option<String>,
+    pub read_only: bool,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityContext {
+    pub allow_privilege_escalation: bool,
+    pub capabilities: Capabilities,
+}
+
+#[derive(Serialize, Default)]
+pub struct Capabilities {
+    pub drop: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodVolume {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projected: Option<Projected>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<NameRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persistent_volume_claim: Option<ClaimRef>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Projected {
+    pub sources: Vec<ProjectedSource>,
+}
+
+#[derive(Serialize)]
+pub struct ProjectedSource {
+    pub secret: NameRef,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimRef {
+    pub claim_name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSpec {
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    #[serde(rename = "clusterIP")]
+    pub cluster_ip: String,
+    pub ports: Vec<ServicePort>,
+    pub selector: Labels,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePort {
+    pub name: String,
+    pub port: u16,
+    pub protocol: &'static str,
+    pub target_port: u16,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageClassBody {
+    pub provisioner: &'static str,
+    pub reclaim_policy: &'static str,
+    pub volume_binding_mode: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PvSpec {
+    pub capacity: BTreeMap<&'static str, String>,
+    pub access_modes: Vec<&'static str>,
+    pub persistent_volume_reclaim_policy: &'static str,
+    pub storage_class_name: String,
+    pub volume_mode: &'static str,
+    pub mount_options: Vec<String>,
+    pub nfs: NfsSource,
+    pub claim_ref: PvClaimRef,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NfsSource {
+    pub server: String,
+    pub path: String,
+    pub read_only: bool,
+}
+
+#[derive(Serialize)]
+pub struct PvClaimRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PvcSpec {
+    pub access_modes: Vec<&'static str>,
+    pub resources: Resources,
+    pub storage_class_name: String,
+    pub volume_mode: &'static str,
+    pub volume_name: String,
+}
+
+#[derive(Serialize)]
+pub struct Resources {
+    pub requests: BTreeMap<&'static str, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Kustomization {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub resources: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secret_generator: Vec<SecretGenerator>,
+    pub generator_options: GeneratorOptions,
+}
+
+#[derive(Serialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SecretGenerator {
+    pub name: String,
+    pub namespace: String,
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    pub files: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratorOptions {
+    pub disable_name_suffix_hash: bool,
+}

@@ -1,0 +1,117 @@
+//! PAGENT AT-TLS policy, one file per NFS server:
+//! `zos/<system>/pagent/<jobname>.policy`.
+
+use super::{LowerError, Templates};
+use crate::bundle::Bundle;
+use crate::ir::*;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Version {
+    name: &'static str,
+    state: &'static str,
+}
+
+#[derive(Serialize)]
+struct ServerCtx {
+    rule: String,
+    jobname: String,
+    ports: String,
+    addr_group: String,
+    clients: Vec<String>,
+    group_action: String,
+    trace: u64,
+    env_action: String,
+    handshake_role: &'static str,
+    keyring_parms: String,
+    cipher_parms: String,
+    ciphers: Vec<String>,
+    application_controlled: &'static str,
+    handshake_timeout: u64,
+    client_auth: &'static str,
+    versions: Vec<Version>,
+    conn_action: String,
+    conn_parms: String,
+    secondary_map: &'static str,
+    keyring: String,
+}
+
+/// The statement names a server's policy uses, derived from its name, so the
+/// checks can validate them before anything is written.
+pub fn statement_names(server: &str) -> [String; 7] {
+    [
+        format!("{server}_rule"),
+        format!("{server}_clients"),
+        format!("{server}_group"),
+        format!("{server}_env"),
+        format!("{server}_conn"),
+        format!("{server}_connparms"),
+        format!("{server}_keyring"),
+    ]
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b {
+        "On"
+    } else {
+        "Off"
+    }
+}
+
+pub fn lower(site: &Site, t: &Templates, header: &str, bundle: &mut Bundle) -> Result<(), LowerError> {
+    for sid in site.server_ids() {
+        let sys = site.system(sid.0);
+        let s = site.server(sid);
+        let [rule, addr_group, group_action, env_action, conn_action, conn_parms, keyring_parms] = statement_names(&s.name.value);
+        let tls = &s.tls;
+        let ctx = ServerCtx {
+            rule,
+            jobname: s.jobname.value.clone(),
+            ports: if s.ports.low == s.ports.high {
+                s.ports.low.to_string()
+            } else {
+                format!("{}-{}", s.ports.low, s.ports.high)
+            },
+            addr_group,
+            clients: s.clients.iter().map(|c| c.value.to_string()).collect(),
+            group_action,
+            trace: tls.trace.value,
+            env_action,
+            handshake_role: match tls.handshake_role.value {
+                HandshakeRole::Server => "Server",
+                HandshakeRole::ServerWithClientAuth => "ServerWithClientAuth",
+            },
+            keyring_parms,
+            cipher_parms: format!("{}_ciphers", s.name.value),
+            ciphers: tls.ciphers.iter().map(|c| c.value.clone()).collect(),
+            application_controlled: on_off(tls.application_controlled),
+            handshake_timeout: tls.handshake_timeout_s.value,
+            client_auth: match tls.client_auth.value {
+                ClientAuth::PassThru => "PassThru",
+                ClientAuth::Full => "Full",
+                ClientAuth::Required => "Required",
+                ClientAuth::SafCheck => "SAFCheck",
+            },
+            // TLSv1.3 is only named when on: releases before z/OS 2.4 do not know it.
+            versions: TlsVersion::ALL
+                .iter()
+                .filter(|v| **v != TlsVersion::Tls13 || tls.versions.contains(v))
+                .map(|v| Version {
+                    name: v.pagent(),
+                    state: on_off(tls.versions.contains(v)),
+                })
+                .collect(),
+            conn_action,
+            conn_parms,
+            secondary_map: on_off(tls.secondary_map),
+            keyring: format!("{}/{}", s.user.value, s.keyring.value),
+        };
+        let text = t.render(
+            "pagent.policy.j2",
+            minijinja::context! { header, system => &sys.name.value, stack => &sys.stack.value, s => ctx },
+        )?;
+        let path = format!("zos/{}/pagent/{}.policy", sys.name.value, s.jobname.value);
+        bundle.add_text(path, text, super::tenants_of_server(site, sid))?;
+    }
+    Ok(())
+}

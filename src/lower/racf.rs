@@ -1,0 +1,355 @@
+//! RACF RACDCERT jobs (batch TSO, IKJEFT01), in submission order:
+//! `zos/<system>/jcl/1-authority-<name>.jcl` (GENCERT CERTSIGN, EXPORT CERTB64),
+//! `2-server-<jobname>.jcl` (server certificate, key ring, CONNECTs),
+//! `3-client-<tenant>.jcl` (client certificate, PKCS#12 export).
+//!
+//! Every command is laid out here, not in the template: one keyword per line,
+//! `+` continuations, quoted values with `'` doubled, long quoted values split
+//! between two non-blank characters (a `+` continuation drops the next line's
+//! leading blanks), and every line within column 71.
+
+use super::{LowerError, Templates};
+use crate::bundle::Bundle;
+use crate::ir::*;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// JCL and SYSTSIN content must end at column 71.
+pub const MAX_COLUMN: usize = 71;
+
+/// `'value'` with embedded quotes doubled.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Where a secret's value goes until it is materialized.
+pub fn placeholder(r: &SecretRef) -> String {
+    match r.source {
+        SecretSource::Env => format!("${{ENV:{}}}", r.name),
+        SecretSource::File => format!("${{FILE:{}}}", r.name),
+    }
+}
+
+/// One TSO command: its first line and its operands, one per line.
+struct Command {
+    words: Vec<String>,
+}
+
+impl Command {
+    fn new(first: impl Into<String>) -> Command {
+        Command { words: vec![first.into()] }
+    }
+    fn op(mut self, operand: impl Into<String>) -> Command {
+        self.words.push(operand.into());
+        self
+    }
+
+    /// Lays the command out in lines of at most [`MAX_COLUMN`] columns.
+    fn lines(&self) -> Result<Vec<String>, LowerError> {
+        let mut out = Vec::new();
+        let last = self.words.len() - 1;
+        for (i, w) in self.words.iter().enumerate() {
+            let indent = if i == 0 { "  " } else { "    " };
+            let cont = if i == last { "" } else { " +" };
+            let line = format!("{indent}{w}{cont}");
+            if line.len() <= MAX_COLUMN {
+                out.push(line);
+                continue;
+            }
+            // Split the operand; each piece ends with `+` and the next
+            // starts with a non-blank character, so rejoining is exact.
+            let chars: Vec<char> = w.chars().collect();
+            let mut start = 0;
+            let mut first_piece = true;
+            while start < chars.len() {
+                let ind = if first_piece { indent } else { "      " };
+                let rest: String = chars[start..].iter().collect();
+                if ind.len() + rest.len() + cont.len() <= MAX_COLUMN {
+                    out.push(format!("{ind}{rest}{cont}"));
+                    break;
+                }
+                let room = MAX_COLUMN - ind.len() - 1;
+                let mut end = (start + room).min(chars.len() - 1);
+                while end > start + 1 && (chars[end - 1] == ' ' || chars[end] == ' ' || chars[end] == ',') {
+                    end -= 1;
+                }
+                if end <= start + 1 {
+                    return Err(LowerError(format!("cannot fit `{w}` into JCL columns")));
+                }
+                let piece: String = chars[start..end].iter().collect();
+                out.push(format!("{ind}{piece}+"));
+                start = end;
+                first_piece = false;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn dn(subject: &Subject) -> String {
+    let parts: Vec<String> = subject.0.iter().map(|(k, v)| format!("{k}({})", quote(&v.value))).collect();
+    format!("SUBJECTSDN({})", parts.join(" "))
+}
+
+fn key_ops(cmd: Command, key: &Key) -> Command {
+    let cmd = cmd.op(format!("SIZE({})", key.bits.value));
+    match key.alg {
+        KeyAlg::Rsa => cmd.op("RSA"),
+        KeyAlg::Nistecc => cmd.op("NISTECC"),
+    }
+}
+
+fn refresh() -> Command {
+    Command::new("SETROPTS RACLIST(DIGTCERT DIGTRING) REFRESH")
+}
+
+#[derive(Serialize)]
+struct Job {
+    name: String,
+    account: String,
+    programmer: &'static str,
+    class: String,
+    msgclass: String,
+    notify: String,
+    comments: Vec<String>,
+    commands: Vec<Vec<String>>,
+}
+
+/// Wraps comment text to fit `//* ` lines.
+fn wrap(text: &str) -> Vec<String> {
+    let width = MAX_COLUMN - 4;
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        let word: String = word.chars().filter(|c| c.is_ascii_graphic()).collect();
+        for chunk in word.as_bytes().chunks(width) {
+            let chunk = String::from_utf8_lossy(chunk);
+            if !cur.is_empty() && cur.len() + 1 + chunk.len() > width {
+                lines.push(std::mem::take(&mut cur));
+            }
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(&chunk);
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// Job names: prefix, a letter for the kind, two base-36 digits.
+fn job_name(prefix: &str, kind: char, index: usize) -> String {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let n = (index + 1) % (36 * 36);
+    format!("{prefix}{kind}{}{}", DIGITS[n / 36] as char, DIGITS[n % 36] as char)
+}
+
+struct JobBuilder<'a> {
+    t: &'a Templates,
+    header: &'a str,
+    sys: &'a ZosSystem,
+}
+
+impl JobBuilder<'_> {
+    fn render(&self, name: String, comments: &[&str], commands: Vec<Command>) -> Result<String, LowerError> {
+        let mut lines = wrap(self.header);
+        for c in comments {
+            lines.extend(wrap(c));
+        }
+        let jcl = &self.sys.jcl;
+        let job = Job {
+            name,
+            account: format!("({})", jcl.account.value),
+            programmer: "TENANTC",
+            class: jcl.class.value.clone(),
+            msgclass: jcl.msgclass.value.clone(),
+            notify: jcl.notify.value.clone(),
+            comments: lines,
+            commands: commands.iter().map(Command::lines).collect::<Result<_, _>>()?,
+        };
+        let text = self.t.render("racf.jcl.j2", minijinja::context! { header => self.header, job })?;
+        validate(&text)?;
+        Ok(text)
+    }
+}
+
+/// The structural rules every generated job must meet; a violation is a bug.
+pub fn validate(text: &str) -> Result<(), LowerError> {
+    for (i, line) in text.lines().enumerate() {
+        if line.chars().count() > MAX_COLUMN {
+            return Err(LowerError(format!("JCL line {} is longer than {MAX_COLUMN} columns: {line}", i + 1)));
+        }
+        if !line.is_ascii() || line.chars().any(|c| c.is_control()) {
+            return Err(LowerError(format!("JCL line {} holds a character JCL cannot carry", i + 1)));
+        }
+    }
+    Ok(())
+}
+
+pub fn lower(site: &Site, t: &Templates, header: &str, bundle: &mut Bundle) -> Result<(), LowerError> {
+    for (si, sys) in site.systems.iter().enumerate() {
+        let jb = JobBuilder { t, header, sys };
+        let prefix = &sys.jcl.job_prefix.value;
+        let dir = format!("zos/{}/jcl", sys.name.value);
+        let sid = SystemId(si);
+        for (ai, a) in sys.authorities.iter().enumerate() {
+            let aid = AuthorityId(sid, ai);
+            let gencert = key_ops(Command::new("RACDCERT CERTAUTH GENCERT").op(dn(&a.subject)), &a.key)
+                .op(format!("WITHLABEL({})", quote(&a.label.value)))
+                .op("KEYUSAGE(CERTSIGN)");
+            let export = Command::new("RACDCERT CERTAUTH")
+                .op(format!("EXPORT(LABEL({}))", quote(&a.label.value)))
+                .op(format!("DSN({})", quote(&a.export.dsn.value)))
+                .op(format!("FORMAT({})", a.export.format.value.racf()));
+            let text = jb.render(
+                job_name(prefix, 'A', ai),
+                &[&format!(
+                    "Certificate authority {}: generate, export to {} for the proxies' ca-file.",
+                    a.name.value, a.export.dsn.value
+                )],
+                vec![gencert, export, refresh()],
+            )?;
+            let tenants: BTreeSet<String> = site
+                .tenants
+                .iter()
+                .filter(|t| t.nfs.as_ref().is_some_and(|n| n.proxy.trust.value == aid || n.identity.signed_by.value == aid))
+                .map(|t| t.name.value.clone())
+                .collect();
+            bundle.add_text(format!("{dir}/1-authority-{}.jcl", a.name.value), text, tenants)?;
+        }
+        for (i, s) in sys.servers.iter().enumerate() {
+            let ca = site.authority(s.certificate.signed_by.value);
+            let id = format!("RACDCERT ID({})", s.user.value);
+            let c = &s.certificate;
+            let gencert = key_ops(Command::new(format!("{id} GENCERT")).op(dn(&c.subject)), &c.key)
+                .op(format!("WITHLABEL({})", quote(&c.label.value)))
+                .op("KEYUSAGE(HANDSHAKE DATAENCRYPT)")
+                .op(format!("SIGNWITH(CERTAUTH LABEL({}))", quote(&ca.label.value)));
+            let addring = Command::new(format!("{id} ADDRING({})", s.keyring.value));
+            let connect_ca = Command::new(id.clone())
+                .op(format!("CONNECT(CERTAUTH LABEL({})", quote(&ca.label.value)))
+                .op(format!("RING({}))", s.keyring.value));
+            let connect_own = Command::new(id.clone())
+                .op(format!("CONNECT(LABEL({})", quote(&c.label.value)))
+                .op(format!("RING({})", s.keyring.value))
+                .op("DEFAULT)");
+            let text = jb.render(
+                job_name(prefix, 'S', i),
+                &[&format!(
+                    "NFS server {}: certificate signed by {}, key ring {} with the authority and the server certificate (DEFAULT).",
+                    s.jobname.value, ca.name.value, s.keyring.value
+                )],
+                vec![gencert, addring, connect_ca, connect_own, refresh()],
+            )?;
+            bundle.add_text(
+                format!("{dir}/2-server-{}.jcl", s.jobname.value),
+                text,
+                super::tenants_of_server(site, ServerId(sid, i)),
+            )?;
+        }
+        let mut ci = 0;
+        for tenant in &site.tenants {
+            let Some(nfs) = &tenant.nfs else { continue };
+            if nfs.server.value.0 != sid {
+                continue;
+            }
+            let idn = &nfs.identity;
+            let ca = site.authority(idn.signed_by.value);
+            let id = format!("RACDCERT ID({})", idn.user.value);
+            let gencert = key_ops(Command::new(format!("{id} GENCERT")).op(dn(&idn.subject)), &idn.key)
+                .op(format!("WITHLABEL({})", quote(&idn.label.value)))
+                .op(format!("SIGNWITH(CERTAUTH LABEL({}))", quote(&ca.label.value)));
+            let mut export = Command::new(id.clone())
+                .op(format!("EXPORT(LABEL({}))", quote(&idn.label.value)))
+                .op(format!("DSN({})", quote(&idn.export.dsn.value)))
+                .op(format!("FORMAT({})", idn.export.format.value.racf()));
+            if let Some(pw) = &idn.export.password {
+                export = export.op(format!("PASSWORD({})", quote(&placeholder(pw))));
+            }
+            let text = jb.render(
+                job_name(prefix, 'C', ci),
+                &[
+                    &format!(
+                        "Tenant {}: client certificate of {} signed by {}, exported to {} for the proxy's crt file.",
+                        tenant.name.value, idn.user.value, ca.name.value, idn.export.dsn.value
+                    ),
+                    "Replace the ${ENV:...} placeholder with the export password before submitting.",
+                ],
+                vec![gencert, export, refresh()],
+            )?;
+            ci += 1;
+            bundle.add_text(
+                format!("{dir}/3-client-{}.jcl", tenant.name.value),
+                text,
+                BTreeSet::from([tenant.name.value.clone()]),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Joins continued lines the way TSO does: a trailing `+` is dropped and
+    /// the next line's leading blanks and commas are deleted.
+    fn tso_join(lines: &[String]) -> String {
+        let mut out = String::new();
+        let mut continued = false;
+        for l in lines {
+            let l = if continued { l.trim_start_matches([' ', ',']) } else { l.trim_start() };
+            match l.strip_suffix('+') {
+                Some(body) => {
+                    out.push_str(body);
+                    continued = true;
+                }
+                None => {
+                    out.push_str(l);
+                    continued = false;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn quotes_are_doubled() {
+        assert_eq!(quote("O'Brien"), "'O''Brien'");
+        assert_eq!(quote("a') + X"), "'a'') + X'");
+    }
+
+    #[test]
+    fn long_values_are_split_exactly_within_column_71() {
+        let long = "A very long common name that will not fit on one line at all, x";
+        for value in [long.to_string(), "x".repeat(64), format!("{} '{}'", "b".repeat(40), "c".repeat(20))] {
+            let cmd = Command::new("RACDCERT ID(NFSTST) GENCERT")
+                .op(format!("SUBJECTSDN(CN({}) O({}))", quote(&value), quote(&value)))
+                .op("SIZE(2048)");
+            let lines = cmd.lines().expect("fits");
+            assert!(lines.iter().all(|l| l.len() <= MAX_COLUMN), "{lines:#?}");
+            let joined = tso_join(&lines);
+            let expected = format!(
+                "RACDCERT ID(NFSTST) GENCERT SUBJECTSDN(CN({q}) O({q})) SIZE(2048)",
+                q = quote(&value)
+            );
+            assert_eq!(joined, expected);
+        }
+    }
+
+    #[test]
+    fn job_names_fit_eight_characters() {
+        assert_eq!(job_name("TNC", 'C', 0), "TNCC01");
+        assert_eq!(job_name("TENAN", 'S', 35), "TENANS10");
+        assert!(job_name("TENAN", 'C', 2000).len() <= 8);
+    }
+
+    #[test]
+    fn comments_wrap() {
+        let lines = wrap(&"word ".repeat(40));
+        assert!(lines.iter().all(|l| l.len() <= MAX_COLUMN - 4));
+        assert_eq!(lines.join(" "), "word ".repeat(40).trim());
+    }
+}

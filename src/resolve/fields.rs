@@ -1,0 +1,536 @@
+//! Checking a block's fields against its schema and turning each value into a
+//! typed value: unknown, duplicate and missing fields, wrong types, values
+//! outside their set, and reference resolution.
+
+use super::schema::{FieldSchema, Ty};
+use super::scope::{header_span, SymId, Symbols};
+use crate::diagnostics::{registry, suggest, Diagnostic};
+use crate::ir::{ExportFormat, Key, KeyAlg, PortRange, SecretRef, SecretSource, Size, Sp};
+use crate::source::Span;
+use crate::syntax::ast::{self, Entry, Value, ValueKind};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::rc::Rc;
+
+/// A value that passed its type check.
+#[derive(Debug, Clone)]
+pub enum TV {
+    Str(String),
+    Int(u64),
+    Bool(bool),
+    Ipv4(Ipv4Addr),
+    Cidr(ipnet::Ipv4Net),
+    Ports(PortRange),
+    Size(Size),
+    /// Milliseconds.
+    Duration(u64),
+    Enum(&'static str),
+    Ref(SymId),
+    List(Vec<Sp<TV>>),
+    Secret(SecretRef),
+    Object(Vec<(String, Sp<String>)>),
+    Key(Key),
+    Dataset {
+        dsn: Sp<String>,
+        format: Sp<ExportFormat>,
+        password: Option<SecretRef>,
+    },
+}
+
+/// The checked fields of one block.
+#[derive(Debug, Default)]
+pub struct Fields {
+    pub map: BTreeMap<&'static str, Sp<TV>>,
+    /// `kind name` of the block, where defaults point.
+    pub header: Option<Span>,
+}
+
+pub struct Checker<'s, 'a> {
+    pub syms: &'s Symbols<'a>,
+    pub diags: Vec<Diagnostic>,
+    cache: Vec<Option<Rc<Fields>>>,
+    in_progress: Vec<bool>,
+}
+
+impl<'s, 'a> Checker<'s, 'a> {
+    pub fn new(syms: &'s Symbols<'a>) -> Self {
+        Checker {
+            syms,
+            diags: Vec::new(),
+            cache: vec![None; syms.syms.len()],
+            in_progress: vec![false; syms.syms.len()],
+        }
+    }
+
+    /// The checked fields of a block, computed once.
+    pub fn fields(&mut self, id: SymId) -> Rc<Fields> {
+        if let Some(f) = &self.cache[id.0] {
+            return f.clone();
+        }
+        if self.in_progress[id.0] {
+            // A reference cycle through port sets: reported by the caller.
+            return Rc::new(Fields::default());
+        }
+        self.in_progress[id.0] = true;
+        let f = Rc::new(self.check_block(id));
+        self.in_progress[id.0] = false;
+        self.cache[id.0] = Some(f.clone());
+        f
+    }
+
+    fn check_block(&mut self, id: SymId) -> Fields {
+        let sym = self.syms.get(id);
+        let schema = sym.kind;
+        let block = sym.block;
+        let mut out = Fields {
+            map: BTreeMap::new(),
+            header: Some(header_span(block)),
+        };
+        let mut first_seen: BTreeMap<&str, Span> = BTreeMap::new();
+        for entry in &block.entries {
+            let Entry::Field(field) = entry else { continue };
+            let Some(fs) = schema.field(&field.key.name) else {
+                self.diags.push(unknown_field(schema, &field.key));
+                continue;
+            };
+            if let Some(first) = first_seen.get(fs.name) {
+                self.diags.push(
+                    Diagnostic::new(
+                        registry::DUPLICATE_FIELD,
+                        field.key.span,
+                        format!("`{}` is set twice", fs.name),
+                        "set again here",
+                    )
+                    .related(*first, "first set here")
+                    .help("remove one of the two"),
+                );
+                continue;
+            }
+            first_seen.insert(fs.name, field.key.span);
+            if let Some(tv) = self.value(id, fs, &fs.ty, &field.value) {
+                out.map.insert(fs.name, Sp::new(tv, field.value.span));
+            }
+        }
+        for fs in schema.fields.iter().filter(|f| f.required) {
+            if !first_seen.contains_key(fs.name) {
+                self.diags.push(
+                    Diagnostic::new(
+                        registry::MISSING_FIELD,
+                        header_span(block),
+                        format!("`{}` is missing the required field `{}`", describe_block(sym), fs.name),
+                        format!("needs `{}`", fs.name),
+                    )
+                    .help(format!("add `{} = ...`, {}: {}", fs.name, fs.ty.describe(), fs.doc)),
+                );
+            }
+        }
+        out
+    }
+
+    fn wrong_type(&mut self, field: &FieldSchema, ty: &Ty, v: &Value) {
+        let help = match (ty, &v.kind) {
+            (Ty::Secret, ValueKind::Str(_)) => {
+                "secrets are never written into a spec: use env(\"NAME\") or file(\"path\")".to_string()
+            }
+            (Ty::Ipv4, ValueKind::Str(s)) if s.contains(',') => {
+                "write the bare address; mount options are derived from the NFS server's versions".to_string()
+            }
+            (Ty::Ipv4 | Ty::Cidr | Ty::Ports | Ty::Size | Ty::Duration, ValueKind::Str(_)) => {
+                format!("typed literals are written without quotes: {}", ty.describe())
+            }
+            (Ty::Str, ValueKind::Path(p)) if p.len() == 1 => {
+                format!("put the text in quotes: `{} = \"{}\"`", field.name, p[0].name)
+            }
+            _ => format!("`{}` takes {}", field.name, ty.describe()),
+        };
+        self.diags.push(
+            Diagnostic::new(
+                registry::WRONG_TYPE,
+                v.span,
+                format!("`{}` takes {}, found {}", field.name, ty.describe(), v.kind.describe()),
+                format!("{} here", v.kind.describe()),
+            )
+            .help(help),
+        );
+    }
+
+    fn bad_value(&mut self, span: Span, message: String, help: String) {
+        self.diags
+            .push(Diagnostic::new(registry::BAD_VALUE, span, message, "not allowed").help(help));
+    }
+
+    fn value(&mut self, scope: SymId, field: &FieldSchema, ty: &Ty, v: &Value) -> Option<TV> {
+        let tv = match (ty, &v.kind) {
+            (Ty::Str, ValueKind::Str(s)) => TV::Str(s.clone()),
+            (Ty::Name, ValueKind::Str(s)) => TV::Str(s.clone()),
+            (Ty::Name, ValueKind::Path(p)) if p.len() == 1 => TV::Str(p[0].name.clone()),
+            (Ty::Int(lo, hi), ValueKind::Int(n)) => {
+                if n < lo || n > hi {
+                    self.bad_value(
+                        v.span,
+                        format!("`{}` must be in {lo}..{hi}, found {n}", field.name),
+                        field.doc.to_string(),
+                    );
+                    return None;
+                }
+                TV::Int(*n)
+            }
+            (Ty::Bool, ValueKind::Bool(b)) => TV::Bool(*b),
+            (Ty::Ipv4, ValueKind::Ipv4(a)) => TV::Ipv4(*a),
+            (Ty::Cidr, ValueKind::Cidr(n)) => {
+                if n.network() != n.addr() {
+                    self.bad_value(
+                        v.span,
+                        format!("`{n}` has host bits set"),
+                        format!("write the network address: `{}`", n.trunc()),
+                    );
+                    return None;
+                }
+                TV::Cidr(*n)
+            }
+            (Ty::Ports, ValueKind::PortRange(lo, hi)) => {
+                if *lo == 0 || *hi > 65535 || lo > hi {
+                    self.diags.push(
+                        Diagnostic::new(
+                            registry::PORT_RANGE_INVALID,
+                            v.span,
+                            format!("`{lo}..{hi}` is not a valid port range"),
+                            if lo > hi { "low end above high end" } else { "outside 1..65535" },
+                        )
+                        .help(if lo > hi {
+                            format!("write it low to high: `{hi}..{lo}`")
+                        } else {
+                            "ports are 1..65535".to_string()
+                        }),
+                    );
+                    return None;
+                }
+                TV::Ports(PortRange {
+                    low: *lo as u16,
+                    high: *hi as u16,
+                })
+            }
+            (Ty::Ports, ValueKind::Path(p)) => {
+                let target = self.reference(scope, field, &["port_set"], p, v.span)?;
+                let fields = self.fields(target);
+                match fields.map.get("range").map(|s| &s.value) {
+                    Some(TV::Ports(r)) => TV::Ports(*r),
+                    _ => return None,
+                }
+            }
+            (Ty::Size, ValueKind::Size(n, unit)) => {
+                let factor: u128 = match unit.as_str() {
+                    "Ki" => 1 << 10,
+                    "Mi" => 1 << 20,
+                    "Gi" => 1 << 30,
+                    "Ti" => 1 << 40,
+                    "Pi" => 1 << 50,
+                    "K" => 1_000,
+                    "M" => 1_000_000,
+                    "G" => 1_000_000_000,
+                    "T" => 1_000_000_000_000,
+                    _ => 1_000_000_000_000_000,
+                };
+                if *n == 0 {
+                    self.bad_value(v.span, "a size of zero".into(), "give the capacity, e.g. 2Gi".into());
+                    return None;
+                }
+                TV::Size(Size {
+                    text: format!("{n}{unit}"),
+                    bytes: u128::from(*n) * factor,
+                })
+            }
+            (Ty::Duration, ValueKind::Duration(ms, _)) => TV::Duration(*ms),
+            (Ty::Enum(set), ValueKind::Path(p)) if p.len() == 1 => self.enum_value(field, set, &p[0].name, v.span)?,
+            (Ty::Enum(set), ValueKind::Str(s)) => self.enum_value(field, set, s, v.span)?,
+            (Ty::Ref(kinds), ValueKind::Path(p)) => TV::Ref(self.reference(scope, field, kinds, p, v.span)?),
+            (Ty::List(inner), ValueKind::List(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    if let Some(tv) = self.value(scope, field, inner, item) {
+                        out.push(Sp::new(tv, item.span));
+                    }
+                }
+                TV::List(out)
+            }
+            (Ty::Secret, ValueKind::Secret(src, name)) => TV::Secret(self.secret(*src, name, v.span)?),
+            (Ty::Object(keys), ValueKind::Object(fields)) => {
+                let mut out: Vec<(String, Sp<String>)> = Vec::new();
+                for f in fields {
+                    if !keys.is_empty() && !keys.contains(&f.key.name.as_str()) {
+                        let help = match suggest(&f.key.name, keys.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!("allowed keys: {}", keys.join(", ")),
+                        };
+                        self.diags.push(
+                            Diagnostic::new(
+                                registry::UNKNOWN_FIELD,
+                                f.key.span,
+                                format!("`{}` is not a key of `{}`", f.key.name, field.name),
+                                "unknown key",
+                            )
+                            .help(help),
+                        );
+                        continue;
+                    }
+                    if let Some((_, first)) = out.iter().find(|(k, _)| *k == f.key.name) {
+                        let first = first.span;
+                        self.diags.push(
+                            Diagnostic::new(registry::DUPLICATE_FIELD, f.key.span, format!("`{}` is set twice", f.key.name), "set again here")
+                                .related(first, "first set here")
+                                .help("remove one of the two"),
+                        );
+                        continue;
+                    }
+                    match &f.value.kind {
+                        ValueKind::Str(s) => out.push((f.key.name.clone(), Sp::new(s.clone(), f.value.span))),
+                        _ => self.wrong_type(field, &Ty::Str, &f.value),
+                    }
+                }
+                TV::Object(out)
+            }
+            (Ty::Key, ValueKind::Call(name, args)) => {
+                let alg = match name.name.as_str() {
+                    "rsa" => KeyAlg::Rsa,
+                    "nistecc" => KeyAlg::Nistecc,
+                    other => {
+                        let help = match suggest(other, ["rsa", "nistecc"]) {
+                            Some(s) => format!("did you mean `{s}(...)`?"),
+                            None => "write rsa(2048) or nistecc(256)".into(),
+                        };
+                        self.diags.push(
+                            Diagnostic::new(registry::BAD_ENUM, name.span, format!("unknown key algorithm `{other}`"), "unknown algorithm")
+                                .help(help),
+                        );
+                        return None;
+                    }
+                };
+                match args.as_slice() {
+                    [ast::Arg { name: None, value }] => match value.kind {
+                        ValueKind::Int(bits) if bits <= 16384 => TV::Key(Key {
+                            alg,
+                            bits: Sp::new(bits, value.span),
+                        }),
+                        _ => {
+                            self.bad_value(value.span, "key size must be a number of bits up to 16384".into(), "e.g. rsa(2048)".into());
+                            return None;
+                        }
+                    },
+                    _ => {
+                        self.bad_value(v.span, format!("`{}` takes one argument, the key size", name.name), "e.g. rsa(2048)".into());
+                        return None;
+                    }
+                }
+            }
+            (Ty::Dataset(formats), ValueKind::Call(name, args)) if name.name == "dataset" => self.dataset(field, formats, args, v.span)?,
+            _ => {
+                self.wrong_type(field, ty, v);
+                return None;
+            }
+        };
+        Some(tv)
+    }
+
+    fn enum_value(&mut self, field: &FieldSchema, set: &'static [&'static str], s: &str, span: Span) -> Option<TV> {
+        if let Some(v) = set.iter().find(|c| c.eq_ignore_ascii_case(s)) {
+            return Some(TV::Enum(v));
+        }
+        let help = match suggest(s, set.iter().copied()) {
+            Some(x) => format!("did you mean `{x}`? allowed: {}", set.join(", ")),
+            None => format!("allowed: {}", set.join(", ")),
+        };
+        self.diags.push(
+            Diagnostic::new(
+                registry::BAD_ENUM,
+                span,
+                format!("`{s}` is not a valid value for `{}`", field.name),
+                "not in the set",
+            )
+            .help(help),
+        );
+        None
+    }
+
+    fn secret(&mut self, source: ast::SecretSource, name: &str, span: Span) -> Option<SecretRef> {
+        let source = match source {
+            ast::SecretSource::Env => SecretSource::Env,
+            ast::SecretSource::File => SecretSource::File,
+        };
+        let ok = match source {
+            SecretSource::Env => {
+                !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !name.starts_with(|c: char| c.is_ascii_digit())
+            }
+            SecretSource::File => !name.is_empty() && !name.contains('\0'),
+        };
+        if !ok {
+            self.bad_value(
+                span,
+                format!("`{name}` is not a valid {}", if source == SecretSource::Env { "environment variable name" } else { "file path" }),
+                "env(\"NAME\") takes letters, digits and _; file(\"path\") a non-empty path".into(),
+            );
+            return None;
+        }
+        Some(SecretRef {
+            source,
+            name: name.to_string(),
+            span,
+        })
+    }
+
+    fn dataset(&mut self, field: &FieldSchema, formats: &'static [&'static str], args: &[ast::Arg], span: Span) -> Option<TV> {
+        let mut dsn = None;
+        let mut format = None;
+        let mut password = None;
+        for a in args {
+            match (&a.name, &a.value.kind) {
+                (None, ValueKind::Str(s)) if dsn.is_none() => dsn = Some(Sp::new(s.clone(), a.value.span)),
+                (Some(n), _) if n.name == "format" => {
+                    let fs = FieldSchema {
+                        name: "format",
+                        ty: Ty::Enum(formats),
+                        required: false,
+                        doc: "",
+                    };
+                    if let Some(TV::Enum(f)) = self.value_standalone(&fs, &a.value) {
+                        let f = match f {
+                            "certb64" => ExportFormat::CertB64,
+                            "certder" => ExportFormat::CertDer,
+                            "pkcs12b64" => ExportFormat::Pkcs12B64,
+                            _ => ExportFormat::Pkcs12Der,
+                        };
+                        format = Some(Sp::new(f, a.value.span));
+                    }
+                }
+                (Some(n), ValueKind::Secret(src, name)) if n.name == "password" => {
+                    password = self.secret(*src, name, a.value.span);
+                }
+                (Some(n), _) if n.name == "password" => {
+                    let fs = FieldSchema {
+                        name: "password",
+                        ty: Ty::Secret,
+                        required: false,
+                        doc: "",
+                    };
+                    self.wrong_type(&fs, &Ty::Secret, &a.value);
+                }
+                (Some(n), _) => {
+                    let help = match suggest(&n.name, ["format", "password"]) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "dataset() takes the name, `format = ...` and `password = ...`".into(),
+                    };
+                    self.diags.push(
+                        Diagnostic::new(registry::UNKNOWN_FIELD, n.span, format!("dataset() has no argument `{}`", n.name), "unknown argument")
+                            .help(help),
+                    );
+                }
+                (None, _) => self.bad_value(
+                    a.value.span,
+                    "dataset() takes the data set name as a string, then named arguments".into(),
+                    "e.g. dataset(\"HLQ.ZCX.CERTAUTH\", format = certb64)".into(),
+                ),
+            }
+        }
+        let Some(dsn) = dsn else {
+            self.bad_value(span, format!("`{}` needs the data set name", field.name), "e.g. dataset(\"HLQ.ZCX.CERTAUTH\")".into());
+            return None;
+        };
+        let format = format.unwrap_or_else(|| {
+            let f = if formats[0] == "certb64" {
+                ExportFormat::CertB64
+            } else {
+                ExportFormat::Pkcs12Der
+            };
+            Sp::new(f, span)
+        });
+        let pkcs12 = matches!(format.value, ExportFormat::Pkcs12Der | ExportFormat::Pkcs12B64);
+        if pkcs12 && password.is_none() {
+            self.diags.push(
+                Diagnostic::new(registry::MISSING_FIELD, span, "a PKCS#12 export needs a password", "no `password = ...`")
+                    .help("add `password = env(\"NAME\")` or `password = file(\"path\")`; the value never enters the bundle"),
+            );
+            return None;
+        }
+        if !pkcs12 && password.is_some() {
+            self.bad_value(span, "only PKCS#12 exports take a password".into(), "remove `password = ...`".into());
+        }
+        Some(TV::Dataset { dsn, format, password })
+    }
+
+    /// Checks a value that does not need a scope (no references).
+    fn value_standalone(&mut self, field: &FieldSchema, v: &Value) -> Option<TV> {
+        match (&field.ty, &v.kind) {
+            (Ty::Enum(set), ValueKind::Path(p)) if p.len() == 1 => self.enum_value(field, set, &p[0].name, v.span),
+            (Ty::Enum(set), ValueKind::Str(s)) => self.enum_value(field, set, s, v.span),
+            _ => {
+                self.wrong_type(field, &field.ty, v);
+                None
+            }
+        }
+    }
+
+    fn reference(&mut self, scope: SymId, field: &FieldSchema, kinds: &[&str], path: &[ast::Ident], span: Span) -> Option<SymId> {
+        match self.syms.lookup(scope, path) {
+            Ok(id) => {
+                let target = self.syms.get(id);
+                if kinds.contains(&target.kind.kind) {
+                    Some(id)
+                } else {
+                    self.diags.push(
+                        Diagnostic::new(
+                            registry::WRONG_KIND,
+                            span,
+                            format!(
+                                "`{}` takes a {}, but `{}` is a {}",
+                                field.name,
+                                kinds.join(" or "),
+                                self.syms.path_of(id),
+                                target.kind.kind
+                            ),
+                            format!("a {}", target.kind.kind),
+                        )
+                        .related(target.name_span, format!("`{}` is declared here", target.name))
+                        .help(format!("name a {} here", kinds.join(" or "))),
+                    );
+                    None
+                }
+            }
+            Err(d) => {
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+}
+
+fn describe_block(sym: &super::scope::Symbol<'_>) -> String {
+    if sym.block.name.is_some() {
+        format!("{} {}", sym.kind.kind, sym.name)
+    } else {
+        sym.kind.kind.to_string()
+    }
+}
+
+fn unknown_field(schema: &super::schema::BlockSchema, key: &ast::Ident) -> Diagnostic {
+    let names = schema.fields.iter().map(|f| f.name);
+    let help = if schema.children.contains(&key.name.as_str()) {
+        format!("`{}` is a block: write `{} {{ ... }}`", key.name, key.name)
+    } else {
+        match suggest(&key.name, names) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "`{}` takes: {}",
+                schema.kind,
+                schema.fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    };
+    Diagnostic::new(
+        registry::UNKNOWN_FIELD,
+        key.span,
+        format!("`{}` has no field `{}`", schema.kind, key.name),
+        "unknown field",
+    )
+    .help(help)
+}

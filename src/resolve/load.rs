@@ -1,0 +1,262 @@
+//! Loading: input files and everything they import, parsed, with import
+//! cycles and missing files reported. The standard library is embedded in the
+//! binary and can be replaced with `--stdlib DIR`.
+
+use crate::diagnostics::{registry, Diagnostic};
+use crate::source::{FileId, SourceMap, Span};
+use crate::syntax::{self, ast::SyntaxFile};
+use camino::{Utf8Path, Utf8PathBuf};
+use std::collections::BTreeMap;
+
+/// The stdlib module every site sees: the prelude of default profiles.
+pub const PRELUDE: &str = "std/profiles";
+
+const EMBEDDED: &[(&str, &str)] = &[("std/profiles", include_str!("../../stdlib/std/profiles.tenant"))];
+
+/// Where `std/...` modules come from.
+#[derive(Debug, Clone, Default)]
+pub struct Stdlib {
+    /// A directory that replaces the embedded stdlib (`--stdlib DIR`).
+    pub dir: Option<Utf8PathBuf>,
+}
+
+impl Stdlib {
+    fn read(&self, module: &str) -> Result<(String, Option<Utf8PathBuf>, String), String> {
+        match &self.dir {
+            Some(dir) => {
+                let path = dir.join(format!("{module}.tenant"));
+                std::fs::read_to_string(&path)
+                    .map(|t| (path.to_string(), Some(path.clone()), t))
+                    .map_err(|e| format!("{path}: {e}"))
+            }
+            None => EMBEDDED
+                .iter()
+                .find(|(n, _)| *n == module)
+                .map(|(n, t)| (format!("<stdlib>/{n}.tenant"), None, (*t).to_string()))
+                .ok_or_else(|| format!("the standard library has no module `{module}`")),
+        }
+    }
+
+    /// Names of the embedded modules, for suggestions.
+    pub fn embedded_names() -> impl Iterator<Item = &'static str> {
+        EMBEDDED.iter().map(|(n, _)| *n)
+    }
+}
+
+/// A parsed file and the modules its imports bind.
+#[derive(Debug)]
+pub struct Module {
+    pub file: FileId,
+    pub tree: SyntaxFile,
+    /// Alias -> module index, for this file's imports that loaded.
+    pub imports: BTreeMap<String, (usize, Span)>,
+    /// True for the files given on the command line (they share one namespace).
+    pub is_input: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub modules: Vec<Module>,
+    /// Module index of the prelude, if it loaded.
+    pub prelude: Option<usize>,
+}
+
+/// An input that could not be read: an I/O problem, not a spec error.
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+/// Reads and parses the input files and, transitively, their imports.
+pub fn load(
+    map: &mut SourceMap,
+    inputs: &[Utf8PathBuf],
+    stdlib: &Stdlib,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Loaded, InputError> {
+    let mut loader = Loader {
+        map,
+        stdlib,
+        diags,
+        loaded: Loaded::default(),
+        by_key: BTreeMap::new(),
+        stack: Vec::new(),
+    };
+    for path in inputs {
+        let text = read_input(path)?;
+        let file = loader.map.add(path.to_string(), Some(path.clone()), text);
+        loader.by_key.insert(key_of(path), None);
+        loader.parse_module(file, true, path.parent().map(Utf8Path::to_path_buf));
+    }
+    loader.loaded.prelude = loader.import_std(PRELUDE, None);
+    Ok(loader.loaded)
+}
+
+/// Reads a spec file, turning invalid UTF-8 into a clear error.
+pub fn read_input(path: &Utf8Path) -> Result<String, InputError> {
+    let bytes = std::fs::read(path).map_err(|e| InputError(format!("cannot read {path}: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        InputError(format!(
+            "{path} is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+fn key_of(path: &Utf8Path) -> String {
+    std::fs::canonicalize(path)
+        .ok()
+        .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+        .map_or_else(|| path.to_string(), |p| p.to_string())
+}
+
+struct Loader<'a> {
+    map: &'a mut SourceMap,
+    stdlib: &'a Stdlib,
+    diags: &'a mut Vec<Diagnostic>,
+    loaded: Loaded,
+    /// Canonical key -> module index (None for input files, which are not importable).
+    by_key: BTreeMap<String, Option<usize>>,
+    /// Keys of the modules being loaded, for cycle detection.
+    stack: Vec<String>,
+}
+
+impl Loader<'_> {
+    fn parse_module(&mut self, file: FileId, is_input: bool, dir: Option<Utf8PathBuf>) -> Option<usize> {
+        let text = self.map.get(file).text.clone();
+        let (tree, diags) = syntax::parse(file, &text);
+        self.diags.extend(diags);
+        let tree = tree?;
+        let mut imports = BTreeMap::new();
+        for imp in &tree.imports {
+            let target = if imp.path.starts_with("std/") {
+                self.import_std(&imp.path, Some(imp.path_span))
+            } else {
+                self.import_file(dir.as_deref(), &imp.path, imp.path_span)
+            };
+            let alias = imp.alias.as_ref().map_or_else(
+                || imp.path.rsplit('/').next().unwrap_or(&imp.path).trim_end_matches(".tenant").to_string(),
+                |a| a.name.clone(),
+            );
+            let alias_span = imp.alias.as_ref().map_or(imp.path_span, |a| a.span);
+            if let Some(m) = target {
+                if let Some((_, first)) = imports.get(&alias) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            registry::DUPLICATE_IMPORT_ALIAS,
+                            alias_span,
+                            format!("a second import binds the name `{alias}`"),
+                            "binds it again",
+                        )
+                        .related(*first, "first bound here")
+                        .help(format!("give one of them another name: `import \"{}\" as other_name`", imp.path)),
+                    );
+                } else {
+                    imports.insert(alias, (m, alias_span));
+                }
+            }
+        }
+        let idx = self.loaded.modules.len();
+        self.loaded.modules.push(Module {
+            file,
+            tree,
+            imports,
+            is_input,
+        });
+        Some(idx)
+    }
+
+    fn enter(&mut self, key: String, span: Option<Span>, shown: &str) -> Result<Option<usize>, ()> {
+        if self.stack.contains(&key) {
+            if let Some(span) = span {
+                self.diags.push(
+                    Diagnostic::new(
+                        registry::IMPORT_CYCLE,
+                        span,
+                        format!("importing `{shown}` closes an import cycle"),
+                        "this import leads back to a file being loaded",
+                    )
+                    .help("move what both files need into a third file that each imports"),
+                );
+            }
+            return Err(());
+        }
+        match self.by_key.get(&key) {
+            Some(Some(idx)) => Ok(Some(*idx)),
+            Some(None) => {
+                if let Some(span) = span {
+                    self.diags.push(
+                        Diagnostic::new(
+                            registry::IMPORT_CYCLE,
+                            span,
+                            format!("`{shown}` is an input file and cannot also be imported"),
+                            "imports an input file",
+                        )
+                        .help("input files already share one namespace; drop this import, or stop passing the file as an input"),
+                    );
+                }
+                Err(())
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn import_std(&mut self, module: &str, span: Option<Span>) -> Option<usize> {
+        let key = format!("<stdlib>/{module}");
+        match self.enter(key.clone(), span, module) {
+            Ok(Some(idx)) => return Some(idx),
+            Ok(None) => {}
+            Err(()) => return None,
+        }
+        let (name, path, text) = match self.stdlib.read(module) {
+            Ok(x) => x,
+            Err(e) => {
+                if let Some(span) = span {
+                    let help = match crate::diagnostics::suggest(module, Stdlib::embedded_names()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("the standard library has: {}", Stdlib::embedded_names().collect::<Vec<_>>().join(", ")),
+                    };
+                    self.diags.push(
+                        Diagnostic::new(registry::IMPORT_NOT_FOUND, span, format!("cannot import `{module}`: {e}"), "not found")
+                            .help(help),
+                    );
+                }
+                return None;
+            }
+        };
+        let file = self.map.add(name, path, text);
+        self.stack.push(key.clone());
+        let idx = self.parse_module(file, false, None);
+        self.stack.pop();
+        self.by_key.insert(key, idx);
+        idx
+    }
+
+    fn import_file(&mut self, dir: Option<&Utf8Path>, rel: &str, span: Span) -> Option<usize> {
+        let base = dir.unwrap_or(Utf8Path::new("."));
+        let mut path = base.join(rel);
+        if path.extension() != Some("tenant") && !path.exists() {
+            path = base.join(format!("{rel}.tenant"));
+        }
+        let key = key_of(&path);
+        match self.enter(key.clone(), Some(span), rel) {
+            Ok(Some(idx)) => return Some(idx),
+            Ok(None) => {}
+            Err(()) => return None,
+        }
+        let text = match read_input(&path) {
+            Ok(t) => t,
+            Err(InputError(e)) => {
+                self.diags.push(
+                    Diagnostic::new(registry::IMPORT_NOT_FOUND, span, format!("cannot import `{rel}`"), e)
+                        .help("import paths are relative to the importing file; `std/...` names the standard library"),
+                );
+                return None;
+            }
+        };
+        let file = self.map.add(path.to_string(), Some(path.clone()), text);
+        self.stack.push(key.clone());
+        let idx = self.parse_module(file, false, path.parent().map(Utf8Path::to_path_buf));
+        self.stack.pop();
+        self.by_key.insert(key, idx);
+        idx
+    }
+}

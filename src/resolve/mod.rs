@@ -1,0 +1,677 @@
+//! Stage 2: syntax trees to the typed IR.
+//!
+//! [`load`] reads the inputs and their imports, [`scope`] builds the symbol
+//! table, [`fields`] checks each block against the [`schema`], and this module
+//! assembles the [`ir::Site`], filling defaults from the stdlib prelude. After
+//! this stage nothing looks at syntax again.
+
+pub mod fields;
+pub mod load;
+pub mod schema;
+pub mod scope;
+
+use crate::diagnostics::Diagnostic;
+use crate::ir::*;
+use crate::source::Span;
+use fields::{Checker, Fields, TV};
+use load::Loaded;
+use scope::{SymId, Symbols};
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::rc::Rc;
+
+/// Resolves loaded modules into a site. Diagnostics go to `diags`; the site is
+/// complete enough for checks even when there were errors (bad values are
+/// left out or defaulted), but must not be lowered then.
+pub fn resolve(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Site {
+    let syms = Symbols::build(loaded, diags);
+    let prelude_root = loaded.prelude.map(|m| syms.module_root[m]);
+    let mut b = Builder {
+        ck: Checker::new(&syms),
+        syms: &syms,
+        prelude_root,
+        ids: Ids::default(),
+    };
+    let site = b.site();
+    diags.extend(b.ck.diags);
+    site
+}
+
+#[derive(Default)]
+struct Ids {
+    systems: HashMap<SymId, SystemId>,
+    authorities: HashMap<SymId, AuthorityId>,
+    servers: HashMap<SymId, ServerId>,
+    clusters: HashMap<SymId, ClusterId>,
+    registries: HashMap<SymId, RegistryId>,
+    volumes: HashMap<SymId, usize>,
+}
+
+struct Builder<'s, 'a> {
+    ck: Checker<'s, 'a>,
+    syms: &'s Symbols<'a>,
+    prelude_root: Option<usize>,
+    ids: Ids,
+}
+
+/// Typed getters over checked fields, with defaults.
+struct F {
+    f: Rc<Fields>,
+    /// Where defaults point: the block header.
+    at: Span,
+}
+
+impl F {
+    fn get(&self, k: &str) -> Option<&Sp<TV>> {
+        self.f.map.get(k)
+    }
+    fn str(&self, k: &str) -> Option<Sp<String>> {
+        match self.get(k)? {
+            Sp { value: TV::Str(s), span } => Some(Sp::new(s.clone(), *span)),
+            _ => None,
+        }
+    }
+    fn str_or(&self, k: &str, default: &str) -> Sp<String> {
+        self.str(k).unwrap_or_else(|| Sp::new(default.to_string(), self.at))
+    }
+    fn int(&self, k: &str) -> Option<Sp<u64>> {
+        match self.get(k)? {
+            Sp { value: TV::Int(n), span } => Some(Sp::new(*n, *span)),
+            _ => None,
+        }
+    }
+    fn bool_or(&self, k: &str, default: bool) -> bool {
+        match self.get(k) {
+            Some(Sp { value: TV::Bool(b), .. }) => *b,
+            _ => default,
+        }
+    }
+    fn ipv4(&self, k: &str) -> Sp<Ipv4Addr> {
+        match self.get(k) {
+            Some(Sp { value: TV::Ipv4(a), span }) => Sp::new(*a, *span),
+            _ => Sp::new(Ipv4Addr::UNSPECIFIED, self.at),
+        }
+    }
+    fn enum_(&self, k: &str) -> Option<Sp<&'static str>> {
+        match self.get(k)? {
+            Sp { value: TV::Enum(e), span } => Some(Sp::new(*e, *span)),
+            _ => None,
+        }
+    }
+    fn duration(&self, k: &str) -> Option<Sp<u64>> {
+        match self.get(k)? {
+            Sp { value: TV::Duration(ms), span } => Some(Sp::new(*ms, *span)),
+            _ => None,
+        }
+    }
+    fn reference(&self, k: &str) -> Option<Sp<SymId>> {
+        match self.get(k)? {
+            Sp { value: TV::Ref(id), span } => Some(Sp::new(*id, *span)),
+            _ => None,
+        }
+    }
+    fn list(&self, k: &str) -> Option<Sp<&[Sp<TV>]>> {
+        match self.get(k)? {
+            Sp { value: TV::List(v), span } => Some(Sp::new(v.as_slice(), *span)),
+            _ => None,
+        }
+    }
+    fn ports(&self, k: &str) -> Option<Sp<PortRange>> {
+        match self.get(k)? {
+            Sp { value: TV::Ports(p), span } => Some(Sp::new(*p, *span)),
+            _ => None,
+        }
+    }
+    fn subject(&self, k: &str) -> Option<Subject> {
+        match self.get(k)? {
+            Sp { value: TV::Object(o), .. } => Some(Subject(o.clone())),
+            _ => None,
+        }
+    }
+    fn key(&self, k: &str) -> Key {
+        match self.get(k) {
+            Some(Sp { value: TV::Key(key), .. }) => key.clone(),
+            _ => Key {
+                alg: KeyAlg::Rsa,
+                bits: Sp::new(2048, self.at),
+            },
+        }
+    }
+    fn secret(&self, k: &str) -> Option<SecretRef> {
+        match self.get(k)? {
+            Sp { value: TV::Secret(s), .. } => Some(s.clone()),
+            _ => None,
+        }
+    }
+    fn dataset(&self, k: &str) -> Dataset {
+        match self.get(k) {
+            Some(Sp {
+                value: TV::Dataset { dsn, format, password },
+                ..
+            }) => Dataset {
+                dsn: dsn.clone(),
+                format: format.clone(),
+                password: password.clone(),
+            },
+            _ => Dataset {
+                dsn: Sp::new(String::new(), self.at),
+                format: Sp::new(ExportFormat::CertB64, self.at),
+                password: None,
+            },
+        }
+    }
+}
+
+impl Builder<'_, '_> {
+    fn f(&mut self, id: SymId) -> F {
+        let f = self.ck.fields(id);
+        let at = f.header.unwrap_or(self.syms.get(id).name_span);
+        F { f, at }
+    }
+
+    fn name(&self, id: SymId) -> Sp<String> {
+        let s = self.syms.get(id);
+        Sp::new(s.name.clone(), s.name_span)
+    }
+
+    fn child(&self, id: SymId, name: &str) -> Option<SymId> {
+        self.syms.get(id).children.get(name).copied()
+    }
+
+    fn nested_of_kind(&self, id: SymId, kind: &str) -> Vec<SymId> {
+        self.syms
+            .get(id)
+            .nested
+            .iter()
+            .copied()
+            .filter(|c| self.syms.get(*c).kind.kind == kind)
+            .collect()
+    }
+
+    fn prelude(&self, name: &str) -> Option<SymId> {
+        self.syms.roots.get(self.prelude_root?)?.symbols.get(name).copied()
+    }
+
+    fn top_level(&self, kind: &str) -> Vec<SymId> {
+        let mut out = Vec::new();
+        // Root 0 (the inputs) first, then imported modules in load order.
+        for root in &self.syms.roots {
+            out.extend(root.order.iter().copied().filter(|id| self.syms.get(*id).kind.kind == kind));
+        }
+        out
+    }
+
+    fn site(&mut self) -> Site {
+        // Ids first, so that references can be translated in any order.
+        for (si, z) in self.top_level("zos").into_iter().enumerate() {
+            let sid = SystemId(si);
+            self.ids.systems.insert(z, sid);
+            for (i, a) in self.nested_of_kind(z, "authority").into_iter().enumerate() {
+                self.ids.authorities.insert(a, AuthorityId(sid, i));
+            }
+            for (i, s) in self.nested_of_kind(z, "nfs_server").into_iter().enumerate() {
+                self.ids.servers.insert(s, ServerId(sid, i));
+            }
+        }
+        for (ci, c) in self.top_level("cluster").into_iter().enumerate() {
+            self.ids.clusters.insert(c, ClusterId(ci));
+            for (i, r) in self.nested_of_kind(c, "registry").into_iter().enumerate() {
+                self.ids.registries.insert(r, RegistryId(ClusterId(ci), i));
+            }
+        }
+        let systems = self.top_level("zos").into_iter().map(|z| self.system(z)).collect();
+        let clusters = self.top_level("cluster").into_iter().map(|c| self.cluster(c)).collect();
+        let tenants = self.top_level("tenant").into_iter().filter_map(|t| self.tenant(t)).collect();
+        Site {
+            systems,
+            clusters,
+            tenants,
+        }
+    }
+
+    fn system(&mut self, z: SymId) -> ZosSystem {
+        let f = self.f(z);
+        let jcl = match self.child(z, "jcl") {
+            Some(j) => self.f(j),
+            None => F {
+                f: Rc::new(Fields::default()),
+                at: f.at,
+            },
+        };
+        let jcl = JclSettings {
+            account: jcl.str_or("account", "ACCT"),
+            class: jcl.str_or("class", "A"),
+            msgclass: jcl.str_or("msgclass", "X"),
+            notify: jcl.str_or("notify", "&SYSUID"),
+            job_prefix: jcl.str_or("job_prefix", "TNC"),
+        };
+        let authorities = self
+            .nested_of_kind(z, "authority")
+            .into_iter()
+            .map(|a| self.authority(a))
+            .collect();
+        let servers = self
+            .nested_of_kind(z, "nfs_server")
+            .into_iter()
+            .filter_map(|s| self.server(s))
+            .collect();
+        ZosSystem {
+            name: self.name(z),
+            address: f.ipv4("address"),
+            stack: f.str_or("stack", "TCPIP"),
+            jcl,
+            authorities,
+            servers,
+        }
+    }
+
+    fn authority(&mut self, a: SymId) -> Authority {
+        let f = self.f(a);
+        let label = f.str_or("label", "");
+        Authority {
+            name: self.name(a),
+            subject: f.subject("subject").unwrap_or_else(|| Subject(vec![("CN".into(), label.clone())])),
+            label,
+            key: f.key("key"),
+            export: f.dataset("export"),
+        }
+    }
+
+    fn authority_ref(&self, r: &Sp<SymId>) -> Option<Sp<AuthorityId>> {
+        self.ids.authorities.get(&r.value).map(|id| Sp::new(*id, r.span))
+    }
+
+    fn server(&mut self, s: SymId) -> Option<NfsServer> {
+        let f = self.f(s);
+        let name = self.name(s);
+        let jobname = f.str("jobname").unwrap_or_else(|| name.clone());
+        let user = f.str("user").unwrap_or_else(|| jobname.clone());
+        let ports = match f.ports("ports") {
+            Some(p) => p,
+            None => {
+                let zos_nfs = self.prelude("zos_nfs");
+                let pf = zos_nfs.map(|p| self.f(p));
+                pf.as_ref()
+                    .and_then(|pf| pf.ports("range"))
+                    .unwrap_or(Sp::new(PortRange { low: 2043, high: 2049 }, f.at))
+            }
+        };
+        let security = f.enum_("security").map_or(Sp::new(NfsSecurity::Safexp, f.at), |e| {
+            Sp::new(
+                match e.value {
+                    "safexp" => NfsSecurity::Safexp,
+                    "saf" => NfsSecurity::Saf,
+                    "exp" => NfsSecurity::Exp,
+                    "krb5" => NfsSecurity::Krb5,
+                    _ => NfsSecurity::None,
+                },
+                e.span,
+            )
+        });
+        let versions = f.list("versions").map_or(Sp::new(vec![NfsVersion::V4], f.at), |l| {
+            Sp::new(
+                l.iter()
+                    .filter_map(|v| match v.value {
+                        TV::Enum("nfs2") => Some(NfsVersion::V2),
+                        TV::Enum("nfs3") => Some(NfsVersion::V3),
+                        TV::Enum("nfs4") => Some(NfsVersion::V4),
+                        _ => None,
+                    })
+                    .collect(),
+                l.span,
+            )
+        });
+        let tls_sym = f.reference("tls").map(|r| r.value).or_else(|| self.prelude("tls12_saf"));
+        let tls = self.tls(tls_sym, f.at);
+        let clients = f.list("clients").map_or(Sp::new(Vec::new(), f.at), |l| {
+            Sp::new(
+                l.iter()
+                    .filter_map(|v| match v.value {
+                        TV::Ipv4(a) => Some(Sp::new(a, v.span)),
+                        _ => None,
+                    })
+                    .collect(),
+                l.span,
+            )
+        });
+        let cert_sym = self.child(s, "certificate")?;
+        let cf = self.f(cert_sym);
+        let signed_by = cf.reference("signed_by").and_then(|r| self.authority_ref(&r))?;
+        let label = cf.str_or("label", "");
+        let certificate = ServerCertificate {
+            subject: cf.subject("subject").unwrap_or_else(|| Subject(vec![("CN".into(), label.clone())])),
+            label,
+            key: cf.key("key"),
+            signed_by,
+        };
+        Some(NfsServer {
+            name,
+            jobname,
+            user,
+            ports,
+            security,
+            versions,
+            keyring: f.str_or("keyring", ""),
+            certificate,
+            tls,
+            clients,
+        })
+    }
+
+    fn tls(&mut self, profile: Option<SymId>, at: Span) -> Tls {
+        let (f, name) = match profile {
+            Some(p) => (self.f(p), self.name(p)),
+            None => (
+                F {
+                    f: Rc::new(Fields::default()),
+                    at,
+                },
+                Sp::new("builtin".to_string(), at),
+            ),
+        };
+        let role = f.enum_("handshake_role").map_or(Sp::new(HandshakeRole::ServerWithClientAuth, f.at), |e| {
+            Sp::new(
+                if e.value == "server" {
+                    HandshakeRole::Server
+                } else {
+                    HandshakeRole::ServerWithClientAuth
+                },
+                e.span,
+            )
+        });
+        let client_auth = f.enum_("client_auth").map_or(Sp::new(ClientAuth::SafCheck, f.at), |e| {
+            Sp::new(
+                match e.value {
+                    "pass_thru" => ClientAuth::PassThru,
+                    "full" => ClientAuth::Full,
+                    "required" => ClientAuth::Required,
+                    _ => ClientAuth::SafCheck,
+                },
+                e.span,
+            )
+        });
+        let versions = f.list("versions").map_or(Sp::new(vec![TlsVersion::Tls12], f.at), |l| {
+            let mut v: Vec<TlsVersion> = l
+                .iter()
+                .filter_map(|x| match x.value {
+                    TV::Enum("ssl3") => Some(TlsVersion::Ssl3),
+                    TV::Enum("tls1_0") => Some(TlsVersion::Tls10),
+                    TV::Enum("tls1_1") => Some(TlsVersion::Tls11),
+                    TV::Enum("tls1_2") => Some(TlsVersion::Tls12),
+                    TV::Enum("tls1_3") => Some(TlsVersion::Tls13),
+                    _ => None,
+                })
+                .collect();
+            v.sort();
+            v.dedup();
+            Sp::new(v, l.span)
+        });
+        let ciphers = f
+            .list("ciphers")
+            .map(|l| {
+                l.iter()
+                    .filter_map(|c| match &c.value {
+                        TV::Str(s) => Some(Sp::new(s.clone(), c.span)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Tls {
+            profile: name,
+            handshake_role: role,
+            client_auth,
+            versions,
+            handshake_timeout_s: f
+                .duration("handshake_timeout")
+                .map_or(Sp::new(60, f.at), |d| Sp::new(d.value / 1000, d.span)),
+            trace: f.int("trace").unwrap_or(Sp::new(1, f.at)),
+            ciphers,
+            secondary_map: f.bool_or("secondary_map", false),
+            application_controlled: f.bool_or("application_controlled", false),
+        }
+    }
+
+    fn cluster(&mut self, c: SymId) -> Cluster {
+        let f = self.f(c);
+        let kind = f.enum_("kind").map_or(Sp::new(ClusterKind::Openshift, f.at), |e| {
+            Sp::new(
+                if e.value == "kubernetes" {
+                    ClusterKind::Kubernetes
+                } else {
+                    ClusterKind::Openshift
+                },
+                e.span,
+            )
+        });
+        let service_cidr = match f.get("service_cidr") {
+            Some(Sp { value: TV::Cidr(n), span }) => Sp::new(*n, *span),
+            _ => Sp::new(ipnet::Ipv4Net::default(), f.at),
+        };
+        let nodes = self
+            .nested_of_kind(c, "node")
+            .into_iter()
+            .map(|n| {
+                let nf = self.f(n);
+                Node {
+                    name: self.name(n),
+                    dvipa: nf.ipv4("dvipa"),
+                }
+            })
+            .collect();
+        let registries = self
+            .nested_of_kind(c, "registry")
+            .into_iter()
+            .filter_map(|r| {
+                let rf = self.f(r);
+                Some(Registry {
+                    name: self.name(r),
+                    server: rf.str_or("server", ""),
+                    credentials: rf.secret("credentials")?,
+                })
+            })
+            .collect();
+        Cluster {
+            name: self.name(c),
+            kind,
+            service_cidr,
+            nodes,
+            registries,
+        }
+    }
+
+    fn registry_ref(&self, f: &F, k: &str) -> Option<Sp<RegistryId>> {
+        let r = f.reference(k)?;
+        self.ids.registries.get(&r.value).map(|id| Sp::new(*id, r.span))
+    }
+
+    fn tenant(&mut self, t: SymId) -> Option<Tenant> {
+        let f = self.f(t);
+        let name = self.name(t);
+        let cluster = f.reference("cluster")?;
+        let cluster = Sp::new(*self.ids.clusters.get(&cluster.value)?, cluster.span);
+        let namespace = f
+            .str("namespace")
+            .unwrap_or_else(|| Sp::new(k8s_name(&name.value), name.span));
+        let nfs = match self.child(t, "nfs") {
+            Some(n) => self.tenant_nfs(n, &name, &namespace),
+            None => None,
+        };
+        let workloads = self
+            .nested_of_kind(t, "workload")
+            .into_iter()
+            .filter_map(|w| self.workload(w))
+            .collect();
+        Some(Tenant {
+            name,
+            cluster,
+            namespace,
+            nfs,
+            workloads,
+        })
+    }
+
+    fn tenant_nfs(&mut self, n: SymId, tenant: &Sp<String>, namespace: &Sp<String>) -> Option<TenantNfs> {
+        let f = self.f(n);
+        let server_ref = f.reference("server")?;
+        let server = Sp::new(*self.ids.servers.get(&server_ref.value)?, server_ref.span);
+        // The server's ports and certificate signer, read from its checked fields.
+        let server_sym = server_ref.value;
+        let (server_ports, server_signer) = {
+            let sf = self.f(server_sym);
+            let ports = match sf.ports("ports") {
+                Some(p) => p,
+                None => {
+                    let p = self.prelude("zos_nfs").map(|p| self.f(p));
+                    p.as_ref()
+                        .and_then(|p| p.ports("range"))
+                        .unwrap_or(Sp::new(PortRange { low: 2043, high: 2049 }, sf.at))
+                }
+            };
+            let signer = self
+                .child(server_sym, "certificate")
+                .map(|c| self.f(c))
+                .and_then(|cf| cf.reference("signed_by"))
+                .and_then(|r| self.authority_ref(&r));
+            (ports, signer)
+        };
+
+        let idf = self.f(self.child(n, "identity")?);
+        let label = idf.str_or("label", "");
+        let signed_by = match idf.reference("signed_by") {
+            Some(r) => self.authority_ref(&r)?,
+            None => server_signer.clone()?,
+        };
+        let identity = Identity {
+            user: idf.str_or("user", ""),
+            subject: idf.subject("subject").unwrap_or_else(|| Subject(vec![("CN".into(), label.clone())])),
+            label,
+            key: idf.key("key"),
+            signed_by,
+            export: idf.dataset("export"),
+        };
+
+        let pf = self.f(self.child(n, "proxy")?);
+        let hp_sym = pf.reference("haproxy").map(|r| r.value).or_else(|| self.prelude("haproxy_defaults"));
+        let hf = match hp_sym {
+            Some(h) => self.f(h),
+            None => F {
+                f: Rc::new(Fields::default()),
+                at: pf.at,
+            },
+        };
+        let haproxy = HaproxySettings {
+            profile: hp_sym.map_or(Sp::new("builtin".into(), pf.at), |h| self.name(h)),
+            timeout_connect_ms: hf.duration("timeout_connect").unwrap_or(Sp::new(5_000, hf.at)),
+            timeout_client_ms: hf.duration("timeout_client").unwrap_or(Sp::new(86_400_000, hf.at)),
+            timeout_server_ms: hf.duration("timeout_server").unwrap_or(Sp::new(86_400_000, hf.at)),
+            maxconn: hf.int("maxconn").unwrap_or(Sp::new(32, hf.at)),
+        };
+        let trust = match pf.reference("trust") {
+            Some(r) => self.authority_ref(&r)?,
+            None => server_signer?,
+        };
+        let proxy = Proxy {
+            namespace: pf
+                .str("namespace")
+                .unwrap_or_else(|| Sp::new(format!("{}-nfs-proxy", namespace.value), pf.at)),
+            service: pf.str_or("service", "nfs-server"),
+            cluster_ip: pf.ipv4("cluster_ip"),
+            image: pf
+                .str("image")
+                .or_else(|| hf.str("image"))
+                .unwrap_or_else(|| Sp::new("icr.io/ibmz/haproxy:3.0.0-bookworm".into(), pf.at)),
+            registry: self.registry_ref(&pf, "registry"),
+            replicas: pf
+                .int("replicas")
+                .or_else(|| hf.int("replicas"))
+                .unwrap_or(Sp::new(1, pf.at)),
+            ports: pf.ports("ports").unwrap_or(server_ports),
+            trust,
+            haproxy,
+        };
+
+        let mut volumes = Vec::new();
+        for (i, v) in self.nested_of_kind(n, "volume").into_iter().enumerate() {
+            self.ids.volumes.insert(v, i);
+            let vf = self.f(v);
+            let size = match vf.get("size") {
+                Some(Sp { value: TV::Size(s), span }) => Sp::new(s.clone(), *span),
+                _ => Sp::new(
+                    Size {
+                        text: "1Gi".into(),
+                        bytes: 1 << 30,
+                    },
+                    vf.at,
+                ),
+            };
+            volumes.push(Volume {
+                name: self.name(v),
+                export: vf.str_or("export", "/"),
+                attributes: vf
+                    .list("attributes")
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(|a| match &a.value {
+                                TV::Str(s) => Some(Sp::new(s.clone(), a.span)),
+                                _ => None,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                size,
+                access: vf.enum_("access").map_or(Sp::new(AccessMode::ReadWriteMany, vf.at), |e| {
+                    Sp::new(
+                        match e.value {
+                            "read_write_once" => AccessMode::ReadWriteOnce,
+                            "read_only_many" => AccessMode::ReadOnlyMany,
+                            _ => AccessMode::ReadWriteMany,
+                        },
+                        e.span,
+                    )
+                }),
+                reclaim: match vf.enum_("reclaim").map(|e| e.value) {
+                    Some("delete") => Reclaim::Delete,
+                    _ => Reclaim::Retain,
+                },
+            });
+        }
+        Some(TenantNfs {
+            span: self.syms.get(n).name_span,
+            server,
+            storage_class: f
+                .str("storage_class")
+                .unwrap_or_else(|| Sp::new(format!("{}-nfs", k8s_name(&tenant.value)), f.at)),
+            identity,
+            proxy,
+            volumes,
+        })
+    }
+
+    fn workload(&mut self, w: SymId) -> Option<Workload> {
+        let f = self.f(w);
+        let env = match f.get("env") {
+            Some(Sp { value: TV::Object(o), .. }) => o.clone(),
+            _ => Vec::new(),
+        };
+        let mut mounts = Vec::new();
+        for m in self.nested_of_kind(w, "mount") {
+            let mf = self.f(m);
+            let Some(v) = mf.reference("volume") else { continue };
+            let Some(idx) = self.ids.volumes.get(&v.value) else { continue };
+            mounts.push(Mount {
+                volume: Sp::new(*idx, v.span),
+                path: mf.str_or("path", "/data"),
+                read_only: mf.bool_or("read_only", false),
+            });
+        }
+        Some(Workload {
+            name: self.name(w),
+            image: f.str_or("image", ""),
+            replicas: f.int("replicas").unwrap_or(Sp::new(1, f.at)),
+            registry: self.registry_ref(&f, "registry"),
+            env,
+            mounts,
+        })
+    }
+}

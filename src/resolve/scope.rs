@@ -1,0 +1,326 @@
+//! Declarations and lexical scopes: every block becomes a symbol; named and
+//! singleton blocks are reachable from their parent by name, top-level blocks
+//! from their module's root, imported modules through their alias.
+
+use super::load::Loaded;
+use super::schema::{self, Arity};
+use crate::diagnostics::{registry, suggest, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::{Block, Entry, Ident};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SymId(pub usize);
+
+#[derive(Debug)]
+pub struct Symbol<'a> {
+    pub kind: &'static schema::BlockSchema,
+    pub name: String,
+    /// The name's span, or the kind's for unnamed blocks.
+    pub name_span: Span,
+    pub block: &'a Block,
+    pub parent: Option<SymId>,
+    pub root: usize,
+    /// Named and singleton children, by name (or kind).
+    pub children: BTreeMap<String, SymId>,
+    /// All child blocks in order, including repeated ones.
+    pub nested: Vec<SymId>,
+}
+
+#[derive(Debug, Default)]
+pub struct Root {
+    pub symbols: BTreeMap<String, SymId>,
+    /// Top-level symbols in declaration order.
+    pub order: Vec<SymId>,
+    pub aliases: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Default)]
+pub struct Symbols<'a> {
+    pub syms: Vec<Symbol<'a>>,
+    pub roots: Vec<Root>,
+    /// Root index of each module.
+    pub module_root: Vec<usize>,
+}
+
+impl<'a> Symbols<'a> {
+    pub fn get(&self, id: SymId) -> &Symbol<'a> {
+        &self.syms[id.0]
+    }
+
+    /// Builds the symbol table, reporting unknown kinds, bad arity and duplicates.
+    pub fn build(loaded: &'a Loaded, diags: &mut Vec<Diagnostic>) -> Symbols<'a> {
+        let mut s = Symbols::default();
+        // Input files share root 0; every imported module has its own.
+        s.roots.push(Root::default());
+        for m in &loaded.modules {
+            if m.is_input {
+                s.module_root.push(0);
+            } else {
+                s.module_root.push(s.roots.len());
+                s.roots.push(Root::default());
+            }
+        }
+        for (mi, m) in loaded.modules.iter().enumerate() {
+            let root = s.module_root[mi];
+            for (alias, (target, _)) in &m.imports {
+                let target_root = s.module_root[*target];
+                s.roots[root].aliases.insert(alias.clone(), target_root);
+            }
+        }
+        // Declarations in input order first, so the IR follows the inputs.
+        let order = loaded
+            .modules
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.is_input)
+            .chain(loaded.modules.iter().enumerate().filter(|(_, m)| !m.is_input));
+        for (mi, m) in order {
+            let root = s.module_root[mi];
+            for block in &m.tree.blocks {
+                let Some(kind) = schema::block(&block.kind.name).filter(|_| schema::TOP_LEVEL.contains(&block.kind.name.as_str())) else {
+                    diags.push(unknown_kind(&block.kind, schema::TOP_LEVEL, "at the top level"));
+                    continue;
+                };
+                let Some(name) = &block.name else {
+                    diags.push(missing_name(block));
+                    continue;
+                };
+                let id = s.add(kind, name.name.clone(), name.span, block, None, root, diags);
+                if let Some(first) = s.roots[root].symbols.get(&name.name) {
+                    diags.push(duplicate(&name.name, name.span, s.syms[first.0].name_span));
+                } else {
+                    s.roots[root].symbols.insert(name.name.clone(), id);
+                    s.roots[root].order.push(id);
+                }
+                if let Some(alias) = s.roots[root].aliases.get(&name.name).copied() {
+                    let _ = alias;
+                    diags.push(
+                        Diagnostic::new(
+                            registry::DUPLICATE_IMPORT_ALIAS,
+                            name.span,
+                            format!("`{}` is both a declaration and an import alias", name.name),
+                            "declared here",
+                        )
+                        .help("rename the declaration, or import the module `as` another name"),
+                    );
+                }
+            }
+        }
+        s
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        kind: &'static schema::BlockSchema,
+        name: String,
+        name_span: Span,
+        block: &'a Block,
+        parent: Option<SymId>,
+        root: usize,
+        diags: &mut Vec<Diagnostic>,
+    ) -> SymId {
+        let id = SymId(self.syms.len());
+        self.syms.push(Symbol {
+            kind,
+            name,
+            name_span,
+            block,
+            parent,
+            root,
+            children: BTreeMap::new(),
+            nested: Vec::new(),
+        });
+        for entry in &block.entries {
+            let Entry::Block(child) = entry else { continue };
+            let Some(ck) = schema::block(&child.kind.name).filter(|_| kind.children.contains(&child.kind.name.as_str())) else {
+                diags.push(unknown_kind(&child.kind, kind.children, &format!("inside `{}`", kind.kind)));
+                continue;
+            };
+            let (cname, cspan) = match (ck.arity, &child.name) {
+                (Arity::Named, Some(n)) => (n.name.clone(), n.span),
+                (Arity::Named, None) => {
+                    diags.push(missing_name(child));
+                    continue;
+                }
+                (_, Some(n)) => {
+                    diags.push(
+                        Diagnostic::new(
+                            registry::BAD_VALUE,
+                            n.span,
+                            format!("a `{}` block takes no name", ck.kind),
+                            "unexpected name",
+                        )
+                        .help(format!("write `{} {{ ... }}`", ck.kind)),
+                    );
+                    (ck.kind.to_string(), child.kind.span)
+                }
+                (_, None) => (ck.kind.to_string(), child.kind.span),
+            };
+            let cid = self.add(ck, cname.clone(), cspan, child, Some(id), root, diags);
+            self.syms[id.0].nested.push(cid);
+            if ck.arity == Arity::Repeated {
+                continue;
+            }
+            if let Some(first) = self.syms[id.0].children.get(&cname) {
+                let first_span = self.syms[first.0].name_span;
+                diags.push(duplicate(&cname, cspan, first_span));
+            } else {
+                self.syms[id.0].children.insert(cname, cid);
+            }
+        }
+        for ck in kind.children {
+            if let Some(cs) = schema::block(ck) {
+                if cs.arity == Arity::SingleRequired && !self.syms[id.0].children.contains_key(*ck) {
+                    diags.push(
+                        Diagnostic::new(
+                            registry::MISSING_FIELD,
+                            header_span(block),
+                            format!("`{}` needs a `{ck} {{ ... }}` block", kind.kind),
+                            format!("no `{ck}` block"),
+                        )
+                        .help(format!("add `{ck} {{ ... }}`: {}", cs.doc)),
+                    );
+                }
+            }
+        }
+        id
+    }
+
+    /// Resolves a dotted reference written inside the block `from`.
+    pub fn lookup(&self, from: SymId, path: &[Ident]) -> Result<SymId, Diagnostic> {
+        let Some((first, rest)) = path.split_first() else {
+            return Err(Diagnostic::new(registry::INTERNAL, self.get(from).name_span, "empty reference", ""));
+        };
+        let mut found = None;
+        let mut cur = Some(from);
+        while let Some(c) = cur {
+            if let Some(id) = self.get(c).children.get(&first.name) {
+                found = Some(*id);
+                break;
+            }
+            cur = self.get(c).parent;
+        }
+        let root = &self.roots[self.get(from).root];
+        let mut rest = rest;
+        if found.is_none() {
+            found = root.symbols.get(&first.name).copied();
+        }
+        if found.is_none() {
+            if let Some(target_root) = root.aliases.get(&first.name) {
+                let Some((second, tail)) = rest.split_first() else {
+                    return Err(Diagnostic::new(
+                        registry::WRONG_KIND,
+                        first.span,
+                        format!("`{}` is a module, not a declaration", first.name),
+                        "a module",
+                    )
+                    .help(format!("name a declaration of the module: `{}.<name>`", first.name)));
+                };
+                let target = &self.roots[*target_root];
+                found = Some(*target.symbols.get(&second.name).ok_or_else(|| {
+                    self.unresolved(second, &format!("module `{}` declares no `{}`", first.name, second.name), target.symbols.keys())
+                })?);
+                rest = tail;
+            }
+        }
+        let Some(mut id) = found else {
+            let mut visible: Vec<&String> = Vec::new();
+            let mut cur = Some(from);
+            while let Some(c) = cur {
+                visible.extend(self.get(c).children.keys());
+                cur = self.get(c).parent;
+            }
+            visible.extend(root.symbols.keys());
+            visible.extend(root.aliases.keys());
+            return Err(self.unresolved(first, &format!("cannot find `{}` in this scope", first.name), visible));
+        };
+        for seg in rest {
+            let sym = self.get(id);
+            id = *sym.children.get(&seg.name).ok_or_else(|| {
+                self.unresolved(seg, &format!("`{}` has no `{}`", sym.name, seg.name), sym.children.keys())
+            })?;
+        }
+        Ok(id)
+    }
+
+    fn unresolved<'s>(&self, at: &Ident, message: &str, candidates: impl IntoIterator<Item = &'s String>) -> Diagnostic {
+        let names: Vec<&str> = candidates.into_iter().map(String::as_str).collect();
+        let help = match suggest(&at.name, names.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if names.is_empty() => "nothing is declared there".to_string(),
+            None => format!("names declared there: {}", first_few(&names)),
+        };
+        Diagnostic::new(registry::UNRESOLVED, at.span, message, "not declared").help(help)
+    }
+
+    /// The dotted path of a symbol from its root, for messages (`NP8.MVSNFS8`).
+    pub fn path_of(&self, id: SymId) -> String {
+        let mut parts = vec![self.get(id).name.clone()];
+        let mut cur = self.get(id).parent;
+        while let Some(p) = cur {
+            parts.push(self.get(p).name.clone());
+            cur = self.get(p).parent;
+        }
+        parts.reverse();
+        parts.join(".")
+    }
+}
+
+fn first_few(names: &[&str]) -> String {
+    let mut v: Vec<&str> = names.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    let more = v.len().saturating_sub(8);
+    v.truncate(8);
+    let mut s = v.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        s.push_str(&format!(" and {more} more"));
+    }
+    s
+}
+
+/// The span of `kind name` at the start of a block.
+pub fn header_span(block: &Block) -> Span {
+    match &block.name {
+        Some(n) => block.kind.span.to(n.span),
+        None => block.kind.span,
+    }
+}
+
+fn unknown_kind(kind: &Ident, allowed: &[&str], place: &str) -> Diagnostic {
+    let help = match suggest(&kind.name, allowed.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if allowed.is_empty() => format!("no blocks are allowed {place}"),
+        None => format!("blocks allowed {place}: {}", allowed.join(", ")),
+    };
+    Diagnostic::new(
+        registry::UNKNOWN_BLOCK,
+        kind.span,
+        format!("unknown block kind `{}` {place}", kind.name),
+        "unknown kind",
+    )
+    .help(help)
+}
+
+fn missing_name(block: &Block) -> Diagnostic {
+    Diagnostic::new(
+        registry::MISSING_FIELD,
+        block.kind.span,
+        format!("a `{}` block needs a name", block.kind.name),
+        "no name",
+    )
+    .help(format!("write `{} some_name {{ ... }}`", block.kind.name))
+}
+
+fn duplicate(name: &str, span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        registry::DUPLICATE,
+        span,
+        format!("`{name}` is declared twice in the same scope"),
+        "declared again here",
+    )
+    .related(first, "first declared here")
+    .help("rename one of them; names are unique among siblings")
+}

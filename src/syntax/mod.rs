@@ -1,0 +1,525 @@
+//! Stage 1: text to syntax tree.
+//!
+//! The pest grammar lives in `grammar/tenant.pest`. This module turns pest's
+//! pairs into the [`ast`] types, checks literal values (octets, prefixes,
+//! number overflow, escapes) and reports parse errors as diagnostics with the
+//! expected tokens in words.
+
+pub mod ast;
+
+use crate::diagnostics::{registry, Diagnostic};
+use crate::source::{FileId, Span};
+use ast::*;
+use pest::iterators::Pair;
+use pest::Parser;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/tenant.pest"]
+struct TenantParser;
+
+/// Nesting deeper than this is refused before pest sees the text, so that
+/// hostile input cannot exhaust the stack.
+pub const MAX_NESTING: usize = 64;
+
+/// Parses one file. On a syntax error the tree is `None` and the
+/// diagnostics say why; literal errors leave a tree with the bad value
+/// replaced and a diagnostic.
+pub fn parse(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnostic>) {
+    if let Some(d) = check_nesting(file, text) {
+        return (None, vec![d]);
+    }
+    match TenantParser::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let mut cx = Cx {
+                file,
+                diags: Vec::new(),
+            };
+            let root = pairs.next().map(|p| cx.file(p));
+            (root, cx.diags)
+        }
+        Err(e) => (None, vec![syntax_error(file, text, e)]),
+    }
+}
+
+fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut comment = false;
+    for (i, c) in text.char_indices() {
+        if comment {
+            comment = c != '\n';
+            continue;
+        }
+        if in_string {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => escaped = false,
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '#' => comment = true,
+            '{' | '[' | '(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::new(
+                            registry::SYNTAX,
+                            Span::new(file, i, i + 1),
+                            format!("nesting deeper than {MAX_NESTING} levels"),
+                            "too deep",
+                        )
+                        .help("specs nest a few levels at most; flatten the structure"),
+                    );
+                }
+            }
+            '}' | ']' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// What a grammar rule is, in a user's words.
+fn rule_words(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::import => "`import`",
+        Rule::block => "a block (`kind name { ... }`)",
+        Rule::entries | Rule::field => "a field (`name = value`)",
+        Rule::ident | Rule::path => "a name",
+        Rule::string | Rule::string_inner => "a string",
+        Rule::escape => "an escape (\\\" \\\\ \\n \\t \\u{..})",
+        Rule::secret | Rule::secret_kind => "env(\"..\") or file(\"..\")",
+        Rule::call | Rule::named_arg => "a constructor such as rsa(2048)",
+        Rule::list => "a list `[ ... ]`",
+        Rule::object => "an object `{ ... }`",
+        Rule::ipv4 | Rule::octet => "an IPv4 address",
+        Rule::cidr => "a CIDR",
+        Rule::port_range => "a port range (2043..2049)",
+        Rule::size | Rule::size_unit => "a size (2Gi)",
+        Rule::duration | Rule::duration_unit => "a duration (5s)",
+        Rule::integer | Rule::digits => "a number",
+        Rule::boolean => "true or false",
+        _ => "a value",
+    }
+}
+
+fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let (start, end) = match e.location {
+        InputLocation::Pos(p) => (p, p),
+        InputLocation::Span((s, e)) => (s, e),
+    };
+    // Point at the offending token (or the end of the file) rather than at nothing.
+    let found_end = text[start..]
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(text.len(), |(i, _)| start + i)
+        .max(end);
+    let found_end = if found_end == start {
+        (start + text[start..].chars().next().map_or(0, char::len_utf8)).min(text.len())
+    } else {
+        found_end.min(start + 40)
+    };
+    let found_end = (start..=found_end)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(start);
+    let found = if start >= text.len() {
+        "end of file".to_string()
+    } else {
+        format!("`{}`", &text[start..found_end])
+    };
+    let expected = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut words: Vec<&str> = positives.iter().map(|r| rule_words(*r)).collect();
+            words.sort_unstable();
+            words.dedup();
+            words
+        }
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let expected = match expected.as_slice() {
+        [] => "something else".to_string(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    };
+    Diagnostic::new(
+        registry::SYNTAX,
+        Span::new(file, start, found_end),
+        format!("expected {expected}, found {found}"),
+        format!("expected {expected} here"),
+    )
+    .help("blocks are `kind name { field = value }`; check for a missing `}`, `=` or quote just before this point")
+}
+
+struct Cx {
+    file: FileId,
+    diags: Vec<Diagnostic>,
+}
+
+impl Cx {
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn bad_literal(&mut self, span: Span, message: String, help: &str) {
+        self.diags
+            .push(Diagnostic::new(registry::BAD_LITERAL, span, message, "invalid literal").help(help));
+    }
+
+    fn file(&mut self, p: Pair<Rule>) -> SyntaxFile {
+        let mut imports = Vec::new();
+        let mut blocks = Vec::new();
+        for item in p.into_inner() {
+            match item.as_rule() {
+                Rule::import => imports.push(self.import(item)),
+                Rule::block => blocks.push(self.block(item)),
+                _ => {}
+            }
+        }
+        SyntaxFile {
+            file: self.file,
+            imports,
+            blocks,
+        }
+    }
+
+    fn import(&mut self, p: Pair<Rule>) -> Import {
+        let span = self.span(&p);
+        let mut inner = p.into_inner();
+        let (path, path_span) = match inner.next() {
+            Some(s) => (self.string(&s), self.span(&s)),
+            None => (String::new(), span),
+        };
+        let alias = inner.next().map(|a| self.ident(a));
+        Import {
+            path,
+            path_span,
+            alias,
+            span,
+        }
+    }
+
+    fn ident(&self, p: Pair<Rule>) -> Ident {
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(&p),
+        }
+    }
+
+    fn block(&mut self, p: Pair<Rule>) -> Block {
+        let span = self.span(&p);
+        let mut kind = None;
+        let mut name = None;
+        let mut entries = Vec::new();
+        for c in p.into_inner() {
+            match c.as_rule() {
+                Rule::ident if kind.is_none() => kind = Some(self.ident(c)),
+                Rule::ident => name = Some(self.ident(c)),
+                Rule::entries => {
+                    for e in c.into_inner() {
+                        match e.as_rule() {
+                            Rule::field => entries.push(Entry::Field(self.field(e))),
+                            Rule::block => entries.push(Entry::Block(self.block(e))),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Block {
+            kind: kind.unwrap_or(Ident {
+                name: String::new(),
+                span,
+            }),
+            name,
+            entries,
+            span,
+        }
+    }
+
+    fn field(&mut self, p: Pair<Rule>) -> Field {
+        let span = self.span(&p);
+        let mut inner = p.into_inner();
+        let key = inner.next().map(|k| self.ident(k));
+        let value = inner.next().map(|v| self.value(v));
+        Field {
+            key: key.unwrap_or(Ident {
+                name: String::new(),
+                span,
+            }),
+            value: value.unwrap_or(Value {
+                kind: ValueKind::List(Vec::new()),
+                span,
+            }),
+            span,
+        }
+    }
+
+    fn number(&mut self, p: &Pair<Rule>) -> u64 {
+        match p.as_str().parse::<u64>() {
+            Ok(n) => n,
+            Err(_) => {
+                let span = self.span(p);
+                self.bad_literal(
+                    span,
+                    format!("number `{}` is too large", p.as_str()),
+                    "numbers must fit in 64 bits",
+                );
+                0
+            }
+        }
+    }
+
+    fn string(&mut self, p: &Pair<Rule>) -> String {
+        let raw = p.as_str();
+        let raw = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(raw);
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.char_indices();
+        while let Some((i, c)) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some((_, 'n')) => out.push('\n'),
+                Some((_, 't')) => out.push('\t'),
+                Some((_, '"')) => out.push('"'),
+                Some((_, '\\')) => out.push('\\'),
+                Some((_, 'u')) => {
+                    let rest = &raw[i + 2..];
+                    let hex: String = rest
+                        .trim_start_matches('{')
+                        .chars()
+                        .take_while(|c| *c != '}')
+                        .collect();
+                    // Skip `{hex}`.
+                    for _ in 0..hex.len() + 2 {
+                        chars.next();
+                    }
+                    match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        Some(ch) => out.push(ch),
+                        None => {
+                            let s = self.span(p);
+                            self.bad_literal(
+                                s,
+                                format!("`\\u{{{hex}}}` is not a Unicode scalar value"),
+                                "use a code point between 0 and 10FFFF that is not a surrogate",
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn octets(&mut self, p: &Pair<Rule>, text: &str) -> std::net::Ipv4Addr {
+        let mut octets = [0u8; 4];
+        for (i, part) in text.split('.').take(4).enumerate() {
+            match part.parse::<u8>() {
+                Ok(o) => octets[i] = o,
+                Err(_) => {
+                    let span = self.span(p);
+                    self.bad_literal(
+                        span,
+                        format!("`{text}` is not an IPv4 address: octet `{part}` is above 255"),
+                        "each of the four parts is 0..255",
+                    );
+                    break;
+                }
+            }
+        }
+        std::net::Ipv4Addr::from(octets)
+    }
+
+    fn value(&mut self, p: Pair<Rule>) -> Value {
+        let span = self.span(&p);
+        let kind = match p.as_rule() {
+            Rule::string => ValueKind::Str(self.string(&p)),
+            Rule::integer => ValueKind::Int(self.number(&p)),
+            Rule::boolean => ValueKind::Bool(p.as_str() == "true"),
+            Rule::ipv4 => ValueKind::Ipv4(self.octets(&p, p.as_str())),
+            Rule::cidr => {
+                let (addr, prefix) = p.as_str().split_once('/').unwrap_or((p.as_str(), "32"));
+                let ip = self.octets(&p, addr);
+                let prefix: u8 = prefix.parse().unwrap_or(255);
+                match ipnet::Ipv4Net::new(ip, prefix) {
+                    Ok(net) => ValueKind::Cidr(net),
+                    Err(_) => {
+                        self.bad_literal(
+                            span,
+                            format!("`{}` is not a CIDR: the prefix length is above 32", p.as_str()),
+                            "write the prefix length as 0..32, e.g. 172.30.0.0/16",
+                        );
+                        ValueKind::Cidr(ipnet::Ipv4Net::default())
+                    }
+                }
+            }
+            Rule::port_range => {
+                let mut inner = p.clone().into_inner();
+                let lo = inner.next().map_or(0, |d| self.number(&d));
+                let hi = inner.next().map_or(0, |d| self.number(&d));
+                ValueKind::PortRange(lo, hi)
+            }
+            Rule::size => {
+                let mut inner = p.clone().into_inner();
+                let n = inner.next().map_or(0, |d| self.number(&d));
+                let unit = inner.next().map_or("", |u| u.as_str()).to_string();
+                ValueKind::Size(n, unit)
+            }
+            Rule::duration => {
+                let mut inner = p.clone().into_inner();
+                let n = inner.next().map_or(0, |d| self.number(&d));
+                let unit = inner.next().map_or("", |u| u.as_str());
+                let factor: u64 = match unit {
+                    "ms" => 1,
+                    "s" => 1_000,
+                    "m" => 60_000,
+                    "h" => 3_600_000,
+                    _ => 86_400_000,
+                };
+                let ms = n.checked_mul(factor).unwrap_or_else(|| {
+                    self.bad_literal(span, format!("duration `{}` is too long", p.as_str()), "use a smaller duration");
+                    0
+                });
+                ValueKind::Duration(ms, p.as_str().to_string())
+            }
+            Rule::list => ValueKind::List(p.into_inner().map(|v| self.value(v)).collect()),
+            Rule::object => ValueKind::Object(p.into_inner().map(|f| self.field(f)).collect()),
+            Rule::path => ValueKind::Path(p.into_inner().map(|i| self.ident(i)).collect()),
+            Rule::secret => {
+                let mut inner = p.into_inner();
+                let kind = match inner.next().map(|k| k.as_str()) {
+                    Some("env") => SecretSource::Env,
+                    _ => SecretSource::File,
+                };
+                let arg = inner.next().map(|s| self.string(&s)).unwrap_or_default();
+                ValueKind::Secret(kind, arg)
+            }
+            Rule::call => {
+                let mut inner = p.into_inner();
+                let name = inner.next().map(|n| self.ident(n)).unwrap_or(Ident {
+                    name: String::new(),
+                    span,
+                });
+                let args = inner
+                    .map(|a| {
+                        if a.as_rule() == Rule::named_arg {
+                            let mut ai = a.into_inner();
+                            let name = ai.next().map(|n| self.ident(n));
+                            let value = ai.next().map(|v| self.value(v));
+                            Arg {
+                                name,
+                                value: value.unwrap_or(Value {
+                                    kind: ValueKind::List(Vec::new()),
+                                    span,
+                                }),
+                            }
+                        } else {
+                            Arg {
+                                name: None,
+                                value: self.value(a),
+                            }
+                        }
+                    })
+                    .collect();
+                ValueKind::Call(name, args)
+            }
+            _ => ValueKind::List(Vec::new()),
+        };
+        Value { kind, span }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> SyntaxFile {
+        let (tree, diags) = parse(FileId(0), text);
+        assert!(diags.is_empty(), "{diags:?}");
+        tree.expect("tree")
+    }
+
+    fn field_value(text: &str) -> ValueKind {
+        let f = parse_ok(&format!("b {{ x = {text} }}"));
+        match &f.blocks[0].entries[0] {
+            Entry::Field(f) => f.value.kind.clone(),
+            Entry::Block(_) => panic!("not a field"),
+        }
+    }
+
+    #[test]
+    fn typed_literals() {
+        assert_eq!(field_value("10.1.1.9"), ValueKind::Ipv4([10, 1, 1, 9].into()));
+        assert!(matches!(field_value("172.30.0.0/16"), ValueKind::Cidr(n) if n.prefix_len() == 16));
+        assert_eq!(field_value("2043..2049"), ValueKind::PortRange(2043, 2049));
+        assert_eq!(field_value("2Gi"), ValueKind::Size(2, "Gi".into()));
+        assert_eq!(field_value("5000ms"), ValueKind::Duration(5000, "5000ms".into()));
+        assert_eq!(field_value("24h"), ValueKind::Duration(86_400_000, "24h".into()));
+        assert_eq!(field_value("5m"), ValueKind::Duration(300_000, "5m".into()));
+        assert_eq!(field_value("42"), ValueKind::Int(42));
+        assert_eq!(field_value("true"), ValueKind::Bool(true));
+        assert_eq!(field_value(r#""a\"b\u{e9}""#), ValueKind::Str("a\"bé".into()));
+        assert_eq!(
+            field_value(r#"env("X")"#),
+            ValueKind::Secret(SecretSource::Env, "X".into())
+        );
+        assert!(matches!(field_value("NP8.MVSNFS8"), ValueKind::Path(p) if p.len() == 2));
+        assert!(matches!(field_value("ZCX-HAPROXY-RING"), ValueKind::Path(p) if p.len() == 1));
+        assert!(matches!(field_value("rsa(2048)"), ValueKind::Call(n, a) if n.name == "rsa" && a.len() == 1));
+        assert!(matches!(field_value("[1, 2,]"), ValueKind::List(v) if v.len() == 2));
+        assert!(matches!(field_value("{ CN = \"x\" }"), ValueKind::Object(v) if v.len() == 1));
+    }
+
+    #[test]
+    fn comments_and_spans() {
+        let f = parse_ok("# a comment\nzos NP8 { // another\n  address = 10.1.1.9 /* inline */ }\n");
+        let b = &f.blocks[0];
+        assert_eq!(b.kind.name, "zos");
+        assert_eq!(b.name.as_ref().map(|n| n.name.as_str()), Some("NP8"));
+        let Entry::Field(field) = &b.entries[0] else {
+            panic!("field expected")
+        };
+        assert_eq!((field.value.span.start, field.value.span.end), (47, 55));
+    }
+
+    #[test]
+    fn bad_octet_is_a_literal_error() {
+        let (_, diags) = parse(FileId(0), "b { x = 10.1.1.300 }");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, registry::BAD_LITERAL);
+    }
+
+    #[test]
+    fn syntax_error_names_expected_tokens() {
+        let (tree, diags) = parse(FileId(0), "zos NP8 {\n  address 10.1.1.9\n}");
+        assert!(tree.is_none());
+        assert_eq!(diags[0].code, registry::SYNTAX);
+        assert!(diags[0].message.contains("expected"), "{}", diags[0].message);
+        assert!(!diags[0].message.contains("Rule"), "{}", diags[0].message);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursion() {
+        let text = format!("b {{ x = {}{} }}", "[".repeat(10_000), "]".repeat(10_000));
+        let (tree, diags) = parse(FileId(0), &text);
+        assert!(tree.is_none());
+        assert_eq!(diags[0].code, registry::SYNTAX);
+    }
+
+    #[test]
+    fn huge_numbers_do_not_panic() {
+        let (_, diags) = parse(FileId(0), "b { x = 99999999999999999999999999 }");
+        assert_eq!(diags[0].code, registry::BAD_LITERAL);
+    }
+}
