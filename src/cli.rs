@@ -12,7 +12,11 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "tenantc", version, about = "Compile tenant specs into PAGENT policy, RACF JCL, haproxy.cfg and Kubernetes YAML")]
+#[command(
+    name = "tenantc",
+    version,
+    about = "Compile tenant specs into PAGENT policy, RACF JCL, haproxy.cfg and Kubernetes YAML"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -119,7 +123,10 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 return Ok(ExitCode::from(1));
             }
             if c.diagnostics_format == Format::Human {
-                eprintln!("ok: {n} file(s), {} tenant(s), no errors", a.site.tenants.len());
+                eprintln!(
+                    "ok: {n} file(s), {} tenant(s), no errors",
+                    a.site.tenants.len()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -152,7 +159,9 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                     Ok(ExitCode::SUCCESS)
                 }
                 None => {
-                    eprintln!("error: unknown diagnostic code `{code}`; `tenantc explain all` lists them");
+                    eprintln!(
+                        "error: unknown diagnostic code `{code}`; `tenantc explain all` lists them"
+                    );
                     Ok(ExitCode::from(2))
                 }
             }

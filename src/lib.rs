@@ -63,7 +63,9 @@ impl std::fmt::Display for ToolError {
 /// same tree always gives the same input order.
 pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError> {
     fn walk(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) -> Result<(), ToolError> {
-        let entries = dir.read_dir_utf8().map_err(|e| ToolError(format!("cannot read directory {dir}: {e}")))?;
+        let entries = dir
+            .read_dir_utf8()
+            .map_err(|e| ToolError(format!("cannot read directory {dir}: {e}")))?;
         let mut paths = Vec::new();
         for e in entries {
             let e = e.map_err(|e| ToolError(format!("cannot read directory {dir}: {e}")))?;
@@ -106,7 +108,8 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     let stdlib = resolve::load::Stdlib {
         dir: opts.stdlib_dir.clone(),
     };
-    let loaded = resolve::load::load(&mut sources, inputs, &stdlib, &mut diags).map_err(|e| ToolError(e.0))?;
+    let loaded = resolve::load::load(&mut sources, inputs, &stdlib, &mut diags)
+        .map_err(|e| ToolError(e.0))?;
     let site = resolve::resolve(&loaded, &mut diags);
     if !diags.iter().any(Diagnostic::is_error) {
         diags.extend(check::run(&site));
@@ -136,7 +139,8 @@ pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundl
         stdlib_dir: opts.stdlib_dir.clone(),
         inputs: names,
     };
-    let mut b = lower::lower(&analysis.site, &opts).map_err(|e| ToolError(format!("internal error while lowering: {e}")))?;
+    let mut b = lower::lower(&analysis.site, &opts)
+        .map_err(|e| ToolError(format!("internal error while lowering: {e}")))?;
     b.seal(&inputs);
     Ok(b)
 }

@@ -69,7 +69,12 @@ impl SourceMap {
         SourceMap::default()
     }
 
-    pub fn add(&mut self, name: String, path: Option<Utf8PathBuf>, text: impl Into<Arc<str>>) -> FileId {
+    pub fn add(
+        &mut self,
+        name: String,
+        path: Option<Utf8PathBuf>,
+        text: impl Into<Arc<str>>,
+    ) -> FileId {
         let id = FileId(self.files.len() as u32);
         self.files.push(SourceFile {
             name,
@@ -99,7 +104,8 @@ impl SourceMap {
     /// The text a span covers.
     pub fn snippet(&self, span: Span) -> &str {
         let text = &self.get(span.file).text;
-        text.get(span.start as usize..span.end as usize).unwrap_or("")
+        text.get(span.start as usize..span.end as usize)
+            .unwrap_or("")
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -131,8 +137,8 @@ mod tests {
         let f = map.add("a".into(), None, "ab\ncdé\nx");
         assert_eq!(map.line_col(f, 0), (1, 1));
         assert_eq!(map.line_col(f, 3), (2, 1));
-        assert_eq!(map.line_col(f, 8), (2, 4));
-        assert_eq!(map.line_col(f, 9), (3, 1));
+        assert_eq!(map.line_col(f, 7), (2, 4));
+        assert_eq!(map.line_col(f, 8), (3, 1));
         assert_eq!(map.line_col(f, 99), (3, 2));
     }
 }

@@ -33,9 +33,16 @@ pub struct Bundle {
 
 impl Bundle {
     /// Adds a text file; two writers of one path is a bug in lowering.
-    pub fn add_text(&mut self, path: String, text: String, tenants: BTreeSet<String>) -> Result<(), LowerError> {
+    pub fn add_text(
+        &mut self,
+        path: String,
+        text: String,
+        tenants: BTreeSet<String>,
+    ) -> Result<(), LowerError> {
         if self.files.contains_key(&path) || path == MANIFEST {
-            return Err(LowerError(format!("two outputs would be written to {path}")));
+            return Err(LowerError(format!(
+                "two outputs would be written to {path}"
+            )));
         }
         self.files.insert(
             path,
@@ -140,8 +147,12 @@ pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
         if !out.is_dir() {
             return Err(WriteError(format!("{out} exists and is not a directory")));
         }
-        let is_bundle = std::fs::read_to_string(out.join(MANIFEST)).is_ok_and(|m| m.contains("\"tool\": \"tenantc\""));
-        let empty = std::fs::read_dir(out).map_err(|e| err(out.as_str(), e))?.next().is_none();
+        let is_bundle = std::fs::read_to_string(out.join(MANIFEST))
+            .is_ok_and(|m| m.contains("\"tool\": \"tenantc\""));
+        let empty = std::fs::read_dir(out)
+            .map_err(|e| err(out.as_str(), e))?
+            .next()
+            .is_none();
         if !is_bundle && !empty {
             return Err(WriteError(format!(
                 "{out} is not empty and holds no tenantc bundle ({MANIFEST}); refusing to replace it"

@@ -36,7 +36,10 @@ fn cluster_ips(site: &Site, out: &mut Vec<Diagnostic>) {
                 Diagnostic::new(
                     registry::OBJECT_COLLISION,
                     ip.span,
-                    format!("tenants `{}` and `{}` both claim ClusterIP {} on cluster `{}`", other.name.value, tenant.name.value, ip.value, cluster.name.value),
+                    format!(
+                        "tenants `{}` and `{}` both claim ClusterIP {} on cluster `{}`",
+                        other.name.value, tenant.name.value, ip.value, cluster.name.value
+                    ),
                     "claimed again here",
                 )
                 .related(*first, format!("claimed by `{}`", other.name.value))
@@ -51,7 +54,8 @@ fn cluster_ips(site: &Site, out: &mut Vec<Diagnostic>) {
 /// DNS-1123 label: at most 63 of [a-z0-9-], alphanumeric at both ends.
 pub fn dns_label_ok(s: &str) -> bool {
     (1..=63).contains(&s.len())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -73,7 +77,13 @@ fn name(ok: bool, what: &str, v: &str, span: Span, rule: &str, out: &mut Vec<Dia
     let fixed: String = v
         .to_ascii_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let fixed = fixed.trim_matches('-');
     let help = if !fixed.is_empty() && fixed.len() <= 63 && fixed != v {
@@ -81,47 +91,123 @@ fn name(ok: bool, what: &str, v: &str, span: Span, rule: &str, out: &mut Vec<Dia
     } else {
         rule.to_string()
     };
-    out.push(Diagnostic::new(registry::K8S_NAME, span, format!("{what} `{}` is not a valid Kubernetes name", v.escape_debug()), "invalid name").help(help));
+    out.push(
+        Diagnostic::new(
+            registry::K8S_NAME,
+            span,
+            format!(
+                "{what} `{}` is not a valid Kubernetes name",
+                v.escape_debug()
+            ),
+            "invalid name",
+        )
+        .help(help),
+    );
 }
 
-const LABEL_RULE: &str = "use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit";
+const LABEL_RULE: &str =
+    "use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit";
 
 fn names(site: &Site, out: &mut Vec<Diagnostic>) {
     for cluster in &site.clusters {
         for r in &cluster.registries {
             let n = k8s_name(&r.name.value);
-            name(dns_subdomain_ok(&n), "registry secret", &n, r.name.span, LABEL_RULE, out);
-            if r.server.value.is_empty() || r.server.value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            name(
+                dns_subdomain_ok(&n),
+                "registry secret",
+                &n,
+                r.name.span,
+                LABEL_RULE,
+                out,
+            );
+            if r.server.value.is_empty()
+                || r.server
+                    .value
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control())
+            {
                 out.push(
-                    Diagnostic::new(registry::BAD_VALUE, r.server.span, "registry server must be a host name without blanks", "invalid server")
-                        .help("e.g. server = \"my-repo.com\""),
+                    Diagnostic::new(
+                        registry::BAD_VALUE,
+                        r.server.span,
+                        "registry server must be a host name without blanks",
+                        "invalid server",
+                    )
+                    .help("e.g. server = \"my-repo.com\""),
                 );
             }
         }
     }
     for t in &site.tenants {
-        name(dns_label_ok(&t.namespace.value), "namespace", &t.namespace.value, t.namespace.span, LABEL_RULE, out);
+        name(
+            dns_label_ok(&t.namespace.value),
+            "namespace",
+            &t.namespace.value,
+            t.namespace.span,
+            LABEL_RULE,
+            out,
+        );
         if let Some(nfs) = &t.nfs {
             let p = &nfs.proxy;
-            name(dns_label_ok(&p.namespace.value), "proxy namespace", &p.namespace.value, p.namespace.span, LABEL_RULE, out);
+            name(
+                dns_label_ok(&p.namespace.value),
+                "proxy namespace",
+                &p.namespace.value,
+                p.namespace.span,
+                LABEL_RULE,
+                out,
+            );
             name(rfc1035_label_ok(&p.service.value), "Service name", &p.service.value, p.service.span, "a Service name starts with a letter and has at most 63 lower-case letters, digits and '-'", out);
-            name(dns_subdomain_ok(&nfs.storage_class.value), "StorageClass", &nfs.storage_class.value, nfs.storage_class.span, LABEL_RULE, out);
+            name(
+                dns_subdomain_ok(&nfs.storage_class.value),
+                "StorageClass",
+                &nfs.storage_class.value,
+                nfs.storage_class.span,
+                LABEL_RULE,
+                out,
+            );
             image(&p.image, out);
             for v in &nfs.volumes {
                 let n = k8s_name(&v.name.value);
                 name(dns_label_ok(&n), "volume", &n, v.name.span, LABEL_RULE, out);
-                name(dns_subdomain_ok(&format!("{}-{n}", k8s_name(&t.name.value))), "PersistentVolume", &n, v.name.span, LABEL_RULE, out);
-                if !v.export.value.starts_with('/') || v.export.value.contains(',') || v.export.value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                name(
+                    dns_subdomain_ok(&format!("{}-{n}", k8s_name(&t.name.value))),
+                    "PersistentVolume",
+                    &n,
+                    v.name.span,
+                    LABEL_RULE,
+                    out,
+                );
+                if !v.export.value.starts_with('/')
+                    || v.export.value.contains(',')
+                    || v.export
+                        .value
+                        .chars()
+                        .any(|c| c.is_control() || c.is_whitespace())
+                {
                     out.push(
                         Diagnostic::new(registry::BAD_VALUE, v.export.span, "the export path must be absolute, without blanks or commas", "export path")
                             .help("write z/OS processing attributes in `attributes = [mvsmnt]`, not in the path"),
                     );
                 }
                 for a in &v.attributes {
-                    if a.value.is_empty() || !a.value.chars().all(|c| c.is_ascii_alphanumeric() || "()_".contains(c)) {
+                    if a.value.is_empty()
+                        || !a
+                            .value
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "()_".contains(c))
+                    {
                         out.push(
-                            Diagnostic::new(registry::BAD_VALUE, a.span, format!("`{}` is not a z/OS NFS processing attribute", a.value.escape_debug()), "attribute")
-                                .help("e.g. mvsmnt, binary, text"),
+                            Diagnostic::new(
+                                registry::BAD_VALUE,
+                                a.span,
+                                format!(
+                                    "`{}` is not a z/OS NFS processing attribute",
+                                    a.value.escape_debug()
+                                ),
+                                "attribute",
+                            )
+                            .help("e.g. mvsmnt, binary, text"),
                         );
                     }
                 }
@@ -129,20 +215,43 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
         }
         for w in &t.workloads {
             let n = k8s_name(&w.name.value);
-            name(dns_label_ok(&n), "workload", &n, w.name.span, LABEL_RULE, out);
+            name(
+                dns_label_ok(&n),
+                "workload",
+                &n,
+                w.name.span,
+                LABEL_RULE,
+                out,
+            );
             image(&w.image, out);
             for m in &w.mounts {
                 if !m.path.value.starts_with('/') || m.path.value.contains(':') {
                     out.push(
-                        Diagnostic::new(registry::BAD_VALUE, m.path.span, "a mount path is absolute and has no ':'", "mount path").help("e.g. path = \"/data\""),
+                        Diagnostic::new(
+                            registry::BAD_VALUE,
+                            m.path.span,
+                            "a mount path is absolute and has no ':'",
+                            "mount path",
+                        )
+                        .help("e.g. path = \"/data\""),
                     );
                 }
             }
             for (k, _) in &w.env {
-                if k.is_empty() || k.starts_with(|c: char| c.is_ascii_digit()) || !k.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+                if k.is_empty()
+                    || k.starts_with(|c: char| c.is_ascii_digit())
+                    || !k
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+                {
                     out.push(
-                        Diagnostic::new(registry::BAD_VALUE, w.name.span, format!("`{k}` is not a valid environment variable name"), "workload")
-                            .help("letters, digits, '_', '-' and '.', not starting with a digit"),
+                        Diagnostic::new(
+                            registry::BAD_VALUE,
+                            w.name.span,
+                            format!("`{k}` is not a valid environment variable name"),
+                            "workload",
+                        )
+                        .help("letters, digits, '_', '-' and '.', not starting with a digit"),
                     );
                 }
             }
@@ -152,7 +261,15 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
 
 fn image(v: &Sp<String>, out: &mut Vec<Diagnostic>) {
     if v.value.is_empty() || v.value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        out.push(Diagnostic::new(registry::BAD_VALUE, v.span, "an image reference has no blanks", "image").help("e.g. \"icr.io/ibmz/haproxy:3.0.0-bookworm\""));
+        out.push(
+            Diagnostic::new(
+                registry::BAD_VALUE,
+                v.span,
+                "an image reference has no blanks",
+                "image",
+            )
+            .help("e.g. \"icr.io/ibmz/haproxy:3.0.0-bookworm\""),
+        );
     }
 }
 
@@ -160,21 +277,37 @@ fn image(v: &Sp<String>, out: &mut Vec<Diagnostic>) {
 fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
     // (cluster, namespace) -> (owner description, span)
     let mut owners: BTreeMap<(ClusterId, String), (String, Span)> = BTreeMap::new();
-    let mut claim = |cluster: ClusterId, ns: &Sp<String>, owner: String, out: &mut Vec<Diagnostic>| {
-        if let Some((first, span)) = owners.get(&(cluster, ns.value.clone())) {
-            out.push(
-                Diagnostic::new(registry::SHARED_NAMESPACE, ns.span, format!("namespace `{}` is used by {owner} and by {first}", ns.value), "used again here")
+    let mut claim =
+        |cluster: ClusterId, ns: &Sp<String>, owner: String, out: &mut Vec<Diagnostic>| {
+            if let Some((first, span)) = owners.get(&(cluster, ns.value.clone())) {
+                out.push(
+                    Diagnostic::new(
+                        registry::SHARED_NAMESPACE,
+                        ns.span,
+                        format!("namespace `{}` is used by {owner} and by {first}", ns.value),
+                        "used again here",
+                    )
                     .related(*span, format!("used by {first}"))
                     .help("give each tenant, and each tenant's proxy, a namespace of its own"),
-            );
-        } else {
-            owners.insert((cluster, ns.value.clone()), (owner, ns.span));
-        }
-    };
+                );
+            } else {
+                owners.insert((cluster, ns.value.clone()), (owner, ns.span));
+            }
+        };
     for t in &site.tenants {
-        claim(t.cluster.value, &t.namespace, format!("the workloads of tenant `{}`", t.name.value), out);
+        claim(
+            t.cluster.value,
+            &t.namespace,
+            format!("the workloads of tenant `{}`", t.name.value),
+            out,
+        );
         if let Some(nfs) = &t.nfs {
-            claim(t.cluster.value, &nfs.proxy.namespace, format!("the NFS proxy of tenant `{}`", t.name.value), out);
+            claim(
+                t.cluster.value,
+                &nfs.proxy.namespace,
+                format!("the NFS proxy of tenant `{}`", t.name.value),
+                out,
+            );
         }
     }
     let mut classes: BTreeMap<(ClusterId, &str), (&Tenant, Span)> = BTreeMap::new();
@@ -183,9 +316,17 @@ fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
         let key = (t.cluster.value, nfs.storage_class.value.as_str());
         if let Some((other, span)) = classes.get(&key) {
             out.push(
-                Diagnostic::new(registry::OBJECT_COLLISION, nfs.storage_class.span, format!("tenants `{}` and `{}` both define StorageClass `{}`", other.name.value, t.name.value, nfs.storage_class.value), "defined again")
-                    .related(*span, format!("defined by `{}`", other.name.value))
-                    .help("StorageClasses are cluster-wide; give each tenant its own"),
+                Diagnostic::new(
+                    registry::OBJECT_COLLISION,
+                    nfs.storage_class.span,
+                    format!(
+                        "tenants `{}` and `{}` both define StorageClass `{}`",
+                        other.name.value, t.name.value, nfs.storage_class.value
+                    ),
+                    "defined again",
+                )
+                .related(*span, format!("defined by `{}`", other.name.value))
+                .help("StorageClasses are cluster-wide; give each tenant its own"),
             );
         } else {
             classes.insert(key, (t, nfs.storage_class.span));
@@ -194,9 +335,17 @@ fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
         for v in &nfs.volumes {
             if let Some(first) = vols.insert(k8s_name(&v.name.value), v.name.span) {
                 out.push(
-                    Diagnostic::new(registry::OBJECT_COLLISION, v.name.span, format!("volumes `{}` and another of tenant `{}` map to the same claim name", v.name.value, t.name.value), "same claim name")
-                        .related(first, "the other volume")
-                        .help("'_' becomes '-' in Kubernetes names; rename one volume"),
+                    Diagnostic::new(
+                        registry::OBJECT_COLLISION,
+                        v.name.span,
+                        format!(
+                            "volumes `{}` and another of tenant `{}` map to the same claim name",
+                            v.name.value, t.name.value
+                        ),
+                        "same claim name",
+                    )
+                    .related(first, "the other volume")
+                    .help("'_' becomes '-' in Kubernetes names; rename one volume"),
                 );
             }
         }
@@ -204,9 +353,18 @@ fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
         for w in &t.workloads {
             if let Some(first) = wls.insert(k8s_name(&w.name.value), w.name.span) {
                 out.push(
-                    Diagnostic::new(registry::OBJECT_COLLISION, w.name.span, format!("two workloads of tenant `{}` map to Deployment `{}`", t.name.value, k8s_name(&w.name.value)), "same Deployment")
-                        .related(first, "the other workload")
-                        .help("'_' becomes '-' in Kubernetes names; rename one workload"),
+                    Diagnostic::new(
+                        registry::OBJECT_COLLISION,
+                        w.name.span,
+                        format!(
+                            "two workloads of tenant `{}` map to Deployment `{}`",
+                            t.name.value,
+                            k8s_name(&w.name.value)
+                        ),
+                        "same Deployment",
+                    )
+                    .related(first, "the other workload")
+                    .help("'_' becomes '-' in Kubernetes names; rename one workload"),
                 );
             }
         }

@@ -19,7 +19,8 @@ pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
 fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
     for sid in site.server_ids() {
         let server = site.server(sid);
-        let mut clusters: Vec<ClusterId> = site.tenants_of(sid).map(|(t, _)| t.cluster.value).collect();
+        let mut clusters: Vec<ClusterId> =
+            site.tenants_of(sid).map(|(t, _)| t.cluster.value).collect();
         clusters.sort();
         clusters.dedup();
         let mut node_addrs = BTreeMap::new();
@@ -28,7 +29,9 @@ fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
             for node in &cluster.nodes {
                 node_addrs.entry(node.dvipa.value).or_insert(node);
                 if !server.clients.iter().any(|c| c.value == node.dvipa.value) {
-                    let Some((tenant, nfs)) = site.tenants_of(sid).find(|(t, _)| t.cluster.value == *cid) else {
+                    let Some((tenant, nfs)) =
+                        site.tenants_of(sid).find(|(t, _)| t.cluster.value == *cid)
+                    else {
                         continue;
                     };
                     out.push(
@@ -67,7 +70,10 @@ fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             if !node_addrs.contains_key(&client.value) {
-                let names: Vec<String> = clusters.iter().map(|c| format!("`{}`", site.cluster(*c).name.value)).collect();
+                let names: Vec<String> = clusters
+                    .iter()
+                    .map(|c| format!("`{}`", site.cluster(*c).name.value))
+                    .collect();
                 let mut d = Diagnostic::new(
                     registry::DVIPA_UNKNOWN,
                     client.span,
@@ -83,7 +89,10 @@ fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
                     client.value
                 ));
                 if let Some(c) = clusters.first() {
-                    d = d.related(site.cluster(*c).name.span, "the cluster whose nodes use this server");
+                    d = d.related(
+                        site.cluster(*c).name.span,
+                        "the cluster whose nodes use this server",
+                    );
                 }
                 out.push(d);
             }
@@ -104,7 +113,10 @@ fn node_addresses(site: &Site, out: &mut Vec<Diagnostic>) {
                     Diagnostic::new(
                         registry::DVIPA_DUPLICATE,
                         node.dvipa.span,
-                        format!("nodes `{}` and `{}` share the DVIPA {}", first.name.value, node.name.value, node.dvipa.value),
+                        format!(
+                            "nodes `{}` and `{}` share the DVIPA {}",
+                            first.name.value, node.name.value, node.dvipa.value
+                        ),
                         "used again here",
                     )
                     .related(first.dvipa.span, format!("`{}` has it", first.name.value))
@@ -130,11 +142,20 @@ fn ports(site: &Site, out: &mut Vec<Diagnostic>) {
                     nfs.proxy.ports.span,
                     format!(
                         "the proxy of tenant `{}` forwards {}, but NFS server `{}` listens on {}",
-                        tenant.name.value, nfs.proxy.ports.value, server.name.value, server.ports.value
+                        tenant.name.value,
+                        nfs.proxy.ports.value,
+                        server.name.value,
+                        server.ports.value
                     ),
                     format!("proxy ports {}", nfs.proxy.ports.value),
                 )
-                .related(server.ports.span, format!("the server's range {} (the TTLSRule LocalPortRange)", server.ports.value))
+                .related(
+                    server.ports.span,
+                    format!(
+                        "the server's range {} (the TTLSRule LocalPortRange)",
+                        server.ports.value
+                    ),
+                )
                 .help(format!(
                     "remove `ports` from the proxy to inherit {}, or write `ports = {}`",
                     server.ports.value, server.ports.value
@@ -152,7 +173,11 @@ fn ports(site: &Site, out: &mut Vec<Diagnostic>) {
                             b.ports.span,
                             format!(
                                 "NFS servers `{}` ({}) and `{}` ({}) on system `{}` share ports",
-                                a.name.value, a.ports.value, b.name.value, b.ports.value, sys.name.value
+                                a.name.value,
+                                a.ports.value,
+                                b.name.value,
+                                b.ports.value,
+                                sys.name.value
                             ),
                             format!("`{}` listens here", b.name.value),
                         )
@@ -210,7 +235,8 @@ fn certificate_chains(site: &Site, out: &mut Vec<Diagnostic>) {
 
 fn racf_name_ok(s: &str) -> bool {
     (1..=8).contains(&s.len())
-        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "#$@".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "#$@".contains(c))
         && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
@@ -225,21 +251,35 @@ fn racf_name(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
         "1-8 characters A-Z, 0-9, #, $, @, not starting with a digit".to_string()
     };
     out.push(
-        Diagnostic::new(registry::RACF_NAME, v.span, format!("`{}` is not a valid {what}", v.value), "invalid name").help(help),
+        Diagnostic::new(
+            registry::RACF_NAME,
+            v.span,
+            format!("`{}` is not a valid {what}", v.value),
+            "invalid name",
+        )
+        .help(help),
     );
 }
 
 fn label(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
     let n = v.value.chars().count();
-    if n == 0 || n > 32 || v.value.chars().any(|c| c.is_control()) || !v.value.is_ascii() {
+    if n == 0
+        || n > 32
+        || v.value.chars().any(|c| c.is_control())
+        || !v.value.is_ascii()
+        || v.value.contains("/*")
+    {
         out.push(
             Diagnostic::new(
                 registry::CERT_LABEL,
                 v.span,
-                format!("{what} `{}` cannot be a RACF certificate label", v.value.escape_debug()),
+                format!(
+                    "{what} `{}` cannot be a RACF certificate label",
+                    v.value.escape_debug()
+                ),
                 format!("{n} characters"),
             )
-            .help("labels are 1-32 printable ASCII characters"),
+            .help("labels are 1-32 printable ASCII characters, without `/*` (a TSO comment)"),
         );
     }
 }
@@ -248,15 +288,25 @@ fn dn_values(subject: &Subject, out: &mut Vec<Diagnostic>) {
     for (k, v) in &subject.0 {
         let n = v.value.chars().count();
         let max = if k == "C" { 2 } else { 64 };
-        if n == 0 || n > max || !v.value.is_ascii() || v.value.chars().any(|c| c.is_control()) {
+        if n == 0
+            || n > max
+            || !v.value.is_ascii()
+            || v.value.chars().any(|c| c.is_control())
+            || v.value.contains("/*")
+        {
             out.push(
                 Diagnostic::new(
                     registry::BAD_VALUE,
                     v.span,
-                    format!("subject {k} `{}` cannot be written into a RACDCERT command", v.value.escape_debug()),
+                    format!(
+                        "subject {k} `{}` cannot be written into a RACDCERT command",
+                        v.value.escape_debug()
+                    ),
                     "invalid DN value",
                 )
-                .help(format!("{k} takes 1-{max} printable ASCII characters")),
+                .help(format!(
+                    "{k} takes 1-{max} printable ASCII characters, without `/*` (a TSO comment)"
+                )),
             );
         }
     }
@@ -267,7 +317,8 @@ fn dataset(v: &Sp<String>, out: &mut Vec<Diagnostic>) {
         && v.value.split('.').all(|q| {
             (1..=8).contains(&q.len())
                 && q.starts_with(|c: char| c.is_ascii_uppercase() || "#$@".contains(c))
-                && q.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "#$@-".contains(c))
+                && q.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "#$@-".contains(c))
         });
     if !ok {
         out.push(
@@ -278,7 +329,9 @@ fn dataset(v: &Sp<String>, out: &mut Vec<Diagnostic>) {
 }
 
 pub fn pagent_name_ok(s: &str) -> bool {
-    (1..=32).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_.@#$-".contains(c))
+    (1..=32).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.@#$-".contains(c))
 }
 
 fn names(site: &Site, out: &mut Vec<Diagnostic>) {
@@ -290,18 +343,38 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                     .help("job names are the prefix plus 3 characters; use 1-5 of A-Z 0-9 # $ @, not starting with a digit"),
             );
         }
-        for (what, v) in [("job class", &sys.jcl.class), ("message class", &sys.jcl.msgclass)] {
+        for (what, v) in [
+            ("job class", &sys.jcl.class),
+            ("message class", &sys.jcl.msgclass),
+        ] {
             if v.value.len() != 1 || !v.value.chars().all(|c| c.is_ascii_alphanumeric()) {
                 out.push(
-                    Diagnostic::new(registry::BAD_VALUE, v.span, format!("{what} `{}` is not one character A-Z or 0-9", v.value), "invalid class")
-                        .help("e.g. class = A"),
+                    Diagnostic::new(
+                        registry::BAD_VALUE,
+                        v.span,
+                        format!("{what} `{}` is not one character A-Z or 0-9", v.value),
+                        "invalid class",
+                    )
+                    .help("e.g. class = A"),
                 );
             }
         }
-        if !sys.jcl.account.value.chars().all(|c| c.is_ascii_alphanumeric() || " ,.#$@-".contains(c)) || sys.jcl.account.value.len() > 40 {
+        if !sys
+            .jcl
+            .account
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || " ,.#$@-".contains(c))
+            || sys.jcl.account.value.len() > 40
+        {
             out.push(
-                Diagnostic::new(registry::BAD_VALUE, sys.jcl.account.span, "accounting information holds characters a job card cannot carry", "invalid account")
-                    .help("use up to 40 of A-Z 0-9 , . # $ @ - and blanks"),
+                Diagnostic::new(
+                    registry::BAD_VALUE,
+                    sys.jcl.account.span,
+                    "accounting information holds characters a job card cannot carry",
+                    "invalid account",
+                )
+                .help("use up to 40 of A-Z 0-9 , . # $ @ - and blanks"),
             );
         }
         let notify = &sys.jcl.notify.value;
@@ -321,10 +394,20 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             dn_values(&s.certificate.subject, out);
             key_size(&s.certificate.key, out);
             let ring = &s.keyring.value;
-            if ring.is_empty() || ring.len() > 237 || !ring.chars().all(|c| c.is_ascii_graphic() && c != '\'' && c != '/') {
+            if ring.is_empty()
+                || ring.len() > 237
+                || !ring
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && c != '\'' && c != '/')
+            {
                 out.push(
-                    Diagnostic::new(registry::CERT_LABEL, s.keyring.span, format!("`{}` is not a valid key ring name", ring.escape_debug()), "invalid key ring")
-                        .help("1-237 printable characters without blanks, quotes or `/`"),
+                    Diagnostic::new(
+                        registry::CERT_LABEL,
+                        s.keyring.span,
+                        format!("`{}` is not a valid key ring name", ring.escape_debug()),
+                        "invalid key ring",
+                    )
+                    .help("1-237 printable characters without blanks, quotes or `/`"),
                 );
             }
             for derived in crate::lower::pagent::statement_names(&s.name.value) {
@@ -342,7 +425,12 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 }
             }
             for c in &s.tls.ciphers {
-                if !pagent_name_ok(&c.value) && !c.value.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+                if !pagent_name_ok(&c.value)
+                    && !c
+                        .value
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+                {
                     out.push(
                         Diagnostic::new(registry::PAGENT_NAME, c.span, format!("`{}` cannot be written as a V3CipherSuites value", c.value.escape_debug()), "invalid cipher")
                             .help("use the cipher's IANA name, e.g. TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
@@ -368,8 +456,13 @@ fn key_size(key: &Key, out: &mut Vec<Diagnostic>) {
     };
     if key.bits.value < min {
         out.push(
-            Diagnostic::new(registry::KEY_SIZE, key.bits.span, format!("a {}-bit key is too weak", key.bits.value), "key size")
-                .help(format!("use at least {min} bits")),
+            Diagnostic::new(
+                registry::KEY_SIZE,
+                key.bits.span,
+                format!("a {}-bit key is too weak", key.bits.value),
+                "key size",
+            )
+            .help(format!("use at least {min} bits")),
         );
     }
 }
@@ -380,9 +473,17 @@ fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
         let tls = &s.tls;
         if tls.handshake_role.value != HandshakeRole::ServerWithClientAuth {
             out.push(
-                Diagnostic::new(registry::TLS_POLICY, tls.handshake_role.span, "the NFS server must authenticate clients (ServerWithClientAuth)", "handshake role")
-                    .related(s.name.span, format!("used by NFS server `{}`", s.name.value))
-                    .help("set `handshake_role = server_with_client_auth`"),
+                Diagnostic::new(
+                    registry::TLS_POLICY,
+                    tls.handshake_role.span,
+                    "the NFS server must authenticate clients (ServerWithClientAuth)",
+                    "handshake role",
+                )
+                .related(
+                    s.name.span,
+                    format!("used by NFS server `{}`", s.name.value),
+                )
+                .help("set `handshake_role = server_with_client_auth`"),
             );
         }
         if tls.client_auth.value != ClientAuth::SafCheck {
@@ -392,7 +493,12 @@ fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
                     .help("set `client_auth = saf_check`"),
             );
         }
-        let weak: Vec<&str> = tls.versions.iter().filter(|v| **v < TlsVersion::Tls12).map(|v| v.pagent()).collect();
+        let weak: Vec<&str> = tls
+            .versions
+            .iter()
+            .filter(|v| **v < TlsVersion::Tls12)
+            .map(|v| v.pagent())
+            .collect();
         if !weak.is_empty() || tls.versions.is_empty() {
             out.push(
                 Diagnostic::new(
@@ -405,26 +511,44 @@ fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
                     },
                     "protocol versions",
                 )
-                .related(s.name.span, format!("used by NFS server `{}`", s.name.value))
+                .related(
+                    s.name.span,
+                    format!("used by NFS server `{}`", s.name.value),
+                )
                 .help("switch on TLS 1.2 and/or 1.3 only: `versions = [tls1_2]`"),
             );
         }
         if tls.handshake_timeout_s.value > 600 {
             out.push(
-                Diagnostic::new(registry::BAD_VALUE, tls.handshake_timeout_s.span, "HandshakeTimeout is at most 600 seconds", "too long")
-                    .help("e.g. handshake_timeout = 60s"),
+                Diagnostic::new(
+                    registry::BAD_VALUE,
+                    tls.handshake_timeout_s.span,
+                    "HandshakeTimeout is at most 600 seconds",
+                    "too long",
+                )
+                .help("e.g. handshake_timeout = 60s"),
             );
         }
         if s.security.value != NfsSecurity::Safexp {
             out.push(
-                Diagnostic::new(registry::NFS_SECURITY, s.security.span, "AT-TLS clients of the z/OS NFS server need security `safexp`", "security attribute")
-                    .help("set `security = safexp`"),
+                Diagnostic::new(
+                    registry::NFS_SECURITY,
+                    s.security.span,
+                    "AT-TLS clients of the z/OS NFS server need security `safexp`",
+                    "security attribute",
+                )
+                .help("set `security = safexp`"),
             );
         }
         if s.versions.value != [NfsVersion::V4] {
             out.push(
-                Diagnostic::new(registry::NFS_SECURITY, s.versions.span, "the AT-TLS aware z/OS NFS server supports NFSv4 only", "NFS versions")
-                    .help("set `versions = [nfs4]`"),
+                Diagnostic::new(
+                    registry::NFS_SECURITY,
+                    s.versions.span,
+                    "the AT-TLS aware z/OS NFS server supports NFSv4 only",
+                    "NFS versions",
+                )
+                .help("set `versions = [nfs4]`"),
             );
         }
     }

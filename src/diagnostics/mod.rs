@@ -41,14 +41,19 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic with the code's default severity; `label` explains the
     /// primary span.
-    pub fn new(code: Code, span: Span, message: impl Into<String>, label: impl Into<String>) -> Self {
+    pub fn new(
+        code: Code,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code,
             severity: code.info().severity,
-            message: message.into(),
+            message: cap(message.into()),
             primary: Label {
                 span,
-                message: label.into(),
+                message: cap(label.into()),
             },
             related: Vec::new(),
             help: String::new(),
@@ -59,13 +64,13 @@ impl Diagnostic {
     pub fn related(mut self, span: Span, message: impl Into<String>) -> Self {
         self.related.push(Label {
             span,
-            message: message.into(),
+            message: cap(message.into()),
         });
         self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = help.into();
+        self.help = cap(help.into());
         self
     }
 
@@ -74,11 +79,35 @@ impl Diagnostic {
     }
 }
 
+/// Longest message, label or help text; hostile values (a 10 MB string) are
+/// cut in the middle rather than echoed.
+const MAX_TEXT: usize = 300;
+
+fn cap(s: String) -> String {
+    if s.len() <= MAX_TEXT {
+        return s;
+    }
+    let head: String = s.chars().take(MAX_TEXT / 2).collect();
+    let tail: String = s
+        .chars()
+        .rev()
+        .take(MAX_TEXT / 4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{head}…{tail}")
+}
+
 /// Sorts diagnostics into a stable order (file, position, code) and drops
 /// exact duplicates, so output never depends on the order checks ran in.
 pub fn normalize(diags: &mut Vec<Diagnostic>) {
     diags.sort_by(|a, b| {
-        (a.primary.span, a.code.as_str(), &a.message).cmp(&(b.primary.span, b.code.as_str(), &b.message))
+        (a.primary.span, a.code.as_str(), &a.message).cmp(&(
+            b.primary.span,
+            b.code.as_str(),
+            &b.message,
+        ))
     });
     diags.dedup();
 }
@@ -120,6 +149,17 @@ mod tests {
         assert_eq!(suggest("my_regsitry", names), Some("my_registry"));
         assert_eq!(suggest("zcx_CA", names), Some("zcx_ca"));
         assert_eq!(suggest("completely_different", names), None);
+    }
+
+    #[test]
+    fn long_texts_are_capped() {
+        let d = Diagnostic::new(
+            registry::SYNTAX,
+            crate::source::Span::new(crate::source::FileId(0), 0, 1),
+            "x".repeat(1_000_000),
+            "y".repeat(5000),
+        );
+        assert!(d.message.len() < 2 * MAX_TEXT && d.primary.message.len() < 2 * MAX_TEXT);
     }
 
     #[test]

@@ -49,7 +49,9 @@ impl miette::Diagnostic for View {
         Some(self.severity)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
@@ -61,7 +63,9 @@ impl miette::Diagnostic for View {
         if self.related.is_empty() {
             None
         } else {
-            Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+            Some(Box::new(
+                self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+            ))
         }
     }
 }
@@ -81,12 +85,68 @@ fn labeled(span: Span, text: &str, primary: bool) -> LabeledSpan {
     }
 }
 
+/// How far (in lines) a related label may be from the primary one to share its snippet.
+const NEAR_LINES: usize = 6;
+
+/// Source lines longer than this are not excerpted (hostile input).
+const MAX_LINE: usize = 1000;
+
+fn line_len(map: &SourceMap, span: Span) -> usize {
+    let text = &map.get(span.file).text;
+    let start = (span.start as usize).min(text.len());
+    let before = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let after = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    after - before
+}
+
+/// A view without a snippet, naming the place in words instead.
+fn bare(map: &SourceMap, d: &Diagnostic) -> View {
+    let (line, col) = map.line_col(d.primary.span.file, d.primary.span.start);
+    let mut message = format!(
+        "{} (at {}:{line}:{col}: {})",
+        d.message,
+        map.get(d.primary.span.file).name,
+        d.primary.message
+    );
+    for l in &d.related {
+        let (rl, rc) = map.line_col(l.span.file, l.span.start);
+        message.push_str(&format!(
+            "; {} at {}:{rl}:{rc}",
+            l.message,
+            map.get(l.span.file).name
+        ));
+    }
+    View {
+        message,
+        code: d.code.to_string(),
+        severity: match d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        },
+        help: (!d.help.is_empty()).then(|| d.help.clone()),
+        source: NamedSource::new(String::new(), Arc::from("")),
+        labels: Vec::new(),
+        related: Vec::new(),
+    }
+}
+
 fn view(map: &SourceMap, d: &Diagnostic) -> View {
     let file = d.primary.span.file;
+    if std::iter::once(&d.primary)
+        .chain(&d.related)
+        .any(|l| line_len(map, l.span) > MAX_LINE)
+    {
+        return bare(map, d);
+    }
     let mut labels = vec![labeled(d.primary.span, &d.primary.message, true)];
     let mut related = Vec::new();
+    let primary_line = map.line_col(file, d.primary.span.start).0;
     for Label { span, message } in &d.related {
-        if span.file == file {
+        // Labels near the primary share its snippet; distant ones (or in other
+        // files) get a snippet of their own instead of one huge excerpt.
+        let near = span.file == file
+            && map.line_col(file, span.start).0.abs_diff(primary_line) <= NEAR_LINES;
+        if near {
             labels.push(labeled(*span, message, false));
         } else {
             related.push(View {
@@ -95,7 +155,7 @@ fn view(map: &SourceMap, d: &Diagnostic) -> View {
                 severity: miette::Severity::Advice,
                 help: None,
                 source: source_of(map, *span),
-                labels: vec![labeled(*span, "", true)],
+                labels: vec![labeled(*span, message, true)],
                 related: Vec::new(),
             });
         }
@@ -127,7 +187,12 @@ pub fn render_human(map: &SourceMap, diags: &[Diagnostic], style: HumanStyle) ->
     for d in diags {
         let v = view(map, d);
         if handler.render_report(&mut out, &v).is_err() {
-            out.push_str(&format!("{}[{}]: {}\n", severity_word(d.severity), d.code, d.message));
+            out.push_str(&format!(
+                "{}[{}]: {}\n",
+                severity_word(d.severity),
+                d.code,
+                d.message
+            ));
         }
         out.push('\n');
     }
@@ -173,8 +238,14 @@ fn json_label(map: &SourceMap, l: &Label) -> JsonLabel {
     let (el, ec) = map.line_col(l.span.file, l.span.end);
     JsonLabel {
         file: map.get(l.span.file).name.clone(),
-        start: JsonPos { line: sl, column: sc },
-        end: JsonPos { line: el, column: ec },
+        start: JsonPos {
+            line: sl,
+            column: sc,
+        },
+        end: JsonPos {
+            line: el,
+            column: ec,
+        },
         message: l.message.clone(),
     }
 }

@@ -15,7 +15,13 @@ pub const CRT_FILE: &str = "client-cert.pem";
 /// Where the official image reads its configuration.
 pub const CONFIG_DIR: &str = "/usr/local/etc/haproxy";
 
-pub fn render(site: &Site, tenant: &Tenant, nfs: &TenantNfs, t: &Templates, header: &str) -> Result<String, LowerError> {
+pub fn render(
+    site: &Site,
+    tenant: &Tenant,
+    nfs: &TenantNfs,
+    t: &Templates,
+    header: &str,
+) -> Result<String, LowerError> {
     let server = site.server(nfs.server.value);
     let sys = site.system(nfs.server.value.0);
     let p = &nfs.proxy;
@@ -43,7 +49,15 @@ pub fn render(site: &Site, tenant: &Tenant, nfs: &TenantNfs, t: &Templates, head
 }
 
 /// Adds a tenant's haproxy.cfg to the bundle and returns its text.
-pub fn add(site: &Site, tenant: &Tenant, nfs: &TenantNfs, t: &Templates, header: &str, dir: &str, bundle: &mut Bundle) -> Result<String, LowerError> {
+pub fn add(
+    site: &Site,
+    tenant: &Tenant,
+    nfs: &TenantNfs,
+    t: &Templates,
+    header: &str,
+    dir: &str,
+    bundle: &mut Bundle,
+) -> Result<String, LowerError> {
     let text = render(site, tenant, nfs, t, header)?;
     bundle.add_text(
         format!("{dir}/haproxy.cfg"),

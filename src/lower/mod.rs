@@ -15,9 +15,18 @@ use camino::Utf8PathBuf;
 use std::collections::BTreeSet;
 
 const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
-    ("pagent.policy.j2", include_str!("../../stdlib/templates/pagent.policy.j2")),
-    ("racf.jcl.j2", include_str!("../../stdlib/templates/racf.jcl.j2")),
-    ("haproxy.cfg.j2", include_str!("../../stdlib/templates/haproxy.cfg.j2")),
+    (
+        "pagent.policy.j2",
+        include_str!("../../stdlib/templates/pagent.policy.j2"),
+    ),
+    (
+        "racf.jcl.j2",
+        include_str!("../../stdlib/templates/racf.jcl.j2"),
+    ),
+    (
+        "haproxy.cfg.j2",
+        include_str!("../../stdlib/templates/haproxy.cfg.j2"),
+    ),
 ];
 
 /// What lowering needs besides the site.
@@ -54,7 +63,8 @@ impl Templates {
                 Some(dir) => {
                     let path = dir.join("templates").join(name);
                     if path.exists() {
-                        std::fs::read_to_string(&path).map_err(|e| LowerError(format!("cannot read template {path}: {e}")))?
+                        std::fs::read_to_string(&path)
+                            .map_err(|e| LowerError(format!("cannot read template {path}: {e}")))?
                     } else {
                         (*text).to_string()
                     }
@@ -101,7 +111,9 @@ pub fn lower(site: &Site, opts: &LowerOptions) -> Result<Bundle, LowerError> {
 
 /// The tenants on an NFS server, for the manifest.
 pub(crate) fn tenants_of_server(site: &Site, sid: crate::ir::ServerId) -> BTreeSet<String> {
-    site.tenants_of(sid).map(|(t, _)| t.name.value.clone()).collect()
+    site.tenants_of(sid)
+        .map(|(t, _)| t.name.value.clone())
+        .collect()
 }
 
 /// A duration in haproxy's notation, as short as exact.

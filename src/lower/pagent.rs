@@ -58,11 +58,17 @@ fn on_off(b: bool) -> &'static str {
     }
 }
 
-pub fn lower(site: &Site, t: &Templates, header: &str, bundle: &mut Bundle) -> Result<(), LowerError> {
+pub fn lower(
+    site: &Site,
+    t: &Templates,
+    header: &str,
+    bundle: &mut Bundle,
+) -> Result<(), LowerError> {
     for sid in site.server_ids() {
         let sys = site.system(sid.0);
         let s = site.server(sid);
-        let [rule, addr_group, group_action, env_action, conn_action, conn_parms, keyring_parms] = statement_names(&s.name.value);
+        let [rule, addr_group, group_action, env_action, conn_action, conn_parms, keyring_parms] =
+            statement_names(&s.name.value);
         let tls = &s.tls;
         let ctx = ServerCtx {
             rule,

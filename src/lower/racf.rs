@@ -37,7 +37,9 @@ struct Command {
 
 impl Command {
     fn new(first: impl Into<String>) -> Command {
-        Command { words: vec![first.into()] }
+        Command {
+            words: vec![first.into()],
+        }
     }
     fn op(mut self, operand: impl Into<String>) -> Command {
         self.words.push(operand.into());
@@ -70,7 +72,9 @@ impl Command {
                 }
                 let room = MAX_COLUMN - ind.len() - 1;
                 let mut end = (start + room).min(chars.len() - 1);
-                while end > start + 1 && (chars[end - 1] == ' ' || chars[end] == ' ' || chars[end] == ',') {
+                while end > start + 1
+                    && (chars[end - 1] == ' ' || chars[end] == ' ' || chars[end] == ',')
+                {
                     end -= 1;
                 }
                 if end <= start + 1 {
@@ -87,7 +91,11 @@ impl Command {
 }
 
 fn dn(subject: &Subject) -> String {
-    let parts: Vec<String> = subject.0.iter().map(|(k, v)| format!("{k}({})", quote(&v.value))).collect();
+    let parts: Vec<String> = subject
+        .0
+        .iter()
+        .map(|(k, v)| format!("{k}({})", quote(&v.value)))
+        .collect();
     format!("SUBJECTSDN({})", parts.join(" "))
 }
 
@@ -143,7 +151,11 @@ fn wrap(text: &str) -> Vec<String> {
 fn job_name(prefix: &str, kind: char, index: usize) -> String {
     const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     let n = (index + 1) % (36 * 36);
-    format!("{prefix}{kind}{}{}", DIGITS[n / 36] as char, DIGITS[n % 36] as char)
+    format!(
+        "{prefix}{kind}{}{}",
+        DIGITS[n / 36] as char,
+        DIGITS[n % 36] as char
+    )
 }
 
 struct JobBuilder<'a> {
@@ -153,7 +165,12 @@ struct JobBuilder<'a> {
 }
 
 impl JobBuilder<'_> {
-    fn render(&self, name: String, comments: &[&str], commands: Vec<Command>) -> Result<String, LowerError> {
+    fn render(
+        &self,
+        name: String,
+        comments: &[&str],
+        commands: Vec<Command>,
+    ) -> Result<String, LowerError> {
         let mut lines = wrap(self.header);
         for c in comments {
             lines.extend(wrap(c));
@@ -167,9 +184,15 @@ impl JobBuilder<'_> {
             msgclass: jcl.msgclass.value.clone(),
             notify: jcl.notify.value.clone(),
             comments: lines,
-            commands: commands.iter().map(Command::lines).collect::<Result<_, _>>()?,
+            commands: commands
+                .iter()
+                .map(Command::lines)
+                .collect::<Result<_, _>>()?,
         };
-        let text = self.t.render("racf.jcl.j2", minijinja::context! { header => self.header, job })?;
+        let text = self.t.render(
+            "racf.jcl.j2",
+            minijinja::context! { header => self.header, job },
+        )?;
         validate(&text)?;
         Ok(text)
     }
@@ -179,16 +202,27 @@ impl JobBuilder<'_> {
 pub fn validate(text: &str) -> Result<(), LowerError> {
     for (i, line) in text.lines().enumerate() {
         if line.chars().count() > MAX_COLUMN {
-            return Err(LowerError(format!("JCL line {} is longer than {MAX_COLUMN} columns: {line}", i + 1)));
+            return Err(LowerError(format!(
+                "JCL line {} is longer than {MAX_COLUMN} columns: {line}",
+                i + 1
+            )));
         }
         if !line.is_ascii() || line.chars().any(|c| c.is_control()) {
-            return Err(LowerError(format!("JCL line {} holds a character JCL cannot carry", i + 1)));
+            return Err(LowerError(format!(
+                "JCL line {} holds a character JCL cannot carry",
+                i + 1
+            )));
         }
     }
     Ok(())
 }
 
-pub fn lower(site: &Site, t: &Templates, header: &str, bundle: &mut Bundle) -> Result<(), LowerError> {
+pub fn lower(
+    site: &Site,
+    t: &Templates,
+    header: &str,
+    bundle: &mut Bundle,
+) -> Result<(), LowerError> {
     for (si, sys) in site.systems.iter().enumerate() {
         let jb = JobBuilder { t, header, sys };
         let prefix = &sys.jcl.job_prefix.value;
@@ -196,9 +230,12 @@ pub fn lower(site: &Site, t: &Templates, header: &str, bundle: &mut Bundle) -> R
         let sid = SystemId(si);
         for (ai, a) in sys.authorities.iter().enumerate() {
             let aid = AuthorityId(sid, ai);
-            let gencert = key_ops(Command::new("RACDCERT CERTAUTH GENCERT").op(dn(&a.subject)), &a.key)
-                .op(format!("WITHLABEL({})", quote(&a.label.value)))
-                .op("KEYUSAGE(CERTSIGN)");
+            let gencert = key_ops(
+                Command::new("RACDCERT CERTAUTH GENCERT").op(dn(&a.subject)),
+                &a.key,
+            )
+            .op(format!("WITHLABEL({})", quote(&a.label.value)))
+            .op("KEYUSAGE(CERTSIGN)");
             let export = Command::new("RACDCERT CERTAUTH")
                 .op(format!("EXPORT(LABEL({}))", quote(&a.label.value)))
                 .op(format!("DSN({})", quote(&a.export.dsn.value)))
@@ -214,22 +251,39 @@ pub fn lower(site: &Site, t: &Templates, header: &str, bundle: &mut Bundle) -> R
             let tenants: BTreeSet<String> = site
                 .tenants
                 .iter()
-                .filter(|t| t.nfs.as_ref().is_some_and(|n| n.proxy.trust.value == aid || n.identity.signed_by.value == aid))
+                .filter(|t| {
+                    t.nfs.as_ref().is_some_and(|n| {
+                        n.proxy.trust.value == aid || n.identity.signed_by.value == aid
+                    })
+                })
                 .map(|t| t.name.value.clone())
                 .collect();
-            bundle.add_text(format!("{dir}/1-authority-{}.jcl", a.name.value), text, tenants)?;
+            bundle.add_text(
+                format!("{dir}/1-authority-{}.jcl", a.name.value),
+                text,
+                tenants,
+            )?;
         }
         for (i, s) in sys.servers.iter().enumerate() {
             let ca = site.authority(s.certificate.signed_by.value);
             let id = format!("RACDCERT ID({})", s.user.value);
             let c = &s.certificate;
-            let gencert = key_ops(Command::new(format!("{id} GENCERT")).op(dn(&c.subject)), &c.key)
-                .op(format!("WITHLABEL({})", quote(&c.label.value)))
-                .op("KEYUSAGE(HANDSHAKE DATAENCRYPT)")
-                .op(format!("SIGNWITH(CERTAUTH LABEL({}))", quote(&ca.label.value)));
+            let gencert = key_ops(
+                Command::new(format!("{id} GENCERT")).op(dn(&c.subject)),
+                &c.key,
+            )
+            .op(format!("WITHLABEL({})", quote(&c.label.value)))
+            .op("KEYUSAGE(HANDSHAKE DATAENCRYPT)")
+            .op(format!(
+                "SIGNWITH(CERTAUTH LABEL({}))",
+                quote(&ca.label.value)
+            ));
             let addring = Command::new(format!("{id} ADDRING({})", s.keyring.value));
             let connect_ca = Command::new(id.clone())
-                .op(format!("CONNECT(CERTAUTH LABEL({})", quote(&ca.label.value)))
+                .op(format!(
+                    "CONNECT(CERTAUTH LABEL({})",
+                    quote(&ca.label.value)
+                ))
                 .op(format!("RING({}))", s.keyring.value));
             let connect_own = Command::new(id.clone())
                 .op(format!("CONNECT(LABEL({})", quote(&c.label.value)))
@@ -258,9 +312,15 @@ pub fn lower(site: &Site, t: &Templates, header: &str, bundle: &mut Bundle) -> R
             let idn = &nfs.identity;
             let ca = site.authority(idn.signed_by.value);
             let id = format!("RACDCERT ID({})", idn.user.value);
-            let gencert = key_ops(Command::new(format!("{id} GENCERT")).op(dn(&idn.subject)), &idn.key)
-                .op(format!("WITHLABEL({})", quote(&idn.label.value)))
-                .op(format!("SIGNWITH(CERTAUTH LABEL({}))", quote(&ca.label.value)));
+            let gencert = key_ops(
+                Command::new(format!("{id} GENCERT")).op(dn(&idn.subject)),
+                &idn.key,
+            )
+            .op(format!("WITHLABEL({})", quote(&idn.label.value)))
+            .op(format!(
+                "SIGNWITH(CERTAUTH LABEL({}))",
+                quote(&ca.label.value)
+            ));
             let mut export = Command::new(id.clone())
                 .op(format!("EXPORT(LABEL({}))", quote(&idn.label.value)))
                 .op(format!("DSN({})", quote(&idn.export.dsn.value)))
@@ -300,7 +360,11 @@ mod tests {
         let mut out = String::new();
         let mut continued = false;
         for l in lines {
-            let l = if continued { l.trim_start_matches([' ', ',']) } else { l.trim_start() };
+            let l = if continued {
+                l.trim_start_matches([' ', ','])
+            } else {
+                l.trim_start()
+            };
             match l.strip_suffix('+') {
                 Some(body) => {
                     out.push_str(body);
@@ -324,9 +388,17 @@ mod tests {
     #[test]
     fn long_values_are_split_exactly_within_column_71() {
         let long = "A very long common name that will not fit on one line at all, x";
-        for value in [long.to_string(), "x".repeat(64), format!("{} '{}'", "b".repeat(40), "c".repeat(20))] {
+        for value in [
+            long.to_string(),
+            "x".repeat(64),
+            format!("{} '{}'", "b".repeat(40), "c".repeat(20)),
+        ] {
             let cmd = Command::new("RACDCERT ID(NFSTST) GENCERT")
-                .op(format!("SUBJECTSDN(CN({}) O({}))", quote(&value), quote(&value)))
+                .op(format!(
+                    "SUBJECTSDN(CN({}) O({}))",
+                    quote(&value),
+                    quote(&value)
+                ))
                 .op("SIZE(2048)");
             let lines = cmd.lines().expect("fits");
             assert!(lines.iter().all(|l| l.len() <= MAX_COLUMN), "{lines:#?}");

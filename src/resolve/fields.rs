@@ -117,10 +117,19 @@ impl<'s, 'a> Checker<'s, 'a> {
                     Diagnostic::new(
                         registry::MISSING_FIELD,
                         header_span(block),
-                        format!("`{}` is missing the required field `{}`", describe_block(sym), fs.name),
+                        format!(
+                            "`{}` is missing the required field `{}`",
+                            describe_block(sym),
+                            fs.name
+                        ),
                         format!("needs `{}`", fs.name),
                     )
-                    .help(format!("add `{} = ...`, {}: {}", fs.name, fs.ty.describe(), fs.doc)),
+                    .help(format!(
+                        "add `{} = ...`, {}: {}",
+                        fs.name,
+                        fs.ty.describe(),
+                        fs.doc
+                    )),
                 );
             }
         }
@@ -130,16 +139,24 @@ impl<'s, 'a> Checker<'s, 'a> {
     fn wrong_type(&mut self, field: &FieldSchema, ty: &Ty, v: &Value) {
         let help = match (ty, &v.kind) {
             (Ty::Secret, ValueKind::Str(_)) => {
-                "secrets are never written into a spec: use env(\"NAME\") or file(\"path\")".to_string()
+                "secrets are never written into a spec: use env(\"NAME\") or file(\"path\")"
+                    .to_string()
             }
             (Ty::Ipv4, ValueKind::Str(s)) if s.contains(',') => {
-                "write the bare address; mount options are derived from the NFS server's versions".to_string()
+                "write the bare address; mount options are derived from the NFS server's versions"
+                    .to_string()
             }
             (Ty::Ipv4 | Ty::Cidr | Ty::Ports | Ty::Size | Ty::Duration, ValueKind::Str(_)) => {
-                format!("typed literals are written without quotes: {}", ty.describe())
+                format!(
+                    "typed literals are written without quotes: {}",
+                    ty.describe()
+                )
             }
             (Ty::Str, ValueKind::Path(p)) if p.len() == 1 => {
-                format!("put the text in quotes: `{} = \"{}\"`", field.name, p[0].name)
+                format!(
+                    "put the text in quotes: `{} = \"{}\"`",
+                    field.name, p[0].name
+                )
             }
             _ => format!("`{}` takes {}", field.name, ty.describe()),
         };
@@ -147,7 +164,12 @@ impl<'s, 'a> Checker<'s, 'a> {
             Diagnostic::new(
                 registry::WRONG_TYPE,
                 v.span,
-                format!("`{}` takes {}, found {}", field.name, ty.describe(), v.kind.describe()),
+                format!(
+                    "`{}` takes {}, found {}",
+                    field.name,
+                    ty.describe(),
+                    v.kind.describe()
+                ),
                 format!("{} here", v.kind.describe()),
             )
             .help(help),
@@ -195,7 +217,11 @@ impl<'s, 'a> Checker<'s, 'a> {
                             registry::PORT_RANGE_INVALID,
                             v.span,
                             format!("`{lo}..{hi}` is not a valid port range"),
-                            if lo > hi { "low end above high end" } else { "outside 1..65535" },
+                            if lo > hi {
+                                "low end above high end"
+                            } else {
+                                "outside 1..65535"
+                            },
                         )
                         .help(if lo > hi {
                             format!("write it low to high: `{hi}..{lo}`")
@@ -232,7 +258,11 @@ impl<'s, 'a> Checker<'s, 'a> {
                     _ => 1_000_000_000_000_000,
                 };
                 if *n == 0 {
-                    self.bad_value(v.span, "a size of zero".into(), "give the capacity, e.g. 2Gi".into());
+                    self.bad_value(
+                        v.span,
+                        "a size of zero".into(),
+                        "give the capacity, e.g. 2Gi".into(),
+                    );
                     return None;
                 }
                 TV::Size(Size {
@@ -241,9 +271,13 @@ impl<'s, 'a> Checker<'s, 'a> {
                 })
             }
             (Ty::Duration, ValueKind::Duration(ms, _)) => TV::Duration(*ms),
-            (Ty::Enum(set), ValueKind::Path(p)) if p.len() == 1 => self.enum_value(field, set, &p[0].name, v.span)?,
+            (Ty::Enum(set), ValueKind::Path(p)) if p.len() == 1 => {
+                self.enum_value(field, set, &p[0].name, v.span)?
+            }
             (Ty::Enum(set), ValueKind::Str(s)) => self.enum_value(field, set, s, v.span)?,
-            (Ty::Ref(kinds), ValueKind::Path(p)) => TV::Ref(self.reference(scope, field, kinds, p, v.span)?),
+            (Ty::Ref(kinds), ValueKind::Path(p)) => {
+                TV::Ref(self.reference(scope, field, kinds, p, v.span)?)
+            }
             (Ty::List(inner), ValueKind::List(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
@@ -253,7 +287,9 @@ impl<'s, 'a> Checker<'s, 'a> {
                 }
                 TV::List(out)
             }
-            (Ty::Secret, ValueKind::Secret(src, name)) => TV::Secret(self.secret(*src, name, v.span)?),
+            (Ty::Secret, ValueKind::Secret(src, name)) => {
+                TV::Secret(self.secret(*src, name, v.span)?)
+            }
             (Ty::Object(keys), ValueKind::Object(fields)) => {
                 let mut out: Vec<(String, Sp<String>)> = Vec::new();
                 for f in fields {
@@ -276,14 +312,21 @@ impl<'s, 'a> Checker<'s, 'a> {
                     if let Some((_, first)) = out.iter().find(|(k, _)| *k == f.key.name) {
                         let first = first.span;
                         self.diags.push(
-                            Diagnostic::new(registry::DUPLICATE_FIELD, f.key.span, format!("`{}` is set twice", f.key.name), "set again here")
-                                .related(first, "first set here")
-                                .help("remove one of the two"),
+                            Diagnostic::new(
+                                registry::DUPLICATE_FIELD,
+                                f.key.span,
+                                format!("`{}` is set twice", f.key.name),
+                                "set again here",
+                            )
+                            .related(first, "first set here")
+                            .help("remove one of the two"),
                         );
                         continue;
                     }
                     match &f.value.kind {
-                        ValueKind::Str(s) => out.push((f.key.name.clone(), Sp::new(s.clone(), f.value.span))),
+                        ValueKind::Str(s) => {
+                            out.push((f.key.name.clone(), Sp::new(s.clone(), f.value.span)))
+                        }
                         _ => self.wrong_type(field, &Ty::Str, &f.value),
                     }
                 }
@@ -299,8 +342,13 @@ impl<'s, 'a> Checker<'s, 'a> {
                             None => "write rsa(2048) or nistecc(256)".into(),
                         };
                         self.diags.push(
-                            Diagnostic::new(registry::BAD_ENUM, name.span, format!("unknown key algorithm `{other}`"), "unknown algorithm")
-                                .help(help),
+                            Diagnostic::new(
+                                registry::BAD_ENUM,
+                                name.span,
+                                format!("unknown key algorithm `{other}`"),
+                                "unknown algorithm",
+                            )
+                            .help(help),
                         );
                         return None;
                     }
@@ -312,17 +360,27 @@ impl<'s, 'a> Checker<'s, 'a> {
                             bits: Sp::new(bits, value.span),
                         }),
                         _ => {
-                            self.bad_value(value.span, "key size must be a number of bits up to 16384".into(), "e.g. rsa(2048)".into());
+                            self.bad_value(
+                                value.span,
+                                "key size must be a number of bits up to 16384".into(),
+                                "e.g. rsa(2048)".into(),
+                            );
                             return None;
                         }
                     },
                     _ => {
-                        self.bad_value(v.span, format!("`{}` takes one argument, the key size", name.name), "e.g. rsa(2048)".into());
+                        self.bad_value(
+                            v.span,
+                            format!("`{}` takes one argument, the key size", name.name),
+                            "e.g. rsa(2048)".into(),
+                        );
                         return None;
                     }
                 }
             }
-            (Ty::Dataset(formats), ValueKind::Call(name, args)) if name.name == "dataset" => self.dataset(field, formats, args, v.span)?,
+            (Ty::Dataset(formats), ValueKind::Call(name, args)) if name.name == "dataset" => {
+                self.dataset(field, formats, args, v.span)?
+            }
             _ => {
                 self.wrong_type(field, ty, v);
                 return None;
@@ -331,7 +389,13 @@ impl<'s, 'a> Checker<'s, 'a> {
         Some(tv)
     }
 
-    fn enum_value(&mut self, field: &FieldSchema, set: &'static [&'static str], s: &str, span: Span) -> Option<TV> {
+    fn enum_value(
+        &mut self,
+        field: &FieldSchema,
+        set: &'static [&'static str],
+        s: &str,
+        span: Span,
+    ) -> Option<TV> {
         if let Some(v) = set.iter().find(|c| c.eq_ignore_ascii_case(s)) {
             return Some(TV::Enum(v));
         }
@@ -367,7 +431,14 @@ impl<'s, 'a> Checker<'s, 'a> {
         if !ok {
             self.bad_value(
                 span,
-                format!("`{name}` is not a valid {}", if source == SecretSource::Env { "environment variable name" } else { "file path" }),
+                format!(
+                    "`{name}` is not a valid {}",
+                    if source == SecretSource::Env {
+                        "environment variable name"
+                    } else {
+                        "file path"
+                    }
+                ),
                 "env(\"NAME\") takes letters, digits and _; file(\"path\") a non-empty path".into(),
             );
             return None;
@@ -379,13 +450,22 @@ impl<'s, 'a> Checker<'s, 'a> {
         })
     }
 
-    fn dataset(&mut self, field: &FieldSchema, formats: &'static [&'static str], args: &[ast::Arg], span: Span) -> Option<TV> {
+    fn dataset(
+        &mut self,
+        field: &FieldSchema,
+        formats: &'static [&'static str],
+        args: &[ast::Arg],
+        span: Span,
+    ) -> Option<TV> {
         let mut dsn = None;
         let mut format = None;
         let mut password = None;
+        let mut password_given = false;
         for a in args {
             match (&a.name, &a.value.kind) {
-                (None, ValueKind::Str(s)) if dsn.is_none() => dsn = Some(Sp::new(s.clone(), a.value.span)),
+                (None, ValueKind::Str(s)) if dsn.is_none() => {
+                    dsn = Some(Sp::new(s.clone(), a.value.span))
+                }
                 (Some(n), _) if n.name == "format" => {
                     let fs = FieldSchema {
                         name: "format",
@@ -404,9 +484,11 @@ impl<'s, 'a> Checker<'s, 'a> {
                     }
                 }
                 (Some(n), ValueKind::Secret(src, name)) if n.name == "password" => {
+                    password_given = true;
                     password = self.secret(*src, name, a.value.span);
                 }
                 (Some(n), _) if n.name == "password" => {
+                    password_given = true;
                     let fs = FieldSchema {
                         name: "password",
                         ty: Ty::Secret,
@@ -418,11 +500,18 @@ impl<'s, 'a> Checker<'s, 'a> {
                 (Some(n), _) => {
                     let help = match suggest(&n.name, ["format", "password"]) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => "dataset() takes the name, `format = ...` and `password = ...`".into(),
+                        None => {
+                            "dataset() takes the name, `format = ...` and `password = ...`".into()
+                        }
                     };
                     self.diags.push(
-                        Diagnostic::new(registry::UNKNOWN_FIELD, n.span, format!("dataset() has no argument `{}`", n.name), "unknown argument")
-                            .help(help),
+                        Diagnostic::new(
+                            registry::UNKNOWN_FIELD,
+                            n.span,
+                            format!("dataset() has no argument `{}`", n.name),
+                            "unknown argument",
+                        )
+                        .help(help),
                     );
                 }
                 (None, _) => self.bad_value(
@@ -433,7 +522,11 @@ impl<'s, 'a> Checker<'s, 'a> {
             }
         }
         let Some(dsn) = dsn else {
-            self.bad_value(span, format!("`{}` needs the data set name", field.name), "e.g. dataset(\"HLQ.ZCX.CERTAUTH\")".into());
+            self.bad_value(
+                span,
+                format!("`{}` needs the data set name", field.name),
+                "e.g. dataset(\"HLQ.ZCX.CERTAUTH\")".into(),
+            );
             return None;
         };
         let format = format.unwrap_or_else(|| {
@@ -444,8 +537,14 @@ impl<'s, 'a> Checker<'s, 'a> {
             };
             Sp::new(f, span)
         });
-        let pkcs12 = matches!(format.value, ExportFormat::Pkcs12Der | ExportFormat::Pkcs12B64);
+        let pkcs12 = matches!(
+            format.value,
+            ExportFormat::Pkcs12Der | ExportFormat::Pkcs12B64
+        );
         if pkcs12 && password.is_none() {
+            if password_given {
+                return None;
+            }
             self.diags.push(
                 Diagnostic::new(registry::MISSING_FIELD, span, "a PKCS#12 export needs a password", "no `password = ...`")
                     .help("add `password = env(\"NAME\")` or `password = file(\"path\")`; the value never enters the bundle"),
@@ -453,15 +552,25 @@ impl<'s, 'a> Checker<'s, 'a> {
             return None;
         }
         if !pkcs12 && password.is_some() {
-            self.bad_value(span, "only PKCS#12 exports take a password".into(), "remove `password = ...`".into());
+            self.bad_value(
+                span,
+                "only PKCS#12 exports take a password".into(),
+                "remove `password = ...`".into(),
+            );
         }
-        Some(TV::Dataset { dsn, format, password })
+        Some(TV::Dataset {
+            dsn,
+            format,
+            password,
+        })
     }
 
     /// Checks a value that does not need a scope (no references).
     fn value_standalone(&mut self, field: &FieldSchema, v: &Value) -> Option<TV> {
         match (&field.ty, &v.kind) {
-            (Ty::Enum(set), ValueKind::Path(p)) if p.len() == 1 => self.enum_value(field, set, &p[0].name, v.span),
+            (Ty::Enum(set), ValueKind::Path(p)) if p.len() == 1 => {
+                self.enum_value(field, set, &p[0].name, v.span)
+            }
             (Ty::Enum(set), ValueKind::Str(s)) => self.enum_value(field, set, s, v.span),
             _ => {
                 self.wrong_type(field, &field.ty, v);
@@ -470,7 +579,14 @@ impl<'s, 'a> Checker<'s, 'a> {
         }
     }
 
-    fn reference(&mut self, scope: SymId, field: &FieldSchema, kinds: &[&str], path: &[ast::Ident], span: Span) -> Option<SymId> {
+    fn reference(
+        &mut self,
+        scope: SymId,
+        field: &FieldSchema,
+        kinds: &[&str],
+        path: &[ast::Ident],
+        span: Span,
+    ) -> Option<SymId> {
         match self.syms.lookup(scope, path) {
             Ok(id) => {
                 let target = self.syms.get(id);
@@ -490,14 +606,17 @@ impl<'s, 'a> Checker<'s, 'a> {
                             ),
                             format!("a {}", target.kind.kind),
                         )
-                        .related(target.name_span, format!("`{}` is declared here", target.name))
+                        .related(
+                            target.name_span,
+                            format!("`{}` is declared here", target.name),
+                        )
                         .help(format!("name a {} here", kinds.join(" or "))),
                     );
                     None
                 }
             }
             Err(d) => {
-                self.diags.push(d);
+                self.diags.push(*d);
                 None
             }
         }
@@ -522,7 +641,12 @@ fn unknown_field(schema: &super::schema::BlockSchema, key: &ast::Ident) -> Diagn
             None => format!(
                 "`{}` takes: {}",
                 schema.kind,
-                schema.fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+                schema
+                    .fields
+                    .iter()
+                    .map(|f| f.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     };

@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 /// The stdlib module every site sees: the prelude of default profiles.
 pub const PRELUDE: &str = "std/profiles";
 
-const EMBEDDED: &[(&str, &str)] = &[("std/profiles", include_str!("../../stdlib/std/profiles.tenant"))];
+const EMBEDDED: &[(&str, &str)] = &[(
+    "std/profiles",
+    include_str!("../../stdlib/std/profiles.tenant"),
+)];
 
 /// Where `std/...` modules come from.
 #[derive(Debug, Clone, Default)]
@@ -120,7 +123,12 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    fn parse_module(&mut self, file: FileId, is_input: bool, dir: Option<Utf8PathBuf>) -> Option<usize> {
+    fn parse_module(
+        &mut self,
+        file: FileId,
+        is_input: bool,
+        dir: Option<Utf8PathBuf>,
+    ) -> Option<usize> {
         let text = self.map.get(file).text.clone();
         let (tree, diags) = syntax::parse(file, &text);
         self.diags.extend(diags);
@@ -133,7 +141,14 @@ impl Loader<'_> {
                 self.import_file(dir.as_deref(), &imp.path, imp.path_span)
             };
             let alias = imp.alias.as_ref().map_or_else(
-                || imp.path.rsplit('/').next().unwrap_or(&imp.path).trim_end_matches(".tenant").to_string(),
+                || {
+                    imp.path
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(&imp.path)
+                        .trim_end_matches(".tenant")
+                        .to_string()
+                },
                 |a| a.name.clone(),
             );
             let alias_span = imp.alias.as_ref().map_or(imp.path_span, |a| a.span);
@@ -147,7 +162,10 @@ impl Loader<'_> {
                             "binds it again",
                         )
                         .related(*first, "first bound here")
-                        .help(format!("give one of them another name: `import \"{}\" as other_name`", imp.path)),
+                        .help(format!(
+                            "give one of them another name: `import \"{}\" as other_name`",
+                            imp.path
+                        )),
                     );
                 } else {
                     imports.insert(alias, (m, alias_span));
@@ -212,11 +230,19 @@ impl Loader<'_> {
                 if let Some(span) = span {
                     let help = match crate::diagnostics::suggest(module, Stdlib::embedded_names()) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("the standard library has: {}", Stdlib::embedded_names().collect::<Vec<_>>().join(", ")),
+                        None => format!(
+                            "the standard library has: {}",
+                            Stdlib::embedded_names().collect::<Vec<_>>().join(", ")
+                        ),
                     };
                     self.diags.push(
-                        Diagnostic::new(registry::IMPORT_NOT_FOUND, span, format!("cannot import `{module}`: {e}"), "not found")
-                            .help(help),
+                        Diagnostic::new(
+                            registry::IMPORT_NOT_FOUND,
+                            span,
+                            format!("cannot import `{module}`: {e}"),
+                            "not found",
+                        )
+                        .help(help),
                     );
                 }
                 return None;

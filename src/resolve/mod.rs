@@ -67,70 +67,103 @@ impl F {
     }
     fn str(&self, k: &str) -> Option<Sp<String>> {
         match self.get(k)? {
-            Sp { value: TV::Str(s), span } => Some(Sp::new(s.clone(), *span)),
+            Sp {
+                value: TV::Str(s),
+                span,
+            } => Some(Sp::new(s.clone(), *span)),
             _ => None,
         }
     }
     fn str_or(&self, k: &str, default: &str) -> Sp<String> {
-        self.str(k).unwrap_or_else(|| Sp::new(default.to_string(), self.at))
+        self.str(k)
+            .unwrap_or_else(|| Sp::new(default.to_string(), self.at))
     }
     fn int(&self, k: &str) -> Option<Sp<u64>> {
         match self.get(k)? {
-            Sp { value: TV::Int(n), span } => Some(Sp::new(*n, *span)),
+            Sp {
+                value: TV::Int(n),
+                span,
+            } => Some(Sp::new(*n, *span)),
             _ => None,
         }
     }
     fn bool_or(&self, k: &str, default: bool) -> bool {
         match self.get(k) {
-            Some(Sp { value: TV::Bool(b), .. }) => *b,
+            Some(Sp {
+                value: TV::Bool(b), ..
+            }) => *b,
             _ => default,
         }
     }
     fn ipv4(&self, k: &str) -> Sp<Ipv4Addr> {
         match self.get(k) {
-            Some(Sp { value: TV::Ipv4(a), span }) => Sp::new(*a, *span),
+            Some(Sp {
+                value: TV::Ipv4(a),
+                span,
+            }) => Sp::new(*a, *span),
             _ => Sp::new(Ipv4Addr::UNSPECIFIED, self.at),
         }
     }
     fn enum_(&self, k: &str) -> Option<Sp<&'static str>> {
         match self.get(k)? {
-            Sp { value: TV::Enum(e), span } => Some(Sp::new(*e, *span)),
+            Sp {
+                value: TV::Enum(e),
+                span,
+            } => Some(Sp::new(*e, *span)),
             _ => None,
         }
     }
     fn duration(&self, k: &str) -> Option<Sp<u64>> {
         match self.get(k)? {
-            Sp { value: TV::Duration(ms), span } => Some(Sp::new(*ms, *span)),
+            Sp {
+                value: TV::Duration(ms),
+                span,
+            } => Some(Sp::new(*ms, *span)),
             _ => None,
         }
     }
     fn reference(&self, k: &str) -> Option<Sp<SymId>> {
         match self.get(k)? {
-            Sp { value: TV::Ref(id), span } => Some(Sp::new(*id, *span)),
+            Sp {
+                value: TV::Ref(id),
+                span,
+            } => Some(Sp::new(*id, *span)),
             _ => None,
         }
     }
     fn list(&self, k: &str) -> Option<Sp<&[Sp<TV>]>> {
         match self.get(k)? {
-            Sp { value: TV::List(v), span } => Some(Sp::new(v.as_slice(), *span)),
+            Sp {
+                value: TV::List(v),
+                span,
+            } => Some(Sp::new(v.as_slice(), *span)),
             _ => None,
         }
     }
     fn ports(&self, k: &str) -> Option<Sp<PortRange>> {
         match self.get(k)? {
-            Sp { value: TV::Ports(p), span } => Some(Sp::new(*p, *span)),
+            Sp {
+                value: TV::Ports(p),
+                span,
+            } => Some(Sp::new(*p, *span)),
             _ => None,
         }
     }
     fn subject(&self, k: &str) -> Option<Subject> {
         match self.get(k)? {
-            Sp { value: TV::Object(o), .. } => Some(Subject(o.clone())),
+            Sp {
+                value: TV::Object(o),
+                ..
+            } => Some(Subject(o.clone())),
             _ => None,
         }
     }
     fn key(&self, k: &str) -> Key {
         match self.get(k) {
-            Some(Sp { value: TV::Key(key), .. }) => key.clone(),
+            Some(Sp {
+                value: TV::Key(key),
+                ..
+            }) => key.clone(),
             _ => Key {
                 alg: KeyAlg::Rsa,
                 bits: Sp::new(2048, self.at),
@@ -139,14 +172,22 @@ impl F {
     }
     fn secret(&self, k: &str) -> Option<SecretRef> {
         match self.get(k)? {
-            Sp { value: TV::Secret(s), .. } => Some(s.clone()),
+            Sp {
+                value: TV::Secret(s),
+                ..
+            } => Some(s.clone()),
             _ => None,
         }
     }
     fn dataset(&self, k: &str) -> Dataset {
         match self.get(k) {
             Some(Sp {
-                value: TV::Dataset { dsn, format, password },
+                value:
+                    TV::Dataset {
+                        dsn,
+                        format,
+                        password,
+                    },
                 ..
             }) => Dataset {
                 dsn: dsn.clone(),
@@ -189,14 +230,24 @@ impl Builder<'_, '_> {
     }
 
     fn prelude(&self, name: &str) -> Option<SymId> {
-        self.syms.roots.get(self.prelude_root?)?.symbols.get(name).copied()
+        self.syms
+            .roots
+            .get(self.prelude_root?)?
+            .symbols
+            .get(name)
+            .copied()
     }
 
     fn top_level(&self, kind: &str) -> Vec<SymId> {
         let mut out = Vec::new();
         // Root 0 (the inputs) first, then imported modules in load order.
         for root in &self.syms.roots {
-            out.extend(root.order.iter().copied().filter(|id| self.syms.get(*id).kind.kind == kind));
+            out.extend(
+                root.order
+                    .iter()
+                    .copied()
+                    .filter(|id| self.syms.get(*id).kind.kind == kind),
+            );
         }
         out
     }
@@ -219,9 +270,21 @@ impl Builder<'_, '_> {
                 self.ids.registries.insert(r, RegistryId(ClusterId(ci), i));
             }
         }
-        let systems = self.top_level("zos").into_iter().map(|z| self.system(z)).collect();
-        let clusters = self.top_level("cluster").into_iter().map(|c| self.cluster(c)).collect();
-        let tenants = self.top_level("tenant").into_iter().filter_map(|t| self.tenant(t)).collect();
+        let systems = self
+            .top_level("zos")
+            .into_iter()
+            .map(|z| self.system(z))
+            .collect();
+        let clusters = self
+            .top_level("cluster")
+            .into_iter()
+            .map(|c| self.cluster(c))
+            .collect();
+        let tenants = self
+            .top_level("tenant")
+            .into_iter()
+            .filter_map(|t| self.tenant(t))
+            .collect();
         Site {
             systems,
             clusters,
@@ -270,7 +333,9 @@ impl Builder<'_, '_> {
         let label = f.str_or("label", "");
         Authority {
             name: self.name(a),
-            subject: f.subject("subject").unwrap_or_else(|| Subject(vec![("CN".into(), label.clone())])),
+            subject: f
+                .subject("subject")
+                .unwrap_or_else(|| Subject(vec![("CN".into(), label.clone())])),
             label,
             key: f.key("key"),
             export: f.dataset("export"),
@@ -278,7 +343,10 @@ impl Builder<'_, '_> {
     }
 
     fn authority_ref(&self, r: &Sp<SymId>) -> Option<Sp<AuthorityId>> {
-        self.ids.authorities.get(&r.value).map(|id| Sp::new(*id, r.span))
+        self.ids
+            .authorities
+            .get(&r.value)
+            .map(|id| Sp::new(*id, r.span))
     }
 
     fn server(&mut self, s: SymId) -> Option<NfsServer> {
@@ -293,35 +361,48 @@ impl Builder<'_, '_> {
                 let pf = zos_nfs.map(|p| self.f(p));
                 pf.as_ref()
                     .and_then(|pf| pf.ports("range"))
-                    .unwrap_or(Sp::new(PortRange { low: 2043, high: 2049 }, f.at))
+                    .unwrap_or(Sp::new(
+                        PortRange {
+                            low: 2043,
+                            high: 2049,
+                        },
+                        f.at,
+                    ))
             }
         };
-        let security = f.enum_("security").map_or(Sp::new(NfsSecurity::Safexp, f.at), |e| {
-            Sp::new(
-                match e.value {
-                    "safexp" => NfsSecurity::Safexp,
-                    "saf" => NfsSecurity::Saf,
-                    "exp" => NfsSecurity::Exp,
-                    "krb5" => NfsSecurity::Krb5,
-                    _ => NfsSecurity::None,
-                },
-                e.span,
-            )
-        });
-        let versions = f.list("versions").map_or(Sp::new(vec![NfsVersion::V4], f.at), |l| {
-            Sp::new(
-                l.iter()
-                    .filter_map(|v| match v.value {
-                        TV::Enum("nfs2") => Some(NfsVersion::V2),
-                        TV::Enum("nfs3") => Some(NfsVersion::V3),
-                        TV::Enum("nfs4") => Some(NfsVersion::V4),
-                        _ => None,
-                    })
-                    .collect(),
-                l.span,
-            )
-        });
-        let tls_sym = f.reference("tls").map(|r| r.value).or_else(|| self.prelude("tls12_saf"));
+        let security = f
+            .enum_("security")
+            .map_or(Sp::new(NfsSecurity::Safexp, f.at), |e| {
+                Sp::new(
+                    match e.value {
+                        "safexp" => NfsSecurity::Safexp,
+                        "saf" => NfsSecurity::Saf,
+                        "exp" => NfsSecurity::Exp,
+                        "krb5" => NfsSecurity::Krb5,
+                        _ => NfsSecurity::None,
+                    },
+                    e.span,
+                )
+            });
+        let versions = f
+            .list("versions")
+            .map_or(Sp::new(vec![NfsVersion::V4], f.at), |l| {
+                Sp::new(
+                    l.iter()
+                        .filter_map(|v| match v.value {
+                            TV::Enum("nfs2") => Some(NfsVersion::V2),
+                            TV::Enum("nfs3") => Some(NfsVersion::V3),
+                            TV::Enum("nfs4") => Some(NfsVersion::V4),
+                            _ => None,
+                        })
+                        .collect(),
+                    l.span,
+                )
+            });
+        let tls_sym = f
+            .reference("tls")
+            .map(|r| r.value)
+            .or_else(|| self.prelude("tls12_saf"));
         let tls = self.tls(tls_sym, f.at);
         let clients = f.list("clients").map_or(Sp::new(Vec::new(), f.at), |l| {
             Sp::new(
@@ -336,10 +417,14 @@ impl Builder<'_, '_> {
         });
         let cert_sym = self.child(s, "certificate")?;
         let cf = self.f(cert_sym);
-        let signed_by = cf.reference("signed_by").and_then(|r| self.authority_ref(&r))?;
+        let signed_by = cf
+            .reference("signed_by")
+            .and_then(|r| self.authority_ref(&r))?;
         let label = cf.str_or("label", "");
         let certificate = ServerCertificate {
-            subject: cf.subject("subject").unwrap_or_else(|| Subject(vec![("CN".into(), label.clone())])),
+            subject: cf
+                .subject("subject")
+                .unwrap_or_else(|| Subject(vec![("CN".into(), label.clone())])),
             label,
             key: cf.key("key"),
             signed_by,
@@ -369,43 +454,50 @@ impl Builder<'_, '_> {
                 Sp::new("builtin".to_string(), at),
             ),
         };
-        let role = f.enum_("handshake_role").map_or(Sp::new(HandshakeRole::ServerWithClientAuth, f.at), |e| {
-            Sp::new(
-                if e.value == "server" {
-                    HandshakeRole::Server
-                } else {
-                    HandshakeRole::ServerWithClientAuth
-                },
-                e.span,
-            )
-        });
-        let client_auth = f.enum_("client_auth").map_or(Sp::new(ClientAuth::SafCheck, f.at), |e| {
-            Sp::new(
-                match e.value {
-                    "pass_thru" => ClientAuth::PassThru,
-                    "full" => ClientAuth::Full,
-                    "required" => ClientAuth::Required,
-                    _ => ClientAuth::SafCheck,
-                },
-                e.span,
-            )
-        });
-        let versions = f.list("versions").map_or(Sp::new(vec![TlsVersion::Tls12], f.at), |l| {
-            let mut v: Vec<TlsVersion> = l
-                .iter()
-                .filter_map(|x| match x.value {
-                    TV::Enum("ssl3") => Some(TlsVersion::Ssl3),
-                    TV::Enum("tls1_0") => Some(TlsVersion::Tls10),
-                    TV::Enum("tls1_1") => Some(TlsVersion::Tls11),
-                    TV::Enum("tls1_2") => Some(TlsVersion::Tls12),
-                    TV::Enum("tls1_3") => Some(TlsVersion::Tls13),
-                    _ => None,
-                })
-                .collect();
-            v.sort();
-            v.dedup();
-            Sp::new(v, l.span)
-        });
+        let role = f.enum_("handshake_role").map_or(
+            Sp::new(HandshakeRole::ServerWithClientAuth, f.at),
+            |e| {
+                Sp::new(
+                    if e.value == "server" {
+                        HandshakeRole::Server
+                    } else {
+                        HandshakeRole::ServerWithClientAuth
+                    },
+                    e.span,
+                )
+            },
+        );
+        let client_auth = f
+            .enum_("client_auth")
+            .map_or(Sp::new(ClientAuth::SafCheck, f.at), |e| {
+                Sp::new(
+                    match e.value {
+                        "pass_thru" => ClientAuth::PassThru,
+                        "full" => ClientAuth::Full,
+                        "required" => ClientAuth::Required,
+                        _ => ClientAuth::SafCheck,
+                    },
+                    e.span,
+                )
+            });
+        let versions = f
+            .list("versions")
+            .map_or(Sp::new(vec![TlsVersion::Tls12], f.at), |l| {
+                let mut v: Vec<TlsVersion> = l
+                    .iter()
+                    .filter_map(|x| match x.value {
+                        TV::Enum("ssl3") => Some(TlsVersion::Ssl3),
+                        TV::Enum("tls1_0") => Some(TlsVersion::Tls10),
+                        TV::Enum("tls1_1") => Some(TlsVersion::Tls11),
+                        TV::Enum("tls1_2") => Some(TlsVersion::Tls12),
+                        TV::Enum("tls1_3") => Some(TlsVersion::Tls13),
+                        _ => None,
+                    })
+                    .collect();
+                v.sort();
+                v.dedup();
+                Sp::new(v, l.span)
+            });
         let ciphers = f
             .list("ciphers")
             .map(|l| {
@@ -434,18 +526,23 @@ impl Builder<'_, '_> {
 
     fn cluster(&mut self, c: SymId) -> Cluster {
         let f = self.f(c);
-        let kind = f.enum_("kind").map_or(Sp::new(ClusterKind::Openshift, f.at), |e| {
-            Sp::new(
-                if e.value == "kubernetes" {
-                    ClusterKind::Kubernetes
-                } else {
-                    ClusterKind::Openshift
-                },
-                e.span,
-            )
-        });
+        let kind = f
+            .enum_("kind")
+            .map_or(Sp::new(ClusterKind::Openshift, f.at), |e| {
+                Sp::new(
+                    if e.value == "kubernetes" {
+                        ClusterKind::Kubernetes
+                    } else {
+                        ClusterKind::Openshift
+                    },
+                    e.span,
+                )
+            });
         let service_cidr = match f.get("service_cidr") {
-            Some(Sp { value: TV::Cidr(n), span }) => Sp::new(*n, *span),
+            Some(Sp {
+                value: TV::Cidr(n),
+                span,
+            }) => Sp::new(*n, *span),
             _ => Sp::new(ipnet::Ipv4Net::default(), f.at),
         };
         let nodes = self
@@ -482,7 +579,10 @@ impl Builder<'_, '_> {
 
     fn registry_ref(&self, f: &F, k: &str) -> Option<Sp<RegistryId>> {
         let r = f.reference(k)?;
-        self.ids.registries.get(&r.value).map(|id| Sp::new(*id, r.span))
+        self.ids
+            .registries
+            .get(&r.value)
+            .map(|id| Sp::new(*id, r.span))
     }
 
     fn tenant(&mut self, t: SymId) -> Option<Tenant> {
@@ -511,7 +611,12 @@ impl Builder<'_, '_> {
         })
     }
 
-    fn tenant_nfs(&mut self, n: SymId, tenant: &Sp<String>, namespace: &Sp<String>) -> Option<TenantNfs> {
+    fn tenant_nfs(
+        &mut self,
+        n: SymId,
+        tenant: &Sp<String>,
+        namespace: &Sp<String>,
+    ) -> Option<TenantNfs> {
         let f = self.f(n);
         let server_ref = f.reference("server")?;
         let server = Sp::new(*self.ids.servers.get(&server_ref.value)?, server_ref.span);
@@ -523,9 +628,13 @@ impl Builder<'_, '_> {
                 Some(p) => p,
                 None => {
                     let p = self.prelude("zos_nfs").map(|p| self.f(p));
-                    p.as_ref()
-                        .and_then(|p| p.ports("range"))
-                        .unwrap_or(Sp::new(PortRange { low: 2043, high: 2049 }, sf.at))
+                    p.as_ref().and_then(|p| p.ports("range")).unwrap_or(Sp::new(
+                        PortRange {
+                            low: 2043,
+                            high: 2049,
+                        },
+                        sf.at,
+                    ))
                 }
             };
             let signer = self
@@ -544,7 +653,9 @@ impl Builder<'_, '_> {
         };
         let identity = Identity {
             user: idf.str_or("user", ""),
-            subject: idf.subject("subject").unwrap_or_else(|| Subject(vec![("CN".into(), label.clone())])),
+            subject: idf
+                .subject("subject")
+                .unwrap_or_else(|| Subject(vec![("CN".into(), label.clone())])),
             label,
             key: idf.key("key"),
             signed_by,
@@ -552,7 +663,10 @@ impl Builder<'_, '_> {
         };
 
         let pf = self.f(self.child(n, "proxy")?);
-        let hp_sym = pf.reference("haproxy").map(|r| r.value).or_else(|| self.prelude("haproxy_defaults"));
+        let hp_sym = pf
+            .reference("haproxy")
+            .map(|r| r.value)
+            .or_else(|| self.prelude("haproxy_defaults"));
         let hf = match hp_sym {
             Some(h) => self.f(h),
             None => F {
@@ -562,9 +676,15 @@ impl Builder<'_, '_> {
         };
         let haproxy = HaproxySettings {
             profile: hp_sym.map_or(Sp::new("builtin".into(), pf.at), |h| self.name(h)),
-            timeout_connect_ms: hf.duration("timeout_connect").unwrap_or(Sp::new(5_000, hf.at)),
-            timeout_client_ms: hf.duration("timeout_client").unwrap_or(Sp::new(86_400_000, hf.at)),
-            timeout_server_ms: hf.duration("timeout_server").unwrap_or(Sp::new(86_400_000, hf.at)),
+            timeout_connect_ms: hf
+                .duration("timeout_connect")
+                .unwrap_or(Sp::new(5_000, hf.at)),
+            timeout_client_ms: hf
+                .duration("timeout_client")
+                .unwrap_or(Sp::new(86_400_000, hf.at)),
+            timeout_server_ms: hf
+                .duration("timeout_server")
+                .unwrap_or(Sp::new(86_400_000, hf.at)),
             maxconn: hf.int("maxconn").unwrap_or(Sp::new(32, hf.at)),
         };
         let trust = match pf.reference("trust") {
@@ -596,7 +716,10 @@ impl Builder<'_, '_> {
             self.ids.volumes.insert(v, i);
             let vf = self.f(v);
             let size = match vf.get("size") {
-                Some(Sp { value: TV::Size(s), span }) => Sp::new(s.clone(), *span),
+                Some(Sp {
+                    value: TV::Size(s),
+                    span,
+                }) => Sp::new(s.clone(), *span),
                 _ => Sp::new(
                     Size {
                         text: "1Gi".into(),
@@ -620,16 +743,18 @@ impl Builder<'_, '_> {
                     })
                     .unwrap_or_default(),
                 size,
-                access: vf.enum_("access").map_or(Sp::new(AccessMode::ReadWriteMany, vf.at), |e| {
-                    Sp::new(
-                        match e.value {
-                            "read_write_once" => AccessMode::ReadWriteOnce,
-                            "read_only_many" => AccessMode::ReadOnlyMany,
-                            _ => AccessMode::ReadWriteMany,
-                        },
-                        e.span,
-                    )
-                }),
+                access: vf
+                    .enum_("access")
+                    .map_or(Sp::new(AccessMode::ReadWriteMany, vf.at), |e| {
+                        Sp::new(
+                            match e.value {
+                                "read_write_once" => AccessMode::ReadWriteOnce,
+                                "read_only_many" => AccessMode::ReadOnlyMany,
+                                _ => AccessMode::ReadWriteMany,
+                            },
+                            e.span,
+                        )
+                    }),
                 reclaim: match vf.enum_("reclaim").map(|e| e.value) {
                     Some("delete") => Reclaim::Delete,
                     _ => Reclaim::Retain,
@@ -651,14 +776,21 @@ impl Builder<'_, '_> {
     fn workload(&mut self, w: SymId) -> Option<Workload> {
         let f = self.f(w);
         let env = match f.get("env") {
-            Some(Sp { value: TV::Object(o), .. }) => o.clone(),
+            Some(Sp {
+                value: TV::Object(o),
+                ..
+            }) => o.clone(),
             _ => Vec::new(),
         };
         let mut mounts = Vec::new();
         for m in self.nested_of_kind(w, "mount") {
             let mf = self.f(m);
-            let Some(v) = mf.reference("volume") else { continue };
-            let Some(idx) = self.ids.volumes.get(&v.value) else { continue };
+            let Some(v) = mf.reference("volume") else {
+                continue;
+            };
+            let Some(idx) = self.ids.volumes.get(&v.value) else {
+                continue;
+            };
             mounts.push(Mount {
                 volume: Sp::new(*idx, v.span),
                 path: mf.str_or("path", "/data"),

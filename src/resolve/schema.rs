@@ -98,15 +98,32 @@ impl BlockSchema {
 
 macro_rules! f {
     ($name:literal, $ty:expr, req, $doc:literal) => {
-        FieldSchema { name: $name, ty: $ty, required: true, doc: $doc }
+        FieldSchema {
+            name: $name,
+            ty: $ty,
+            required: true,
+            doc: $doc,
+        }
     };
     ($name:literal, $ty:expr, opt, $doc:literal) => {
-        FieldSchema { name: $name, ty: $ty, required: false, doc: $doc }
+        FieldSchema {
+            name: $name,
+            ty: $ty,
+            required: false,
+            doc: $doc,
+        }
     };
 }
 
 const SUBJECT_KEYS: &[&str] = &["CN", "T", "OU", "O", "L", "SP", "C"];
-pub const TOP_LEVEL: &[&str] = &["zos", "cluster", "tenant", "tls_profile", "haproxy_profile", "port_set"];
+pub const TOP_LEVEL: &[&str] = &[
+    "zos",
+    "cluster",
+    "tenant",
+    "tls_profile",
+    "haproxy_profile",
+    "port_set",
+];
 
 static SCHEMAS: &[BlockSchema] = &[
     BlockSchema {
@@ -362,7 +379,12 @@ mod tests {
         for s in all() {
             for f in s.fields {
                 for k in targets(&f.ty) {
-                    assert!(block(k).is_some_and(|b| b.arity == Arity::Named), "{}.{}", s.kind, f.name);
+                    assert!(
+                        block(k).is_some_and(|b| b.arity == Arity::Named),
+                        "{}.{}",
+                        s.kind,
+                        f.name
+                    );
                 }
             }
         }

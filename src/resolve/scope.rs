@@ -74,12 +74,24 @@ impl<'a> Symbols<'a> {
             .iter()
             .enumerate()
             .filter(|(_, m)| m.is_input)
-            .chain(loaded.modules.iter().enumerate().filter(|(_, m)| !m.is_input));
+            .chain(
+                loaded
+                    .modules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| !m.is_input),
+            );
         for (mi, m) in order {
             let root = s.module_root[mi];
             for block in &m.tree.blocks {
-                let Some(kind) = schema::block(&block.kind.name).filter(|_| schema::TOP_LEVEL.contains(&block.kind.name.as_str())) else {
-                    diags.push(unknown_kind(&block.kind, schema::TOP_LEVEL, "at the top level"));
+                let Some(kind) = schema::block(&block.kind.name)
+                    .filter(|_| schema::TOP_LEVEL.contains(&block.kind.name.as_str()))
+                else {
+                    diags.push(unknown_kind(
+                        &block.kind,
+                        schema::TOP_LEVEL,
+                        "at the top level",
+                    ));
                     continue;
                 };
                 let Some(name) = &block.name else {
@@ -93,8 +105,7 @@ impl<'a> Symbols<'a> {
                     s.roots[root].symbols.insert(name.name.clone(), id);
                     s.roots[root].order.push(id);
                 }
-                if let Some(alias) = s.roots[root].aliases.get(&name.name).copied() {
-                    let _ = alias;
+                if s.roots[root].aliases.contains_key(&name.name) {
                     diags.push(
                         Diagnostic::new(
                             registry::DUPLICATE_IMPORT_ALIAS,
@@ -134,8 +145,14 @@ impl<'a> Symbols<'a> {
         });
         for entry in &block.entries {
             let Entry::Block(child) = entry else { continue };
-            let Some(ck) = schema::block(&child.kind.name).filter(|_| kind.children.contains(&child.kind.name.as_str())) else {
-                diags.push(unknown_kind(&child.kind, kind.children, &format!("inside `{}`", kind.kind)));
+            let Some(ck) = schema::block(&child.kind.name)
+                .filter(|_| kind.children.contains(&child.kind.name.as_str()))
+            else {
+                diags.push(unknown_kind(
+                    &child.kind,
+                    kind.children,
+                    &format!("inside `{}`", kind.kind),
+                ));
                 continue;
             };
             let (cname, cspan) = match (ck.arity, &child.name) {
@@ -172,7 +189,8 @@ impl<'a> Symbols<'a> {
         }
         for ck in kind.children {
             if let Some(cs) = schema::block(ck) {
-                if cs.arity == Arity::SingleRequired && !self.syms[id.0].children.contains_key(*ck) {
+                if cs.arity == Arity::SingleRequired && !self.syms[id.0].children.contains_key(*ck)
+                {
                     diags.push(
                         Diagnostic::new(
                             registry::MISSING_FIELD,
@@ -189,9 +207,14 @@ impl<'a> Symbols<'a> {
     }
 
     /// Resolves a dotted reference written inside the block `from`.
-    pub fn lookup(&self, from: SymId, path: &[Ident]) -> Result<SymId, Diagnostic> {
+    pub fn lookup(&self, from: SymId, path: &[Ident]) -> Result<SymId, Box<Diagnostic>> {
         let Some((first, rest)) = path.split_first() else {
-            return Err(Diagnostic::new(registry::INTERNAL, self.get(from).name_span, "empty reference", ""));
+            return Err(Box::new(Diagnostic::new(
+                registry::INTERNAL,
+                self.get(from).name_span,
+                "empty reference",
+                "",
+            )));
         };
         let mut found = None;
         let mut cur = Some(from);
@@ -210,17 +233,26 @@ impl<'a> Symbols<'a> {
         if found.is_none() {
             if let Some(target_root) = root.aliases.get(&first.name) {
                 let Some((second, tail)) = rest.split_first() else {
-                    return Err(Diagnostic::new(
-                        registry::WRONG_KIND,
-                        first.span,
-                        format!("`{}` is a module, not a declaration", first.name),
-                        "a module",
-                    )
-                    .help(format!("name a declaration of the module: `{}.<name>`", first.name)));
+                    return Err(Box::new(
+                        Diagnostic::new(
+                            registry::WRONG_KIND,
+                            first.span,
+                            format!("`{}` is a module, not a declaration", first.name),
+                            "a module",
+                        )
+                        .help(format!(
+                            "name a declaration of the module: `{}.<name>`",
+                            first.name
+                        )),
+                    ));
                 };
                 let target = &self.roots[*target_root];
                 found = Some(*target.symbols.get(&second.name).ok_or_else(|| {
-                    self.unresolved(second, &format!("module `{}` declares no `{}`", first.name, second.name), target.symbols.keys())
+                    self.unresolved(
+                        second,
+                        &format!("module `{}` declares no `{}`", first.name, second.name),
+                        target.symbols.keys(),
+                    )
                 })?);
                 rest = tail;
             }
@@ -234,25 +266,38 @@ impl<'a> Symbols<'a> {
             }
             visible.extend(root.symbols.keys());
             visible.extend(root.aliases.keys());
-            return Err(self.unresolved(first, &format!("cannot find `{}` in this scope", first.name), visible));
+            return Err(self.unresolved(
+                first,
+                &format!("cannot find `{}` in this scope", first.name),
+                visible,
+            ));
         };
         for seg in rest {
             let sym = self.get(id);
             id = *sym.children.get(&seg.name).ok_or_else(|| {
-                self.unresolved(seg, &format!("`{}` has no `{}`", sym.name, seg.name), sym.children.keys())
+                self.unresolved(
+                    seg,
+                    &format!("`{}` has no `{}`", sym.name, seg.name),
+                    sym.children.keys(),
+                )
             })?;
         }
         Ok(id)
     }
 
-    fn unresolved<'s>(&self, at: &Ident, message: &str, candidates: impl IntoIterator<Item = &'s String>) -> Diagnostic {
+    fn unresolved<'s>(
+        &self,
+        at: &Ident,
+        message: &str,
+        candidates: impl IntoIterator<Item = &'s String>,
+    ) -> Box<Diagnostic> {
         let names: Vec<&str> = candidates.into_iter().map(String::as_str).collect();
         let help = match suggest(&at.name, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None if names.is_empty() => "nothing is declared there".to_string(),
             None => format!("names declared there: {}", first_few(&names)),
         };
-        Diagnostic::new(registry::UNRESOLVED, at.span, message, "not declared").help(help)
+        Box::new(Diagnostic::new(registry::UNRESOLVED, at.span, message, "not declared").help(help))
     }
 
     /// The dotted path of a symbol from its root, for messages (`NP8.MVSNFS8`).
@@ -274,7 +319,11 @@ fn first_few(names: &[&str]) -> String {
     v.dedup();
     let more = v.len().saturating_sub(8);
     v.truncate(8);
-    let mut s = v.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let mut s = v
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     if more > 0 {
         s.push_str(&format!(" and {more} more"));
     }

@@ -104,6 +104,9 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::duration | Rule::duration_unit => "a duration (5s)",
         Rule::integer | Rule::digits => "a number",
         Rule::boolean => "true or false",
+        Rule::lbrace => "`{`",
+        Rule::rbrace => "`}`",
+        Rule::equals => "`=`",
         _ => "a value",
     }
 }
@@ -132,8 +135,21 @@ fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagno
     let found = if start >= text.len() {
         "end of file".to_string()
     } else {
-        format!("`{}`", &text[start..found_end])
+        format!("`{}`", text[start..found_end].escape_debug())
     };
+    // A quote that never closes on its line: say so instead of listing tokens.
+    let rest_of_line = text[start..].lines().next().unwrap_or("");
+    if rest_of_line.starts_with('"') && !rest_of_line[1..].replace("\\\"", "").contains('"') {
+        return Diagnostic::new(
+            registry::SYNTAX,
+            Span::new(file, start, start + 1),
+            "unterminated string",
+            "this quote is never closed",
+        )
+        .help(
+            "close the string with `\"` on the same line; write a quote inside a string as `\\\"`",
+        );
+    }
     let expected = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut words: Vec<&str> = positives.iter().map(|r| rule_words(*r)).collect();
@@ -157,6 +173,10 @@ fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagno
     .help("blocks are `kind name { field = value }`; check for a missing `}`, `=` or quote just before this point")
 }
 
+fn is_punct(r: Rule) -> bool {
+    matches!(r, Rule::lbrace | Rule::rbrace | Rule::equals)
+}
+
 struct Cx {
     file: FileId,
     diags: Vec<Diagnostic>,
@@ -169,8 +189,9 @@ impl Cx {
     }
 
     fn bad_literal(&mut self, span: Span, message: String, help: &str) {
-        self.diags
-            .push(Diagnostic::new(registry::BAD_LITERAL, span, message, "invalid literal").help(help));
+        self.diags.push(
+            Diagnostic::new(registry::BAD_LITERAL, span, message, "invalid literal").help(help),
+        );
     }
 
     fn file(&mut self, p: Pair<Rule>) -> SyntaxFile {
@@ -247,7 +268,7 @@ impl Cx {
 
     fn field(&mut self, p: Pair<Rule>) -> Field {
         let span = self.span(&p);
-        let mut inner = p.into_inner();
+        let mut inner = p.into_inner().filter(|c| !is_punct(c.as_rule()));
         let key = inner.next().map(|k| self.ident(k));
         let value = inner.next().map(|v| self.value(v));
         Field {
@@ -280,7 +301,10 @@ impl Cx {
 
     fn string(&mut self, p: &Pair<Rule>) -> String {
         let raw = p.as_str();
-        let raw = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(raw);
+        let raw = raw
+            .strip_prefix('"')
+            .and_then(|r| r.strip_suffix('"'))
+            .unwrap_or(raw);
         let mut out = String::with_capacity(raw.len());
         let mut chars = raw.char_indices();
         while let Some((i, c)) = chars.next() {
@@ -357,7 +381,10 @@ impl Cx {
                     Err(_) => {
                         self.bad_literal(
                             span,
-                            format!("`{}` is not a CIDR: the prefix length is above 32", p.as_str()),
+                            format!(
+                                "`{}` is not a CIDR: the prefix length is above 32",
+                                p.as_str()
+                            ),
                             "write the prefix length as 0..32, e.g. 172.30.0.0/16",
                         );
                         ValueKind::Cidr(ipnet::Ipv4Net::default())
@@ -388,13 +415,22 @@ impl Cx {
                     _ => 86_400_000,
                 };
                 let ms = n.checked_mul(factor).unwrap_or_else(|| {
-                    self.bad_literal(span, format!("duration `{}` is too long", p.as_str()), "use a smaller duration");
+                    self.bad_literal(
+                        span,
+                        format!("duration `{}` is too long", p.as_str()),
+                        "use a smaller duration",
+                    );
                     0
                 });
                 ValueKind::Duration(ms, p.as_str().to_string())
             }
             Rule::list => ValueKind::List(p.into_inner().map(|v| self.value(v)).collect()),
-            Rule::object => ValueKind::Object(p.into_inner().map(|f| self.field(f)).collect()),
+            Rule::object => ValueKind::Object(
+                p.into_inner()
+                    .filter(|c| c.as_rule() == Rule::field)
+                    .map(|f| self.field(f))
+                    .collect(),
+            ),
             Rule::path => ValueKind::Path(p.into_inner().map(|i| self.ident(i)).collect()),
             Rule::secret => {
                 let mut inner = p.into_inner();
@@ -414,7 +450,7 @@ impl Cx {
                 let args = inner
                     .map(|a| {
                         if a.as_rule() == Rule::named_arg {
-                            let mut ai = a.into_inner();
+                            let mut ai = a.into_inner().filter(|c| !is_punct(c.as_rule()));
                             let name = ai.next().map(|n| self.ident(n));
                             let value = ai.next().map(|v| self.value(v));
                             Arg {
@@ -460,37 +496,55 @@ mod tests {
 
     #[test]
     fn typed_literals() {
-        assert_eq!(field_value("10.1.1.9"), ValueKind::Ipv4([10, 1, 1, 9].into()));
+        assert_eq!(
+            field_value("10.1.1.9"),
+            ValueKind::Ipv4([10, 1, 1, 9].into())
+        );
         assert!(matches!(field_value("172.30.0.0/16"), ValueKind::Cidr(n) if n.prefix_len() == 16));
         assert_eq!(field_value("2043..2049"), ValueKind::PortRange(2043, 2049));
         assert_eq!(field_value("2Gi"), ValueKind::Size(2, "Gi".into()));
-        assert_eq!(field_value("5000ms"), ValueKind::Duration(5000, "5000ms".into()));
-        assert_eq!(field_value("24h"), ValueKind::Duration(86_400_000, "24h".into()));
+        assert_eq!(
+            field_value("5000ms"),
+            ValueKind::Duration(5000, "5000ms".into())
+        );
+        assert_eq!(
+            field_value("24h"),
+            ValueKind::Duration(86_400_000, "24h".into())
+        );
         assert_eq!(field_value("5m"), ValueKind::Duration(300_000, "5m".into()));
         assert_eq!(field_value("42"), ValueKind::Int(42));
         assert_eq!(field_value("true"), ValueKind::Bool(true));
-        assert_eq!(field_value(r#""a\"b\u{e9}""#), ValueKind::Str("a\"bé".into()));
+        assert_eq!(
+            field_value(r#""a\"b\u{e9}""#),
+            ValueKind::Str("a\"bé".into())
+        );
         assert_eq!(
             field_value(r#"env("X")"#),
             ValueKind::Secret(SecretSource::Env, "X".into())
         );
         assert!(matches!(field_value("NP8.MVSNFS8"), ValueKind::Path(p) if p.len() == 2));
         assert!(matches!(field_value("ZCX-HAPROXY-RING"), ValueKind::Path(p) if p.len() == 1));
-        assert!(matches!(field_value("rsa(2048)"), ValueKind::Call(n, a) if n.name == "rsa" && a.len() == 1));
+        assert!(
+            matches!(field_value("rsa(2048)"), ValueKind::Call(n, a) if n.name == "rsa" && a.len() == 1)
+        );
         assert!(matches!(field_value("[1, 2,]"), ValueKind::List(v) if v.len() == 2));
         assert!(matches!(field_value("{ CN = \"x\" }"), ValueKind::Object(v) if v.len() == 1));
     }
 
     #[test]
     fn comments_and_spans() {
-        let f = parse_ok("# a comment\nzos NP8 { // another\n  address = 10.1.1.9 /* inline */ }\n");
+        let text = "# a comment\nzos NP8 { // another\n  address = 10.1.1.9 /* inline */ }\n";
+        let f = parse_ok(text);
         let b = &f.blocks[0];
         assert_eq!(b.kind.name, "zos");
         assert_eq!(b.name.as_ref().map(|n| n.name.as_str()), Some("NP8"));
         let Entry::Field(field) = &b.entries[0] else {
             panic!("field expected")
         };
-        assert_eq!((field.value.span.start, field.value.span.end), (47, 55));
+        assert_eq!(
+            &text[field.value.span.start as usize..field.value.span.end as usize],
+            "10.1.1.9"
+        );
     }
 
     #[test]
@@ -505,7 +559,11 @@ mod tests {
         let (tree, diags) = parse(FileId(0), "zos NP8 {\n  address 10.1.1.9\n}");
         assert!(tree.is_none());
         assert_eq!(diags[0].code, registry::SYNTAX);
-        assert!(diags[0].message.contains("expected"), "{}", diags[0].message);
+        assert!(
+            diags[0].message.contains("expected"),
+            "{}",
+            diags[0].message
+        );
         assert!(!diags[0].message.contains("Rule"), "{}", diags[0].message);
     }
 

@@ -1,0 +1,54 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use camino::{Utf8Path, Utf8PathBuf};
+use std::process::{Command, Output};
+use tenantc::diagnostics::{render_human, HumanStyle};
+
+/// Runs the real binary with arguments, from the crate root.
+pub fn tenantc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tenantc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the tenantc binary runs")
+}
+
+pub fn root() -> Utf8PathBuf {
+    Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes `text` as `<dir>/site.tenant` in a fresh temporary directory.
+pub fn spec_in_tmp(text: &str) -> (tempfile::TempDir, Utf8PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = Utf8Path::from_path(dir.path())
+        .expect("utf-8")
+        .join("site.tenant");
+    std::fs::write(&path, text).expect("write spec");
+    (dir, path)
+}
+
+/// The zcx-nfs example with `from` replaced by `to` (which must occur once).
+pub fn mutated_example(from: &str, to: &str) -> String {
+    let text =
+        std::fs::read_to_string(root().join("examples/zcx-nfs/site.tenant")).expect("example");
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` must occur exactly once in the example"
+    );
+    text.replace(from, to)
+}
+
+/// Analyzes a spec text; returns the codes and the rendered diagnostics, with
+/// the temporary path replaced by `site.tenant`.
+pub fn diagnose(text: &str) -> (Vec<String>, String) {
+    let (_dir, path) = spec_in_tmp(text);
+    let a = tenantc::analyze(std::slice::from_ref(&path), &tenantc::Options::default())
+        .expect("analysis runs");
+    let codes = a.diagnostics.iter().map(|d| d.code.to_string()).collect();
+    let rendered = render_human(&a.sources, &a.diagnostics, HumanStyle::Plain)
+        .replace(path.as_str(), "site.tenant");
+    (codes, rendered)
+}

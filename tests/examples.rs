@@ -1,0 +1,200 @@
+//! Every example compiles; its whole bundle is reviewed as snapshots under
+//! `snapshots/examples/`, and compiling twice gives identical bytes.
+
+mod common;
+
+use camino::Utf8PathBuf;
+use common::root;
+
+fn examples() -> Vec<Utf8PathBuf> {
+    let mut dirs: Vec<Utf8PathBuf> = root()
+        .join("examples")
+        .read_dir_utf8()
+        .expect("examples/")
+        .filter_map(Result::ok)
+        .map(|e| e.path().to_path_buf())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn compile(dir: &Utf8PathBuf) -> tenantc::bundle::Bundle {
+    let rel = dir
+        .strip_prefix(root())
+        .expect("inside the crate")
+        .to_path_buf();
+    // Relative paths, as a user would type them, so headers are stable.
+    let cwd_inputs = tenantc::find_inputs(&[root().join(&rel)]).expect("inputs");
+    let inputs: Vec<Utf8PathBuf> = cwd_inputs
+        .iter()
+        .map(|p| p.strip_prefix(root()).expect("relative").to_path_buf())
+        .collect();
+    std::env::set_current_dir(root()).expect("cd");
+    let opts = tenantc::Options::default();
+    let a = tenantc::analyze(&inputs, &opts).expect("analysis runs");
+    assert!(
+        a.diagnostics.is_empty(),
+        "{dir} has diagnostics: {:#?}",
+        a.diagnostics
+    );
+    tenantc::build_bundle(&a, &opts).expect("lowering succeeds")
+}
+
+#[test]
+fn example_bundles_match_their_snapshots() {
+    let all = examples();
+    assert!(
+        all.iter().any(|d| d.ends_with("zcx-nfs")),
+        "the seed example exists"
+    );
+    for dir in all {
+        let name = dir.file_name().expect("name").to_string();
+        let bundle = compile(&dir);
+        let listing: Vec<&str> = bundle.files.keys().map(String::as_str).collect();
+        insta::with_settings!({ snapshot_path => root().join("snapshots/examples").join(&name), prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!("files", listing.join("\n"));
+            for (path, file) in &bundle.files {
+                let text = String::from_utf8(file.bytes.clone()).expect("text output");
+                insta::assert_snapshot!(path.replace('/', "__"), text);
+            }
+        });
+    }
+}
+
+#[test]
+fn compiling_twice_gives_identical_bytes() {
+    for dir in examples() {
+        let a = compile(&dir);
+        let b = compile(&dir);
+        assert_eq!(a.files.len(), b.files.len());
+        for (path, fa) in &a.files {
+            assert_eq!(
+                Some(&fa.bytes),
+                b.files.get(path).map(|f| &f.bytes),
+                "{path} differs between runs"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_cli_writes_identical_bundles_on_disk() {
+    let out = tempfile::tempdir().expect("tmp");
+    let one = out.path().join("one");
+    let two = out.path().join("two");
+    for target in [&one, &two] {
+        let o = common::tenantc(&[
+            "compile",
+            "examples/zcx-nfs",
+            "--out",
+            target.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.stdout.is_empty(), "compile is quiet on stdout");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(stderr.lines().count(), 1, "one summary line: {stderr}");
+    }
+    let list = |d: &std::path::Path| {
+        let mut v: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut stack = vec![d.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).expect("dir") {
+                let e = e.expect("entry").path();
+                if e.is_dir() {
+                    stack.push(e);
+                } else {
+                    v.push((
+                        e.strip_prefix(d).expect("rel").display().to_string(),
+                        std::fs::read(&e).expect("read"),
+                    ));
+                }
+            }
+        }
+        v.sort();
+        v
+    };
+    let a = list(&one);
+    assert!(a.iter().any(|(p, _)| p == "manifest.json"));
+    assert_eq!(a, list(&two));
+}
+
+#[test]
+fn manifest_hashes_every_file() {
+    let bundle = compile(&root().join("examples/zcx-nfs"));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&bundle.files["manifest.json"].bytes).expect("manifest is JSON");
+    let files = manifest["files"].as_array().expect("files");
+    assert_eq!(
+        files.len(),
+        bundle.files.len() - 1,
+        "every file but the manifest is listed"
+    );
+    for f in files {
+        let path = f["path"].as_str().expect("path");
+        assert_eq!(
+            f["sha256"].as_str(),
+            Some(tenantc::bundle::sha256(&bundle.files[path].bytes).as_str())
+        );
+    }
+}
+
+#[test]
+fn no_secret_value_reaches_the_bundle() {
+    // The example's secrets are env() references; even when set, their
+    // values never appear: compiling does not read them at all.
+    let secret = "s3cr3t-value-that-must-not-leak";
+    let out = tempfile::tempdir().expect("tmp");
+    let target = out.path().join("b");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tenantc"))
+        .args([
+            "compile",
+            "examples/zcx-nfs",
+            "--out",
+            target.to_str().expect("utf-8"),
+        ])
+        .current_dir(root())
+        .env("NFSTST_P12_PASSWORD", secret)
+        .env("MY_REGISTRY_DOCKERCONFIGJSON", secret)
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains(secret));
+    let bundle = compile(&root().join("examples/zcx-nfs"));
+    for (path, f) in &bundle.files {
+        assert!(
+            !String::from_utf8_lossy(&f.bytes).contains(secret),
+            "{path}"
+        );
+    }
+    let jcl =
+        String::from_utf8_lossy(&bundle.files["zos/NP8/jcl/3-client-fios.jcl"].bytes).to_string();
+    assert!(
+        jcl.contains("PASSWORD('${ENV:NFSTST_P12_PASSWORD}')"),
+        "{jcl}"
+    );
+}
+
+#[test]
+fn jcl_lines_stay_within_column_71() {
+    let bundle = compile(&root().join("examples/zcx-nfs"));
+    let mut jobs = 0;
+    for (path, f) in bundle.files.iter().filter(|(p, _)| p.ends_with(".jcl")) {
+        jobs += 1;
+        let text = String::from_utf8_lossy(&f.bytes);
+        assert!(text.starts_with("//"), "{path} starts with a job card");
+        for line in text.lines() {
+            assert!(line.len() <= 71, "{path}: {line}");
+        }
+        assert!(
+            text.trim_end().ends_with("/*"),
+            "{path} ends the in-stream data"
+        );
+    }
+    assert_eq!(jobs, 3);
+}
