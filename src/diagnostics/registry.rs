@@ -361,10 +361,6 @@ other, so the compiler refuses.";
 "A namespace belongs to exactly one tenant and one role (its workloads, or its
 NFS proxy). Sharing it would let one tenant's pods mount another's volumes or
 read its client certificate.";
-
-    ACCESS_MODE = "E0505", Error, "access mode not supported by the backend",
-"z/OS NFS volumes may be ReadWriteMany, ReadWriteOnce or ReadOnlyMany; the
-access mode must be one the backend supports.";
 }
 
 #[cfg(test)]

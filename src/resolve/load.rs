@@ -69,6 +69,10 @@ pub struct Loaded {
 pub struct InputError(pub String);
 
 /// Reads and parses the input files and, transitively, their imports.
+///
+/// An input file that another input imports is a module, not part of the
+/// site's shared namespace: `tenantc check site/` works when `site/lib/`
+/// holds imported libraries.
 pub fn load(
     map: &mut SourceMap,
     inputs: &[Utf8PathBuf],
@@ -82,15 +86,60 @@ pub fn load(
         loaded: Loaded::default(),
         by_key: BTreeMap::new(),
         stack: Vec::new(),
+        pending: BTreeMap::new(),
     };
+    let mut parsed = Vec::new();
     for path in inputs {
         let text = read_input(path)?;
         let file = loader.map.add(path.to_string(), Some(path.clone()), text);
-        loader.by_key.insert(key_of(path), None);
-        loader.parse_module(file, true, path.parent().map(Utf8Path::to_path_buf));
+        let dir = path.parent().map(Utf8Path::to_path_buf);
+        parsed.push((key_of(path), file, loader.parse(file), dir));
+    }
+    let imported: std::collections::BTreeSet<String> = parsed
+        .iter()
+        .filter_map(|(_, _, tree, dir)| Some((tree.as_ref()?, dir)))
+        .flat_map(|(tree, dir)| {
+            tree.imports
+                .iter()
+                .filter(|i| !i.path.starts_with("std/"))
+                .map(|i| key_of(&resolve_import(dir.as_deref(), &i.path)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut inputs_here = Vec::new();
+    for (key, file, tree, dir) in parsed {
+        if imported.contains(&key) {
+            loader.pending.insert(key, (file, tree, dir));
+        } else {
+            loader.by_key.insert(key.clone(), None);
+            inputs_here.push((key, file, tree, dir));
+        }
+    }
+    for (key, file, tree, dir) in inputs_here {
+        loader.stack.push(key);
+        loader.finish(file, tree, true, dir);
+        loader.stack.pop();
+    }
+    // Inputs imported only from each other in a cycle: load them as modules so
+    // the cycle is reported rather than the files silently dropped.
+    while let Some((key, (file, tree, dir))) = loader.pending.pop_first() {
+        loader.stack.push(key.clone());
+        let idx = loader.finish(file, tree, false, dir);
+        loader.stack.pop();
+        loader.by_key.insert(key, idx);
     }
     loader.loaded.prelude = loader.import_std(PRELUDE, None);
     Ok(loader.loaded)
+}
+
+fn resolve_import(dir: Option<&Utf8Path>, rel: &str) -> Utf8PathBuf {
+    let base = dir.unwrap_or(Utf8Path::new("."));
+    let path = base.join(rel);
+    if path.extension() != Some("tenant") && !path.exists() {
+        base.join(format!("{rel}.tenant"))
+    } else {
+        path
+    }
 }
 
 /// Reads a spec file, turning invalid UTF-8 into a clear error.
@@ -120,18 +169,36 @@ struct Loader<'a> {
     by_key: BTreeMap<String, Option<usize>>,
     /// Keys of the modules being loaded, for cycle detection.
     stack: Vec<String>,
+    /// Input files that another input imports, parsed, waiting for that import.
+    pending: BTreeMap<String, (FileId, Option<SyntaxFile>, Option<Utf8PathBuf>)>,
 }
 
 impl Loader<'_> {
+    fn parse(&mut self, file: FileId) -> Option<SyntaxFile> {
+        let text = self.map.get(file).text.clone();
+        let (tree, diags) = syntax::parse(file, &text);
+        self.diags.extend(diags);
+        tree
+    }
+
     fn parse_module(
         &mut self,
         file: FileId,
         is_input: bool,
         dir: Option<Utf8PathBuf>,
     ) -> Option<usize> {
-        let text = self.map.get(file).text.clone();
-        let (tree, diags) = syntax::parse(file, &text);
-        self.diags.extend(diags);
+        let tree = self.parse(file);
+        self.finish(file, tree, is_input, dir)
+    }
+
+    /// Loads a parsed file's imports and records it as a module.
+    fn finish(
+        &mut self,
+        file: FileId,
+        tree: Option<SyntaxFile>,
+        is_input: bool,
+        dir: Option<Utf8PathBuf>,
+    ) -> Option<usize> {
         let tree = tree?;
         let mut imports = BTreeMap::new();
         for imp in &tree.imports {
@@ -257,16 +324,19 @@ impl Loader<'_> {
     }
 
     fn import_file(&mut self, dir: Option<&Utf8Path>, rel: &str, span: Span) -> Option<usize> {
-        let base = dir.unwrap_or(Utf8Path::new("."));
-        let mut path = base.join(rel);
-        if path.extension() != Some("tenant") && !path.exists() {
-            path = base.join(format!("{rel}.tenant"));
-        }
+        let path = resolve_import(dir, rel);
         let key = key_of(&path);
         match self.enter(key.clone(), Some(span), rel) {
             Ok(Some(idx)) => return Some(idx),
             Ok(None) => {}
             Err(()) => return None,
+        }
+        if let Some((file, tree, dir)) = self.pending.remove(&key) {
+            self.stack.push(key.clone());
+            let idx = self.finish(file, tree, false, dir);
+            self.stack.pop();
+            self.by_key.insert(key, idx);
+            return idx;
         }
         let text = match read_input(&path) {
             Ok(t) => t,

@@ -1,0 +1,248 @@
+//! The command line as a pipeline sees it: exit codes, quiet success,
+//! machine-readable diagnostics, refusing to clobber, `explain`.
+
+mod common;
+
+use common::{root, tenantc};
+
+fn code(args: &[&str]) -> Option<i32> {
+    tenantc(args).status.code()
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(code(&[]), Some(2));
+    assert_eq!(
+        code(&["compile", "examples/zcx-nfs"]),
+        Some(2),
+        "--out is required"
+    );
+    assert_eq!(code(&["frobnicate"]), Some(2));
+    assert_eq!(
+        code(&["check", "--diagnostics-format", "xml", "examples/zcx-nfs"]),
+        Some(2)
+    );
+}
+
+#[test]
+fn io_errors_exit_2() {
+    assert_eq!(code(&["check", "does/not/exist.tenant"]), Some(2));
+    let empty = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        code(&["check", empty.path().to_str().expect("utf-8")]),
+        Some(2),
+        "a directory without specs"
+    );
+}
+
+#[test]
+fn check_is_quiet_and_succeeds_on_the_examples() {
+    let o = tenantc(&["check", "examples"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.stdout.is_empty());
+    assert_eq!(String::from_utf8_lossy(&o.stderr).lines().count(), 1);
+}
+
+#[test]
+fn json_diagnostics_are_one_object_per_line() {
+    let o = tenantc(&[
+        "check",
+        "--diagnostics-format",
+        "json",
+        "tests/bad/dvipa_not_covered.tenant",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let d = &lines[0];
+    assert_eq!(d["code"], "E0401");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["file"], "tests/bad/dvipa_not_covered.tenant");
+    assert_eq!(d["start"]["line"], 19);
+    assert!(d["help"].as_str().is_some_and(|h| h.contains("10.2.0.2")));
+    assert!(d["related"].as_array().is_some_and(|r| r.len() == 2));
+}
+
+#[test]
+fn explain_knows_every_code() {
+    for info in tenantc::diagnostics::registry::all() {
+        let o = tenantc(&["explain", info.code.as_str()]);
+        assert_eq!(o.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.starts_with(info.code.as_str()) && text.contains(info.summary),
+            "{text}"
+        );
+    }
+    assert_eq!(code(&["explain", "E9999"]), Some(2));
+    let all = tenantc(&["explain", "all"]);
+    assert_eq!(
+        String::from_utf8_lossy(&all.stdout).lines().count(),
+        tenantc::diagnostics::registry::all().len()
+    );
+}
+
+#[test]
+fn every_code_used_in_the_source_is_registered() {
+    // Codes are referenced as `registry::NAME`; each must exist (the compiler
+    // checks that) and each registered code should be used somewhere.
+    let mut sources = String::new();
+    for dir in [
+        "src/syntax",
+        "src/resolve",
+        "src/check",
+        "src/lower",
+        "src/bundle",
+    ] {
+        for e in root()
+            .join(dir)
+            .read_dir_utf8()
+            .expect("src dir")
+            .filter_map(Result::ok)
+        {
+            if e.path().extension() == Some("rs") {
+                sources.push_str(&std::fs::read_to_string(e.path()).expect("read"));
+            }
+        }
+    }
+    let registry =
+        std::fs::read_to_string(root().join("src/diagnostics/registry.rs")).expect("registry");
+    for line in registry.lines() {
+        let Some((name, _)) = line.trim().split_once(" = \"E") else {
+            continue;
+        };
+        if name == "INTERNAL" {
+            continue;
+        }
+        assert!(
+            sources.contains(&format!("registry::{name}")),
+            "code {name} is registered but never reported"
+        );
+    }
+}
+
+#[test]
+fn compile_refuses_to_replace_an_unrelated_directory() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let precious = dir.path().join("precious.txt");
+    std::fs::write(&precious, "keep me").expect("write");
+    let o = tenantc(&[
+        "compile",
+        "examples/zcx-nfs",
+        "--out",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&precious).expect("still there"),
+        "keep me"
+    );
+}
+
+#[test]
+fn recompiling_replaces_the_bundle_and_drops_stale_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("bundle");
+    let out_s = out.to_str().expect("utf-8");
+    assert_eq!(
+        code(&["compile", "examples/zcx-nfs", "--out", out_s]),
+        Some(0)
+    );
+    std::fs::write(out.join("stale.yaml"), "old").expect("write");
+    assert_eq!(
+        code(&["compile", "examples/zcx-nfs", "--out", out_s]),
+        Some(0)
+    );
+    assert!(!out.join("stale.yaml").exists());
+    assert!(out.join("manifest.json").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        ["bundle"],
+        "no temporary directories left behind"
+    );
+}
+
+#[test]
+fn a_site_over_several_files_with_an_aliased_import() {
+    let o = tenantc(&["check", "tests/fixtures/multi"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let inputs = tenantc::find_inputs(&[root().join("tests/fixtures/multi")]).expect("inputs");
+    assert_eq!(inputs.len(), 3, "lib/ is searched too");
+    let a = tenantc::analyze(&inputs, &tenantc::Options::default()).expect("analysis");
+    let server = &a.site.systems[0].servers[0];
+    assert_eq!(
+        server.tls.profile.value, "strict",
+        "resolved through the alias"
+    );
+    assert_eq!(server.tls.versions.len(), 2);
+    assert_eq!(server.ports.value.high, 2049);
+    let b = tenantc::build_bundle(&a, &tenantc::Options::default()).expect("bundle");
+    let policy = String::from_utf8_lossy(&b.files["zos/SYS2/pagent/NFS2.policy"].bytes).to_string();
+    assert!(
+        policy.contains("TLSv1.3                       On"),
+        "{policy}"
+    );
+    let pv =
+        String::from_utf8_lossy(&b.files["k8s/k1/cluster/persistentvolume-shop-orders.yaml"].bytes)
+            .to_string();
+    assert!(
+        pv.contains("- ReadWriteOnce") && pv.contains("server: 10.96.0.50"),
+        "{pv}"
+    );
+}
+
+#[test]
+fn a_stdlib_directory_overrides_templates() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let stdlib = dir.path().join("stdlib");
+    std::fs::create_dir_all(stdlib.join("std")).expect("mkdir");
+    std::fs::create_dir_all(stdlib.join("templates")).expect("mkdir");
+    std::fs::copy(
+        root().join("stdlib/std/profiles.tenant"),
+        stdlib.join("std/profiles.tenant"),
+    )
+    .expect("copy");
+    std::fs::write(
+        stdlib.join("templates/haproxy.cfg.j2"),
+        "# custom for {{ tenant }}\n",
+    )
+    .expect("write");
+    let out = dir.path().join("b");
+    let o = tenantc(&[
+        "compile",
+        "examples/zcx-nfs",
+        "--stdlib",
+        stdlib.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("k8s/ocp1/haproxy/haproxy.cfg")).expect("cfg"),
+        "# custom for fios\n"
+    );
+}
