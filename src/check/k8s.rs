@@ -331,42 +331,52 @@ fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
         } else {
             classes.insert(key, (t, nfs.storage_class.span));
         }
-        let mut vols: BTreeMap<String, Span> = BTreeMap::new();
-        for v in &nfs.volumes {
-            if let Some(first) = vols.insert(k8s_name(&v.name.value), v.name.span) {
-                out.push(
-                    Diagnostic::new(
-                        registry::OBJECT_COLLISION,
-                        v.name.span,
-                        format!(
-                            "volumes `{}` and another of tenant `{}` map to the same claim name",
-                            v.name.value, t.name.value
-                        ),
-                        "same claim name",
-                    )
-                    .related(first, "the other volume")
-                    .help("'_' becomes '-' in Kubernetes names; rename one volume"),
-                );
-            }
-        }
-        let mut wls: BTreeMap<String, Span> = BTreeMap::new();
-        for w in &t.workloads {
-            if let Some(first) = wls.insert(k8s_name(&w.name.value), w.name.span) {
-                out.push(
-                    Diagnostic::new(
-                        registry::OBJECT_COLLISION,
-                        w.name.span,
-                        format!(
-                            "two workloads of tenant `{}` map to Deployment `{}`",
-                            t.name.value,
-                            k8s_name(&w.name.value)
-                        ),
-                        "same Deployment",
-                    )
-                    .related(first, "the other workload")
-                    .help("'_' becomes '-' in Kubernetes names; rename one workload"),
-                );
-            }
+        let volumes = nfs.volumes.iter().map(|v| &v.name);
+        same_k8s_name(
+            volumes,
+            &t.name.value,
+            "volume",
+            "PersistentVolumeClaim",
+            out,
+        );
+        let workloads = t.workloads.iter().map(|w| &w.name);
+        same_k8s_name(workloads, &t.name.value, "workload", "Deployment", out);
+    }
+}
+
+/// Two declarations of one tenant whose names become the same Kubernetes name
+/// (`'_'` turns into `'-'`).
+fn same_k8s_name<'a>(
+    names: impl Iterator<Item = &'a Sp<String>>,
+    tenant: &str,
+    what: &str,
+    kind: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut seen: BTreeMap<String, &Sp<String>> = BTreeMap::new();
+    for name in names {
+        let k = k8s_name(&name.value);
+        if let Some(first) = seen.get(&k) {
+            out.push(
+                Diagnostic::new(
+                    registry::OBJECT_COLLISION,
+                    name.span,
+                    format!(
+                        "{what}s `{}` and `{}` of tenant `{tenant}` both become {kind} `{k}`",
+                        first.value, name.value
+                    ),
+                    format!("becomes {kind} `{k}`"),
+                )
+                .related(
+                    first.span,
+                    format!("`{}` becomes the same name", first.value),
+                )
+                .help(format!(
+                    "'_' becomes '-' in Kubernetes names; rename one {what}"
+                )),
+            );
+        } else {
+            seen.insert(k, name);
         }
     }
 }
