@@ -518,14 +518,7 @@ fn the_jcl_checker_catches_broken_jobs() {
         "column 71"
     );
     assert!(
-        !check_jcl(
-            &good
-                .trim_end()
-                .strip_suffix("/*")
-                .expect("ends with /*")
-                .to_string()
-        )
-        .is_empty(),
+        !check_jcl(good.trim_end().strip_suffix("/*").expect("ends with /*")).is_empty(),
         "no /*"
     );
     assert!(
