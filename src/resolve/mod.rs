@@ -354,22 +354,7 @@ impl Builder<'_, '_> {
         let name = self.name(s);
         let jobname = f.str("jobname").unwrap_or_else(|| name.clone());
         let user = f.str("user").unwrap_or_else(|| jobname.clone());
-        let ports = match f.ports("ports") {
-            Some(p) => p,
-            None => {
-                let zos_nfs = self.prelude("zos_nfs");
-                let pf = zos_nfs.map(|p| self.f(p));
-                pf.as_ref()
-                    .and_then(|pf| pf.ports("range"))
-                    .unwrap_or(Sp::new(
-                        PortRange {
-                            low: 2043,
-                            high: 2049,
-                        },
-                        f.at,
-                    ))
-            }
-        };
+        let ports = self.server_ports(s);
         let security = f
             .enum_("security")
             .map_or(Sp::new(NfsSecurity::Safexp, f.at), |e| {
@@ -441,6 +426,22 @@ impl Builder<'_, '_> {
             tls,
             clients,
         })
+    }
+
+    /// An NFS server's port range: its `ports`, else the prelude's `zos_nfs`.
+    fn server_ports(&mut self, server: SymId) -> Sp<PortRange> {
+        let f = self.f(server);
+        if let Some(p) = f.ports("ports") {
+            return p;
+        }
+        let prelude = self.prelude("zos_nfs").map(|p| self.f(p));
+        prelude.and_then(|p| p.ports("range")).unwrap_or(Sp::new(
+            PortRange {
+                low: 2043,
+                high: 2049,
+            },
+            f.at,
+        ))
     }
 
     fn tls(&mut self, profile: Option<SymId>, at: Span) -> Tls {
@@ -623,20 +624,7 @@ impl Builder<'_, '_> {
         // The server's ports and certificate signer, read from its checked fields.
         let server_sym = server_ref.value;
         let (server_ports, server_signer) = {
-            let sf = self.f(server_sym);
-            let ports = match sf.ports("ports") {
-                Some(p) => p,
-                None => {
-                    let p = self.prelude("zos_nfs").map(|p| self.f(p));
-                    p.as_ref().and_then(|p| p.ports("range")).unwrap_or(Sp::new(
-                        PortRange {
-                            low: 2043,
-                            high: 2049,
-                        },
-                        sf.at,
-                    ))
-                }
-            };
+            let ports = self.server_ports(server_sym);
             let signer = self
                 .child(server_sym, "certificate")
                 .map(|c| self.f(c))
