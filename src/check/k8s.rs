@@ -7,9 +7,42 @@ use crate::source::Span;
 use std::collections::BTreeMap;
 
 pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
+    registries(site, out);
     cluster_ips(site, out);
     names(site, out);
     collisions(site, out);
+}
+
+/// Registries used by a tenant are declared in the tenant's cluster.
+fn registries(site: &Site, out: &mut Vec<Diagnostic>) {
+    for t in &site.tenants {
+        let proxy = t.nfs.as_ref().and_then(|n| n.proxy.registry.as_ref());
+        let used = proxy
+            .into_iter()
+            .chain(t.workloads.iter().filter_map(|w| w.registry.as_ref()));
+        for r in used {
+            if r.value.0 != t.cluster.value {
+                let reg = site.registry(r.value);
+                let own = site.cluster(t.cluster.value);
+                out.push(
+                    Diagnostic::new(
+                        registry::FOREIGN_REGISTRY,
+                        r.span,
+                        format!(
+                            "tenant `{}` runs on cluster `{}` but pulls with registry `{}` of cluster `{}`",
+                            t.name.value,
+                            own.name.value,
+                            reg.name.value,
+                            site.cluster(r.value.0).name.value
+                        ),
+                        "registry of another cluster",
+                    )
+                    .related(t.cluster.span, "the tenant's cluster")
+                    .help(format!("declare the registry in cluster `{}` and use it from there", own.name.value)),
+                );
+            }
+        }
+    }
 }
 
 fn cluster_ips(site: &Site, out: &mut Vec<Diagnostic>) {

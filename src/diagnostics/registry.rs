@@ -165,6 +165,17 @@ Good:
     import \"std/profiles\"
     import \"lib/profiles\" as site_profiles";
 
+    CROSS_TENANT = "E0208", Error, "reference into another tenant",
+"A tenant's workloads may only mount that tenant's own volumes. Mounting another
+tenant's volume would break the isolation the tenant boundary exists for
+(its data, under its RACF identity).
+
+Bad:
+    tenant b { workload app { mount { volume = a.nfs.data, path = \"/data\" } } }
+
+Good:
+    tenant b { workload app { mount { volume = nfs.data, path = \"/data\" } } }";
+
     UNKNOWN_FIELD = "E0301", Error, "unknown field",
 "The block has no field of this name. The help line suggests the nearest known
 field; `tenantc explain` on the block's documentation in the README lists them
@@ -361,6 +372,16 @@ other, so the compiler refuses.";
 "A namespace belongs to exactly one tenant and one role (its workloads, or its
 NFS proxy). Sharing it would let one tenant's pods mount another's volumes or
 read its client certificate.";
+
+    FOREIGN_REGISTRY = "E0505", Error, "registry of another cluster",
+"Pull secrets are created in the tenant's cluster from its cluster's registry
+declarations. A registry declared in another cluster is not set up there.
+
+Bad:
+    tenant t { cluster = ocp1, workload app { registry = ocp2.my_registry } }
+
+Good:
+    tenant t { cluster = ocp1, workload app { registry = ocp1.my_registry } }";
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ pub mod load;
 pub mod schema;
 pub mod scope;
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::*;
 use crate::source::Span;
 use fields::{Checker, Fields, TV};
@@ -761,6 +761,18 @@ impl Builder<'_, '_> {
         })
     }
 
+    /// The tenant a declaration belongs to.
+    fn tenant_of(&self, id: SymId) -> Option<SymId> {
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            if self.syms.get(c).kind.kind == "tenant" {
+                return Some(c);
+            }
+            cur = self.syms.get(c).parent;
+        }
+        None
+    }
+
     fn workload(&mut self, w: SymId) -> Option<Workload> {
         let f = self.f(w);
         let env = match f.get("env") {
@@ -776,6 +788,21 @@ impl Builder<'_, '_> {
             let Some(v) = mf.reference("volume") else {
                 continue;
             };
+            let owner = self.tenant_of(v.value);
+            if owner != self.syms.get(w).parent {
+                let vs = self.syms.get(v.value);
+                self.ck.diags.push(
+                    Diagnostic::new(
+                        registry::CROSS_TENANT,
+                        v.span,
+                        format!("workload `{}` mounts `{}`, a volume of another tenant", self.syms.get(w).name, self.syms.path_of(v.value)),
+                        "another tenant's volume",
+                    )
+                    .related(vs.name_span, "declared in another tenant")
+                    .help("mount a volume of this tenant (`nfs.<volume>`), or declare the volume here"),
+                );
+                continue;
+            }
             let Some(idx) = self.ids.volumes.get(&v.value) else {
                 continue;
             };
