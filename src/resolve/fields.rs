@@ -587,7 +587,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         path: &[ast::Ident],
         span: Span,
     ) -> Option<SymId> {
-        match self.syms.lookup(scope, path) {
+        match self.syms.lookup(scope, path, kinds) {
             Ok(id) => {
                 let target = self.syms.get(id);
                 if kinds.contains(&target.kind.kind) {

@@ -207,7 +207,14 @@ impl<'a> Symbols<'a> {
     }
 
     /// Resolves a dotted reference written inside the block `from`.
-    pub fn lookup(&self, from: SymId, path: &[Ident]) -> Result<SymId, Box<Diagnostic>> {
+    /// `kinds` are the kinds the reference may name; they narrow "did you
+    /// mean" suggestions for the last segment.
+    pub fn lookup(
+        &self,
+        from: SymId,
+        path: &[Ident],
+        kinds: &[&str],
+    ) -> Result<SymId, Box<Diagnostic>> {
         let Some((first, rest)) = path.split_first() else {
             return Err(Box::new(Diagnostic::new(
                 registry::INTERNAL,
@@ -251,38 +258,64 @@ impl<'a> Symbols<'a> {
                     self.unresolved(
                         second,
                         &format!("module `{}` declares no `{}`", first.name, second.name),
-                        target.symbols.keys(),
+                        self.candidates(target.symbols.iter(), kinds, tail.is_empty()),
                     )
                 })?);
                 rest = tail;
             }
         }
         let Some(mut id) = found else {
-            let mut visible: Vec<&String> = Vec::new();
+            let mut visible: Vec<(&String, &SymId)> = Vec::new();
             let mut cur = Some(from);
             while let Some(c) = cur {
-                visible.extend(self.get(c).children.keys());
+                visible.extend(self.get(c).children.iter());
                 cur = self.get(c).parent;
             }
-            visible.extend(root.symbols.keys());
-            visible.extend(root.aliases.keys());
+            visible.extend(root.symbols.iter());
+            let mut names = self.candidates(visible.into_iter(), kinds, rest.is_empty());
+            if !rest.is_empty() {
+                names.extend(root.aliases.keys());
+            }
             return Err(self.unresolved(
                 first,
                 &format!("cannot find `{}` in this scope", first.name),
-                visible,
+                names,
             ));
         };
-        for seg in rest {
+        for (i, seg) in rest.iter().enumerate() {
             let sym = self.get(id);
+            let last = i + 1 == rest.len();
             id = *sym.children.get(&seg.name).ok_or_else(|| {
                 self.unresolved(
                     seg,
                     &format!("`{}` has no `{}`", sym.name, seg.name),
-                    sym.children.keys(),
+                    self.candidates(sym.children.iter(), kinds, last),
                 )
             })?;
         }
         Ok(id)
+    }
+
+    /// Names to suggest: for the last segment, those of the wanted kinds (all
+    /// names if none has such a kind).
+    fn candidates<'s>(
+        &self,
+        names: impl Iterator<Item = (&'s String, &'s SymId)>,
+        kinds: &[&str],
+        last: bool,
+    ) -> Vec<&'s String> {
+        let all: Vec<(&String, &SymId)> = names.collect();
+        if last && !kinds.is_empty() {
+            let wanted: Vec<&String> = all
+                .iter()
+                .filter(|(_, id)| kinds.contains(&self.get(**id).kind.kind))
+                .map(|(n, _)| *n)
+                .collect();
+            if !wanted.is_empty() {
+                return wanted;
+            }
+        }
+        all.into_iter().map(|(n, _)| n).collect()
     }
 
     fn unresolved<'s>(
