@@ -95,8 +95,11 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
             return Err(ToolError(format!("{spec}: no such file or directory")));
         }
     }
+    // The same file named twice (`dir` and `./dir/x.tenant`) is read once.
     let mut seen = std::collections::BTreeSet::new();
-    out.retain(|p| seen.insert(p.clone()));
+    out.retain(|p| {
+        seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone().into_std_path_buf()))
+    });
     Ok(out)
 }
 

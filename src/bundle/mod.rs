@@ -138,6 +138,8 @@ pub fn sha256(bytes: &[u8]) -> String {
 pub struct WriteError(pub String);
 
 /// Writes the bundle to `out`, replacing an earlier tenantc bundle there.
+/// Files the operator placed at the bundle's secret paths are kept; every
+/// other file of the earlier bundle is gone afterwards.
 ///
 /// Refuses to replace a non-empty directory that is not a tenantc bundle, so a
 /// mistyped `--out` cannot delete unrelated files.
@@ -178,6 +180,20 @@ pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
             std::fs::create_dir_all(dir).map_err(|e| err(dir.as_str(), e))?;
         }
         std::fs::write(&target, &file.bytes).map_err(|e| err(target.as_str(), e))?;
+    }
+    // The operator's secret files live inside the bundle (the kustomizations
+    // read them from there): carry over those the new bundle still names.
+    if out.is_dir() {
+        for path in bundle.secrets.keys() {
+            let from = out.join(path);
+            if from.is_file() {
+                let to = tmp_path.join(path);
+                if let Some(dir) = to.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| err(dir.as_str(), e))?;
+                }
+                std::fs::copy(&from, &to).map_err(|e| err(from.as_str(), e))?;
+            }
+        }
     }
     // Swap: move the old bundle aside, move the new one in, drop the old one.
     let old = if out.exists() {

@@ -172,6 +172,23 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
         }
     }
     for t in &site.tenants {
+        let label_ok = t.name.value.len() <= 63
+            && t.name
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && t.name
+                .value
+                .starts_with(|c: char| c.is_ascii_alphanumeric())
+            && t.name.value.ends_with(|c: char| c.is_ascii_alphanumeric());
+        name(
+            label_ok,
+            "tenant name (a label value)",
+            &t.name.value,
+            t.name.span,
+            "tenant names are at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
+            out,
+        );
         name(
             dns_label_ok(&t.namespace.value),
             "namespace",
@@ -200,15 +217,35 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 out,
             );
             image(&p.image, out);
+            let timeouts = [
+                ("timeout_connect", &p.haproxy.timeout_connect_ms),
+                ("timeout_client", &p.haproxy.timeout_client_ms),
+                ("timeout_server", &p.haproxy.timeout_server_ms),
+            ];
+            for (what, d) in timeouts {
+                if d.value > i32::MAX as u64 {
+                    out.push(
+                        Diagnostic::new(
+                            registry::DURATION_RANGE,
+                            d.span,
+                            format!("haproxy's {what} is at most 2147483647ms (about 24 days)"),
+                            "too long",
+                        )
+                        .related(p.haproxy.profile.span, "in this haproxy profile")
+                        .help("use a timeout of at most 24d"),
+                    );
+                }
+            }
             for v in &nfs.volumes {
                 let n = k8s_name(&v.name.value);
                 name(dns_label_ok(&n), "volume", &n, v.name.span, LABEL_RULE, out);
+                let pv = format!("{}-{n}", k8s_name(&t.name.value));
                 name(
-                    dns_subdomain_ok(&format!("{}-{n}", k8s_name(&t.name.value))),
+                    dns_subdomain_ok(&pv),
                     "PersistentVolume",
-                    &n,
+                    &pv,
                     v.name.span,
-                    LABEL_RULE,
+                    "the PersistentVolume is named <tenant>-<volume>; shorten or rename them",
                     out,
                 );
                 if !v.export.value.starts_with('/')
@@ -257,7 +294,23 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 out,
             );
             image(&w.image, out);
+            let mut paths: BTreeMap<&str, Span> = BTreeMap::new();
             for m in &w.mounts {
+                if let Some(first) = paths.insert(&m.path.value, m.path.span) {
+                    out.push(
+                        Diagnostic::new(
+                            registry::BAD_VALUE,
+                            m.path.span,
+                            format!(
+                                "two mounts of workload `{}` use the path `{}`",
+                                w.name.value, m.path.value
+                            ),
+                            "mounted again here",
+                        )
+                        .related(first, "first mounted here")
+                        .help("give each mount its own path"),
+                    );
+                }
                 if !m.path.value.starts_with('/') || m.path.value.contains(':') {
                     out.push(
                         Diagnostic::new(
@@ -270,7 +323,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                     );
                 }
             }
-            for (k, _) in &w.env {
+            for (k, v) in &w.env {
                 if k.is_empty()
                     || k.starts_with(|c: char| c.is_ascii_digit())
                     || !k
@@ -280,9 +333,9 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                     out.push(
                         Diagnostic::new(
                             registry::BAD_VALUE,
-                            w.name.span,
+                            v.span,
                             format!("`{k}` is not a valid environment variable name"),
-                            "workload",
+                            "the value of this variable",
                         )
                         .help("letters, digits, '_', '-' and '.', not starting with a digit"),
                     );
@@ -341,6 +394,32 @@ fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
                 format!("the NFS proxy of tenant `{}`", t.name.value),
                 out,
             );
+        }
+    }
+    let mut pvs: BTreeMap<(ClusterId, String), (&Tenant, Span)> = BTreeMap::new();
+    for t in &site.tenants {
+        for v in t.nfs.iter().flat_map(|n| &n.volumes) {
+            let pv = format!("{}-{}", k8s_name(&t.name.value), k8s_name(&v.name.value));
+            if let Some((other, span)) = pvs.get(&(t.cluster.value, pv.clone())) {
+                if std::ptr::eq(*other, t) {
+                    continue; // within one tenant: reported by same_k8s_name
+                }
+                out.push(
+                    Diagnostic::new(
+                        registry::OBJECT_COLLISION,
+                        v.name.span,
+                        format!(
+                            "tenants `{}` and `{}` both produce PersistentVolume `{pv}`",
+                            other.name.value, t.name.value
+                        ),
+                        "produces it again",
+                    )
+                    .related(*span, format!("produced by `{}`", other.name.value))
+                    .help("PersistentVolumes are named <tenant>-<volume>; rename one volume"),
+                );
+            } else {
+                pvs.insert((t.cluster.value, pv), (t, v.name.span));
+            }
         }
     }
     let mut classes: BTreeMap<(ClusterId, &str), (&Tenant, Span)> = BTreeMap::new();

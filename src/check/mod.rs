@@ -5,13 +5,44 @@
 mod k8s;
 mod zos;
 
-use crate::diagnostics::Diagnostic;
-use crate::ir::Site;
+use crate::diagnostics::{registry, Diagnostic};
+use crate::ir::{Site, Sp};
+use std::collections::BTreeMap;
 
 /// Runs every check over the site.
 pub fn run(site: &Site) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    unique_names(site, &mut out);
     zos::run(site, &mut out);
     k8s::run(site, &mut out);
     out
+}
+
+/// Systems, clusters and tenants name bundle directories and files, so their
+/// names are unique across all files and modules of a site.
+fn unique_names(site: &Site, out: &mut Vec<Diagnostic>) {
+    let kinds: [(&str, Vec<&Sp<String>>); 3] = [
+        ("system", site.systems.iter().map(|s| &s.name).collect()),
+        ("cluster", site.clusters.iter().map(|c| &c.name).collect()),
+        ("tenant", site.tenants.iter().map(|t| &t.name).collect()),
+    ];
+    for (kind, names) in kinds {
+        let mut seen: BTreeMap<&str, &Sp<String>> = BTreeMap::new();
+        for n in names {
+            if let Some(first) = seen.insert(&n.value, n) {
+                out.push(
+                    Diagnostic::new(
+                        registry::DUPLICATE,
+                        n.span,
+                        format!("two {kind}s are named `{}`", n.value),
+                        "declared again here",
+                    )
+                    .related(first.span, "first declared here")
+                    .help(format!(
+                        "{kind} names are unique across the whole site, imported modules included"
+                    )),
+                );
+            }
+        }
+    }
 }

@@ -6,6 +6,7 @@ use crate::ir::*;
 use std::collections::BTreeMap;
 
 pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
+    shared_racf(site, out);
     dvipa_coverage(site, out);
     node_addresses(site, out);
     ports(site, out);
@@ -191,8 +192,35 @@ fn ports(site: &Site, out: &mut Vec<Diagnostic>) {
 }
 
 /// haproxy trusts the server certificate's signer; the client certificate is
-/// signed by an authority on the server's ring.
+/// signed by an authority on the server's ring; that authority lives on the
+/// server's system.
 fn certificate_chains(site: &Site, out: &mut Vec<Diagnostic>) {
+    for sid in site.server_ids() {
+        let server = site.server(sid);
+        let signer = &server.certificate.signed_by;
+        if signer.value.0 != sid.0 {
+            let ca = site.authority(signer.value);
+            out.push(
+                Diagnostic::new(
+                    registry::FOREIGN_AUTHORITY,
+                    signer.span,
+                    format!(
+                        "the certificate of `{}` on system `{}` is signed by `{}` of system `{}`",
+                        server.name.value,
+                        site.system(sid.0).name.value,
+                        ca.name.value,
+                        site.system(signer.value.0).name.value
+                    ),
+                    "authority of another system",
+                )
+                .related(ca.name.span, "declared here")
+                .help(format!(
+                    "declare the authority in `zos {}`",
+                    site.system(sid.0).name.value
+                )),
+            );
+        }
+    }
     for tenant in &site.tenants {
         let Some(nfs) = &tenant.nfs else { continue };
         let server = site.server(nfs.server.value);
@@ -285,6 +313,14 @@ fn label(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
 }
 
 fn dn_values(subject: &Subject, out: &mut Vec<Diagnostic>) {
+    if let Some((_, first)) = subject.0.first() {
+        if !crate::lower::racf::operand_fits(&crate::lower::racf::dn(subject)) {
+            out.push(
+                Diagnostic::new(registry::BAD_VALUE, first.span, "this subject cannot be laid out within JCL column 71", "subject DN")
+                    .help("shorten the subject's values, or avoid runs of single-letter words separated by blanks"),
+            );
+        }
+    }
     for (k, v) in &subject.0 {
         let n = v.value.chars().count();
         let max = if k == "C" { 2 } else { 64 };
@@ -347,7 +383,12 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             ("job class", &sys.jcl.class),
             ("message class", &sys.jcl.msgclass),
         ] {
-            if v.value.len() != 1 || !v.value.chars().all(|c| c.is_ascii_alphanumeric()) {
+            if v.value.len() != 1
+                || !v
+                    .value
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            {
                 out.push(
                     Diagnostic::new(
                         registry::BAD_VALUE,
@@ -359,14 +400,12 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        if !sys
-            .jcl
-            .account
-            .value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || " ,.#$@-".contains(c))
-            || sys.jcl.account.value.len() > 40
-        {
+        let account = &sys.jcl.account.value;
+        let account_ok = (1..=35).contains(&account.len())
+            && account
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ",.#$@-".contains(c));
+        if !account_ok {
             out.push(
                 Diagnostic::new(
                     registry::BAD_VALUE,
@@ -374,7 +413,9 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                     "accounting information holds characters a job card cannot carry",
                     "invalid account",
                 )
-                .help("use up to 40 of A-Z 0-9 , . # $ @ - and blanks"),
+                .help(
+                    "use 1-35 of A-Z 0-9 , . # $ @ - (a blank would end the job card's operands)",
+                ),
             );
         }
         let notify = &sys.jcl.notify.value;
@@ -407,7 +448,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                         format!("`{}` is not a valid key ring name", ring.escape_debug()),
                         "invalid key ring",
                     )
-                    .help("1-237 printable characters without blanks, quotes or `/`"),
+                    .help("1-237 characters of A-Z a-z 0-9 . _ - # $ @ (the name is written unquoted in RACDCERT and PAGENT)"),
                 );
             }
             for derived in crate::lower::pagent::statement_names(&s.name.value) {
@@ -442,6 +483,19 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
     for tenant in &site.tenants {
         let Some(nfs) = &tenant.nfs else { continue };
         racf_name("RACF user ID", &nfs.identity.user, out);
+        if let Some(pw) = &nfs.identity.export.password {
+            let p = crate::lower::racf::placeholder(pw);
+            if p.len() > 64
+                || !p.chars().all(|c| c.is_ascii_graphic())
+                || p.contains('\'')
+                || p.contains("/*")
+            {
+                out.push(
+                    Diagnostic::new(registry::BAD_VALUE, pw.span, "this secret reference cannot be written as a placeholder into the RACF job", "password reference")
+                        .help("use env(\"NAME\"), or a file path of printable ASCII without quotes or `/*`, at most 54 characters"),
+                );
+            }
+        }
         label("client certificate label", &nfs.identity.label, out);
         dn_values(&nfs.identity.subject, out);
         dataset(&nfs.identity.export.dsn, out);
@@ -550,6 +604,77 @@ fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
                 )
                 .help("set `versions = [nfs4]`"),
             );
+        }
+    }
+}
+
+/// Tenants on one system have their own RACF user ID and certificate label;
+/// no two exports write the same data set; job names are unique per system.
+fn shared_racf(site: &Site, out: &mut Vec<Diagnostic>) {
+    for (si, sys) in site.systems.iter().enumerate() {
+        let mut jobs: BTreeMap<&str, &NfsServer> = BTreeMap::new();
+        for s in &sys.servers {
+            if let Some(first) = jobs.insert(&s.jobname.value, s) {
+                out.push(
+                    Diagnostic::new(
+                        registry::OBJECT_COLLISION,
+                        s.jobname.span,
+                        format!(
+                            "NFS servers `{}` and `{}` on system `{}` both have job name `{}`",
+                            first.name.value, s.name.value, sys.name.value, s.jobname.value
+                        ),
+                        "same job name",
+                    )
+                    .related(
+                        first.jobname.span,
+                        format!("job name of `{}`", first.name.value),
+                    )
+                    .help(
+                        "an AT-TLS rule selects its server by job name; give each server its own",
+                    ),
+                );
+            }
+        }
+        let mut datasets: BTreeMap<String, (String, crate::source::Span)> = BTreeMap::new();
+        let mut claim_dsn = |dsn: &Sp<String>, owner: String, out: &mut Vec<Diagnostic>| {
+            if let Some((first, span)) = datasets.get(dsn.value.as_str()) {
+                out.push(
+                    Diagnostic::new(
+                        registry::SHARED_RACF,
+                        dsn.span,
+                        format!("{owner} and {first} both export to `{}`", dsn.value),
+                        "exported again here",
+                    )
+                    .related(*span, format!("{first} exports here"))
+                    .help("give each export its own data set"),
+                );
+            } else {
+                datasets.insert(dsn.value.clone(), (owner, dsn.span));
+            }
+        };
+        for a in &sys.authorities {
+            claim_dsn(&a.export.dsn, format!("authority `{}`", a.name.value), out);
+        }
+        let mut users: BTreeMap<&str, (&Tenant, &Identity)> = BTreeMap::new();
+        for t in &site.tenants {
+            let Some(nfs) = &t.nfs else { continue };
+            if nfs.server.value.0 != SystemId(si) {
+                continue;
+            }
+            let id = &nfs.identity;
+            claim_dsn(&id.export.dsn, format!("tenant `{}`", t.name.value), out);
+            if let Some((other, first)) = users.insert(&id.user.value, (t, id)) {
+                out.push(
+                    Diagnostic::new(
+                        registry::SHARED_RACF,
+                        id.user.span,
+                        format!("tenants `{}` and `{}` both use RACF user ID `{}` on system `{}`", other.name.value, t.name.value, id.user.value, sys.name.value),
+                        "used again here",
+                    )
+                    .related(first.user.span, format!("used by `{}`", other.name.value))
+                    .help("each tenant needs its own RACF user ID, or one tenant could read the other's files"),
+                );
+            }
         }
     }
 }

@@ -176,6 +176,18 @@ Bad:
 Good:
     tenant b { workload app { mount { volume = nfs.data, path = \"/data\" } } }";
 
+    REFERENCE_CYCLE = "E0209", Error, "reference cycle",
+"A declaration's value refers back to the declaration itself, directly or
+through others, so it has no value.
+
+Bad:
+    port_set a { range = b }
+    port_set b { range = a }
+
+Good:
+    port_set a { range = 2043..2049 }
+    port_set b { range = a }";
+
     UNKNOWN_FIELD = "E0301", Error, "unknown field",
 "The block has no field of this name. The help line suggests the nearest known
 field; `tenantc explain` on the block's documentation in the README lists them
@@ -299,6 +311,11 @@ certificate against the certificate authorities connected to its key ring,
 which is the authority that signed its own certificate. A client certificate
 signed by another authority is rejected in the handshake.";
 
+    FOREIGN_AUTHORITY = "E0409", Error, "certificate signed by an authority of another system",
+"The server certificate's RACDCERT job runs on the server's system and signs
+with `SIGNWITH(CERTAUTH LABEL(...))`, so the authority must be created on that
+same system (its RACF database).";
+
     RACF_NAME = "E0410", Error, "invalid RACF user ID or job name",
 "RACF user IDs and z/OS job names are 1 to 8 characters: A-Z, 0-9, #, $ and @,
 not starting with a digit.
@@ -344,6 +361,15 @@ the policy file invalid.";
     KEY_SIZE = "E0416", Error, "key too weak",
 "RSA keys for the authority, the server and client certificates must be at
 least 2048 bits.";
+
+    SHARED_RACF = "E0417", Error, "RACF identity, certificate or data set shared",
+"Each tenant authenticates to the NFS server as its own RACF user ID with its
+own client certificate; two tenants with one user ID would read each other's
+files. Two exports to one data set would overwrite each other.";
+
+    DURATION_RANGE = "E0418", Error, "duration out of range",
+"haproxy timeouts are at most 2147483647 ms (about 24.8 days); a longer value
+makes haproxy refuse its configuration.";
 
     CLUSTER_IP_RANGE = "E0501", Error, "ClusterIP outside the service CIDR",
 "A Service's static ClusterIP must lie inside the cluster's service network

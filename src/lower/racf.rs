@@ -90,7 +90,13 @@ impl Command {
     }
 }
 
-fn dn(subject: &Subject) -> String {
+/// Whether one operand can be laid out within the JCL columns; the checks
+/// call this so that a value that cannot be written is a spec error.
+pub fn operand_fits(operand: &str) -> bool {
+    Command::new("RACDCERT").op(operand).op("X").lines().is_ok()
+}
+
+pub fn dn(subject: &Subject) -> String {
     let parts: Vec<String> = subject
         .0
         .iter()

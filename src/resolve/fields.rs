@@ -68,7 +68,16 @@ impl<'s, 'a> Checker<'s, 'a> {
             return f.clone();
         }
         if self.in_progress[id.0] {
-            // A reference cycle through port sets: reported by the caller.
+            let sym = self.syms.get(id);
+            self.diags.push(
+                Diagnostic::new(
+                    registry::REFERENCE_CYCLE,
+                    sym.name_span,
+                    format!("`{}` refers back to itself", self.syms.path_of(id)),
+                    "part of a reference cycle",
+                )
+                .help("give one declaration in the cycle a literal value"),
+            );
             return Rc::new(Fields::default());
         }
         self.in_progress[id.0] = true;
@@ -265,6 +274,8 @@ impl<'s, 'a> Checker<'s, 'a> {
                     );
                     return None;
                 }
+                // Kubernetes writes the decimal kilo as `k`.
+                let unit = if unit == "K" { "k" } else { unit.as_str() };
                 TV::Size(Size {
                     text: format!("{n}{unit}"),
                     bytes: u128::from(*n) * factor,
@@ -616,7 +627,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                 }
             }
             Err(d) => {
-                self.diags.push(*d);
+                self.diags.extend(d.map(|d| *d));
                 None
             }
         }

@@ -111,7 +111,7 @@ pub fn load(
         if imported.contains(&key) {
             loader.pending.insert(key, (file, tree, dir));
         } else {
-            loader.by_key.insert(key.clone(), None);
+            loader.by_key.insert(key.clone(), Slot::Input);
             inputs_here.push((key, file, tree, dir));
         }
     }
@@ -126,7 +126,7 @@ pub fn load(
         loader.stack.push(key.clone());
         let idx = loader.finish(file, tree, false, dir);
         loader.stack.pop();
-        loader.by_key.insert(key, idx);
+        loader.by_key.insert(key, slot(idx));
     }
     loader.loaded.prelude = loader.import_std(PRELUDE, None);
     Ok(loader.loaded)
@@ -160,13 +160,28 @@ fn key_of(path: &Utf8Path) -> String {
         .map_or_else(|| path.to_string(), |p| p.to_string())
 }
 
+/// What a file key stands for in this load.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// An input file: part of the site namespace, not importable.
+    Input,
+    /// A loaded module.
+    Module(usize),
+    /// A module that did not load (its errors are reported already).
+    Failed,
+}
+
+fn slot(idx: Option<usize>) -> Slot {
+    idx.map_or(Slot::Failed, Slot::Module)
+}
+
 struct Loader<'a> {
     map: &'a mut SourceMap,
     stdlib: &'a Stdlib,
     diags: &'a mut Vec<Diagnostic>,
     loaded: Loaded,
-    /// Canonical key -> module index (None for input files, which are not importable).
-    by_key: BTreeMap<String, Option<usize>>,
+    /// What each canonical file key is.
+    by_key: BTreeMap<String, Slot>,
     /// Keys of the modules being loaded, for cycle detection.
     stack: Vec<String>,
     /// Input files that another input imports, parsed, waiting for that import.
@@ -220,6 +235,9 @@ impl Loader<'_> {
             );
             let alias_span = imp.alias.as_ref().map_or(imp.path_span, |a| a.span);
             if let Some(m) = target {
+                if imports.get(&alias).is_some_and(|(prev, _)| *prev == m) {
+                    continue; // the same module imported twice under one name: harmless
+                }
                 if let Some((_, first)) = imports.get(&alias) {
                     self.diags.push(
                         Diagnostic::new(
@@ -265,8 +283,9 @@ impl Loader<'_> {
             return Err(());
         }
         match self.by_key.get(&key) {
-            Some(Some(idx)) => Ok(Some(*idx)),
-            Some(None) => {
+            Some(Slot::Module(idx)) => Ok(Some(*idx)),
+            Some(Slot::Failed) => Err(()),
+            Some(Slot::Input) => {
                 if let Some(span) = span {
                     self.diags.push(
                         Diagnostic::new(
@@ -319,7 +338,7 @@ impl Loader<'_> {
         self.stack.push(key.clone());
         let idx = self.parse_module(file, false, None);
         self.stack.pop();
-        self.by_key.insert(key, idx);
+        self.by_key.insert(key, slot(idx));
         idx
     }
 
@@ -335,7 +354,7 @@ impl Loader<'_> {
             self.stack.push(key.clone());
             let idx = self.finish(file, tree, false, dir);
             self.stack.pop();
-            self.by_key.insert(key, idx);
+            self.by_key.insert(key, slot(idx));
             return idx;
         }
         let text = match read_input(&path) {
@@ -352,7 +371,7 @@ impl Loader<'_> {
         self.stack.push(key.clone());
         let idx = self.parse_module(file, false, path.parent().map(Utf8Path::to_path_buf));
         self.stack.pop();
-        self.by_key.insert(key, idx);
+        self.by_key.insert(key, slot(idx));
         idx
     }
 }

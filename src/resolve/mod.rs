@@ -33,6 +33,12 @@ pub fn resolve(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Site {
         ids: Ids::default(),
     };
     let site = b.site();
+    // Blocks the IR did not reach (unused profiles, parts of a tenant whose
+    // cluster did not resolve) are still checked, so one bad reference does
+    // not hide the rest.
+    for i in 0..syms.syms.len() {
+        b.ck.fields(SymId(i));
+    }
     diags.extend(b.ck.diags);
     site
 }

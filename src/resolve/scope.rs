@@ -33,8 +33,10 @@ pub struct Root {
     /// Top-level symbols in declaration order.
     pub order: Vec<SymId>,
     pub aliases: BTreeMap<String, usize>,
+    /// Names declared by blocks of an unknown kind: references to them are
+    /// dropped silently, the block itself was reported.
+    pub poisoned: std::collections::BTreeSet<String>,
 }
-
 #[derive(Debug, Default)]
 pub struct Symbols<'a> {
     pub syms: Vec<Symbol<'a>>,
@@ -92,6 +94,9 @@ impl<'a> Symbols<'a> {
                         schema::TOP_LEVEL,
                         "at the top level",
                     ));
+                    if let Some(name) = &block.name {
+                        s.roots[root].poisoned.insert(name.name.clone());
+                    }
                     continue;
                 };
                 let Some(name) = &block.name else {
@@ -209,7 +214,25 @@ impl<'a> Symbols<'a> {
     /// Resolves a dotted reference written inside the block `from`.
     /// `kinds` are the kinds the reference may name; they narrow "did you
     /// mean" suggestions for the last segment.
+    ///
+    /// `Err(None)` means the reference names a block that was already reported
+    /// (an unknown kind), so no further diagnostic is due.
     pub fn lookup(
+        &self,
+        from: SymId,
+        path: &[Ident],
+        kinds: &[&str],
+    ) -> Result<SymId, Option<Box<Diagnostic>>> {
+        self.lookup_inner(from, path, kinds).map_err(|d| {
+            let root = &self.roots[self.get(from).root];
+            match path.first() {
+                Some(first) if root.poisoned.contains(&first.name) => None,
+                _ => Some(d),
+            }
+        })
+    }
+
+    fn lookup_inner(
         &self,
         from: SymId,
         path: &[Ident],

@@ -41,28 +41,42 @@ pub fn parse(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnostic>) 
     }
 }
 
+/// Measures bracket nesting with the grammar's own lexical rules (strings end
+/// at a newline; `#` starts a comment only where an identifier cannot
+/// continue; `//` and `/* */` comments), so no comment or string can hide
+/// deep nesting from it.
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    let bytes = text.as_bytes();
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut comment = false;
-    for (i, c) in text.char_indices() {
-        if comment {
-            comment = c != '\n';
-            continue;
-        }
-        if in_string {
-            match (escaped, c) {
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => escaped = false,
+    let mut i = 0;
+    let ident_char = |b: u8| b.is_ascii_alphanumeric() || b"_-$#@".contains(&b);
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
             }
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '#' => comment = true,
-            '{' | '[' | '(' => {
+            b'#' if i == 0 || !ident_char(bytes[i - 1]) => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'{' | b'[' | b'(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Some(
@@ -76,9 +90,10 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
                     );
                 }
             }
-            '}' | ']' | ')' => depth = depth.saturating_sub(1),
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     None
 }
@@ -573,6 +588,25 @@ mod tests {
         let (tree, diags) = parse(FileId(0), &text);
         assert!(tree.is_none());
         assert_eq!(diags[0].code, registry::SYNTAX);
+    }
+
+    #[test]
+    fn comments_and_strings_cannot_hide_deep_nesting() {
+        let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
+        for prefix in [
+            "// \"\n",
+            "/* \" */\n",
+            "# \"\n",
+            "b { s = \"x\\\"\" }\n",
+            "b { x = [a#, ",
+        ] {
+            let text = format!("{prefix}b {{ x = {deep} }}");
+            let (_, diags) = parse(FileId(0), &text);
+            assert!(
+                diags.iter().any(|d| d.message.contains("nesting deeper")),
+                "{prefix:?}: {diags:?}"
+            );
+        }
     }
 
     #[test]
