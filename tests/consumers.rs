@@ -56,20 +56,23 @@ fn run(cmd: &mut Command) -> (bool, String) {
 fn bundles(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
     std::env::set_current_dir(root()).expect("cd");
     let mut out = Vec::new();
-    let mut examples: Vec<_> = root()
+    let mut specs: Vec<Utf8PathBuf> = root()
         .join("examples")
         .read_dir_utf8()
         .expect("examples")
         .filter_map(Result::ok)
+        .map(|e| e.path().to_path_buf())
         .collect();
-    examples.sort_by(|a, b| a.path().cmp(b.path()));
-    for e in examples {
-        let inputs = tenantc::find_inputs(&[e.path().to_path_buf()]).expect("inputs");
+    specs.sort();
+    // A multi-file site whose env values YAML 1.1 would misread if unquoted.
+    specs.push(root().join("tests/fixtures/multi"));
+    for spec in specs {
+        let inputs = tenantc::find_inputs(std::slice::from_ref(&spec)).expect("inputs");
         let opts = tenantc::Options::default();
         let a = tenantc::analyze(&inputs, &opts).expect("analysis");
-        assert!(!a.has_errors(), "{}", e.path());
+        assert!(!a.has_errors(), "{spec}");
         let b = tenantc::build_bundle(&a, &opts).expect("bundle");
-        let target = dir.join(e.file_name());
+        let target = dir.join(spec.file_name().expect("name"));
         tenantc::bundle::write(&b, &target).expect("write");
         out.push(target);
     }
@@ -216,6 +219,21 @@ fn kubernetes_schemas_accept_every_manifest() {
         out.matches(" passed for resource ").count(),
         manifests.len(),
         "{out}"
+    );
+
+    // Without the quotes YAML 1.1 (kubectl, and this validator's PyYAML) reads
+    // `on` as a boolean, which an env value cannot be.
+    let api = manifests
+        .iter()
+        .find(|p| p.as_str().ends_with("deployment-api.yaml"))
+        .expect("the multi fixture's workload");
+    let api_text = std::fs::read_to_string(api).expect("read");
+    assert!(api_text.contains("value: 'on'"), "{api_text}");
+    let unquoted = dir.join("unquoted.yaml");
+    std::fs::write(&unquoted, api_text.replace("value: 'on'", "value: on")).expect("write");
+    assert!(
+        !run(Command::new(&validate).args(["-k", K8S_VERSION, "--strict", unquoted.as_str()])).0,
+        "an unquoted YAML 1.1 boolean must fail"
     );
 
     // Negative cases: a wrong type, and a field that does not exist (--strict).

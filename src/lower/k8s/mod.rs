@@ -6,6 +6,7 @@
 //! bundle; manifest.json says where each comes from).
 
 mod types;
+pub mod yaml;
 
 use super::haproxy::{self, CA_FILE, CERT_DIR, CONFIG_DIR, CRT_FILE};
 use super::{LowerError, Templates};
@@ -34,7 +35,7 @@ impl ClusterOut<'_> {
         obj: &Object<B>,
         tenant: &str,
     ) -> Result<(), LowerError> {
-        let yaml = serde_yaml::to_string(obj)
+        let yaml = yaml::to_string(obj)
             .map_err(|e| LowerError(format!("YAML for {} {}: {e}", obj.kind, obj.metadata.name)))?;
         let file = if obj.kind == "Namespace" {
             format!("{folder}/namespace.yaml")
@@ -574,7 +575,7 @@ pub fn lower(
                 disable_name_suffix_hash: true,
             },
         };
-        let yaml = serde_yaml::to_string(&kustomization)
+        let yaml = yaml::to_string(&kustomization)
             .map_err(|e| LowerError(format!("kustomization.yaml: {e}")))?;
         let all: BTreeSet<String> = tenants.iter().map(|t| t.name.value.clone()).collect();
         let dir = out.dir.clone();
