@@ -174,10 +174,16 @@ pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
     let tmp_path = Utf8Path::from_path(tmp.path())
         .ok_or_else(|| WriteError("temporary directory path is not UTF-8".into()))?
         .to_path_buf();
+    // Each directory is created once (a bundle has thousands of files in
+    // few directories).
+    let mut made: std::collections::BTreeSet<Utf8PathBuf> = std::collections::BTreeSet::new();
     for (path, file) in &bundle.files {
         let target = tmp_path.join(path);
         if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| err(dir.as_str(), e))?;
+            if !made.contains(dir) {
+                std::fs::create_dir_all(dir).map_err(|e| err(dir.as_str(), e))?;
+                made.insert(dir.to_path_buf());
+            }
         }
         std::fs::write(&target, &file.bytes).map_err(|e| err(target.as_str(), e))?;
     }
