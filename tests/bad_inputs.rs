@@ -8,15 +8,7 @@ use common::{root, tenantc};
 
 #[test]
 fn every_bad_input_is_refused_with_its_diagnostic() {
-    let mut cases: Vec<_> = root()
-        .join("tests/bad")
-        .read_dir_utf8()
-        .expect("tests/bad")
-        .filter_map(Result::ok)
-        .map(|e| e.path().to_path_buf())
-        .filter(|p| p.extension() == Some("tenant"))
-        .collect();
-    cases.sort();
+    let cases = common::entries("tests/bad", |p| p.extension() == Some("tenant"));
     assert!(cases.len() >= 50, "the corpus has {} cases", cases.len());
     let out = tempfile::tempdir().expect("tmp");
     for case in cases {

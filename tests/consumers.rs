@@ -16,30 +16,6 @@ use std::process::Command;
 
 const K8S_VERSION: &str = "1.30.0";
 
-fn find_tool(name: &str) -> Option<Utf8PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let found = path
-        .split(':')
-        .chain(["/usr/sbin", "/sbin", "/usr/local/bin"])
-        .map(|d| Utf8Path::new(d).join(name))
-        .find(|p| p.is_file());
-    found
-}
-
-/// The tool's path, or `None` (skip) outside CI; in CI a missing tool fails.
-fn require(name: &str) -> Option<Utf8PathBuf> {
-    match find_tool(name) {
-        Some(p) => Some(p),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("{name} is not installed; .ci/run installs it")
-        }
-        None => {
-            eprintln!("skipping: {name} is not installed (run .ci/run to install it)");
-            None
-        }
-    }
-}
-
 fn run(cmd: &mut Command) -> (bool, String) {
     let o = cmd.output().expect("tool runs");
     (
@@ -56,14 +32,7 @@ fn run(cmd: &mut Command) -> (bool, String) {
 fn bundles(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
     std::env::set_current_dir(root()).expect("cd");
     let mut out = Vec::new();
-    let mut specs: Vec<Utf8PathBuf> = root()
-        .join("examples")
-        .read_dir_utf8()
-        .expect("examples")
-        .filter_map(Result::ok)
-        .map(|e| e.path().to_path_buf())
-        .collect();
-    specs.sort();
+    let mut specs = common::examples();
     // A multi-file site whose env values YAML 1.1 would misread if unquoted.
     specs.push(root().join("tests/fixtures/multi"));
     for spec in specs {
@@ -160,7 +129,10 @@ fn certificates(openssl: &Utf8Path, dir: &Utf8Path) {
 
 #[test]
 fn haproxy_accepts_every_generated_config() {
-    let (Some(haproxy), Some(openssl)) = (require("haproxy"), require("openssl")) else {
+    let (Some(haproxy), Some(openssl)) = (
+        common::require_tool("haproxy"),
+        common::require_tool("openssl"),
+    ) else {
         return;
     };
     let (_t, dir) = tmp();
@@ -200,7 +172,7 @@ fn haproxy_accepts_every_generated_config() {
 
 #[test]
 fn kubernetes_schemas_accept_every_manifest() {
-    let Some(validate) = require("kubernetes-validate") else {
+    let Some(validate) = common::require_tool("kubernetes-validate") else {
         return;
     };
     let (_t, dir) = tmp();
@@ -258,7 +230,7 @@ fn kubernetes_schemas_accept_every_manifest() {
 
 #[test]
 fn yamllint_accepts_every_yaml_file() {
-    let Some(yamllint) = require("yamllint") else {
+    let Some(yamllint) = common::require_tool("yamllint") else {
         return;
     };
     let (_t, dir) = tmp();

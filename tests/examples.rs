@@ -4,20 +4,7 @@
 mod common;
 
 use camino::Utf8PathBuf;
-use common::root;
-
-fn examples() -> Vec<Utf8PathBuf> {
-    let mut dirs: Vec<Utf8PathBuf> = root()
-        .join("examples")
-        .read_dir_utf8()
-        .expect("examples/")
-        .filter_map(Result::ok)
-        .map(|e| e.path().to_path_buf())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
-}
+use common::{examples, root};
 
 fn compile(dir: &Utf8PathBuf) -> tenantc::bundle::Bundle {
     let rel = dir

@@ -22,23 +22,6 @@ use std::time::{Duration, Instant};
 
 const CLIENT_CN: &str = "NFSTST Private Cert";
 
-fn tool(name: &str) -> Option<Utf8PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    let found = path
-        .split(':')
-        .chain(["/usr/sbin", "/sbin"])
-        .map(|d| Utf8Path::new(d).join(name))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} is not installed; .ci/run installs it"
-        );
-        eprintln!("skipping: {name} is not installed");
-    }
-    found
-}
-
 /// Kills and reaps the process when dropped.
 struct Guard {
     child: Child,
@@ -283,7 +266,10 @@ fn exchange(
 }
 
 fn setup() -> Option<(Utf8PathBuf, Utf8PathBuf, tempfile::TempDir, Pki)> {
-    let (haproxy, openssl) = (tool("haproxy")?, tool("openssl")?);
+    let (haproxy, openssl) = (
+        common::require_tool("haproxy")?,
+        common::require_tool("openssl")?,
+    );
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = Utf8PathBuf::from_path_buf(tmp.path().to_path_buf()).expect("utf-8");
     let pki = Pki::new(&openssl, &dir);

@@ -52,3 +52,41 @@ pub fn diagnose(text: &str) -> (Vec<String>, String) {
         .replace(path.as_str(), "site.tenant");
     (codes, rendered)
 }
+
+/// The entries of a directory under the crate root that pass `keep`, sorted.
+pub fn entries(dir: &str, keep: impl Fn(&Utf8Path) -> bool) -> Vec<Utf8PathBuf> {
+    let mut out: Vec<Utf8PathBuf> = root()
+        .join(dir)
+        .read_dir_utf8()
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.path().to_path_buf())
+        .filter(|p| keep(p))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The example directories, sorted.
+pub fn examples() -> Vec<Utf8PathBuf> {
+    entries("examples", |p| p.is_dir())
+}
+
+/// A program the tests hand generated files to. Missing: `None` (the test
+/// skips) outside CI, a failure when `CI` is set, since `.ci/run` installs it.
+pub fn require_tool(name: &str) -> Option<Utf8PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .chain(["/usr/sbin", "/sbin", "/usr/local/bin"])
+        .map(|d| Utf8Path::new(d).join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is not installed; .ci/run installs it"
+        );
+        eprintln!("skipping: {name} is not installed (run .ci/run to install it)");
+    }
+    found
+}
