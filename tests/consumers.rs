@@ -71,62 +71,6 @@ fn tmp() -> (tempfile::TempDir, Utf8PathBuf) {
     (t, p)
 }
 
-/// A CA, and a client certificate+key signed by it, as the proxy pod sees them.
-fn certificates(openssl: &Utf8Path, dir: &Utf8Path) {
-    let ok = |args: &[&str]| {
-        let (ok, out) = run(Command::new(openssl).args(args).current_dir(dir));
-        assert!(ok, "openssl {args:?}: {out}");
-    };
-    ok(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "cert-auth.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=CA Cert for zCX HAPROXY",
-    ]);
-    ok(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "client.key",
-        "-out",
-        "client.csr",
-        "-subj",
-        "/CN=NFSTST Private Cert",
-    ]);
-    ok(&[
-        "x509",
-        "-req",
-        "-in",
-        "client.csr",
-        "-CA",
-        "cert-auth.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "client.crt",
-        "-days",
-        "2",
-    ]);
-    let pem = [
-        std::fs::read(dir.join("client.crt")).expect("crt"),
-        std::fs::read(dir.join("client.key")).expect("key"),
-    ]
-    .concat();
-    std::fs::write(dir.join("client-cert.pem"), pem).expect("write");
-}
-
 #[test]
 fn haproxy_accepts_every_generated_config() {
     let (Some(haproxy), Some(openssl)) = (
@@ -138,7 +82,7 @@ fn haproxy_accepts_every_generated_config() {
     let (_t, dir) = tmp();
     let certs = dir.join("certs");
     std::fs::create_dir_all(&certs).expect("mkdir");
-    certificates(&openssl, &certs);
+    common::Pki::new(&openssl, &certs);
     let mut checked = 0;
     for bundle in bundles(&dir.join("bundles")) {
         for cfg in files(&bundle, &|p| p.file_name() == Some("haproxy.cfg")) {

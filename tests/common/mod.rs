@@ -90,3 +90,102 @@ pub fn require_tool(name: &str) -> Option<Utf8PathBuf> {
     }
     found
 }
+
+/// The subject of the example tenant's client certificate.
+pub const CLIENT_CN: &str = "NFSTST Private Cert";
+
+/// Certificates made as the RACF jobs make them, in `dir`.
+pub struct Pki {
+    pub dir: Utf8PathBuf,
+}
+
+impl Pki {
+    /// An authority, a server certificate (HANDSHAKE DATAENCRYPT: digital
+    /// signature, key encipherment) and the tenant's client certificate, as
+    /// the RACF jobs would create them; plus an unrelated authority.
+    pub fn new(openssl: &Utf8Path, dir: &Utf8Path) -> Pki {
+        let run = |args: &[&str]| {
+            let o = Command::new(openssl)
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .expect("openssl runs");
+            assert!(
+                o.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        };
+        std::fs::write(
+            dir.join("ext.cnf"),
+            "[server]\nkeyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n\
+             [client]\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n",
+        )
+        .expect("write");
+        for (key, cert, cn) in [
+            ("ca.key", "cert-auth.pem", "CA Cert for zCX HAPROXY"),
+            ("other.key", "other-ca.pem", "Other CA"),
+        ] {
+            run(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                key,
+                "-out",
+                cert,
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN={cn}"),
+            ]);
+        }
+        for (name, cn, ext) in [
+            ("server", "NFS Server Cert", "server"),
+            ("client", CLIENT_CN, "client"),
+        ] {
+            run(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN={cn}"),
+            ]);
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "cert-auth.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}.crt"),
+                "-days",
+                "2",
+                "-extfile",
+                "ext.cnf",
+                "-extensions",
+                ext,
+            ]);
+        }
+        let pem = [
+            std::fs::read(dir.join("client.crt")).expect("crt"),
+            std::fs::read(dir.join("client.key")).expect("key"),
+        ]
+        .concat();
+        std::fs::write(dir.join("client-cert.pem"), pem).expect("write");
+        Pki {
+            dir: dir.to_path_buf(),
+        }
+    }
+}
