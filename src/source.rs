@@ -4,7 +4,7 @@
 //! stdlib) gets a [`FileId`] in one [`SourceMap`]; every syntax node, IR value
 //! and diagnostic label points back into it through a [`Span`].
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 use std::sync::Arc;
 
 /// Index of a file in the [`SourceMap`].
@@ -93,12 +93,6 @@ impl SourceMap {
             .iter()
             .enumerate()
             .map(|(i, f)| (FileId(i as u32), f))
-    }
-
-    pub fn find_path(&self, path: &Utf8Path) -> Option<FileId> {
-        self.files()
-            .find(|(_, f)| f.path.as_deref() == Some(path))
-            .map(|(id, _)| id)
     }
 
     /// The text a span covers.

@@ -466,12 +466,12 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 }
             }
             for c in &s.tls.ciphers {
-                if !pagent_name_ok(&c.value)
-                    && !c
-                        .value
+                // A V3CipherSuites value: an IANA name or a hex code.
+                let cipher_ok = (1..=64).contains(&c.value.len())
+                    && c.value
                         .chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-                {
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+                if !cipher_ok {
                     out.push(
                         Diagnostic::new(registry::PAGENT_NAME, c.span, format!("`{}` cannot be written as a V3CipherSuites value", c.value.escape_debug()), "invalid cipher")
                             .help("use the cipher's IANA name, e.g. TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),

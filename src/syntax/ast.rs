@@ -108,10 +108,3 @@ impl ValueKind {
         }
     }
 }
-
-impl Block {
-    /// The name of a named block, or its kind for singleton blocks such as `nfs { }`.
-    pub fn scope_name(&self) -> &str {
-        self.name.as_ref().map_or(&self.kind.name, |n| &n.name)
-    }
-}
