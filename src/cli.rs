@@ -52,6 +52,11 @@ enum Command {
         /// Directory the bundle is written to (replaced atomically).
         #[arg(long, short, value_name = "DIR")]
         out: Utf8PathBuf,
+        /// Write secret values (API tokens, registry credentials, workload
+        /// secrets) from the environment or files into the bundle, in files of
+        /// mode 0600; without it the bundle holds placeholders only.
+        #[arg(long)]
+        materialize_secrets: bool,
     },
     /// Print the long explanation of a diagnostic code, e.g. `tenantc explain E0401`.
     Explain {
@@ -106,10 +111,11 @@ fn report(a: &Analysis, format: Format) -> bool {
     a.has_errors()
 }
 
-fn analyze_common(c: &Common) -> Result<(Analysis, usize, Options), ToolError> {
+fn analyze_common(c: &Common, materialize: bool) -> Result<(Analysis, usize, Options), ToolError> {
     let inputs = find_inputs(&c.specs)?;
     let opts = Options {
         stdlib_dir: c.stdlib.clone(),
+        materialize_secrets: materialize,
     };
     let a = analyze(&inputs, &opts)?;
     Ok((a, inputs.len(), opts))
@@ -118,7 +124,7 @@ fn analyze_common(c: &Common) -> Result<(Analysis, usize, Options), ToolError> {
 fn run(cli: Cli) -> Result<ExitCode, ToolError> {
     match cli.command {
         Command::Check(c) => {
-            let (a, n, _) = analyze_common(&c)?;
+            let (a, n, _) = analyze_common(&c, false)?;
             if report(&a, c.diagnostics_format) {
                 return Ok(ExitCode::from(1));
             }
@@ -130,8 +136,12 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Compile { common, out } => {
-            let (a, n, opts) = analyze_common(&common)?;
+        Command::Compile {
+            common,
+            out,
+            materialize_secrets,
+        } => {
+            let (a, n, opts) = analyze_common(&common, materialize_secrets)?;
             if report(&a, common.diagnostics_format) {
                 return Ok(ExitCode::from(1));
             }

@@ -38,12 +38,15 @@ pub struct ServerId(pub SystemId, pub usize);
 pub struct ClusterId(pub usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RegistryId(pub ClusterId, pub usize);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArrayId(pub usize);
 
 /// The whole site: every system, cluster and tenant of every input file.
 #[derive(Debug, Clone, Default)]
 pub struct Site {
     pub systems: Vec<ZosSystem>,
     pub clusters: Vec<Cluster>,
+    pub arrays: Vec<FlashArray>,
     pub tenants: Vec<Tenant>,
 }
 
@@ -62,6 +65,15 @@ impl Site {
     }
     pub fn registry(&self, id: RegistryId) -> &Registry {
         &self.clusters[id.0 .0].registries[id.1]
+    }
+    pub fn array(&self, id: ArrayId) -> &FlashArray {
+        &self.arrays[id.0]
+    }
+    /// Tenants with a Pure workspace, with it.
+    pub fn pure_tenants(&self) -> impl Iterator<Item = (&Tenant, &TenantPure)> + '_ {
+        self.tenants
+            .iter()
+            .filter_map(|t| t.pure.as_ref().map(|p| (t, p)))
     }
     /// Every server id, in declaration order.
     pub fn server_ids(&self) -> impl Iterator<Item = ServerId> + '_ {
@@ -135,7 +147,7 @@ impl ExportFormat {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SecretSource {
     Env,
@@ -304,8 +316,11 @@ pub struct Cluster {
     pub name: Sp<String>,
     pub kind: Sp<ClusterKind>,
     pub service_cidr: Sp<Ipv4Net>,
+    /// Required only where a proxy's ClusterIP must lie inside it.
+    pub service_cidr_given: bool,
     pub nodes: Vec<Node>,
     pub registries: Vec<Registry>,
+    pub portworx: Option<Portworx>,
 }
 
 #[derive(Debug, Clone)]
@@ -327,6 +342,7 @@ pub struct Tenant {
     pub cluster: Sp<ClusterId>,
     pub namespace: Sp<String>,
     pub nfs: Option<TenantNfs>,
+    pub pure: Option<TenantPure>,
     pub workloads: Vec<Workload>,
 }
 
@@ -422,14 +438,179 @@ pub struct Mount {
     pub read_only: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+}
+
+/// An environment variable's value: text, or a secret the bundle references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    Literal(String),
+    Secret(SecretRef),
+}
+
+/// A volume claim template of a StatefulSet.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub name: Sp<String>,
+    /// Index into the tenant's `pure.classes`.
+    pub class: Sp<usize>,
+    pub size: Sp<Size>,
+    pub path: Sp<String>,
+    pub access: Sp<AccessMode>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Liveness {
+    pub command: Vec<Sp<String>>,
+    pub initial_delay_s: u64,
+    pub timeout_s: u64,
+    pub period_s: u64,
+    pub failures: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Workload {
     pub name: Sp<String>,
+    pub kind: Sp<WorkloadKind>,
     pub image: Sp<String>,
     pub replicas: Sp<u64>,
     pub registry: Option<Sp<RegistryId>>,
-    pub env: Vec<(String, Sp<String>)>,
+    pub env: Vec<(String, Sp<EnvValue>)>,
+    pub args: Vec<Sp<String>>,
+    pub ports: Vec<Sp<u16>>,
+    pub cpu: Option<Sp<String>>,
+    pub memory: Option<Sp<Size>>,
     pub mounts: Vec<Mount>,
+    pub claims: Vec<Claim>,
+    pub liveness: Option<Liveness>,
+}
+
+/// A dotted version number as written (`"6.6.11"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub text: String,
+    pub parts: Vec<u64>,
+}
+
+impl Version {
+    /// Parses `1`, `3.2` or `6.6.11` (at most four numeric parts).
+    pub fn parse(text: &str) -> Option<Version> {
+        let parts: Option<Vec<u64>> = text
+            .split('.')
+            .map(|p| {
+                if p.is_empty() || p.len() > 9 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    None
+                } else {
+                    p.parse().ok()
+                }
+            })
+            .collect();
+        let parts = parts?;
+        (1..=4).contains(&parts.len()).then(|| Version {
+            text: text.to_string(),
+            parts,
+        })
+    }
+
+    /// Whether this version is `min` or newer (missing parts count as 0).
+    pub fn at_least(&self, min: &[u64]) -> bool {
+        let n = self.parts.len().max(min.len());
+        let get = |v: &[u64], i: usize| v.get(i).copied().unwrap_or(0);
+        for i in 0..n {
+            match get(&self.parts, i).cmp(&get(min, i)) {
+                std::cmp::Ordering::Less => return false,
+                std::cmp::Ordering::Greater => return true,
+                std::cmp::Ordering::Equal => {}
+            }
+        }
+        true
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SanType {
+    Iscsi,
+    Fc,
+    NvmeofRdma,
+    NvmeofTcp,
+}
+
+impl SanType {
+    /// The value of `PURE_FlashArray_SAN_TYPE`.
+    pub fn portworx(self) -> &'static str {
+        match self {
+            SanType::Iscsi => "ISCSI",
+            SanType::Fc => "FC",
+            SanType::NvmeofRdma => "NVMEOF-RDMA",
+            SanType::NvmeofTcp => "NVMEOF-TCP",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FlashArray {
+    pub name: Sp<String>,
+    /// Management endpoint: an address or host name, without protocol.
+    pub endpoint: Sp<String>,
+    pub purity: Sp<Version>,
+    pub san: Sp<SanType>,
+    pub admin: Sp<String>,
+}
+
+/// Portworx on a cluster: the StorageCluster and its cloud drives.
+#[derive(Debug, Clone)]
+pub struct Portworx {
+    pub span: Span,
+    pub version: Sp<Version>,
+    pub namespace: Sp<String>,
+    pub name: Sp<String>,
+    pub image: Sp<String>,
+    pub image_pull_policy: &'static str,
+    pub kvdb_device_size: Option<Sp<Size>>,
+    pub device_size: Sp<Size>,
+    pub pods: Sp<Vec<Sp<String>>>,
+    pub io_profile: Option<Sp<u64>>,
+    pub stork: bool,
+    pub autopilot: bool,
+    pub csi: Sp<bool>,
+    pub telemetry: bool,
+    pub prometheus: bool,
+    pub env: Vec<(String, Sp<String>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    Immediate,
+    WaitForFirstConsumer,
+}
+
+/// A FlashArray Direct Access StorageClass of a tenant.
+#[derive(Debug, Clone)]
+pub struct FadaClass {
+    pub name: Sp<String>,
+    pub pod: Sp<String>,
+    pub binding: Binding,
+    pub expansion: bool,
+    pub reclaim: Reclaim,
+    pub fs_type: Option<&'static str>,
+    pub max_iops: Option<u64>,
+    pub max_bandwidth: Option<Sp<Size>>,
+}
+
+/// A tenant's Secure Application Workspace on a FlashArray.
+#[derive(Debug, Clone)]
+pub struct TenantPure {
+    pub span: Span,
+    pub array: Sp<ArrayId>,
+    pub realm: Sp<String>,
+    pub pods: Sp<Vec<Sp<String>>>,
+    pub policy: Sp<String>,
+    pub user: Sp<String>,
+    pub token: SecretRef,
+    pub classes: Vec<FadaClass>,
 }
 
 /// Turns a spec identifier into a Kubernetes name (`fio_test` -> `fio-test`).

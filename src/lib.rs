@@ -33,6 +33,9 @@ use source::SourceMap;
 pub struct Options {
     /// Replaces the embedded stdlib (`std/*.tenant` and `templates/*.j2`).
     pub stdlib_dir: Option<Utf8PathBuf>,
+    /// Write secret values (from the environment or files) into the bundle,
+    /// in files of mode 0600, instead of placeholders.
+    pub materialize_secrets: bool,
 }
 
 /// The result of the front half of the pipeline.
@@ -138,12 +141,96 @@ pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundl
         .filter(|(_, f)| f.path.is_some())
         .map(|(_, f)| f.name.clone())
         .collect();
+    let secrets = if opts.materialize_secrets {
+        Some(read_secrets(analysis)?)
+    } else {
+        None
+    };
     let opts = lower::LowerOptions {
         stdlib_dir: opts.stdlib_dir.clone(),
         inputs: names,
+        secrets,
     };
     let mut b = lower::lower(&analysis.site, &opts)
         .map_err(|e| ToolError(format!("internal error while lowering: {e}")))?;
     b.seal(&inputs);
     Ok(b)
+}
+
+/// The secret references whose values a materialized bundle carries: API
+/// tokens (in pure.json), registry credentials and workload variables (in the
+/// kustomizations' secret files). PKCS#12 passwords stay placeholders in the
+/// JCL, which is submitted to z/OS and kept in its spool.
+pub fn materialized_refs(site: &ir::Site) -> Vec<&ir::SecretRef> {
+    let mut refs: Vec<&ir::SecretRef> = Vec::new();
+    for t in &site.tenants {
+        if let Some(p) = &t.pure {
+            refs.push(&p.token);
+        }
+        for w in &t.workloads {
+            for (_, v) in &w.env {
+                if let ir::EnvValue::Secret(r) = &v.value {
+                    refs.push(r);
+                }
+            }
+        }
+    }
+    for c in &site.clusters {
+        refs.extend(c.registries.iter().map(|r| &r.credentials));
+    }
+    refs
+}
+
+/// Reads every materialized secret: `env("X")` from the environment,
+/// `file("p")` relative to the spec that names it. Errors name the reference,
+/// never a value.
+fn read_secrets(analysis: &Analysis) -> Result<lower::SecretValues, ToolError> {
+    let mut values = lower::SecretValues::default();
+    let mut problems = Vec::new();
+    for r in materialized_refs(&analysis.site) {
+        let value = match r.source {
+            ir::SecretSource::Env => match std::env::var(&r.name) {
+                Ok(v) => v,
+                Err(std::env::VarError::NotPresent) => {
+                    problems.push(format!("{r} is not set"));
+                    continue;
+                }
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    problems.push(format!("{r} is not valid UTF-8"));
+                    continue;
+                }
+            },
+            ir::SecretSource::File => {
+                let base = analysis
+                    .sources
+                    .get(r.span.file)
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.parent().map(Utf8Path::to_path_buf))
+                    .unwrap_or_default();
+                let path = base.join(&r.name);
+                match std::fs::read_to_string(&path) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        problems.push(format!("{r}: cannot read {path}: {e}"));
+                        continue;
+                    }
+                }
+            }
+        };
+        if value.trim().is_empty() {
+            problems.push(format!("{r} is empty"));
+            continue;
+        }
+        values.insert(r, value);
+    }
+    problems.sort();
+    problems.dedup();
+    if !problems.is_empty() {
+        return Err(ToolError(format!(
+            "--materialize-secrets needs every secret the bundle carries; nothing written:\n  {}",
+            problems.join("\n  ")
+        )));
+    }
+    Ok(values)
 }

@@ -51,6 +51,22 @@ fn cluster_ips(site: &Site, out: &mut Vec<Diagnostic>) {
         let Some(nfs) = &tenant.nfs else { continue };
         let cluster = site.cluster(tenant.cluster.value);
         let ip = &nfs.proxy.cluster_ip;
+        if !cluster.service_cidr_given {
+            out.push(
+                Diagnostic::new(
+                    registry::MISSING_FIELD,
+                    cluster.name.span,
+                    format!(
+                        "cluster `{}` has no `service_cidr`, which the NFS proxy of tenant `{}` needs",
+                        cluster.name.value, tenant.name.value
+                    ),
+                    "needs `service_cidr`",
+                )
+                .related(ip.span, "a static ClusterIP that must lie inside it")
+                .help("add `service_cidr = 172.30.0.0/16` (the cluster's service network)"),
+            );
+            continue;
+        }
         let cidr = cluster.service_cidr.value;
         if !cidr.contains(&ip.value) || ip.value == cidr.network() || ip.value == cidr.broadcast() {
             out.push(
@@ -143,6 +159,28 @@ const LABEL_RULE: &str =
 
 fn names(site: &Site, out: &mut Vec<Diagnostic>) {
     for cluster in &site.clusters {
+        if let Some(px) = &cluster.portworx {
+            name(
+                dns_label_ok(&px.namespace.value),
+                "Portworx namespace",
+                &px.namespace.value,
+                px.namespace.span,
+                LABEL_RULE,
+                out,
+            );
+            name(
+                dns_subdomain_ok(&px.name.value),
+                "StorageCluster",
+                &px.name.value,
+                px.name.span,
+                LABEL_RULE,
+                out,
+            );
+            image(&px.image, out);
+            for (k, v) in &px.env {
+                env_name(k, v.span, out);
+            }
+        }
         for r in &cluster.registries {
             let n = k8s_name(&r.name.value);
             name(
@@ -283,6 +321,19 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+        if let Some(p) = &t.pure {
+            for c in &p.classes {
+                let cn = k8s_name(&c.name.value);
+                name(
+                    dns_subdomain_ok(&cn),
+                    "StorageClass",
+                    &cn,
+                    c.name.span,
+                    LABEL_RULE,
+                    out,
+                );
+            }
+        }
         for w in &t.workloads {
             let n = k8s_name(&w.name.value);
             name(
@@ -294,7 +345,107 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 out,
             );
             image(&w.image, out);
+            if w.kind.value == WorkloadKind::StatefulSet && n.len() > 52 {
+                name(
+                    false,
+                    "StatefulSet",
+                    &n,
+                    w.name.span,
+                    "a StatefulSet's name is at most 52 characters (its pods carry it in a 63-character label with a hash)",
+                    out,
+                );
+            }
             let mut paths: BTreeMap<&str, Span> = BTreeMap::new();
+            for c in &w.claims {
+                let cn = k8s_name(&c.name.value);
+                name(
+                    dns_label_ok(&cn),
+                    "claim",
+                    &cn,
+                    c.name.span,
+                    LABEL_RULE,
+                    out,
+                );
+                if let Some(first) = paths.insert(&c.path.value, c.path.span) {
+                    out.push(
+                        Diagnostic::new(
+                            registry::BAD_VALUE,
+                            c.path.span,
+                            format!(
+                                "two volumes of workload `{}` are mounted at `{}`",
+                                w.name.value, c.path.value
+                            ),
+                            "mounted again here",
+                        )
+                        .related(first, "first mounted here")
+                        .help("give each mount its own path"),
+                    );
+                }
+                if !c.path.value.starts_with('/') || c.path.value.contains(':') {
+                    out.push(
+                        Diagnostic::new(
+                            registry::BAD_VALUE,
+                            c.path.span,
+                            "a mount path is absolute and has no ':'",
+                            "mount path",
+                        )
+                        .help("e.g. path = \"/data\""),
+                    );
+                }
+            }
+            same_k8s_name(
+                w.claims.iter().map(|c| &c.name),
+                &t.name.value,
+                "claim",
+                "volume claim template",
+                out,
+            );
+            let mut ports: BTreeMap<u16, Span> = BTreeMap::new();
+            for p in &w.ports {
+                if let Some(first) = ports.insert(p.value, p.span) {
+                    out.push(
+                        Diagnostic::new(
+                            registry::BAD_VALUE,
+                            p.span,
+                            format!("port {} is listed twice", p.value),
+                            "listed again",
+                        )
+                        .related(first, "first listed here")
+                        .help("list each port once"),
+                    );
+                }
+            }
+            if let Some(l) = &w.liveness {
+                if l.command.is_empty() {
+                    out.push(
+                        Diagnostic::new(
+                            registry::BAD_VALUE,
+                            w.name.span,
+                            format!("the liveness probe of workload `{}` has an empty command", w.name.value),
+                            "empty probe command",
+                        )
+                        .help("e.g. command = [\"mongosh\", \"--eval\", \"db.adminCommand({ping: 1})\"]"),
+                    );
+                }
+            }
+            if let Some(cpu) = &w.cpu {
+                let ok = cpu.value.strip_suffix('m').unwrap_or(&cpu.value);
+                let valid = !ok.is_empty()
+                    && ok.chars().all(|c| c.is_ascii_digit() || c == '.')
+                    && ok.chars().filter(|c| *c == '.').count() <= 1
+                    && ok.chars().any(|c| c.is_ascii_digit());
+                if !valid {
+                    out.push(
+                        Diagnostic::new(
+                            registry::BAD_VALUE,
+                            cpu.span,
+                            format!("`{}` is not a CPU quantity", cpu.value.escape_debug()),
+                            "CPU request",
+                        )
+                        .help("cores or millicores, e.g. \"0.5\" or \"100m\""),
+                    );
+                }
+            }
             for m in &w.mounts {
                 if let Some(first) = paths.insert(&m.path.value, m.path.span) {
                     out.push(
@@ -324,24 +475,28 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 }
             }
             for (k, v) in &w.env {
-                if k.is_empty()
-                    || k.starts_with(|c: char| c.is_ascii_digit())
-                    || !k
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-                {
-                    out.push(
-                        Diagnostic::new(
-                            registry::BAD_VALUE,
-                            v.span,
-                            format!("`{k}` is not a valid environment variable name"),
-                            "the value of this variable",
-                        )
-                        .help("letters, digits, '_', '-' and '.', not starting with a digit"),
-                    );
-                }
+                env_name(k, v.span, out);
             }
         }
+    }
+}
+
+fn env_name(k: &str, span: Span, out: &mut Vec<Diagnostic>) {
+    if k.is_empty()
+        || k.starts_with(|c: char| c.is_ascii_digit())
+        || !k
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    {
+        out.push(
+            Diagnostic::new(
+                registry::BAD_VALUE,
+                span,
+                format!("`{k}` is not a valid environment variable name"),
+                "the value of this variable",
+            )
+            .help("letters, digits, '_', '-' and '.', not starting with a digit"),
+        );
     }
 }
 
@@ -380,6 +535,16 @@ fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
                 owners.insert((cluster, ns.value.clone()), (owner, ns.span));
             }
         };
+    for (ci, c) in site.clusters.iter().enumerate() {
+        if let Some(px) = &c.portworx {
+            claim(
+                ClusterId(ci),
+                &px.namespace,
+                format!("Portworx on cluster `{}`", c.name.value),
+                out,
+            );
+        }
+    }
     for t in &site.tenants {
         claim(
             t.cluster.value,
@@ -422,27 +587,45 @@ fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let mut classes: BTreeMap<(ClusterId, &str), (&Tenant, Span)> = BTreeMap::new();
+    let mut classes: BTreeMap<(ClusterId, String), (&Tenant, Span)> = BTreeMap::new();
     for t in &site.tenants {
-        let Some(nfs) = &t.nfs else { continue };
-        let key = (t.cluster.value, nfs.storage_class.value.as_str());
-        if let Some((other, span)) = classes.get(&key) {
-            out.push(
-                Diagnostic::new(
-                    registry::OBJECT_COLLISION,
-                    nfs.storage_class.span,
+        let nfs_class = t
+            .nfs
+            .as_ref()
+            .map(|n| (n.storage_class.value.clone(), n.storage_class.span));
+        let fada = t
+            .pure
+            .iter()
+            .flat_map(|p| &p.classes)
+            .map(|c| (k8s_name(&c.name.value), c.name.span));
+        for (class, span) in nfs_class.into_iter().chain(fada) {
+            let key = (t.cluster.value, class.clone());
+            if let Some((other, first)) = classes.get(&key) {
+                let whose = if std::ptr::eq(*other, t) {
                     format!(
-                        "tenants `{}` and `{}` both define StorageClass `{}`",
-                        other.name.value, t.name.value, nfs.storage_class.value
-                    ),
-                    "defined again",
-                )
-                .related(*span, format!("defined by `{}`", other.name.value))
-                .help("StorageClasses are cluster-wide; give each tenant its own"),
-            );
-        } else {
-            classes.insert(key, (t, nfs.storage_class.span));
+                        "tenant `{}` defines StorageClass `{class}` twice",
+                        t.name.value
+                    )
+                } else {
+                    format!(
+                        "tenants `{}` and `{}` both define StorageClass `{class}`",
+                        other.name.value, t.name.value
+                    )
+                };
+                out.push(
+                    Diagnostic::new(registry::OBJECT_COLLISION, span, whose, "defined again")
+                        .related(*first, format!("defined by `{}`", other.name.value))
+                        .help("StorageClasses are cluster-wide; give each its own name"),
+                );
+            } else {
+                classes.insert(key, (t, span));
+            }
         }
+        let Some(nfs) = &t.nfs else {
+            let workloads = t.workloads.iter().map(|w| &w.name);
+            same_k8s_name(workloads, &t.name.value, "workload", "workload", out);
+            continue;
+        };
         let volumes = nfs.volumes.iter().map(|v| &v.name);
         same_k8s_name(
             volumes,

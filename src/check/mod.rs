@@ -3,6 +3,7 @@
 //! the relation labelled. Checks never stop early and never look at syntax.
 
 mod k8s;
+mod pure;
 mod zos;
 
 use crate::diagnostics::{registry, Diagnostic};
@@ -15,15 +16,17 @@ pub fn run(site: &Site) -> Vec<Diagnostic> {
     unique_names(site, &mut out);
     zos::run(site, &mut out);
     k8s::run(site, &mut out);
+    pure::run(site, &mut out);
     out
 }
 
 /// Systems, clusters and tenants name bundle directories and files, so their
 /// names are unique across all files and modules of a site.
 fn unique_names(site: &Site, out: &mut Vec<Diagnostic>) {
-    let kinds: [(&str, Vec<&Sp<String>>); 3] = [
+    let kinds: [(&str, Vec<&Sp<String>>); 4] = [
         ("system", site.systems.iter().map(|s| &s.name).collect()),
         ("cluster", site.clusters.iter().map(|c| &c.name).collect()),
+        ("flasharray", site.arrays.iter().map(|a| &a.name).collect()),
         ("tenant", site.tenants.iter().map(|t| &t.name).collect()),
     ];
     for (kind, names) in kinds {

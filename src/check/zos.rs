@@ -484,7 +484,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
         let Some(nfs) = &tenant.nfs else { continue };
         racf_name("RACF user ID", &nfs.identity.user, out);
         if let Some(pw) = &nfs.identity.export.password {
-            let p = crate::lower::racf::placeholder(pw);
+            let p = crate::lower::placeholder(pw);
             if p.len() > 64
                 || !p.chars().all(|c| c.is_ascii_graphic())
                 || p.contains('\'')

@@ -3,7 +3,8 @@
 //! `tenantc explain CODE` prints. Codes are never reused or renumbered.
 //!
 //! Ranges: E01xx syntax and literals, E02xx names and imports, E03xx fields
-//! and types, E04xx z/OS, RACF and AT-TLS, E05xx Kubernetes and OpenShift.
+//! and types, E04xx z/OS, RACF and AT-TLS, E05xx Kubernetes and OpenShift,
+//! E06xx Portworx and Pure FlashArray.
 
 use super::Severity;
 
@@ -238,6 +239,25 @@ refuses to pick one.";
 characters the target format cannot carry, a number out of its range, an
 empty list where one entry is needed.";
 
+    SECRET_LITERAL = "E0307", Error, "secret written into the spec",
+"Specs live in version control and are read by many people; a token, password
+or key written into one leaks to all of them and into every copy of the
+repository. Where a field takes a secret (an API token, registry credentials,
+a PKCS#12 password) and where an environment variable's name says it holds one
+(PASSWORD, TOKEN, SECRET, PRIVATE_KEY, API_KEY), the spec names where the value
+comes from instead: `env(\"NAME\")` or `file(\"path\")`. The bundle then carries a
+placeholder or a generated Secret, and the value itself only with
+`--materialize-secrets`, into files of mode 0600. The diagnostic never repeats
+the value. If a real secret was committed, rotate it.
+
+Bad:
+    pure { token = \"19ead418-bec7-09cb-83bb-e679a9307788\" }
+    workload db { env = { DB_PASSWORD = \"porxie\" } }
+
+Good:
+    pure { token = env(\"CUSTOMER1_PURE_TOKEN\") }
+    workload db { env = { DB_PASSWORD = env(\"DB_PASSWORD\") } }";
+
     DVIPA_NOT_COVERED = "E0401", Error, "compute node DVIPA missing from the AT-TLS address group",
 "A proxy pod of a tenant may be scheduled on every compute node of its cluster,
 and it connects to the z/OS NFS server from that node's DVIPA. The AT-TLS rule
@@ -408,6 +428,110 @@ Bad:
 
 Good:
     tenant t { cluster = ocp1, workload app { registry = ocp1.my_registry } }";
+
+    REALM_PER_CLUSTER = "E0601", Error, "two realms of one FlashArray on one cluster",
+"Portworx supports one Secure Multi-Tenancy realm per FlashArray per cluster:
+a cluster's pure.json holds one entry per array, with one realm and one API
+token. Two tenants on one cluster that use the same array would need two realms
+there (or share one, which breaks their isolation).
+
+Bad:
+    tenant a { cluster = k8s1, pure { array = fa1, realm = \"a\", ... } }
+    tenant b { cluster = k8s1, pure { array = fa1, realm = \"b\", ... } }
+
+Good: put the second tenant on another cluster, or on another array.
+    tenant b { cluster = k8s2, pure { array = fa1, realm = \"b\", ... } }";
+
+    SHARED_REALM = "E0602", Error, "realm, policy or user shared between tenants",
+"A realm is a tenant's isolation boundary on a FlashArray: its pods, volumes,
+policy and user. Two tenants in one realm see and can delete each other's
+volumes, so every realm of an array belongs to exactly one tenant. The same
+holds for the access policy and the array user (whose API token Portworx
+holds): each tenant has its own on each array.
+
+Bad:
+    tenant a { ..., pure { array = fa1, realm = \"customer1\", ... } }
+    tenant b { ..., pure { array = fa1, realm = \"customer1\", ... } }
+
+Good:
+    tenant b { ..., pure { array = fa1, realm = \"customer2\", ... } }";
+
+    POD_NOT_IN_REALM = "E0603", Error, "FlashArray pod outside the tenant's realm",
+"Volumes are created in a FlashArray pod named by its short name: the FADA
+StorageClass's `pure_fa_pod_name` and the StorageCluster's cloud drives
+(`deviceSpecs: size=..,pod=..`). Portworx looks the name up inside the realm of
+the cluster's API token, so the pod must be one of the realm's pods (the
+tenant's `pods`), or provisioning fails with the pod not found.
+
+Bad:
+    pure { realm = \"customer1\", pods = [\"pod\"],
+           storage_class fast { pod = \"pod2\" } }
+
+Good:
+    pure { realm = \"customer1\", pods = [\"pod\", \"pod2\"],
+           storage_class fast { pod = \"pod2\" } }";
+
+    VERSION_TOO_OLD = "E0604", Error, "Portworx or Purity too old for Secure Application Workspaces",
+"Secure Application Workspaces (realm-scoped users and pods) need Portworx
+3.2 or newer and Purity//FA 6.6.11 or newer. Older versions ignore the realm in
+pure.json or cannot place volumes in a realm's pod.
+
+Bad:
+    flasharray fa1 { purity = \"6.5.3\", ... }
+    portworx { version = \"3.1.6\", ... }
+
+Good:
+    flasharray fa1 { purity = \"6.6.11\", ... }
+    portworx { version = \"3.2.0\", ... }";
+
+    SAN_TYPE = "E0605", Error, "SAN type not usable for Secure Application Workspaces",
+"Secure Application Workspaces attach FlashArray volumes over iSCSI, Fibre
+Channel or NVMe-oF over RoCE (`san = iscsi | fc | nvmeof_rdma`, emitted as
+PURE_FlashArray_SAN_TYPE). NVMe-oF over TCP is not one of them. One
+StorageCluster has one SAN type, so all arrays a cluster uses share it.
+
+Bad:
+    flasharray fa1 { san = nvmeof_tcp, ... }
+
+Good:
+    flasharray fa1 { san = iscsi, ... }";
+
+    PURITY_NAME = "E0606", Error, "invalid Purity object name",
+"Purity names realms, pods, policies and users with 1 to 63 letters, digits
+and '-', starting and ending with a letter or digit and holding at least one
+letter (Purity naming conventions). Names also travel through the setup
+script's command lines, so nothing else is allowed.
+
+Bad:
+    realm = \"customer_1\"
+
+Good:
+    realm = \"customer-1\"";
+
+    FADA_ACCESS = "E0607", Error, "FADA volume that is not ReadWriteOnce",
+"FlashArray Direct Access volumes are block devices attached to one node:
+they support ReadWriteOnce only, with no ReadWriteMany and no Portworx
+replication. A claim from a FADA StorageClass with another access mode stays
+Pending.
+
+Bad:
+    claim data { storage_class = pure.fada_pod_sc, access = read_write_many, ... }
+
+Good:
+    claim data { storage_class = pure.fada_pod_sc, access = read_write_once, ... }";
+
+    PORTWORX_SETUP = "E0608", Error, "Portworx missing or not set up for FlashArray",
+"A tenant with a Pure workspace needs Portworx on its cluster (`portworx { }`
+in the cluster), with CSI enabled: FADA volumes are provisioned by the CSI
+driver. A Portworx block needs at least one tenant with a Pure workspace on
+its cluster, because its cloud drives live in that tenant's realm.
+
+Bad:
+    cluster k8s1 { kind = kubernetes }
+    tenant t { cluster = k8s1, pure { ... } }
+
+Good:
+    cluster k8s1 { kind = kubernetes, portworx { version = \"3.2.0\", ... } }";
 }
 
 #[cfg(test)]

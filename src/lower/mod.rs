@@ -7,12 +7,14 @@
 pub mod haproxy;
 pub mod k8s;
 pub mod pagent;
+pub mod pure;
 pub mod racf;
 
 use crate::bundle::Bundle;
-use crate::ir::Site;
+use crate::ir::{SecretRef, SecretSource, Site};
+use crate::source::FileId;
 use camino::Utf8PathBuf;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     (
@@ -27,7 +29,50 @@ const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
         "haproxy.cfg.j2",
         include_str!("../../stdlib/templates/haproxy.cfg.j2"),
     ),
+    (
+        "purity-setup.sh.j2",
+        include_str!("../../stdlib/templates/purity-setup.sh.j2"),
+    ),
+    (
+        "multipath.conf.j2",
+        include_str!("../../stdlib/templates/multipath.conf.j2"),
+    ),
 ];
+
+/// Secret values read for `--materialize-secrets`, by reference (a `file()`
+/// path is relative to the spec that names it, so the spec is part of the key).
+#[derive(Debug, Clone, Default)]
+pub struct SecretValues(BTreeMap<(SecretSource, String, FileId), String>);
+
+impl SecretValues {
+    pub fn insert(&mut self, r: &SecretRef, value: String) {
+        self.0
+            .insert((r.source, r.name.clone(), r.span.file), value);
+    }
+    pub fn get(&self, r: &SecretRef) -> Option<&str> {
+        self.0
+            .get(&(r.source, r.name.clone(), r.span.file))
+            .map(String::as_str)
+    }
+    /// Every value, for tests that prove none leaks.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.0.values().map(String::as_str)
+    }
+}
+
+/// Where a secret's value goes until it is materialized.
+pub fn placeholder(r: &SecretRef) -> String {
+    match r.source {
+        SecretSource::Env => format!("${{ENV:{}}}", r.name),
+        SecretSource::File => format!("${{FILE:{}}}", r.name),
+    }
+}
+
+/// A word for a POSIX shell: single-quoted, with `'` written as `'\''`, so
+/// that no value can end the quoting or expand anything.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
 
 /// What lowering needs besides the site.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +81,9 @@ pub struct LowerOptions {
     pub stdlib_dir: Option<Utf8PathBuf>,
     /// Names of the input files, for the "generated from" headers.
     pub inputs: Vec<String>,
+    /// Secret values to write into the bundle (mode 0600); `None` keeps
+    /// placeholders and operator-provided files.
+    pub secrets: Option<SecretValues>,
 }
 
 /// A failure while lowering: a template that does not render, or output that
@@ -57,6 +105,7 @@ impl Templates {
     fn load(opts: &LowerOptions) -> Result<Templates, LowerError> {
         let mut env = minijinja::Environment::new();
         env.set_keep_trailing_newline(true);
+        env.add_filter("sh", |s: String| shell_quote(&s));
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         for (name, text) in EMBEDDED_TEMPLATES {
             let text = match &opts.stdlib_dir {
@@ -114,7 +163,14 @@ pub fn lower(site: &Site, opts: &LowerOptions) -> Result<Bundle, LowerError> {
     let header = header(&opts.inputs);
     pagent::lower(site, &templates, &header, &mut bundle)?;
     racf::lower(site, &templates, &header, &mut bundle)?;
-    k8s::lower(site, &templates, &header, &mut bundle)?;
+    pure::lower(site, &templates, &header, &mut bundle)?;
+    k8s::lower(
+        site,
+        &templates,
+        &header,
+        opts.secrets.as_ref(),
+        &mut bundle,
+    )?;
     Ok(bundle)
 }
 
@@ -152,6 +208,13 @@ mod tests {
             .collect();
         assert!(super::header(&many).contains("from 100 spec files (see manifest.json)"));
         assert!(!super::header(&["evil\n//X JOB".into()]).contains('\n'));
+    }
+
+    #[test]
+    fn shell_quoting_cannot_be_escaped() {
+        assert_eq!(super::shell_quote("pod"), "'pod'");
+        assert_eq!(super::shell_quote("a'b"), "'a'\\''b'");
+        assert_eq!(super::shell_quote("$(x) `y`"), "'$(x) `y`'");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! between two non-blank characters (a `+` continuation drops the next line's
 //! leading blanks), and every line within column 71.
 
-use super::{LowerError, Templates};
+use super::{placeholder, LowerError, Templates};
 use crate::bundle::Bundle;
 use crate::ir::*;
 use serde::Serialize;
@@ -20,14 +20,6 @@ pub const MAX_COLUMN: usize = 71;
 /// `'value'` with embedded quotes doubled.
 pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
-}
-
-/// Where a secret's value goes until it is materialized.
-pub fn placeholder(r: &SecretRef) -> String {
-    match r.source {
-        SecretSource::Env => format!("${{ENV:{}}}", r.name),
-        SecretSource::File => format!("${{FILE:{}}}", r.name),
-    }
 }
 
 /// One TSO command: its first line and its operands, one per line.

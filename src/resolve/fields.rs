@@ -5,7 +5,9 @@
 use super::schema::{FieldSchema, Ty};
 use super::scope::{header_span, SymId, Symbols};
 use crate::diagnostics::{registry, suggest, Diagnostic};
-use crate::ir::{ExportFormat, Key, KeyAlg, PortRange, SecretRef, SecretSource, Size, Sp};
+use crate::ir::{
+    EnvValue, ExportFormat, Key, KeyAlg, PortRange, SecretRef, SecretSource, Size, Sp, Version,
+};
 use crate::source::Span;
 use crate::syntax::ast::{self, Entry, Value, ValueKind};
 use std::collections::BTreeMap;
@@ -29,6 +31,8 @@ pub enum TV {
     List(Vec<Sp<TV>>),
     Secret(SecretRef),
     Object(Vec<(String, Sp<String>)>),
+    Env(Vec<(String, Sp<EnvValue>)>),
+    Version(Version),
     Key(Key),
     Dataset {
         dsn: Sp<String>,
@@ -145,12 +149,22 @@ impl<'s, 'a> Checker<'s, 'a> {
         out
     }
 
+    /// A secret written as a literal: the spec would carry it into version
+    /// control, so it is an error of its own (never echoed back).
+    fn secret_literal(&mut self, what: &str, v: &Value) {
+        self.diags.push(
+            Diagnostic::new(
+                registry::SECRET_LITERAL,
+                v.span,
+                format!("{what} is written into the spec"),
+                "a literal secret",
+            )
+            .help("secrets are never written into a spec: use env(\"NAME\") or file(\"path\"), and rotate the value if it was committed"),
+        );
+    }
+
     fn wrong_type(&mut self, field: &FieldSchema, ty: &Ty, v: &Value) {
         let help = match (ty, &v.kind) {
-            (Ty::Secret, ValueKind::Str(_)) => {
-                "secrets are never written into a spec: use env(\"NAME\") or file(\"path\")"
-                    .to_string()
-            }
             (Ty::Ipv4, ValueKind::Str(s)) if s.contains(',') => {
                 "write the bare address; mount options are derived from the NFS server's versions"
                     .to_string()
@@ -301,6 +315,34 @@ impl<'s, 'a> Checker<'s, 'a> {
             (Ty::Secret, ValueKind::Secret(src, name)) => {
                 TV::Secret(self.secret(*src, name, v.span)?)
             }
+            (Ty::Secret, ValueKind::Str(_)) => {
+                self.secret_literal(&format!("the secret `{}`", field.name), v);
+                return None;
+            }
+            (Ty::Host, ValueKind::Ipv4(a)) => TV::Str(a.to_string()),
+            (Ty::Host, ValueKind::Str(h)) => {
+                if !host_ok(h) {
+                    self.bad_value(
+                        v.span,
+                        format!("`{}` is not a host name or address", h.escape_debug()),
+                        "write the bare address or DNS name, without protocol, port or path (e.g. 10.0.1.231 or \"fa1.example.com\")".into(),
+                    );
+                    return None;
+                }
+                TV::Str(h.clone())
+            }
+            (Ty::Version, ValueKind::Str(t)) => match Version::parse(t) {
+                Some(ver) => TV::Version(ver),
+                None => {
+                    self.bad_value(
+                        v.span,
+                        format!("`{}` is not a version number", t.escape_debug()),
+                        "write dotted numbers, e.g. \"3.2.0\"".into(),
+                    );
+                    return None;
+                }
+            },
+            (Ty::Env, ValueKind::Object(fields)) => TV::Env(self.env(field, fields)?),
             (Ty::Object(keys), ValueKind::Object(fields)) => {
                 let mut out: Vec<(String, Sp<String>)> = Vec::new();
                 for f in fields {
@@ -498,6 +540,10 @@ impl<'s, 'a> Checker<'s, 'a> {
                     password_given = true;
                     password = self.secret(*src, name, a.value.span);
                 }
+                (Some(n), ValueKind::Str(_)) if n.name == "password" => {
+                    password_given = true;
+                    self.secret_literal("the PKCS#12 password", &a.value);
+                }
                 (Some(n), _) if n.name == "password" => {
                     password_given = true;
                     let fs = FieldSchema {
@@ -576,6 +622,51 @@ impl<'s, 'a> Checker<'s, 'a> {
         })
     }
 
+    /// `{ NAME = "text", KEY = env("X") }`: names are unique; a literal whose
+    /// name says it is a secret (password, token, key) is an error.
+    fn env(
+        &mut self,
+        field: &FieldSchema,
+        fields: &[ast::Field],
+    ) -> Option<Vec<(String, Sp<EnvValue>)>> {
+        let mut out: Vec<(String, Sp<EnvValue>)> = Vec::new();
+        for f in fields {
+            if let Some((_, first)) = out.iter().find(|(k, _)| *k == f.key.name) {
+                let first = first.span;
+                self.diags.push(
+                    Diagnostic::new(
+                        registry::DUPLICATE_FIELD,
+                        f.key.span,
+                        format!("`{}` is set twice", f.key.name),
+                        "set again here",
+                    )
+                    .related(first, "first set here")
+                    .help("remove one of the two"),
+                );
+                continue;
+            }
+            let value = match &f.value.kind {
+                ValueKind::Str(_) if looks_secret(&f.key.name) => {
+                    self.secret_literal(&format!("the secret variable `{}`", f.key.name), &f.value);
+                    continue;
+                }
+                ValueKind::Str(s) => EnvValue::Literal(s.clone()),
+                ValueKind::Secret(src, name) => {
+                    let Some(r) = self.secret(*src, name, f.value.span) else {
+                        continue;
+                    };
+                    EnvValue::Secret(r)
+                }
+                _ => {
+                    self.wrong_type(field, &Ty::Str, &f.value);
+                    continue;
+                }
+            };
+            out.push((f.key.name.clone(), Sp::new(value, f.value.span)));
+        }
+        Some(out)
+    }
+
     /// Checks a value that does not need a scope (no references).
     fn value_standalone(&mut self, field: &FieldSchema, v: &Value) -> Option<TV> {
         match (&field.ty, &v.kind) {
@@ -632,6 +723,36 @@ impl<'s, 'a> Checker<'s, 'a> {
             }
         }
     }
+}
+
+/// A DNS name or address as a management endpoint: no protocol, port, path
+/// or blanks.
+fn host_ok(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 253
+        && h.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+/// Whether a variable's name says it holds a secret.
+pub fn looks_secret(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "PRIVATE_KEY",
+        "API_KEY",
+        "APIKEY",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
 }
 
 fn describe_block(sym: &super::scope::Symbol<'_>) -> String {

@@ -50,7 +50,9 @@ struct Ids {
     servers: HashMap<SymId, ServerId>,
     clusters: HashMap<SymId, ClusterId>,
     registries: HashMap<SymId, RegistryId>,
+    arrays: HashMap<SymId, ArrayId>,
     volumes: HashMap<SymId, usize>,
+    classes: HashMap<SymId, usize>,
 }
 
 struct Builder<'s, 'a> {
@@ -153,6 +155,63 @@ impl F {
                 span,
             } => Some(Sp::new(*p, *span)),
             _ => None,
+        }
+    }
+    fn size(&self, k: &str) -> Option<Sp<Size>> {
+        match self.get(k)? {
+            Sp {
+                value: TV::Size(s),
+                span,
+            } => Some(Sp::new(s.clone(), *span)),
+            _ => None,
+        }
+    }
+    fn version(&self, k: &str, default: &str) -> Sp<Version> {
+        match self.get(k) {
+            Some(Sp {
+                value: TV::Version(v),
+                span,
+            }) => Sp::new(v.clone(), *span),
+            _ => Sp::new(
+                Version::parse(default).unwrap_or(Version {
+                    text: default.into(),
+                    parts: vec![0],
+                }),
+                self.at,
+            ),
+        }
+    }
+    fn bool_sp(&self, k: &str, default: bool) -> Sp<bool> {
+        match self.get(k) {
+            Some(Sp {
+                value: TV::Bool(b),
+                span,
+            }) => Sp::new(*b, *span),
+            _ => Sp::new(default, self.at),
+        }
+    }
+    /// A list of names or strings, each with its span.
+    fn strings(&self, k: &str) -> Sp<Vec<Sp<String>>> {
+        match self.list(k) {
+            Some(l) => Sp::new(
+                l.iter()
+                    .filter_map(|v| match &v.value {
+                        TV::Str(s) => Some(Sp::new(s.clone(), v.span)),
+                        _ => None,
+                    })
+                    .collect(),
+                l.span,
+            ),
+            None => Sp::new(Vec::new(), self.at),
+        }
+    }
+    fn object(&self, k: &str) -> Vec<(String, Sp<String>)> {
+        match self.get(k) {
+            Some(Sp {
+                value: TV::Object(o),
+                ..
+            }) => o.clone(),
+            _ => Vec::new(),
         }
     }
     fn subject(&self, k: &str) -> Option<Subject> {
@@ -270,6 +329,9 @@ impl Builder<'_, '_> {
                 self.ids.servers.insert(s, ServerId(sid, i));
             }
         }
+        for (ai, a) in self.top_level("flasharray").into_iter().enumerate() {
+            self.ids.arrays.insert(a, ArrayId(ai));
+        }
         for (ci, c) in self.top_level("cluster").into_iter().enumerate() {
             self.ids.clusters.insert(c, ClusterId(ci));
             for (i, r) in self.nested_of_kind(c, "registry").into_iter().enumerate() {
@@ -286,6 +348,11 @@ impl Builder<'_, '_> {
             .into_iter()
             .map(|c| self.cluster(c))
             .collect();
+        let arrays = self
+            .top_level("flasharray")
+            .into_iter()
+            .map(|a| self.array(a))
+            .collect();
         let tenants = self
             .top_level("tenant")
             .into_iter()
@@ -294,7 +361,66 @@ impl Builder<'_, '_> {
         Site {
             systems,
             clusters,
+            arrays,
             tenants,
+        }
+    }
+
+    fn array(&mut self, a: SymId) -> FlashArray {
+        let f = self.f(a);
+        FlashArray {
+            name: self.name(a),
+            endpoint: f.str_or("endpoint", ""),
+            purity: f.version("purity", "0"),
+            san: f.enum_("san").map_or(Sp::new(SanType::Iscsi, f.at), |e| {
+                Sp::new(
+                    match e.value {
+                        "fc" => SanType::Fc,
+                        "nvmeof_rdma" => SanType::NvmeofRdma,
+                        "nvmeof_tcp" => SanType::NvmeofTcp,
+                        _ => SanType::Iscsi,
+                    },
+                    e.span,
+                )
+            }),
+            admin: f.str_or("admin", "pureuser"),
+        }
+    }
+
+    fn portworx(&mut self, p: SymId, cluster: &Sp<String>) -> Portworx {
+        let f = self.f(p);
+        let version = f.version("version", "0");
+        Portworx {
+            span: self.syms.get(p).name_span,
+            namespace: f.str_or("namespace", "portworx"),
+            name: f
+                .str("name")
+                .unwrap_or_else(|| Sp::new(format!("px-{}", k8s_name(&cluster.value)), f.at)),
+            image: f
+                .str("image")
+                .unwrap_or_else(|| Sp::new(format!("portworx/oci-monitor:{}", version.text), f.at)),
+            version,
+            image_pull_policy: match f.enum_("image_pull_policy").map(|e| e.value) {
+                Some("if_not_present") => "IfNotPresent",
+                Some("never") => "Never",
+                _ => "Always",
+            },
+            kvdb_device_size: f.size("kvdb_device_size"),
+            device_size: f.size("device_size").unwrap_or(Sp::new(
+                Size {
+                    text: "0Gi".into(),
+                    bytes: 0,
+                },
+                f.at,
+            )),
+            pods: f.strings("pods"),
+            io_profile: f.int("io_profile"),
+            stork: f.bool_or("stork", true),
+            autopilot: f.bool_or("autopilot", true),
+            csi: f.bool_sp("csi", true),
+            telemetry: f.bool_or("telemetry", true),
+            prometheus: f.bool_or("prometheus", true),
+            env: f.object("env"),
         }
     }
 
@@ -552,6 +678,9 @@ impl Builder<'_, '_> {
             }) => Sp::new(*n, *span),
             _ => Sp::new(ipnet::Ipv4Net::default(), f.at),
         };
+        let service_cidr_given = f.get("service_cidr").is_some();
+        let name = self.name(c);
+        let portworx = self.child(c, "portworx").map(|p| self.portworx(p, &name));
         let nodes = self
             .nested_of_kind(c, "node")
             .into_iter()
@@ -576,11 +705,13 @@ impl Builder<'_, '_> {
             })
             .collect();
         Cluster {
-            name: self.name(c),
+            name,
             kind,
             service_cidr,
+            service_cidr_given,
             nodes,
             registries,
+            portworx,
         }
     }
 
@@ -604,6 +735,10 @@ impl Builder<'_, '_> {
             Some(n) => self.tenant_nfs(n, &name, &namespace),
             None => None,
         };
+        let pure = match self.child(t, "pure") {
+            Some(p) => self.tenant_pure(p),
+            None => None,
+        };
         let workloads = self
             .nested_of_kind(t, "workload")
             .into_iter()
@@ -614,7 +749,49 @@ impl Builder<'_, '_> {
             cluster,
             namespace,
             nfs,
+            pure,
             workloads,
+        })
+    }
+
+    fn tenant_pure(&mut self, p: SymId) -> Option<TenantPure> {
+        let f = self.f(p);
+        let array = f.reference("array")?;
+        let array = Sp::new(*self.ids.arrays.get(&array.value)?, array.span);
+        let mut classes = Vec::new();
+        for (i, c) in self
+            .nested_of_kind(p, "storage_class")
+            .into_iter()
+            .enumerate()
+        {
+            self.ids.classes.insert(c, i);
+            let cf = self.f(c);
+            classes.push(FadaClass {
+                name: self.name(c),
+                pod: cf.str_or("pod", ""),
+                binding: match cf.enum_("binding").map(|e| e.value) {
+                    Some("wait_for_first_consumer") => Binding::WaitForFirstConsumer,
+                    _ => Binding::Immediate,
+                },
+                expansion: cf.bool_or("expansion", true),
+                reclaim: match cf.enum_("reclaim").map(|e| e.value) {
+                    Some("retain") => Reclaim::Retain,
+                    _ => Reclaim::Delete,
+                },
+                fs_type: cf.enum_("fs_type").map(|e| e.value),
+                max_iops: cf.int("max_iops").map(|n| n.value),
+                max_bandwidth: cf.size("max_bandwidth"),
+            });
+        }
+        Some(TenantPure {
+            span: self.syms.get(p).name_span,
+            array,
+            realm: f.str_or("realm", ""),
+            pods: f.strings("pods"),
+            policy: f.str_or("policy", ""),
+            user: f.str_or("user", ""),
+            token: f.secret("token")?,
+            classes,
         })
     }
 
@@ -783,8 +960,7 @@ impl Builder<'_, '_> {
         let f = self.f(w);
         let env = match f.get("env") {
             Some(Sp {
-                value: TV::Object(o),
-                ..
+                value: TV::Env(o), ..
             }) => o.clone(),
             _ => Vec::new(),
         };
@@ -818,13 +994,103 @@ impl Builder<'_, '_> {
                 read_only: mf.bool_or("read_only", false),
             });
         }
+        let mut claims = Vec::new();
+        for c in self.nested_of_kind(w, "claim") {
+            let cf = self.f(c);
+            let Some(class) = cf.reference("storage_class") else {
+                continue;
+            };
+            if self.tenant_of(class.value) != self.syms.get(w).parent {
+                let cs = self.syms.get(class.value);
+                self.ck.diags.push(
+                    Diagnostic::new(
+                        registry::CROSS_TENANT,
+                        class.span,
+                        format!("claim `{}` uses `{}`, a storage class of another tenant", self.syms.get(c).name, self.syms.path_of(class.value)),
+                        "another tenant's storage class",
+                    )
+                    .related(cs.name_span, "declared in another tenant")
+                    .help("use a storage class of this tenant (`pure.<class>`), whose pod lies in this tenant's realm"),
+                );
+                continue;
+            }
+            let Some(idx) = self.ids.classes.get(&class.value) else {
+                continue;
+            };
+            claims.push(Claim {
+                name: self.name(c),
+                class: Sp::new(*idx, class.span),
+                size: cf.size("size").unwrap_or(Sp::new(
+                    Size {
+                        text: "1Gi".into(),
+                        bytes: 1 << 30,
+                    },
+                    cf.at,
+                )),
+                path: cf.str_or("path", "/data"),
+                access: cf
+                    .enum_("access")
+                    .map_or(Sp::new(AccessMode::ReadWriteOnce, cf.at), |e| {
+                        Sp::new(
+                            match e.value {
+                                "read_write_many" => AccessMode::ReadWriteMany,
+                                "read_only_many" => AccessMode::ReadOnlyMany,
+                                _ => AccessMode::ReadWriteOnce,
+                            },
+                            e.span,
+                        )
+                    }),
+            });
+        }
+        let liveness = self.child(w, "liveness").map(|l| {
+            let lf = self.f(l);
+            let secs = |k: &str, d: u64| lf.duration(k).map_or(d, |v| v.value.div_ceil(1000));
+            Liveness {
+                command: lf.strings("command").value,
+                initial_delay_s: secs("initial_delay", 0),
+                timeout_s: secs("timeout", 1),
+                period_s: secs("period", 10),
+                failures: lf.int("failures").map_or(3, |n| n.value),
+            }
+        });
+        let has_claims = !self.nested_of_kind(w, "claim").is_empty();
+        let kind = match f.enum_("kind") {
+            Some(e) => Sp::new(
+                if e.value == "stateful_set" {
+                    WorkloadKind::StatefulSet
+                } else {
+                    WorkloadKind::Deployment
+                },
+                e.span,
+            ),
+            None if has_claims => Sp::new(WorkloadKind::StatefulSet, f.at),
+            None => Sp::new(WorkloadKind::Deployment, f.at),
+        };
+        let ports = f
+            .list("ports")
+            .map(|l| {
+                l.iter()
+                    .filter_map(|p| match p.value {
+                        TV::Int(n) => u16::try_from(n).ok().map(|n| Sp::new(n, p.span)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         Some(Workload {
             name: self.name(w),
+            kind,
             image: f.str_or("image", ""),
             replicas: f.int("replicas").unwrap_or(Sp::new(1, f.at)),
             registry: self.registry_ref(&f, "registry"),
             env,
+            args: f.strings("args").value,
+            ports,
+            cpu: f.str("cpu"),
+            memory: f.size("memory"),
             mounts,
+            claims,
+            liveness,
         })
     }
 }

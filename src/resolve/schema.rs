@@ -34,6 +34,13 @@ pub enum Ty {
     Key,
     /// `dataset("HLQ.NAME", format = f, password = env("X"))`
     Dataset(&'static [&'static str]),
+    /// A host: an IPv4 address or a DNS name in quotes.
+    Host,
+    /// Environment variables: `{ NAME = "value", KEY = env("X") }`, each
+    /// value a string or a secret reference.
+    Env,
+    /// A dotted version in quotes: `"6.6.11"`.
+    Version,
 }
 
 impl Ty {
@@ -56,6 +63,9 @@ impl Ty {
             Ty::Object(_) => "an object ({ KEY = \"value\" })".into(),
             Ty::Key => "a key such as rsa(2048)".into(),
             Ty::Dataset(_) => "dataset(\"HLQ.NAME\", format = ...)".into(),
+            Ty::Host => "an IPv4 address or a host name in quotes".into(),
+            Ty::Env => "an object of variables ({ NAME = \"value\", KEY = env(\"X\") })".into(),
+            Ty::Version => "a version in quotes (\"3.2.0\")".into(),
         }
     }
 }
@@ -123,6 +133,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "tls_profile",
     "haproxy_profile",
     "port_set",
+    "flasharray",
 ];
 
 static SCHEMAS: &[BlockSchema] = &[
@@ -233,9 +244,9 @@ static SCHEMAS: &[BlockSchema] = &[
         doc: "A Kubernetes or OpenShift cluster (zCX for OpenShift) with its compute nodes.",
         fields: &[
             f!("kind", Ty::Enum(&["openshift", "kubernetes"]), req, "openshift or kubernetes."),
-            f!("service_cidr", Ty::Cidr, req, "The cluster's service network; static ClusterIPs lie inside it."),
+            f!("service_cidr", Ty::Cidr, opt, "The cluster's service network; static ClusterIPs of NFS proxies lie inside it (required when a tenant has NFS storage)."),
         ],
-        children: &["node", "registry"],
+        children: &["node", "registry", "portworx"],
     },
     BlockSchema {
         kind: "node",
@@ -257,12 +268,12 @@ static SCHEMAS: &[BlockSchema] = &[
     BlockSchema {
         kind: "tenant",
         arity: Arity::Named,
-        doc: "The unit of isolation: a namespace, its NFS identity, volumes and workloads.",
+        doc: "The unit of isolation: a namespace, its NFS identity and volumes, its Pure workspace, and workloads.",
         fields: &[
             f!("cluster", Ty::Ref(&["cluster"]), req, "The cluster the tenant runs on."),
             f!("namespace", Ty::Str, opt, "Kubernetes namespace of the workloads (default: the tenant's name)."),
         ],
-        children: &["nfs", "workload"],
+        children: &["nfs", "pure", "workload"],
     },
     BlockSchema {
         kind: "nfs",
@@ -321,14 +332,19 @@ static SCHEMAS: &[BlockSchema] = &[
     BlockSchema {
         kind: "workload",
         arity: Arity::Named,
-        doc: "A Deployment of the tenant that mounts its volumes, next to its proxy.",
+        doc: "A Deployment or StatefulSet of the tenant: its container, NFS mounts and claims.",
         fields: &[
+            f!("kind", Ty::Enum(&["deployment", "stateful_set"]), opt, "deployment or stateful_set (default: stateful_set when it has claims, else deployment)."),
             f!("image", Ty::Str, req, "Container image."),
             f!("replicas", Ty::Int(0, 1000), opt, "Replicas (default 1)."),
             f!("registry", Ty::Ref(&["registry"]), opt, "Registry to pull the image with."),
-            f!("env", Ty::Object(&[]), opt, "Environment variables: { name = \"value\" }."),
+            f!("env", Ty::Env, opt, "Environment variables: { NAME = \"value\" }; secrets as env(\"X\") or file(\"path\")."),
+            f!("args", Ty::List(&Ty::Str), opt, "Container arguments."),
+            f!("ports", Ty::List(&Ty::Int(1, 65535)), opt, "Container ports (TCP); a StatefulSet's headless Service exposes them."),
+            f!("cpu", Ty::Str, opt, "CPU request, e.g. \"100m\"."),
+            f!("memory", Ty::Size, opt, "Memory request, e.g. 100Mi."),
         ],
-        children: &["mount"],
+        children: &["mount", "claim", "liveness"],
     },
     BlockSchema {
         kind: "mount",
@@ -338,6 +354,96 @@ static SCHEMAS: &[BlockSchema] = &[
             f!("volume", Ty::Ref(&["volume"]), req, "The volume, e.g. nfs.fio_test."),
             f!("path", Ty::Str, req, "Mount path in the container."),
             f!("read_only", Ty::Bool, opt, "Mount read-only (default false)."),
+        ],
+        children: &[],
+    },
+    BlockSchema {
+        kind: "claim",
+        arity: Arity::Named,
+        doc: "A volume claim template of a StatefulSet, provisioned from a FADA storage class.",
+        fields: &[
+            f!("storage_class", Ty::Ref(&["storage_class"]), req, "The tenant's FADA storage class, e.g. pure.fada_pod_sc."),
+            f!("size", Ty::Size, req, "Requested capacity."),
+            f!("path", Ty::Str, req, "Mount path in the container."),
+            f!("access", Ty::Enum(&["read_write_once", "read_write_many", "read_only_many"]), opt, "Access mode (default read_write_once; FADA volumes allow no other)."),
+        ],
+        children: &[],
+    },
+    BlockSchema {
+        kind: "liveness",
+        arity: Arity::Single,
+        doc: "The container's liveness probe: a command run inside it.",
+        fields: &[
+            f!("command", Ty::List(&Ty::Str), req, "The command and its arguments."),
+            f!("initial_delay", Ty::Duration, opt, "initialDelaySeconds (default 0s)."),
+            f!("timeout", Ty::Duration, opt, "timeoutSeconds (default 1s)."),
+            f!("period", Ty::Duration, opt, "periodSeconds (default 10s)."),
+            f!("failures", Ty::Int(1, 100), opt, "failureThreshold (default 3)."),
+        ],
+        children: &[],
+    },
+    BlockSchema {
+        kind: "flasharray",
+        arity: Arity::Named,
+        doc: "A Pure Storage FlashArray shared by tenants through Secure Multi-Tenancy realms.",
+        fields: &[
+            f!("endpoint", Ty::Host, req, "Management endpoint (address or host name, no protocol) that Portworx and the setup script reach."),
+            f!("purity", Ty::Version, req, "Purity//FA version, at least 6.6.11 for Secure Application Workspaces."),
+            f!("san", Ty::Enum(&["iscsi", "fc", "nvmeof_rdma", "nvmeof_tcp"]), req, "SAN type the nodes attach volumes with: iscsi, fc or nvmeof_rdma."),
+            f!("admin", Ty::Name, opt, "Array administrator the setup script logs in as (default pureuser)."),
+        ],
+        children: &[],
+    },
+    BlockSchema {
+        kind: "portworx",
+        arity: Arity::Single,
+        doc: "Portworx Enterprise on the cluster, with cloud drives on FlashArray pods (one StorageCluster).",
+        fields: &[
+            f!("version", Ty::Version, req, "Portworx version, at least 3.2 for Secure Application Workspaces."),
+            f!("namespace", Ty::Str, opt, "Namespace of the StorageCluster and of px-pure-secret (default portworx)."),
+            f!("name", Ty::Str, opt, "StorageCluster name (default px-<cluster>)."),
+            f!("image", Ty::Str, opt, "Portworx image (default portworx/oci-monitor:<version>)."),
+            f!("image_pull_policy", Ty::Enum(&["always", "if_not_present", "never"]), opt, "imagePullPolicy (default always)."),
+            f!("kvdb", Ty::Enum(&["internal"]), opt, "Key-value database: internal (built-in) is the only choice."),
+            f!("kvdb_device_size", Ty::Size, opt, "Size of the dedicated KVDB drive in GiB (kvdbDeviceSpec); default: Portworx's."),
+            f!("device_size", Ty::Size, req, "Size of each node's cloud drive, in whole GiB."),
+            f!("pods", Ty::List(&Ty::Name), req, "FlashArray pods the cloud drives are created in, one deviceSpec each; they belong to a realm of a tenant on this cluster."),
+            f!("io_profile", Ty::Int(0, 9), opt, "runtimeOptions default-io-profile."),
+            f!("stork", Ty::Bool, opt, "Stork scheduler extender (default true)."),
+            f!("autopilot", Ty::Bool, opt, "Autopilot (default true)."),
+            f!("csi", Ty::Bool, opt, "CSI driver (default true; FlashArray needs it)."),
+            f!("telemetry", Ty::Bool, opt, "Pure1 telemetry (default true)."),
+            f!("prometheus", Ty::Bool, opt, "Prometheus monitoring and metrics export (default true)."),
+            f!("env", Ty::Object(&[]), opt, "Further environment variables of the Portworx pods."),
+        ],
+        children: &[],
+    },
+    BlockSchema {
+        kind: "pure",
+        arity: Arity::Single,
+        doc: "The tenant's Secure Application Workspace on a FlashArray: realm, pods, policy, user, API token and FADA storage classes.",
+        fields: &[
+            f!("array", Ty::Ref(&["flasharray"]), req, "The FlashArray."),
+            f!("realm", Ty::Name, req, "The tenant's realm: one per array per cluster, never shared."),
+            f!("pods", Ty::List(&Ty::Name), req, "FlashArray pods of the realm that hold the tenant's volumes."),
+            f!("policy", Ty::Name, req, "Management access policy scoped to the realm (role storage)."),
+            f!("user", Ty::Name, req, "Array user Portworx provisions as, bound to the policy."),
+            f!("token", Ty::Secret, req, "The user's API token: env(\"NAME\") or file(\"path\"), never a literal."),
+        ],
+        children: &["storage_class"],
+    },
+    BlockSchema {
+        kind: "storage_class",
+        arity: Arity::Named,
+        doc: "A FlashArray Direct Access (FADA) StorageClass placing volumes in one pod of the realm.",
+        fields: &[
+            f!("pod", Ty::Name, req, "The realm's pod volumes are created in (pure_fa_pod_name)."),
+            f!("binding", Ty::Enum(&["immediate", "wait_for_first_consumer"]), opt, "volumeBindingMode (default immediate)."),
+            f!("expansion", Ty::Bool, opt, "allowVolumeExpansion (default true)."),
+            f!("reclaim", Ty::Enum(&["delete", "retain"]), opt, "reclaimPolicy (default delete)."),
+            f!("fs_type", Ty::Enum(&["ext4", "xfs"]), opt, "File system (csi.storage.k8s.io/fstype); default Portworx's."),
+            f!("max_iops", Ty::Int(100, 100_000_000), opt, "QoS IOPS limit per volume."),
+            f!("max_bandwidth", Ty::Size, opt, "QoS bandwidth limit per volume (1M..512G)."),
         ],
         children: &[],
     },

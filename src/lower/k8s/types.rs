@@ -121,18 +121,80 @@ pub struct Container {
     pub image: String,
     pub image_pull_policy: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<EnvVar>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ContainerPort>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volume_mounts: Vec<VolumeMount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<Probe>,
     pub security_context: SecurityContext,
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EnvVar {
     pub name: String,
-    pub value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<EnvVarSource>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVarSource {
+    pub secret_key_ref: SecretKeyRef,
+}
+
+#[derive(Serialize)]
+pub struct SecretKeyRef {
+    pub name: String,
+    pub key: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    pub exec: ExecAction,
+    pub initial_delay_seconds: u64,
+    pub timeout_seconds: u64,
+    pub period_seconds: u64,
+    pub failure_threshold: u64,
+}
+
+#[derive(Serialize)]
+pub struct ExecAction {
+    pub command: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatefulSetSpec {
+    pub service_name: String,
+    pub replicas: u64,
+    pub selector: LabelSelector,
+    pub template: PodTemplate,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volume_claim_templates: Vec<ClaimTemplate>,
+}
+
+#[derive(Serialize)]
+pub struct ClaimTemplate {
+    pub metadata: NameRef,
+    pub spec: ClaimTemplateSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimTemplateSpec {
+    pub access_modes: Vec<&'static str>,
+    pub resources: Resources,
+    pub storage_class_name: String,
 }
 
 #[derive(Serialize)]
@@ -218,8 +280,68 @@ pub struct ServicePort {
 #[serde(rename_all = "camelCase")]
 pub struct StorageClassBody {
     pub provisioner: &'static str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<&'static str, String>,
     pub reclaim_policy: &'static str,
     pub volume_binding_mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_volume_expansion: Option<bool>,
+}
+
+/// `core.libopenstorage.org/v1` StorageCluster spec: the fields tenantc sets.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageClusterSpec {
+    pub image: String,
+    pub image_pull_policy: &'static str,
+    pub kvdb: Kvdb,
+    pub cloud_storage: CloudStorage,
+    pub secrets_provider: &'static str,
+    pub stork: Stork,
+    pub autopilot: Enabled,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub runtime_options: BTreeMap<String, String>,
+    pub csi: Enabled,
+    pub monitoring: Monitoring,
+    pub env: Vec<EnvVar>,
+}
+
+#[derive(Serialize)]
+pub struct Kvdb {
+    pub internal: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudStorage {
+    pub device_specs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kvdb_device_spec: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Stork {
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<&'static str, String>,
+}
+
+#[derive(Serialize)]
+pub struct Enabled {
+    pub enabled: bool,
+}
+
+#[derive(Serialize)]
+pub struct Monitoring {
+    pub telemetry: Enabled,
+    pub prometheus: Prometheus,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Prometheus {
+    pub enabled: bool,
+    pub export_metrics: bool,
 }
 
 #[derive(Serialize)]

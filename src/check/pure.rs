@@ -1,0 +1,489 @@
+//! Portworx and Pure FlashArray checks: realms (one per array per cluster,
+//! never shared), pods named by storage classes and cloud drives, versions,
+//! SAN types, Purity names, FADA access modes, and Portworx being there.
+
+use crate::diagnostics::{registry, suggest, Diagnostic};
+use crate::ir::*;
+use crate::source::Span;
+use std::collections::BTreeMap;
+
+pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
+    realms(site, out);
+    policies_and_users(site, out);
+    pods(site, out);
+    versions(site, out);
+    san_types(site, out);
+    names(site, out);
+    portworx(site, out);
+    claims(site, out);
+}
+
+/// One realm per array per cluster; no realm shared by two tenants.
+fn realms(site: &Site, out: &mut Vec<Diagnostic>) {
+    let mut per_cluster: BTreeMap<(ClusterId, ArrayId), (&Tenant, &TenantPure)> = BTreeMap::new();
+    let mut per_array: BTreeMap<(ArrayId, String), (&Tenant, &TenantPure)> = BTreeMap::new();
+    for (t, p) in site.pure_tenants() {
+        let array = site.array(p.array.value);
+        let cluster = site.cluster(t.cluster.value);
+        let realm_key = (p.array.value, p.realm.value.to_ascii_lowercase());
+        if let Some((first, fp)) = per_cluster.get(&(t.cluster.value, p.array.value)) {
+            let same = fp.realm.value.eq_ignore_ascii_case(&p.realm.value);
+            let message = if same {
+                format!(
+                    "tenants `{}` and `{}` both claim realm `{}` of FlashArray `{}` on cluster `{}`",
+                    first.name.value, t.name.value, p.realm.value, array.name.value, cluster.name.value
+                )
+            } else {
+                format!(
+                    "tenants `{}` and `{}` would need two realms (`{}`, `{}`) of FlashArray `{}` on cluster `{}`",
+                    first.name.value,
+                    t.name.value,
+                    fp.realm.value,
+                    p.realm.value,
+                    array.name.value,
+                    cluster.name.value
+                )
+            };
+            out.push(
+                Diagnostic::new(registry::REALM_PER_CLUSTER, p.realm.span, message, "claimed again here")
+                    .related(fp.realm.span, format!("realm of tenant `{}`", first.name.value))
+                    .related(t.cluster.span, format!("tenant `{}` runs on cluster `{}`", t.name.value, cluster.name.value))
+                    .related(first.cluster.span, format!("so does tenant `{}`", first.name.value))
+                    .help("Portworx supports one realm per FlashArray per cluster: move one tenant to another cluster or another array"),
+            );
+            // Reported once, as the cluster-level problem.
+            per_array.entry(realm_key).or_insert((t, p));
+            continue;
+        }
+        per_cluster.insert((t.cluster.value, p.array.value), (t, p));
+        if let Some((first, fp)) = per_array.get(&realm_key) {
+            out.push(
+                Diagnostic::new(
+                    registry::SHARED_REALM,
+                    p.realm.span,
+                    format!(
+                        "tenants `{}` and `{}` share realm `{}` of FlashArray `{}`",
+                        first.name.value, t.name.value, p.realm.value, array.name.value
+                    ),
+                    "shared here",
+                )
+                .related(fp.realm.span, format!("realm of tenant `{}`", first.name.value))
+                .help("give each tenant a realm of its own; a realm is its isolation boundary on the array"),
+            );
+        } else {
+            per_array.insert(realm_key, (t, p));
+        }
+    }
+}
+
+/// The access policy and the user of a tenant are its own on the array.
+fn policies_and_users(site: &Site, out: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<(ArrayId, &str, String), (&Tenant, Span)> = BTreeMap::new();
+    for (t, p) in site.pure_tenants() {
+        for (what, v) in [("policy", &p.policy), ("user", &p.user)] {
+            let key = (p.array.value, what, v.value.to_ascii_lowercase());
+            match seen.get(&key) {
+                Some((first, span)) if !std::ptr::eq(*first, t) => out.push(
+                    Diagnostic::new(
+                        registry::SHARED_REALM,
+                        v.span,
+                        format!(
+                            "tenants `{}` and `{}` share the {what} `{}` of FlashArray `{}`",
+                            first.name.value,
+                            t.name.value,
+                            v.value,
+                            site.array(p.array.value).name.value
+                        ),
+                        "shared here",
+                    )
+                    .related(*span, format!("{what} of tenant `{}`", first.name.value))
+                    .help(format!("give each tenant its own {what}; it carries the tenant's rights on the array")),
+                ),
+                Some(_) => {}
+                None => {
+                    seen.insert(key, (t, v.span));
+                }
+            }
+        }
+    }
+}
+
+/// Pods of FADA classes are the tenant's; cloud drive pods are a realm's of
+/// the cluster.
+fn pods(site: &Site, out: &mut Vec<Diagnostic>) {
+    for (t, p) in site.pure_tenants() {
+        let mut seen: BTreeMap<String, &Sp<String>> = BTreeMap::new();
+        for pod in p.pods.iter() {
+            if let Some(first) = seen.insert(pod.value.to_ascii_lowercase(), pod) {
+                out.push(
+                    Diagnostic::new(
+                        registry::BAD_VALUE,
+                        pod.span,
+                        format!("pod `{}` is listed twice", pod.value),
+                        "listed again",
+                    )
+                    .related(first.span, "first listed here")
+                    .help("list each pod once"),
+                );
+            }
+        }
+        for class in &p.classes {
+            if !has_pod(p, &class.pod.value) {
+                out.push(pod_missing(
+                    &class.pod,
+                    &format!(
+                        "FADA StorageClass `{}` of tenant `{}`",
+                        class.name.value, t.name.value
+                    ),
+                    p,
+                ));
+            }
+        }
+    }
+    for (ci, cluster) in site.clusters.iter().enumerate() {
+        let Some(px) = &cluster.portworx else {
+            continue;
+        };
+        let users: Vec<&TenantPure> = site
+            .pure_tenants()
+            .filter(|(t, _)| t.cluster.value == ClusterId(ci))
+            .map(|(_, p)| p)
+            .collect();
+        if users.is_empty() {
+            continue; // reported by `portworx`
+        }
+        if px.pods.is_empty() {
+            out.push(
+                Diagnostic::new(
+                    registry::BAD_VALUE,
+                    px.pods.span,
+                    "Portworx needs at least one pod for its cloud drives",
+                    "no pods",
+                )
+                .help("name a pod of the cluster's realm, e.g. pods = [\"pod\"]"),
+            );
+        }
+        for pod in px.pods.iter() {
+            if !users.iter().any(|p| has_pod(p, &pod.value)) {
+                // Name the realm the pod most likely belongs to.
+                let owner = users
+                    .iter()
+                    .find(|p| {
+                        suggest(&pod.value, p.pods.iter().map(|x| x.value.as_str())).is_some()
+                    })
+                    .unwrap_or(&users[0]);
+                out.push(pod_missing(
+                    pod,
+                    &format!("the cloud drives of cluster `{}`", cluster.name.value),
+                    owner,
+                ));
+            }
+        }
+    }
+}
+
+fn has_pod(p: &TenantPure, pod: &str) -> bool {
+    p.pods.iter().any(|x| x.value.eq_ignore_ascii_case(pod))
+}
+
+fn pod_missing(pod: &Sp<String>, user: &str, realm: &TenantPure) -> Diagnostic {
+    let names: Vec<&str> = realm.pods.iter().map(|x| x.value.as_str()).collect();
+    let help = match suggest(&pod.value, names.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? the realm's pods: {}", names.join(", ")),
+        None => format!(
+            "use one of the realm's pods ({}), or add `{}` to the tenant's `pods`",
+            names.join(", "),
+            pod.value
+        ),
+    };
+    Diagnostic::new(
+        registry::POD_NOT_IN_REALM,
+        pod.span,
+        format!(
+            "pod `{}` of {user} is not a pod of realm `{}`",
+            pod.value, realm.realm.value
+        ),
+        "no such pod in the realm",
+    )
+    .related(
+        realm.pods.span,
+        format!("the pods of realm `{}`", realm.realm.value),
+    )
+    .help(help)
+}
+
+fn versions(site: &Site, out: &mut Vec<Diagnostic>) {
+    for a in &site.arrays {
+        if !a.purity.value.at_least(&[6, 6, 11]) {
+            out.push(
+                Diagnostic::new(
+                    registry::VERSION_TOO_OLD,
+                    a.purity.span,
+                    format!(
+                        "FlashArray `{}` runs Purity {}; Secure Application Workspaces need 6.6.11 or newer",
+                        a.name.value, a.purity.value.text
+                    ),
+                    "too old",
+                )
+                .help("upgrade Purity//FA to 6.6.11 or newer, then set purity = \"6.6.11\""),
+            );
+        }
+    }
+    for c in &site.clusters {
+        let Some(px) = &c.portworx else { continue };
+        if !px.version.value.at_least(&[3, 2]) {
+            out.push(
+                Diagnostic::new(
+                    registry::VERSION_TOO_OLD,
+                    px.version.span,
+                    format!(
+                        "cluster `{}` runs Portworx {}; Secure Application Workspaces need 3.2 or newer",
+                        c.name.value, px.version.value.text
+                    ),
+                    "too old",
+                )
+                .help("install Portworx 3.2 or newer, e.g. version = \"3.2.0\""),
+            );
+        }
+    }
+}
+
+/// Each array's SAN type is supported; one cluster's arrays share one type.
+fn san_types(site: &Site, out: &mut Vec<Diagnostic>) {
+    for a in &site.arrays {
+        if a.san.value == SanType::NvmeofTcp {
+            out.push(
+                Diagnostic::new(
+                    registry::SAN_TYPE,
+                    a.san.span,
+                    format!(
+                        "FlashArray `{}` uses NVMe-oF over TCP, which Secure Application Workspaces do not support",
+                        a.name.value
+                    ),
+                    "unsupported SAN type",
+                )
+                .help("use san = iscsi, fc or nvmeof_rdma"),
+            );
+        }
+    }
+    for (ci, c) in site.clusters.iter().enumerate() {
+        let mut first: Option<&FlashArray> = None;
+        for (_, p) in site
+            .pure_tenants()
+            .filter(|(t, _)| t.cluster.value == ClusterId(ci))
+        {
+            let a = site.array(p.array.value);
+            match first {
+                None => first = Some(a),
+                Some(f) if f.san.value != a.san.value => {
+                    out.push(
+                        Diagnostic::new(
+                            registry::SAN_TYPE,
+                            a.san.span,
+                            format!(
+                                "cluster `{}` uses FlashArrays `{}` ({}) and `{}` ({}); one StorageCluster has one SAN type",
+                                c.name.value,
+                                f.name.value,
+                                f.san.value.portworx(),
+                                a.name.value,
+                                a.san.value.portworx()
+                            ),
+                            "another SAN type",
+                        )
+                        .related(f.san.span, format!("SAN type of `{}`", f.name.value))
+                        .related(p.array.span, "used by this tenant")
+                        .help("attach every array a cluster uses over the same SAN type"),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// Purity naming: 1-63 letters, digits and '-', alphanumeric at both ends,
+/// at least one letter.
+pub fn purity_name_ok(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+fn names(site: &Site, out: &mut Vec<Diagnostic>) {
+    for (t, p) in site.pure_tenants() {
+        let named = [
+            ("realm", &p.realm),
+            ("policy", &p.policy),
+            ("user", &p.user),
+        ]
+        .into_iter()
+        .chain(p.pods.iter().map(|x| ("pod", x)))
+        .chain(p.classes.iter().map(|c| ("pod", &c.pod)));
+        for (what, v) in named {
+            if !purity_name_ok(&v.value) {
+                let fixed: String = v
+                    .value
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect();
+                let fixed = fixed.trim_matches('-');
+                let mut help = "1 to 63 letters, digits and '-', starting and ending with a letter or digit, with at least one letter".to_string();
+                if purity_name_ok(fixed) {
+                    help.push_str(&format!("; for example `{fixed}`"));
+                }
+                out.push(
+                    Diagnostic::new(
+                        registry::PURITY_NAME,
+                        v.span,
+                        format!(
+                            "{what} name `{}` of tenant `{}` breaks Purity's naming rules",
+                            v.value.escape_debug(),
+                            t.name.value
+                        ),
+                        "invalid Purity name",
+                    )
+                    .help(help),
+                );
+            }
+        }
+    }
+    for a in &site.arrays {
+        if !purity_name_ok(&a.admin.value) {
+            out.push(
+                Diagnostic::new(
+                    registry::PURITY_NAME,
+                    a.admin.span,
+                    format!(
+                        "administrator name `{}` breaks Purity's naming rules",
+                        a.admin.value.escape_debug()
+                    ),
+                    "invalid Purity name",
+                )
+                .help("e.g. admin = pureuser"),
+            );
+        }
+    }
+}
+
+/// Portworx exists where Pure tenants run, with CSI, and serves one; drive
+/// sizes are whole GiB.
+fn portworx(site: &Site, out: &mut Vec<Diagnostic>) {
+    for (t, p) in site.pure_tenants() {
+        let c = site.cluster(t.cluster.value);
+        match &c.portworx {
+            None => out.push(
+                Diagnostic::new(
+                    registry::PORTWORX_SETUP,
+                    p.span,
+                    format!(
+                        "tenant `{}` has a Pure workspace, but cluster `{}` runs no Portworx",
+                        t.name.value, c.name.value
+                    ),
+                    "needs Portworx",
+                )
+                .related(c.name.span, "the tenant's cluster")
+                .help("add `portworx { version = \"3.2.0\", device_size = 50Gi, pods = [...] }` to the cluster"),
+            ),
+            Some(px) if !px.csi.value => out.push(
+                Diagnostic::new(
+                    registry::PORTWORX_SETUP,
+                    px.csi.span,
+                    format!(
+                        "Portworx on cluster `{}` has CSI off, but FADA volumes of tenant `{}` need it",
+                        c.name.value, t.name.value
+                    ),
+                    "CSI off",
+                )
+                .related(p.span, "the tenant's Pure workspace")
+                .help("remove `csi = false`"),
+            ),
+            Some(_) => {}
+        }
+    }
+    for (ci, c) in site.clusters.iter().enumerate() {
+        let Some(px) = &c.portworx else { continue };
+        if !site
+            .pure_tenants()
+            .any(|(t, _)| t.cluster.value == ClusterId(ci))
+        {
+            out.push(
+                Diagnostic::new(
+                    registry::PORTWORX_SETUP,
+                    px.span,
+                    format!(
+                        "Portworx on cluster `{}` serves no tenant with a Pure workspace, so its cloud drives have no realm",
+                        c.name.value
+                    ),
+                    "no realm for its drives",
+                )
+                .help("give a tenant on this cluster a `pure { }` workspace, or remove the portworx block"),
+            );
+        }
+        let sizes = [
+            ("device_size", Some(&px.device_size)),
+            ("kvdb_device_size", px.kvdb_device_size.as_ref()),
+        ];
+        for (what, size) in sizes {
+            let Some(size) = size else { continue };
+            if size.value.bytes % (1 << 30) != 0 {
+                out.push(
+                    Diagnostic::new(
+                        registry::BAD_VALUE,
+                        size.span,
+                        format!(
+                            "`{what}` must be a whole number of GiB (Portworx sizes drives in GiB)"
+                        ),
+                        "not whole GiB",
+                    )
+                    .help(format!("e.g. {}Gi", (size.value.bytes >> 30).max(1))),
+                );
+            }
+        }
+    }
+}
+
+/// Claims come from FADA classes: ReadWriteOnce only, in StatefulSets.
+fn claims(site: &Site, out: &mut Vec<Diagnostic>) {
+    for t in &site.tenants {
+        for w in &t.workloads {
+            for c in &w.claims {
+                if c.access.value != AccessMode::ReadWriteOnce {
+                    let class = t.pure.as_ref().and_then(|p| p.classes.get(c.class.value));
+                    let mut d = Diagnostic::new(
+                        registry::FADA_ACCESS,
+                        c.access.span,
+                        format!(
+                            "claim `{}` of workload `{}` asks for {}, but FADA volumes are ReadWriteOnce only",
+                            c.name.value,
+                            w.name.value,
+                            c.access.value.k8s()
+                        ),
+                        "not ReadWriteOnce",
+                    )
+                    .help("use access = read_write_once (each StatefulSet replica gets its own volume)");
+                    if let Some(class) = class {
+                        d = d.related(class.name.span, "a FADA storage class");
+                    }
+                    out.push(d);
+                }
+            }
+            if !w.claims.is_empty() && w.kind.value == WorkloadKind::Deployment {
+                out.push(
+                    Diagnostic::new(
+                        registry::BAD_VALUE,
+                        w.kind.span,
+                        format!(
+                            "workload `{}` has claims, which only a StatefulSet has",
+                            w.name.value
+                        ),
+                        "a Deployment",
+                    )
+                    .related(w.claims[0].name.span, "a claim")
+                    .help("remove `kind = deployment`, or write kind = stateful_set"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Pure Storage FlashArray outputs: the Purity CLI setup script of each array
+//! (`pure/<array>/setup.sh`), the `pure.json` that Portworx reads from
+//! `px-pure-secret` (one per cluster; written by the Kubernetes lowering into
+//! the kustomization's secret files), and the worker nodes' multipath.conf
+//! (`k8s/<cluster>/nodes/multipath.conf`).
+
+use super::{placeholder, LowerError, SecretValues, Templates};
+use crate::bundle::Bundle;
+use crate::ir::*;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// The pure.json of a cluster: one FlashArrays entry per array its tenants
+/// use, in array declaration order. Tokens are placeholders unless `secrets`
+/// holds their values. Returns the text and the tenants it serves.
+pub fn pure_json(
+    site: &Site,
+    cluster: ClusterId,
+    secrets: Option<&SecretValues>,
+) -> Result<(String, BTreeSet<String>), LowerError> {
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        #[serde(rename = "MgmtEndPoint")]
+        mgmt_end_point: &'a str,
+        #[serde(rename = "APIToken")]
+        api_token: String,
+        #[serde(rename = "Realm")]
+        realm: &'a str,
+    }
+    #[derive(Serialize)]
+    struct PureJson<'a> {
+        #[serde(rename = "FlashArrays")]
+        flash_arrays: Vec<Entry<'a>>,
+    }
+    let mut users: Vec<(&Tenant, &TenantPure)> = site
+        .pure_tenants()
+        .filter(|(t, _)| t.cluster.value == cluster)
+        .collect();
+    users.sort_by_key(|(_, p)| p.array.value);
+    let mut entries = Vec::new();
+    let mut tenants = BTreeSet::new();
+    for (t, p) in users {
+        let token = match secrets {
+            Some(s) => s
+                .get(&p.token)
+                .ok_or_else(|| LowerError(format!("no value was read for {}", p.token)))?
+                .trim()
+                .to_string(),
+            None => placeholder(&p.token),
+        };
+        entries.push(Entry {
+            mgmt_end_point: &site.array(p.array.value).endpoint.value,
+            api_token: token,
+            realm: &p.realm.value,
+        });
+        tenants.insert(t.name.value.clone());
+    }
+    let mut text = serde_json::to_string_pretty(&PureJson {
+        flash_arrays: entries,
+    })
+    .map_err(|e| LowerError(format!("pure.json: {e}")))?;
+    text.push('\n');
+    Ok((text, tenants))
+}
+
+pub fn lower(
+    site: &Site,
+    t: &Templates,
+    header: &str,
+    bundle: &mut Bundle,
+) -> Result<(), LowerError> {
+    #[derive(Serialize)]
+    struct ArrayCtx<'a> {
+        name: &'a str,
+        endpoint: &'a str,
+        purity: &'a str,
+        san: &'static str,
+        admin: &'a str,
+    }
+    #[derive(Serialize)]
+    struct TenantCtx<'a> {
+        name: &'a str,
+        cluster: &'a str,
+        realm: &'a str,
+        pods: Vec<&'a str>,
+        policy: &'a str,
+        user: &'a str,
+        token_env: Option<&'a str>,
+        token_file: Option<&'a str>,
+    }
+    for (ai, array) in site.arrays.iter().enumerate() {
+        let tenants: Vec<TenantCtx<'_>> = site
+            .pure_tenants()
+            .filter(|(_, p)| p.array.value == ArrayId(ai))
+            .map(|(tn, p)| TenantCtx {
+                name: &tn.name.value,
+                cluster: &site.cluster(tn.cluster.value).name.value,
+                realm: &p.realm.value,
+                pods: p.pods.iter().map(|x| x.value.as_str()).collect(),
+                policy: &p.policy.value,
+                user: &p.user.value,
+                token_env: (p.token.source == SecretSource::Env).then_some(p.token.name.as_str()),
+                token_file: (p.token.source == SecretSource::File).then_some(p.token.name.as_str()),
+            })
+            .collect();
+        if tenants.is_empty() {
+            continue;
+        }
+        let names: BTreeSet<String> = tenants.iter().map(|x| x.name.to_string()).collect();
+        let path = format!("pure/{}/setup.sh", array.name.value);
+        let text = t.render(
+            "purity-setup.sh.j2",
+            minijinja::context! {
+                header => header,
+                path => path,
+                array => ArrayCtx {
+                    name: &array.name.value,
+                    endpoint: &array.endpoint.value,
+                    purity: &array.purity.value.text,
+                    san: array.san.value.portworx(),
+                    admin: &array.admin.value,
+                },
+                tenants => tenants,
+            },
+        )?;
+        bundle.add_text(path, text, names)?;
+    }
+    for (ci, cluster) in site.clusters.iter().enumerate() {
+        let users: Vec<(&Tenant, &TenantPure)> = site
+            .pure_tenants()
+            .filter(|(tn, _)| tn.cluster.value == ClusterId(ci))
+            .collect();
+        if users.is_empty() {
+            continue;
+        }
+        let mut arrays: Vec<ArrayId> = users.iter().map(|(_, p)| p.array.value).collect();
+        arrays.sort();
+        arrays.dedup();
+        let sans: BTreeSet<&str> = arrays
+            .iter()
+            .map(|a| site.array(*a).san.value.portworx())
+            .collect();
+        let text = t.render(
+            "multipath.conf.j2",
+            minijinja::context! {
+                header => header,
+                cluster => &cluster.name.value,
+                arrays => arrays.iter().map(|a| site.array(*a).name.value.as_str()).collect::<Vec<_>>(),
+                san => sans.into_iter().collect::<Vec<_>>().join(", "),
+            },
+        )?;
+        bundle.add_text(
+            format!("k8s/{}/nodes/multipath.conf", cluster.name.value),
+            text,
+            users.iter().map(|(tn, _)| tn.name.value.clone()).collect(),
+        )?;
+    }
+    Ok(())
+}
