@@ -8,8 +8,8 @@
 //! 2. [`resolve`]: load imports and the stdlib prelude, resolve names, check
 //!    fields against the schema, and build the typed [`ir::Site`].
 //! 3. [`check`]: every cross-object check, on the IR.
-//! 4. [`lower`]: the IR to PAGENT policy, RACF JCL, haproxy.cfg and
-//!    Kubernetes YAML.
+//! 4. [`lower`]: the IR to PAGENT policy, RACF JCL, haproxy.cfg, the Purity
+//!    setup script, pure.json and Kubernetes YAML.
 //! 5. [`bundle`]: manifest.json and the atomic write.
 //!
 //! [`diagnostics`] is shared by all stages; [`cli`] drives them.

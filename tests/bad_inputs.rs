@@ -60,9 +60,12 @@ fn random_bytes_never_panic() {
         state ^= state << 17;
         state
     };
-    let example = std::fs::read(root().join("examples/zcx-nfs/site.tenant")).expect("example");
-    for round in 0..200 {
-        let mut bytes = example.clone();
+    let examples = [
+        std::fs::read(root().join("examples/zcx-nfs/site.tenant")).expect("example"),
+        std::fs::read(root().join("examples/mixed-site/site.tenant")).expect("example"),
+    ];
+    for round in 0..400 {
+        let mut bytes = examples[round % 2].clone();
         for _ in 0..(next() % 8 + 1) {
             let i = (next() as usize) % bytes.len();
             match next() % 3 {

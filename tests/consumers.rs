@@ -256,3 +256,186 @@ fn kustomization_lists_exactly_the_bundle_manifests() {
         }
     }
 }
+
+#[test]
+fn purity_setup_scripts_pass_bash_and_shellcheck() {
+    let (Some(bash), Some(shellcheck)) = (
+        common::require_tool("bash"),
+        common::require_tool("shellcheck"),
+    ) else {
+        return;
+    };
+    let (_t, dir) = tmp();
+    let mut checked = 0;
+    for bundle in bundles(&dir) {
+        for script in files(&bundle, &|p| p.extension() == Some("sh")) {
+            let (ok, out) = run(Command::new(&bash).args(["-n", script.as_str()]));
+            assert!(ok, "{script}: {out}");
+            let (ok, out) = run(Command::new(&shellcheck).args(["-s", "bash", script.as_str()]));
+            assert!(ok, "{script}: {out}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} setup scripts were checked");
+
+    // Negative cases: a syntax error for bash, an unquoted expansion for shellcheck.
+    let bad = dir.join("bad.sh");
+    std::fs::write(&bad, "#!/usr/bin/env bash\nif true; then\n").expect("write");
+    assert!(!run(Command::new(&bash).args(["-n", bad.as_str()])).0);
+    std::fs::write(&bad, "#!/usr/bin/env bash\nrm -rf $1/data\n").expect("write");
+    assert!(!run(Command::new(&shellcheck).args(["-s", "bash", bad.as_str()])).0);
+}
+
+#[test]
+fn purity_setup_scripts_quote_every_name() {
+    // Run a generated script with `ssh` replaced by a recorder: every Purity
+    // command arrives as the words the spec named, whatever they contain.
+    let Some(bash) = common::require_tool("bash") else {
+        return;
+    };
+    let (_t, dir) = tmp();
+    let bundle = bundles(&dir)
+        .into_iter()
+        .find(|b| b.as_str().ends_with("px-pure-saw"))
+        .expect("px example");
+    let script = bundle.join("pure/fa1/setup.sh");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let log = dir.join("ssh.log");
+    // The fake ssh: `list` fails (nothing exists yet), everything is logged.
+    let fake = format!(
+        "#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> {log}\ncase \"$*\" in *' list '*) exit 1;; esac\nexit 0\n"
+    );
+    std::fs::write(bin.join("ssh"), fake).expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(bin.join("ssh"), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
+    let o = Command::new(&bash)
+        .arg(script.as_str())
+        .env("PATH", path)
+        .env_remove("CUSTOMER1_PURE_TOKEN")
+        .env("CUSTOMER2_PURE_TOKEN", "set")
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{o:?}");
+    let calls = std::fs::read_to_string(&log).expect("log");
+    for expected in [
+        "-o BatchMode=yes -- pureuser@10.0.1.231 purerealm create customer1 ",
+        "-o BatchMode=yes -- pureuser@10.0.1.231 purepod create customer1::pod ",
+        "-o BatchMode=yes -- pureuser@10.0.1.231 purepolicy management-access create --realm customer1 --role storage --aggregation-strategy all-permissions pxrole ",
+        "-t -- pureuser@10.0.1.231 pureadmin create --access-policy pxrole user1 ",
+        "-t -- user1@10.0.1.231 pureadmin create --api-token",
+        "-o BatchMode=yes -- pureuser@10.0.1.231 purerealm create customer2 ",
+    ] {
+        assert!(calls.contains(expected), "missing `{expected}` in:\n{calls}");
+    }
+    // customer2's token variable is set: no token is created for user2.
+    assert!(!calls.contains("user2@10.0.1.231"), "{calls}");
+}
+
+/// Runs tests/tools/jsonschema_check.py (Python's jsonschema) on `docs`.
+fn schema_check(python: &Utf8Path, schema: &str, docs: &[Utf8PathBuf]) -> (bool, String) {
+    run(Command::new(python)
+        .arg(root().join("tests/tools/jsonschema_check.py"))
+        .arg(root().join("schemas").join(schema))
+        .args(docs.iter().map(|d| d.as_str())))
+}
+
+/// python3 with the jsonschema and yaml modules, as `.ci/run` installs them.
+fn python_with_jsonschema() -> Option<Utf8PathBuf> {
+    let python = common::require_tool("python3")?;
+    let ok = Command::new(&python)
+        .args(["-c", "import jsonschema, yaml"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 lacks jsonschema or PyYAML; .ci/run installs them"
+        );
+        eprintln!("skipping: python3 lacks jsonschema or PyYAML (run .ci/run)");
+        return None;
+    }
+    Some(python)
+}
+
+#[test]
+fn pure_json_matches_its_schema() {
+    let Some(python) = python_with_jsonschema() else {
+        return;
+    };
+    let (_t, dir) = tmp();
+    let mut docs = Vec::new();
+    for bundle in bundles(&dir) {
+        docs.extend(files(&bundle, &|p| p.file_name() == Some("pure.json")));
+    }
+    assert!(docs.len() >= 3, "{docs:?}");
+    // A materialized one, with a real token's shape.
+    let text = std::fs::read_to_string(&docs[0]).expect("read");
+    let real = dir.join("real.json");
+    let with_token = text.replace(
+        "\"${ENV:LEDGER_PURE_TOKEN}\"",
+        "\"19ead418-bec7-09cb-83bb-e679a9307788\"",
+    );
+    assert_ne!(with_token, text, "the first pure.json is mixed-site's");
+    std::fs::write(&real, with_token).expect("write");
+    docs.push(real);
+    let (ok, out) = schema_check(&python, "pure.schema.json", &docs);
+    assert!(ok, "{out}");
+
+    // Negative cases: a token that is neither a UUID nor a placeholder, an
+    // endpoint with a protocol, a key Portworx does not know.
+    for (from, to) in [
+        ("\"${ENV:LEDGER_PURE_TOKEN}\"", "\"hunter2\""),
+        (
+            "\"fa-east.mgmt.example.com\"",
+            "\"https://fa-east.mgmt.example.com\"",
+        ),
+        ("\"Realm\"", "\"Realms\""),
+    ] {
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, text.replacen(from, to, 1)).expect("write");
+        assert!(
+            !schema_check(&python, "pure.schema.json", &[bad]).0,
+            "{from} -> {to} must fail"
+        );
+    }
+}
+
+#[test]
+fn storage_cluster_matches_its_schema() {
+    let Some(python) = python_with_jsonschema() else {
+        return;
+    };
+    let (_t, dir) = tmp();
+    let mut docs = Vec::new();
+    for bundle in bundles(&dir) {
+        docs.extend(files(&bundle, &|p| {
+            p.extension() == Some("yaml") && is_custom_resource(p)
+        }));
+    }
+    assert!(docs.len() >= 3, "{docs:?}");
+    let (ok, out) = schema_check(&python, "storagecluster.schema.json", &docs);
+    assert!(ok, "{out}");
+
+    // Negative cases: a misspelt field, a device spec without a size, a
+    // policy Kubernetes does not know.
+    let text = std::fs::read_to_string(&docs[0]).expect("read");
+    for (from, to) in [
+        ("deviceSpecs:", "deviceSpec:"),
+        ("- size=100,pod=ledger-drives", "- pod=ledger-drives"),
+        ("imagePullPolicy: Always", "imagePullPolicy: always"),
+    ] {
+        assert!(text.contains(from), "{from} in {text}");
+        let bad = dir.join("bad.yaml");
+        std::fs::write(&bad, text.replacen(from, to, 1)).expect("write");
+        assert!(
+            !schema_check(&python, "storagecluster.schema.json", &[bad]).0,
+            "{from} -> {to} must fail"
+        );
+    }
+}

@@ -107,16 +107,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                 continue;
             };
             if let Some(first) = first_seen.get(fs.name) {
-                self.diags.push(
-                    Diagnostic::new(
-                        registry::DUPLICATE_FIELD,
-                        field.key.span,
-                        format!("`{}` is set twice", fs.name),
-                        "set again here",
-                    )
-                    .related(*first, "first set here")
-                    .help("remove one of the two"),
-                );
+                self.diags.push(set_twice(fs.name, field.key.span, *first));
                 continue;
             }
             first_seen.insert(fs.name, field.key.span);
@@ -363,17 +354,8 @@ impl<'s, 'a> Checker<'s, 'a> {
                         continue;
                     }
                     if let Some((_, first)) = out.iter().find(|(k, _)| *k == f.key.name) {
-                        let first = first.span;
-                        self.diags.push(
-                            Diagnostic::new(
-                                registry::DUPLICATE_FIELD,
-                                f.key.span,
-                                format!("`{}` is set twice", f.key.name),
-                                "set again here",
-                            )
-                            .related(first, "first set here")
-                            .help("remove one of the two"),
-                        );
+                        self.diags
+                            .push(set_twice(&f.key.name, f.key.span, first.span));
                         continue;
                     }
                     match &f.value.kind {
@@ -632,17 +614,8 @@ impl<'s, 'a> Checker<'s, 'a> {
         let mut out: Vec<(String, Sp<EnvValue>)> = Vec::new();
         for f in fields {
             if let Some((_, first)) = out.iter().find(|(k, _)| *k == f.key.name) {
-                let first = first.span;
-                self.diags.push(
-                    Diagnostic::new(
-                        registry::DUPLICATE_FIELD,
-                        f.key.span,
-                        format!("`{}` is set twice", f.key.name),
-                        "set again here",
-                    )
-                    .related(first, "first set here")
-                    .help("remove one of the two"),
-                );
+                self.diags
+                    .push(set_twice(&f.key.name, f.key.span, first.span));
                 continue;
             }
             let value = match &f.value.kind {
@@ -723,6 +696,18 @@ impl<'s, 'a> Checker<'s, 'a> {
             }
         }
     }
+}
+
+/// A field or key given a second time.
+fn set_twice(name: &str, again: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        registry::DUPLICATE_FIELD,
+        again,
+        format!("`{name}` is set twice"),
+        "set again here",
+    )
+    .related(first, "first set here")
+    .help("remove one of the two")
 }
 
 /// A DNS name or address as a management endpoint: no protocol, port, path

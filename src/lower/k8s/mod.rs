@@ -141,6 +141,31 @@ fn namespace(ns: &str, tenant: &str) -> Object<Empty> {
     }
 }
 
+/// TCP container ports, named `<prefix>-<port>`.
+fn container_ports(ports: &[u16], prefix: &str) -> Vec<ContainerPort> {
+    ports
+        .iter()
+        .map(|port| ContainerPort {
+            name: format!("{prefix}-{port}"),
+            container_port: *port,
+            protocol: "TCP",
+        })
+        .collect()
+}
+
+/// TCP Service ports to the same container ports, named `<prefix>-<port>`.
+fn service_ports(ports: &[u16], prefix: &str) -> Vec<ServicePort> {
+    ports
+        .iter()
+        .map(|port| ServicePort {
+            name: format!("{prefix}-{port}"),
+            port: *port,
+            protocol: "TCP",
+            target_port: *port,
+        })
+        .collect()
+}
+
 /// Where `kind` objects are written, relative to the cluster directory.
 fn file_name(folder: &str, kind: &str, name: &str) -> String {
     if kind == "Namespace" {
@@ -292,14 +317,7 @@ fn proxy(
                             image: p.image.value.clone(),
                             image_pull_policy: "IfNotPresent",
                             env: Vec::new(),
-                            ports: ports
-                                .iter()
-                                .map(|port| ContainerPort {
-                                    name: format!("nfs-{port}"),
-                                    container_port: *port,
-                                    protocol: "TCP",
-                                })
-                                .collect(),
+                            ports: container_ports(&ports, "nfs"),
                             volume_mounts: vec![
                                 VolumeMount {
                                     name: "certs".into(),
@@ -362,15 +380,7 @@ fn proxy(
             spec: ServiceSpec {
                 type_: "ClusterIP",
                 cluster_ip: p.cluster_ip.value.to_string(),
-                ports: ports
-                    .iter()
-                    .map(|port| ServicePort {
-                        name: format!("nfs-{port}"),
-                        port: *port,
-                        protocol: "TCP",
-                        target_port: *port,
-                    })
-                    .collect(),
+                ports: service_ports(&ports, "nfs"),
                 selector: labels(&[("app", "haproxy")]),
             },
         },
@@ -631,14 +641,7 @@ fn workload(
                 args: w.args.iter().map(|a| a.value.clone()).collect(),
                 env,
                 resources: (!requests.is_empty()).then_some(Resources { requests }),
-                ports: ports
-                    .iter()
-                    .map(|port| ContainerPort {
-                        name: format!("port-{port}"),
-                        container_port: *port,
-                        protocol: "TCP",
-                    })
-                    .collect(),
+                ports: container_ports(&ports, "port"),
                 volume_mounts: mounts,
                 liveness_probe: w.liveness.as_ref().map(|l| Probe {
                     exec: ExecAction {
@@ -688,15 +691,7 @@ fn workload(
                         spec: ServiceSpec {
                             type_: "ClusterIP",
                             cluster_ip: "None".into(),
-                            ports: ports
-                                .iter()
-                                .map(|port| ServicePort {
-                                    name: format!("port-{port}"),
-                                    port: *port,
-                                    protocol: "TCP",
-                                    target_port: *port,
-                                })
-                                .collect(),
+                            ports: service_ports(&ports, "port"),
                             selector: labels(&[("app", &name)]),
                         },
                     },
