@@ -2,8 +2,10 @@
 //! every haproxy.cfg (with certificates made by openssl in place of the
 //! mounted secrets), kubernetes-validate checks every manifest against the
 //! Kubernetes 1.30 schemas, yamllint checks every YAML file with the
-//! repository's `.yamllint.yaml`. Each has a negative case, so the check is
-//! known to be able to fail.
+//! repository's `.yamllint.yaml`, kustomize builds every cluster directory,
+//! bash and shellcheck check the Purity setup scripts, and Python's
+//! jsonschema checks pure.json and the StorageCluster against `schemas/`.
+//! Each has a negative case, so the check is known to be able to fail.
 //!
 //! `.ci/run` installs these tools. When one is missing the test fails if `CI`
 //! is set and is skipped (with a note on stderr) otherwise.
@@ -438,4 +440,63 @@ fn storage_cluster_matches_its_schema() {
             "{from} -> {to} must fail"
         );
     }
+}
+
+#[test]
+fn kustomize_builds_every_cluster() {
+    let Some(kustomize) = common::require_tool("kustomize") else {
+        return;
+    };
+    let (_t, dir) = tmp();
+    let mut built = 0;
+    for bundle in bundles(&dir) {
+        // Stand-ins for the files the operator provides at the secret paths.
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(bundle.join("manifest.json")).expect("manifest"),
+        )
+        .expect("json");
+        for s in manifest["secrets"].as_array().expect("secrets") {
+            let path = bundle.join(s["path"].as_str().expect("path"));
+            if !path.exists() {
+                std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+                std::fs::write(&path, "stand-in\n").expect("write");
+            }
+        }
+        for k in files(&bundle, &|p| p.file_name() == Some("kustomization.yaml")) {
+            let kdir = k.parent().expect("dir");
+            let (ok, out) = run(Command::new(&kustomize).args(["build", kdir.as_str()]));
+            assert!(ok, "{kdir}: {out}");
+            let doc: serde_yaml::Value =
+                serde_yaml::from_str(&std::fs::read_to_string(&k).expect("read")).expect("yaml");
+            let resources = doc["resources"].as_sequence().map_or(0, Vec::len);
+            let generators = doc["secretGenerator"].as_sequence().map_or(0, Vec::len);
+            assert_eq!(
+                out.matches("\nkind: ").count() + usize::from(out.starts_with("kind: ")),
+                resources + generators,
+                "{kdir}: every resource and generated Secret, once:\n{out}"
+            );
+            if kdir.join("portworx").is_dir() {
+                assert!(
+                    out.contains("  name: px-pure-secret\n  namespace: portworx\n"),
+                    "{out}"
+                );
+                assert!(out.contains("  pure.json: "), "{out}");
+            }
+            built += 1;
+        }
+        // Negative case: a listed resource that is missing breaks the build.
+        if let Some(k) = files(&bundle, &|p| p.file_name() == Some("kustomization.yaml")).first() {
+            let kdir = k.parent().expect("dir");
+            let victim = files(kdir, &|p| p.file_name() == Some("namespace.yaml"))
+                .into_iter()
+                .next()
+                .expect("a namespace");
+            std::fs::remove_file(&victim).expect("rm");
+            assert!(
+                !run(Command::new(&kustomize).args(["build", kdir.as_str()])).0,
+                "a missing resource must fail"
+            );
+        }
+    }
+    assert!(built >= 4, "{built} kustomizations built");
 }
