@@ -210,7 +210,12 @@ fn read_secrets(analysis: &Analysis) -> Result<lower::SecretValues, ToolError> {
                     .unwrap_or_default();
                 let path = base.join(&r.name);
                 match std::fs::read_to_string(&path) {
-                    Ok(v) => v,
+                    // A file ends with a newline that is not part of the value.
+                    Ok(v) => v
+                        .strip_suffix('\n')
+                        .map(|v| v.strip_suffix('\r').unwrap_or(v))
+                        .unwrap_or(&v)
+                        .to_string(),
                     Err(e) => {
                         problems.push(format!("{r}: cannot read {path}: {e}"));
                         continue;

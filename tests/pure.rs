@@ -331,3 +331,72 @@ fn a_site_with_both_kinds_of_tenant_compiles_to_one_bundle() {
         ["customer1", "customer2", "fios"]
     );
 }
+
+#[test]
+fn no_value_in_the_spec_can_run_a_command_in_the_setup_script() {
+    let Some(bash) = common::require_tool("bash") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let marker = tmp.path().join("PWNED");
+    let text = std::fs::read_to_string(root().join("examples/px-pure-saw/customer1.tenant"))
+        .expect("example")
+        .replace(
+            "token  = env(\"CUSTOMER1_PURE_TOKEN\")",
+            &format!(
+                "token  = file(\"tok$(touch {m})`touch {m}`'\\\"; touch {m}\")",
+                m = marker.display()
+            ),
+        );
+    let spec = tmp.path().join("spec");
+    std::fs::create_dir_all(&spec).expect("mkdir");
+    std::fs::write(spec.join("customer1.tenant"), text).expect("write");
+    for f in ["site.tenant", "customer2.tenant"] {
+        std::fs::copy(root().join("examples/px-pure-saw").join(f), spec.join(f)).expect("copy");
+    }
+    let out = tmp.path().join("bundle");
+    let o = tenantc(&[
+        "compile",
+        spec.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    // A stand-in ssh that does nothing; `list` fails so every step runs.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    std::fs::write(
+        bin.join("ssh"),
+        "#!/usr/bin/env bash\ncase \"$*\" in *' list '*) exit 1;; esac\nexit 0\n",
+    )
+    .expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(bin.join("ssh"), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    let o = std::process::Command::new(bash.as_str())
+        .arg(out.join("pure/fa1/setup.sh"))
+        .current_dir(tmp.path())
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("CUSTOMER2_PURE_TOKEN", "set")
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{o:?}");
+    assert!(!marker.exists(), "a value from the spec ran a command");
+    if let Some(shellcheck) = common::require_tool("shellcheck") {
+        let o = std::process::Command::new(shellcheck.as_str())
+            .arg(out.join("pure/fa1/setup.sh"))
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    }
+}

@@ -212,6 +212,11 @@ pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
                 "{out} is not empty and holds no tenantc bundle ({MANIFEST}); refusing to replace it"
             )));
         }
+        if let Some(path) = materialized_to_placeholder(bundle, out) {
+            return Err(WriteError(format!(
+                "{out} holds materialized secrets ({path}); compiling without --materialize-secrets would put placeholders back. Compile with --materialize-secrets, or remove {out} first"
+            )));
+        }
     }
     let parent = match out.parent() {
         Some(p) if !p.as_str().is_empty() => p.to_path_buf(),
@@ -219,6 +224,7 @@ pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
     };
     std::fs::create_dir_all(&parent).map_err(|e| err(parent.as_str(), e))?;
     let name = out.file_name().unwrap_or("bundle");
+    remove_leftovers(&parent, name);
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}.tenantc-"))
         .tempdir_in(&parent)
@@ -256,26 +262,75 @@ pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
             }
         }
     }
-    // Swap: move the old bundle aside, move the new one in, drop the old one.
-    let old = if out.exists() {
-        let aside = tempfile::Builder::new()
-            .prefix(&format!(".{name}.old-"))
-            .tempdir_in(&parent)
-            .map_err(|e| err("creating a temporary directory", e))?;
-        let aside_path = aside.path().join("bundle");
-        std::fs::rename(out, &aside_path).map_err(|e| err(out.as_str(), e))?;
-        Some(aside)
-    } else {
-        None
-    };
-    let kept = tmp.keep();
-    if let Err(e) = std::fs::rename(&kept, out) {
-        if let Some(old) = &old {
-            let _ = std::fs::rename(old.path().join("bundle"), out);
-        }
-        let _ = std::fs::remove_dir_all(&kept);
-        return Err(err(out.as_str(), e));
+    let _ = tmp.keep();
+    swap_in(&tmp_path, out).map_err(|e| err(out.as_str(), e))
+}
+
+/// A file the bundle at `out` holds as a materialized secret and the new
+/// bundle would write with placeholders.
+fn materialized_to_placeholder(bundle: &Bundle, out: &Utf8Path) -> Option<String> {
+    let text = std::fs::read_to_string(out.join(MANIFEST)).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    manifest["files"]
+        .as_array()?
+        .iter()
+        .filter(|f| f["secret"] == true)
+        .filter_map(|f| f["path"].as_str())
+        .find(|p| bundle.files.get(*p).is_some_and(|f| !f.secret))
+        .map(str::to_string)
+}
+
+/// Puts the finished directory `new` at `out` in one atomic step where the
+/// filesystem allows (Linux `renameat2` with `RENAME_EXCHANGE`), so a reader
+/// or a kill at any moment sees either the whole old bundle or the whole new
+/// one; then deletes the old one. Elsewhere the old bundle is renamed aside
+/// first, which leaves `out` briefly absent, never partial.
+fn swap_in(new: &Utf8Path, out: &Utf8Path) -> std::io::Result<()> {
+    if !out.exists() {
+        return std::fs::rename(new, out).inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(new);
+        });
     }
-    drop(old);
-    Ok(())
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        match renameat_with(
+            CWD,
+            new.as_std_path(),
+            CWD,
+            out.as_std_path(),
+            RenameFlags::EXCHANGE,
+        ) {
+            // `new` now holds the old bundle.
+            Ok(()) => return std::fs::remove_dir_all(new),
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(new);
+                return Err(e.into());
+            }
+        }
+    }
+    let aside = new.with_file_name(format!("{}.old", new.file_name().unwrap_or("bundle")));
+    std::fs::rename(out, &aside)?;
+    if let Err(e) = std::fs::rename(new, out) {
+        let _ = std::fs::rename(&aside, out);
+        let _ = std::fs::remove_dir_all(new);
+        return Err(e);
+    }
+    std::fs::remove_dir_all(&aside)
+}
+
+/// Removes what killed compiles left beside `out`: their unfinished bundles
+/// and old bundles not yet deleted. (Two compiles into one `--out` at the same
+/// time are not supported.)
+fn remove_leftovers(parent: &Utf8Path, name: &str) {
+    let prefix = format!(".{name}.tenantc-");
+    let Ok(entries) = parent.read_dir_utf8() else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().starts_with(&prefix) && e.path().is_dir() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }

@@ -11,6 +11,114 @@ pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
     cluster_ips(site, out);
     names(site, out);
     collisions(site, out);
+    tenant_objects(site, out);
+}
+
+/// Within a tenant's namespace: pod volumes, Secrets and claims that two
+/// declarations would give one name.
+fn tenant_objects(site: &Site, out: &mut Vec<Diagnostic>) {
+    for t in &site.tenants {
+        let nfs_claims: BTreeMap<String, &Sp<String>> = t
+            .nfs
+            .iter()
+            .flat_map(|n| &n.volumes)
+            .map(|v| (k8s_name(&v.name.value), &v.name))
+            .collect();
+        // Secrets in the tenant's namespace: pull secrets and `<workload>-env`.
+        let mut secrets: BTreeMap<String, (String, Span)> = BTreeMap::new();
+        let mut secret =
+            |name: String, what: String, span: Span, out: &mut Vec<Diagnostic>| match secrets
+                .get(&name)
+            {
+                Some((first, first_span)) if *first != what => out.push(
+                    Diagnostic::new(
+                        registry::OBJECT_COLLISION,
+                        span,
+                        format!(
+                            "{what} and {first} both become Secret `{name}` in namespace `{}`",
+                            t.namespace.value
+                        ),
+                        "the same Secret",
+                    )
+                    .related(*first_span, first.clone())
+                    .help("rename the registry or the workload"),
+                ),
+                Some(_) => {}
+                None => {
+                    secrets.insert(name, (what, span));
+                }
+            };
+        for w in &t.workloads {
+            let wn = k8s_name(&w.name.value);
+            if let Some(r) = &w.registry {
+                let reg = site.registry(r.value);
+                secret(
+                    k8s_name(&reg.name.value),
+                    format!("the pull secret of registry `{}`", reg.name.value),
+                    r.span,
+                    out,
+                );
+            }
+            if w.env
+                .iter()
+                .any(|(_, v)| matches!(v.value, EnvValue::Secret(_)))
+            {
+                secret(
+                    format!("{wn}-env"),
+                    format!("the secret variables of workload `{}`", w.name.value),
+                    w.name.span,
+                    out,
+                );
+            }
+            // A claim template named like a mounted volume replaces it in the pod.
+            let mounted: BTreeMap<String, &Sp<usize>> = w
+                .mounts
+                .iter()
+                .filter_map(|m| {
+                    let v = t.nfs.as_ref()?.volumes.get(m.volume.value)?;
+                    Some((k8s_name(&v.name.value), &m.volume))
+                })
+                .collect();
+            for c in &w.claims {
+                let cn = k8s_name(&c.name.value);
+                if let Some(m) = mounted.get(&cn) {
+                    out.push(
+                        Diagnostic::new(
+                            registry::OBJECT_COLLISION,
+                            c.name.span,
+                            format!(
+                                "claim `{}` of workload `{}` has the name of a mounted volume, `{cn}`",
+                                c.name.value, w.name.value
+                            ),
+                            "the same pod volume name",
+                        )
+                        .related(m.span, "the mounted volume")
+                        .help("a StatefulSet's claim template replaces a pod volume of its name; rename the claim"),
+                    );
+                }
+                // The PVCs a StatefulSet creates: <claim>-<workload>-<ordinal>.
+                for i in 0..w.replicas.value {
+                    let pvc = format!("{cn}-{wn}-{i}");
+                    if let Some(v) = nfs_claims.get(&pvc) {
+                        out.push(
+                            Diagnostic::new(
+                                registry::OBJECT_COLLISION,
+                                c.name.span,
+                                format!(
+                                    "replica {i} of workload `{}` claims PVC `{pvc}`, which is NFS volume `{}`'s claim",
+                                    w.name.value, v.value
+                                ),
+                                "claims an existing PVC",
+                            )
+                            .related(v.span, "this volume's PVC")
+                            .help("rename the volume or the claim"),
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Registries used by a tenant are declared in the tenant's cluster.

@@ -8,6 +8,7 @@ use crate::source::Span;
 use std::collections::BTreeMap;
 
 pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
+    endpoints(site, out);
     realms(site, out);
     policies_and_users(site, out);
     pods(site, out);
@@ -76,10 +77,75 @@ fn realms(site: &Site, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The access policy and the user of a tenant are its own on the array.
+/// One endpoint, one array.
+fn endpoints(site: &Site, out: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<String, &FlashArray> = BTreeMap::new();
+    for a in &site.arrays {
+        match seen.get(&a.endpoint.value.to_ascii_lowercase()) {
+            Some(first) => out.push(
+                Diagnostic::new(
+                    registry::AMBIGUOUS_ARRAY,
+                    a.endpoint.span,
+                    format!(
+                        "FlashArrays `{}` and `{}` have the same endpoint {}",
+                        first.name.value, a.name.value, a.endpoint.value
+                    ),
+                    "the same array again",
+                )
+                .related(
+                    first.endpoint.span,
+                    format!("endpoint of `{}`", first.name.value),
+                )
+                .help("declare each array once and let tenants refer to it"),
+            ),
+            None => {
+                seen.insert(a.endpoint.value.to_ascii_lowercase(), a);
+            }
+        }
+    }
+}
+
+/// The access policy, the user and the token source of a tenant are its own
+/// on the array; the user is not the array's administrator.
 fn policies_and_users(site: &Site, out: &mut Vec<Diagnostic>) {
     let mut seen: BTreeMap<(ArrayId, &str, String), (&Tenant, Span)> = BTreeMap::new();
+    let mut tokens: BTreeMap<String, (&Tenant, Span)> = BTreeMap::new();
     for (t, p) in site.pure_tenants() {
+        let array = site.array(p.array.value);
+        if p.user.value.eq_ignore_ascii_case(&array.admin.value) {
+            out.push(
+                Diagnostic::new(
+                    registry::SHARED_REALM,
+                    p.user.span,
+                    format!(
+                        "tenant `{}` would provision as `{}`, the administrator of FlashArray `{}`",
+                        t.name.value, p.user.value, array.name.value
+                    ),
+                    "the array administrator",
+                )
+                .related(array.admin.span, "the administrator")
+                .help("give the tenant a user of its own, bound to its realm's policy"),
+            );
+        }
+        let token = p.token.to_string();
+        match tokens.get(&token) {
+            Some((first, span)) => out.push(
+                Diagnostic::new(
+                    registry::SHARED_REALM,
+                    p.token.span,
+                    format!(
+                        "tenants `{}` and `{}` take their API token from the same {token}",
+                        first.name.value, t.name.value
+                    ),
+                    "the same token source",
+                )
+                .related(*span, format!("token of tenant `{}`", first.name.value))
+                .help("each tenant's user has a token of its own; name a separate env() or file()"),
+            ),
+            None => {
+                tokens.insert(token, (t, p.token.span));
+            }
+        }
         for (what, v) in [("policy", &p.policy), ("user", &p.user)] {
             let key = (p.array.value, what, v.value.to_ascii_lowercase());
             match seen.get(&key) {
@@ -128,6 +194,19 @@ fn pods(site: &Site, out: &mut Vec<Diagnostic>) {
             }
         }
         for class in &p.classes {
+            if let Some(bw) = &class.max_bandwidth {
+                if !(1_000_000..=512_000_000_000).contains(&bw.value.bytes) {
+                    out.push(
+                        Diagnostic::new(
+                            registry::BAD_VALUE,
+                            bw.span,
+                            "a FADA bandwidth limit lies between 1M and 512G (bytes per second)",
+                            "out of range",
+                        )
+                        .help("e.g. max_bandwidth = 1G"),
+                    );
+                }
+            }
             if !has_pod(p, &class.pod.value) {
                 out.push(pod_missing(
                     &class.pod,
@@ -137,6 +216,38 @@ fn pods(site: &Site, out: &mut Vec<Diagnostic>) {
                     ),
                     p,
                 ));
+            }
+        }
+    }
+    // A pod name in the realms of two arrays on one cluster.
+    let mut pod_names: BTreeMap<(ClusterId, String), (&Tenant, &TenantPure, &Sp<String>)> =
+        BTreeMap::new();
+    for (t, p) in site.pure_tenants() {
+        for pod in p.pods.iter() {
+            let key = (t.cluster.value, pod.value.to_ascii_lowercase());
+            match pod_names.get(&key) {
+                Some((ft, fp, first)) if fp.array.value != p.array.value => out.push(
+                    Diagnostic::new(
+                        registry::AMBIGUOUS_ARRAY,
+                        pod.span,
+                        format!(
+                            "pod `{}` of tenant `{}` (FlashArray `{}`) has the name of a pod of tenant `{}` (FlashArray `{}`) on cluster `{}`",
+                            pod.value,
+                            t.name.value,
+                            site.array(p.array.value).name.value,
+                            ft.name.value,
+                            site.array(fp.array.value).name.value,
+                            site.cluster(t.cluster.value).name.value
+                        ),
+                        "the same pod name",
+                    )
+                    .related(first.span, format!("pod of tenant `{}`", ft.name.value))
+                    .help("Portworx may create a volume in either pod; give pods unique names on a cluster"),
+                ),
+                Some(_) => {}
+                None => {
+                    pod_names.insert(key, (t, p, pod));
+                }
             }
         }
     }
@@ -420,6 +531,48 @@ fn portworx(site: &Site, out: &mut Vec<Diagnostic>) {
                 )
                 .help("give a tenant on this cluster a `pure { }` workspace, or remove the portworx block"),
             );
+        }
+        for (k, v) in &px.env {
+            if k.eq_ignore_ascii_case("PURE_FLASHARRAY_SAN_TYPE") {
+                out.push(
+                    Diagnostic::new(
+                        registry::BAD_VALUE,
+                        v.span,
+                        format!("`{k}` is set by tenantc from the arrays' `san`"),
+                        "set by tenantc",
+                    )
+                    .help("remove it here and set `san` on the flasharray"),
+                );
+            } else if crate::resolve::fields::looks_secret(k) {
+                out.push(
+                    Diagnostic::new(
+                        registry::SECRET_LITERAL,
+                        v.span,
+                        format!("the secret variable `{k}` is written into the spec"),
+                        "a literal secret",
+                    )
+                    .help("these are plain values in the StorageCluster; keep secrets out of it"),
+                );
+            }
+        }
+        if let Some((_, tag)) = px.image.value.rsplit_once(':') {
+            if let Some(v) = Version::parse(tag) {
+                if v.parts != px.version.value.parts {
+                    out.push(
+                        Diagnostic::new(
+                            registry::BAD_VALUE,
+                            px.image.span,
+                            format!(
+                                "the Portworx image is version {tag}, but `version` says {}",
+                                px.version.value.text
+                            ),
+                            "image version",
+                        )
+                        .related(px.version.span, "the declared version")
+                        .help("leave `image` out so that it follows `version`, or make them agree"),
+                    );
+                }
+            }
         }
         let sizes = [
             ("device_size", Some(&px.device_size)),

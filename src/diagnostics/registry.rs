@@ -532,6 +532,21 @@ Bad:
 
 Good:
     cluster k8s1 { kind = kubernetes, portworx { version = \"3.2.0\", ... } }";
+
+    AMBIGUOUS_ARRAY = "E0609", Error, "FlashArray or pod that Portworx cannot tell apart",
+"Portworx finds an array by its management endpoint and a pod by its short
+name. Two `flasharray` blocks with one endpoint are one array declared twice,
+which would let two realms of one cluster, or two tenants' realms, slip past the
+realm checks. A pod name that exists in the realms of two arrays used on one
+cluster is ambiguous: Portworx may create a volume on either array, in another
+tenant's realm.
+
+Bad:
+    tenant a { cluster = k8s1, pure { array = fa1, pods = [\"pod\"], ... } }
+    tenant b { cluster = k8s1, pure { array = fa2, pods = [\"pod\"], ... } }
+
+Good:
+    tenant b { cluster = k8s1, pure { array = fa2, pods = [\"b-pod\"], ... } }";
 }
 
 #[cfg(test)]

@@ -44,7 +44,6 @@ pub fn pure_json(
             Some(s) => s
                 .get(&p.token)
                 .ok_or_else(|| LowerError(format!("no value was read for {}", p.token)))?
-                .trim()
                 .to_string(),
             None => placeholder(&p.token),
         };

@@ -461,7 +461,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                     && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     && !name.starts_with(|c: char| c.is_ascii_digit())
             }
-            SecretSource::File => !name.is_empty() && !name.contains('\0'),
+            SecretSource::File => !name.is_empty() && !name.chars().any(char::is_control),
         };
         if !ok {
             self.bad_value(
@@ -474,7 +474,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                         "file path"
                     }
                 ),
-                "env(\"NAME\") takes letters, digits and _; file(\"path\") a non-empty path".into(),
+                "env(\"NAME\") takes letters, digits and _; file(\"path\") a non-empty path without control characters".into(),
             );
             return None;
         }
@@ -724,20 +724,27 @@ fn host_ok(h: &str) -> bool {
         })
 }
 
-/// Whether a variable's name says it holds a secret.
+/// Whether a variable's name says it holds a secret: one of its `_`-separated
+/// words is or ends with PASSWORD, PASSWD, PASS, PWD, SECRET, TOKEN, APIKEY or
+/// KEY after PRIVATE or API. Names of files or paths that hold one
+/// (`*_FILE`, `*_PATH`, `*_DIR`) are not secrets themselves.
 pub fn looks_secret(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
-    [
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "TOKEN",
-        "PRIVATE_KEY",
-        "API_KEY",
-        "APIKEY",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
+    let words: Vec<&str> = n.split(['_', '-', '.']).filter(|w| !w.is_empty()).collect();
+    if matches!(words.last(), Some(&("FILE" | "PATH" | "DIR"))) {
+        return false;
+    }
+    let secret_word = |w: &str| {
+        [
+            "PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "TOKEN", "APIKEY",
+        ]
+        .iter()
+        .any(|s| w.ends_with(s))
+    };
+    words.iter().any(|w| secret_word(w))
+        || words
+            .windows(2)
+            .any(|p| matches!(p, ["PRIVATE" | "API" | "ACCESS", "KEY"]))
 }
 
 fn describe_block(sym: &super::scope::Symbol<'_>) -> String {
@@ -774,4 +781,36 @@ fn unknown_field(schema: &super::schema::BlockSchema, key: &ast::Ident) -> Diagn
         "unknown field",
     )
     .help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_secret;
+
+    #[test]
+    fn secret_names() {
+        for yes in [
+            "MONGO_INITDB_ROOT_PASSWORD",
+            "DB_PASS",
+            "PGPASS",
+            "API_TOKEN",
+            "aws_secret_access_key",
+            "PRIVATE_KEY",
+            "STRIPE_API_KEY",
+            "PX_APIKEY",
+        ] {
+            assert!(looks_secret(yes), "{yes}");
+        }
+        for no in [
+            "MONGO_INITDB_ROOT_PASSWORD_FILE",
+            "MAX_TOKENS",
+            "PGDATA",
+            "TENANT",
+            "KEYRING",
+            "SSH_KEY_PATH",
+            "numFiles",
+        ] {
+            assert!(!looks_secret(no), "{no}");
+        }
+    }
 }

@@ -1044,14 +1044,34 @@ impl Builder<'_, '_> {
         }
         let liveness = self.child(w, "liveness").map(|l| {
             let lf = self.f(l);
-            let secs = |k: &str, d: u64| lf.duration(k).map_or(d, |v| v.value.div_ceil(1000));
-            Liveness {
+            let mut too_long = Vec::new();
+            let mut secs = |k: &str, d: u64| match lf.duration(k) {
+                Some(v) if v.value.div_ceil(1000) > i32::MAX as u64 => {
+                    too_long.push(v.span);
+                    d
+                }
+                Some(v) => v.value.div_ceil(1000),
+                None => d,
+            };
+            let probe = Liveness {
                 command: lf.strings("command").value,
                 initial_delay_s: secs("initial_delay", 0),
                 timeout_s: secs("timeout", 1),
                 period_s: secs("period", 10),
                 failures: lf.int("failures").map_or(3, |n| n.value),
+            };
+            for span in too_long {
+                self.ck.diags.push(
+                    Diagnostic::new(
+                        registry::DURATION_RANGE,
+                        span,
+                        "a probe duration is at most 2147483647 seconds",
+                        "too long",
+                    )
+                    .help("Kubernetes keeps probe timings in 32-bit seconds"),
+                );
             }
+            probe
         });
         let has_claims = !self.nested_of_kind(w, "claim").is_empty();
         let kind = match f.enum_("kind") {

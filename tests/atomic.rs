@@ -1,0 +1,129 @@
+//! Killing a compile never corrupts a bundle: real compiles are killed with
+//! SIGKILL at moments spread over their run, and the bundle on disk is always
+//! one complete bundle, the old or the new, never a mix or a partial one.
+
+mod common;
+
+use common::root;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+fn generate(n: usize, dir: &Path) {
+    let python = common::require_tool("python3").expect("python3 runs the site generator");
+    let o = Command::new(python.as_str())
+        .arg(root().join("bench/gensite.py"))
+        .arg(n.to_string())
+        .arg(dir)
+        .output()
+        .expect("generator runs");
+    assert!(o.status.success(), "{o:?}");
+}
+
+fn compile_cmd(site: &Path, out: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tenantc"));
+    c.arg("compile")
+        .arg(site)
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// Every file of a bundle directory (relative path -> bytes).
+fn read_tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("inside").to_path_buf();
+                out.insert(rel, std::fs::read(&p).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_killed_compile_leaves_the_old_or_the_new_bundle_whole() {
+    if common::require_tool("python3").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (old_site, new_site) = (tmp.path().join("old"), tmp.path().join("new"));
+    generate(60, &old_site);
+    generate(80, &new_site);
+    let out = tmp.path().join("bundle");
+
+    // The two complete bundles every observed state must equal.
+    assert!(compile_cmd(&old_site, &out)
+        .status()
+        .expect("runs")
+        .success());
+    let old_tree = read_tree(&out);
+    // How long replacing the old bundle by the new one takes.
+    let start = Instant::now();
+    assert!(compile_cmd(&new_site, &out)
+        .status()
+        .expect("runs")
+        .success());
+    let took = start.elapsed();
+    let new_tree = read_tree(&out);
+    assert!(compile_cmd(&old_site, &out)
+        .status()
+        .expect("runs")
+        .success());
+    assert_ne!(old_tree, new_tree);
+
+    let mut states = BTreeMap::from([("old", 0), ("new", 0)]);
+    let kills = 16;
+    for i in 0..kills {
+        // Spread over the whole run and a little past its end.
+        let delay = took.mul_f64(2.0 * i as f64 / kills as f64);
+        let mut child = compile_cmd(&new_site, &out).spawn().expect("spawn");
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let tree = read_tree(&out);
+        if tree == old_tree {
+            *states.get_mut("old").expect("old") += 1;
+        } else if tree == new_tree {
+            *states.get_mut("new").expect("new") += 1;
+            // Start the next round from the old bundle again.
+            assert!(compile_cmd(&old_site, &out)
+                .status()
+                .expect("runs")
+                .success());
+        } else {
+            panic!(
+                "after a kill at {delay:?} the bundle is neither the old nor the new one ({} files)",
+                tree.len()
+            );
+        }
+    }
+    assert!(
+        states["old"] > 0,
+        "no kill landed before the swap: {states:?}"
+    );
+    assert!(states["new"] > 0, "no compile finished: {states:?}");
+    // A compile after the kills succeeds and clears what the killed ones left.
+    assert!(compile_cmd(&new_site, &out)
+        .status()
+        .expect("runs")
+        .success());
+    assert_eq!(read_tree(&out), new_tree);
+    let leftovers: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".bundle."))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    eprintln!("kills: {states:?}, compile {took:?}");
+}
