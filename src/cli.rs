@@ -57,6 +57,10 @@ enum Command {
         /// mode 0600; without it the bundle holds placeholders only.
         #[arg(long)]
         materialize_secrets: bool,
+        /// Write nothing; print a unified diff and exit 1 when the bundle at
+        /// --out differs from what the specs produce (drift check for CI).
+        #[arg(long)]
+        check: bool,
     },
     /// Print the long explanation of a diagnostic code, e.g. `tenantc explain E0401`.
     Explain {
@@ -140,12 +144,28 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             common,
             out,
             materialize_secrets,
+            check,
         } => {
             let (a, n, opts) = analyze_common(&common, materialize_secrets)?;
             if report(&a, common.diagnostics_format) {
                 return Ok(ExitCode::from(1));
             }
             let bundle = build_bundle(&a, &opts)?;
+            if check {
+                let d = crate::bundle::drift(&bundle, &out).map_err(|e| ToolError(e.0))?;
+                if d.is_empty() {
+                    if common.diagnostics_format == Format::Human {
+                        eprintln!("ok: {out} is up to date ({} files)", bundle.files.len());
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+                let _ = std::io::stdout().write_all(d.diff.as_bytes());
+                eprintln!(
+                    "drift: {out} differs from the specs: {} changed, {} missing, {} stale file(s)",
+                    d.changed, d.missing, d.stale
+                );
+                return Ok(ExitCode::from(1));
+            }
             crate::bundle::write(&bundle, &out).map_err(|e| ToolError(e.0))?;
             if common.diagnostics_format == Format::Human {
                 eprintln!(

@@ -246,3 +246,111 @@ fn a_stdlib_directory_overrides_templates() {
         "# custom for fios\n"
     );
 }
+
+#[test]
+fn compile_check_reports_drift_and_writes_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("bundle");
+    let out_s = out.to_str().expect("utf-8");
+    let check = || tenantc(&["compile", "examples/zcx-nfs", "--out", out_s, "--check"]);
+
+    // No bundle yet: everything is missing, and nothing is created.
+    let o = check();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!out.exists(), "--check wrote a bundle");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("16 missing"),
+        "{o:?}"
+    );
+
+    assert_eq!(
+        tenantc(&["compile", "examples/zcx-nfs", "--out", out_s])
+            .status
+            .code(),
+        Some(0)
+    );
+    let o = check();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(o.stdout.is_empty());
+
+    // A hand edit, a deleted file and a stray file are all drift.
+    let deployment = out.join("k8s/ocp1/fios/deployment-fios.yaml");
+    let text = std::fs::read_to_string(&deployment).expect("read");
+    std::fs::write(&deployment, text.replace("replicas: 1", "replicas: 3")).expect("write");
+    std::fs::remove_file(out.join("zos/NP8/pagent/MVSNFS8.policy")).expect("rm");
+    std::fs::write(out.join("k8s/ocp1/stray.yaml"), "kind: ConfigMap\n").expect("write");
+    let before = std::fs::read_to_string(&deployment).expect("read");
+    let o = check();
+    assert_eq!(o.status.code(), Some(1));
+    let diff = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        diff.contains("--- a/k8s/ocp1/fios/deployment-fios.yaml"),
+        "{diff}"
+    );
+    assert!(diff.contains("-  replicas: 3\n+  replicas: 1\n"), "{diff}");
+    assert!(
+        diff.contains("+++ b/zos/NP8/pagent/MVSNFS8.policy"),
+        "{diff}"
+    );
+    assert!(diff.contains("stale k8s/ocp1/stray.yaml"), "{diff}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("1 changed, 1 missing, 1 stale"),
+        "{o:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&deployment).expect("read"), before);
+}
+
+#[test]
+fn compile_check_never_prints_a_secret() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("bundle");
+    let out_s = out.to_str().expect("utf-8");
+    let token = "19ead418-bec7-09cb-83bb-e679a9307788";
+    let secrets = [
+        ("CUSTOMER1_PURE_TOKEN", token),
+        (
+            "CUSTOMER2_PURE_TOKEN",
+            "29ead418-bec7-09cb-83bb-e679a9307788",
+        ),
+        ("CUSTOMER1_MONGO_PASSWORD", "mongo-pw-123"),
+        ("CUSTOMER2_POSTGRES_PASSWORD", "pg-pw-456"),
+    ];
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tenantc"))
+            .args(args)
+            .current_dir(root())
+            .envs(secrets)
+            .output()
+            .expect("runs")
+    };
+    let o = run(&[
+        "compile",
+        "examples/px-pure-saw",
+        "--out",
+        out_s,
+        "--materialize-secrets",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = run(&[
+        "compile",
+        "examples/px-pure-saw",
+        "--out",
+        out_s,
+        "--check",
+        "--materialize-secrets",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    // Without materializing, pure.json would hold placeholders: drift, but
+    // the diff shows neither the token nor the secret files' content.
+    let o = run(&["compile", "examples/px-pure-saw", "--out", out_s, "--check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for (_, v) in secrets {
+        assert!(!all.contains(v), "{all}");
+    }
+    assert!(!all.contains("pure.json\n+"), "{all}");
+}

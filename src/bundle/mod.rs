@@ -334,3 +334,101 @@ fn remove_leftovers(parent: &Utf8Path, name: &str) {
         }
     }
 }
+
+/// How the bundle on disk differs from the one the specs produce.
+#[derive(Debug, Default)]
+pub struct Drift {
+    /// A unified diff of every differing text file (secrets never shown).
+    pub diff: String,
+    pub changed: usize,
+    pub missing: usize,
+    pub stale: usize,
+}
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.changed + self.missing + self.stale == 0
+    }
+}
+
+/// Compares `bundle` with the bundle at `out` without writing anything.
+/// Files holding materialized secrets, and the operator's secret files, are
+/// compared by presence only, so no secret reaches the diff.
+pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
+    let mut d = Drift::default();
+    let on_disk_secret: BTreeSet<String> = std::fs::read_to_string(out.join(MANIFEST))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|m| {
+            m["files"].as_array().map(|files| {
+                files
+                    .iter()
+                    .filter(|f| f["secret"] == true)
+                    .filter_map(|f| f["path"].as_str().map(str::to_string))
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    for (path, file) in &bundle.files {
+        let target = out.join(path);
+        let old = match std::fs::read(&target) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                d.missing += 1;
+                if file.secret {
+                    d.diff
+                        .push_str(&format!("missing {path} (a secret file)\n"));
+                } else {
+                    let text = String::from_utf8_lossy(&file.bytes);
+                    d.diff
+                        .push_str(&unified("", &text, "/dev/null", &format!("b/{path}")));
+                }
+                continue;
+            }
+            Err(e) => return Err(WriteError(format!("{target}: {e}"))),
+        };
+        if file.secret || on_disk_secret.contains(path) {
+            continue;
+        }
+        if old != file.bytes {
+            d.changed += 1;
+            d.diff.push_str(&unified(
+                &String::from_utf8_lossy(&old),
+                &String::from_utf8_lossy(&file.bytes),
+                &format!("a/{path}"),
+                &format!("b/{path}"),
+            ));
+        }
+    }
+    if out.is_dir() {
+        let mut stack = vec![out.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let entries = dir
+                .read_dir_utf8()
+                .map_err(|e| WriteError(format!("{dir}: {e}")))?;
+            for e in entries {
+                let e = e.map_err(|e| WriteError(format!("{dir}: {e}")))?;
+                let p = e.path().to_path_buf();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let rel = p.strip_prefix(out).unwrap_or(&p).as_str().to_string();
+                if !bundle.files.contains_key(&rel) && !bundle.secrets.contains_key(&rel) {
+                    d.stale += 1;
+                    d.diff
+                        .push_str(&format!("stale {rel} (a compile would remove it)\n"));
+                }
+            }
+        }
+    }
+    Ok(d)
+}
+
+fn unified(old: &str, new: &str, a: &str, b: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(a, b)
+        .to_string()
+}
