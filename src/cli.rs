@@ -61,6 +61,10 @@ enum Command {
         /// --out differs from what the specs produce (drift check for CI).
         #[arg(long)]
         check: bool,
+        /// Write only this tenant's files and the shared files it uses
+        /// (repeatable); every check still covers the whole site.
+        #[arg(long = "tenant", value_name = "NAME")]
+        tenants: Vec<String>,
     },
     /// Print the long explanation of a diagnostic code, e.g. `tenantc explain E0401`.
     Explain {
@@ -115,11 +119,16 @@ fn report(a: &Analysis, format: Format) -> bool {
     a.has_errors()
 }
 
-fn analyze_common(c: &Common, materialize: bool) -> Result<(Analysis, usize, Options), ToolError> {
+fn analyze_common(
+    c: &Common,
+    materialize: bool,
+    tenants: &[String],
+) -> Result<(Analysis, usize, Options), ToolError> {
     let inputs = find_inputs(&c.specs)?;
     let opts = Options {
         stdlib_dir: c.stdlib.clone(),
         materialize_secrets: materialize,
+        only: (!tenants.is_empty()).then(|| tenants.iter().cloned().collect()),
     };
     let a = analyze(&inputs, &opts)?;
     Ok((a, inputs.len(), opts))
@@ -128,7 +137,7 @@ fn analyze_common(c: &Common, materialize: bool) -> Result<(Analysis, usize, Opt
 fn run(cli: Cli) -> Result<ExitCode, ToolError> {
     match cli.command {
         Command::Check(c) => {
-            let (a, n, _) = analyze_common(&c, false)?;
+            let (a, n, _) = analyze_common(&c, false, &[])?;
             if report(&a, c.diagnostics_format) {
                 return Ok(ExitCode::from(1));
             }
@@ -145,8 +154,9 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             out,
             materialize_secrets,
             check,
+            tenants,
         } => {
-            let (a, n, opts) = analyze_common(&common, materialize_secrets)?;
+            let (a, n, opts) = analyze_common(&common, materialize_secrets, &tenants)?;
             if report(&a, common.diagnostics_format) {
                 return Ok(ExitCode::from(1));
             }

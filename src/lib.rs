@@ -36,6 +36,8 @@ pub struct Options {
     /// Write secret values (from the environment or files) into the bundle,
     /// in files of mode 0600, instead of placeholders.
     pub materialize_secrets: bool,
+    /// Compile only these tenants (`--tenant`); checks still cover the site.
+    pub only: Option<std::collections::BTreeSet<String>>,
 }
 
 /// The result of the front half of the pipeline.
@@ -150,9 +152,30 @@ pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundl
         stdlib_dir: opts.stdlib_dir.clone(),
         inputs: names,
         secrets,
+        only: match &opts.only {
+            Some(names) => {
+                let known: Vec<&str> = analysis
+                    .site
+                    .tenants
+                    .iter()
+                    .map(|t| t.name.value.as_str())
+                    .collect();
+                for n in names {
+                    if !known.contains(&n.as_str()) {
+                        let hint = diagnostics::suggest(n, known.iter().copied())
+                            .map(|s| format!("; did you mean `{s}`?"))
+                            .unwrap_or_default();
+                        return Err(ToolError(format!("--tenant {n}: no such tenant{hint}")));
+                    }
+                }
+                lower::Selection::only(names.clone())
+            }
+            None => lower::Selection::default(),
+        },
     };
     let mut b = lower::lower(&analysis.site, &opts)
         .map_err(|e| ToolError(format!("internal error while lowering: {e}")))?;
+    b.only = opts.only.names().cloned();
     b.seal(&inputs);
     Ok(b)
 }

@@ -82,7 +82,7 @@ fn a_killed_compile_leaves_the_old_or_the_new_bundle_whole() {
     assert_ne!(old_tree, new_tree);
 
     let mut states = BTreeMap::from([("old", 0), ("new", 0)]);
-    let kills = 16;
+    let kills = 10;
     for i in 0..kills {
         // Spread over the whole run and a little past its end.
         let delay = took.mul_f64(2.0 * i as f64 / kills as f64);
@@ -111,7 +111,25 @@ fn a_killed_compile_leaves_the_old_or_the_new_bundle_whole() {
         states["old"] > 0,
         "no kill landed before the swap: {states:?}"
     );
-    assert!(states["new"] > 0, "no compile finished: {states:?}");
+    // Kills right after the swap, while the old bundle is being deleted.
+    let old_manifest = old_tree[Path::new("manifest.json")].clone();
+    for _ in 0..4 {
+        let mut child = compile_cmd(&new_site, &out).spawn().expect("spawn");
+        let deadline = Instant::now() + took * 20;
+        while std::fs::read(out.join("manifest.json")).ok().as_ref() == Some(&old_manifest)
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(read_tree(&out), new_tree, "a kill after the swap");
+        *states.get_mut("new").expect("new") += 1;
+        assert!(compile_cmd(&old_site, &out)
+            .status()
+            .expect("runs")
+            .success());
+    }
     // A compile after the kills succeeds and clears what the killed ones left.
     assert!(compile_cmd(&new_site, &out)
         .status()

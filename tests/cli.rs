@@ -354,3 +354,73 @@ fn compile_check_never_prints_a_secret() {
     }
     assert!(!all.contains("pure.json\n+"), "{all}");
 }
+
+#[test]
+fn compiling_some_tenants_writes_their_files_and_the_shared_ones_whole() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let full = tmp.path().join("full");
+    let part = tmp.path().join("part");
+    let o = tenantc(&[
+        "compile",
+        "examples/mixed-site",
+        "--out",
+        full.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    for tenant in ["ledger", "analytics"] {
+        let _ = std::fs::remove_dir_all(&part);
+        let o = tenantc(&[
+            "compile",
+            "examples/mixed-site",
+            "--out",
+            part.to_str().expect("utf-8"),
+            "--tenant",
+            tenant,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(part.join("manifest.json")).expect("manifest"),
+        )
+        .expect("json");
+        assert_eq!(manifest["only_tenants"], serde_json::json!([tenant]));
+        let mut files = 0;
+        for f in manifest["files"].as_array().expect("files") {
+            let path = f["path"].as_str().expect("path");
+            let tenants: Vec<&str> = f["tenants"]
+                .as_array()
+                .expect("tenants")
+                .iter()
+                .filter_map(|t| t.as_str())
+                .collect();
+            assert!(tenants.contains(&tenant), "{path} belongs to {tenants:?}");
+            files += 1;
+            if path.ends_with("kustomization.yaml") {
+                continue; // lists this part's resources only
+            }
+            // Every other file is exactly the full compile's.
+            assert_eq!(
+                std::fs::read(part.join(path)).expect("part"),
+                std::fs::read(full.join(path)).expect("full"),
+                "{path}"
+            );
+        }
+        assert!(files >= 8, "{tenant}: {files} files");
+    }
+    // The other tenant's own files are not written.
+    assert!(!part.join("zos/PRD1/jcl/3-client-ledger.jcl").exists());
+    assert!(part.join("pure/fa_west/setup.sh").exists());
+
+    let o = tenantc(&[
+        "compile",
+        "examples/mixed-site",
+        "--out",
+        part.to_str().expect("utf-8"),
+        "--tenant",
+        "ledgr",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("did you mean `ledger`?"),
+        "{o:?}"
+    );
+}

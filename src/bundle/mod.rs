@@ -32,6 +32,8 @@ pub struct SecretNote {
 pub struct Bundle {
     pub files: BTreeMap<String, BundleFile>,
     pub secrets: BTreeMap<String, SecretNote>,
+    /// The tenants of a partial compile (`--tenant`).
+    pub only: Option<BTreeSet<String>>,
 }
 
 impl Bundle {
@@ -115,6 +117,9 @@ impl Bundle {
         struct Manifest<'a> {
             tool: &'static str,
             version: &'static str,
+            /// Present when only some tenants were compiled.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            only_tenants: Option<&'a BTreeSet<String>>,
             inputs: Vec<Entry<'a>>,
             files: Vec<Entry<'a>>,
             secrets: Vec<SecretEntry<'a>>,
@@ -122,6 +127,7 @@ impl Bundle {
         let manifest = Manifest {
             tool: "tenantc",
             version: env!("CARGO_PKG_VERSION"),
+            only_tenants: self.only.as_ref(),
             inputs: inputs
                 .iter()
                 .map(|(p, b)| Entry {

@@ -39,6 +39,28 @@ const EMBEDDED_TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The tenants a compile writes (`--tenant`): shared files (a server's
+/// policy and jobs, a cluster's StorageCluster and pure.json) are written
+/// whole when any selected tenant uses them; tenant files only for these.
+#[derive(Debug, Clone, Default)]
+pub struct Selection(Option<BTreeSet<String>>);
+
+impl Selection {
+    pub fn only(names: BTreeSet<String>) -> Selection {
+        Selection(Some(names))
+    }
+    pub fn has(&self, tenant: &str) -> bool {
+        self.0.as_ref().is_none_or(|s| s.contains(tenant))
+    }
+    /// Whether a shared file used by `tenants` is written.
+    pub fn any<'a>(&self, mut tenants: impl Iterator<Item = &'a str>) -> bool {
+        self.0.is_none() || tenants.any(|t| self.has(t))
+    }
+    pub fn names(&self) -> Option<&BTreeSet<String>> {
+        self.0.as_ref()
+    }
+}
+
 /// Secret values read for `--materialize-secrets`, by reference (a `file()`
 /// path is relative to the spec that names it, so the spec is part of the key).
 #[derive(Debug, Clone, Default)]
@@ -84,6 +106,8 @@ pub struct LowerOptions {
     /// Secret values to write into the bundle (mode 0600); `None` keeps
     /// placeholders and operator-provided files.
     pub secrets: Option<SecretValues>,
+    /// The tenants to write (all by default).
+    pub only: Selection,
 }
 
 /// A failure while lowering: a template that does not render, or output that
@@ -161,14 +185,16 @@ pub fn lower(site: &Site, opts: &LowerOptions) -> Result<Bundle, LowerError> {
     let templates = Templates::load(opts)?;
     let mut bundle = Bundle::default();
     let header = header(&opts.inputs);
-    pagent::lower(site, &templates, &header, &mut bundle)?;
-    racf::lower(site, &templates, &header, &mut bundle)?;
-    pure::lower(site, &templates, &header, &mut bundle)?;
+    let sel = &opts.only;
+    pagent::lower(site, &templates, &header, sel, &mut bundle)?;
+    racf::lower(site, &templates, &header, sel, &mut bundle)?;
+    pure::lower(site, &templates, &header, sel, &mut bundle)?;
     k8s::lower(
         site,
         &templates,
         &header,
         opts.secrets.as_ref(),
+        sel,
         &mut bundle,
     )?;
     Ok(bundle)

@@ -62,9 +62,13 @@ pub fn lower(
     site: &Site,
     t: &Templates,
     header: &str,
+    sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
     for sid in site.server_ids() {
+        if !sel.any(site.tenants_of(sid).map(|(t, _)| t.name.value.as_str())) {
+            continue;
+        }
         let sys = site.system(sid.0);
         let s = site.server(sid);
         let [rule, addr_group, group_action, env_action, conn_action, conn_parms, keyring_parms] =

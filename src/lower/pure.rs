@@ -66,6 +66,7 @@ pub fn lower(
     site: &Site,
     t: &Templates,
     header: &str,
+    sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
     #[derive(Serialize)]
@@ -102,7 +103,8 @@ pub fn lower(
                 token_file: (p.token.source == SecretSource::File).then_some(p.token.name.as_str()),
             })
             .collect();
-        if tenants.is_empty() {
+        // Shared by the array's tenants: written whole when any is selected.
+        if tenants.is_empty() || !sel.any(tenants.iter().map(|x| x.name)) {
             continue;
         }
         let names: BTreeSet<String> = tenants.iter().map(|x| x.name.to_string()).collect();
@@ -129,7 +131,7 @@ pub fn lower(
             .pure_tenants()
             .filter(|(tn, _)| tn.cluster.value == ClusterId(ci))
             .collect();
-        if users.is_empty() {
+        if users.is_empty() || !sel.any(users.iter().map(|(tn, _)| tn.name.value.as_str())) {
             continue;
         }
         let mut arrays: Vec<ArrayId> = users.iter().map(|(_, p)| p.array.value).collect();

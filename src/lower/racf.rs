@@ -219,9 +219,22 @@ pub fn lower(
     site: &Site,
     t: &Templates,
     header: &str,
+    sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
     for (si, sys) in site.systems.iter().enumerate() {
+        let on_system = site
+            .tenants
+            .iter()
+            .filter(|t| {
+                t.nfs
+                    .as_ref()
+                    .is_some_and(|n| n.server.value.0 == SystemId(si))
+            })
+            .map(|t| t.name.value.as_str());
+        if !sel.any(on_system) {
+            continue;
+        }
         let jb = JobBuilder { t, header, sys };
         let prefix = &sys.jcl.job_prefix.value;
         let dir = format!("zos/{}/jcl", sys.name.value);
@@ -305,6 +318,11 @@ pub fn lower(
         for tenant in &site.tenants {
             let Some(nfs) = &tenant.nfs else { continue };
             if nfs.server.value.0 != sid {
+                continue;
+            }
+            // Job names follow the whole site, also when only some tenants are written.
+            if !sel.has(&tenant.name.value) {
+                ci += 1;
                 continue;
             }
             let idn = &nfs.identity;

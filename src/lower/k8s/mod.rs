@@ -728,13 +728,14 @@ pub fn lower(
     t: &Templates,
     header: &str,
     secrets: Option<&SecretValues>,
+    sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
     for (ci, cluster) in site.clusters.iter().enumerate() {
         let tenants: Vec<&Tenant> = site
             .tenants
             .iter()
-            .filter(|t| t.cluster.value == ClusterId(ci))
+            .filter(|t| t.cluster.value == ClusterId(ci) && sel.has(&t.name.value))
             .collect();
         if tenants.is_empty() {
             continue;
