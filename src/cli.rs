@@ -1,4 +1,4 @@
-//! The command line: `check`, `compile`, `explain`.
+//! The command line: `check`, `compile`, `graph`, `explain`.
 //!
 //! Exit codes: 0 ok, 1 the spec has errors, 2 usage, I/O or internal errors.
 //! Diagnostics go to stderr (human) or stdout (`--diagnostics-format json`);
@@ -20,6 +20,12 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum GraphFormat {
+    Dot,
+    Svg,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -65,6 +71,17 @@ enum Command {
         /// (repeatable); every check still covers the whole site.
         #[arg(long = "tenant", value_name = "NAME")]
         tenants: Vec<String>,
+    },
+    /// Draw the site's topology (Graphviz DOT, or SVG through graphviz's `dot`).
+    Graph {
+        #[command(flatten)]
+        common: Common,
+        /// dot (text, always available) or svg (needs graphviz installed).
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<Utf8PathBuf>,
     },
     /// Print the long explanation of a diagnostic code, e.g. `tenantc explain E0401`.
     Explain {
@@ -186,6 +203,29 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Graph {
+            common,
+            format,
+            output,
+        } => {
+            let (a, _, _) = analyze_common(&common, false, &[])?;
+            if report(&a, common.diagnostics_format) {
+                return Ok(ExitCode::from(1));
+            }
+            let dot = crate::lower::graph::dot(&a.site);
+            let bytes = match format {
+                GraphFormat::Dot => dot.into_bytes(),
+                GraphFormat::Svg => svg(&dot)?,
+            };
+            match output {
+                Some(path) => std::fs::write(&path, bytes)
+                    .map_err(|e| ToolError(format!("cannot write {path}: {e}")))?,
+                None => {
+                    let _ = std::io::stdout().write_all(&bytes);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Explain { code } => {
             if code.eq_ignore_ascii_case("all") {
                 for c in registry::all() {
@@ -207,4 +247,35 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             }
         }
     }
+}
+
+/// Renders DOT as SVG with graphviz's `dot`.
+fn svg(dot: &str) -> Result<Vec<u8>, ToolError> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            ToolError(format!(
+                "--format svg needs graphviz's `dot` ({e}); install graphviz, or use --format dot"
+            ))
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(dot.as_bytes())
+            .map_err(|e| ToolError(format!("dot: {e}")))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| ToolError(format!("dot: {e}")))?;
+    if !out.status.success() {
+        return Err(ToolError(format!(
+            "dot failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(out.stdout)
 }

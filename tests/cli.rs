@@ -424,3 +424,72 @@ fn compiling_some_tenants_writes_their_files_and_the_shared_ones_whole() {
         "{o:?}"
     );
 }
+
+#[test]
+fn graph_draws_the_examples() {
+    for (example, must) in [
+        (
+            "examples/zcx-nfs",
+            &[
+                "\"tenant/fios\" -> \"proxy/ocp1/haproxy\" [label=\"NFS\"];",
+                "\"node/ocp1/worker3\" -> \"nfs/NP8/MVSNFS8\" [label=\"TLS 2043..2049\"];",
+                "DVIPA 10.1.1.3",
+            ][..],
+        ),
+        (
+            "examples/px-pure-saw",
+            &[
+                "\"tenant/customer1\" -> \"realm/fa1/customer1\" [label=\"Pure\"];",
+                "\"pod/fa1/customer1::pod\" -> \"sc/k8s1/fada-pod-sc\";",
+                "\"px/k8s2\" -> \"pod/fa1/customer2::pod\" [label=\"cloud drives\"];",
+            ][..],
+        ),
+        (
+            "examples/mixed-site",
+            &["\"tenant/ledger\" -> \"realm/fa_east/ledger\""][..],
+        ),
+    ] {
+        let o = tenantc(&["graph", example]);
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+        let dot = String::from_utf8_lossy(&o.stdout);
+        assert!(dot.starts_with("digraph site {"), "{dot}");
+        for m in must {
+            assert!(dot.contains(m), "{example}: missing {m}\n{dot}");
+        }
+        assert_eq!(
+            tenantc(&["graph", example]).stdout,
+            o.stdout,
+            "deterministic"
+        );
+        if let Some(graphviz) = common::require_tool("dot") {
+            // graphviz parses it, and `--format svg` renders through it.
+            let tmp = tempfile::tempdir().expect("tmp");
+            let file = tmp.path().join("site.dot");
+            std::fs::write(&file, dot.as_bytes()).expect("write");
+            let check = std::process::Command::new(graphviz.as_str())
+                .args(["-Tcanon", file.to_str().expect("utf-8")])
+                .output()
+                .expect("dot runs");
+            assert!(check.status.success(), "{check:?}");
+            let svg = tmp.path().join("site.svg");
+            let o = tenantc(&[
+                "graph",
+                example,
+                "--format",
+                "svg",
+                "--output",
+                svg.to_str().expect("utf-8"),
+            ]);
+            assert_eq!(o.status.code(), Some(0), "{o:?}");
+            let text = std::fs::read_to_string(&svg).expect("svg");
+            assert!(
+                text.contains("<svg") && text.contains("tenant "),
+                "{example}"
+            );
+        }
+    }
+    // A site with errors draws nothing.
+    let o = tenantc(&["graph", "tests/bad/pure_realm_shared.tenant"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+}

@@ -4,6 +4,7 @@
 //! only on a site that passed every check; a problem found here is a bug and
 //! is reported as an internal error, never written.
 
+pub mod graph;
 pub mod haproxy;
 pub mod k8s;
 pub mod pagent;
