@@ -303,6 +303,21 @@ pub struct NfsServer {
     pub tls: Tls,
     /// The AT-TLS remote address group, as written.
     pub clients: Sp<Vec<Sp<Ipv4Addr>>>,
+    /// Where proxies connect: the server's own DVIPA, or its system's address.
+    pub address: Sp<Ipv4Addr>,
+    /// Whether `address` was written (a server of its own address).
+    pub own_address: bool,
+    /// Other LPARs the server may run on.
+    pub standby: Vec<Sp<SystemId>>,
+}
+
+impl NfsServer {
+    /// The systems whose policy files hold this server's policy: home first.
+    pub fn lpars(&self, home: SystemId) -> Vec<SystemId> {
+        std::iter::once(home)
+            .chain(self.standby.iter().map(|s| s.value))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -195,3 +195,23 @@ fn jcl_lines_stay_within_column_71() {
     }
     assert_eq!(jobs, 3);
 }
+
+#[test]
+fn a_server_on_two_lpars_gets_the_same_policy_on_each() {
+    let bundle = compile(&root().join("examples/mixed-site"));
+    let statements = |path: &str| -> String {
+        String::from_utf8_lossy(&bundle.files[path].bytes)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let home = statements("zos/PRD1/pagent/NFSPRD.policy");
+    assert!(home.contains("TTLSRule"), "{home}");
+    assert_eq!(home, statements("zos/PRD2/pagent/NFSPRD.policy"));
+    // The proxies follow the server's own dynamic VIPA, not PRD1's address.
+    let cfg =
+        String::from_utf8_lossy(&bundle.files["k8s/ocp_prod/ledger-nfs-proxy/haproxy.cfg"].bytes)
+            .to_string();
+    assert!(cfg.contains("server nfsServer 10.20.0.20 "), "{cfg}");
+}

@@ -13,6 +13,85 @@ pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
     certificate_chains(site, out);
     names(site, out);
     tls_and_nfs(site, out);
+    high_availability(site, out);
+}
+
+/// Servers with standby LPARs: a moving address, declared once, standby
+/// systems other than home and each named once.
+fn high_availability(site: &Site, out: &mut Vec<Diagnostic>) {
+    for sid in site.server_ids() {
+        let s = site.server(sid);
+        if s.standby.is_empty() {
+            continue;
+        }
+        let home = site.system(sid.0);
+        let mut seen = vec![sid.0];
+        for sb in &s.standby {
+            if seen.contains(&sb.value) {
+                out.push(
+                    Diagnostic::new(
+                        registry::BAD_VALUE,
+                        sb.span,
+                        format!(
+                            "`{}` is already one of the systems of NFS server `{}`",
+                            site.system(sb.value).name.value,
+                            s.name.value
+                        ),
+                        "named again",
+                    )
+                    .related(home.name.span, "its home system")
+                    .help("name each standby LPAR once, and not the home system"),
+                );
+                continue;
+            }
+            seen.push(sb.value);
+            let other = site.system(sb.value);
+            if let Some(twin) = other
+                .servers
+                .iter()
+                .find(|o| o.jobname.value == s.jobname.value)
+            {
+                out.push(
+                    Diagnostic::new(
+                        registry::HA_SERVER,
+                        twin.jobname.span,
+                        format!(
+                            "NFS server `{}` is declared on `{}` and also runs there as a standby of `{}`",
+                            twin.jobname.value, other.name.value, home.name.value
+                        ),
+                        "declared again",
+                    )
+                    .related(sb.span, "standby LPAR")
+                    .help("declare the server once, on its home system, with `standby`"),
+                );
+            }
+        }
+        let shared_address = site
+            .systems
+            .iter()
+            .any(|sys| sys.address.value == s.address.value);
+        if !s.own_address || shared_address {
+            out.push(
+                Diagnostic::new(
+                    registry::HA_SERVER,
+                    s.address.span,
+                    format!(
+                        "NFS server `{}` may move to {} but proxies reach it at {}, a system's address",
+                        s.name.value,
+                        s.standby
+                            .iter()
+                            .map(|x| site.system(x.value).name.value.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        s.address.value
+                    ),
+                    "does not move with the server",
+                )
+                .related(s.standby[0].span, "standby LPARs")
+                .help("give the server a dynamic VIPA of its own: `address = ...`"),
+            );
+        }
+    }
 }
 
 /// Every node of every cluster with a tenant on a server is in its client
@@ -164,9 +243,15 @@ fn ports(site: &Site, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    for sys in &site.systems {
-        for (i, a) in sys.servers.iter().enumerate() {
-            for b in &sys.servers[i + 1..] {
+    // Every server that may run on a system: its own and standbys of others.
+    for (si, sys) in site.systems.iter().enumerate() {
+        let running: Vec<&NfsServer> = site
+            .server_ids()
+            .filter(|id| site.server(*id).lpars(id.0).contains(&SystemId(si)))
+            .map(|id| site.server(id))
+            .collect();
+        for (i, a) in running.iter().enumerate() {
+            for b in &running[i + 1..] {
                 if a.ports.value.overlaps(b.ports.value) {
                     out.push(
                         Diagnostic::new(

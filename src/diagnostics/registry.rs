@@ -391,6 +391,21 @@ files. Two exports to one data set would overwrite each other.";
 "haproxy timeouts are at most 2147483647 ms (about 24.8 days); a longer value
 makes haproxy refuse its configuration.";
 
+    HA_SERVER = "E0419", Error, "NFS server on several LPARs set up inconsistently",
+"An NFS server with `standby = [...]` may be restarted on other LPARs. Its
+AT-TLS policy is then written into every one of those LPARs' policy files,
+identical, and tenantc checks that they agree. The proxies must reach it at an
+address that moves with it: a dynamic VIPA of its own (`address`), not the
+home system's address. It is declared once, on its home system: a second
+declaration of the same job name on a standby LPAR would be a second, possibly
+different, policy for the same server.
+
+Bad:
+    zos NP8 { nfs_server MVSNFS8 { standby = [NP9], ... } }   # no `address`
+
+Good:
+    zos NP8 { nfs_server MVSNFS8 { standby = [NP9], address = 10.1.1.20, ... } }";
+
     CLUSTER_IP_RANGE = "E0501", Error, "ClusterIP outside the service CIDR",
 "A Service's static ClusterIP must lie inside the cluster's service network
 (`service_cidr`), or the API server rejects the Service, and the PV that mounts

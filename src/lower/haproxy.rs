@@ -23,7 +23,6 @@ pub fn render(
     header: &str,
 ) -> Result<String, LowerError> {
     let server = site.server(nfs.server.value);
-    let sys = site.system(nfs.server.value.0);
     let p = &nfs.proxy;
     let ports = if p.ports.low == p.ports.high {
         p.ports.low.to_string()
@@ -36,7 +35,7 @@ pub fn render(
             header,
             tenant => &tenant.name.value,
             server => &server.name.value,
-            address => sys.address.value.to_string(),
+            address => server.address.value.to_string(),
             ports,
             maxconn => p.haproxy.maxconn.value,
             timeout_connect => duration(p.haproxy.timeout_connect_ms.value),

@@ -116,12 +116,44 @@ pub fn lower(
             secondary_map: on_off(tls.secondary_map),
             keyring: format!("{}/{}", s.user.value, s.keyring.value),
         };
-        let text = t.render(
-            "pagent.policy.j2",
-            minijinja::context! { header, system => &sys.name.value, stack => &sys.stack.value, s => ctx },
-        )?;
-        let path = format!("zos/{}/pagent/{}.policy", sys.name.value, s.jobname.value);
-        bundle.add_text(path, text, super::tenants_of_server(site, sid))?;
+        // One policy per LPAR the server may run on; their statements must
+        // agree to the byte (only the comments name the LPAR).
+        let lpars = s.lpars(sid.0);
+        let lpar_names: Vec<&str> = lpars
+            .iter()
+            .map(|l| site.system(*l).name.value.as_str())
+            .collect();
+        let mut first: Option<String> = None;
+        for lpar in &lpars {
+            let on = site.system(*lpar);
+            let text = t.render(
+                "pagent.policy.j2",
+                minijinja::context! {
+                    header,
+                    system => &on.name.value,
+                    stack => &on.stack.value,
+                    lpars => &lpar_names,
+                    s => &ctx,
+                },
+            )?;
+            let statements: String = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .collect::<Vec<_>>()
+                .join("\n");
+            match &first {
+                None => first = Some(statements),
+                Some(f) if *f != statements => {
+                    return Err(LowerError(format!(
+                        "the AT-TLS policies of {} differ between {} and {}",
+                        s.jobname.value, sys.name.value, on.name.value
+                    )))
+                }
+                Some(_) => {}
+            }
+            let path = format!("zos/{}/pagent/{}.policy", on.name.value, s.jobname.value);
+            bundle.add_text(path, text, super::tenants_of_server(site, sid))?;
+        }
     }
     Ok(())
 }

@@ -448,7 +448,7 @@ impl Builder<'_, '_> {
         let servers = self
             .nested_of_kind(z, "nfs_server")
             .into_iter()
-            .filter_map(|s| self.server(s))
+            .filter_map(|s| self.server(s, &f))
             .collect();
         ZosSystem {
             name: self.name(z),
@@ -481,8 +481,25 @@ impl Builder<'_, '_> {
             .map(|id| Sp::new(*id, r.span))
     }
 
-    fn server(&mut self, s: SymId) -> Option<NfsServer> {
+    fn server(&mut self, s: SymId, system: &F) -> Option<NfsServer> {
         let f = self.f(s);
+        let own_address = f.get("address").is_some();
+        let address = if own_address {
+            f.ipv4("address")
+        } else {
+            system.ipv4("address")
+        };
+        let standby = f
+            .list("standby")
+            .map(|l| {
+                l.iter()
+                    .filter_map(|v| match v.value {
+                        TV::Ref(id) => self.ids.systems.get(&id).map(|s| Sp::new(*s, v.span)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let name = self.name(s);
         let jobname = f.str("jobname").unwrap_or_else(|| name.clone());
         let user = f.str("user").unwrap_or_else(|| jobname.clone());
@@ -557,6 +574,9 @@ impl Builder<'_, '_> {
             certificate,
             tls,
             clients,
+            address,
+            own_address,
+            standby,
         })
     }
 

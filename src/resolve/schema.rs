@@ -186,6 +186,8 @@ static SCHEMAS: &[BlockSchema] = &[
             f!("keyring", Ty::Name, req, "RACF key ring owned by the server user."),
             f!("tls", Ty::Ref(&["tls_profile"]), opt, "TLS profile (default profiles.tls12_saf)."),
             f!("clients", Ty::List(&Ty::Ipv4), req, "DVIPAs allowed through the AT-TLS rule: every compute node of every cluster using this server."),
+            f!("address", Ty::Ipv4, opt, "The server's own dynamic VIPA that proxies connect to (default: the system's address); required with `standby`."),
+            f!("standby", Ty::List(&Ty::Ref(&["zos"])), opt, "Other LPARs the server may be restarted on (high availability); each gets the same AT-TLS policy."),
         ],
         children: &["certificate"],
     },
