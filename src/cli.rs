@@ -173,11 +173,14 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             check,
             tenants,
         } => {
+            let t0 = std::time::Instant::now();
             let (a, n, opts) = analyze_common(&common, materialize_secrets, &tenants)?;
+            let t1 = std::time::Instant::now();
             if report(&a, common.diagnostics_format) {
                 return Ok(ExitCode::from(1));
             }
             let bundle = build_bundle(&a, &opts)?;
+            let t2 = std::time::Instant::now();
             if check {
                 let d = crate::bundle::drift(&bundle, &out).map_err(|e| ToolError(e.0))?;
                 if d.is_empty() {
@@ -194,6 +197,14 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 return Ok(ExitCode::from(1));
             }
             crate::bundle::write(&bundle, &out).map_err(|e| ToolError(e.0))?;
+            if std::env::var_os("TENANTC_TIMINGS").is_some() {
+                eprintln!(
+                    "timings: analyze {:?}, lower {:?}, write {:?}",
+                    t1 - t0,
+                    t2 - t1,
+                    t2.elapsed()
+                );
+            }
             if common.diagnostics_format == Format::Human {
                 eprintln!(
                     "ok: {n} file(s), {} tenant(s) -> {out} ({} files)",

@@ -88,12 +88,18 @@ pub fn load(
         stack: Vec::new(),
         pending: BTreeMap::new(),
     };
-    let mut parsed = Vec::new();
+    let mut files = Vec::with_capacity(inputs.len());
     for path in inputs {
         let text = read_input(path)?;
-        let file = loader.map.add(path.to_string(), Some(path.clone()), text);
+        files.push(loader.map.add(path.to_string(), Some(path.clone()), text));
+    }
+    // Files parse independently: on every core, results kept in input order.
+    let trees = parse_all(loader.map, &files);
+    let mut parsed = Vec::new();
+    for ((path, file), (tree, diags)) in inputs.iter().zip(files).zip(trees) {
+        loader.diags.extend(diags);
         let dir = path.parent().map(Utf8Path::to_path_buf);
-        parsed.push((key_of(path), file, loader.parse(file), dir));
+        parsed.push((key_of(path), file, tree, dir));
     }
     let imported: std::collections::BTreeSet<String> = parsed
         .iter()
@@ -130,6 +136,34 @@ pub fn load(
     }
     loader.loaded.prelude = loader.import_std(PRELUDE, None);
     Ok(loader.loaded)
+}
+
+/// Parses files on up to as many threads as there are cores.
+fn parse_all(map: &SourceMap, files: &[FileId]) -> Vec<(Option<SyntaxFile>, Vec<Diagnostic>)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 || files.len() < 2 {
+        return files
+            .iter()
+            .map(|f| syntax::parse(*f, &map.get(*f).text))
+            .collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|f| syntax::parse(*f, &map.get(*f).text))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 fn resolve_import(dir: Option<&Utf8Path>, rel: &str) -> Utf8PathBuf {
@@ -190,8 +224,7 @@ struct Loader<'a> {
 
 impl Loader<'_> {
     fn parse(&mut self, file: FileId) -> Option<SyntaxFile> {
-        let text = self.map.get(file).text.clone();
-        let (tree, diags) = syntax::parse(file, &text);
+        let (tree, diags) = syntax::parse(file, &self.map.get(file).text);
         self.diags.extend(diags);
         tree
     }
