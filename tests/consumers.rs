@@ -51,20 +51,11 @@ fn bundles(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
 }
 
 fn files(dir: &Utf8Path, pred: &dyn Fn(&Utf8Path) -> bool) -> Vec<Utf8PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in d.read_dir_utf8().expect("dir").filter_map(Result::ok) {
-            let p = e.path().to_path_buf();
-            if p.is_dir() {
-                stack.push(p);
-            } else if pred(&p) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    common::walk(dir.as_std_path())
+        .into_iter()
+        .map(|p| Utf8PathBuf::from_path_buf(p).expect("utf-8"))
+        .filter(|p| pred(p))
+        .collect()
 }
 
 /// A manifest of a CRD's kind (Portworx's StorageCluster).

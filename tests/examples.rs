@@ -87,28 +87,9 @@ fn the_cli_writes_identical_bundles_on_disk() {
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(stderr.lines().count(), 1, "one summary line: {stderr}");
     }
-    let list = |d: &std::path::Path| {
-        let mut v: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut stack = vec![d.to_path_buf()];
-        while let Some(p) = stack.pop() {
-            for e in std::fs::read_dir(&p).expect("dir") {
-                let e = e.expect("entry").path();
-                if e.is_dir() {
-                    stack.push(e);
-                } else {
-                    v.push((
-                        e.strip_prefix(d).expect("rel").display().to_string(),
-                        std::fs::read(&e).expect("read"),
-                    ));
-                }
-            }
-        }
-        v.sort();
-        v
-    };
-    let a = list(&one);
-    assert!(a.iter().any(|(p, _)| p == "manifest.json"));
-    assert_eq!(a, list(&two));
+    let a = common::read_tree(&one);
+    assert!(a.contains_key(std::path::Path::new("manifest.json")));
+    assert_eq!(a, common::read_tree(&two));
 }
 
 #[test]
@@ -155,18 +136,10 @@ fn no_secret_value_reaches_the_bundle() {
     assert!(!String::from_utf8_lossy(&o.stdout).contains(secret));
     // Every file the CLI wrote, while the secrets were in its environment.
     let mut files = 0;
-    let mut stack = vec![target.clone()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).expect("bundle dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files += 1;
-                let text = String::from_utf8_lossy(&std::fs::read(&p).expect("read")).to_string();
-                assert!(!text.contains(secret), "{} holds the secret", p.display());
-            }
-        }
+    for p in common::walk(&target) {
+        files += 1;
+        let text = String::from_utf8_lossy(&std::fs::read(&p).expect("read")).to_string();
+        assert!(!text.contains(secret), "{} holds the secret", p.display());
     }
     assert!(files > 10, "the bundle was written ({files} files)");
     let jcl =

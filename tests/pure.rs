@@ -7,7 +7,7 @@ mod common;
 
 use common::{root, tenantc};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn compile(args: &[&str], env: &[(&str, &str)]) -> (std::process::Output, tempfile::TempDir) {
     let out = tempfile::tempdir().expect("tmp");
@@ -26,23 +26,6 @@ fn compile(args: &[&str], env: &[(&str, &str)]) -> (std::process::Output, tempfi
 
 fn yaml(path: &Path) -> serde_yaml::Value {
     serde_yaml::from_str(&std::fs::read_to_string(path).expect("read")).expect("yaml")
-}
-
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -173,7 +156,7 @@ fn pure_json_parses_and_holds_no_token_unless_asked() {
     assert_eq!(arrays[0]["MgmtEndPoint"], "10.0.1.231");
     assert_eq!(arrays[0]["Realm"], "customer1");
     assert_eq!(arrays[0]["APIToken"], "${ENV:CUSTOMER1_PURE_TOKEN}");
-    for f in all_files(&dir.path().join("bundle")) {
+    for f in common::walk(&dir.path().join("bundle")) {
         let text = String::from_utf8_lossy(&std::fs::read(&f).expect("read")).to_string();
         assert!(!text.contains(token), "{} holds the token", f.display());
     }
@@ -214,7 +197,7 @@ fn materialized_secrets_land_only_in_files_of_mode_0600() {
     );
     let bundle = dir.path().join("bundle");
     let mut secret_files = 0;
-    for f in all_files(&bundle) {
+    for f in common::walk(&bundle) {
         let text = String::from_utf8_lossy(&std::fs::read(&f).expect("read")).to_string();
         let holds: Vec<&str> = values
             .values()
