@@ -84,6 +84,22 @@ impl Bundle {
         Ok(())
     }
 
+    /// Moves another bundle's files and secret notes into this one.
+    pub fn absorb(&mut self, other: Bundle) -> Result<(), LowerError> {
+        for (path, file) in other.files {
+            if self.files.contains_key(&path) {
+                return Err(LowerError(format!(
+                    "two outputs would be written to {path}"
+                )));
+            }
+            self.files.insert(path, file);
+        }
+        for (path, note) in other.secrets {
+            self.note_secret(path, note);
+        }
+        Ok(())
+    }
+
     pub fn note_secret(&mut self, path: String, note: SecretNote) {
         match self.secrets.get_mut(&path) {
             Some(n) => n.tenants.extend(note.tenants),
@@ -187,8 +203,14 @@ fn write_file(path: &Utf8Path, bytes: &[u8], secret: bool) -> std::io::Result<()
 }
 
 pub fn sha256(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// Why a bundle could not be written.

@@ -731,6 +731,7 @@ pub fn lower(
     sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     for (ci, cluster) in site.clusters.iter().enumerate() {
         let tenants: Vec<&Tenant> = site
             .tenants
@@ -740,41 +741,41 @@ pub fn lower(
         if tenants.is_empty() {
             continue;
         }
-        let mut out = ClusterOut {
-            dir: format!("k8s/{}", cluster.name.value),
-            resources: Vec::new(),
-            generators: BTreeSet::new(),
-            bundle,
-            secrets,
-            header,
-        };
-        portworx::lower(site, ClusterId(ci), &mut out)?;
-        for tenant in &tenants {
-            let tn = tenant.name.value.as_str();
-            out.add(
-                &tenant.namespace.value,
-                &namespace(&tenant.namespace.value, tn),
-                tn,
-            )?;
-            if let Some(nfs) = &tenant.nfs {
-                proxy(site, tenant, nfs, t, header, &mut out)?;
-                storage(site, tenant, nfs, &mut out)?;
-            }
-            if let Some(pure) = &tenant.pure {
-                portworx::classes(tenant, pure, &mut out)?;
-            }
-            for w in &tenant.workloads {
-                workload(site, tenant, w, &mut out)?;
-            }
+        let dir = format!("k8s/{}", cluster.name.value);
+        // Tenants lower independently: in parts on every core, merged in
+        // order; the first part also writes the cluster's shared objects.
+        let chunk = tenants.len().div_ceil(threads).max(1);
+        let parts: Vec<Result<Part, LowerError>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = tenants
+                .chunks(chunk)
+                .enumerate()
+                .map(|(i, part)| {
+                    let dir = &dir;
+                    scope.spawn(move || {
+                        lower_part(site, t, header, secrets, ClusterId(ci), dir, part, i == 0)
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        let mut resources = Vec::new();
+        let mut generators = BTreeSet::new();
+        for part in parts {
+            let part = part?;
+            resources.extend(part.resources);
+            generators.extend(part.generators);
+            bundle.absorb(part.bundle)?;
         }
-        let mut resources = out.resources.clone();
         resources.sort();
         resources.dedup();
         let kustomization = Kustomization {
             api_version: "kustomize.config.k8s.io/v1beta1",
             kind: "Kustomization",
             resources,
-            secret_generator: out.generators.iter().cloned().collect(),
+            secret_generator: generators.into_iter().collect(),
             generator_options: GeneratorOptions {
                 disable_name_suffix_hash: true,
             },
@@ -783,9 +784,63 @@ pub fn lower(
             .map_err(|e| LowerError(format!("kustomization.yaml: {e}")))?;
         let yaml = format!("# {header}\n{yaml}");
         let all: BTreeSet<String> = tenants.iter().map(|t| t.name.value.clone()).collect();
-        let dir = out.dir.clone();
-        out.bundle
-            .add_text(format!("{dir}/kustomization.yaml"), yaml, all)?;
+        bundle.add_text(format!("{dir}/kustomization.yaml"), yaml, all)?;
     }
     Ok(())
+}
+
+/// What lowering some tenants of a cluster produced.
+struct Part {
+    bundle: Bundle,
+    resources: Vec<String>,
+    generators: BTreeSet<SecretGenerator>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn lower_part(
+    site: &Site,
+    t: &Templates,
+    header: &str,
+    secrets: Option<&SecretValues>,
+    cluster: ClusterId,
+    dir: &str,
+    tenants: &[&Tenant],
+    shared: bool,
+) -> Result<Part, LowerError> {
+    let mut bundle = Bundle::default();
+    let mut out = ClusterOut {
+        dir: dir.to_string(),
+        resources: Vec::new(),
+        generators: BTreeSet::new(),
+        bundle: &mut bundle,
+        secrets,
+        header,
+    };
+    if shared {
+        portworx::lower(site, cluster, &mut out)?;
+    }
+    for tenant in tenants {
+        let tn = tenant.name.value.as_str();
+        out.add(
+            &tenant.namespace.value,
+            &namespace(&tenant.namespace.value, tn),
+            tn,
+        )?;
+        if let Some(nfs) = &tenant.nfs {
+            proxy(site, tenant, nfs, t, header, &mut out)?;
+            storage(site, tenant, nfs, &mut out)?;
+        }
+        if let Some(pure) = &tenant.pure {
+            portworx::classes(tenant, pure, &mut out)?;
+        }
+        for w in &tenant.workloads {
+            workload(site, tenant, w, &mut out)?;
+        }
+    }
+    let (resources, generators) = (out.resources, out.generators);
+    Ok(Part {
+        bundle,
+        resources,
+        generators,
+    })
 }

@@ -16,12 +16,12 @@ use serde_json::Value;
 /// Serializes a value as a YAML document.
 pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_json::Error> {
     let v = serde_json::to_value(value)?;
-    let mut out = String::new();
+    let mut out = String::with_capacity(1024);
     match &v {
-        Value::Object(m) if !m.is_empty() => map(&mut out, m, 0),
+        Value::Object(m) if !m.is_empty() => map(&mut out, m, 0, false),
         Value::Array(a) if !a.is_empty() => seq(&mut out, a, 0),
         other => {
-            out.push_str(&scalar(other, 0));
+            scalar(&mut out, other, 0);
             out.push('\n');
         }
     }
@@ -32,10 +32,14 @@ fn pad(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-fn map(out: &mut String, m: &serde_json::Map<String, Value>, indent: usize) {
-    for (k, v) in m {
-        pad(out, indent);
-        out.push_str(&string(k, indent, false));
+/// A map at `indent`; with `inline_first` its first key continues the
+/// current line (after a sequence's dash).
+fn map(out: &mut String, m: &serde_json::Map<String, Value>, indent: usize, inline_first: bool) {
+    for (i, (k, v)) in m.iter().enumerate() {
+        if i > 0 || !inline_first {
+            pad(out, indent);
+        }
+        string(out, k, indent, false);
         out.push(':');
         child(out, v, indent, true);
     }
@@ -48,10 +52,8 @@ fn seq(out: &mut String, a: &[Value], indent: usize) {
         match v {
             Value::Object(m) if !m.is_empty() => {
                 // The first key goes on the dash's line.
-                let mut inner = String::new();
-                map(&mut inner, m, indent + 2);
                 out.push(' ');
-                out.push_str(&inner[indent + 2..]);
+                map(out, m, indent + 2, true);
             }
             _ => child(out, v, indent, false),
         }
@@ -63,7 +65,7 @@ fn child(out: &mut String, v: &Value, indent: usize, in_map: bool) {
     match v {
         Value::Object(m) if !m.is_empty() => {
             out.push('\n');
-            map(out, m, indent + 2);
+            map(out, m, indent + 2, false);
         }
         Value::Array(a) if !a.is_empty() => {
             out.push('\n');
@@ -72,36 +74,36 @@ fn child(out: &mut String, v: &Value, indent: usize, in_map: bool) {
         }
         _ => {
             out.push(' ');
-            out.push_str(&scalar(v, indent));
+            scalar(out, v, indent);
             out.push('\n');
         }
     }
 }
 
-fn scalar(v: &Value, indent: usize) -> String {
+fn scalar(out: &mut String, v: &Value, indent: usize) {
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => string(s, indent, true),
-        Value::Array(_) => "[]".into(),
-        Value::Object(_) => "{}".into(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => string(out, s, indent, true),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
     }
 }
 
 /// A string as a plain, literal-block (values only), single- or
 /// double-quoted scalar.
-fn string(s: &str, indent: usize, block_ok: bool) -> String {
+fn string(out: &mut String, s: &str, indent: usize, block_ok: bool) {
     if plain_ok(s) {
-        return s.to_string();
+        out.push_str(s);
+    } else if block_ok && literal_block(out, s, indent) {
+    } else if s.bytes().all(|c| (b' '..=b'~').contains(&c)) {
+        out.push('\'');
+        out.push_str(&s.replace('\'', "''"));
+        out.push('\'');
+    } else {
+        out.push_str(&double_quoted(s));
     }
-    if let Some(block) = literal_block(s, indent).filter(|_| block_ok) {
-        return block;
-    }
-    if s.chars().all(|c| (' '..='~').contains(&c)) {
-        return format!("'{}'", s.replace('\'', "''"));
-    }
-    double_quoted(s)
 }
 
 /// Double-quoted style, escaping everything YAML does not count as printable
@@ -128,10 +130,13 @@ fn double_quoted(s: &str) -> String {
     out.push('"');
     out
 }
-/// `|` with the lines indented one level deeper, when the text allows it.
-fn literal_block(s: &str, indent: usize) -> Option<String> {
-    let body = s.strip_suffix('\n')?;
-    let printable = |l: &str| l.chars().all(|c| c == '\t' || (' '..='~').contains(&c));
+/// `|` with the lines indented one level deeper, when the text allows it;
+/// returns whether it wrote one.
+fn literal_block(out: &mut String, s: &str, indent: usize) -> bool {
+    let Some(body) = s.strip_suffix('\n') else {
+        return false;
+    };
+    let printable = |l: &str| l.bytes().all(|c| c == b'\t' || (b' '..=b'~').contains(&c));
     let ok = !body.is_empty()
         && !body.starts_with([' ', '\t'])
         && !body.ends_with('\n')
@@ -139,28 +144,35 @@ fn literal_block(s: &str, indent: usize) -> Option<String> {
             .lines()
             .all(|l| printable(l) && !l.ends_with([' ', '\t']));
     if !ok {
-        return None;
+        return false;
     }
-    let mut out = String::from("|");
+    out.push('|');
     for line in body.split('\n') {
         out.push('\n');
         if !line.is_empty() {
-            out.extend(std::iter::repeat_n(' ', indent + 2));
+            pad(out, indent + 2);
             out.push_str(line);
         }
     }
-    Some(out)
+    true
 }
 
 /// Whether a string can be written without quotes and read back as that same
 /// string by YAML 1.1 and 1.2 parsers alike.
 fn plain_ok(s: &str) -> bool {
-    let first_ok =
-        s.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '.'));
-    first_ok
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    (first.is_ascii_alphanumeric() || matches!(first, b'/' | b'_' | b'.'))
         && !s.ends_with([' ', ':'])
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || " ._/=:@+-,".contains(c))
+        && b.iter().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    b' ' | b'.' | b'_' | b'/' | b'=' | b':' | b'@' | b'+' | b'-' | b','
+                )
+        })
         && !s.contains(": ")
         && !s.contains(" #")
         && !ambiguous(s)
