@@ -119,6 +119,8 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     let loaded = resolve::load::load(&mut sources, inputs, &stdlib, &mut diags)
         .map_err(|e| ToolError(e.0))?;
     let site = resolve::resolve(&loaded, &mut diags);
+    // The syntax trees are done with: their memory serves the later stages.
+    drop(loaded);
     if !diags.iter().any(Diagnostic::is_error) {
         diags.extend(check::run(&site));
     }
