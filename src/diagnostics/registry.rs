@@ -44,6 +44,33 @@ pub fn all() -> &'static [CodeInfo] {
     CODES
 }
 
+/// Every code as Markdown: the page `docs/diagnostics.md`, generated from this
+/// registry (a test keeps the checked-in page equal to it).
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Diagnostics\n\n<!-- Generated from src/diagnostics/registry.rs by `UPDATE_DOCS=1 cargo test --test docs`; do not edit. -->\n\nEvery diagnostic tenantc reports, with its stable code. `tenantc explain CODE` prints the same text.\n\n| code | severity | summary |\n|---|---|---|\n",
+    );
+    for c in CODES {
+        let severity = match c.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.push_str(&format!(
+            "| [{0}](#{1}) | {severity} | {2} |\n",
+            c.code,
+            c.code.as_str().to_ascii_lowercase(),
+            c.summary
+        ));
+    }
+    for c in CODES {
+        out.push_str(&format!(
+            "\n## {}\n\n**{}**\n\n```text\n{}\n```\n",
+            c.code, c.summary, c.explanation
+        ));
+    }
+    out
+}
+
 macro_rules! codes {
     ($( $konst:ident = $code:literal, $sev:ident, $summary:literal, $expl:literal; )*) => {
         $( pub const $konst: Code = Code($code); )*
