@@ -196,6 +196,11 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 );
                 return Ok(ExitCode::from(1));
             }
+            if let Some(inside) = input_inside(&a, common.stdlib.as_ref(), &out) {
+                return Err(ToolError(format!(
+                    "--out {out} contains {inside}, an input of this compile; replacing the bundle would delete it. Write the bundle elsewhere"
+                )));
+            }
             crate::bundle::write(&bundle, &out).map_err(|e| ToolError(e.0))?;
             if std::env::var_os("TENANTC_TIMINGS").is_some() {
                 eprintln!(
@@ -289,4 +294,20 @@ fn svg(dot: &str) -> Result<Vec<u8>, ToolError> {
         )));
     }
     Ok(out.stdout)
+}
+
+/// An input file or the stdlib directory that lies inside `out`, which a
+/// compile replaces as a whole.
+fn input_inside(
+    a: &Analysis,
+    stdlib: Option<&Utf8PathBuf>,
+    out: &camino::Utf8Path,
+) -> Option<String> {
+    let out = std::fs::canonicalize(out).ok()?;
+    a.sources
+        .files()
+        .filter_map(|(_, f)| f.path.clone())
+        .chain(stdlib.cloned())
+        .find(|p| std::fs::canonicalize(p).is_ok_and(|c| c.starts_with(&out)))
+        .map(|p| p.to_string())
 }

@@ -146,7 +146,7 @@ pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundl
         .map(|(_, f)| f.name.clone())
         .collect();
     let secrets = if opts.materialize_secrets {
-        Some(read_secrets(analysis)?)
+        Some(read_secrets(analysis, opts.only.as_ref())?)
     } else {
         None
     };
@@ -186,11 +186,37 @@ pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundl
 /// tokens (in pure.json), registry credentials and workload variables (in the
 /// kustomizations' secret files). PKCS#12 passwords stay placeholders in the
 /// JCL, which is submitted to z/OS and kept in its spool.
-pub fn materialized_refs(site: &ir::Site) -> Vec<&ir::SecretRef> {
+///
+/// With `only`, just those the partial bundle writes: the selected tenants'
+/// variables and pull secrets, and the API tokens of every Pure tenant on a
+/// cluster whose pure.json it writes (that file is written whole).
+pub fn materialized_refs<'s>(
+    site: &'s ir::Site,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> Vec<&'s ir::SecretRef> {
+    let selected = |t: &ir::Tenant| only.is_none_or(|o| o.contains(&t.name.value));
+    let pure_clusters: Vec<ir::ClusterId> = site
+        .tenants
+        .iter()
+        .filter(|t| selected(t) && t.pure.is_some())
+        .map(|t| t.cluster.value)
+        .collect();
     let mut refs: Vec<&ir::SecretRef> = Vec::new();
     for t in &site.tenants {
         if let Some(p) = &t.pure {
-            refs.push(&p.token);
+            if pure_clusters.contains(&t.cluster.value) {
+                refs.push(&p.token);
+            }
+        }
+        if !selected(t) {
+            continue;
+        }
+        let proxy = t.nfs.as_ref().and_then(|n| n.proxy.registry.as_ref());
+        for r in proxy
+            .into_iter()
+            .chain(t.workloads.iter().filter_map(|w| w.registry.as_ref()))
+        {
+            refs.push(&site.registry(r.value).credentials);
         }
         for w in &t.workloads {
             for (_, v) in &w.env {
@@ -200,19 +226,19 @@ pub fn materialized_refs(site: &ir::Site) -> Vec<&ir::SecretRef> {
             }
         }
     }
-    for c in &site.clusters {
-        refs.extend(c.registries.iter().map(|r| &r.credentials));
-    }
     refs
 }
 
 /// Reads every materialized secret: `env("X")` from the environment,
 /// `file("p")` relative to the spec that names it. Errors name the reference,
 /// never a value.
-fn read_secrets(analysis: &Analysis) -> Result<lower::SecretValues, ToolError> {
+fn read_secrets(
+    analysis: &Analysis,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> Result<lower::SecretValues, ToolError> {
     let mut values = lower::SecretValues::default();
     let mut problems = Vec::new();
-    for r in materialized_refs(&analysis.site) {
+    for r in materialized_refs(&analysis.site, only) {
         let value = match r.source {
             ir::SecretSource::Env => match std::env::var(&r.name) {
                 Ok(v) => v,

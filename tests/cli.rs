@@ -493,3 +493,104 @@ fn graph_draws_the_examples() {
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
 }
+
+#[test]
+fn compile_refuses_to_replace_a_bundle_that_holds_its_inputs() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("bundle");
+    let out_s = out.to_str().expect("utf-8");
+    assert_eq!(
+        tenantc(&["compile", "examples/zcx-nfs", "--out", out_s])
+            .status
+            .code(),
+        Some(0)
+    );
+    let specs = out.join("specs");
+    std::fs::create_dir_all(&specs).expect("mkdir");
+    std::fs::copy(
+        root().join("examples/zcx-nfs/site.tenant"),
+        specs.join("site.tenant"),
+    )
+    .expect("copy");
+    let o = tenantc(&["compile", specs.to_str().expect("utf-8"), "--out", out_s]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("an input of this compile"));
+    assert!(specs.join("site.tenant").exists(), "the spec survived");
+}
+
+#[test]
+fn a_partial_compile_never_replaces_a_bundle_of_other_tenants() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("bundle");
+    let out_s = out.to_str().expect("utf-8");
+    assert_eq!(
+        tenantc(&["compile", "examples/mixed-site", "--out", out_s])
+            .status
+            .code(),
+        Some(0)
+    );
+    // The operator's secret file of tenant ledger.
+    let ca = out.join("k8s/ocp_prod/secrets/ledger-nfs-proxy/nfs-ca/cert-auth.pem");
+    std::fs::create_dir_all(ca.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&ca, "operator's CA\n").expect("write");
+    let o = tenantc(&[
+        "compile",
+        "examples/mixed-site",
+        "--out",
+        out_s,
+        "--tenant",
+        "analytics",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a directory of its own"));
+    assert_eq!(
+        std::fs::read_to_string(&ca).expect("kept"),
+        "operator's CA\n"
+    );
+    // The same selection again is fine.
+    let part = tmp.path().join("part");
+    let part_s = part.to_str().expect("utf-8");
+    for _ in 0..2 {
+        let o = tenantc(&[
+            "compile",
+            "examples/mixed-site",
+            "--out",
+            part_s,
+            "--tenant",
+            "analytics",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+    }
+}
+
+#[test]
+fn compile_check_never_shows_a_filled_in_placeholder() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("bundle");
+    let out_s = out.to_str().expect("utf-8");
+    assert_eq!(
+        tenantc(&["compile", "examples/px-pure-saw", "--out", out_s])
+            .status
+            .code(),
+        Some(0)
+    );
+    let pure = out.join("k8s/k8s1/secrets/portworx/px-pure-secret/pure.json");
+    let text = std::fs::read_to_string(&pure).expect("read");
+    std::fs::write(
+        &pure,
+        text.replace("${ENV:CUSTOMER1_PURE_TOKEN}", "real-token-SECRET9"),
+    )
+    .expect("write");
+    let o = tenantc(&["compile", "examples/px-pure-saw", "--out", out_s, "--check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!all.contains("SECRET9"), "{all}");
+    assert!(
+        all.contains("pure.json (it holds secrets; not shown)"),
+        "{all}"
+    );
+}

@@ -383,3 +383,23 @@ fn no_value_in_the_spec_can_run_a_command_in_the_setup_script() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     }
 }
+
+#[test]
+fn two_workloads_pulling_with_one_registry_materialize_once() {
+    let text = std::fs::read_to_string(root().join("examples/zcx-nfs/site.tenant"))
+        .expect("example")
+        .replace(
+            "  workload fios {",
+            "  workload other {\n    image = \"my-repo.com/x:1\"\n    registry = ocp1.my_registry\n  }\n\n  workload fios {",
+        );
+    let (_d, path) = common::spec_in_tmp(&text);
+    let (o, dir) = compile(
+        &[path.as_str(), "--materialize-secrets"],
+        &[("MY_REGISTRY_DOCKERCONFIGJSON", "{\"auths\":{}}")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let f = dir
+        .path()
+        .join("bundle/k8s/ocp1/secrets/fios/my-registry/.dockerconfigjson");
+    assert_eq!(std::fs::read_to_string(f).expect("read"), "{\"auths\":{}}");
+}

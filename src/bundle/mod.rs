@@ -240,6 +240,17 @@ pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
                 "{out} is not empty and holds no tenantc bundle ({MANIFEST}); refusing to replace it"
             )));
         }
+        if let Some(only) = &bundle.only {
+            let old_only: Option<BTreeSet<String>> = std::fs::read_to_string(out.join(MANIFEST))
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|m| serde_json::from_value(m["only_tenants"].clone()).ok());
+            if is_bundle && old_only.as_ref() != Some(only) {
+                return Err(WriteError(format!(
+                    "{out} holds a bundle of other tenants; a partial compile (--tenant) would drop their files. Write it to a directory of its own"
+                )));
+            }
+        }
         if let Some(path) = materialized_to_placeholder(bundle, out) {
             return Err(WriteError(format!(
                 "{out} holds materialized secrets ({path}); compiling without --materialize-secrets would put placeholders back. Compile with --materialize-secrets, or remove {out} first"
@@ -310,6 +321,11 @@ pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
                 std::fs::copy(&from, &to).map_err(|e| err(from.as_str(), e))?;
             }
         }
+    }
+    // The bundle directory keeps the mode the operator gave it.
+    if let Ok(meta) = std::fs::metadata(out) {
+        std::fs::set_permissions(&tmp_path, meta.permissions())
+            .map_err(|e| err(tmp_path.as_str(), e))?;
     }
     let _ = tmp.keep();
     swap_in(&tmp_path, out).map_err(|e| err(out.as_str(), e))
@@ -436,7 +452,13 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
             }
             Err(e) => return Err(WriteError(format!("{target}: {e}"))),
         };
-        if file.secret || on_disk_secret.contains(path) {
+        // Secret files are compared, never shown.
+        if file.secret || on_disk_secret.contains(path) || self_noted(bundle, path) {
+            if old != file.bytes {
+                d.changed += 1;
+                d.diff
+                    .push_str(&format!("changed {path} (it holds secrets; not shown)\n"));
+            }
             continue;
         }
         if old != file.bytes {
@@ -472,6 +494,12 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
         }
     }
     Ok(d)
+}
+
+/// A generated file that the manifest also lists as a secret (pure.json with
+/// placeholders, which the operator may have filled in).
+fn self_noted(bundle: &Bundle, path: &str) -> bool {
+    bundle.secrets.contains_key(path)
 }
 
 fn unified(old: &str, new: &str, a: &str, b: &str) -> String {

@@ -19,6 +19,58 @@ pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
 /// Servers with standby LPARs: a moving address, declared once, standby
 /// systems other than home and each named once.
 fn high_availability(site: &Site, out: &mut Vec<Diagnostic>) {
+    // A server's own address belongs to it alone.
+    let mut owners: BTreeMap<std::net::Ipv4Addr, &NfsServer> = BTreeMap::new();
+    for sid in site.server_ids() {
+        let s = site.server(sid);
+        if !s.own_address {
+            continue;
+        }
+        if let Some(other) = site
+            .systems
+            .iter()
+            .enumerate()
+            .find(|(i, sys)| *i != sid.0 .0 && sys.address.value == s.address.value)
+            .map(|(_, sys)| sys)
+        {
+            out.push(
+                Diagnostic::new(
+                    registry::HA_SERVER,
+                    s.address.span,
+                    format!(
+                        "NFS server `{}` claims {}, the address of system `{}`",
+                        s.name.value, s.address.value, other.name.value
+                    ),
+                    "another system's address",
+                )
+                .related(
+                    other.address.span,
+                    format!("address of `{}`", other.name.value),
+                )
+                .help(
+                    "proxies would reach the other LPAR; give the server a dynamic VIPA of its own",
+                ),
+            );
+        }
+        if let Some(first) = owners.insert(s.address.value, s) {
+            out.push(
+                Diagnostic::new(
+                    registry::HA_SERVER,
+                    s.address.span,
+                    format!(
+                        "NFS servers `{}` and `{}` both claim the address {}",
+                        first.name.value, s.name.value, s.address.value
+                    ),
+                    "claimed again",
+                )
+                .related(
+                    first.address.span,
+                    format!("address of `{}`", first.name.value),
+                )
+                .help("give each server a dynamic VIPA of its own"),
+            );
+        }
+    }
     for sid in site.server_ids() {
         let s = site.server(sid);
         if s.standby.is_empty() {
@@ -245,13 +297,40 @@ fn ports(site: &Site, out: &mut Vec<Diagnostic>) {
     }
     // Every server that may run on a system: its own and standbys of others.
     for (si, sys) in site.systems.iter().enumerate() {
-        let running: Vec<&NfsServer> = site
+        let ids: Vec<ServerId> = site
             .server_ids()
             .filter(|id| site.server(*id).lpars(id.0).contains(&SystemId(si)))
-            .map(|id| site.server(id))
             .collect();
+        let running: Vec<&NfsServer> = ids.iter().map(|id| site.server(*id)).collect();
         for (i, a) in running.iter().enumerate() {
-            for b in &running[i + 1..] {
+            for (j, b) in running.iter().enumerate().skip(i + 1) {
+                // Servers of this system among themselves are checked by
+                // job name elsewhere; a standby must not clash with anyone.
+                let standby_here = ids[i].0 != SystemId(si) || ids[j].0 != SystemId(si);
+                let same_job = a.jobname.value == b.jobname.value;
+                let same_name = a.name.value == b.name.value;
+                if standby_here && (same_job || same_name) {
+                    out.push(
+                        Diagnostic::new(
+                            registry::HA_SERVER,
+                            b.name.span,
+                            format!(
+                                "NFS servers `{}` and `{}` may both run on `{}` with the same {}",
+                                a.name.value,
+                                b.name.value,
+                                sys.name.value,
+                                if same_job {
+                                    format!("job name {}", b.jobname.value)
+                                } else {
+                                    "policy statement names".to_string()
+                                }
+                            ),
+                            "clashes on a shared LPAR",
+                        )
+                        .related(a.name.span, "the other server")
+                        .help("servers that may run on one LPAR need distinct names and job names"),
+                    );
+                }
                 if a.ports.value.overlaps(b.ports.value) {
                     out.push(
                         Diagnostic::new(

@@ -166,7 +166,14 @@ pub fn header(inputs: &[String]) -> String {
         .iter()
         .map(|n| {
             n.chars()
-                .map(|c| if c.is_control() { '?' } else { c })
+                .map(|c| {
+                    // Also the characters YAML 1.1 breaks lines at.
+                    if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') {
+                        '?'
+                    } else {
+                        c
+                    }
+                })
                 .collect()
         })
         .collect();
@@ -235,6 +242,7 @@ mod tests {
             .collect();
         assert!(super::header(&many).contains("from 100 spec files (see manifest.json)"));
         assert!(!super::header(&["evil\n//X JOB".into()]).contains('\n'));
+        assert!(!super::header(&["a\u{2028}b.tenant".into()]).contains('\u{2028}'));
     }
 
     #[test]

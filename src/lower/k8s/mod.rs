@@ -83,6 +83,8 @@ impl ClusterOut<'_> {
             let rel = format!("secrets/{ns}/{name}/{}", k.key);
             let path = format!("{}/{rel}", self.dir);
             match (self.secrets, k.value) {
+                // Two workloads pulling with one registry share its file.
+                (Some(_), Some(_)) if self.bundle.files.contains_key(&path) => {}
                 (Some(values), Some(r)) => {
                     let v = values
                         .get(r)
@@ -745,6 +747,7 @@ pub fn lower(
         // Tenants lower independently: in parts on every core, merged in
         // order; the first part also writes the cluster's shared objects.
         let chunk = tenants.len().div_ceil(threads).max(1);
+        let with_portworx = tenants.iter().any(|t| t.pure.is_some());
         let parts: Vec<Result<Part, LowerError>> = std::thread::scope(|scope| {
             let workers: Vec<_> = tenants
                 .chunks(chunk)
@@ -752,7 +755,16 @@ pub fn lower(
                 .map(|(i, part)| {
                     let dir = &dir;
                     scope.spawn(move || {
-                        lower_part(site, t, header, secrets, ClusterId(ci), dir, part, i == 0)
+                        lower_part(
+                            site,
+                            t,
+                            header,
+                            secrets,
+                            ClusterId(ci),
+                            dir,
+                            part,
+                            i == 0 && with_portworx,
+                        )
                     })
                 })
                 .collect();

@@ -120,7 +120,10 @@ fn double_quoted(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             c if c < ' '
                 || ('\u{7f}'..='\u{9f}').contains(&c)
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') =>
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ) =>
             {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
@@ -137,8 +140,10 @@ fn literal_block(out: &mut String, s: &str, indent: usize) -> bool {
         return false;
     };
     let printable = |l: &str| l.bytes().all(|c| c == b'\t' || (b' '..=b'~').contains(&c));
+    // A block's indentation is taken from its first line, so that line
+    // starts with a non-blank (later lines may be indented further).
     let ok = !body.is_empty()
-        && !body.starts_with([' ', '\t'])
+        && !body.starts_with([' ', '\t', '\n'])
         && !body.ends_with('\n')
         && body
             .lines()
@@ -231,6 +236,24 @@ mod tests {
         let text = to_string(v).expect("serializes");
         let back: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(&back, v, "\n{text}");
+    }
+
+    #[test]
+    fn blanks_and_non_characters_survive() {
+        for v in [
+            "\n   two\n",
+            "  lead\nx\n",
+            "a\u{fffe}b",
+            "\u{ffff}",
+            "x\u{2028}y",
+        ] {
+            roundtrip(&json!({ "v": v }));
+            let text = to_string(&json!({ "v": v })).expect("yaml");
+            assert!(
+                !text.contains('\u{fffe}') && !text.contains('\u{ffff}'),
+                "{text}"
+            );
+        }
     }
 
     #[test]
