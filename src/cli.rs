@@ -213,7 +213,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             if common.diagnostics_format == Format::Human {
                 eprintln!(
                     "ok: {n} file(s), {} tenant(s) -> {out} ({} files)",
-                    a.site.tenants.len(),
+                    opts.only.as_ref().map_or(a.site.tenants.len(), |o| o.len()),
                     bundle.files.len()
                 );
             }

@@ -594,3 +594,42 @@ fn compile_check_never_shows_a_filled_in_placeholder() {
         "{all}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn out_through_a_symlink_replaces_the_bundle_it_names() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let real = tmp.path().join("real");
+    let link = tmp.path().join("link");
+    let lookalike = tmp.path().join(".link.tenantc-notes");
+    std::fs::create_dir_all(&lookalike).expect("mkdir");
+    assert_eq!(
+        tenantc(&[
+            "compile",
+            "examples/zcx-nfs",
+            "--out",
+            real.to_str().expect("utf-8")
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let o = tenantc(&[
+        "compile",
+        "examples/mixed-site",
+        "--out",
+        link.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(link.is_symlink(), "the link stays a link");
+    assert!(
+        real.join("pure/fa_east/setup.sh").exists(),
+        "the target holds the new bundle"
+    );
+    assert!(!real.join("zos/NP8").exists(), "and nothing of the old one");
+    assert!(
+        lookalike.is_dir(),
+        "a directory tenantc did not make is kept"
+    );
+}

@@ -225,6 +225,14 @@ pub struct WriteError(pub String);
 /// mistyped `--out` cannot delete unrelated files.
 pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
     let err = |what: &str, e: std::io::Error| WriteError(format!("{what}: {e}"));
+    // A symlink names the bundle it points to: that is what gets replaced.
+    let resolved;
+    let out = if out.is_symlink() {
+        resolved = out.canonicalize_utf8().map_err(|e| err(out.as_str(), e))?;
+        resolved.as_path()
+    } else {
+        out
+    };
     if out.exists() {
         if !out.is_dir() {
             return Err(WriteError(format!("{out} exists and is not a directory")));
@@ -394,7 +402,14 @@ fn remove_leftovers(parent: &Utf8Path, name: &str) {
         return;
     };
     for e in entries.flatten() {
-        if e.file_name().starts_with(&prefix) && e.path().is_dir() {
+        // Only names tenantc makes: the prefix, six random characters, and
+        // for an old bundle set aside `.old`.
+        let Some(rest) = e.file_name().strip_prefix(&prefix) else {
+            continue;
+        };
+        let random = rest.strip_suffix(".old").unwrap_or(rest);
+        let ours = random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric());
+        if ours && e.path().is_dir() {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
