@@ -446,7 +446,10 @@ fn graph_draws_the_examples() {
         ),
         (
             "examples/mixed-site",
-            &["\"tenant/ledger\" -> \"realm/fa_east/ledger\""][..],
+            &[
+                "\"tenant/ledger\" -> \"realm/fa_east/ledger\"",
+                "\"nfs/PRD1/NFSPRD\" -> \"standby/PRD2/NFSPRD\" [label=\"may move\"];",
+            ][..],
         ),
     ] {
         let o = tenantc(&["graph", example]);
@@ -461,6 +464,10 @@ fn graph_draws_the_examples() {
             o.stdout,
             "deterministic"
         );
+        let mut edges = std::collections::BTreeSet::new();
+        for line in dot.lines().filter(|l| l.contains(" -> ")) {
+            assert!(edges.insert(line), "{example}: edge drawn twice: {line}");
+        }
         if let Some(graphviz) = common::require_tool("dot") {
             // graphviz parses it, and `--format svg` renders through it.
             let tmp = tempfile::tempdir().expect("tmp");

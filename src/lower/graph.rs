@@ -28,6 +28,8 @@ fn q(s: &str) -> String {
 
 struct Dot {
     text: String,
+    /// Edges already drawn: many tenants share a node-to-server path.
+    edges: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Dot {
@@ -35,6 +37,9 @@ impl Dot {
         let _ = writeln!(self.text, "{indent}{} [label={}{attrs}];", q(id), q(label));
     }
     fn edge(&mut self, from: &str, to: &str, label: Option<&str>) {
+        if !self.edges.insert((from.to_string(), to.to_string())) {
+            return;
+        }
         match label {
             Some(l) => {
                 let _ = writeln!(self.text, "  {} -> {} [label={}];", q(from), q(to), q(l));
@@ -62,6 +67,7 @@ pub fn dot(site: &Site) -> String {
         text: String::from(
             "digraph site {\n  rankdir=LR;\n  fontname=\"Helvetica\";\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n",
         ),
+        edges: std::collections::BTreeSet::new(),
     };
     // Tenants first, in a column of their own.
     for t in &site.tenants {
@@ -141,11 +147,29 @@ pub fn dot(site: &Site) -> String {
                 "    ",
                 &format!("nfs/{sn}/{}", s.name.value),
                 &format!(
-                    "NFS server {}\nAT-TLS ports {}\nkey ring {}",
-                    s.jobname.value, s.ports.value, s.keyring.value
+                    "NFS server {}\nAT-TLS ports {}\nkey ring {}\naddress {}",
+                    s.jobname.value, s.ports.value, s.keyring.value, s.address.value
                 ),
                 ", shape=component",
             );
+        }
+        // Servers of other systems that may be restarted here.
+        for sid in site.server_ids() {
+            let s = site.server(sid);
+            if s.standby
+                .iter()
+                .any(|x| site.system(x.value).name.value == *sn)
+            {
+                d.node(
+                    "    ",
+                    &format!("standby/{sn}/{}", s.name.value),
+                    &format!(
+                        "standby for NFS server {}\n(same AT-TLS policy)",
+                        s.jobname.value
+                    ),
+                    ", shape=component, style=dashed",
+                );
+            }
         }
         d.close();
     }
@@ -187,6 +211,18 @@ pub fn dot(site: &Site) -> String {
     }
 
     // Edges.
+    for sid in site.server_ids() {
+        let s = site.server(sid);
+        for sb in &s.standby {
+            let home = &site.system(sid.0).name.value;
+            let other = &site.system(sb.value).name.value;
+            d.edge(
+                &format!("nfs/{home}/{}", s.name.value),
+                &format!("standby/{other}/{}", s.name.value),
+                Some("may move"),
+            );
+        }
+    }
     for t in &site.tenants {
         let c = site.cluster(t.cluster.value);
         let cn = &c.name.value;
