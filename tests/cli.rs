@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{root, tenantc};
+use common::{compile, root, tenantc};
 
 fn code(args: &[&str]) -> Option<i32> {
     tenantc(args).status.code()
@@ -135,12 +135,7 @@ fn compile_refuses_to_replace_an_unrelated_directory() {
     let dir = tempfile::tempdir().expect("tmp");
     let precious = dir.path().join("precious.txt");
     std::fs::write(&precious, "keep me").expect("write");
-    let o = tenantc(&[
-        "compile",
-        "examples/zcx-nfs",
-        "--out",
-        dir.path().to_str().expect("utf-8"),
-    ]);
+    let o = compile("examples/zcx-nfs", dir.path().to_str().expect("utf-8"), &[]);
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         std::fs::read_to_string(&precious).expect("still there"),
@@ -252,7 +247,7 @@ fn compile_check_reports_drift_and_writes_nothing() {
     let tmp = tempfile::tempdir().expect("tmp");
     let out = tmp.path().join("bundle");
     let out_s = out.to_str().expect("utf-8");
-    let check = || tenantc(&["compile", "examples/zcx-nfs", "--out", out_s, "--check"]);
+    let check = || compile("examples/zcx-nfs", out_s, &["--check"]);
 
     // No bundle yet: everything is missing, and nothing is created.
     let o = check();
@@ -264,9 +259,7 @@ fn compile_check_reports_drift_and_writes_nothing() {
     );
 
     assert_eq!(
-        tenantc(&["compile", "examples/zcx-nfs", "--out", out_s])
-            .status
-            .code(),
+        compile("examples/zcx-nfs", out_s, &[]).status.code(),
         Some(0)
     );
     let o = check();
@@ -360,23 +353,15 @@ fn compiling_some_tenants_writes_their_files_and_the_shared_ones_whole() {
     let tmp = tempfile::tempdir().expect("tmp");
     let full = tmp.path().join("full");
     let part = tmp.path().join("part");
-    let o = tenantc(&[
-        "compile",
-        "examples/mixed-site",
-        "--out",
-        full.to_str().expect("utf-8"),
-    ]);
+    let o = compile("examples/mixed-site", full.to_str().expect("utf-8"), &[]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     for tenant in ["ledger", "analytics"] {
         let _ = std::fs::remove_dir_all(&part);
-        let o = tenantc(&[
-            "compile",
+        let o = compile(
             "examples/mixed-site",
-            "--out",
             part.to_str().expect("utf-8"),
-            "--tenant",
-            tenant,
-        ]);
+            &["--tenant", tenant],
+        );
         assert_eq!(o.status.code(), Some(0), "{o:?}");
         let manifest: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(part.join("manifest.json")).expect("manifest"),
@@ -410,14 +395,11 @@ fn compiling_some_tenants_writes_their_files_and_the_shared_ones_whole() {
     assert!(!part.join("zos/PRD1/jcl/3-client-ledger.jcl").exists());
     assert!(part.join("pure/fa_west/setup.sh").exists());
 
-    let o = tenantc(&[
-        "compile",
+    let o = compile(
         "examples/mixed-site",
-        "--out",
         part.to_str().expect("utf-8"),
-        "--tenant",
-        "ledgr",
-    ]);
+        &["--tenant", "ledgr"],
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("did you mean `ledger`?"),
@@ -507,9 +489,7 @@ fn compile_refuses_to_replace_a_bundle_that_holds_its_inputs() {
     let out = tmp.path().join("bundle");
     let out_s = out.to_str().expect("utf-8");
     assert_eq!(
-        tenantc(&["compile", "examples/zcx-nfs", "--out", out_s])
-            .status
-            .code(),
+        compile("examples/zcx-nfs", out_s, &[]).status.code(),
         Some(0)
     );
     let specs = out.join("specs");
@@ -519,7 +499,7 @@ fn compile_refuses_to_replace_a_bundle_that_holds_its_inputs() {
         specs.join("site.tenant"),
     )
     .expect("copy");
-    let o = tenantc(&["compile", specs.to_str().expect("utf-8"), "--out", out_s]);
+    let o = compile(specs.to_str().expect("utf-8"), out_s, &[]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     assert!(String::from_utf8_lossy(&o.stderr).contains("an input of this compile"));
     assert!(specs.join("site.tenant").exists(), "the spec survived");
@@ -531,23 +511,14 @@ fn a_partial_compile_never_replaces_a_bundle_of_other_tenants() {
     let out = tmp.path().join("bundle");
     let out_s = out.to_str().expect("utf-8");
     assert_eq!(
-        tenantc(&["compile", "examples/mixed-site", "--out", out_s])
-            .status
-            .code(),
+        compile("examples/mixed-site", out_s, &[]).status.code(),
         Some(0)
     );
     // The operator's secret file of tenant ledger.
     let ca = out.join("k8s/ocp_prod/secrets/ledger-nfs-proxy/nfs-ca/cert-auth.pem");
     std::fs::create_dir_all(ca.parent().expect("dir")).expect("mkdir");
     std::fs::write(&ca, "operator's CA\n").expect("write");
-    let o = tenantc(&[
-        "compile",
-        "examples/mixed-site",
-        "--out",
-        out_s,
-        "--tenant",
-        "analytics",
-    ]);
+    let o = compile("examples/mixed-site", out_s, &["--tenant", "analytics"]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     assert!(String::from_utf8_lossy(&o.stderr).contains("a directory of its own"));
     assert_eq!(
@@ -558,14 +529,7 @@ fn a_partial_compile_never_replaces_a_bundle_of_other_tenants() {
     let part = tmp.path().join("part");
     let part_s = part.to_str().expect("utf-8");
     for _ in 0..2 {
-        let o = tenantc(&[
-            "compile",
-            "examples/mixed-site",
-            "--out",
-            part_s,
-            "--tenant",
-            "analytics",
-        ]);
+        let o = compile("examples/mixed-site", part_s, &["--tenant", "analytics"]);
         assert_eq!(o.status.code(), Some(0), "{o:?}");
     }
 }
@@ -576,9 +540,7 @@ fn compile_check_never_shows_a_filled_in_placeholder() {
     let out = tmp.path().join("bundle");
     let out_s = out.to_str().expect("utf-8");
     assert_eq!(
-        tenantc(&["compile", "examples/px-pure-saw", "--out", out_s])
-            .status
-            .code(),
+        compile("examples/px-pure-saw", out_s, &[]).status.code(),
         Some(0)
     );
     let pure = out.join("k8s/k8s1/secrets/portworx/px-pure-secret/pure.json");
@@ -588,7 +550,7 @@ fn compile_check_never_shows_a_filled_in_placeholder() {
         text.replace("${ENV:CUSTOMER1_PURE_TOKEN}", "real-token-SECRET9"),
     )
     .expect("write");
-    let o = tenantc(&["compile", "examples/px-pure-saw", "--out", out_s, "--check"]);
+    let o = compile("examples/px-pure-saw", out_s, &["--check"]);
     assert_eq!(o.status.code(), Some(1));
     let all = format!(
         "{}{}",
@@ -611,23 +573,13 @@ fn out_through_a_symlink_replaces_the_bundle_it_names() {
     let lookalike = tmp.path().join(".link.tenantc-notes");
     std::fs::create_dir_all(&lookalike).expect("mkdir");
     assert_eq!(
-        tenantc(&[
-            "compile",
-            "examples/zcx-nfs",
-            "--out",
-            real.to_str().expect("utf-8")
-        ])
-        .status
-        .code(),
+        compile("examples/zcx-nfs", real.to_str().expect("utf-8"), &[])
+            .status
+            .code(),
         Some(0)
     );
     std::os::unix::fs::symlink(&real, &link).expect("symlink");
-    let o = tenantc(&[
-        "compile",
-        "examples/mixed-site",
-        "--out",
-        link.to_str().expect("utf-8"),
-    ]);
+    let o = compile("examples/mixed-site", link.to_str().expect("utf-8"), &[]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(link.is_symlink(), "the link stays a link");
     assert!(

@@ -218,3 +218,10 @@ pub fn read_tree(dir: &std::path::Path) -> std::collections::BTreeMap<std::path:
         })
         .collect()
 }
+
+/// `tenantc compile SPEC --out OUT EXTRA...`, from the crate root.
+pub fn compile(spec: &str, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["compile", spec, "--out", out];
+    args.extend_from_slice(extra);
+    tenantc(&args)
+}

@@ -83,8 +83,6 @@ impl ClusterOut<'_> {
             let rel = format!("secrets/{ns}/{name}/{}", k.key);
             let path = format!("{}/{rel}", self.dir);
             match (self.secrets, k.value) {
-                // Two workloads pulling with one registry share its file.
-                (Some(_), Some(_)) if self.bundle.files.contains_key(&path) => {}
                 (Some(values), Some(r)) => {
                     let v = values
                         .get(r)
