@@ -146,6 +146,7 @@ fn analyze_common(
         stdlib_dir: c.stdlib.clone(),
         materialize_secrets: materialize,
         only: (!tenants.is_empty()).then(|| tenants.iter().cloned().collect()),
+        overlay: None,
     };
     let a = analyze(&inputs, &opts)?;
     Ok((a, inputs.len(), opts))

@@ -38,6 +38,8 @@ pub struct Options {
     pub materialize_secrets: bool,
     /// Compile only these tenants (`--tenant`); checks still cover the site.
     pub only: Option<std::collections::BTreeSet<String>>,
+    /// Texts read instead of the files at these paths (editor buffers).
+    pub overlay: Option<std::sync::Arc<resolve::load::Overlay>>,
 }
 
 /// The result of the front half of the pipeline.
@@ -116,8 +118,14 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     let stdlib = resolve::load::Stdlib {
         dir: opts.stdlib_dir.clone(),
     };
-    let loaded = resolve::load::load(&mut sources, inputs, &stdlib, &mut diags)
-        .map_err(|e| ToolError(e.0))?;
+    let loaded = resolve::load::load(
+        &mut sources,
+        inputs,
+        &stdlib,
+        opts.overlay.as_deref(),
+        &mut diags,
+    )
+    .map_err(|e| ToolError(e.0))?;
     let site = resolve::resolve(&loaded, &mut diags);
     // The syntax trees are done with: their memory serves the later stages.
     drop(loaded);

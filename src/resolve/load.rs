@@ -7,6 +7,11 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, ast::SyntaxFile};
 use camino::{Utf8Path, Utf8PathBuf};
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Texts that stand in for files on disk (an editor's unsaved buffers, or
+/// specs built in memory), keyed by the path they would be read from.
+pub type Overlay = BTreeMap<Utf8PathBuf, Arc<str>>;
 
 /// The stdlib module every site sees: the prelude of default profiles.
 pub const PRELUDE: &str = "std/profiles";
@@ -77,11 +82,13 @@ pub fn load(
     map: &mut SourceMap,
     inputs: &[Utf8PathBuf],
     stdlib: &Stdlib,
+    overlay: Option<&Overlay>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Loaded, InputError> {
     let mut loader = Loader {
         map,
         stdlib,
+        overlay,
         diags,
         loaded: Loaded::default(),
         by_key: BTreeMap::new(),
@@ -90,7 +97,7 @@ pub fn load(
     };
     let mut files = Vec::with_capacity(inputs.len());
     for path in inputs {
-        let text = read_input(path)?;
+        let text = read_text(overlay, path)?;
         files.push(loader.map.add(path.to_string(), Some(path.clone()), text));
     }
     // Files parse independently: on every core, results kept in input order.
@@ -108,7 +115,7 @@ pub fn load(
             tree.imports
                 .iter()
                 .filter(|i| !i.path.starts_with("std/"))
-                .map(|i| key_of(&resolve_import(dir.as_deref(), &i.path)))
+                .map(|i| key_of(&resolve_import(overlay, dir.as_deref(), &i.path)))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -166,13 +173,22 @@ fn parse_all(map: &SourceMap, files: &[FileId]) -> Vec<(Option<SyntaxFile>, Vec<
     })
 }
 
-fn resolve_import(dir: Option<&Utf8Path>, rel: &str) -> Utf8PathBuf {
+fn resolve_import(overlay: Option<&Overlay>, dir: Option<&Utf8Path>, rel: &str) -> Utf8PathBuf {
     let base = dir.unwrap_or(Utf8Path::new("."));
     let path = base.join(rel);
-    if path.extension() != Some("tenant") && !path.exists() {
+    let exists = overlay.is_some_and(|o| o.contains_key(&path)) || path.exists();
+    if path.extension() != Some("tenant") && !exists {
         base.join(format!("{rel}.tenant"))
     } else {
         path
+    }
+}
+
+/// The overlay's text for `path`, or the file's.
+fn read_text(overlay: Option<&Overlay>, path: &Utf8Path) -> Result<Arc<str>, InputError> {
+    match overlay.and_then(|o| o.get(path)) {
+        Some(text) => Ok(text.clone()),
+        None => read_input(path).map(Arc::from),
     }
 }
 
@@ -212,6 +228,7 @@ fn slot(idx: Option<usize>) -> Slot {
 struct Loader<'a> {
     map: &'a mut SourceMap,
     stdlib: &'a Stdlib,
+    overlay: Option<&'a Overlay>,
     diags: &'a mut Vec<Diagnostic>,
     loaded: Loaded,
     /// What each canonical file key is.
@@ -376,7 +393,7 @@ impl Loader<'_> {
     }
 
     fn import_file(&mut self, dir: Option<&Utf8Path>, rel: &str, span: Span) -> Option<usize> {
-        let path = resolve_import(dir, rel);
+        let path = resolve_import(self.overlay, dir, rel);
         let key = key_of(&path);
         match self.enter(key.clone(), Some(span), rel) {
             Ok(Some(idx)) => return Some(idx),
@@ -390,7 +407,7 @@ impl Loader<'_> {
             self.by_key.insert(key, slot(idx));
             return idx;
         }
-        let text = match read_input(&path) {
+        let text = match read_text(self.overlay, &path) {
             Ok(t) => t,
             Err(InputError(e)) => {
                 self.diags.push(
