@@ -126,7 +126,17 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         &mut diags,
     )
     .map_err(|e| ToolError(e.0))?;
+    let skipped: Vec<&str> = loaded
+        .modules
+        .iter()
+        .flat_map(|m| &m.tree.skipped)
+        .map(|span| sources.snippet(*span))
+        .collect();
     let site = resolve::resolve(&loaded, &mut diags);
+    if !skipped.is_empty() {
+        diags.retain(|d| !follows_from_skipped(d, &sources, &skipped));
+    }
+    drop(skipped);
     // The syntax trees are done with: their memory serves the later stages.
     drop(loaded);
     if !diags.iter().any(Diagnostic::is_error) {
@@ -138,6 +148,30 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         site,
         diagnostics: diags,
     })
+}
+
+/// True for a resolver diagnostic that a skipped statement explains: a
+/// missing field, block or name that the skipped text mentions. Parse-error
+/// recovery skips statements; what they declared must not be reported a
+/// second time as missing.
+fn follows_from_skipped(d: &Diagnostic, sources: &SourceMap, skipped: &[&str]) -> bool {
+    use diagnostics::registry::{MISSING_FIELD, UNRESOLVED};
+    if d.code != MISSING_FIELD && d.code != UNRESOLVED {
+        return false;
+    }
+    let mentioned = d
+        .message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .chain([sources.snippet(d.primary.span)])
+        .flat_map(|s| s.split(|c: char| !(c.is_alphanumeric() || "_-$#@".contains(c))))
+        .filter(|w| !w.is_empty());
+    let words: std::collections::BTreeSet<&str> = skipped
+        .iter()
+        .flat_map(|s| s.split(|c: char| !(c.is_alphanumeric() || "_-$#@".contains(c))))
+        .collect();
+    mentioned.into_iter().any(|w| words.contains(w))
 }
 
 /// Lowers a clean analysis into a sealed bundle (manifest included).

@@ -9,6 +9,9 @@ pub struct SyntaxFile {
     pub file: FileId,
     pub imports: Vec<Import>,
     pub blocks: Vec<Block>,
+    /// Regions skipped to recover from syntax errors (already reported).
+    /// Empty for a file that parsed cleanly.
+    pub skipped: Vec<Span>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -21,23 +21,303 @@ struct TenantParser;
 /// hostile input cannot exhaust the stack.
 pub const MAX_NESTING: usize = 64;
 
-/// Parses one file. On a syntax error the tree is `None` and the
-/// diagnostics say why; literal errors leave a tree with the bad value
-/// replaced and a diagnostic.
+/// Parses one file. Literal errors leave a tree with the bad value replaced
+/// and a diagnostic. Syntax errors are recovered from by skipping the
+/// statement at fault (see [`recover`]), so that one run reports every
+/// independent syntax error; the tree then covers the rest of the file and
+/// lists what it skipped. The tree is `None` only when nothing sensible
+/// remains (an unclosed block, hostile nesting).
 pub fn parse(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnostic>) {
     if let Some(d) = check_nesting(file, text) {
         return (None, vec![d]);
     }
-    match TenantParser::parse(Rule::file, text) {
-        Ok(mut pairs) => {
-            let mut cx = Cx {
-                file,
-                diags: Vec::new(),
-            };
-            let root = pairs.next().map(|p| cx.file(p));
-            (root, cx.diags)
+    let e = match TenantParser::parse(Rule::file, text) {
+        Ok(pairs) => return build(file, pairs, Vec::new(), Vec::new()),
+        Err(e) => e,
+    };
+    let mut diags = vec![syntax_error(file, text, &e)];
+    if text.len() > MAX_RECOVERY_TEXT {
+        return (None, diags);
+    }
+    let mut work = text.as_bytes().to_vec();
+    let mut skipped = Vec::new();
+    let mut at = error_pos(&e);
+    loop {
+        let Some(repair) = recover(&work, at) else {
+            return (None, diags);
+        };
+        if let Some(before) = repair.culprit {
+            // The statement before the reported token is the one at fault
+            // (`ports =` with its value missing): point at it too.
+            if let Some(d) = diags.last_mut() {
+                *d = if let Some(eq) = trailing_equals(&work[before.0..before.1]) {
+                    Diagnostic::new(
+                        registry::SYNTAX,
+                        Span::new(file, before.0 + eq, before.0 + eq + 1),
+                        "expected a value after `=`",
+                        "no value",
+                    )
+                    .related(
+                        first_word(file, &work, d.primary.span.start as usize),
+                        "read as its value",
+                    )
+                    .help("write the value on the same line as its field: `name = value`")
+                } else {
+                    d.clone().related(
+                        Span::new(file, before.0, before.1),
+                        "the statement before is incomplete",
+                    )
+                };
+            }
         }
-        Err(e) => (None, vec![syntax_error(file, text, e)]),
+        for &(s, e) in &repair.blanked {
+            blank(&mut work, s, e);
+            skipped.push(Span::new(file, s, e));
+        }
+        // Blanking replaces whole characters by spaces: still UTF-8.
+        let Ok(w) = std::str::from_utf8(&work) else {
+            return (None, diags);
+        };
+        match TenantParser::parse(Rule::file, w) {
+            Ok(pairs) => return build(file, pairs, skipped, diags),
+            Err(e) => {
+                if diags.len() >= MAX_SYNTAX_ERRORS {
+                    return (None, diags);
+                }
+                diags.push(syntax_error(file, w, &e));
+                at = error_pos(&e);
+            }
+        }
+    }
+}
+
+fn build(
+    file: FileId,
+    mut pairs: pest::iterators::Pairs<Rule>,
+    skipped: Vec<Span>,
+    diags: Vec<Diagnostic>,
+) -> (Option<SyntaxFile>, Vec<Diagnostic>) {
+    let mut cx = Cx { file, diags };
+    let root = pairs.next().map(|p| {
+        let mut f = cx.file(p);
+        f.skipped = skipped;
+        f
+    });
+    (root, cx.diags)
+}
+
+/// Syntax errors reported per file before giving up.
+pub const MAX_SYNTAX_ERRORS: usize = 20;
+
+/// Files larger than this report their first syntax error only: recovery
+/// re-parses the file a few times per error.
+const MAX_RECOVERY_TEXT: usize = 1 << 20;
+
+fn error_pos(e: &pest::error::Error<Rule>) -> usize {
+    match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    }
+}
+
+/// How to get past one syntax error.
+#[derive(Debug, PartialEq)]
+struct Repair {
+    /// Byte ranges to skip.
+    blanked: Vec<(usize, usize)>,
+    /// The line before the error, when it is the one at fault.
+    culprit: Option<(usize, usize)>,
+}
+
+/// Chooses the statement to skip after a syntax error at `at`: the line of
+/// the error, the line before it (an incomplete statement often shows up
+/// as an error on the next line), or both, whichever lets the parser get
+/// furthest. A line that opens a block is skipped with its whole block. At
+/// the end of the file (an unclosed block) nothing can be skipped.
+fn recover(work: &[u8], at: usize) -> Option<Repair> {
+    if at >= work.len() || work[at..].iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let line = statement_at(work, line_start(work, at))?;
+    // The line before, unless it opens the block the error is in.
+    let prev = previous_line(work, line.0)
+        .and_then(|s| statement_at(work, s))
+        .filter(|p| p.1 <= line.0);
+    let mut candidates = vec![Repair {
+        blanked: vec![line],
+        culprit: None,
+    }];
+    if let Some(p) = prev {
+        let trimmed = trim(work, p);
+        candidates.push(Repair {
+            blanked: vec![p],
+            culprit: Some(trimmed),
+        });
+        candidates.push(Repair {
+            blanked: vec![p, line],
+            culprit: Some(trimmed),
+        });
+    }
+    let mut best: Option<(usize, Repair)> = None;
+    for c in candidates {
+        let mut trial = work.to_vec();
+        for &(s, e) in &c.blanked {
+            blank(&mut trial, s, e);
+        }
+        let reached = match std::str::from_utf8(&trial).map(|t| TenantParser::parse(Rule::file, t))
+        {
+            Ok(Ok(_)) => usize::MAX,
+            Ok(Err(e)) => error_pos(&e),
+            Err(_) => 0,
+        };
+        // Only a repair that gets past the error counts; ties go to the
+        // smaller repair (earlier in the list).
+        if reached > at && best.as_ref().is_none_or(|(b, _)| reached > *b) {
+            best = Some((reached, c));
+        }
+    }
+    best.map(|(_, r)| r)
+}
+
+/// The start of the line holding `at`.
+fn line_start(work: &[u8], at: usize) -> usize {
+    work[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// The start of the last line before `start` that holds more than blanks.
+fn previous_line(work: &[u8], start: usize) -> Option<usize> {
+    let mut end = start.checked_sub(1)?;
+    loop {
+        let s = line_start(work, end);
+        if !work[s..end].iter().all(u8::is_ascii_whitespace) {
+            return Some(s);
+        }
+        end = s.checked_sub(1)?;
+    }
+}
+
+/// The statement that starts on the line at `start`: that line, or through
+/// the `}` that closes a block it opens. `None` when skipping the line would
+/// unbalance the file's braces.
+fn statement_at(work: &[u8], start: usize) -> Option<(usize, usize)> {
+    let end = work[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(work.len(), |i| start + i);
+    let mut depth = 0i64;
+    let mut i = start;
+    while i < work.len() {
+        match work[i] {
+            b'"' => {
+                i += 1;
+                while i < work.len() && work[i] != b'"' && work[i] != b'\n' {
+                    i += if work[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' if i == 0 || !is_ident_byte(work[i - 1]) => {
+                while i < work.len() && work[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if work.get(i + 1) == Some(&b'/') => {
+                while i < work.len() && work[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if work.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < work.len() && !(work[i] == b'*' && work.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'{' | b'[' | b'(' => depth += 1,
+            b'}' | b']' | b')' => {
+                depth -= 1;
+                if depth < 0 {
+                    break;
+                }
+                if depth == 0 && i >= end {
+                    return Some((start, i + 1));
+                }
+            }
+            b'\n' if i >= end && depth == 0 => return Some((start, i)),
+            _ => {}
+        }
+        i += 1;
+    }
+    if depth == 0 {
+        return Some((start, work.len()));
+    }
+    // Brackets that never close (`[1, 2 }`) or close what the line did not
+    // open (`x = 1 ]`): the line alone, if its braces pair up.
+    let line = &work[start..end];
+    let count = |c: u8| line.iter().filter(|b| **b == c).count();
+    (count(b'{') == count(b'}')).then_some((start, end))
+}
+
+/// Where the `=` is when a line's code (its comment aside) ends with one.
+fn trailing_equals(line: &[u8]) -> Option<usize> {
+    let mut end = line.len();
+    let mut i = 0;
+    while i < line.len() {
+        match line[i] {
+            b'"' => {
+                i += 1;
+                while i < line.len() && line[i] != b'"' {
+                    i += if line[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' if i == 0 || !is_ident_byte(line[i - 1]) => {
+                end = i;
+                break;
+            }
+            b'/' if matches!(line.get(i + 1), Some(b'/' | b'*')) => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let code = line[..end].trim_ascii_end();
+    code.ends_with(b"=").then(|| code.len() - 1)
+}
+
+/// The first word on the line holding `at`.
+fn first_word(file: FileId, work: &[u8], at: usize) -> Span {
+    let (s, e) = trim(work, (line_start(work, at), at.max(1)));
+    let len = work[s..e].iter().position(|b| !is_ident_byte(*b));
+    Span::new(file, s, len.map_or(e, |n| s + n.max(1)))
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"_-$#@".contains(&b)
+}
+
+fn trim(work: &[u8], (s, e): (usize, usize)) -> (usize, usize) {
+    let e = s + work[s..e]
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let s = s + work[s..e]
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
+    (s, e)
+}
+
+/// Replaces a region by spaces, keeping line breaks (and so every offset).
+fn blank(work: &mut [u8], s: usize, e: usize) {
+    for b in &mut work[s..e] {
+        if *b != b'\n' {
+            *b = b' ';
+        }
     }
 }
 
@@ -126,7 +406,7 @@ fn rule_words(rule: Rule) -> &'static str {
     }
 }
 
-fn syntax_error(file: FileId, text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
     let (start, end) = match e.location {
         InputLocation::Pos(p) => (p, p),
@@ -223,6 +503,7 @@ impl Cx {
             file: self.file,
             imports,
             blocks,
+            skipped: Vec::new(),
         }
     }
 
@@ -501,6 +782,84 @@ mod tests {
         tree.expect("tree")
     }
 
+    fn block_names(f: &SyntaxFile) -> Vec<String> {
+        fn walk(b: &Block, out: &mut Vec<String>) {
+            out.push(
+                b.name
+                    .as_ref()
+                    .map_or(b.kind.name.clone(), |n| n.name.clone()),
+            );
+            for e in &b.entries {
+                if let Entry::Block(b) = e {
+                    walk(b, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for b in &f.blocks {
+            walk(b, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn independent_syntax_errors_are_all_reported() {
+        let text = "a one {\n  x = 1 2\n  y = 2\n}\nb two {\n  z \"s\"\n  inner { w = 3 }\n}\nc three { q = [1, 2 }\nd four { ok = true }\n";
+        let (tree, diags) = parse(FileId(0), text);
+        let lines: Vec<usize> = diags
+            .iter()
+            .map(|d| text[..d.primary.span.start as usize].matches('\n').count() + 1)
+            .collect();
+        assert_eq!(lines, [2, 6, 9], "{diags:#?}");
+        assert!(diags.iter().all(|d| d.code == registry::SYNTAX));
+        let tree = tree.expect("a recovered tree");
+        // What parsed is kept; the skipped statements are listed.
+        assert_eq!(block_names(&tree), ["one", "two", "inner", "four"]);
+        assert_eq!(tree.skipped.len(), 3);
+    }
+
+    #[test]
+    fn a_missing_value_blames_its_own_line() {
+        let text = "a one {\n  x =\n  y = 2\n  z = 3\n}\n";
+        let (tree, diags) = parse(FileId(0), text);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!(diags[0].message, "expected a value after `=`");
+        assert_eq!(&text[diags[0].primary.span.start as usize..][..1], "=");
+        assert_eq!(
+            &text[diags[0].related[0].span.start as usize..diags[0].related[0].span.end as usize],
+            "y"
+        );
+        let tree = tree.expect("tree");
+        assert_eq!(tree.blocks[0].entries.len(), 2, "y and z are kept");
+    }
+
+    #[test]
+    fn a_broken_block_header_skips_its_block_only() {
+        let text = "a one two three {\n  x = 1\n}\nb four { y = 2 }\n";
+        let (tree, diags) = parse(FileId(0), text);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!(block_names(&tree.expect("tree")), ["four"]);
+    }
+
+    #[test]
+    fn an_unclosed_block_is_one_error_and_no_tree() {
+        let (tree, diags) = parse(FileId(0), "a one {\n  x = 1\n");
+        assert!(tree.is_none());
+        assert_eq!(diags.len(), 1);
+        assert!(
+            diags[0].message.contains("end of file"),
+            "{}",
+            diags[0].message
+        );
+    }
+
+    #[test]
+    fn recovery_stops_after_a_bounded_number_of_errors() {
+        let text = "a one {\n".to_string() + &"  x = = 1\n".repeat(100) + "}\n";
+        let (_, diags) = parse(FileId(0), &text);
+        assert_eq!(diags.len(), MAX_SYNTAX_ERRORS);
+    }
+
     fn field_value(text: &str) -> ValueKind {
         let f = parse_ok(&format!("b {{ x = {text} }}"));
         match &f.blocks[0].entries[0] {
@@ -571,8 +930,8 @@ mod tests {
 
     #[test]
     fn syntax_error_names_expected_tokens() {
-        let (tree, diags) = parse(FileId(0), "zos NP8 {\n  address 10.1.1.9\n}");
-        assert!(tree.is_none());
+        let (_, diags) = parse(FileId(0), "zos NP8 {\n  address 10.1.1.9\n}");
+        assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].code, registry::SYNTAX);
         assert!(
             diags[0].message.contains("expected"),
