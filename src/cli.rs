@@ -32,6 +32,7 @@ enum GraphFormat {
 enum Format {
     Human,
     Json,
+    Sarif,
 }
 
 #[derive(clap::Args)]
@@ -39,7 +40,8 @@ struct Common {
     /// Spec files, or directories searched for *.tenant files.
     #[arg(required = true, value_name = "SPEC")]
     specs: Vec<Utf8PathBuf>,
-    /// How to print diagnostics: human (stderr) or json (one object per line, stdout).
+    /// How to print diagnostics: human (stderr), json (one object per line,
+    /// stdout) or sarif (one SARIF 2.1.0 log on stdout, also when clean).
     #[arg(long, value_enum, default_value = "human")]
     diagnostics_format: Format,
     /// Use this directory instead of the embedded stdlib (std/*.tenant, templates/*.j2).
@@ -116,8 +118,14 @@ fn style() -> HumanStyle {
     }
 }
 
-/// Prints diagnostics; returns true if any is an error.
+/// Prints the diagnostics; true when there are errors. A SARIF log is
+/// printed also for a clean spec (code scanning then closes old alerts),
+/// except where stdout carries the command's own output (`graph`).
 fn report(a: &Analysis, format: Format) -> bool {
+    report_to(a, format, true)
+}
+
+fn report_to(a: &Analysis, format: Format, clean_log: bool) -> bool {
     match format {
         Format::Human => {
             let text = diagnostics::render_human(&a.sources, &a.diagnostics, style());
@@ -132,6 +140,11 @@ fn report(a: &Analysis, format: Format) -> bool {
             let text = diagnostics::render_json(&a.sources, &a.diagnostics);
             let _ = std::io::stdout().write_all(text.as_bytes());
         }
+        Format::Sarif if clean_log || a.has_errors() => {
+            let text = diagnostics::render_sarif(&a.sources, &a.diagnostics);
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+        Format::Sarif => {}
     }
     a.has_errors()
 }
@@ -190,7 +203,12 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                     }
                     return Ok(ExitCode::SUCCESS);
                 }
-                let _ = std::io::stdout().write_all(d.diff.as_bytes());
+                // Machine-readable diagnostics own stdout; the diff then goes to stderr.
+                if common.diagnostics_format == Format::Human {
+                    let _ = std::io::stdout().write_all(d.diff.as_bytes());
+                } else {
+                    let _ = std::io::stderr().write_all(d.diff.as_bytes());
+                }
                 eprintln!(
                     "drift: {out} differs from the specs: {} changed, {} missing, {} stale file(s)",
                     d.changed, d.missing, d.stale
@@ -226,7 +244,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             output,
         } => {
             let (a, _, _) = analyze_common(&common, false, &[])?;
-            if report(&a, common.diagnostics_format) {
+            if report_to(&a, common.diagnostics_format, false) {
                 return Ok(ExitCode::from(1));
             }
             let dot = crate::lower::graph::dot(&a.site);

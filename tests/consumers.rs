@@ -330,35 +330,9 @@ fn purity_setup_scripts_quote_every_name() {
     assert!(!calls.contains("user2@10.0.1.231"), "{calls}");
 }
 
-/// Runs tests/tools/jsonschema_check.py (Python's jsonschema) on `docs`.
-fn schema_check(python: &Utf8Path, schema: &str, docs: &[Utf8PathBuf]) -> (bool, String) {
-    run(Command::new(python)
-        .arg(root().join("tests/tools/jsonschema_check.py"))
-        .arg(root().join("schemas").join(schema))
-        .args(docs.iter().map(|d| d.as_str())))
-}
-
-/// python3 with the jsonschema and yaml modules, as `.ci/run` installs them.
-fn python_with_jsonschema() -> Option<Utf8PathBuf> {
-    let python = common::require_tool("python3")?;
-    let ok = Command::new(&python)
-        .args(["-c", "import jsonschema, yaml"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3 lacks jsonschema or PyYAML; .ci/run installs them"
-        );
-        eprintln!("skipping: python3 lacks jsonschema or PyYAML (run .ci/run)");
-        return None;
-    }
-    Some(python)
-}
-
 #[test]
 fn pure_json_matches_its_schema() {
-    let Some(python) = python_with_jsonschema() else {
+    let Some(python) = common::python_with_jsonschema() else {
         return;
     };
     let (_t, dir) = tmp();
@@ -377,7 +351,7 @@ fn pure_json_matches_its_schema() {
     assert_ne!(with_token, text, "the first pure.json is mixed-site's");
     std::fs::write(&real, with_token).expect("write");
     docs.push(real);
-    let (ok, out) = schema_check(&python, "pure.schema.json", &docs);
+    let (ok, out) = common::schema_check(&python, "pure.schema.json", &docs);
     assert!(ok, "{out}");
 
     // Negative cases: a token that is neither a UUID nor a placeholder, an
@@ -393,7 +367,7 @@ fn pure_json_matches_its_schema() {
         let bad = dir.join("bad.json");
         std::fs::write(&bad, text.replacen(from, to, 1)).expect("write");
         assert!(
-            !schema_check(&python, "pure.schema.json", &[bad]).0,
+            !common::schema_check(&python, "pure.schema.json", &[bad]).0,
             "{from} -> {to} must fail"
         );
     }
@@ -401,7 +375,7 @@ fn pure_json_matches_its_schema() {
 
 #[test]
 fn storage_cluster_matches_its_schema() {
-    let Some(python) = python_with_jsonschema() else {
+    let Some(python) = common::python_with_jsonschema() else {
         return;
     };
     let (_t, dir) = tmp();
@@ -412,7 +386,7 @@ fn storage_cluster_matches_its_schema() {
         }));
     }
     assert!(docs.len() >= 3, "{docs:?}");
-    let (ok, out) = schema_check(&python, "storagecluster.schema.json", &docs);
+    let (ok, out) = common::schema_check(&python, "storagecluster.schema.json", &docs);
     assert!(ok, "{out}");
 
     // Negative cases: a misspelt field, a device spec without a size, a
@@ -427,7 +401,7 @@ fn storage_cluster_matches_its_schema() {
         let bad = dir.join("bad.yaml");
         std::fs::write(&bad, text.replacen(from, to, 1)).expect("write");
         assert!(
-            !schema_check(&python, "storagecluster.schema.json", &[bad]).0,
+            !common::schema_check(&python, "storagecluster.schema.json", &[bad]).0,
             "{from} -> {to} must fail"
         );
     }

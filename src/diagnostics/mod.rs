@@ -2,15 +2,18 @@
 //!
 //! Stages never print and never stop at the first problem: they push
 //! [`Diagnostic`]s into a list, and the CLI renders them all at the end, as
-//! miette reports for people or as JSON lines for scripts. Every diagnostic
+//! miette reports for people, as JSON lines for scripts, or as a SARIF log
+//! for code-scanning tools. Every diagnostic
 //! has a stable code from [`registry`], a primary span, related labels that may
 //! point into other files, and a help line.
 
 pub mod registry;
 mod render;
+mod sarif;
 
 pub use registry::Code;
 pub use render::{render_human, render_json, HumanStyle};
+pub use sarif::render_sarif;
 
 use crate::source::Span;
 

@@ -225,3 +225,39 @@ pub fn compile(spec: &str, out: &str, extra: &[&str]) -> Output {
     args.extend_from_slice(extra);
     tenantc(&args)
 }
+
+/// Runs tests/tools/jsonschema_check.py (Python's jsonschema) on `docs`.
+pub fn schema_check(python: &Utf8Path, schema: &str, docs: &[Utf8PathBuf]) -> (bool, String) {
+    let o = Command::new(python)
+        .arg(root().join("tests/tools/jsonschema_check.py"))
+        .arg(root().join("schemas").join(schema))
+        .args(docs.iter().map(|d| d.as_str()))
+        .output()
+        .expect("python runs");
+    (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+/// python3 with the jsonschema and yaml modules, as `.ci/run` installs them.
+pub fn python_with_jsonschema() -> Option<Utf8PathBuf> {
+    let python = require_tool("python3")?;
+    let ok = Command::new(&python)
+        .args(["-c", "import jsonschema, yaml"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 lacks jsonschema or PyYAML; .ci/run installs them"
+        );
+        eprintln!("skipping: python3 lacks jsonschema or PyYAML (run .ci/run)");
+        return None;
+    }
+    Some(python)
+}

@@ -1,10 +1,12 @@
-"""Validates JSON or YAML documents against a JSON Schema (draft 2020-12).
+"""Validates JSON or YAML documents against a JSON Schema (the draft its
+`$schema` names; draft 2020-12 when it names none).
 
 Usage: python3 tests/tools/jsonschema_check.py SCHEMA FILE...
 
 Prints one line per document ("ok FILE" or "FAIL FILE: error") and exits 1 if
 any document fails, 2 if the schema itself is not a valid schema. Used by
-tests/consumers.rs for pure.json and the Portworx StorageCluster.
+tests/consumers.rs for pure.json and the Portworx StorageCluster, and by
+tests/diagnostics.rs for SARIF logs (schemas/sarif-2.1.0.schema.json, draft-04).
 """
 import json
 import sys
@@ -23,14 +25,13 @@ def load(path):
 
 def main(argv):
     schema = load(argv[1])
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
-        jsonschema.Draft202012Validator.check_schema(schema)
+        cls.check_schema(schema)
     except jsonschema.exceptions.SchemaError as e:
         print(f"invalid schema {argv[1]}: {e.message}")
         return 2
-    validator = jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
     failed = 0
     for path in argv[2:]:
         errors = sorted(validator.iter_errors(load(path)), key=lambda e: list(e.path))

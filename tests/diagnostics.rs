@@ -1,0 +1,218 @@
+//! Diagnostics as the product: ten mistakes in one run, SARIF that
+//! validates against the SARIF 2.1.0 schema, JSON lines with a stable shape,
+//! and human output without colour when there is no terminal or NO_COLOR.
+
+mod common;
+
+use common::{root, tenantc};
+use std::collections::BTreeSet;
+use std::process::Command;
+
+const TEN: &str = "tests/fixtures/ten_mistakes.tenant";
+
+fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
+
+#[test]
+fn ten_mistakes_give_ten_coded_diagnostics_in_one_run() {
+    // The fixture marks each mistake with a `# mistake N` comment.
+    let text = std::fs::read_to_string(root().join(TEN)).expect("fixture");
+    let marked: BTreeSet<u64> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("# mistake "))
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    assert_eq!(marked.len(), 10);
+
+    let o = tenantc(&["check", "--diagnostics-format", "json", TEN]);
+    assert_eq!(o.status.code(), Some(1));
+    let diags = json_lines(&o.stdout);
+    let lines: BTreeSet<u64> = diags
+        .iter()
+        .map(|d| d["start"]["line"].as_u64().expect("line"))
+        .collect();
+    assert_eq!(diags.len(), 10, "{diags:#?}");
+    assert_eq!(lines, marked, "one diagnostic on each marked line");
+    let codes: BTreeSet<&str> = diags.iter().filter_map(|d| d["code"].as_str()).collect();
+    assert!(codes.len() >= 8, "{codes:?}");
+    for d in &diags {
+        assert!(
+            d["help"].as_str().is_some_and(|h| !h.is_empty()),
+            "no help: {d}"
+        );
+    }
+    // Typos get the nearest name.
+    for (typo, name) in [
+        ("secuirty", "security"),
+        ("zcx_cs", "zcx_ca"),
+        ("workloads", "workload"),
+    ] {
+        let line = text
+            .lines()
+            .position(|l| l.contains(typo))
+            .expect("typo in fixture") as u64
+            + 1;
+        let d = diags
+            .iter()
+            .find(|d| d["start"]["line"] == line)
+            .unwrap_or_else(|| panic!("nothing on line {line}"));
+        assert!(
+            d["help"]
+                .as_str()
+                .is_some_and(|h| h.contains(&format!("`{name}`"))),
+            "{d}"
+        );
+    }
+
+    // The same run for people, reviewed as a snapshot.
+    let o = tenantc(&["check", TEN]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(
+        stderr.matches("\n  × ").count() + usize::from(stderr.starts_with("  × ")),
+        10,
+        "{stderr}"
+    );
+    insta::with_settings!({ snapshot_path => root().join("snapshots/diagnostics"), prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("ten_mistakes", stderr);
+    });
+}
+
+/// Validates a SARIF log against schemas/sarif-2.1.0.schema.json.
+fn assert_valid_sarif(log: &[u8], name: &str) -> serde_json::Value {
+    let value: serde_json::Value = serde_json::from_slice(log).expect("SARIF is JSON");
+    let Some(python) = common::python_with_jsonschema() else {
+        return value;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = camino::Utf8Path::from_path(dir.path())
+        .expect("utf-8")
+        .join(format!("{name}.sarif.json"));
+    std::fs::write(&path, log).expect("write");
+    let (ok, out) = common::schema_check(&python, "sarif-2.1.0.schema.json", &[path]);
+    assert!(ok, "{name}: {out}");
+    value
+}
+
+#[test]
+fn sarif_validates_against_the_sarif_schema() {
+    // Ten mistakes, related labels across files, and a clean site.
+    let cases: [(&str, &[&str], i32); 3] = [
+        ("ten", &[TEN], 1),
+        ("cross_file", &["tests/fixtures/cross_file"], 1),
+        ("clean", &["examples/px-pure-saw"], 0),
+    ];
+    for (name, specs, exit) in cases {
+        let mut args = vec!["check", "--diagnostics-format", "sarif"];
+        args.extend_from_slice(specs);
+        let o = tenantc(&args);
+        assert_eq!(o.status.code(), Some(exit), "{name}");
+        let log = assert_valid_sarif(&o.stdout, name);
+        let run = &log["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+        assert_eq!(rules.len(), tenantc::diagnostics::registry::all().len());
+        let results = run["results"].as_array().expect("results");
+        match name {
+            "ten" => assert_eq!(results.len(), 10),
+            "clean" => assert!(results.is_empty()),
+            _ => assert!(!results.is_empty()),
+        }
+        for r in results {
+            let index = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+            assert_eq!(rules[index]["id"], r["ruleId"], "ruleIndex names the rule");
+            let loc = &r["locations"][0]["physicalLocation"];
+            assert!(loc["region"]["startLine"].as_u64().is_some_and(|l| l > 0));
+            assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        }
+        if name == "cross_file" {
+            // A relation across files names both ends.
+            let related: Vec<&str> = results
+                .iter()
+                .flat_map(|r| r["relatedLocations"].as_array().into_iter().flatten())
+                .filter_map(|l| l["physicalLocation"]["artifactLocation"]["uri"].as_str())
+                .collect();
+            let primary: BTreeSet<&str> = results
+                .iter()
+                .filter_map(|r| {
+                    r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str()
+                })
+                .collect();
+            assert!(
+                related.iter().any(|u| !primary.contains(u)),
+                "no related location in another file: {related:?} vs {primary:?}"
+            );
+        }
+    }
+    // compile speaks SARIF too, and a log that breaks the schema is caught.
+    let out = tempfile::tempdir().expect("tmp");
+    let target = out.path().join("b");
+    let o = tenantc(&[
+        "compile",
+        "--diagnostics-format",
+        "sarif",
+        TEN,
+        "--out",
+        target.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let mut log = assert_valid_sarif(&o.stdout, "compile");
+    if let Some(python) = common::python_with_jsonschema() {
+        log["runs"][0]["results"][0]["level"] = "fatal".into();
+        let path = camino::Utf8PathBuf::from_path_buf(out.path().join("broken.sarif.json"))
+            .expect("utf-8");
+        std::fs::write(&path, serde_json::to_vec(&log).expect("json")).expect("write");
+        let (ok, _) = common::schema_check(&python, "sarif-2.1.0.schema.json", &[path]);
+        assert!(!ok, "the schema check accepts an invalid level");
+    }
+}
+
+#[test]
+fn json_lines_have_a_stable_shape() {
+    let o = tenantc(&["check", "--diagnostics-format", "json", TEN]);
+    for d in json_lines(&o.stdout) {
+        let keys: Vec<&str> = d
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            ["code", "severity", "message", "file", "start", "end", "label", "help", "related"]
+        );
+        for pos in ["start", "end"] {
+            let p = d[pos].as_object().expect("position");
+            assert_eq!(
+                p.keys().map(String::as_str).collect::<Vec<_>>(),
+                ["line", "column"]
+            );
+        }
+    }
+}
+
+#[test]
+fn human_output_has_no_colour_without_a_terminal() {
+    // Tests run without a terminal; with and without NO_COLOR the output
+    // must carry no escape sequences.
+    for no_color in [true, false] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenantc"));
+        cmd.args(["check", TEN]).current_dir(root());
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        } else {
+            cmd.env_remove("NO_COLOR");
+        }
+        let o = cmd.output().expect("runs");
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            !o.stderr.contains(&0x1b),
+            "escape codes with NO_COLOR={no_color}"
+        );
+        assert!(String::from_utf8_lossy(&o.stderr).contains("E0301"));
+    }
+}
