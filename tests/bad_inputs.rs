@@ -4,6 +4,7 @@
 
 mod common;
 
+use camino::Utf8PathBuf;
 use common::{root, tenantc};
 
 #[test]
@@ -50,43 +51,239 @@ fn a_ten_megabyte_string_is_handled() {
     );
 }
 
-#[test]
-fn random_bytes_never_panic() {
-    // A small deterministic generator: no dependency, same inputs every run.
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let examples = [
-        std::fs::read(root().join("examples/zcx-nfs/site.tenant")).expect("example"),
-        std::fs::read(root().join("examples/mixed-site/site.tenant")).expect("example"),
-    ];
-    for round in 0..400 {
-        let mut bytes = examples[round % 2].clone();
-        for _ in 0..(next() % 8 + 1) {
-            let i = (next() as usize) % bytes.len();
-            match next() % 3 {
-                0 => bytes[i] = (next() % 128) as u8,
-                1 => {
+/// Inputs the mutation test runs: `TENANTC_MUTATIONS` or 100,000.
+fn mutation_budget() -> usize {
+    std::env::var("TENANTC_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
+
+/// A small deterministic generator: no dependency, same inputs every run.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One mutation of a spec: a byte, a token or a line changed, so that the
+/// inputs range from near-valid specs (which reach checks and lowering) to
+/// garbage (which exercises parse-error recovery).
+fn mutate(rng: &mut XorShift, text: &str) -> Vec<u8> {
+    let mut bytes = text.as_bytes().to_vec();
+    for _ in 0..=rng.below(3) {
+        let len = bytes.len().max(1);
+        let i = rng.below(len).min(bytes.len());
+        match rng.below(8) {
+            0 => {
+                if i < bytes.len() {
+                    bytes[i] = (rng.next() % 256) as u8;
+                }
+            }
+            1 => {
+                if i < bytes.len() {
                     bytes.remove(i);
                 }
-                _ => bytes.insert(i, b"{}[]()\"=.,#0"[(next() % 12) as usize]),
+            }
+            2 => bytes.insert(i, b"{}[]()\"=.,#0/*\n\\"[rng.below(15)]),
+            3 | 4 => {
+                // A line deleted or duplicated.
+                let lines: Vec<&[u8]> = bytes.split_inclusive(|b| *b == b'\n').collect();
+                let k = rng.below(lines.len());
+                let mut out = Vec::with_capacity(bytes.len() + 80);
+                for (n, l) in lines.iter().enumerate() {
+                    if n != k || rng.below(2) == 0 {
+                        out.extend_from_slice(l);
+                    }
+                    if n == k {
+                        out.extend_from_slice(l);
+                    }
+                }
+                bytes = out;
+            }
+            5 => {
+                // A word replaced by another word of the file (names, kinds,
+                // enum values): mostly well-formed, often meaningful.
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let spans = word_spans(&text);
+                if spans.len() > 2 {
+                    let (s, e) = spans[rng.below(spans.len())];
+                    let (s2, e2) = spans[rng.below(spans.len())];
+                    let mut out = text[..s].to_string();
+                    out.push_str(&text[s2..e2]);
+                    out.push_str(&text[e..]);
+                    bytes = out.into_bytes();
+                }
+            }
+            6 => {
+                // A number changed: limits, ranges and collisions.
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let digits: Vec<usize> = text
+                    .char_indices()
+                    .filter(|(_, c)| c.is_ascii_digit())
+                    .map(|(i, _)| i)
+                    .collect();
+                if !digits.is_empty() {
+                    let at = digits[rng.below(digits.len())];
+                    let repl =
+                        ["0", "9", "99999", "256", "18446744073709551616", "1"][rng.below(6)];
+                    bytes = format!("{}{}{}", &text[..at], repl, &text[at + 1..]).into_bytes();
+                }
+            }
+            _ => {
+                // Hostile text inside a string value.
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let quotes: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
+                if !quotes.is_empty() {
+                    let at = quotes[rng.below(quotes.len())] + 1;
+                    let repl =
+                        ["\\n", "/*", "'", "\\\"", "%", "&", " ", "\\u{0}", "é"][rng.below(9)];
+                    bytes = format!(
+                        "{}{}{}",
+                        &text[..at.min(text.len())],
+                        repl,
+                        &text[at.min(text.len())..]
+                    )
+                    .into_bytes();
+                }
             }
         }
-        let Ok(text) = String::from_utf8(bytes) else {
-            continue;
-        };
-        let (_d, path) = common::spec_in_tmp(&text);
-        // Through the library: a panic here fails the test.
-        let a = tenantc::analyze(&[path], &tenantc::Options::default()).expect("analysis runs");
-        if !a.has_errors() {
-            tenantc::build_bundle(&a, &tenantc::Options::default())
-                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+    }
+    bytes
+}
+
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+        let word = c.is_ascii_alphanumeric() || c == '_';
+        match (word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
         }
     }
+    out
+}
+
+/// Mutated versions of every example, analyzed in memory (through the
+/// loader's overlay, so no file is written per input) and, when clean,
+/// lowered into a bundle: no panic, no error other than the spec's, and
+/// no input that takes long. Runs `mutation_budget()` inputs on all cores.
+#[test]
+fn mutated_examples_never_panic() {
+    let budget = mutation_budget();
+    let mut sites: Vec<Vec<(Utf8PathBuf, String)>> = Vec::new();
+    for dir in common::examples() {
+        let files = common::entries(dir.strip_prefix(root()).expect("relative").as_str(), |p| {
+            p.extension() == Some("tenant")
+        });
+        sites.push(
+            files
+                .into_iter()
+                .map(|p| {
+                    let text = std::fs::read_to_string(&p).expect("example");
+                    (p, text)
+                })
+                .collect(),
+        );
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let started = std::time::Instant::now();
+    let results: Vec<(usize, usize, usize)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let sites = &sites;
+                scope.spawn(move || {
+                    let mut rng =
+                        XorShift(0x9e37_79b9_7f4a_7c15 ^ ((t as u64 + 1) * 0x2545_f491_4f6c_dd1d));
+                    let (mut ran, mut clean, mut recovered) = (0, 0, 0);
+                    let mut n = t;
+                    while n < budget {
+                        let site = &sites[n % sites.len()];
+                        let victim = rng.below(site.len());
+                        let bytes = mutate(&mut rng, &site[victim].1);
+                        n += threads;
+                        ran += 1;
+                        // Invalid UTF-8 is refused before parsing (exit 2,
+                        // tested by the corpus); mutate again instead.
+                        let Ok(text) = String::from_utf8(bytes) else {
+                            continue;
+                        };
+                        let overlay: tenantc::resolve::load::Overlay = site
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (p, t))| {
+                                let t: std::sync::Arc<str> = if i == victim {
+                                    text.as_str().into()
+                                } else {
+                                    t.as_str().into()
+                                };
+                                (p.clone(), t)
+                            })
+                            .collect();
+                        let inputs: Vec<Utf8PathBuf> =
+                            site.iter().map(|(p, _)| p.clone()).collect();
+                        let opts = tenantc::Options {
+                            overlay: Some(std::sync::Arc::new(overlay)),
+                            ..Default::default()
+                        };
+                        let t0 = std::time::Instant::now();
+                        let a = tenantc::analyze(&inputs, &opts)
+                            .unwrap_or_else(|e| panic!("analysis fails on input {n}: {e}\n{text}"));
+                        if a.diagnostics
+                            .iter()
+                            .filter(|d| d.code == tenantc::diagnostics::registry::SYNTAX)
+                            .count()
+                            > 1
+                        {
+                            recovered += 1;
+                        }
+                        if !a.has_errors() {
+                            clean += 1;
+                            tenantc::build_bundle(&a, &opts).unwrap_or_else(|e| {
+                                panic!("a clean input does not lower: {e}\n{text}")
+                            });
+                        }
+                        assert!(
+                            t0.elapsed() < std::time::Duration::from_secs(2),
+                            "input took {:?}:\n{text}",
+                            t0.elapsed()
+                        );
+                    }
+                    (ran, clean, recovered)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let ran: usize = results.iter().map(|r| r.0).sum();
+    let clean: usize = results.iter().map(|r| r.1).sum();
+    let recovered: usize = results.iter().map(|r| r.2).sum();
+    eprintln!(
+        "mutation test: {ran} inputs in {:?} ({clean} clean and lowered, {recovered} with several syntax errors recovered)",
+        started.elapsed()
+    );
+    assert_eq!(ran, budget);
+    // The mix reaches every stage: clean specs get lowered, broken ones recovered.
+    assert!(clean * 50 > ran, "only {clean} of {ran} inputs were clean");
+    assert!(recovered > 0, "no input exercised parse-error recovery");
 }
 
 #[test]
