@@ -216,6 +216,25 @@ Good:
     port_set a { range = 2043..2049 }
     port_set b { range = a }";
 
+    SHADOWED = "E0210", Error, "reference captured by a shadowing declaration",
+"References are looked up from the innermost block outwards, so a declaration
+in an inner block hides every outer declaration of the same name. When the
+reference wants an outer declaration of another kind, the inner one captures
+it. Shadowing that breaks no reference is allowed (a workload may share its
+tenant's name).
+
+Bad:
+    tenant fios {
+      cluster = ocp1             # finds the workload below
+      workload ocp1 { ... }
+    }
+
+Good:
+    tenant fios {
+      cluster = ocp1
+      workload fios { ... }
+    }";
+
     UNKNOWN_FIELD = "E0301", Error, "unknown field",
 "The block has no field of this name. The help line suggests the nearest known
 field; `tenantc explain` on the block's documentation in the README lists them

@@ -683,6 +683,13 @@ impl<'s, 'a> Checker<'s, 'a> {
                 let target = self.syms.get(id);
                 if kinds.contains(&target.kind.kind) {
                     Some(id)
+                } else if let Some(outer) = path
+                    .first()
+                    .filter(|_| path.len() == 1)
+                    .and_then(|p| self.syms.shadowed(scope, &p.name, kinds))
+                {
+                    self.diags.push(self.shadowing(id, outer, span));
+                    None
                 } else {
                     self.diags.push(
                         Diagnostic::new(
@@ -707,10 +714,52 @@ impl<'s, 'a> Checker<'s, 'a> {
                 }
             }
             Err(d) => {
-                self.diags.extend(d.map(|d| *d));
+                // `ocp1.my_registry` where an inner `ocp1` captures the first
+                // segment: say so rather than "`ocp1` has no `my_registry`".
+                let captured = match path {
+                    [first, _, ..] => match self.syms.same_named(scope, &first.name)[..] {
+                        [inner, outer, ..] => Some(self.shadowing(inner, outer, first.span)),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                self.diags.extend(captured.or(d.map(|d| *d)));
                 None
             }
         }
+    }
+
+    /// E0210: `inner` captures a reference at `span` meant for `outer`.
+    fn shadowing(&self, inner: SymId, outer: SymId, span: Span) -> Diagnostic {
+        let target = self.syms.get(inner);
+        let qualified = self.syms.path_of(outer);
+        let outer = self.syms.get(outer);
+        let help = if outer.parent.is_some() {
+            format!("write the reference in full, `{qualified}`, or rename one of the two")
+        } else {
+            format!("rename the {} `{}`", target.kind.kind, target.name)
+        };
+        Diagnostic::new(
+            registry::SHADOWED,
+            span,
+            format!(
+                "`{}` names the {} `{}`, which shadows the {} of that name",
+                target.name,
+                target.kind.kind,
+                self.syms.path_of(inner),
+                outer.kind.kind
+            ),
+            format!("the {} is found first", target.kind.kind),
+        )
+        .related(
+            target.name_span,
+            format!("this {} shadows", target.kind.kind),
+        )
+        .related(
+            outer.name_span,
+            format!("the {} `{}` it hides", outer.kind.kind, outer.name),
+        )
+        .help(help)
     }
 }
 

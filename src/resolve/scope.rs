@@ -211,6 +211,28 @@ impl<'a> Symbols<'a> {
         id
     }
 
+    /// A declaration of one of `kinds` named `name` that the innermost
+    /// declaration of that name, seen from `from`, hides: an outer scope's
+    /// child or a top-level declaration.
+    pub fn shadowed(&self, from: SymId, name: &str, kinds: &[&str]) -> Option<SymId> {
+        self.same_named(from, name)
+            .into_iter()
+            .skip(1)
+            .find(|id| kinds.is_empty() || kinds.contains(&self.get(*id).kind.kind))
+    }
+
+    /// Every declaration named `name` visible from `from`, innermost first.
+    pub fn same_named(&self, from: SymId, name: &str) -> Vec<SymId> {
+        let mut cur = Some(from);
+        let mut found = Vec::new();
+        while let Some(c) = cur {
+            found.extend(self.get(c).children.get(name).copied());
+            cur = self.get(c).parent;
+        }
+        found.extend(self.roots[self.get(from).root].symbols.get(name).copied());
+        found
+    }
+
     /// Resolves a dotted reference written inside the block `from`.
     /// `kinds` are the kinds the reference may name; they narrow "did you
     /// mean" suggestions for the last segment.
