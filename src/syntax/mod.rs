@@ -170,6 +170,14 @@ fn recover(work: &[u8], at: usize) -> Option<Repair> {
             Ok(Err(e)) => error_pos(&e),
             Err(_) => 0,
         };
+        // A line ending in `=` whose value the error line became is the
+        // statement at fault whenever skipping it gets past the error.
+        let dangling = c.blanked.len() == 1
+            && c.culprit.is_some()
+            && trailing_equals(&work[c.blanked[0].0..c.blanked[0].1]).is_some();
+        if reached > at && dangling {
+            return Some(c);
+        }
         // Only a repair that gets past the error counts; ties go to the
         // smaller repair (earlier in the list).
         if reached > at && best.as_ref().is_none_or(|(b, _)| reached > *b) {
