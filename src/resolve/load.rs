@@ -69,6 +69,23 @@ pub struct Loaded {
     pub prelude: Option<usize>,
 }
 
+/// The name an import binds and where it is written: `as name`, or the last
+/// part of the path (`"lib/profiles"` binds `profiles`).
+pub fn import_alias(imp: &crate::syntax::ast::Import) -> (String, Span) {
+    match &imp.alias {
+        Some(a) => (a.name.clone(), a.span),
+        None => (
+            imp.path
+                .rsplit('/')
+                .next()
+                .unwrap_or(&imp.path)
+                .trim_end_matches(".tenant")
+                .to_string(),
+            imp.path_span,
+        ),
+    }
+}
+
 /// An input that could not be read: an I/O problem, not a spec error.
 #[derive(Debug)]
 pub struct InputError(pub String);
@@ -176,7 +193,7 @@ fn parse_all(map: &SourceMap, files: &[FileId]) -> Vec<(Option<SyntaxFile>, Vec<
 fn resolve_import(overlay: Option<&Overlay>, dir: Option<&Utf8Path>, rel: &str) -> Utf8PathBuf {
     let base = dir.unwrap_or(Utf8Path::new("."));
     let path = base.join(rel);
-    let exists = overlay.is_some_and(|o| o.contains_key(&path)) || path.exists();
+    let exists = overlay.is_some_and(|o| overlay_get(o, &path).is_some()) || path.exists();
     if path.extension() != Some("tenant") && !exists {
         base.join(format!("{rel}.tenant"))
     } else {
@@ -186,10 +203,43 @@ fn resolve_import(overlay: Option<&Overlay>, dir: Option<&Utf8Path>, rel: &str) 
 
 /// The overlay's text for `path`, or the file's.
 fn read_text(overlay: Option<&Overlay>, path: &Utf8Path) -> Result<Arc<str>, InputError> {
-    match overlay.and_then(|o| o.get(path)) {
+    match overlay.and_then(|o| overlay_get(o, path)) {
         Some(text) => Ok(text.clone()),
         None => read_input(path).map(Arc::from),
     }
+}
+
+/// The overlay's text for a path, also when an import spells it with `..`
+/// or `.` parts (`tenants/../lib/profiles.tenant`).
+fn overlay_get<'o>(overlay: &'o Overlay, path: &Utf8Path) -> Option<&'o Arc<str>> {
+    overlay.get(path).or_else(|| {
+        let normal = normalize(path);
+        (normal != path).then(|| overlay.get(&normal)).flatten()
+    })
+}
+
+/// `path` with `.` and `name/..` parts removed, without touching the file
+/// system (symbolic links are not followed).
+pub fn normalize(path: &Utf8Path) -> Utf8PathBuf {
+    use camino::Utf8Component;
+    let mut out = Utf8PathBuf::new();
+    for c in path.components() {
+        match c {
+            Utf8Component::CurDir => {}
+            Utf8Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Utf8Component::Normal(_))) {
+                    out.pop();
+                } else if !matches!(
+                    out.components().next_back(),
+                    Some(Utf8Component::RootDir | Utf8Component::Prefix(_))
+                ) {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_str()),
+        }
+    }
+    out
 }
 
 /// Reads a spec file, turning invalid UTF-8 into a clear error.
@@ -272,18 +322,7 @@ impl Loader<'_> {
             } else {
                 self.import_file(dir.as_deref(), &imp.path, imp.path_span)
             };
-            let alias = imp.alias.as_ref().map_or_else(
-                || {
-                    imp.path
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or(&imp.path)
-                        .trim_end_matches(".tenant")
-                        .to_string()
-                },
-                |a| a.name.clone(),
-            );
-            let alias_span = imp.alias.as_ref().map_or(imp.path_span, |a| a.span);
+            let (alias, alias_span) = import_alias(imp);
             if let Some(m) = target {
                 if imports.get(&alias).is_some_and(|(prev, _)| *prev == m) {
                     continue; // the same module imported twice under one name: harmless
