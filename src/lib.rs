@@ -12,14 +12,17 @@
 //!    setup script, pure.json and Kubernetes YAML.
 //! 5. [`bundle`]: manifest.json and the atomic write.
 //!
-//! [`diagnostics`] is shared by all stages; [`cli`] drives them.
+//! [`diagnostics`] is shared by all stages; [`cli`] drives them, and [`lsp`]
+//! serves them to editors.
 
 pub mod bundle;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
+pub mod fmt;
 pub mod ir;
 pub mod lower;
+pub mod lsp;
 pub mod resolve;
 pub mod source;
 pub mod syntax;
@@ -46,6 +49,8 @@ pub struct Options {
 pub struct Analysis {
     pub sources: SourceMap,
     pub site: ir::Site,
+    /// Declarations and what every reference resolved to, for editors.
+    pub index: resolve::index::Index,
     /// Sorted; empty when the spec is clean.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -126,7 +131,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         &mut diags,
     )
     .map_err(|e| ToolError(e.0))?;
-    let site = resolve::resolve(&loaded, &mut diags);
+    let (site, index) = resolve::resolve_indexed(&loaded, &mut diags);
     // The syntax trees are done with: their memory serves the later stages.
     drop(loaded);
     if !diags.iter().any(Diagnostic::is_error) {
@@ -136,6 +141,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     Ok(Analysis {
         sources,
         site,
+        index,
         diagnostics: diags,
     })
 }
