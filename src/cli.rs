@@ -156,6 +156,7 @@ fn analyze_common(
         materialize_secrets: materialize,
         only: (!tenants.is_empty()).then(|| tenants.iter().cloned().collect()),
         overlay: None,
+        parse_cache: None,
     };
     let a = analyze(&inputs, &opts)?;
     Ok((a, inputs.len(), opts))

@@ -43,6 +43,8 @@ pub struct Options {
     pub only: Option<std::collections::BTreeSet<String>>,
     /// Texts read instead of the files at these paths (editor buffers).
     pub overlay: Option<std::sync::Arc<resolve::load::Overlay>>,
+    /// Parse results reused across analyses of the same files (editors).
+    pub parse_cache: Option<std::sync::Arc<resolve::load::ParseCache>>,
 }
 
 /// The result of the front half of the pipeline.
@@ -123,11 +125,12 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     let stdlib = resolve::load::Stdlib {
         dir: opts.stdlib_dir.clone(),
     };
-    let loaded = resolve::load::load(
+    let loaded = resolve::load::load_cached(
         &mut sources,
         inputs,
         &stdlib,
         opts.overlay.as_deref(),
+        opts.parse_cache.as_deref(),
         &mut diags,
     )
     .map_err(|e| ToolError(e.0))?;
