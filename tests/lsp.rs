@@ -979,3 +979,31 @@ fn exit_without_shutdown_is_an_error_exit() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn the_textmate_grammar_knows_every_block_kind() {
+    let g: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("editors/tenant.tmLanguage.json"))
+            .expect("grammar"),
+    )
+    .expect("json");
+    let pattern = g["repository"]["block"]["match"]
+        .as_str()
+        .expect("block pattern");
+    let inner = pattern
+        .split_once("\\b(")
+        .and_then(|(_, rest)| rest.split_once(")\\b"))
+        .map(|(kinds, _)| kinds)
+        .expect("an alternation of kinds");
+    let mut listed: Vec<&str> = inner.split('|').collect();
+    listed.sort_unstable();
+    let mut kinds: Vec<&str> = tenantc::resolve::schema::all()
+        .iter()
+        .map(|b| b.kind)
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        listed, kinds,
+        "editors/tenant.tmLanguage.json is out of date"
+    );
+}

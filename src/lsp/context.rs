@@ -170,9 +170,7 @@ impl Machine {
     }
 
     fn feed(&mut self, tok: &Tok<'_>) -> Option<Frame> {
-        let Some(top) = self.stack.last_mut() else {
-            return None;
-        };
+        let top = self.stack.last_mut()?;
         let container = matches!(top.kind, FrameKind::List(_) | FrameKind::Paren(_));
         if container {
             // Inside a list or a call: only nesting matters.

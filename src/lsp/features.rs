@@ -899,6 +899,8 @@ fn valid_name(name: &str) -> bool {
         && !matches!(name, "true" | "false" | "import")
 }
 
+// lsp-types keys WorkspaceEdit changes by Uri, whose hash never changes.
+#[allow(clippy::mutable_key_type)]
 fn rename(s: &mut Server, p: lt::RenameParams) -> Result<Option<lt::WorkspaceEdit>, Failure> {
     let Some((view, id, _)) = rename_target(s, &p.text_document_position)? else {
         return Ok(None);
@@ -970,6 +972,7 @@ fn formatting(s: &mut Server, p: lt::DocumentFormattingParams) -> Option<Vec<lt:
 
 // -------------------------------------------------------- code actions
 
+#[allow(clippy::mutable_key_type)] // as in `rename`
 fn code_actions(s: &mut Server, p: lt::CodeActionParams) -> Option<lt::CodeActionResponse> {
     let path = text::uri_to_path(&p.text_document.uri)?;
     let view = s.view(&path)?;

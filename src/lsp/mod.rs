@@ -257,6 +257,8 @@ struct Site {
     snap: Option<Rc<Snapshot>>,
     /// What was last published per file, to send only what changed.
     published: HashMap<Utf8PathBuf, Value>,
+    /// Trees of unchanged files, reused by the next check.
+    cache: Arc<crate::resolve::load::ParseCache>,
 }
 
 pub(crate) struct Server {
@@ -274,6 +276,9 @@ pub(crate) struct Server {
     cancelled: BTreeSet<RequestId>,
     next_request: i32,
     watch_files: bool,
+    /// A thread that frees replaced analyses, so that freeing a large
+    /// site's IR does not delay the next answer.
+    graveyard: mpsc::Sender<Snapshot>,
 }
 
 /// A request that cannot be answered, with the JSON-RPC error to send.
@@ -299,6 +304,13 @@ impl Server {
             cancelled: BTreeSet::new(),
             next_request: 0,
             watch_files: false,
+            graveyard: {
+                let (tx, rx) = mpsc::channel::<Snapshot>();
+                let _ = std::thread::Builder::new()
+                    .name("lsp-free".into())
+                    .spawn(move || rx.into_iter().for_each(drop));
+                tx
+            },
         }
     }
 
@@ -509,6 +521,7 @@ impl Server {
             scanned: None,
             snap: None,
             published: HashMap::new(),
+            cache: Arc::default(),
         });
     }
 
@@ -689,6 +702,7 @@ impl Server {
             scanned: None,
             snap: None,
             published: HashMap::new(),
+            cache: Arc::default(),
         });
     }
 
@@ -768,6 +782,7 @@ impl Server {
         }
         let mut opts = self.opts.clone();
         opts.overlay = Some(Arc::new(overlay));
+        opts.parse_cache = Some(self.sites[i].cache.clone());
         let analyzed = std::panic::catch_unwind(|| crate::analyze(&readable, &opts));
         let analysis = match analyzed {
             Ok(Ok(a)) => a,
@@ -782,17 +797,26 @@ impl Server {
         };
         let t1 = Instant::now();
         let snap = Rc::new(Snapshot::new(analysis));
+        // Replaced analyses are freed after publishing, off this thread.
+        let mut retired = Vec::new();
         for (path, doc) in self.docs.iter_mut() {
             if let Some(f) = snap.by_path.get(path) {
                 if snap.parsed(*f) && snap.text(*f) == doc.text {
                     let text = snap.analysis.sources.get(*f).text.clone();
-                    doc.good = Some((text, snap.clone()));
+                    retired.extend(doc.good.replace((text, snap.clone())).map(|(_, s)| s));
                     doc.edits.clear();
                 }
             }
         }
-        self.sites[i].snap = Some(snap.clone());
+        retired.extend(self.sites[i].snap.replace(snap.clone()));
         self.publish_site(i, &snap, touched);
+        for old in retired {
+            if let Ok(old) = Rc::try_unwrap(old) {
+                if let Err(mpsc::SendError(old)) = self.graveyard.send(old) {
+                    drop(old);
+                }
+            }
+        }
         if std::env::var_os("TENANTC_TIMINGS").is_some() {
             log!(
                 "checked {root}: {} file(s) in {:?}, published in {:?}",

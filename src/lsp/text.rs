@@ -253,7 +253,7 @@ mod tests {
         let mut t = "tenant é {\n}\n".to_string();
         apply_change(
             &mut t,
-            Some(Range::new(Position::new(0, 9), Position::new(0, 9))),
+            Some(Range::new(Position::new(0, 10), Position::new(0, 10))),
             " x = 1",
         );
         assert_eq!(t, "tenant é { x = 1\n}\n");
