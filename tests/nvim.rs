@@ -34,7 +34,12 @@ fn neovim_gets_diagnostics_hover_and_definition() {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    for v in ["XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"] {
+    for v in [
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "XDG_STATE_HOME",
+        "XDG_CACHE_HOME",
+    ] {
         cmd.env(v, xdg.join(v));
     }
     cmd.env_remove("VIMINIT").env_remove("NVIM_LISTEN_ADDRESS");
@@ -59,16 +64,28 @@ fn neovim_gets_diagnostics_hover_and_definition() {
     let d = &v["diagnostics"][0];
     assert_eq!(d["code"], "E0401", "{v}");
     assert_eq!(d["source"], "tenantc");
-    assert!(d["message"].as_str().is_some_and(|m| m.contains("worker3")), "{v}");
+    assert!(
+        d["message"].as_str().is_some_and(|m| m.contains("worker3")),
+        "{v}"
+    );
     // 0-based line of worker3's DVIPA.
-    let line = text[..text.find("10.1.1.3 }").expect("worker3")].matches('\n').count();
+    let line = text[..text.find("10.1.1.3 }").expect("worker3")]
+        .matches('\n')
+        .count();
     assert_eq!(d["line"], line);
     let hover = v["hover"].as_str().unwrap_or("");
     assert!(hover.contains("**nfs_server** `NP8.MVSNFS8`"), "{v}");
     assert!(hover.contains("listens on 10.1.1.9:2043..2049"), "{v}");
-    let def_line = text[..text.find("cluster ocp1 {").expect("cluster")].matches('\n').count();
+    let def_line = text[..text.find("cluster ocp1 {").expect("cluster")]
+        .matches('\n')
+        .count();
     assert_eq!(v["definition"]["line"], def_line, "{v}");
-    assert!(v["definition"]["uri"].as_str().is_some_and(|u| u.ends_with("/site/site.tenant")), "{v}");
+    assert!(
+        v["definition"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/site/site.tenant")),
+        "{v}"
+    );
     assert_eq!(v["completion"], serde_json::json!(["NP8.zcx_ca"]), "{v}");
     // `tenant fios` once, no references to a tenant: one edit.
     assert_eq!(v["rename_edits"], 1, "{v}");
