@@ -1,4 +1,4 @@
-//! The command line: `check`, `compile`, `graph`, `explain`.
+//! The command line: `check`, `compile`, `graph`, `lsp`, `explain`.
 //!
 //! Exit codes: 0 ok, 1 the spec has errors, 2 usage, I/O or internal errors.
 //! Diagnostics go to stderr (human) or stdout (`--diagnostics-format json`);
@@ -85,6 +85,15 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         output: Option<Utf8PathBuf>,
     },
+    /// Serve the Language Server Protocol on stdin/stdout, for editors.
+    Lsp {
+        /// Use this directory instead of the embedded stdlib.
+        #[arg(long, value_name = "DIR")]
+        stdlib: Option<Utf8PathBuf>,
+        /// Accepted for editors that pass it; stdio is the only transport.
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `tenantc explain E0401`.
     Explain {
         /// The code; `all` lists every code.
@@ -160,6 +169,7 @@ fn analyze_common(
         materialize_secrets: materialize,
         only: (!tenants.is_empty()).then(|| tenants.iter().cloned().collect()),
         overlay: None,
+        parse_cache: None,
     };
     let a = analyze(&inputs, &opts)?;
     Ok((a, inputs.len(), opts))
@@ -261,6 +271,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Lsp { stdlib, stdio: _ } => Ok(ExitCode::from(crate::lsp::run(stdlib))),
         Command::Explain { code } => {
             if code.eq_ignore_ascii_case("all") {
                 for c in registry::all() {

@@ -12,14 +12,17 @@
 //!    setup script, pure.json and Kubernetes YAML.
 //! 5. [`bundle`]: manifest.json and the atomic write.
 //!
-//! [`diagnostics`] is shared by all stages; [`cli`] drives them.
+//! [`diagnostics`] is shared by all stages; [`cli`] drives them, and [`lsp`]
+//! serves them to editors.
 
 pub mod bundle;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
+pub mod fmt;
 pub mod ir;
 pub mod lower;
+pub mod lsp;
 pub mod resolve;
 pub mod source;
 pub mod syntax;
@@ -40,12 +43,16 @@ pub struct Options {
     pub only: Option<std::collections::BTreeSet<String>>,
     /// Texts read instead of the files at these paths (editor buffers).
     pub overlay: Option<std::sync::Arc<resolve::load::Overlay>>,
+    /// Parse results reused across analyses of the same files (editors).
+    pub parse_cache: Option<std::sync::Arc<resolve::load::ParseCache>>,
 }
 
 /// The result of the front half of the pipeline.
 pub struct Analysis {
     pub sources: SourceMap,
     pub site: ir::Site,
+    /// Declarations and what every reference resolved to, for editors.
+    pub index: resolve::index::Index,
     /// Sorted; empty when the spec is clean.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -118,11 +125,12 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     let stdlib = resolve::load::Stdlib {
         dir: opts.stdlib_dir.clone(),
     };
-    let loaded = resolve::load::load(
+    let loaded = resolve::load::load_cached(
         &mut sources,
         inputs,
         &stdlib,
         opts.overlay.as_deref(),
+        opts.parse_cache.as_deref(),
         &mut diags,
     )
     .map_err(|e| ToolError(e.0))?;
@@ -132,7 +140,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         .flat_map(|m| &m.tree.skipped)
         .map(|span| sources.snippet(*span))
         .collect();
-    let site = resolve::resolve(&loaded, &mut diags);
+    let (site, index) = resolve::resolve_indexed(&loaded, &mut diags);
     if !skipped.is_empty() {
         diags.retain(|d| !follows_from_skipped(d, &sources, &skipped));
     }
@@ -146,6 +154,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     Ok(Analysis {
         sources,
         site,
+        index,
         diagnostics: diags,
     })
 }

@@ -181,10 +181,17 @@ fn json_lines_have_a_stable_shape() {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(
-            keys,
-            ["code", "severity", "message", "file", "start", "end", "label", "help", "related"]
+        let base = [
+            "code", "severity", "message", "file", "start", "end", "label", "help", "related",
+        ];
+        // `fix` (a machine-applicable replacement) comes last, when there is one.
+        assert!(
+            keys == base || (keys[..base.len()] == base && keys[base.len()..] == ["fix"]),
+            "{keys:?}"
         );
+        if let Some(fix) = d.get("fix") {
+            assert!(fix.is_object(), "{fix}");
+        }
         for pos in ["start", "end"] {
             let p = d[pos].as_object().expect("position");
             assert_eq!(

@@ -166,20 +166,33 @@ fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
                     else {
                         continue;
                     };
-                    out.push(
-                        Diagnostic::new(
-                            registry::DVIPA_NOT_COVERED,
-                            node.dvipa.span,
+                    let mut d = Diagnostic::new(
+                        registry::DVIPA_NOT_COVERED,
+                        node.dvipa.span,
+                        format!(
+                            "node `{}` of cluster `{}` ({}) is missing from the AT-TLS clients of NFS server `{}`",
+                            node.name.value, cluster.name.value, node.dvipa.value, server.name.value
+                        ),
+                        "this node's DVIPA",
+                    )
+                    .related(server.clients.span, "the AT-TLS remote address group, without it")
+                    .related(nfs.server.span, format!("tenant `{}` uses the server from this cluster", tenant.name.value))
+                    .help(format!("add {} to `clients` of `{}`", node.dvipa.value, server.name.value));
+                    // Appended after the last address of the written list.
+                    if let Some(last) = server.clients.last() {
+                        d = d.fix(
                             format!(
-                                "node `{}` of cluster `{}` ({}) is missing from the AT-TLS clients of NFS server `{}`",
-                                node.name.value, cluster.name.value, node.dvipa.value, server.name.value
+                                "add {} to `clients` of `{}`",
+                                node.dvipa.value, server.name.value
                             ),
-                            "this node's DVIPA",
-                        )
-                        .related(server.clients.span, "the AT-TLS remote address group, without it")
-                        .related(nfs.server.span, format!("tenant `{}` uses the server from this cluster", tenant.name.value))
-                        .help(format!("add {} to `clients` of `{}`", node.dvipa.value, server.name.value)),
-                    );
+                            crate::source::Span {
+                                start: last.span.end,
+                                ..last.span
+                            },
+                            format!(", {}", node.dvipa.value),
+                        );
+                    }
+                    out.push(d);
                 }
             }
         }
@@ -291,7 +304,15 @@ fn ports(site: &Site, out: &mut Vec<Diagnostic>) {
                 .help(format!(
                     "remove `ports` from the proxy to inherit {}, or write `ports = {}`",
                     server.ports.value, server.ports.value
-                )),
+                ))
+                .fix(
+                    format!(
+                        "align the proxy's ports to the server's {}",
+                        server.ports.value
+                    ),
+                    nfs.proxy.ports.span,
+                    server.ports.value.to_string(),
+                ),
             );
         }
     }

@@ -31,6 +31,17 @@ pub struct Label {
     pub message: String,
 }
 
+/// A machine-applicable fix that a diagnostic suggests: replace the text at
+/// `span` with `text` (an empty span inserts). Editors offer it as a quick
+/// fix; `--diagnostics-format json` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    /// What the fix does, in words: "replace `x` with `y`".
+    pub title: String,
+    pub span: Span,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub code: Code,
@@ -39,6 +50,8 @@ pub struct Diagnostic {
     pub primary: Label,
     pub related: Vec<Label>,
     pub help: String,
+    /// The edit the help line describes, where it is mechanical.
+    pub fix: Option<Fix>,
 }
 
 impl Diagnostic {
@@ -60,6 +73,7 @@ impl Diagnostic {
             },
             related: Vec::new(),
             help: String::new(),
+            fix: None,
         }
     }
 
@@ -75,6 +89,25 @@ impl Diagnostic {
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = cap(help.into());
         self
+    }
+
+    /// Attaches the mechanical edit the help line describes.
+    pub fn fix(mut self, title: impl Into<String>, span: Span, text: impl Into<String>) -> Self {
+        self.fix = Some(Fix {
+            title: cap(title.into()),
+            span,
+            text: text.into(),
+        });
+        self
+    }
+
+    /// The usual "did you mean" fix: replace the name at `span`.
+    pub fn replace_with(self, span: Span, found: &str, suggestion: &str) -> Self {
+        self.fix(
+            format!("replace `{found}` with `{suggestion}`"),
+            span,
+            suggestion,
+        )
     }
 
     pub fn is_error(&self) -> bool {

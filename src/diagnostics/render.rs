@@ -231,6 +231,18 @@ struct JsonDiagnostic<'a> {
     label: &'a str,
     help: &'a str,
     related: Vec<JsonLabel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix>,
+}
+
+/// A suggested edit: replace `start..end` of `file` with `text`.
+#[derive(serde::Serialize)]
+struct JsonFix {
+    title: String,
+    file: String,
+    start: JsonPos,
+    end: JsonPos,
+    text: String,
 }
 
 fn json_label(map: &SourceMap, l: &Label) -> JsonLabel {
@@ -265,6 +277,22 @@ pub fn render_json(map: &SourceMap, diags: &[Diagnostic]) -> String {
             label: &d.primary.message,
             help: &d.help,
             related: d.related.iter().map(|l| json_label(map, l)).collect(),
+            fix: d.fix.as_ref().map(|f| {
+                let at = json_label(
+                    map,
+                    &Label {
+                        span: f.span,
+                        message: String::new(),
+                    },
+                );
+                JsonFix {
+                    title: f.title.clone(),
+                    file: at.file,
+                    start: at.start,
+                    end: at.end,
+                    text: f.text.clone(),
+                }
+            }),
         };
         // Serializing plain structs of strings and numbers cannot fail.
         out.push_str(&serde_json::to_string(&j).unwrap_or_default());

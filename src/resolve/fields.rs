@@ -68,6 +68,8 @@ pub struct Fields {
 pub struct Checker<'s, 'a> {
     pub syms: &'s Symbols<'a>,
     pub diags: Vec<Diagnostic>,
+    /// Every name of every reference and what it resolved to.
+    pub refs: Vec<super::index::Ref>,
     cache: Vec<Option<Rc<Fields>>>,
     in_progress: Vec<bool>,
 }
@@ -77,6 +79,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         Checker {
             syms,
             diags: Vec::new(),
+            refs: Vec::new(),
             cache: vec![None; syms.syms.len()],
             in_progress: vec![false; syms.syms.len()],
         }
@@ -259,6 +262,15 @@ impl<'s, 'a> Checker<'s, 'a> {
                             "ports are 1..65535".to_string()
                         }),
                     );
+                    if lo > hi && *lo <= 65535 && *hi > 0 {
+                        if let Some(d) = self.diags.last_mut() {
+                            d.fix = Some(crate::diagnostics::Fix {
+                                title: format!("write it low to high: `{hi}..{lo}`"),
+                                span: v.span,
+                                text: format!("{hi}..{lo}"),
+                            });
+                        }
+                    }
                     return None;
                 }
                 TV::Ports(PortRange {
@@ -354,19 +366,22 @@ impl<'s, 'a> Checker<'s, 'a> {
                 let mut out: Vec<(String, Sp<String>)> = Vec::new();
                 for f in fields {
                     if !keys.is_empty() && !keys.contains(&f.key.name.as_str()) {
-                        let help = match suggest(&f.key.name, keys.iter().copied()) {
+                        let suggestion = suggest(&f.key.name, keys.iter().copied());
+                        let help = match suggestion {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!("allowed keys: {}", keys.join(", ")),
                         };
-                        self.diags.push(
-                            Diagnostic::new(
-                                registry::UNKNOWN_FIELD,
-                                f.key.span,
-                                format!("`{}` is not a key of `{}`", f.key.name, field.name),
-                                "unknown key",
-                            )
-                            .help(help),
-                        );
+                        let mut d = Diagnostic::new(
+                            registry::UNKNOWN_FIELD,
+                            f.key.span,
+                            format!("`{}` is not a key of `{}`", f.key.name, field.name),
+                            "unknown key",
+                        )
+                        .help(help);
+                        if let Some(s) = suggestion {
+                            d = d.replace_with(f.key.span, &f.key.name, s);
+                        }
+                        self.diags.push(d);
                         continue;
                     }
                     if let Some((_, first)) = out.iter().find(|(k, _)| *k == f.key.name) {
@@ -450,19 +465,22 @@ impl<'s, 'a> Checker<'s, 'a> {
         if let Some(v) = set.iter().find(|c| c.eq_ignore_ascii_case(s)) {
             return Some(TV::Enum(v));
         }
-        let help = match suggest(s, set.iter().copied()) {
+        let suggestion = suggest(s, set.iter().copied());
+        let help = match suggestion {
             Some(x) => format!("did you mean `{x}`? allowed: {}", set.join(", ")),
             None => format!("allowed: {}", set.join(", ")),
         };
-        self.diags.push(
-            Diagnostic::new(
-                registry::BAD_ENUM,
-                span,
-                format!("`{s}` is not a valid value for `{}`", field.name),
-                "not in the set",
-            )
-            .help(help),
-        );
+        let mut d = Diagnostic::new(
+            registry::BAD_ENUM,
+            span,
+            format!("`{s}` is not a valid value for `{}`", field.name),
+            "not in the set",
+        )
+        .help(help);
+        if let Some(x) = suggestion {
+            d = d.replace_with(span, s, x);
+        }
+        self.diags.push(d);
         None
     }
 
@@ -678,7 +696,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         path: &[ast::Ident],
         span: Span,
     ) -> Option<SymId> {
-        match self.syms.lookup(scope, path, kinds) {
+        match self.syms.lookup_traced(scope, path, kinds, &mut self.refs) {
             Ok(id) => {
                 let target = self.syms.get(id);
                 if kinds.contains(&target.kind.kind) {
@@ -822,10 +840,12 @@ fn describe_block(sym: &super::scope::Symbol<'_>) -> String {
 
 fn unknown_field(schema: &super::schema::BlockSchema, key: &ast::Ident) -> Diagnostic {
     let names = schema.fields.iter().map(|f| f.name);
+    let mut suggestion = None;
     let help = if schema.children.contains(&key.name.as_str()) {
         format!("`{}` is a block: write `{} {{ ... }}`", key.name, key.name)
     } else {
-        match suggest(&key.name, names) {
+        suggestion = suggest(&key.name, names);
+        match suggestion {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!(
                 "`{}` takes: {}",
@@ -839,13 +859,17 @@ fn unknown_field(schema: &super::schema::BlockSchema, key: &ast::Ident) -> Diagn
             ),
         }
     };
-    Diagnostic::new(
+    let d = Diagnostic::new(
         registry::UNKNOWN_FIELD,
         key.span,
         format!("`{}` has no field `{}`", schema.kind, key.name),
         "unknown field",
     )
-    .help(help)
+    .help(help);
+    match suggestion {
+        Some(s) => d.replace_with(key.span, &key.name, s),
+        None => d,
+    }
 }
 
 #[cfg(test)]

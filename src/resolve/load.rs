@@ -55,7 +55,8 @@ impl Stdlib {
 #[derive(Debug)]
 pub struct Module {
     pub file: FileId,
-    pub tree: SyntaxFile,
+    /// Shared with a [`ParseCache`] when there is one.
+    pub tree: Arc<SyntaxFile>,
     /// Alias -> module index, for this file's imports that loaded.
     pub imports: BTreeMap<String, (usize, Span)>,
     /// True for the files given on the command line (they share one namespace).
@@ -67,6 +68,23 @@ pub struct Loaded {
     pub modules: Vec<Module>,
     /// Module index of the prelude, if it loaded.
     pub prelude: Option<usize>,
+}
+
+/// The name an import binds and where it is written: `as name`, or the last
+/// part of the path (`"lib/profiles"` binds `profiles`).
+pub fn import_alias(imp: &crate::syntax::ast::Import) -> (String, Span) {
+    match &imp.alias {
+        Some(a) => (a.name.clone(), a.span),
+        None => (
+            imp.path
+                .rsplit('/')
+                .next()
+                .unwrap_or(&imp.path)
+                .trim_end_matches(".tenant")
+                .to_string(),
+            imp.path_span,
+        ),
+    }
 }
 
 /// An input that could not be read: an I/O problem, not a spec error.
@@ -85,6 +103,18 @@ pub fn load(
     overlay: Option<&Overlay>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Loaded, InputError> {
+    load_cached(map, inputs, stdlib, overlay, None, diags)
+}
+
+/// [`load`], reusing the parse results of unchanged files from `cache`.
+pub fn load_cached(
+    map: &mut SourceMap,
+    inputs: &[Utf8PathBuf],
+    stdlib: &Stdlib,
+    overlay: Option<&Overlay>,
+    cache: Option<&ParseCache>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Loaded, InputError> {
     let mut loader = Loader {
         map,
         stdlib,
@@ -94,6 +124,7 @@ pub fn load(
         by_key: BTreeMap::new(),
         stack: Vec::new(),
         pending: BTreeMap::new(),
+        cache,
     };
     let mut files = Vec::with_capacity(inputs.len());
     for path in inputs {
@@ -101,7 +132,7 @@ pub fn load(
         files.push(loader.map.add(path.to_string(), Some(path.clone()), text));
     }
     // Files parse independently: on every core, results kept in input order.
-    let trees = parse_all(loader.map, &files);
+    let trees = parse_all(loader.map, &files, cache);
     let mut parsed = Vec::new();
     for ((path, file), (tree, diags)) in inputs.iter().zip(files).zip(trees) {
         loader.diags.extend(diags);
@@ -145,13 +176,79 @@ pub fn load(
     Ok(loader.loaded)
 }
 
-/// Parses files on up to as many threads as there are cores.
-fn parse_all(map: &SourceMap, files: &[FileId]) -> Vec<(Option<SyntaxFile>, Vec<Diagnostic>)> {
+type Parsed = (Option<Arc<SyntaxFile>>, Vec<Diagnostic>);
+
+/// Parse results kept from one analysis to the next (an editor re-checking
+/// after a keystroke): a file whose id and text are unchanged is not parsed
+/// again. The CLI analyzes once and does without.
+#[derive(Default)]
+pub struct ParseCache {
+    files: std::sync::Mutex<std::collections::HashMap<FileId, (Arc<str>, Parsed)>>,
+}
+
+impl std::fmt::Debug for ParseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParseCache")
+    }
+}
+
+impl ParseCache {
+    fn get(&self, file: FileId, text: &Arc<str>) -> Option<Parsed> {
+        let files = self.files.lock().ok()?;
+        let (t, parsed) = files.get(&file)?;
+        (Arc::ptr_eq(t, text) || **t == **text).then(|| parsed.clone())
+    }
+
+    fn put(&self, file: FileId, text: &Arc<str>, parsed: &Parsed) {
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(file, (text.clone(), parsed.clone()));
+        }
+    }
+}
+
+fn parse_shared(file: FileId, text: &str) -> Parsed {
+    let (tree, diags) = syntax::parse(file, text);
+    (tree.map(Arc::new), diags)
+}
+
+fn parse_cached(cache: Option<&ParseCache>, file: FileId, text: &Arc<str>) -> Parsed {
+    if let Some(hit) = cache.and_then(|c| c.get(file, text)) {
+        return hit;
+    }
+    let parsed = parse_shared(file, text);
+    if let Some(c) = cache {
+        c.put(file, text, &parsed);
+    }
+    parsed
+}
+
+/// Parses files on up to as many threads as there are cores; with a cache,
+/// only those whose text changed.
+fn parse_all(map: &SourceMap, files: &[FileId], cache: Option<&ParseCache>) -> Vec<Parsed> {
+    if let Some(c) = cache {
+        let mut out: Vec<Option<Parsed>> =
+            files.iter().map(|f| c.get(*f, &map.get(*f).text)).collect();
+        let missing: Vec<FileId> = files
+            .iter()
+            .zip(&out)
+            .filter(|(_, p)| p.is_none())
+            .map(|(f, _)| *f)
+            .collect();
+        let mut fresh = parse_all(map, &missing, None).into_iter();
+        for (f, slot) in files.iter().zip(out.iter_mut()) {
+            if slot.is_none() {
+                let parsed = fresh.next().unwrap_or_default();
+                c.put(*f, &map.get(*f).text, &parsed);
+                *slot = Some(parsed);
+            }
+        }
+        return out.into_iter().map(Option::unwrap_or_default).collect();
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     if threads < 2 || files.len() < 2 {
         return files
             .iter()
-            .map(|f| syntax::parse(*f, &map.get(*f).text))
+            .map(|f| parse_shared(*f, &map.get(*f).text))
             .collect();
     }
     let chunk = files.len().div_ceil(threads);
@@ -161,7 +258,7 @@ fn parse_all(map: &SourceMap, files: &[FileId]) -> Vec<(Option<SyntaxFile>, Vec<
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|f| syntax::parse(*f, &map.get(*f).text))
+                        .map(|f| parse_shared(*f, &map.get(*f).text))
                         .collect::<Vec<_>>()
                 })
             })
@@ -176,7 +273,7 @@ fn parse_all(map: &SourceMap, files: &[FileId]) -> Vec<(Option<SyntaxFile>, Vec<
 fn resolve_import(overlay: Option<&Overlay>, dir: Option<&Utf8Path>, rel: &str) -> Utf8PathBuf {
     let base = dir.unwrap_or(Utf8Path::new("."));
     let path = base.join(rel);
-    let exists = overlay.is_some_and(|o| o.contains_key(&path)) || path.exists();
+    let exists = overlay.is_some_and(|o| overlay_get(o, &path).is_some()) || path.exists();
     if path.extension() != Some("tenant") && !exists {
         base.join(format!("{rel}.tenant"))
     } else {
@@ -186,10 +283,43 @@ fn resolve_import(overlay: Option<&Overlay>, dir: Option<&Utf8Path>, rel: &str) 
 
 /// The overlay's text for `path`, or the file's.
 fn read_text(overlay: Option<&Overlay>, path: &Utf8Path) -> Result<Arc<str>, InputError> {
-    match overlay.and_then(|o| o.get(path)) {
+    match overlay.and_then(|o| overlay_get(o, path)) {
         Some(text) => Ok(text.clone()),
         None => read_input(path).map(Arc::from),
     }
+}
+
+/// The overlay's text for a path, also when an import spells it with `..`
+/// or `.` parts (`tenants/../lib/profiles.tenant`).
+fn overlay_get<'o>(overlay: &'o Overlay, path: &Utf8Path) -> Option<&'o Arc<str>> {
+    overlay.get(path).or_else(|| {
+        let normal = normalize(path);
+        (normal != path).then(|| overlay.get(&normal)).flatten()
+    })
+}
+
+/// `path` with `.` and `name/..` parts removed, without touching the file
+/// system (symbolic links are not followed).
+pub fn normalize(path: &Utf8Path) -> Utf8PathBuf {
+    use camino::Utf8Component;
+    let mut out = Utf8PathBuf::new();
+    for c in path.components() {
+        match c {
+            Utf8Component::CurDir => {}
+            Utf8Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Utf8Component::Normal(_))) {
+                    out.pop();
+                } else if !matches!(
+                    out.components().next_back(),
+                    Some(Utf8Component::RootDir | Utf8Component::Prefix(_))
+                ) {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_str()),
+        }
+    }
+    out
 }
 
 /// Reads a spec file, turning invalid UTF-8 into a clear error.
@@ -225,6 +355,9 @@ fn slot(idx: Option<usize>) -> Slot {
     idx.map_or(Slot::Failed, Slot::Module)
 }
 
+/// A parsed input waiting for the import that makes it a module.
+type Pending = (FileId, Option<Arc<SyntaxFile>>, Option<Utf8PathBuf>);
+
 struct Loader<'a> {
     map: &'a mut SourceMap,
     stdlib: &'a Stdlib,
@@ -236,12 +369,13 @@ struct Loader<'a> {
     /// Keys of the modules being loaded, for cycle detection.
     stack: Vec<String>,
     /// Input files that another input imports, parsed, waiting for that import.
-    pending: BTreeMap<String, (FileId, Option<SyntaxFile>, Option<Utf8PathBuf>)>,
+    pending: BTreeMap<String, Pending>,
+    cache: Option<&'a ParseCache>,
 }
 
 impl Loader<'_> {
-    fn parse(&mut self, file: FileId) -> Option<SyntaxFile> {
-        let (tree, diags) = syntax::parse(file, &self.map.get(file).text);
+    fn parse(&mut self, file: FileId) -> Option<Arc<SyntaxFile>> {
+        let (tree, diags) = parse_cached(self.cache, file, &self.map.get(file).text);
         self.diags.extend(diags);
         tree
     }
@@ -260,7 +394,7 @@ impl Loader<'_> {
     fn finish(
         &mut self,
         file: FileId,
-        tree: Option<SyntaxFile>,
+        tree: Option<Arc<SyntaxFile>>,
         is_input: bool,
         dir: Option<Utf8PathBuf>,
     ) -> Option<usize> {
@@ -272,18 +406,7 @@ impl Loader<'_> {
             } else {
                 self.import_file(dir.as_deref(), &imp.path, imp.path_span)
             };
-            let alias = imp.alias.as_ref().map_or_else(
-                || {
-                    imp.path
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or(&imp.path)
-                        .trim_end_matches(".tenant")
-                        .to_string()
-                },
-                |a| a.name.clone(),
-            );
-            let alias_span = imp.alias.as_ref().map_or(imp.path_span, |a| a.span);
+            let (alias, alias_span) = import_alias(imp);
             if let Some(m) = target {
                 if imports.get(&alias).is_some_and(|(prev, _)| *prev == m) {
                     continue; // the same module imported twice under one name: harmless

@@ -6,6 +6,7 @@
 //! this stage nothing looks at syntax again.
 
 pub mod fields;
+pub mod index;
 pub mod load;
 pub mod schema;
 pub mod scope;
@@ -24,6 +25,12 @@ use std::rc::Rc;
 /// complete enough for checks even when there were errors (bad values are
 /// left out or defaulted), but must not be lowered then.
 pub fn resolve(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Site {
+    resolve_indexed(loaded, diags).0
+}
+
+/// [`resolve`], also returning the [`index::Index`] of declarations and
+/// resolved references that editors navigate with.
+pub fn resolve_indexed(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> (Site, index::Index) {
     let syms = Symbols::build(loaded, diags);
     let prelude_root = loaded.prelude.map(|m| syms.module_root[m]);
     let mut b = Builder {
@@ -40,7 +47,65 @@ pub fn resolve(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Site {
         b.ck.fields(SymId(i));
     }
     diags.extend(b.ck.diags);
-    site
+    let index = build_index(loaded, &syms, b.ck.refs);
+    (site, index)
+}
+
+fn build_index(loaded: &Loaded, syms: &Symbols<'_>, mut refs: Vec<index::Ref>) -> index::Index {
+    let decls = syms
+        .syms
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let siblings = match s.parent {
+                Some(p) => &syms.get(p).children,
+                None => &syms.roots[s.root].symbols,
+            };
+            index::Decl {
+                kind: s.kind.kind,
+                name_span: s.name_span,
+                span: s.block.span,
+                parent: s.parent.map(|p| p.0),
+                root: s.root,
+                named: s.block.name.is_some(),
+                referable: siblings.get(&s.name) == Some(&SymId(i)),
+            }
+        })
+        .collect();
+    let mut roots: Vec<index::Root> = vec![index::Root::default(); syms.roots.len()];
+    let mut file_roots = Vec::with_capacity(loaded.modules.len());
+    for (mi, m) in loaded.modules.iter().enumerate() {
+        let root = syms.module_root[mi];
+        file_roots.push((m.file, root));
+        if !m.is_input {
+            roots[root].file = Some(m.file);
+        }
+        for imp in &m.tree.imports {
+            let (alias, span) = load::import_alias(imp);
+            // Only imports that loaded, bound under this alias by this import.
+            let Some((target, bound_at)) = m.imports.get(&alias) else {
+                continue;
+            };
+            let target = syms.module_root[*target];
+            refs.push(index::Ref {
+                span: imp.path_span,
+                target: index::Target::Module(target),
+            });
+            if *bound_at == span {
+                roots[root].aliases.push(index::Alias {
+                    name: alias,
+                    span,
+                    target,
+                });
+            }
+        }
+    }
+    index::Index {
+        decls,
+        refs,
+        roots,
+        file_roots,
+    }
 }
 
 #[derive(Default)]

@@ -2,6 +2,7 @@
 //! singleton blocks are reachable from their parent by name, top-level blocks
 //! from their module's root, imported modules through their alias.
 
+use super::index::{Ref, Target};
 use super::load::Loaded;
 use super::schema::{self, Arity};
 use crate::diagnostics::{registry, suggest, Diagnostic};
@@ -245,7 +246,19 @@ impl<'a> Symbols<'a> {
         path: &[Ident],
         kinds: &[&str],
     ) -> Result<SymId, Option<Box<Diagnostic>>> {
-        self.lookup_inner(from, path, kinds).map_err(|d| {
+        self.lookup_traced(from, path, kinds, &mut Vec::new())
+    }
+
+    /// [`Symbols::lookup`], recording in `trace` what each segment resolved
+    /// to (for the editor index), also when a later segment fails.
+    pub fn lookup_traced(
+        &self,
+        from: SymId,
+        path: &[Ident],
+        kinds: &[&str],
+        trace: &mut Vec<Ref>,
+    ) -> Result<SymId, Option<Box<Diagnostic>>> {
+        self.lookup_inner(from, path, kinds, trace).map_err(|d| {
             let root = &self.roots[self.get(from).root];
             match path.first() {
                 Some(first) if root.poisoned.contains(&first.name) => None,
@@ -259,6 +272,7 @@ impl<'a> Symbols<'a> {
         from: SymId,
         path: &[Ident],
         kinds: &[&str],
+        trace: &mut Vec<Ref>,
     ) -> Result<SymId, Box<Diagnostic>> {
         let Some((first, rest)) = path.split_first() else {
             return Err(Box::new(Diagnostic::new(
@@ -282,32 +296,44 @@ impl<'a> Symbols<'a> {
         if found.is_none() {
             found = root.symbols.get(&first.name).copied();
         }
-        if found.is_none() {
-            if let Some(target_root) = root.aliases.get(&first.name) {
-                let Some((second, tail)) = rest.split_first() else {
-                    return Err(Box::new(
-                        Diagnostic::new(
-                            registry::WRONG_KIND,
-                            first.span,
-                            format!("`{}` is a module, not a declaration", first.name),
-                            "a module",
-                        )
-                        .help(format!(
-                            "name a declaration of the module: `{}.<name>`",
-                            first.name
-                        )),
-                    ));
-                };
-                let target = &self.roots[*target_root];
-                found = Some(*target.symbols.get(&second.name).ok_or_else(|| {
-                    self.unresolved(
-                        second,
-                        &format!("module `{}` declares no `{}`", first.name, second.name),
-                        self.candidates(target.symbols.iter(), kinds, tail.is_empty()),
+        if let Some(id) = found {
+            trace.push(Ref {
+                span: first.span,
+                target: Target::Decl(id.0),
+            });
+        } else if let Some(target_root) = root.aliases.get(&first.name) {
+            trace.push(Ref {
+                span: first.span,
+                target: Target::Module(*target_root),
+            });
+            let Some((second, tail)) = rest.split_first() else {
+                return Err(Box::new(
+                    Diagnostic::new(
+                        registry::WRONG_KIND,
+                        first.span,
+                        format!("`{}` is a module, not a declaration", first.name),
+                        "a module",
                     )
-                })?);
-                rest = tail;
-            }
+                    .help(format!(
+                        "name a declaration of the module: `{}.<name>`",
+                        first.name
+                    )),
+                ));
+            };
+            let target = &self.roots[*target_root];
+            let id = *target.symbols.get(&second.name).ok_or_else(|| {
+                self.unresolved(
+                    second,
+                    &format!("module `{}` declares no `{}`", first.name, second.name),
+                    self.candidates(target.symbols.iter(), kinds, tail.is_empty()),
+                )
+            })?;
+            trace.push(Ref {
+                span: second.span,
+                target: Target::Decl(id.0),
+            });
+            found = Some(id);
+            rest = tail;
         }
         let Some(mut id) = found else {
             let mut visible: Vec<(&String, &SymId)> = Vec::new();
@@ -337,6 +363,10 @@ impl<'a> Symbols<'a> {
                     self.candidates(sym.children.iter(), kinds, last),
                 )
             })?;
+            trace.push(Ref {
+                span: seg.span,
+                target: Target::Decl(id.0),
+            });
         }
         Ok(id)
     }
@@ -370,12 +400,18 @@ impl<'a> Symbols<'a> {
         candidates: impl IntoIterator<Item = &'s String>,
     ) -> Box<Diagnostic> {
         let names: Vec<&str> = candidates.into_iter().map(String::as_str).collect();
-        let help = match suggest(&at.name, names.iter().copied()) {
+        let suggestion = suggest(&at.name, names.iter().copied());
+        let help = match suggestion {
             Some(s) => format!("did you mean `{s}`?"),
             None if names.is_empty() => "nothing is declared there".to_string(),
             None => format!("names declared there: {}", first_few(&names)),
         };
-        Box::new(Diagnostic::new(registry::UNRESOLVED, at.span, message, "not declared").help(help))
+        let mut d =
+            Diagnostic::new(registry::UNRESOLVED, at.span, message, "not declared").help(help);
+        if let Some(s) = suggestion {
+            d = d.replace_with(at.span, &at.name, s);
+        }
+        Box::new(d)
     }
 
     /// The dotted path of a symbol from its root, for messages (`NP8.MVSNFS8`).
@@ -417,18 +453,23 @@ pub fn header_span(block: &Block) -> Span {
 }
 
 fn unknown_kind(kind: &Ident, allowed: &[&str], place: &str) -> Diagnostic {
-    let help = match suggest(&kind.name, allowed.iter().copied()) {
+    let suggestion = suggest(&kind.name, allowed.iter().copied());
+    let help = match suggestion {
         Some(s) => format!("did you mean `{s}`?"),
         None if allowed.is_empty() => format!("no blocks are allowed {place}"),
         None => format!("blocks allowed {place}: {}", allowed.join(", ")),
     };
-    Diagnostic::new(
+    let d = Diagnostic::new(
         registry::UNKNOWN_BLOCK,
         kind.span,
         format!("unknown block kind `{}` {place}", kind.name),
         "unknown kind",
     )
-    .help(help)
+    .help(help);
+    match suggestion {
+        Some(s) => d.replace_with(kind.span, &kind.name, s),
+        None => d,
+    }
 }
 
 fn missing_name(block: &Block) -> Diagnostic {

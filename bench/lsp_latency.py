@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Latency of `tenantc lsp` re-checking a workspace after a keystroke.
+
+Usage: bench/lsp_latency.py [--tenants N] [--changes K] [--bin PATH]
+
+Generates a site with bench/gensite.py (225 tenants: 5,058 lines in seven
+files, the edited one 1,100 lines), starts the server on it, opens one tenants file and sends K
+didChange notifications, each typing one character into a string value, one
+at a time. For each it measures the time from writing the didChange to
+reading the publishDiagnostics for that document version: the re-check of
+the whole workspace (parse, resolve, every check) plus publishing. Prints
+p50, p95 and max in milliseconds. The server runs with TENANTC_TIMINGS=1, so
+its stderr also shows the check itself per change.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Client:
+    """A minimal LSP client over a child's stdin and stdout."""
+
+    def __init__(self, cmd, cwd=None, stderr=None, env=None):
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, cwd=cwd, env=env
+        )
+        self.next_id = 0
+
+    def send(self, msg):
+        msg["jsonrpc"] = "2.0"
+        body = json.dumps(msg).encode()
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def recv(self):
+        length = None
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise EOFError("server closed stdout")
+            line = line.strip()
+            if not line:
+                break
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        return json.loads(self.proc.stdout.read(length))
+
+    def request(self, method, params):
+        self.next_id += 1
+        self.send({"id": self.next_id, "method": method, "params": params})
+        while True:
+            m = self.recv()
+            if m.get("id") == self.next_id and "method" not in m:
+                return m
+
+    def notify(self, method, params):
+        self.send({"method": method, "params": params})
+
+    def wait_diagnostics(self, uri, version=None):
+        while True:
+            m = self.recv()
+            if m.get("method") != "textDocument/publishDiagnostics":
+                continue
+            p = m["params"]
+            if p["uri"] == uri and (version is None or p.get("version") == version):
+                return p
+
+    def close(self):
+        try:
+            self.request("shutdown", None)
+            self.notify("exit", None)
+            self.proc.wait(timeout=10)
+        except Exception:
+            self.proc.kill()
+
+
+def uri(path):
+    return "file://" + os.path.abspath(path)
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    k = min(len(xs) - 1, max(0, int(round(p / 100 * len(xs) + 0.5)) - 1))
+    return xs[k]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tenants", type=int, default=225)
+    ap.add_argument("--changes", type=int, default=200)
+    ap.add_argument("--bin", default=os.path.join(HERE, "..", "target", "release", "tenantc"))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        site = os.path.join(tmp, "site")
+        subprocess.run([sys.executable, os.path.join(HERE, "gensite.py"), str(args.tenants), site], check=True)
+        files = []
+        for d, _, names in os.walk(site):
+            files += [os.path.join(d, n) for n in names if n.endswith(".tenant")]
+        lines = sum(open(f).read().count("\n") for f in files)
+        env = dict(os.environ, TENANTC_TIMINGS="1")
+        log = open(os.path.join(tmp, "stderr.log"), "w+")
+        c = Client([args.bin, "lsp"], stderr=log, env=env)
+        c.request("initialize", {"processId": None, "rootUri": uri(site), "capabilities": {}})
+        c.notify("initialized", {})
+        target = os.path.join(site, "tenants", "0001.tenant")
+        text = open(target).read()
+        u = uri(target)
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": u, "languageId": "tenant", "version": 1, "text": text}})
+        c.wait_diagnostics(u, 1)
+        # Type into the first image string: `"quay.example.com/...` grows by one char each time.
+        needle = 'image    = "'
+        at = text.index(needle) + len(needle)
+        before = text[:at]
+        line = before.count("\n")
+        col = len(before) - (before.rfind("\n") + 1)
+        times = []
+        for i in range(args.changes):
+            version = i + 2
+            change = {"range": {"start": {"line": line, "character": col + i}, "end": {"line": line, "character": col + i}}, "text": "x"}
+            t0 = time.perf_counter()
+            c.notify("textDocument/didChange", {"textDocument": {"uri": u, "version": version}, "contentChanges": [change]})
+            p = c.wait_diagnostics(u, version)
+            times.append((time.perf_counter() - t0) * 1000)
+            if p["diagnostics"]:
+                print("unexpected diagnostics:", p["diagnostics"][:1], file=sys.stderr)
+                break
+        c.close()
+        log.seek(0)
+        checks = [float(l.split(" in ")[1].split("ms")[0].split("µs")[0]) for l in log if "checked" in l and "ms," in l]
+        if checks:
+            print(f"re-check alone (server's TENANTC_TIMINGS): p50 {percentile(checks, 50):.2f} ms, "
+                  f"p95 {percentile(checks, 95):.2f} ms")
+        print(f"workspace: {len(files)} files, {lines} lines, {args.tenants} tenants; {len(times)} keystrokes")
+        print(f"didChange -> publishDiagnostics: p50 {percentile(times, 50):.2f} ms, "
+              f"p95 {percentile(times, 95):.2f} ms, max {max(times):.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
