@@ -12,12 +12,14 @@
 //!    setup script, pure.json and Kubernetes YAML.
 //! 5. [`bundle`]: manifest.json and the atomic write.
 //!
-//! [`diagnostics`] is shared by all stages; [`cli`] drives them.
+//! [`diagnostics`] is shared by all stages; [`cli`] drives them. [`fmt`]
+//! prints a syntax tree back in the canonical layout (`tenantc fmt`).
 
 pub mod bundle;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
+pub mod fmt;
 pub mod ir;
 pub mod lower;
 pub mod resolve;
