@@ -385,7 +385,10 @@ fn mutate(text: &str, next: &mut impl FnMut() -> u64) -> Option<String> {
 #[test]
 fn mutated_examples_format_idempotently_and_keep_their_meaning() {
     let mut t = Tally::default();
-    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+    // TENANTC_FMT_ROUNDS=N TENANTC_FMT_SEED=S: a longer or another run.
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let rounds = env("TENANTC_FMT_ROUNDS").unwrap_or(1000) as usize;
+    let mut next = xorshift(env("TENANTC_FMT_SEED").unwrap_or(0x9e37_79b9_7f4a_7c15));
     let bases = ["examples/zcx-nfs", "examples/mixed-site"];
     let sites: Vec<(Site, String)> = bases
         .iter()
@@ -395,7 +398,7 @@ fn mutated_examples_format_idempotently_and_keep_their_meaning() {
             (site, text)
         })
         .collect();
-    for round in 0..1000 {
+    for round in 0..rounds {
         let (site, base) = &sites[round % sites.len()];
         let Some(text) = mutate(base, &mut next) else {
             continue;
@@ -415,9 +418,12 @@ fn mutated_examples_format_idempotently_and_keep_their_meaning() {
             &mut t,
         );
     }
-    assert!(t.formatted >= 250, "{t:?}");
-    assert!(t.changed >= 150, "most mutations change the layout: {t:?}");
-    assert!(t.bundles >= 50, "{t:?}");
+    assert!(t.formatted >= rounds / 4, "{t:?}");
+    assert!(
+        t.changed >= rounds / 8,
+        "many mutations change the layout: {t:?}"
+    );
+    assert!(t.bundles >= rounds / 20, "{t:?}");
     eprintln!("{t:?}");
 }
 
