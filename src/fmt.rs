@@ -635,7 +635,17 @@ impl Formatter<'_> {
                     return None;
                 }
                 let parts: Option<Vec<String>> = args.iter().map(|a| self.flat_arg(a)).collect();
-                Some(format!("{}({})", name.name, parts?.join(", ")))
+                // `env("X",)` is a call, `env("X")` a secret reference: the
+                // comma that made it a call stays.
+                let comma = match args.as_slice() {
+                    [Arg { name: None, value }] => {
+                        matches!(value.kind, ValueKind::Str(_))
+                            && matches!(name.name.as_str(), "env" | "file")
+                    }
+                    _ => false,
+                };
+                let comma = if comma { "," } else { "" };
+                Some(format!("{}({}{comma})", name.name, parts?.join(", ")))
             }
             _ => Some(self.src(start(v), end(v)).to_string()),
         }
@@ -699,7 +709,11 @@ impl Formatter<'_> {
                 Self::bracketed("{", out, indent, "}")
             }
             ValueKind::Call(name, args) => {
-                if flat.is_some() {
+                if let Some(flat) = flat {
+                    // One argument: nothing to fill.
+                    if args.len() == 1 {
+                        return Out::text(flat);
+                    }
                     let parts: Vec<String> = args.iter().filter_map(|a| self.flat_arg(a)).collect();
                     return Out::text(Self::fill(&name.name, &parts, col, suffix));
                 }
@@ -1081,6 +1095,20 @@ mod tests {
         assert_eq!(
             fmt("b {\n  k = f(1, # one\n  name = 2)\n}"),
             "b {\n  k = f(\n    1,  # one\n    name = 2,\n  )\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_call_named_like_a_secret_stays_a_call() {
+        assert_eq!(
+            fmt("b {\n  t = env(\"X\" ,)\n  f = file ( \"p\", )\n}"),
+            "b {\n  t = env(\"X\",)\n  f = file(\"p\",)\n}\n"
+        );
+        let long = format!("b {{\n  t = env(\"{}\",)\n}}\n", "X".repeat(100));
+        assert_eq!(fmt(&long), long);
+        assert_eq!(
+            fmt("b {\n  t = env(\"X\", # c\n)\n}"),
+            "b {\n  t = env(\n    \"X\",  # c\n  )\n}\n"
         );
     }
 
