@@ -341,8 +341,8 @@ fn xorshift(seed: u64) -> impl FnMut() -> u64 {
     }
 }
 
-/// Some mutations of `text`: bytes replaced, deleted or inserted, comments
-/// and line breaks inserted at random places.
+/// Some mutations of `text`: bytes replaced, deleted or inserted, comments,
+/// line breaks and trailing commas inserted at random places.
 fn mutate(text: &str, next: &mut impl FnMut() -> u64) -> Option<String> {
     const BYTES: &[u8] = b"{}[]()\"=.,#0a \n/*";
     const INSERTS: &[&str] = &[
@@ -358,7 +358,7 @@ fn mutate(text: &str, next: &mut impl FnMut() -> u64) -> Option<String> {
     let mut bytes = text.as_bytes().to_vec();
     for _ in 0..(next() % 4 + 1) {
         let i = (next() as usize) % bytes.len();
-        match next() % 8 {
+        match next() % 9 {
             0 => bytes[i] = BYTES[(next() as usize) % BYTES.len()],
             1 => {
                 bytes.remove(i);
@@ -371,6 +371,14 @@ fn mutate(text: &str, next: &mut impl FnMut() -> u64) -> Option<String> {
                 let s = if k == 3 { " # c" } else { "\n// c" };
                 let s = s.replace('c', &format!("c{}", next() % 1000));
                 bytes.splice(at..at, s.bytes());
+            }
+            // A trailing comma, optional in most places but not all.
+            5 => {
+                let closers: Vec<usize> = (0..bytes.len())
+                    .filter(|&j| b")]}".contains(&bytes[j]))
+                    .collect();
+                let at = closers[(next() as usize) % closers.len()];
+                bytes.insert(at, b',');
             }
             _ => {
                 let s = INSERTS[(next() as usize) % INSERTS.len()];
@@ -387,36 +395,41 @@ fn mutated_examples_format_idempotently_and_keep_their_meaning() {
     let mut t = Tally::default();
     // TENANTC_FMT_ROUNDS=N TENANTC_FMT_SEED=S: a longer or another run.
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    let rounds = env("TENANTC_FMT_ROUNDS").unwrap_or(1000) as usize;
+    let rounds = env("TENANTC_FMT_ROUNDS").unwrap_or(1200) as usize;
     let mut next = xorshift(env("TENANTC_FMT_SEED").unwrap_or(0x9e37_79b9_7f4a_7c15));
-    let bases = ["examples/zcx-nfs", "examples/mixed-site"];
-    let sites: Vec<(Site, String)> = bases
+    // (site, the file mutated, whether the site is a stdlib): each variant
+    // is compiled with the rest of its site, a stdlib under the zcx example.
+    let bases = [
+        ("examples/zcx-nfs", "site.tenant", false),
+        ("examples/mixed-site", "site.tenant", false),
+        ("examples/px-pure-saw", "customer1.tenant", false),
+        ("stdlib", "std/profiles.tenant", true),
+    ];
+    let sites: Vec<_> = bases
         .iter()
-        .map(|b| {
-            let site = Site::copy_of(&root().join(b));
-            let text = std::fs::read_to_string(site.dir.join("site.tenant")).expect("read");
-            (site, text)
+        .map(|(dir, name, is_stdlib)| {
+            let site = Site::copy_of(&root().join(dir));
+            let file = site.dir.join(name);
+            let text = std::fs::read_to_string(&file).expect("read");
+            let inputs = if *is_stdlib {
+                vec![root().join("examples/zcx-nfs/site.tenant")]
+            } else {
+                tenantc::find_inputs(std::slice::from_ref(&site.dir)).expect("inputs")
+            };
+            let stdlib = is_stdlib.then(|| site.dir.clone());
+            (site, file, text, inputs, stdlib)
         })
         .collect();
     for round in 0..rounds {
-        let (site, base) = &sites[round % sites.len()];
+        let (site, file, base, inputs, stdlib) = &sites[round % sites.len()];
         let Some(text) = mutate(base, &mut next) else {
             continue;
         };
-        let label = format!("round {round} of {}", bases[round % bases.len()]);
+        let label = format!("round {round} of {file}");
         let Some(out) = check_text(&label, &text, &mut t) else {
             continue;
         };
-        let file = site.dir.join("site.tenant");
-        site.compare(
-            &label,
-            std::slice::from_ref(&file),
-            None,
-            &file,
-            &text,
-            &out,
-            &mut t,
-        );
+        site.compare(&label, inputs, stdlib.as_deref(), file, &text, &out, &mut t);
     }
     assert!(t.formatted >= rounds / 4, "{t:?}");
     assert!(
