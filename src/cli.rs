@@ -1,14 +1,15 @@
-//! The command line: `check`, `compile`, `graph`, `lsp`, `explain`.
+//! The command line: `check`, `compile`, `graph`, `fmt`, `lsp`, `explain`.
 //!
 //! Exit codes: 0 ok, 1 the spec has errors, 2 usage, I/O or internal errors.
 //! Diagnostics go to stderr (human) or stdout (`--diagnostics-format json`);
 //! a successful run prints one summary line to stderr.
 
 use crate::diagnostics::{self, registry, HumanStyle};
+use crate::source::SourceMap;
 use crate::{analyze, build_bundle, find_inputs, Analysis, Options, ToolError};
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -94,6 +95,22 @@ enum Command {
         #[arg(long, hide = true)]
         stdio: bool,
     },
+    /// Rewrite spec files in the canonical layout (comments kept); with
+    /// --check, write nothing and report the files that would change.
+    Fmt {
+        /// Spec files, or directories searched for *.tenant files; `-` formats
+        /// standard input to standard output.
+        #[arg(required = true, value_name = "SPEC")]
+        specs: Vec<Utf8PathBuf>,
+        /// Write nothing; print a unified diff of every file that is not in
+        /// the canonical layout, and exit 1 if there is one (for CI).
+        #[arg(long)]
+        check: bool,
+        /// How to print the diagnostics of files that do not parse: human
+        /// (stderr) or json (one object per line, stdout).
+        #[arg(long, value_enum, default_value = "human")]
+        diagnostics_format: Format,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `tenantc explain E0401`.
     Explain {
         /// The code; `all` lists every code.
@@ -135,27 +152,47 @@ fn report(a: &Analysis, format: Format) -> bool {
 }
 
 fn report_to(a: &Analysis, format: Format, clean_log: bool) -> bool {
+    report_diagnostics(
+        &a.sources,
+        &a.diagnostics,
+        format,
+        "nothing written",
+        clean_log,
+    )
+}
+
+/// Prints diagnostics, with a summary line ending in `outcome` (human format,
+/// if there are errors); returns true if any is an error. `clean_log`: print
+/// a SARIF log also when there is nothing to report.
+fn report_diagnostics(
+    sources: &SourceMap,
+    diags: &[diagnostics::Diagnostic],
+    format: Format,
+    outcome: &str,
+    clean_log: bool,
+) -> bool {
+    let has_errors = diags.iter().any(diagnostics::Diagnostic::is_error);
     match format {
         Format::Human => {
-            let text = diagnostics::render_human(&a.sources, &a.diagnostics, style());
+            let text = diagnostics::render_human(sources, diags, style());
             let _ = std::io::stderr().write_all(text.as_bytes());
-            let errors = a.diagnostics.iter().filter(|d| d.is_error()).count();
-            let warnings = a.diagnostics.len() - errors;
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            let warnings = diags.len() - errors;
             if errors > 0 {
-                eprintln!("error: {errors} error(s), {warnings} warning(s); nothing written");
+                eprintln!("error: {errors} error(s), {warnings} warning(s); {outcome}");
             }
         }
         Format::Json => {
-            let text = diagnostics::render_json(&a.sources, &a.diagnostics);
+            let text = diagnostics::render_json(sources, diags);
             let _ = std::io::stdout().write_all(text.as_bytes());
         }
-        Format::Sarif if clean_log || a.has_errors() => {
-            let text = diagnostics::render_sarif(&a.sources, &a.diagnostics);
+        Format::Sarif if clean_log || has_errors => {
+            let text = diagnostics::render_sarif(sources, diags);
             let _ = std::io::stdout().write_all(text.as_bytes());
         }
         Format::Sarif => {}
     }
-    a.has_errors()
+    has_errors
 }
 
 fn analyze_common(
@@ -272,6 +309,11 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Lsp { stdlib, stdio: _ } => Ok(ExitCode::from(crate::lsp::run(stdlib))),
+        Command::Fmt {
+            specs,
+            check,
+            diagnostics_format,
+        } => fmt(&specs, check, diagnostics_format),
         Command::Explain { code } => {
             if code.eq_ignore_ascii_case("all") {
                 for c in registry::all() {
@@ -340,4 +382,103 @@ fn input_inside(
         .chain(stdlib.cloned())
         .find(|p| std::fs::canonicalize(p).is_ok_and(|c| c.starts_with(&out)))
         .map(|p| p.to_string())
+}
+
+/// `tenantc fmt`: formats every file that parses, leaves the others untouched
+/// and reports their diagnostics. Every file is read before any is written,
+/// so an unreadable one (exit 2) stops the run with nothing rewritten.
+fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, ToolError> {
+    let mut sources = SourceMap::new();
+    if specs.iter().any(|s| s == "-") {
+        if specs.len() > 1 {
+            return Err(ToolError(
+                "`-` (standard input) cannot be combined with other paths".to_string(),
+            ));
+        }
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| ToolError(format!("cannot read standard input: {e}")))?;
+        let id = sources.add("<stdin>".to_string(), None, text.as_str());
+        return Ok(match crate::fmt::format_source(id, &text) {
+            Ok(out) if check && out != text => {
+                let diff = crate::bundle::unified(&text, &out, "<stdin>", "<stdin>");
+                let _ = std::io::stdout().write_all(diff.as_bytes());
+                ExitCode::from(1)
+            }
+            Ok(_) if check => ExitCode::SUCCESS,
+            Ok(out) => {
+                let _ = std::io::stdout().write_all(out.as_bytes());
+                ExitCode::SUCCESS
+            }
+            Err(diags) => {
+                report_diagnostics(&sources, &diags, format, "not formatted", false);
+                ExitCode::from(1)
+            }
+        });
+    }
+    let inputs = find_inputs(specs)?;
+    let mut texts = Vec::with_capacity(inputs.len());
+    for path in &inputs {
+        texts.push(crate::resolve::load::read_input(path).map_err(|e| ToolError(e.0))?);
+    }
+    let mut diags = Vec::new();
+    let mut changed = Vec::new();
+    for (path, text) in inputs.iter().zip(texts) {
+        let id = sources.add(path.to_string(), Some(path.clone()), text.as_str());
+        match crate::fmt::format_source(id, &text) {
+            Ok(out) if out == text => {}
+            Ok(out) => changed.push((path, text, out)),
+            Err(d) => diags.extend(d),
+        }
+    }
+    if check {
+        for (path, old, new) in &changed {
+            let diff = crate::bundle::unified(old, new, path.as_str(), path.as_str());
+            let _ = std::io::stdout().write_all(diff.as_bytes());
+        }
+        if !changed.is_empty() && format == Format::Human {
+            eprintln!(
+                "fmt: {} file(s) not in the canonical layout; `tenantc fmt` rewrites them",
+                changed.len()
+            );
+        }
+    } else {
+        for (path, _, new) in &changed {
+            write_in_place(path, new)?;
+        }
+    }
+    let failed = report_diagnostics(
+        &sources,
+        &diags,
+        format,
+        "those files left as they are",
+        false,
+    );
+    Ok(if failed || (check && !changed.is_empty()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Replaces a file's text atomically (a temporary file in the same
+/// directory, renamed over it), keeping its permissions; a symlink keeps
+/// pointing at the file, which is rewritten.
+fn write_in_place(path: &Utf8Path, text: &str) -> Result<(), ToolError> {
+    let err = |e: std::io::Error| ToolError(format!("cannot write {path}: {e}"));
+    let target = std::fs::canonicalize(path).map_err(err)?;
+    let dir = target
+        .parent()
+        .ok_or_else(|| ToolError(format!("cannot write {path}: no parent directory")))?;
+    let permissions = std::fs::metadata(&target).map_err(err)?.permissions();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tenantc-fmt-")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(text.as_bytes()).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.as_file().set_permissions(permissions).map_err(err)?;
+    tmp.persist(&target).map_err(|e| err(e.error))?;
+    Ok(())
 }

@@ -13,7 +13,8 @@
 //! 5. [`bundle`]: manifest.json and the atomic write.
 //!
 //! [`diagnostics`] is shared by all stages; [`cli`] drives them, and [`lsp`]
-//! serves them to editors.
+//! serves them to editors. [`fmt`] prints a syntax tree back in the
+//! canonical layout (`tenantc fmt`, and the server's formatting).
 
 pub mod bundle;
 pub mod check;

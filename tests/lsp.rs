@@ -721,19 +721,29 @@ fn rename_edits_every_file() {
 #[test]
 fn formatting_answers_with_text_edits() {
     let mut lsp = Lsp::example("zcx-nfs");
+    // The example is in the canonical layout; a messed-up copy formats back to it.
     let text = lsp.read("site.tenant");
-    let u = lsp.open("site.tenant", &text);
+    let messy = text
+        .replace("  stack   = TCPIP", "  stack=TCPIP")
+        .replace("    jobname  = MVSNFS8", "jobname = MVSNFS8")
+        .replace("\n\ncluster ocp1", "\n\n\n\ncluster ocp1");
+    assert_ne!(messy, text);
+    let u = lsp.open("site.tenant", &messy);
     let r = lsp.call(
         "textDocument/formatting",
         json!({ "textDocument": { "uri": u }, "options": { "tabSize": 2, "insertSpaces": true } }),
     );
     let edits = r.as_array().expect("an array of edits");
-    for e in edits {
-        assert!(
-            e["newText"].is_string() && e["range"]["start"].is_object(),
-            "{e}"
-        );
-    }
+    assert!(!edits.is_empty());
+    let formatted = apply(&messy, &json!({ "changes": { u.clone(): edits } }), &u);
+    assert_eq!(formatted, text);
+    // A file in the canonical layout needs no edit.
+    lsp.change(&u, 2, &text);
+    let r = lsp.call(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": u }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert!(r.as_array().is_none_or(Vec::is_empty), "{r}");
 }
 
 /// The quick fixes offered at `needle`.

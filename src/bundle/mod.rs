@@ -534,7 +534,9 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
     Ok(d)
 }
 
-fn unified(old: &str, new: &str, a: &str, b: &str) -> String {
+/// A unified diff of two texts, with `a` and `b` as the file names in its
+/// header (also used by `tenantc fmt --check`).
+pub(crate) fn unified(old: &str, new: &str, a: &str, b: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
