@@ -178,8 +178,8 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// Mutated versions of every example, analyzed in memory (through the
-/// loader's overlay, so no file is written per input) and, when clean,
-/// lowered into a bundle: no panic, no error other than the spec's, and
+/// loader's overlay, so no file is written per input) and, every fourth
+/// clean one, lowered into a bundle: no panic, no error other than the spec's, and
 /// no input that takes long. Runs `mutation_budget()` inputs on all cores.
 #[test]
 fn mutated_examples_never_panic() {
@@ -203,17 +203,24 @@ fn mutated_examples_never_panic() {
         .map_or(1, |n| n.get())
         .min(8);
     let started = std::time::Instant::now();
-    let results: Vec<(usize, usize, usize)> = std::thread::scope(|scope| {
+    let results: Vec<(usize, usize, usize, usize)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
                 let sites = &sites;
                 scope.spawn(move || {
                     let mut rng =
                         XorShift(0x9e37_79b9_7f4a_7c15 ^ ((t as u64 + 1) * 0x2545_f491_4f6c_dd1d));
-                    let (mut ran, mut clean, mut recovered) = (0, 0, 0);
+                    let (mut ran, mut clean, mut lowered, mut recovered) = (0, 0, 0, 0);
+                    // The files a mutation leaves alone (and the stdlib) are
+                    // parsed once per thread, as the language server does.
+                    let caches: Vec<_> = sites
+                        .iter()
+                        .map(|_| std::sync::Arc::new(tenantc::resolve::load::ParseCache::default()))
+                        .collect();
                     let mut n = t;
                     while n < budget {
-                        let site = &sites[n % sites.len()];
+                        let which = n % sites.len();
+                        let site = &sites[which];
                         let victim = rng.below(site.len());
                         let bytes = mutate(&mut rng, &site[victim].1);
                         n += threads;
@@ -239,6 +246,7 @@ fn mutated_examples_never_panic() {
                             site.iter().map(|(p, _)| p.clone()).collect();
                         let opts = tenantc::Options {
                             overlay: Some(std::sync::Arc::new(overlay)),
+                            parse_cache: Some(caches[which].clone()),
                             ..Default::default()
                         };
                         let t0 = std::time::Instant::now();
@@ -254,6 +262,12 @@ fn mutated_examples_never_panic() {
                         }
                         if !a.has_errors() {
                             clean += 1;
+                        }
+                        // Every fourth clean input is lowered too: lowering
+                        // costs as much as analysis, and most clean mutants
+                        // differ only in comments or names.
+                        if !a.has_errors() && clean % 4 == 1 {
+                            lowered += 1;
                             tenantc::build_bundle(&a, &opts).unwrap_or_else(|e| {
                                 panic!("a clean input does not lower: {e}\n{text}")
                             });
@@ -264,7 +278,7 @@ fn mutated_examples_never_panic() {
                             t0.elapsed()
                         );
                     }
-                    (ran, clean, recovered)
+                    (ran, clean, lowered, recovered)
                 })
             })
             .collect();
@@ -275,14 +289,19 @@ fn mutated_examples_never_panic() {
     });
     let ran: usize = results.iter().map(|r| r.0).sum();
     let clean: usize = results.iter().map(|r| r.1).sum();
-    let recovered: usize = results.iter().map(|r| r.2).sum();
+    let lowered: usize = results.iter().map(|r| r.2).sum();
+    let recovered: usize = results.iter().map(|r| r.3).sum();
     eprintln!(
-        "mutation test: {ran} inputs in {:?} ({clean} clean and lowered, {recovered} with several syntax errors recovered)",
+        "mutation test: {ran} inputs in {:?} ({clean} clean, {lowered} of them lowered, {recovered} with several syntax errors recovered)",
         started.elapsed()
     );
     assert_eq!(ran, budget);
     // The mix reaches every stage: clean specs get lowered, broken ones recovered.
     assert!(clean * 50 > ran, "only {clean} of {ran} inputs were clean");
+    assert!(
+        lowered * 5 > clean,
+        "{lowered} of {clean} clean inputs lowered"
+    );
     assert!(recovered > 0, "no input exercised parse-error recovery");
 }
 
