@@ -74,8 +74,9 @@ impl std::fmt::Display for ToolError {
     }
 }
 
-/// Expands directories into the `*.tenant` files below them, sorted, so the
-/// same tree always gives the same input order.
+/// Expands directories into the `*.tenant` files below them (hidden
+/// directories skipped), sorted, so the same tree always gives the same input
+/// order.
 pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError> {
     fn walk(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) -> Result<(), ToolError> {
         let entries = dir
@@ -89,7 +90,10 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
         paths.sort();
         for p in paths {
             if p.is_dir() {
-                walk(&p, out)?;
+                // Hidden directories (`.git`, an editor's backups) hold no specs.
+                if !p.file_name().is_some_and(|n| n.starts_with('.')) {
+                    walk(&p, out)?;
+                }
             } else if p.extension() == Some("tenant") {
                 out.push(p);
             }

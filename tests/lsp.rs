@@ -888,6 +888,21 @@ fn garbage_never_stops_the_server() {
     lsp.write_raw(b"Content-Length: 12\r\n\r\n{\"id\": true}");
     lsp.wait_for("an invalid request", |m| m["error"]["code"] == -32600);
     lsp.write_raw(b"X-Nonsense\r\n\r\n");
+    // Unusable lengths, their bodies running into the next header, and a
+    // length beyond the limit whose body is skipped: the server reads on.
+    for header in ["abc", "-5", ""] {
+        lsp.write_raw(format!("Content-Length: {header}\r\n\r\n{{}}").as_bytes());
+        let r = lsp.request("textDocument/unknownThing", json!({}));
+        assert_eq!(
+            r["error"]["code"], -32601,
+            "after Content-Length: {header}: {r}"
+        );
+    }
+    let big = 300usize << 20;
+    lsp.write_raw(format!("Content-Length: {big}\r\n\r\n").as_bytes());
+    lsp.write_raw(&vec![b' '; big]);
+    let r = lsp.request("textDocument/unknownThing", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "after an oversized body: {r}");
     // Unknown methods.
     let r = lsp.request("textDocument/unknownThing", json!({}));
     assert_eq!(r["error"]["code"], -32601, "{r}");

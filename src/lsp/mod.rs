@@ -91,8 +91,10 @@ enum Incoming {
 /// to the next blank line, a body that is not JSON-RPC is reported to the
 /// client, so no input stops the server short of the stream closing.
 fn read_loop(mut input: impl BufRead, tx: mpsc::Sender<Incoming>) {
+    const HEADER: &str = "content-length:";
     loop {
-        let mut length: Option<usize> = None;
+        // `Some(None)`: a Content-Length header whose value is unusable.
+        let mut length: Option<Option<usize>> = None;
         let mut line = Vec::new();
         loop {
             line.clear();
@@ -108,18 +110,27 @@ fn read_loop(mut input: impl BufRead, tx: mpsc::Sender<Incoming>) {
                 }
                 continue;
             }
-            if let Some((name, value)) = text.split_once(':') {
-                if name.trim().eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().ok();
-                }
-            } else {
-                log!("ignoring a malformed header line");
+            // Found anywhere on the line: after a message whose length was
+            // unusable, its body runs into the next header, and that header
+            // is where reading resumes.
+            match text.to_ascii_lowercase().find(HEADER) {
+                Some(at) => length = Some(text[at + HEADER.len()..].trim().parse().ok()),
+                None if text.contains(':') => {} // another header (Content-Type)
+                None => log!("ignoring a malformed header line"),
             }
         }
-        let Some(length) = length.filter(|n| *n <= MAX_BODY) else {
+        let Some(length) = length.flatten() else {
             log!("ignoring a message without a usable Content-Length");
             continue;
         };
+        if length > MAX_BODY {
+            log!("ignoring a message of {length} bytes (at most {MAX_BODY})");
+            let mut rest = std::io::Read::take(&mut input, length as u64);
+            if std::io::copy(&mut rest, &mut std::io::sink()).is_err() {
+                return;
+            }
+            continue;
+        }
         let mut body = vec![0u8; length];
         if input.read_exact(&mut body).is_err() {
             return;
@@ -689,7 +700,9 @@ impl Server {
         )));
     }
 
-    /// A file opened outside every folder makes its directory a site.
+    /// A file opened outside every folder makes its directory a site: the
+    /// files directly in it (its subdirectories are not searched, so a file
+    /// in `/` or `$HOME` does not make the server walk a whole tree).
     fn ensure_site_for(&mut self, path: &Utf8Path) {
         if self.sites.iter().any(|s| path.starts_with(&s.root)) {
             return;
@@ -730,7 +743,7 @@ impl Server {
             .is_none_or(|t| t.elapsed() > Duration::from_secs(2));
         if stale_scan {
             let root = self.sites[i].root.clone();
-            self.sites[i].files = scan(&root);
+            self.sites[i].files = scan(&root, self.sites[i].folder);
             self.sites[i].scanned = Some(Instant::now());
             // Drop cached texts that changed on disk.
             let files = self.sites[i].files.clone();
@@ -1091,9 +1104,10 @@ fn request_id(v: &Value) -> Option<RequestId> {
     }
 }
 
-/// The `*.tenant` files below `root`, skipping hidden directories and build
-/// output, and bounded so that opening a home directory stays cheap.
-fn scan(root: &Utf8Path) -> Vec<Utf8PathBuf> {
+/// The `*.tenant` files in `root` (and below it when `recursive`), skipping
+/// hidden directories as `tenantc check DIR` does, and bounded so that
+/// opening a home directory stays cheap.
+fn scan(root: &Utf8Path, recursive: bool) -> Vec<Utf8PathBuf> {
     const MAX_ENTRIES: usize = 50_000;
     let mut out = Vec::new();
     let mut seen = 0usize;
@@ -1111,8 +1125,10 @@ fn scan(root: &Utf8Path) -> Vec<Utf8PathBuf> {
             }
             let name = e.file_name();
             let Ok(ft) = e.file_type() else { continue };
+            // As `tenantc check DIR` reads a directory (`find_inputs`):
+            // hidden directories skipped, a file reached twice read once.
             if ft.is_dir() {
-                if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                if recursive && !name.starts_with('.') {
                     stack.push(e.path().to_path_buf());
                 }
             } else if name.ends_with(".tenant") {
@@ -1121,5 +1137,9 @@ fn scan(root: &Utf8Path) -> Vec<Utf8PathBuf> {
         }
     }
     out.sort();
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|p| {
+        seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone().into_std_path_buf()))
+    });
     out
 }

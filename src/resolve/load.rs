@@ -322,9 +322,36 @@ pub fn normalize(path: &Utf8Path) -> Utf8PathBuf {
     out
 }
 
-/// Reads a spec file, turning invalid UTF-8 into a clear error.
+/// The largest spec file read; larger ones are refused, not loaded.
+pub const MAX_INPUT: u64 = 64 << 20;
+
+/// Reads a spec file, turning invalid UTF-8 into a clear error. Only regular
+/// files up to [`MAX_INPUT`] bytes are read: a FIFO or a device named like a
+/// spec would block or never end.
 pub fn read_input(path: &Utf8Path) -> Result<String, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| InputError(format!("cannot read {path}: {e}")))?;
+    use std::io::Read;
+    let cannot = |e: std::io::Error| InputError(format!("cannot read {path}: {e}"));
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(InputError(format!(
+            "cannot read {path}: not a regular file"
+        )));
+    }
+    if meta.len() > MAX_INPUT {
+        return Err(InputError(format!(
+            "cannot read {path}: {} bytes, more than a spec file may hold ({MAX_INPUT})",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(InputError(format!(
+            "cannot read {path}: it grew past {MAX_INPUT} bytes"
+        )));
+    }
     String::from_utf8(bytes).map_err(|e| {
         InputError(format!(
             "{path} is not UTF-8 text (invalid byte at offset {})",
