@@ -139,15 +139,19 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         &mut diags,
     )
     .map_err(|e| ToolError(e.0))?;
-    let skipped: Vec<&str> = loaded
+    let skipped: Vec<Skipped> = loaded
         .modules
         .iter()
-        .flat_map(|m| &m.tree.skipped)
-        .map(|span| sources.snippet(*span))
+        .flat_map(|m| {
+            m.tree
+                .skipped
+                .iter()
+                .map(|span| Skipped::new(&m.tree, *span, &sources))
+        })
         .collect();
     let (site, index) = resolve::resolve_indexed(&loaded, &mut diags);
     if !skipped.is_empty() {
-        diags.retain(|d| !follows_from_skipped(d, &sources, &skipped));
+        diags.retain(|d| !skipped.iter().any(|s| s.explains(d, &sources)));
     }
     drop(skipped);
     // The syntax trees are done with: their memory serves the later stages.
@@ -164,28 +168,66 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     })
 }
 
-/// True for a resolver diagnostic that a skipped statement explains: a
-/// missing field, block or name that the skipped text mentions. Parse-error
-/// recovery skips statements; what they declared must not be reported a
-/// second time as missing.
-fn follows_from_skipped(d: &Diagnostic, sources: &SourceMap, skipped: &[&str]) -> bool {
-    use diagnostics::registry::{MISSING_FIELD, UNRESOLVED};
-    if d.code != MISSING_FIELD && d.code != UNRESOLVED {
-        return false;
+/// A statement parse-error recovery skipped (its error is reported): what
+/// it would have declared must not be reported a second time as missing.
+struct Skipped<'t> {
+    /// Where the header (`kind name`) of the block holding it starts.
+    block: Option<source::Span>,
+    /// Its first two words: a field's name, or a block's kind and name.
+    words: [&'t str; 2],
+}
+
+impl<'t> Skipped<'t> {
+    fn new(tree: &syntax::ast::SyntaxFile, span: source::Span, sources: &'t SourceMap) -> Self {
+        fn inner(
+            blocks: &mut dyn Iterator<Item = &syntax::ast::Block>,
+            span: source::Span,
+        ) -> Option<source::Span> {
+            let b = loop {
+                let b = blocks.next()?;
+                if b.span.start <= span.start && span.end <= b.span.end {
+                    break b;
+                }
+            };
+            let mut nested = b.entries.iter().filter_map(|e| match e {
+                syntax::ast::Entry::Block(b) => Some(b),
+                syntax::ast::Entry::Field(_) => None,
+            });
+            inner(&mut nested, span).or(Some(b.kind.span))
+        }
+        let mut words = sources
+            .snippet(span)
+            .split(|c: char| !(c.is_alphanumeric() || "_-$#@".contains(c)))
+            .filter(|w| !w.is_empty());
+        Skipped {
+            block: inner(&mut tree.blocks.iter(), span),
+            words: [words.next().unwrap_or(""), words.next().unwrap_or("")],
+        }
     }
-    let mentioned = d
-        .message
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .chain([sources.snippet(d.primary.span)])
-        .flat_map(|s| s.split(|c: char| !(c.is_alphanumeric() || "_-$#@".contains(c))))
-        .filter(|w| !w.is_empty());
-    let words: std::collections::BTreeSet<&str> = skipped
-        .iter()
-        .flat_map(|s| s.split(|c: char| !(c.is_alphanumeric() || "_-$#@".contains(c))))
-        .collect();
-    mentioned.into_iter().any(|w| words.contains(w))
+
+    /// A missing field or block of the block that held the statement, when
+    /// the statement set it; a reference to the name it declared.
+    fn explains(&self, d: &Diagnostic, sources: &SourceMap) -> bool {
+        use diagnostics::registry::{MISSING_FIELD, UNRESOLVED};
+        let named = |w: &str| {
+            !w.is_empty()
+                && d.message
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .any(|m| m.split([' ', '.']).next() == Some(w))
+        };
+        if d.code == MISSING_FIELD {
+            self.block
+                .is_some_and(|b| b.file == d.primary.span.file && b.start == d.primary.span.start)
+                && named(self.words[0])
+        } else if d.code == UNRESOLVED {
+            let reference = sources.snippet(d.primary.span);
+            !self.words[1].is_empty() && reference.split('.').any(|seg| seg == self.words[1])
+        } else {
+            false
+        }
+    }
 }
 
 /// Lowers a clean analysis into a sealed bundle (manifest included).

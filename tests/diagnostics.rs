@@ -223,3 +223,33 @@ fn human_output_has_no_colour_without_a_terminal() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("E0301"));
     }
 }
+
+/// Codes of `tenantc::analyze` on one spec.
+fn codes_of(text: &str) -> Vec<String> {
+    let (_d, path) = common::spec_in_tmp(text);
+    let a = tenantc::analyze(&[path], &tenantc::Options::default()).expect("analysis");
+    a.diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{}@{}",
+                d.code,
+                a.sources
+                    .line_col(d.primary.span.file, d.primary.span.start)
+                    .0
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_skipped_statement_hides_only_what_it_declared() {
+    // The skipped `cluster = c1 c2` explains nothing about tenant b, whose
+    // missing cluster is reported.
+    let text = "cluster c1 { kind = kubernetes }\n\ntenant a {\n  cluster = c1 c2\n  namespace = \"a\"\n}\n\ntenant b {\n  namespace = \"b\"\n}\n";
+    let codes = codes_of(text);
+    assert!(codes.contains(&"E0302@8".to_string()), "{codes:?}");
+    // A label lost to a syntax error is not reported missing as well.
+    let text = "zos S {\n  address = 10.1.1.1\n  authority ca {\n    owner = CERTAUTH\n    label  \"x\"\n    subject = { CN = \"a\" }\n    key = rsa(2048)\n    export = dataset(\"A.B\", format = certb64)\n  }\n}\n";
+    assert_eq!(codes_of(text), ["E0101@5"]);
+}

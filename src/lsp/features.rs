@@ -888,15 +888,27 @@ fn prepare_rename(
     }))
 }
 
-/// Whether `name` is an identifier of the grammar that is not a literal.
+/// Whether `name` is an identifier of the grammar that is not a literal:
+/// the compiler's own parser reads `x = NAME` back as a reference to exactly
+/// that name (so `true-x`, `false#1`, which read as a boolean and a comment,
+/// or `a.b` are refused).
 fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    let first_ok = chars
+    use crate::syntax::ast::{Entry, ValueKind};
+    let first_ok = name
+        .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || "_$@".contains(c));
-    first_ok
-        && chars.all(|c| c.is_ascii_alphanumeric() || "_-$#@".contains(c))
-        && !matches!(name, "true" | "false" | "import")
+    if !first_ok || name == "import" || name.len() > 256 {
+        return false;
+    }
+    let (tree, diags) = crate::syntax::parse(FileId(0), &format!("b {{ x = {name} }}"));
+    let Some(tree) = tree.filter(|_| diags.is_empty()) else {
+        return false;
+    };
+    matches!(
+        tree.blocks.first().and_then(|b| b.entries.first()),
+        Some(Entry::Field(f)) if matches!(&f.value.kind, ValueKind::Path(p) if p.len() == 1 && p[0].name == name)
+    )
 }
 
 // lsp-types keys WorkspaceEdit changes by Uri, whose hash never changes.
@@ -1021,4 +1033,22 @@ fn code_actions(s: &mut Server, p: lt::CodeActionParams) -> Option<lt::CodeActio
         }));
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_name;
+
+    #[test]
+    fn new_names_must_read_back_as_themselves() {
+        for ok in ["fa_main", "NP9", "zcx-ca", "$SYS", "a#1"] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        for bad in [
+            "", "1st", "true", "false", "true-x", "false#1", "true@x", "a.b", "a b", "import",
+            "x # c",
+        ] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
 }

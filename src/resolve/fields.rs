@@ -734,9 +734,15 @@ impl<'s, 'a> Checker<'s, 'a> {
             Err(d) => {
                 // `ocp1.my_registry` where an inner `ocp1` captures the first
                 // segment: say so rather than "`ocp1` has no `my_registry`".
+                // Only when the hidden declaration has what the path names.
                 let captured = match path {
-                    [first, _, ..] => match self.syms.same_named(scope, &first.name)[..] {
-                        [inner, outer, ..] => Some(self.shadowing(inner, outer, first.span)),
+                    [first, second, ..] => match self.syms.same_named(scope, &first.name)[..] {
+                        [inner, outer, ..]
+                            if self.syms.get(outer).children.contains_key(&second.name)
+                                && !self.syms.get(inner).children.contains_key(&second.name) =>
+                        {
+                            Some(self.shadowing(inner, outer, first.span))
+                        }
                         _ => None,
                     },
                     _ => None,
@@ -752,10 +758,18 @@ impl<'s, 'a> Checker<'s, 'a> {
         let target = self.syms.get(inner);
         let qualified = self.syms.path_of(outer);
         let outer = self.syms.get(outer);
-        let help = if outer.parent.is_some() {
-            format!("write the reference in full, `{qualified}`, or rename one of the two")
-        } else {
-            format!("rename the {} `{}`", target.kind.kind, target.name)
+        // An unnamed block (`nfs { }`) is named by its kind and cannot be
+        // renamed; then the outer declaration is the one to rename.
+        let inner_named = target.block.name.is_some();
+        let help = match (outer.parent.is_some(), inner_named) {
+            (true, _) => {
+                format!("write the reference in full, `{qualified}`, or rename one of the two")
+            }
+            (false, true) => format!("rename the {} `{}`", target.kind.kind, target.name),
+            (false, false) => format!(
+                "rename the {} `{}`: the `{}` block is always named by its kind",
+                outer.kind.kind, outer.name, target.kind.kind
+            ),
         };
         Diagnostic::new(
             registry::SHADOWED,

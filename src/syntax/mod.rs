@@ -74,6 +74,20 @@ pub fn parse(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnostic>) 
             blank(&mut work, s, e);
             skipped.push(Span::new(file, s, e));
         }
+        if let Some((i, b)) = repair.closer {
+            work[i] = b;
+            if let Some(d) = diags.last_mut() {
+                d.help = format!(
+                    "write `{}` here: it closes the `{}` opened before",
+                    b as char,
+                    match b {
+                        b'}' => '{',
+                        b']' => '[',
+                        _ => '(',
+                    }
+                );
+            }
+        }
         // Blanking replaces whole characters by spaces: still UTF-8.
         let Ok(w) = std::str::from_utf8(&work) else {
             return (None, diags);
@@ -127,6 +141,8 @@ struct Repair {
     blanked: Vec<(usize, usize)>,
     /// The line before the error, when it is the one at fault.
     culprit: Option<(usize, usize)>,
+    /// A closing bracket at this offset replaced by this one (`[1 }`).
+    closer: Option<(usize, u8)>,
 }
 
 /// Chooses the statement to skip after a syntax error at `at`: the line of
@@ -138,31 +154,57 @@ fn recover(work: &[u8], at: usize) -> Option<Repair> {
     if at >= work.len() || work[at..].iter().all(u8::is_ascii_whitespace) {
         return None;
     }
-    let line = statement_at(work, line_start(work, at))?;
+    let start = line_start(work, at);
+    // The error's line; it cannot be skipped when that would unbalance the
+    // braces (`}` closing the block whose last statement is incomplete).
+    let line = statement_at(work, start);
     // The line before, unless it opens the block the error is in.
-    let prev = previous_line(work, line.0)
+    let prev = previous_line(work, start)
         .and_then(|s| statement_at(work, s))
-        .filter(|p| p.1 <= line.0);
-    let mut candidates = vec![Repair {
-        blanked: vec![line],
-        culprit: None,
-    }];
+        .filter(|p| p.1 <= start);
+    let mut candidates = Vec::new();
+    // A closing bracket of the wrong kind (`{ x = 1 ]`): the right one.
+    if matches!(work[at], b'}' | b']' | b')') {
+        for c in [b'}', b']', b')'] {
+            if c != work[at] {
+                candidates.push(Repair {
+                    blanked: Vec::new(),
+                    culprit: None,
+                    closer: Some((at, c)),
+                });
+            }
+        }
+    }
+    if let Some(l) = line {
+        candidates.push(Repair {
+            blanked: vec![l],
+            culprit: None,
+            closer: None,
+        });
+    }
     if let Some(p) = prev {
         let trimmed = trim(work, p);
         candidates.push(Repair {
             blanked: vec![p],
             culprit: Some(trimmed),
+            closer: None,
         });
-        candidates.push(Repair {
-            blanked: vec![p, line],
-            culprit: Some(trimmed),
-        });
+        if let Some(l) = line {
+            candidates.push(Repair {
+                blanked: vec![p, l],
+                culprit: Some(trimmed),
+                closer: None,
+            });
+        }
     }
     let mut best: Option<(usize, Repair)> = None;
     for c in candidates {
         let mut trial = work.to_vec();
         for &(s, e) in &c.blanked {
             blank(&mut trial, s, e);
+        }
+        if let Some((i, b)) = c.closer {
+            trial[i] = b;
         }
         let reached = match std::str::from_utf8(&trial).map(|t| TenantParser::parse(Rule::file, t))
         {
@@ -215,14 +257,21 @@ fn statement_at(work: &[u8], start: usize) -> Option<(usize, usize)> {
         .iter()
         .position(|&b| b == b'\n')
         .map_or(work.len(), |i| start + i);
-    let mut depth = 0i64;
+    // The closers the brackets opened so far expect, innermost last.
+    let mut open: Vec<u8> = Vec::new();
     let mut i = start;
+    let mut balanced = true;
     while i < work.len() {
         match work[i] {
             b'"' => {
                 i += 1;
                 while i < work.len() && work[i] != b'"' && work[i] != b'\n' {
                     i += if work[i] == b'\\' { 2 } else { 1 };
+                }
+                // An unterminated string ends at its line's end, which the
+                // `\n` arm below must still see.
+                if work.get(i) == Some(&b'\n') {
+                    continue;
                 }
             }
             b'#' if i == 0 || !is_ident_byte(work[i - 1]) => {
@@ -242,28 +291,38 @@ fn statement_at(work: &[u8], start: usize) -> Option<(usize, usize)> {
                 while i < work.len() && !(work[i] == b'*' && work.get(i + 1) == Some(&b'/')) {
                     i += 1;
                 }
-                i += 1;
-            }
-            b'{' | b'[' | b'(' => depth += 1,
-            b'}' | b']' | b')' => {
-                depth -= 1;
-                if depth < 0 {
+                if i >= work.len() {
+                    // A comment that never closes.
+                    balanced = false;
                     break;
                 }
-                if depth == 0 && i >= end {
+                i += 1;
+            }
+            b'{' => open.push(b'}'),
+            b'[' => open.push(b']'),
+            b'(' => open.push(b')'),
+            c @ (b'}' | b']' | b')') => {
+                // A closer that matches nothing open here ends the scan: the
+                // line leaves a bracket open or closes one it did not open.
+                if open.pop() != Some(c) {
+                    balanced = false;
+                    break;
+                }
+                if open.is_empty() && i >= end {
                     return Some((start, i + 1));
                 }
             }
-            b'\n' if i >= end && depth == 0 => return Some((start, i)),
+            b'\n' if i >= end && open.is_empty() => return Some((start, i)),
             _ => {}
         }
         i += 1;
     }
-    if depth == 0 {
+    if balanced && open.is_empty() {
         return Some((start, work.len()));
     }
-    // Brackets that never close (`[1, 2 }`) or close what the line did not
-    // open (`x = 1 ]`): the line alone, if its braces pair up.
+    // Brackets that never close (`[1, 2 }`, `[nfs4`), close what the line
+    // did not open (`x = 1 ]`), or a `/*` without its end: the line alone,
+    // if its braces pair up.
     let line = &work[start..end];
     let count = |c: u8| line.iter().filter(|b| **b == c).count();
     (count(b'{') == count(b'}')).then_some((start, end))
@@ -297,11 +356,24 @@ fn trailing_equals(line: &[u8]) -> Option<usize> {
     code.ends_with(b"=").then(|| code.len() - 1)
 }
 
-/// The first word on the line holding `at`.
+/// The first word on the line holding `at` (at least one character).
 fn first_word(file: FileId, work: &[u8], at: usize) -> Span {
-    let (s, e) = trim(work, (line_start(work, at), at.max(1)));
-    let len = work[s..e].iter().position(|b| !is_ident_byte(*b));
-    Span::new(file, s, len.map_or(e, |n| s + n.max(1)))
+    let mut s = line_start(work, at);
+    while s < work.len() && (work[s] == b' ' || work[s] == b'\t') {
+        s += 1;
+    }
+    let mut e = s;
+    while e < work.len() && is_ident_byte(work[e]) {
+        e += 1;
+    }
+    if e == s && s < work.len() {
+        // Not a name (`é`, a quote): its first character.
+        e = s + 1;
+        while e < work.len() && (work[e] & 0xC0) == 0x80 {
+            e += 1;
+        }
+    }
+    Span::new(file, s, e)
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -437,6 +509,8 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
         .unwrap_or(start);
     let found = if start >= text.len() {
         "end of file".to_string()
+    } else if text[start..].starts_with(['\n', '\r']) {
+        "the end of the line".to_string()
     } else {
         format!("`{}`", text[start..found_end].escape_debug())
     };
@@ -859,6 +933,36 @@ mod tests {
             "{}",
             diags[0].message
         );
+    }
+
+    #[test]
+    fn the_last_statement_of_a_block_is_recovered_too() {
+        // The error shows at the `}`, which cannot be skipped; the line
+        // before it is the one at fault.
+        let text = "a one {\n  x =\n}\nb two {\n  y = 1 z\n}\nc three {\n  w = = 3\n}\n";
+        let (tree, diags) = parse(FileId(0), text);
+        let lines: Vec<usize> = diags
+            .iter()
+            .map(|d| text[..d.primary.span.start as usize].matches('\n').count() + 1)
+            .collect();
+        assert_eq!(lines, [2, 6, 8], "{diags:#?}");
+        assert_eq!(diags[0].message, "expected a value after `=`");
+        assert_eq!(block_names(&tree.expect("tree")), ["one", "two", "three"]);
+    }
+
+    #[test]
+    fn an_unclosed_bracket_or_comment_is_one_error() {
+        for line in ["  v = [1, 2", "  v = rsa(2048", "  v = 1 /* todo"] {
+            let text = format!("a one {{\n{line}\n  w = 2\n}}\nb two {{ x = 1 }}\n");
+            let (tree, diags) = parse(FileId(0), &text);
+            assert_eq!(diags.len(), 1, "{line}: {diags:#?}");
+            assert!(
+                !diags[0].message.contains("end of file"),
+                "{line}: {}",
+                diags[0].message
+            );
+            assert_eq!(block_names(&tree.expect("tree")), ["one", "two"], "{line}");
+        }
     }
 
     #[test]
