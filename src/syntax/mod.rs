@@ -482,6 +482,9 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
         Rule::equals => "`=`",
+        Rule::comma => "`,`",
+        Rule::rbracket => "`]`",
+        Rule::rparen => "`)`",
         _ => "a value",
     }
 }
@@ -493,9 +496,14 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
         InputLocation::Span((s, e)) => (s, e),
     };
     // Point at the offending token (or the end of the file) rather than at nothing.
+    // The token: a word (name, number, address) up to its end, anything
+    // else up to the next blank.
+    let word = text[start..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
     let found_end = text[start..]
         .char_indices()
-        .find(|(_, c)| c.is_whitespace())
+        .find(|(_, c)| {
+            c.is_whitespace() || (word && !(c.is_ascii_alphanumeric() || "_-$#@./:".contains(*c)))
+        })
         .map_or(text.len(), |(i, _)| start + i)
         .max(end);
     let found_end = if found_end == start {
@@ -551,7 +559,10 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
 }
 
 fn is_punct(r: Rule) -> bool {
-    matches!(r, Rule::lbrace | Rule::rbrace | Rule::equals)
+    matches!(
+        r,
+        Rule::lbrace | Rule::rbrace | Rule::equals | Rule::comma | Rule::rbracket | Rule::rparen
+    )
 }
 
 struct Cx {
@@ -802,7 +813,12 @@ impl Cx {
                 });
                 ValueKind::Duration(ms, p.as_str().to_string())
             }
-            Rule::list => ValueKind::List(p.into_inner().map(|v| self.value(v)).collect()),
+            Rule::list => ValueKind::List(
+                p.into_inner()
+                    .filter(|c| !is_punct(c.as_rule()))
+                    .map(|v| self.value(v))
+                    .collect(),
+            ),
             Rule::object => ValueKind::Object(
                 p.into_inner()
                     .filter(|c| c.as_rule() == Rule::field)
@@ -820,7 +836,7 @@ impl Cx {
                 ValueKind::Secret(kind, arg)
             }
             Rule::call => {
-                let mut inner = p.into_inner();
+                let mut inner = p.into_inner().filter(|c| !is_punct(c.as_rule()));
                 let name = inner.next().map(|n| self.ident(n)).unwrap_or(Ident {
                     name: String::new(),
                     span,
@@ -962,6 +978,27 @@ mod tests {
                 diags[0].message
             );
             assert_eq!(block_names(&tree.expect("tree")), ["one", "two"], "{line}");
+        }
+    }
+
+    #[test]
+    fn a_missing_comma_or_closing_bracket_is_named() {
+        for (value, expected, found) in [
+            (
+                "[10.1.1.1, 10.1.1.2 10.1.1.3]",
+                "expected `,` or `]`",
+                "`10.1.1.3`",
+            ),
+            ("[nfs4 nfs3]", "expected `,` or `]`", "`nfs3`"),
+            ("rsa(2048 x)", "expected `)` or `,`", "`x`"),
+        ] {
+            let (_, diags) = parse(FileId(0), &format!("b {{ x = {value} }}"));
+            assert_eq!(diags.len(), 1, "{value}: {diags:#?}");
+            assert_eq!(
+                diags[0].message,
+                format!("{expected}, found {found}"),
+                "{value}"
+            );
         }
     }
 
