@@ -435,7 +435,12 @@ fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, T
     if check {
         for (path, old, new) in &changed {
             let diff = crate::bundle::unified(old, new, path.as_str(), path.as_str());
-            let _ = std::io::stdout().write_all(diff.as_bytes());
+            // Machine-readable diagnostics own stdout; the diff then goes to stderr.
+            if format == Format::Human {
+                let _ = std::io::stdout().write_all(diff.as_bytes());
+            } else {
+                let _ = std::io::stderr().write_all(diff.as_bytes());
+            }
         }
         if !changed.is_empty() && format == Format::Human {
             eprintln!(

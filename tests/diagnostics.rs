@@ -253,3 +253,27 @@ fn a_skipped_statement_hides_only_what_it_declared() {
     let text = "zos S {\n  address = 10.1.1.1\n  authority ca {\n    owner = CERTAUTH\n    label  \"x\"\n    subject = { CN = \"a\" }\n    key = rsa(2048)\n    export = dataset(\"A.B\", format = certb64)\n  }\n}\n";
     assert_eq!(codes_of(text), ["E0101@5"]);
 }
+
+#[test]
+fn machine_readable_stdout_carries_only_diagnostics() {
+    // `fmt --check` with JSON diagnostics: the diff goes to stderr, so
+    // stdout stays JSON lines for scripts.
+    let dir = tempfile::tempdir().expect("tmp");
+    let messy = dir.path().join("messy.tenant");
+    let broken = dir.path().join("broken.tenant");
+    std::fs::write(&messy, "cluster c {kind=kubernetes}\n").expect("write");
+    std::fs::write(&broken, "cluster c { kind =\n").expect("write");
+    let o = tenantc(&[
+        "fmt",
+        "--check",
+        "--diagnostics-format",
+        "json",
+        messy.to_str().expect("utf-8"),
+        broken.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let diags = json_lines(&o.stdout);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "E0101");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("+cluster c { kind = kubernetes }"));
+}
