@@ -114,6 +114,20 @@ impl SourceMap {
     }
 }
 
+/// A path as the path of a URI: every byte but RFC 3986's unreserved
+/// characters and `/` percent-encoded (SARIF locations, LSP document URIs).
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;

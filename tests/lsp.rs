@@ -32,15 +32,7 @@ impl Drop for Lsp {
 }
 
 fn uri(path: &Utf8Path) -> String {
-    let mut s = String::from("file://");
-    for b in path.as_str().bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
-        }
-    }
-    s
+    format!("file://{}", tenantc::source::uri_path(path.as_str()))
 }
 
 /// A copy of an example directory in a fresh temporary directory.

@@ -3,21 +3,8 @@
 //! registry, so a result's `ruleIndex` is stable across runs.
 
 use super::{registry, Diagnostic, Label, Severity};
-use crate::source::SourceMap;
+use crate::source::{uri_path, SourceMap};
 use serde_json::{json, Value};
-
-/// Characters a URI path keeps as they are (RFC 3986 unreserved, and `/`).
-fn uri_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
 
 /// Where a file is: an absolute path as a `file://` URI; a path relative
 /// to where tenantc ran against `%SRCROOT%` (how code scanning matches

@@ -171,14 +171,7 @@ fn percent_decode(s: &str) -> Option<Vec<u8>> {
 
 /// The `file://` URI of an absolute path.
 pub fn path_to_uri(path: &Utf8Path) -> Uri {
-    let mut s = String::from("file://");
-    for b in path.as_str().bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("%{b:02X}"));
-        }
-    }
+    let s = format!("file://{}", crate::source::uri_path(path.as_str()));
     // Every byte outside the unreserved set is escaped: this always parses.
     Uri::from_str(&s).unwrap_or_else(|_| fallback_uri())
 }
