@@ -274,7 +274,7 @@ fn statement_at(work: &[u8], start: usize) -> Option<(usize, usize)> {
                     continue;
                 }
             }
-            b'#' if i == 0 || !is_ident_byte(work[i - 1]) => {
+            b'#' if hash_starts_comment(work, i) => {
                 while i < work.len() && work[i] != b'\n' {
                     i += 1;
                 }
@@ -376,6 +376,16 @@ fn first_word(file: FileId, work: &[u8], at: usize) -> Span {
     Span::new(file, s, e)
 }
 
+/// Whether the `#` at `i` starts a comment: it does unless it continues an
+/// identifier (`a#1`); after a number (`1#`) or a blank it is a comment.
+fn hash_starts_comment(text: &[u8], i: usize) -> bool {
+    let mut start = i;
+    while start > 0 && is_ident_byte(text[start - 1]) {
+        start -= 1;
+    }
+    start == i || !(text[start].is_ascii_alphabetic() || b"_$@".contains(&text[start]))
+}
+
 fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"_-$#@".contains(&b)
 }
@@ -409,7 +419,6 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
-    let ident_char = |b: u8| b.is_ascii_alphanumeric() || b"_-$#@".contains(&b);
     while i < bytes.len() {
         let b = bytes[i];
         match b {
@@ -419,7 +428,7 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
                 }
             }
-            b'#' if i == 0 || !ident_char(bytes[i - 1]) => {
+            b'#' if hash_starts_comment(bytes, i) => {
                 while i < bytes.len() && bytes[i] != b'\n' {
                     i += 1;
                 }
@@ -1000,6 +1009,17 @@ mod tests {
                 "{value}"
             );
         }
+    }
+
+    #[test]
+    fn a_hash_after_a_number_starts_a_comment_that_hides_brackets() {
+        let text = format!("b {{ n = 1#{}\n  m = 2 }}", "[".repeat(70));
+        let (tree, diags) = parse(FileId(0), &text);
+        assert!(diags.is_empty(), "{diags:#?}");
+        assert_eq!(tree.expect("tree").blocks[0].entries.len(), 2);
+        // Inside a name, `#` is part of it.
+        assert!(!hash_starts_comment(b"a1#b", 2));
+        assert!(hash_starts_comment(b"x = 1#c", 5));
     }
 
     #[test]
