@@ -879,6 +879,12 @@ fn garbage_never_stops_the_server() {
     assert!(e["id"].is_null());
     lsp.write_raw(b"Content-Length: 12\r\n\r\n{\"id\": true}");
     lsp.wait_for("an invalid request", |m| m["error"]["code"] == -32600);
+    // A request whose id does not fit is answered, not taken for a notification.
+    let body = r#"{"jsonrpc":"2.0","id":1099511627776,"method":"textDocument/hover","params":{}}"#;
+    lsp.write_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+    lsp.wait_for("an answer to an oversized id", |m| {
+        m["id"] == 1_099_511_627_776u64 && m["error"]["code"] == -32600
+    });
     lsp.write_raw(b"X-Nonsense\r\n\r\n");
     // Unusable lengths, their bodies running into the next header, and a
     // length beyond the limit whose body is skipped: the server reads on.

@@ -141,7 +141,15 @@ fn read_loop(mut input: impl BufRead, tx: mpsc::Sender<Incoming>) {
             }
             Ok(v) => {
                 let id = v.get("id").cloned().unwrap_or(Value::Null);
+                // An id lsp-server cannot hold (1.5, 2^40) would make the
+                // request parse as a notification and go unanswered.
+                let unusable_id = !id.is_null() && request_id(&id).is_none();
                 match serde_json::from_value::<Message>(v) {
+                    Ok(_) if unusable_id => Incoming::Invalid(
+                        id,
+                        ErrorCode::InvalidRequest,
+                        "a request id must be a string or an integer of at most 32 bits".into(),
+                    ),
                     Ok(m) => Incoming::Msg(m),
                     Err(e) => Incoming::Invalid(
                         id,
