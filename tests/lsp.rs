@@ -711,6 +711,32 @@ fn rename_edits_every_file() {
 }
 
 #[test]
+fn rename_refuses_a_name_that_would_break_the_site() {
+    let mut lsp = Lsp::example("zcx-nfs");
+    let text = lsp.read("site.tenant");
+    let u = lsp.open("site.tenant", &text);
+    lsp.diagnostics(&u, |_| true);
+    let p = at(&u, &text, "ocp1 {", 1);
+    // `profiles` is an import alias; `nfs` would be captured by the
+    // tenant's `nfs` block.
+    for new in ["profiles", "nfs"] {
+        let mut params = p.clone();
+        params["newName"] = json!(new);
+        let r = lsp.request("textDocument/rename", params);
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("would break the site")),
+            "{new}: {r}"
+        );
+    }
+    let mut params = p;
+    params["newName"] = json!("ocp_main");
+    let edit = lsp.call("textDocument/rename", params);
+    assert!(edit["changes"].is_object(), "{edit}");
+}
+
+#[test]
 fn formatting_answers_with_text_edits() {
     let mut lsp = Lsp::example("zcx-nfs");
     // The example is in the canonical layout; a messed-up copy formats back to it.

@@ -940,7 +940,15 @@ fn rename(s: &mut Server, p: lt::RenameParams) -> Result<Option<lt::WorkspaceEdi
             ),
         ));
     }
-    let spans = std::iter::once(d.name_span).chain(index.refs_to(Target::Decl(id)).map(|r| r.span));
+    let spans: Vec<Span> = std::iter::once(d.name_span)
+        .chain(index.refs_to(Target::Decl(id)).map(|r| r.span))
+        .collect();
+    if let Some(problem) = rename_breaks(s, &view.snap.analysis, &spans, new) {
+        return Err(Failure(
+            ErrorCode::RequestFailed,
+            format!("renaming to `{new}` would break the site: {problem}"),
+        ));
+    }
     let mut changes: HashMap<lt::Uri, Vec<lt::TextEdit>> = HashMap::new();
     let mut loc = Locator::new(s, &view.snap);
     for span in spans {
@@ -959,6 +967,48 @@ fn rename(s: &mut Server, p: lt::RenameParams) -> Result<Option<lt::WorkspaceEdi
         changes: Some(changes),
         ..Default::default()
     }))
+}
+
+/// What a rename would break, found by analyzing the renamed site: a new
+/// name can be captured by an inner declaration, clash with an import
+/// alias, or stop being unique. `None` when it adds no error.
+fn rename_breaks(
+    s: &Server,
+    analysis: &crate::Analysis,
+    spans: &[Span],
+    new: &str,
+) -> Option<String> {
+    let sources = &analysis.sources;
+    let mut overlay = crate::resolve::load::Overlay::new();
+    let mut inputs = Vec::new();
+    for (id, f) in sources.files() {
+        let Some(path) = &f.path else { continue };
+        let mut text = f.text.to_string();
+        let mut here: Vec<&Span> = spans.iter().filter(|sp| sp.file == id).collect();
+        here.sort_by_key(|sp| std::cmp::Reverse(sp.start));
+        here.dedup();
+        for sp in here {
+            text.replace_range(sp.start as usize..sp.end as usize, new);
+        }
+        overlay.insert(path.clone(), std::sync::Arc::from(text));
+        inputs.push(path.clone());
+    }
+    let mut opts = s.opts.clone();
+    opts.overlay = Some(std::sync::Arc::new(overlay));
+    opts.parse_cache = None;
+    let after = crate::analyze(&inputs, &opts).ok()?;
+    let before: Vec<(&str, &str)> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| (d.code.as_str(), d.message.as_str()))
+        .collect();
+    after
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .find(|d| !before.contains(&(d.code.as_str(), d.message.as_str())))
+        .map(|d| format!("{} {}", d.code, d.message))
 }
 
 // ---------------------------------------------------------- formatting
