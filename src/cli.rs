@@ -195,6 +195,16 @@ fn report_diagnostics(
     has_errors
 }
 
+/// Prints a `--check` diff: on stdout, unless machine-readable diagnostics
+/// own it, then on stderr.
+fn print_diff(diff: &str, format: Format) {
+    let _ = if format == Format::Human {
+        std::io::stdout().write_all(diff.as_bytes())
+    } else {
+        std::io::stderr().write_all(diff.as_bytes())
+    };
+}
+
 fn analyze_common(
     c: &Common,
     materialize: bool,
@@ -250,12 +260,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                     }
                     return Ok(ExitCode::SUCCESS);
                 }
-                // Machine-readable diagnostics own stdout; the diff then goes to stderr.
-                if common.diagnostics_format == Format::Human {
-                    let _ = std::io::stdout().write_all(d.diff.as_bytes());
-                } else {
-                    let _ = std::io::stderr().write_all(d.diff.as_bytes());
-                }
+                print_diff(&d.diff, common.diagnostics_format);
                 eprintln!(
                     "drift: {out} differs from the specs: {} changed, {} missing, {} stale file(s)",
                     d.changed, d.missing, d.stale
@@ -403,7 +408,7 @@ fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, T
         return Ok(match crate::fmt::format_source(id, &text) {
             Ok(out) if check && out != text => {
                 let diff = crate::bundle::unified(&text, &out, "<stdin>", "<stdin>");
-                let _ = std::io::stdout().write_all(diff.as_bytes());
+                print_diff(&diff, format);
                 ExitCode::from(1)
             }
             Ok(_) if check => ExitCode::SUCCESS,
@@ -435,12 +440,7 @@ fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, T
     if check {
         for (path, old, new) in &changed {
             let diff = crate::bundle::unified(old, new, path.as_str(), path.as_str());
-            // Machine-readable diagnostics own stdout; the diff then goes to stderr.
-            if format == Format::Human {
-                let _ = std::io::stdout().write_all(diff.as_bytes());
-            } else {
-                let _ = std::io::stderr().write_all(diff.as_bytes());
-            }
+            print_diff(&diff, format);
         }
         if !changed.is_empty() && format == Format::Human {
             eprintln!(

@@ -174,7 +174,13 @@ fn sarif_validates_against_the_sarif_schema() {
 #[test]
 fn json_lines_have_a_stable_shape() {
     let o = tenantc(&["check", "--diagnostics-format", "json", TEN]);
-    for d in json_lines(&o.stdout) {
+    let lines = json_lines(&o.stdout);
+    assert_eq!(lines.len(), 10);
+    assert!(
+        lines.iter().any(|d| d.get("fix").is_some()),
+        "no line with a fix"
+    );
+    for d in lines {
         let keys: Vec<&str> = d
             .as_object()
             .expect("object")

@@ -262,42 +262,15 @@ fn statement_at(work: &[u8], start: usize) -> Option<(usize, usize)> {
     let mut i = start;
     let mut balanced = true;
     while i < work.len() {
+        if let Some(t) = trivia(work, i) {
+            if t.unclosed_comment {
+                balanced = false;
+                break;
+            }
+            i = t.end;
+            continue;
+        }
         match work[i] {
-            b'"' => {
-                i += 1;
-                while i < work.len() && work[i] != b'"' && work[i] != b'\n' {
-                    i += if work[i] == b'\\' { 2 } else { 1 };
-                }
-                // An unterminated string ends at its line's end, which the
-                // `\n` arm below must still see.
-                if work.get(i) == Some(&b'\n') {
-                    continue;
-                }
-            }
-            b'#' if hash_starts_comment(work, i) => {
-                while i < work.len() && work[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'/' if work.get(i + 1) == Some(&b'/') => {
-                while i < work.len() && work[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'/' if work.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i < work.len() && !(work[i] == b'*' && work.get(i + 1) == Some(&b'/')) {
-                    i += 1;
-                }
-                if i >= work.len() {
-                    // A comment that never closes.
-                    balanced = false;
-                    break;
-                }
-                i += 1;
-            }
             b'{' => open.push(b'}'),
             b'[' => open.push(b']'),
             b'(' => open.push(b')'),
@@ -333,24 +306,14 @@ fn trailing_equals(line: &[u8]) -> Option<usize> {
     let mut end = line.len();
     let mut i = 0;
     while i < line.len() {
-        match line[i] {
-            b'"' => {
-                i += 1;
-                while i < line.len() && line[i] != b'"' {
-                    i += if line[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'#' if i == 0 || !is_ident_byte(line[i - 1]) => {
+        match trivia(line, i) {
+            Some(_) if line[i] != b'"' => {
                 end = i;
                 break;
             }
-            b'/' if matches!(line.get(i + 1), Some(b'/' | b'*')) => {
-                end = i;
-                break;
-            }
-            _ => {}
+            Some(t) => i = t.end,
+            None => i += 1,
         }
-        i += 1;
     }
     let code = line[..end].trim_ascii_end();
     code.ends_with(b"=").then(|| code.len() - 1)
@@ -374,6 +337,58 @@ fn first_word(file: FileId, work: &[u8], at: usize) -> Span {
         }
     }
     Span::new(file, s, e)
+}
+
+/// A string or comment found by the lexical scans (nesting, recovery).
+struct Trivia {
+    /// The first byte after it. A string or `#`/`//` comment never takes the
+    /// line break that ends it (a string cannot span lines).
+    end: usize,
+    /// A `/*` without its `*/`.
+    unclosed_comment: bool,
+}
+
+/// The string or comment that starts at `i`, if one does, by the grammar's
+/// lexical rules.
+fn trivia(text: &[u8], i: usize) -> Option<Trivia> {
+    let line_end = |from: usize| {
+        text[from..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |n| from + n)
+    };
+    let end = match text[i] {
+        b'"' => {
+            let mut j = i + 1;
+            while j < text.len() && text[j] != b'"' && text[j] != b'\n' {
+                j += if text[j] == b'\\' { 2 } else { 1 };
+            }
+            match text.get(j) {
+                Some(b'"') => j + 1,
+                _ => j.min(text.len()),
+            }
+        }
+        b'#' if hash_starts_comment(text, i) => line_end(i),
+        b'/' if text.get(i + 1) == Some(&b'/') => line_end(i),
+        b'/' if text.get(i + 1) == Some(&b'*') => {
+            let close = text[i + 2..].windows(2).position(|w| w == b"*/");
+            return Some(match close {
+                Some(n) => Trivia {
+                    end: i + 2 + n + 2,
+                    unclosed_comment: false,
+                },
+                None => Trivia {
+                    end: text.len(),
+                    unclosed_comment: true,
+                },
+            });
+        }
+        _ => return None,
+    };
+    Some(Trivia {
+        end,
+        unclosed_comment: false,
+    })
 }
 
 /// Whether the `#` at `i` starts a comment: it does unless it continues an
@@ -420,31 +435,11 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
     let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'#' if hash_starts_comment(bytes, i) => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
-                    i += 1;
-                }
-                i += 1;
-            }
+        if let Some(t) = trivia(bytes, i) {
+            i = t.end;
+            continue;
+        }
+        match bytes[i] {
             b'{' | b'[' | b'(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
