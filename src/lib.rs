@@ -46,13 +46,16 @@ pub struct Options {
     pub overlay: Option<std::sync::Arc<resolve::load::Overlay>>,
     /// Parse results reused across analyses of the same files (editors).
     pub parse_cache: Option<std::sync::Arc<resolve::load::ParseCache>>,
+    /// Record [`Analysis::index`] (editors); a compile leaves it empty.
+    pub index: bool,
 }
 
 /// The result of the front half of the pipeline.
 pub struct Analysis {
     pub sources: SourceMap,
     pub site: ir::Site,
-    /// Declarations and what every reference resolved to, for editors.
+    /// Declarations and what every reference resolved to, for editors;
+    /// empty unless [`Options::index`].
     pub index: resolve::index::Index,
     /// Sorted; empty when the spec is clean.
     pub diagnostics: Vec<Diagnostic>,
@@ -149,7 +152,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
                 .map(|span| Skipped::new(&m.tree, *span, &sources))
         })
         .collect();
-    let (site, index) = resolve::resolve_indexed(&loaded, &mut diags);
+    let (site, index) = resolve::resolve_with(&loaded, &mut diags, opts.index);
     if !skipped.is_empty() {
         diags.retain(|d| !skipped.iter().any(|s| s.explains(d, &sources)));
     }
@@ -230,8 +233,59 @@ impl<'t> Skipped<'t> {
     }
 }
 
-/// Lowers a clean analysis into a sealed bundle (manifest included).
+/// Lowers a clean analysis into a sealed bundle (manifest included), in memory.
 pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundle, ToolError> {
+    lower_sealed(analysis, opts, None)
+}
+
+/// Lowers a clean analysis straight into a bundle at `out`, replacing the
+/// one there atomically: files are written as they are lowered, on every
+/// core, and nothing at `out` changes unless the whole bundle was written.
+/// Returns the bundle's index (its files' contents are on disk only).
+pub fn compile_to(
+    analysis: &Analysis,
+    opts: &Options,
+    out: &camino::Utf8Path,
+) -> Result<bundle::Bundle, ToolError> {
+    selection(analysis, opts.only.as_ref())?;
+    let staging = std::sync::Arc::new(
+        bundle::Staging::begin(out, opts.only.as_ref()).map_err(|e| ToolError(e.0))?,
+    );
+    let b = lower_sealed(analysis, opts, Some(staging.clone()))?;
+    staging.commit(&b).map_err(|e| ToolError(e.0))?;
+    Ok(b)
+}
+
+/// The tenants `--tenant` names, each checked to exist.
+fn selection(
+    analysis: &Analysis,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> Result<lower::Selection, ToolError> {
+    let Some(names) = only else {
+        return Ok(lower::Selection::default());
+    };
+    let known: Vec<&str> = analysis
+        .site
+        .tenants
+        .iter()
+        .map(|t| t.name.value.as_str())
+        .collect();
+    for n in names {
+        if !known.contains(&n.as_str()) {
+            let hint = diagnostics::suggest(n, known.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            return Err(ToolError(format!("--tenant {n}: no such tenant{hint}")));
+        }
+    }
+    Ok(lower::Selection::only(names.clone()))
+}
+
+fn lower_sealed(
+    analysis: &Analysis,
+    opts: &Options,
+    staging: Option<std::sync::Arc<bundle::Staging>>,
+) -> Result<bundle::Bundle, ToolError> {
     let inputs: Vec<(String, Vec<u8>)> = analysis
         .sources
         .files()
@@ -252,31 +306,17 @@ pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundl
         stdlib_dir: opts.stdlib_dir.clone(),
         inputs: names,
         secrets,
-        only: match &opts.only {
-            Some(names) => {
-                let known: Vec<&str> = analysis
-                    .site
-                    .tenants
-                    .iter()
-                    .map(|t| t.name.value.as_str())
-                    .collect();
-                for n in names {
-                    if !known.contains(&n.as_str()) {
-                        let hint = diagnostics::suggest(n, known.iter().copied())
-                            .map(|s| format!("; did you mean `{s}`?"))
-                            .unwrap_or_default();
-                        return Err(ToolError(format!("--tenant {n}: no such tenant{hint}")));
-                    }
-                }
-                lower::Selection::only(names.clone())
-            }
-            None => lower::Selection::default(),
-        },
+        only: selection(analysis, opts.only.as_ref())?,
+        staging,
     };
-    let mut b = lower::lower(&analysis.site, &opts)
-        .map_err(|e| ToolError(format!("internal error while lowering: {e}")))?;
+    // A failed write is an I/O error; anything else here is a bug.
+    let failed = |e: lower::LowerError| match opts.staging.as_ref().and_then(|s| s.failure()) {
+        Some(io) => ToolError(format!("cannot write the bundle: {}", io.0)),
+        None => ToolError(format!("internal error while lowering: {e}")),
+    };
+    let mut b = lower::lower(&analysis.site, &opts).map_err(failed)?;
     b.only = opts.only.names().cloned();
-    b.seal(&inputs);
+    b.seal(&inputs).map_err(failed)?;
     Ok(b)
 }
 

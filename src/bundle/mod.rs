@@ -1,20 +1,35 @@
-//! Stage 5: the bundle. Lowering fills an in-memory [`Bundle`]; this module
+//! Stage 5: the bundle. Lowering adds files to a [`Bundle`]; this module
 //! adds `manifest.json` (every file with its sha256 and tenants, the inputs
-//! with theirs, and where each secret file comes from) and writes the whole
-//! bundle atomically: into a temporary directory beside the target, then
-//! swapped in, so a failed compile never leaves a partial bundle.
+//! with theirs, and where each secret file comes from) and puts the bundle in
+//! place atomically: it is built in a [`Staging`] directory beside the
+//! target, then swapped in, so a failed or killed compile never leaves a
+//! partial bundle.
+//!
+//! A bundle lives in memory (tests, `compile --check`), or is streamed: each
+//! file goes to the staging directory when lowering adds it, from whichever
+//! thread lowered it, and only its path, digest and tenants stay in memory.
+//! A 10,000-tenant site is 113,000 files; holding them all until the end
+//! would double the peak memory of a compile and leave the second core idle
+//! while they are written.
 
 use crate::lower::LowerError;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::{Arc, Mutex};
 
 pub const MANIFEST: &str = "manifest.json";
 
 #[derive(Debug, Clone)]
 pub struct BundleFile {
+    /// The content. Empty in a streamed bundle ([`Bundle::streamed`]),
+    /// which wrote it to its staging directory when it was added.
     pub bytes: Vec<u8>,
+    /// The sha256 of the content, in hex. For a secret it only serves to
+    /// tell whether two writers of one secret file agree; the manifest
+    /// never shows it.
+    pub sha256: String,
     pub tenants: BTreeSet<String>,
     /// Holds a materialized secret: written with mode 0600, and the manifest
     /// lists it without a digest.
@@ -34,9 +49,30 @@ pub struct Bundle {
     pub secrets: BTreeMap<String, SecretNote>,
     /// The tenants of a partial compile (`--tenant`).
     pub only: Option<BTreeSet<String>>,
+    /// Where files go as they are added, for a streamed bundle.
+    staging: Option<Arc<Staging>>,
 }
 
 impl Bundle {
+    /// A bundle whose files are written to `staging` as they are added.
+    pub fn streamed(staging: Arc<Staging>) -> Bundle {
+        Bundle {
+            staging: Some(staging),
+            ..Bundle::default()
+        }
+    }
+
+    /// An empty bundle that keeps its files the way this one does: for
+    /// lowering parts of a site on other threads, to be [`absorb`]ed.
+    ///
+    /// [`absorb`]: Bundle::absorb
+    pub fn part(&self) -> Bundle {
+        Bundle {
+            staging: self.staging.clone(),
+            ..Bundle::default()
+        }
+    }
+
     /// Adds a text file; two writers of one path is a bug in lowering.
     pub fn add_text(
         &mut self,
@@ -44,12 +80,41 @@ impl Bundle {
         text: String,
         tenants: BTreeSet<String>,
     ) -> Result<(), LowerError> {
+        self.add(path, text.into_bytes(), tenants, false)
+    }
+
+    /// Adds a file holding a materialized secret value.
+    pub fn add_secret(
+        &mut self,
+        path: String,
+        bytes: Vec<u8>,
+        tenants: BTreeSet<String>,
+    ) -> Result<(), LowerError> {
+        self.secrets.remove(&path);
+        self.add(path, bytes, tenants, true)
+    }
+
+    fn add(
+        &mut self,
+        path: String,
+        mut bytes: Vec<u8>,
+        tenants: BTreeSet<String>,
+        secret: bool,
+    ) -> Result<(), LowerError> {
+        let digest = sha256(&bytes);
+        if let Some(staging) = &self.staging {
+            if !self.files.contains_key(&path) {
+                staging.write(&path, &bytes, secret)?;
+            }
+            bytes = Vec::new();
+        }
         self.insert(
             path,
             BundleFile {
-                bytes: text.into_bytes(),
+                bytes,
+                sha256: digest,
                 tenants,
-                secret: false,
+                secret,
             },
         )
     }
@@ -59,7 +124,7 @@ impl Bundle {
     /// used by two workloads of a namespace) is the same file.
     fn insert(&mut self, path: String, file: BundleFile) -> Result<(), LowerError> {
         match self.files.get_mut(&path) {
-            Some(have) if file.secret && have.secret && have.bytes == file.bytes => {
+            Some(have) if file.secret && have.secret && have.sha256 == file.sha256 => {
                 have.tenants.extend(file.tenants);
                 Ok(())
             }
@@ -74,24 +139,6 @@ impl Bundle {
                 Ok(())
             }
         }
-    }
-
-    /// Adds a file holding a materialized secret value.
-    pub fn add_secret(
-        &mut self,
-        path: String,
-        bytes: Vec<u8>,
-        tenants: BTreeSet<String>,
-    ) -> Result<(), LowerError> {
-        self.secrets.remove(&path);
-        self.insert(
-            path,
-            BundleFile {
-                bytes,
-                tenants,
-                secret: true,
-            },
-        )
     }
 
     /// Moves another bundle's files and secret notes into this one.
@@ -115,7 +162,7 @@ impl Bundle {
     }
 
     /// Adds manifest.json, describing the bundle and its inputs.
-    pub fn seal(&mut self, inputs: &[(String, Vec<u8>)]) {
+    pub fn seal(&mut self, inputs: &[(String, Vec<u8>)]) -> Result<(), LowerError> {
         #[derive(Serialize)]
         struct Entry<'a> {
             path: &'a str,
@@ -163,7 +210,7 @@ impl Bundle {
                 .iter()
                 .map(|(p, f)| Entry {
                     path: p,
-                    sha256: (!f.secret).then(|| sha256(&f.bytes)),
+                    sha256: (!f.secret).then(|| f.sha256.clone()),
                     tenants: Some(&f.tenants),
                     secret: f.secret,
                 })
@@ -178,16 +225,29 @@ impl Bundle {
                 })
                 .collect(),
         };
-        let mut json = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+        let mut json = serde_json::to_string_pretty(&manifest)
+            .map_err(|e| LowerError(format!("{MANIFEST}: {e}")))?;
         json.push('\n');
+        if self.files.contains_key(MANIFEST) {
+            return Err(LowerError(format!("{MANIFEST} was added twice")));
+        }
+        // Not through `insert`, which keeps the name for this.
+        let mut bytes = json.into_bytes();
+        let digest = sha256(&bytes);
+        if let Some(staging) = &self.staging {
+            staging.write(MANIFEST, &bytes, false)?;
+            bytes = Vec::new();
+        }
         self.files.insert(
             MANIFEST.to_string(),
             BundleFile {
-                bytes: json.into_bytes(),
+                bytes,
+                sha256: digest,
                 tenants: BTreeSet::new(),
                 secret: false,
             },
         );
+        Ok(())
     }
 }
 
@@ -222,42 +282,178 @@ pub fn sha256(bytes: &[u8]) -> String {
 #[derive(Debug)]
 pub struct WriteError(pub String);
 
-/// Writes the bundle to `out`, replacing an earlier tenantc bundle there.
-/// Files the operator placed at the bundle's secret paths are kept; every
-/// other file of the earlier bundle is gone afterwards.
+/// Writes an in-memory bundle to `out`, replacing an earlier tenantc bundle
+/// there (see [`Staging`]).
+pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
+    let staging = Staging::begin(out, bundle.only.as_ref())?;
+    let files: Vec<(&String, &BundleFile)> = bundle.files.iter().collect();
+    // On every core: creating files is most of writing a bundle.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let chunk = files.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                let staging = &staging;
+                scope.spawn(move || -> Result<(), LowerError> {
+                    part.iter()
+                        .try_for_each(|(path, f)| staging.write(path, &f.bytes, f.secret))
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| {
+            w.join()
+                .unwrap_or_else(|_| Err(LowerError("a writer thread panicked".into())))
+        })
+    })
+    .map_err(|e| staging.failure().unwrap_or(WriteError(e.0)))?;
+    staging.commit(bundle)
+}
+
+/// A bundle being built: a temporary directory beside the target `out`,
+/// filled by [`Staging::write`] (from any thread), then swapped in by
+/// [`Staging::commit`]. Until then the previous bundle at `out` is untouched;
+/// dropping a staging that was not committed removes its directory, and one
+/// left behind by a killed compile is removed by the next compile into `out`.
 ///
 /// Refuses to replace a non-empty directory that is not a tenantc bundle, so a
 /// mistyped `--out` cannot delete unrelated files.
-pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
-    let err = |what: &str, e: std::io::Error| WriteError(format!("{what}: {e}"));
-    // A symlink names the bundle it points to: that is what gets replaced.
-    let resolved;
-    let out = if out.is_symlink() {
-        resolved = out.canonicalize_utf8().map_err(|e| err(out.as_str(), e))?;
-        resolved.as_path()
-    } else {
-        out
-    };
-    if out.exists() {
-        if !out.is_dir() {
-            return Err(WriteError(format!("{out} exists and is not a directory")));
-        }
-        let old = OnDisk::read(out);
-        let empty = std::fs::read_dir(out)
-            .map_err(|e| err(out.as_str(), e))?
-            .next()
-            .is_none();
-        if old.is_none() && !empty {
-            return Err(WriteError(format!(
-                "{out} is not empty and holds no tenantc bundle ({MANIFEST}); refusing to replace it"
-            )));
-        }
-        if let Some(old) = &old {
-            if bundle.only.is_some() && old.only != bundle.only {
+#[derive(Debug)]
+pub struct Staging {
+    /// The target, through a symlink: what gets replaced.
+    out: Utf8PathBuf,
+    root: Utf8PathBuf,
+    /// What the bundle at `out` says of itself.
+    old: Option<OnDisk>,
+    /// Directories created so far, relative to `root`.
+    dirs: Mutex<HashSet<String>>,
+    /// The first write that failed: an I/O error, not a bug in lowering.
+    failed: Mutex<Option<String>>,
+    committed: std::sync::atomic::AtomicBool,
+}
+
+impl Staging {
+    /// Checks `out` and creates the staging directory beside it. `only` is
+    /// the selection of a partial compile (`--tenant`).
+    pub fn begin(out: &Utf8Path, only: Option<&BTreeSet<String>>) -> Result<Staging, WriteError> {
+        let err = |what: &str, e: std::io::Error| WriteError(format!("{what}: {e}"));
+        // A symlink names the bundle it points to: that is what gets replaced.
+        let out = if out.is_symlink() {
+            out.canonicalize_utf8().map_err(|e| err(out.as_str(), e))?
+        } else {
+            out.to_path_buf()
+        };
+        let mut old = None;
+        if out.exists() {
+            if !out.is_dir() {
+                return Err(WriteError(format!("{out} exists and is not a directory")));
+            }
+            old = OnDisk::read(&out);
+            let empty = std::fs::read_dir(&out)
+                .map_err(|e| err(out.as_str(), e))?
+                .next()
+                .is_none();
+            if old.is_none() && !empty {
+                return Err(WriteError(format!(
+                    "{out} is not empty and holds no tenantc bundle ({MANIFEST}); refusing to replace it"
+                )));
+            }
+            if only.is_some() && old.as_ref().is_some_and(|o| o.only.as_ref() != only) {
                 return Err(WriteError(format!(
                     "{out} holds a bundle of other tenants; a partial compile (--tenant) would drop their files. Write it to a directory of its own"
                 )));
             }
+        }
+        let parent = match out.parent() {
+            Some(p) if !p.as_str().is_empty() => p.to_path_buf(),
+            _ => Utf8PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| err(parent.as_str(), e))?;
+        let name = out.file_name().unwrap_or("bundle");
+        remove_leftovers(&parent, name);
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}.tenantc-"))
+            .tempdir_in(&parent)
+            .map_err(|e| err("creating a temporary directory", e))?;
+        // From here on `Drop` removes it.
+        let root = Utf8PathBuf::from_path_buf(tmp.keep())
+            .map_err(|p| WriteError(format!("{}: path is not UTF-8", p.display())))?;
+        Ok(Staging {
+            out,
+            root,
+            old,
+            dirs: Mutex::new(HashSet::new()),
+            failed: Mutex::new(None),
+            committed: false.into(),
+        })
+    }
+
+    /// Creates the file `path` (relative to the bundle) with `bytes`.
+    pub fn write(&self, path: &str, bytes: &[u8], secret: bool) -> Result<(), LowerError> {
+        let target = self.root.join(path);
+        let result = self
+            .make_parent(path)
+            .and_then(|()| write_file(&target, bytes, secret));
+        match &result {
+            // Written by another part of the lowering: the same secret file
+            // again (`Bundle::absorb` compares their digests), or a bug.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return match secret {
+                    true => Ok(()),
+                    false => Err(LowerError(format!(
+                        "two outputs would be written to {path}"
+                    ))),
+                };
+            }
+            _ => {}
+        }
+        result.map_err(|e| {
+            let message = format!("{target}: {e}");
+            let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+            failed.get_or_insert(message.clone());
+            LowerError(format!("cannot write the bundle: {message}"))
+        })
+    }
+
+    fn make_parent(&self, path: &str) -> std::io::Result<()> {
+        let Some((dir, _)) = path.rsplit_once('/') else {
+            return Ok(());
+        };
+        let known = |d: &str| {
+            self.dirs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(d)
+        };
+        if known(dir) {
+            return Ok(());
+        }
+        // Two threads may both get here; `create_dir_all` lets both succeed.
+        std::fs::create_dir_all(self.root.join(dir))?;
+        self.dirs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(dir.to_string());
+        Ok(())
+    }
+
+    /// The first write that failed, as an I/O error to report.
+    pub fn failure(&self) -> Option<WriteError> {
+        let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        failed.clone().map(WriteError)
+    }
+
+    /// Puts the staged bundle at `out`: keeps the operator's secret files
+    /// the new bundle still names (every other file of the earlier bundle is
+    /// gone afterwards), gives the directory the mode the old one had, and
+    /// swaps it in. `bundle` is what was staged, manifest included.
+    pub fn commit(&self, bundle: &Bundle) -> Result<(), WriteError> {
+        if let Some(e) = self.failure() {
+            return Err(e);
+        }
+        let err = |what: &str, e: std::io::Error| WriteError(format!("{what}: {e}"));
+        let out = &self.out;
+        if let Some(old) = &self.old {
             // A materialized secret the new bundle would write with placeholders.
             let downgraded = old
                 .secret_files
@@ -269,83 +465,45 @@ pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
                 )));
             }
         }
-    }
-    let parent = match out.parent() {
-        Some(p) if !p.as_str().is_empty() => p.to_path_buf(),
-        _ => Utf8PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| err(parent.as_str(), e))?;
-    let name = out.file_name().unwrap_or("bundle");
-    remove_leftovers(&parent, name);
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.tenantc-"))
-        .tempdir_in(&parent)
-        .map_err(|e| err("creating a temporary directory", e))?;
-    let tmp_path = Utf8Path::from_path(tmp.path())
-        .ok_or_else(|| WriteError("temporary directory path is not UTF-8".into()))?
-        .to_path_buf();
-    // Directories first, each once (thousands of files live in few of them),
-    // then the files, on every core: creating files is most of a compile.
-    let dirs: std::collections::BTreeSet<&str> = bundle
-        .files
-        .keys()
-        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
-        .collect();
-    for dir in dirs {
-        let dir = tmp_path.join(dir);
-        std::fs::create_dir_all(&dir).map_err(|e| err(dir.as_str(), e))?;
-    }
-    let files: Vec<(&String, &BundleFile)> = bundle.files.iter().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let chunk = files.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                let tmp_path = &tmp_path;
-                scope.spawn(move || -> Result<(), WriteError> {
-                    for (path, file) in part {
-                        let target = tmp_path.join(path);
-                        write_file(&target, &file.bytes, file.secret)
-                            .map_err(|e| err(target.as_str(), e))?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        workers.into_iter().try_for_each(|w| {
-            w.join()
-                .unwrap_or_else(|_| Err(WriteError("a writer thread panicked".into())))
-        })
-    })?;
-    // The operator's secret files live inside the bundle (the kustomizations
-    // read them from there): carry over those the new bundle still names.
-    if out.is_dir() {
-        for path in bundle.secrets.keys() {
-            if bundle.files.contains_key(path) {
-                continue; // generated by this compile
-            }
-            let from = out.join(path);
-            if from.is_file() {
-                let to = tmp_path.join(path);
-                if let Some(dir) = to.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| err(dir.as_str(), e))?;
+        // The operator's secret files live inside the bundle (the kustomizations
+        // read them from there): carry over those the new bundle still names.
+        if out.is_dir() {
+            for path in bundle.secrets.keys() {
+                if bundle.files.contains_key(path) {
+                    continue; // generated by this compile
                 }
-                std::fs::copy(&from, &to).map_err(|e| err(from.as_str(), e))?;
+                let from = out.join(path);
+                if from.is_file() {
+                    let to = self.root.join(path);
+                    if let Some(dir) = to.parent() {
+                        std::fs::create_dir_all(dir).map_err(|e| err(dir.as_str(), e))?;
+                    }
+                    std::fs::copy(&from, &to).map_err(|e| err(from.as_str(), e))?;
+                }
             }
         }
+        // The bundle directory keeps the mode the operator gave it.
+        if let Ok(meta) = std::fs::metadata(out) {
+            std::fs::set_permissions(&self.root, meta.permissions())
+                .map_err(|e| err(self.root.as_str(), e))?;
+        }
+        self.committed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        swap_in(&self.root, out).map_err(|e| err(out.as_str(), e))
     }
-    // The bundle directory keeps the mode the operator gave it.
-    if let Ok(meta) = std::fs::metadata(out) {
-        std::fs::set_permissions(&tmp_path, meta.permissions())
-            .map_err(|e| err(tmp_path.as_str(), e))?;
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
     }
-    let _ = tmp.keep();
-    swap_in(&tmp_path, out).map_err(|e| err(out.as_str(), e))
 }
 
 /// What the tenantc bundle at a directory says of itself in its manifest,
 /// read once per compile (at 10,000 tenants the manifest is 15 MB).
+#[derive(Debug)]
 struct OnDisk {
     /// Files it holds as materialized secrets.
     secret_files: BTreeSet<String>,

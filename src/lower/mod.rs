@@ -109,6 +109,9 @@ pub struct LowerOptions {
     pub secrets: Option<SecretValues>,
     /// The tenants to write (all by default).
     pub only: Selection,
+    /// Where to write the files as they are lowered; `None` keeps the
+    /// bundle in memory.
+    pub staging: Option<std::sync::Arc<crate::bundle::Staging>>,
 }
 
 /// A failure while lowering: a template that does not render, or output that
@@ -191,21 +194,80 @@ pub fn header(inputs: &[String]) -> String {
 /// Lowers a checked site into a bundle.
 pub fn lower(site: &Site, opts: &LowerOptions) -> Result<Bundle, LowerError> {
     let templates = Templates::load(opts)?;
-    let mut bundle = Bundle::default();
+    let mut bundle = match &opts.staging {
+        Some(s) => Bundle::streamed(s.clone()),
+        None => Bundle::default(),
+    };
     let header = header(&opts.inputs);
     let sel = &opts.only;
-    pagent::lower(site, &templates, &header, sel, &mut bundle)?;
-    racf::lower(site, &templates, &header, sel, &mut bundle)?;
-    pure::lower(site, &templates, &header, sel, &mut bundle)?;
-    k8s::lower(
-        site,
-        &templates,
-        &header,
-        opts.secrets.as_ref(),
-        sel,
-        &mut bundle,
-    )?;
+    // The z/OS and Purity files on one thread, the clusters' files on all:
+    // a streamed bundle is written while it is lowered.
+    let mut zos = bundle.part();
+    let (zos, k8s) = std::thread::scope(|scope| {
+        let zos = scope.spawn(|| -> Result<Bundle, LowerError> {
+            pagent::lower(site, &templates, &header, sel, &mut zos)?;
+            racf::lower(site, &templates, &header, sel, &mut zos)?;
+            pure::lower(site, &templates, &header, sel, &mut zos)?;
+            Ok(zos)
+        });
+        let k8s = k8s::lower(
+            site,
+            &templates,
+            &header,
+            opts.secrets.as_ref(),
+            sel,
+            &mut bundle,
+        );
+        let zos = zos
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (zos, k8s)
+    });
+    bundle.absorb(zos?)?;
+    k8s?;
     Ok(bundle)
+}
+
+/// `f` over `items` on every core, the results in the order of `items`.
+/// Each thread takes the next item when it is done with one, so unequal
+/// items still keep every core busy.
+pub(crate) fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get().min(8))
+        .min(items.len());
+    if threads <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let n = items.len();
+    let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(slot) = items.get(i) else { break };
+                        let item = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+                        if let Some(item) = item {
+                            out.push((i, f(item)));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    debug_assert_eq!(done.len(), n);
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The tenants on an NFS server, for the manifest.

@@ -311,6 +311,7 @@ impl Server {
             out,
             opts: Options {
                 stdlib_dir: stdlib,
+                index: true,
                 ..Options::default()
             },
             initialized: false,

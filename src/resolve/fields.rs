@@ -68,8 +68,10 @@ pub struct Fields {
 pub struct Checker<'s, 'a> {
     pub syms: &'s Symbols<'a>,
     pub diags: Vec<Diagnostic>,
-    /// Every name of every reference and what it resolved to.
+    /// Every name of every reference and what it resolved to, when
+    /// `record_refs` (editors want them; a compile does not).
     pub refs: Vec<super::index::Ref>,
+    pub record_refs: bool,
     cache: Vec<Option<Rc<Fields>>>,
     in_progress: Vec<bool>,
 }
@@ -80,6 +82,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             syms,
             diags: Vec::new(),
             refs: Vec::new(),
+            record_refs: true,
             cache: vec![None; syms.syms.len()],
             in_progress: vec![false; syms.syms.len()],
         }
@@ -696,7 +699,11 @@ impl<'s, 'a> Checker<'s, 'a> {
         path: &[ast::Ident],
         span: Span,
     ) -> Option<SymId> {
-        match self.syms.lookup_traced(scope, path, kinds, &mut self.refs) {
+        let found = self.syms.lookup_traced(scope, path, kinds, &mut self.refs);
+        if !self.record_refs {
+            self.refs.clear();
+        }
+        match found {
             Ok(id) => {
                 let target = self.syms.get(id);
                 if kinds.contains(&target.kind.kind) {
@@ -738,8 +745,8 @@ impl<'s, 'a> Checker<'s, 'a> {
                 let captured = match path {
                     [first, second, ..] => match self.syms.same_named(scope, &first.name)[..] {
                         [inner, outer, ..]
-                            if self.syms.get(outer).children.contains_key(&second.name)
-                                && !self.syms.get(inner).children.contains_key(&second.name) =>
+                            if self.syms.get(outer).children.contains_key(second.name.as_str())
+                                && !self.syms.get(inner).children.contains_key(second.name.as_str()) =>
                         {
                             Some(self.shadowing(inner, outer, first.span))
                         }

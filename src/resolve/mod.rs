@@ -25,12 +25,22 @@ use std::rc::Rc;
 /// complete enough for checks even when there were errors (bad values are
 /// left out or defaulted), but must not be lowered then.
 pub fn resolve(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Site {
-    resolve_indexed(loaded, diags).0
+    resolve_with(loaded, diags, false).0
 }
 
 /// [`resolve`], also returning the [`index::Index`] of declarations and
 /// resolved references that editors navigate with.
 pub fn resolve_indexed(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> (Site, index::Index) {
+    resolve_with(loaded, diags, true)
+}
+
+/// [`resolve`], with the index when `with_index` (empty otherwise: at
+/// 10,000 tenants it is a tenth of the memory a compile needs).
+pub fn resolve_with(
+    loaded: &Loaded,
+    diags: &mut Vec<Diagnostic>,
+    with_index: bool,
+) -> (Site, index::Index) {
     let syms = Symbols::build(loaded, diags);
     let prelude_root = loaded.prelude.map(|m| syms.module_root[m]);
     let mut b = Builder {
@@ -39,6 +49,7 @@ pub fn resolve_indexed(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> (Site, i
         prelude_root,
         ids: Ids::default(),
     };
+    b.ck.record_refs = with_index;
     let site = b.site();
     // Blocks the IR did not reach (unused profiles, parts of a tenant whose
     // cluster did not resolve) are still checked, so one bad reference does
@@ -47,7 +58,10 @@ pub fn resolve_indexed(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> (Site, i
         b.ck.fields(SymId(i));
     }
     diags.extend(b.ck.diags);
-    let index = build_index(loaded, &syms, b.ck.refs);
+    let index = match with_index {
+        true => build_index(loaded, &syms, b.ck.refs),
+        false => index::Index::default(),
+    };
     (site, index)
 }
 
@@ -342,7 +356,7 @@ impl Builder<'_, '_> {
 
     fn name(&self, id: SymId) -> Sp<String> {
         let s = self.syms.get(id);
-        Sp::new(s.name.clone(), s.name_span)
+        Sp::new(s.name.to_string(), s.name_span)
     }
 
     fn child(&self, id: SymId, name: &str) -> Option<SymId> {

@@ -16,21 +16,23 @@ pub struct SymId(pub usize);
 #[derive(Debug)]
 pub struct Symbol<'a> {
     pub kind: &'static schema::BlockSchema,
-    pub name: String,
+    /// Borrowed from the syntax tree (or the kind's name): a site has
+    /// hundreds of thousands of blocks.
+    pub name: &'a str,
     /// The name's span, or the kind's for unnamed blocks.
     pub name_span: Span,
     pub block: &'a Block,
     pub parent: Option<SymId>,
     pub root: usize,
     /// Named and singleton children, by name (or kind).
-    pub children: BTreeMap<String, SymId>,
+    pub children: BTreeMap<&'a str, SymId>,
     /// All child blocks in order, including repeated ones.
     pub nested: Vec<SymId>,
 }
 
 #[derive(Debug, Default)]
-pub struct Root {
-    pub symbols: BTreeMap<String, SymId>,
+pub struct Root<'a> {
+    pub symbols: BTreeMap<&'a str, SymId>,
     /// Top-level symbols in declaration order.
     pub order: Vec<SymId>,
     pub aliases: BTreeMap<String, usize>,
@@ -41,7 +43,7 @@ pub struct Root {
 #[derive(Debug, Default)]
 pub struct Symbols<'a> {
     pub syms: Vec<Symbol<'a>>,
-    pub roots: Vec<Root>,
+    pub roots: Vec<Root<'a>>,
     /// Root index of each module.
     pub module_root: Vec<usize>,
 }
@@ -104,11 +106,11 @@ impl<'a> Symbols<'a> {
                     diags.push(missing_name(block));
                     continue;
                 };
-                let id = s.add(kind, name.name.clone(), name.span, block, None, root, diags);
-                if let Some(first) = s.roots[root].symbols.get(&name.name) {
+                let id = s.add(kind, name.name.as_str(), name.span, block, None, root, diags);
+                if let Some(first) = s.roots[root].symbols.get(name.name.as_str()) {
                     diags.push(duplicate(&name.name, name.span, s.syms[first.0].name_span));
                 } else {
-                    s.roots[root].symbols.insert(name.name.clone(), id);
+                    s.roots[root].symbols.insert(name.name.as_str(), id);
                     s.roots[root].order.push(id);
                 }
                 if s.roots[root].aliases.contains_key(&name.name) {
@@ -131,7 +133,7 @@ impl<'a> Symbols<'a> {
     fn add(
         &mut self,
         kind: &'static schema::BlockSchema,
-        name: String,
+        name: &'a str,
         name_span: Span,
         block: &'a Block,
         parent: Option<SymId>,
@@ -162,7 +164,7 @@ impl<'a> Symbols<'a> {
                 continue;
             };
             let (cname, cspan) = match (ck.arity, &child.name) {
-                (Arity::Named, Some(n)) => (n.name.clone(), n.span),
+                (Arity::Named, Some(n)) => (n.name.as_str(), n.span),
                 (Arity::Named, None) => {
                     diags.push(missing_name(child));
                     continue;
@@ -177,18 +179,18 @@ impl<'a> Symbols<'a> {
                         )
                         .help(format!("write `{} {{ ... }}`", ck.kind)),
                     );
-                    (ck.kind.to_string(), child.kind.span)
+                    (ck.kind, child.kind.span)
                 }
-                (_, None) => (ck.kind.to_string(), child.kind.span),
+                (_, None) => (ck.kind, child.kind.span),
             };
-            let cid = self.add(ck, cname.clone(), cspan, child, Some(id), root, diags);
+            let cid = self.add(ck, cname, cspan, child, Some(id), root, diags);
             self.syms[id.0].nested.push(cid);
             if ck.arity == Arity::Repeated {
                 continue;
             }
-            if let Some(first) = self.syms[id.0].children.get(&cname) {
+            if let Some(first) = self.syms[id.0].children.get(cname) {
                 let first_span = self.syms[first.0].name_span;
-                diags.push(duplicate(&cname, cspan, first_span));
+                diags.push(duplicate(cname, cspan, first_span));
             } else {
                 self.syms[id.0].children.insert(cname, cid);
             }
@@ -285,7 +287,7 @@ impl<'a> Symbols<'a> {
         let mut found = None;
         let mut cur = Some(from);
         while let Some(c) = cur {
-            if let Some(id) = self.get(c).children.get(&first.name) {
+            if let Some(id) = self.get(c).children.get(first.name.as_str()) {
                 found = Some(*id);
                 break;
             }
@@ -294,7 +296,7 @@ impl<'a> Symbols<'a> {
         let root = &self.roots[self.get(from).root];
         let mut rest = rest;
         if found.is_none() {
-            found = root.symbols.get(&first.name).copied();
+            found = root.symbols.get(first.name.as_str()).copied();
         }
         if let Some(id) = found {
             trace.push(Ref {
@@ -321,7 +323,7 @@ impl<'a> Symbols<'a> {
                 ));
             };
             let target = &self.roots[*target_root];
-            let id = *target.symbols.get(&second.name).ok_or_else(|| {
+            let id = *target.symbols.get(second.name.as_str()).ok_or_else(|| {
                 self.unresolved(
                     second,
                     &format!("module `{}` declares no `{}`", first.name, second.name),
@@ -336,7 +338,7 @@ impl<'a> Symbols<'a> {
             rest = tail;
         }
         let Some(mut id) = found else {
-            let mut visible: Vec<(&String, &SymId)> = Vec::new();
+            let mut visible: Vec<(&&str, &SymId)> = Vec::new();
             let mut cur = Some(from);
             while let Some(c) = cur {
                 visible.extend(self.get(c).children.iter());
@@ -345,7 +347,7 @@ impl<'a> Symbols<'a> {
             visible.extend(root.symbols.iter());
             let mut names = self.candidates(visible.into_iter(), kinds, rest.is_empty());
             if !rest.is_empty() {
-                names.extend(root.aliases.keys());
+                names.extend(root.aliases.keys().map(String::as_str));
             }
             return Err(self.unresolved(
                 first,
@@ -356,7 +358,7 @@ impl<'a> Symbols<'a> {
         for (i, seg) in rest.iter().enumerate() {
             let sym = self.get(id);
             let last = i + 1 == rest.len();
-            id = *sym.children.get(&seg.name).ok_or_else(|| {
+            id = *sym.children.get(seg.name.as_str()).ok_or_else(|| {
                 self.unresolved(
                     seg,
                     &format!("`{}` has no `{}`", sym.name, seg.name),
@@ -375,31 +377,31 @@ impl<'a> Symbols<'a> {
     /// names if none has such a kind).
     fn candidates<'s>(
         &self,
-        names: impl Iterator<Item = (&'s String, &'s SymId)>,
+        names: impl Iterator<Item = (&'s &'s str, &'s SymId)>,
         kinds: &[&str],
         last: bool,
-    ) -> Vec<&'s String> {
-        let all: Vec<(&String, &SymId)> = names.collect();
+    ) -> Vec<&'s str> {
+        let all: Vec<(&&str, &SymId)> = names.collect();
         if last && !kinds.is_empty() {
-            let wanted: Vec<&String> = all
+            let wanted: Vec<&str> = all
                 .iter()
                 .filter(|(_, id)| kinds.contains(&self.get(**id).kind.kind))
-                .map(|(n, _)| *n)
+                .map(|(n, _)| **n)
                 .collect();
             if !wanted.is_empty() {
                 return wanted;
             }
         }
-        all.into_iter().map(|(n, _)| n).collect()
+        all.into_iter().map(|(n, _)| *n).collect()
     }
 
     fn unresolved<'s>(
         &self,
         at: &Ident,
         message: &str,
-        candidates: impl IntoIterator<Item = &'s String>,
+        candidates: impl IntoIterator<Item = &'s str>,
     ) -> Box<Diagnostic> {
-        let names: Vec<&str> = candidates.into_iter().map(String::as_str).collect();
+        let names: Vec<&str> = candidates.into_iter().collect();
         let suggestion = suggest(&at.name, names.iter().copied());
         let help = match suggestion {
             Some(s) => format!("did you mean `{s}`?"),

@@ -723,6 +723,10 @@ fn workload(
     }
 }
 
+/// Tenants lowered as one unit of work: small enough that the cores stay
+/// busy to the end, large enough that merging the parts costs nothing.
+const TENANTS_PER_PART: usize = 32;
+
 pub fn lower(
     site: &Site,
     t: &Templates,
@@ -731,50 +735,41 @@ pub fn lower(
     sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    for (ci, cluster) in site.clusters.iter().enumerate() {
-        let tenants: Vec<&Tenant> = site
-            .tenants
-            .iter()
-            .filter(|t| t.cluster.value == ClusterId(ci) && sel.has(&t.name.value))
-            .collect();
-        if tenants.is_empty() {
-            continue;
-        }
-        let dir = format!("k8s/{}", cluster.name.value);
-        // Tenants lower independently: in parts on every core, merged in
-        // order; the first part also writes the cluster's shared objects.
-        let chunk = tenants.len().div_ceil(threads).max(1);
-        let with_portworx = tenants.iter().any(|t| t.pure.is_some());
-        let parts: Vec<Result<Part, LowerError>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = tenants
-                .chunks(chunk)
-                .enumerate()
-                .map(|(i, part)| {
-                    let dir = &dir;
-                    scope.spawn(move || {
-                        lower_part(
-                            site,
-                            t,
-                            header,
-                            secrets,
-                            ClusterId(ci),
-                            dir,
-                            part,
-                            i == 0 && with_portworx,
-                        )
-                    })
-                })
+    let clusters: Vec<(ClusterId, Vec<&Tenant>)> = (0..site.clusters.len())
+        .map(|ci| {
+            let tenants = site
+                .tenants
+                .iter()
+                .filter(|t| t.cluster.value == ClusterId(ci) && sel.has(&t.name.value))
                 .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
+            (ClusterId(ci), tenants)
+        })
+        .filter(|(_, tenants): &(ClusterId, Vec<&Tenant>)| !tenants.is_empty())
+        .collect();
+    let dirs: Vec<String> = clusters
+        .iter()
+        .map(|(ci, _)| format!("k8s/{}", site.clusters[ci.0].name.value))
+        .collect();
+    // Tenants lower independently: in parts on every core, merged in order;
+    // a cluster's first part also writes its shared objects.
+    let mut units = Vec::new();
+    for ((ci, tenants), dir) in clusters.iter().zip(&dirs) {
+        let with_portworx = tenants.iter().any(|t| t.pure.is_some());
+        for (i, part) in tenants.chunks(TENANTS_PER_PART).enumerate() {
+            units.push((*ci, dir.as_str(), part, i == 0 && with_portworx, bundle.part()));
+        }
+    }
+    let mut parts = super::par_map(units, |(ci, dir, tenants, shared, into)| {
+        lower_part(site, t, header, secrets, ci, dir, tenants, shared, into)
+    })
+    .into_iter();
+    for ((_, tenants), dir) in clusters.iter().zip(&dirs) {
         let mut resources = Vec::new();
         let mut generators = BTreeSet::new();
-        for part in parts {
-            let part = part?;
+        for _ in tenants.chunks(TENANTS_PER_PART) {
+            let part = parts
+                .next()
+                .ok_or_else(|| LowerError("a part of the lowering went missing".into()))??;
             resources.extend(part.resources);
             generators.extend(part.generators);
             bundle.absorb(part.bundle)?;
@@ -816,8 +811,8 @@ fn lower_part(
     dir: &str,
     tenants: &[&Tenant],
     shared: bool,
+    mut bundle: Bundle,
 ) -> Result<Part, LowerError> {
-    let mut bundle = Bundle::default();
     let mut out = ClusterOut {
         dir: dir.to_string(),
         resources: Vec::new(),
