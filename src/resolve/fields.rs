@@ -73,6 +73,8 @@ pub struct Checker<'s, 'a> {
     pub refs: Vec<super::index::Ref>,
     pub record_refs: bool,
     cache: Vec<Option<Rc<Fields>>>,
+    /// Blocks checked at least once (their diagnostics are reported).
+    checked: Vec<bool>,
     in_progress: Vec<bool>,
 }
 
@@ -84,6 +86,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             refs: Vec::new(),
             record_refs: true,
             cache: vec![None; syms.syms.len()],
+            checked: vec![false; syms.syms.len()],
             in_progress: vec![false; syms.syms.len()],
         }
     }
@@ -109,8 +112,35 @@ impl<'s, 'a> Checker<'s, 'a> {
         self.in_progress[id.0] = true;
         let f = Rc::new(self.check_block(id));
         self.in_progress[id.0] = false;
+        self.checked[id.0] = true;
         self.cache[id.0] = Some(f.clone());
         f
+    }
+
+    /// Checks a block unless it was checked before.
+    pub fn check(&mut self, id: SymId) {
+        if !self.checked[id.0] {
+            self.fields(id);
+        }
+    }
+
+    /// Forgets the checked fields of a block and the blocks nested in it,
+    /// once the IR holds what it needs of them: at 10,000 tenants they are a
+    /// fifth of the analysis' memory. Asked for again, they are checked
+    /// again; the diagnostics that repeats are identical, and
+    /// `diagnostics::normalize` drops them. Editors keep everything, so
+    /// that the references they navigate are recorded once.
+    pub fn release(&mut self, id: SymId) {
+        if self.record_refs {
+            return;
+        }
+        let mut stack = vec![id];
+        while let Some(s) = stack.pop() {
+            if let Some(slot) = self.cache.get_mut(s.0) {
+                *slot = None;
+            }
+            stack.extend(self.syms.get(s).nested.iter().copied());
+        }
     }
 
     fn check_block(&mut self, id: SymId) -> Fields {

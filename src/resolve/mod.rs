@@ -55,7 +55,7 @@ pub fn resolve_with(
     // cluster did not resolve) are still checked, so one bad reference does
     // not hide the rest.
     for i in 0..syms.syms.len() {
-        b.ck.fields(SymId(i));
+        b.ck.check(SymId(i));
     }
     diags.extend(b.ck.diags);
     let index = match with_index {
@@ -435,7 +435,11 @@ impl Builder<'_, '_> {
         let tenants = self
             .top_level("tenant")
             .into_iter()
-            .filter_map(|t| self.tenant(t))
+            .filter_map(|t| {
+                let tenant = self.tenant(t);
+                self.ck.release(t);
+                tenant
+            })
             .collect();
         Site {
             systems,

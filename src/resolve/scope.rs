@@ -418,10 +418,10 @@ impl<'a> Symbols<'a> {
 
     /// The dotted path of a symbol from its root, for messages (`NP8.MVSNFS8`).
     pub fn path_of(&self, id: SymId) -> String {
-        let mut parts = vec![self.get(id).name.clone()];
+        let mut parts = vec![self.get(id).name];
         let mut cur = self.get(id).parent;
         while let Some(p) = cur {
-            parts.push(self.get(p).name.clone());
+            parts.push(self.get(p).name);
             cur = self.get(p).parent;
         }
         parts.reverse();
