@@ -2,10 +2,11 @@
 //!
 //! The pest grammar lives in `grammar/tenant.pest`. This module turns pest's
 //! pairs into the [`ast`] types, checks literal values (octets, prefixes,
-//! number overflow, escapes) and reports parse errors as diagnostics with the
-//! expected tokens in words.
+//! number overflow, escapes; see [`literal`]) and reports parse errors as
+//! diagnostics with the expected tokens in words.
 
 pub mod ast;
+mod literal;
 
 use crate::diagnostics::{registry, Diagnostic};
 use crate::source::{FileId, Span};
@@ -580,12 +581,6 @@ impl Cx {
         Span::new(self.file, s.start(), s.end())
     }
 
-    fn bad_literal(&mut self, span: Span, message: String, help: &str) {
-        self.diags.push(
-            Diagnostic::new(registry::BAD_LITERAL, span, message, "invalid literal").help(help),
-        );
-    }
-
     fn file(&mut self, p: Pair<Rule>) -> SyntaxFile {
         let mut imports = Vec::new();
         let mut blocks = Vec::new();
@@ -678,84 +673,13 @@ impl Cx {
     }
 
     fn number(&mut self, p: &Pair<Rule>) -> u64 {
-        match p.as_str().parse::<u64>() {
-            Ok(n) => n,
-            Err(_) => {
-                let span = self.span(p);
-                self.bad_literal(
-                    span,
-                    format!("number `{}` is too large", p.as_str()),
-                    "numbers must fit in 64 bits",
-                );
-                0
-            }
-        }
+        let span = self.span(p);
+        literal::number(&mut self.diags, p.as_str(), span)
     }
 
     fn string(&mut self, p: &Pair<Rule>) -> String {
-        let raw = p.as_str();
-        let raw = raw
-            .strip_prefix('"')
-            .and_then(|r| r.strip_suffix('"'))
-            .unwrap_or(raw);
-        let mut out = String::with_capacity(raw.len());
-        let mut chars = raw.char_indices();
-        while let Some((i, c)) = chars.next() {
-            if c != '\\' {
-                out.push(c);
-                continue;
-            }
-            match chars.next() {
-                Some((_, 'n')) => out.push('\n'),
-                Some((_, 't')) => out.push('\t'),
-                Some((_, '"')) => out.push('"'),
-                Some((_, '\\')) => out.push('\\'),
-                Some((_, 'u')) => {
-                    let rest = &raw[i + 2..];
-                    let hex: String = rest
-                        .trim_start_matches('{')
-                        .chars()
-                        .take_while(|c| *c != '}')
-                        .collect();
-                    // Skip `{hex}`.
-                    for _ in 0..hex.len() + 2 {
-                        chars.next();
-                    }
-                    match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                        Some(ch) => out.push(ch),
-                        None => {
-                            let s = self.span(p);
-                            self.bad_literal(
-                                s,
-                                format!("`\\u{{{hex}}}` is not a Unicode scalar value"),
-                                "use a code point between 0 and 10FFFF that is not a surrogate",
-                            );
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-
-    fn octets(&mut self, p: &Pair<Rule>, text: &str) -> std::net::Ipv4Addr {
-        let mut octets = [0u8; 4];
-        for (i, part) in text.split('.').take(4).enumerate() {
-            match part.parse::<u8>() {
-                Ok(o) => octets[i] = o,
-                Err(_) => {
-                    let span = self.span(p);
-                    self.bad_literal(
-                        span,
-                        format!("`{text}` is not an IPv4 address: octet `{part}` is above 255"),
-                        "each of the four parts is 0..255",
-                    );
-                    break;
-                }
-            }
-        }
-        std::net::Ipv4Addr::from(octets)
+        let span = self.span(p);
+        literal::string(&mut self.diags, p.as_str(), span)
     }
 
     fn value(&mut self, p: Pair<Rule>) -> Value {
@@ -764,26 +688,8 @@ impl Cx {
             Rule::string => ValueKind::Str(self.string(&p)),
             Rule::integer => ValueKind::Int(self.number(&p)),
             Rule::boolean => ValueKind::Bool(p.as_str() == "true"),
-            Rule::ipv4 => ValueKind::Ipv4(self.octets(&p, p.as_str())),
-            Rule::cidr => {
-                let (addr, prefix) = p.as_str().split_once('/').unwrap_or((p.as_str(), "32"));
-                let ip = self.octets(&p, addr);
-                let prefix: u8 = prefix.parse().unwrap_or(255);
-                match ipnet::Ipv4Net::new(ip, prefix) {
-                    Ok(net) => ValueKind::Cidr(net),
-                    Err(_) => {
-                        self.bad_literal(
-                            span,
-                            format!(
-                                "`{}` is not a CIDR: the prefix length is above 32",
-                                p.as_str()
-                            ),
-                            "write the prefix length as 0..32, e.g. 172.30.0.0/16",
-                        );
-                        ValueKind::Cidr(ipnet::Ipv4Net::default())
-                    }
-                }
-            }
+            Rule::ipv4 => ValueKind::Ipv4(literal::octets(&mut self.diags, p.as_str(), span)),
+            Rule::cidr => ValueKind::Cidr(literal::cidr(&mut self.diags, p.as_str(), span)),
             Rule::port_range => {
                 let mut inner = p.clone().into_inner();
                 let lo = inner.next().map_or(0, |d| self.number(&d));
@@ -800,21 +706,7 @@ impl Cx {
                 let mut inner = p.clone().into_inner();
                 let n = inner.next().map_or(0, |d| self.number(&d));
                 let unit = inner.next().map_or("", |u| u.as_str());
-                let factor: u64 = match unit {
-                    "ms" => 1,
-                    "s" => 1_000,
-                    "m" => 60_000,
-                    "h" => 3_600_000,
-                    _ => 86_400_000,
-                };
-                let ms = n.checked_mul(factor).unwrap_or_else(|| {
-                    self.bad_literal(
-                        span,
-                        format!("duration `{}` is too long", p.as_str()),
-                        "use a smaller duration",
-                    );
-                    0
-                });
+                let ms = literal::duration(&mut self.diags, n, unit, p.as_str(), span);
                 ValueKind::Duration(ms, p.as_str().to_string())
             }
             Rule::list => ValueKind::List(
