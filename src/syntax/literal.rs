@@ -1,7 +1,9 @@
 //! The checks and conversions of literal values (numbers, strings, addresses,
-//! durations). They take the text the grammar matched and its span, not a
-//! pest pair, so that any parser that recognizes the grammar's literals can
-//! report a bad one exactly as pest's builder does.
+//! durations), shared by the two ways a file is parsed: the pest grammar
+//! (which reports syntax errors) and the hand-written fast path in
+//! [`super::fast`]. Both hand them the text the grammar matched and its span,
+//! so that a literal error is reported once, with one wording, whichever
+//! parser read the file.
 //!
 //! Each function trusts that the text has the shape its grammar rule gives
 //! it (`octet ~ "." ~ ...`, `"\"" ~ string_inner ~ "\""`): they convert and

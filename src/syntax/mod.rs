@@ -1,11 +1,15 @@
 //! Stage 1: text to syntax tree.
 //!
-//! The pest grammar lives in `grammar/tenant.pest`. This module turns pest's
-//! pairs into the [`ast`] types, checks literal values (octets, prefixes,
-//! number overflow, escapes; see [`literal`]) and reports parse errors as
-//! diagnostics with the expected tokens in words.
+//! The pest grammar lives in `grammar/tenant.pest` and is the reference for
+//! the language. This module turns pest's pairs into the [`ast`] types and
+//! reports parse errors as diagnostics with the expected tokens in words. A
+//! file without syntax errors takes a faster road: [`fast`] parses exactly
+//! the same language by hand. Both check literal values (octets, prefixes,
+//! number overflow, escapes) through [`literal`], so a bad literal reads the
+//! same whichever road the file took.
 
 pub mod ast;
+mod fast;
 mod literal;
 
 use crate::diagnostics::{registry, Diagnostic};
@@ -28,10 +32,54 @@ pub const MAX_NESTING: usize = 64;
 /// independent syntax error; the tree then covers the rest of the file and
 /// lists what it skipped. The tree is `None` only when nothing sensible
 /// remains (an unclosed block, hostile nesting).
+///
+/// A file without syntax errors, the common case (an editor re-checks on
+/// every keystroke), is read by the hand-written parser in [`fast`], which
+/// builds the same tree an order of magnitude faster; any other goes to
+/// pest, which names what it expected and recovers.
 pub fn parse(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnostic>) {
     if let Some(d) = check_nesting(file, text) {
         return (None, vec![d]);
     }
+    if let Some((tree, diags)) = fast::parse(file, text) {
+        return (Some(tree), diags);
+    }
+    parse_with_pest(file, text)
+}
+
+/// What pest alone makes of a text: the tree and literal diagnostics if it is
+/// in the language, `None` if it is not (or its nesting is refused), without
+/// the recovery. The reference the differential test compares
+/// [`parse_fast_only`] with; recovery re-parses a file many times, which
+/// would make tens of thousands of broken inputs slow to compare.
+#[doc(hidden)]
+pub fn parse_with_pest_only(file: FileId, text: &str) -> Option<(SyntaxFile, Vec<Diagnostic>)> {
+    if check_nesting(file, text).is_some() {
+        return None;
+    }
+    match build(
+        file,
+        TenantParser::parse(Rule::file, text).ok()?,
+        Vec::new(),
+        Vec::new(),
+    ) {
+        (Some(tree), diags) => Some((tree, diags)),
+        (None, _) => None,
+    }
+}
+
+/// The fast path alone: `None` where [`parse`] would hand the text to pest
+/// (or refuse its nesting).
+#[doc(hidden)]
+pub fn parse_fast_only(file: FileId, text: &str) -> Option<(SyntaxFile, Vec<Diagnostic>)> {
+    if check_nesting(file, text).is_some() {
+        return None;
+    }
+    fast::parse(file, text)
+}
+
+/// The pest path: the tree, or the syntax errors with recovery.
+fn parse_with_pest(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnostic>) {
     let e = match TenantParser::parse(Rule::file, text) {
         Ok(pairs) => return build(file, pairs, Vec::new(), Vec::new()),
         Err(e) => e,
