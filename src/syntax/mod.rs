@@ -475,6 +475,18 @@ fn blank(work: &mut [u8], s: usize, e: usize) {
     }
 }
 
+/// The bytes [`check_nesting`] looks at: brackets, and what may start a
+/// string or a comment.
+const NESTING_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut k = 0;
+    while k < 9 {
+        t[b"{[()]}\"#/"[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 /// Measures bracket nesting with the grammar's own lexical rules (strings end
 /// at a newline; `#` starts a comment only where an identifier cannot
 /// continue; `//` and `/* */` comments), so no comment or string can hide
@@ -484,11 +496,20 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
     let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(t) = trivia(bytes, i) {
-            i = t.end;
+        // Most bytes neither nest nor start a string or a comment: step over
+        // them with one table look-up each. Asking `trivia` about every byte
+        // cost 30 instructions a byte, half as much as the fast parser.
+        if !NESTING_BYTES[bytes[i] as usize] {
+            i += 1;
             continue;
         }
         match bytes[i] {
+            b'"' | b'#' | b'/' => {
+                if let Some(t) = trivia(bytes, i) {
+                    i = t.end;
+                    continue;
+                }
+            }
             b'{' | b'[' | b'(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
