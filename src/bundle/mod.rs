@@ -271,15 +271,22 @@ impl Bundle {
 /// A digest, serialized in lowercase hex.
 struct Hex<'a>(&'a [u8; 32]);
 
-impl std::fmt::Display for Hex<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+impl Hex<'_> {
+    fn digits(&self) -> [u8; 64] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = DIGITS[usize::from(b >> 4)];
+            out[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        }
+        out
     }
 }
 
 impl Serialize for Hex<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let digits = self.digits();
+        s.serialize_str(std::str::from_utf8(&digits).map_err(serde::ser::Error::custom)?)
     }
 }
 
@@ -320,14 +327,8 @@ fn write_file(path: &Utf8Path, bytes: &[u8], secret: bool) -> std::io::Result<()
 }
 
 pub fn sha256(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 15)] as char);
-    }
-    out
+    let digest: [u8; 32] = Sha256::digest(bytes).into();
+    String::from_utf8_lossy(&Hex(&digest).digits()).into_owned()
 }
 
 /// Why a bundle could not be written.
@@ -473,13 +474,17 @@ impl Staging {
         let target = self.root.join(path);
         let result = self.make_parent(path).and_then(|()| {
             let file = create_file(&target, secret)?;
-            let mut w = Hashing {
-                inner: std::io::BufWriter::with_capacity(1 << 16, file),
-                hash: Sha256::new(),
-            };
+            // Buffered before the hash, which then sees large blocks.
+            let mut w = std::io::BufWriter::with_capacity(
+                1 << 16,
+                Hashing {
+                    inner: file,
+                    hash: Sha256::new(),
+                },
+            );
             fill(&mut w)?;
-            std::io::Write::flush(&mut w)?;
-            Ok(w.hash.finalize().into())
+            let hashed = w.into_inner().map_err(|e| e.into_error())?;
+            Ok(hashed.hash.finalize().into())
         });
         result.map_err(|e| self.failed(&target, e))
     }
