@@ -899,12 +899,18 @@ fn plain_ok(s: &str) -> bool {
 
 /// Words YAML 1.1 or 1.2 resolve to booleans, null or numbers.
 fn ambiguous(s: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
-        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~",
-    ];
-    WORDS.contains(&s) || numeric(s)
+    // By length, so that most strings are compared with no word at all.
+    let word = match s.len() {
+        1 => matches!(s, "y" | "Y" | "n" | "N" | "~"),
+        2 => matches!(s, "no" | "No" | "NO" | "on" | "On" | "ON"),
+        3 => matches!(s, "yes" | "Yes" | "YES" | "off" | "Off" | "OFF"),
+        4 => matches!(s, "true" | "True" | "TRUE" | "null" | "Null" | "NULL"),
+        5 => matches!(s, "false" | "False" | "FALSE"),
+        _ => false,
+    };
+    word || numeric(s)
 }
+
 /// Whether YAML 1.1 or 1.2 could read the text as an int, float or
 /// timestamp: decimal with `_` and `:` (sexagesimal), exponents, 0x/0o/0b,
 /// `.inf`/`.nan`, `2024-01-31...`. Errs on the side of quoting.
@@ -923,22 +929,26 @@ fn numeric(s: &str) -> bool {
     if b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' {
         return true; // a date or timestamp
     }
-    let (mantissa, exponent) = match t.find(['e', 'E']) {
-        Some(i) => (&t[..i], Some(&t[i + 1..])),
-        None => (t, None),
-    };
-    // More than one dot (an address, a version) is no number in any resolver.
-    let mantissa_ok = mantissa.chars().any(|c| c.is_ascii_digit())
-        && mantissa.matches('.').count() <= 1
-        && mantissa
-            .chars()
-            .all(|c| c.is_ascii_digit() || "._:".contains(c));
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
-        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
-    });
-    mantissa_ok && exponent_ok
+    // The mantissa: digits, `_`, `:` and at most one dot (more, as in an
+    // address or a version, is no number in any resolver), up to an
+    // exponent. Most names fail on their first letter.
+    let (mut digit, mut dots) = (false, 0);
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => digit = true,
+            b'.' => dots += 1,
+            b'_' | b':' => {}
+            b'e' | b'E' => {
+                let e = &b[i + 1..];
+                let e = e.strip_prefix(b"+").or(e.strip_prefix(b"-")).unwrap_or(e);
+                return digit && dots <= 1 && !e.is_empty() && e.iter().all(u8::is_ascii_digit);
+            }
+            _ => return false,
+        }
+    }
+    digit && dots <= 1
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1324,7 +1334,14 @@ mod tests {
     fn same<T: Serialize>(v: &T) -> usize {
         match (to_string(v), oracle::to_string(v)) {
             (Ok(new), Ok(old)) => {
-                assert_eq!(new, old, "the serializer and the Value printer differ");
+                if new != old {
+                    let line = new.lines().zip(old.lines()).position(|(a, b)| a != b);
+                    panic!(
+                        "the serializer and the Value printer differ (first at line {}):\n\
+                         --- serializer\n{new}--- Value printer\n{old}",
+                        line.unwrap_or(new.lines().count().min(old.lines().count())) + 1
+                    );
+                }
                 new.len()
             }
             (Err(new), Err(old)) => {
