@@ -846,17 +846,30 @@ fn literal_block(out: &mut String, s: &str, indent: usize) -> bool {
     true
 }
 
-/// The bytes a plain scalar may hold (the first one is further restricted).
-const PLAIN: [bool; 256] = {
-    let mut t = [false; 256];
+/// Byte classes for `plain_ok`: a byte a plain scalar may hold (the first
+/// one is further restricted), a digit, a colon.
+const PLAIN: u8 = 1;
+const DIGIT: u8 = 2;
+const COLON: u8 = 4;
+const CLASS: [u8; 256] = {
+    let mut t = [0; 256];
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        t[c] = b.is_ascii_alphanumeric()
+        if b.is_ascii_alphanumeric()
             || matches!(
                 b,
                 b' ' | b'.' | b'_' | b'/' | b'=' | b':' | b'@' | b'+' | b'-' | b','
-            );
+            )
+        {
+            t[c] = PLAIN;
+        }
+        if b.is_ascii_digit() {
+            t[c] |= DIGIT;
+        }
+        if b == b':' {
+            t[c] |= COLON;
+        }
         c += 1;
     }
     t
@@ -866,30 +879,30 @@ const PLAIN: [bool; 256] = {
 /// string by YAML 1.1 and 1.2 parsers alike: no indicator at the start, no
 /// `: ` or ` #` (`#` is no plain byte at all), no blank or `:` at the end,
 /// and not a word or number. Every key and most values come through here,
-/// hence the single pass.
+/// and most are plain: one pass gathers the byte classes with no branch per
+/// byte, and the rarer checks look only at strings that need them.
 fn plain_ok(s: &str) -> bool {
     let b = s.as_bytes();
-    let Some(&first) = b.first() else {
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
         return false;
     };
-    if !(first.is_ascii_alphanumeric() || matches!(first, b'/' | b'_' | b'.')) {
+    if !(first.is_ascii_alphanumeric() || matches!(first, b'/' | b'_' | b'.'))
+        || matches!(last, b' ' | b':')
+    {
         return false;
     }
-    let mut prev = 0;
-    let mut digit = false;
+    let (mut all, mut any) = (PLAIN, 0);
     for &c in b {
-        if !PLAIN[usize::from(c)] || (prev == b':' && c == b' ') {
-            return false;
-        }
-        digit |= c.is_ascii_digit();
-        prev = c;
+        let class = CLASS[usize::from(c)];
+        all &= class;
+        any |= class;
     }
-    if matches!(prev, b' ' | b':') {
+    if all & PLAIN == 0 || (any & COLON != 0 && b.windows(2).any(|w| w == b": ")) {
         return false;
     }
     // The words have no digit; a number has one, or is `.inf` or `.nan`
     // (a sign cannot start a plain scalar).
-    let ambiguous = if digit {
+    let ambiguous = if any & DIGIT != 0 {
         numeric(s)
     } else {
         (first == b'.' && numeric(s)) || (s.len() <= 5 && ambiguous(s))
