@@ -16,7 +16,8 @@
 //! would hold it (unit and `None` are `null`, a unit variant is its name, a
 //! newtype variant a map of one key, bytes a sequence of numbers, numbers
 //! print as `serde_json::Number` prints them), so the output is the same as
-//! printing that `Value`; the tests compare the two. One thing a single pass
+//! printing that `Value` (but for a repeated key, see `Writer::keys`); the
+//! tests keep the old printer and compare the two. One thing a single pass
 //! cannot know up front is whether a map or sequence is empty (`key: {}` on
 //! one line, or the entries on the next ones), so a container writes its
 //! opening on its first entry, and `{}`/`[]` at its end if there was none.
@@ -32,7 +33,7 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
 }
 
 /// Appends a value's YAML document to `out`, so that a file with a header
-/// comment is built in one buffer.
+/// comment is built in one buffer. After an error `out` holds part of it.
 pub fn append<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Error> {
     let mut w = Writer {
         out: std::mem::take(out),
@@ -49,10 +50,11 @@ pub fn append<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), 
 struct Writer {
     out: String,
     /// Where the keys of the maps being written are in `out`, innermost map
-    /// last. A `Value` keeps one entry per key (the last value, at the first
-    /// key's place); a map that repeats a key, which only a hand-written
-    /// `Serialize` or colliding `#[serde(flatten)]` fields can produce, is an
-    /// error here instead of YAML a reader may take either way.
+    /// last. A map that repeats a key, which only a hand-written `Serialize`
+    /// or colliding `#[serde(flatten)]` fields can produce (none in
+    /// types.rs), is an error here: a `Value` kept one entry per key, the
+    /// last value at the first key's place, and so dropped the other value
+    /// without a word.
     keys: Vec<(usize, usize)>,
 }
 
