@@ -223,6 +223,14 @@ fn analyze_common(
     Ok((a, inputs.len(), opts))
 }
 
+/// Leaves a large value for the process exit to free: the site, the sources
+/// and the bundle's index of a 1,000-tenant compile take 15-30 ms to drop
+/// piece by piece, and nothing runs after them. (`run` returns to `main`,
+/// which exits.)
+fn leave_to_exit<T>(value: T) {
+    std::mem::forget(value);
+}
+
 fn run(cli: Cli) -> Result<ExitCode, ToolError> {
     match cli.command {
         Command::Check(c) => {
@@ -236,6 +244,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                     a.site.tenants.len()
                 );
             }
+            leave_to_exit(a);
             Ok(ExitCode::SUCCESS)
         }
         Command::Compile {
@@ -287,6 +296,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                     bundle.files.len()
                 );
             }
+            leave_to_exit((a, bundle));
             Ok(ExitCode::SUCCESS)
         }
         Command::Graph {

@@ -769,38 +769,63 @@ pub fn lower(
             units.push((*ci, dir.as_str(), part, i == 0 && with_portworx, bundle.part()));
         }
     }
-    let mut parts = super::par_map(units, |(ci, dir, tenants, shared, into)| {
-        lower_part(site, t, header, secrets, ci, dir, tenants, shared, into)
-    })
-    .into_iter();
-    for ((_, tenants), dir) in clusters.iter().zip(&dirs) {
-        let mut resources = Vec::new();
-        let mut generators = BTreeSet::new();
-        for _ in tenants.chunks(TENANTS_PER_PART) {
-            let part = parts
-                .next()
-                .ok_or_else(|| LowerError("a part of the lowering went missing".into()))??;
-            resources.extend(part.resources);
-            generators.extend(part.generators);
-            bundle.absorb(part.bundle)?;
+    // Parts are merged as they come, in order; a cluster's kustomization
+    // follows its last part.
+    let mut failed = None;
+    let mut cluster = 0;
+    let mut merged = 0;
+    let mut resources = Vec::new();
+    let mut generators = BTreeSet::new();
+    super::par_each_ordered(
+        units,
+        |(ci, dir, tenants, shared, into)| {
+            lower_part(site, t, header, secrets, ci, dir, tenants, shared, into)
+        },
+        |part| {
+            if failed.is_some() {
+                return;
+            }
+            let done = part.and_then(|part| {
+                resources.extend(part.resources);
+                generators.extend(part.generators);
+                bundle.absorb(part.bundle)?;
+                merged += 1;
+                let tenants = &clusters[cluster].1;
+                if merged < tenants.len().div_ceil(TENANTS_PER_PART) {
+                    return Ok(());
+                }
+                let dir = &dirs[cluster];
+                cluster += 1;
+                merged = 0;
+                let mut resources = std::mem::take(&mut resources);
+                resources.sort();
+                resources.dedup();
+                let kustomization = Kustomization {
+                    api_version: "kustomize.config.k8s.io/v1beta1",
+                    kind: "Kustomization",
+                    resources,
+                    secret_generator: std::mem::take(&mut generators).into_iter().collect(),
+                    generator_options: GeneratorOptions {
+                        disable_name_suffix_hash: true,
+                    },
+                };
+                let yaml = document(header, &kustomization)
+                    .map_err(|e| LowerError(format!("kustomization.yaml: {e}")))?;
+                let all: BTreeSet<String> = tenants.iter().map(|t| t.name.value.clone()).collect();
+                bundle.add_text(format!("{dir}/kustomization.yaml"), yaml, all)
+            });
+            if let Err(e) = done {
+                failed = Some(e);
+            }
+        },
+    );
+    match failed {
+        Some(e) => Err(e),
+        None if cluster < clusters.len() => {
+            Err(LowerError("a part of the lowering went missing".into()))
         }
-        resources.sort();
-        resources.dedup();
-        let kustomization = Kustomization {
-            api_version: "kustomize.config.k8s.io/v1beta1",
-            kind: "Kustomization",
-            resources,
-            secret_generator: generators.into_iter().collect(),
-            generator_options: GeneratorOptions {
-                disable_name_suffix_hash: true,
-            },
-        };
-        let yaml = document(header, &kustomization)
-            .map_err(|e| LowerError(format!("kustomization.yaml: {e}")))?;
-        let all: BTreeSet<String> = tenants.iter().map(|t| t.name.value.clone()).collect();
-        bundle.add_text(format!("{dir}/kustomization.yaml"), yaml, all)?;
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// What lowering some tenants of a cluster produced.
