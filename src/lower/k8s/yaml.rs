@@ -832,7 +832,7 @@ fn literal_block(out: &mut String, s: &str, indent: usize) -> bool {
         && !body.starts_with([' ', '\t', '\n'])
         && !body.ends_with('\n')
         && body
-            .lines()
+            .split('\n')
             .all(|l| printable(l) && !l.ends_with([' ', '\t']));
     if !ok {
         return false;
@@ -1060,6 +1060,9 @@ mod tests {
     fn awkward_strings_survive() {
         for s in [
             "",
+            // Lines ending in CR cannot be a literal block: YAML would drop the CR.
+            "x\r\ny\n",
+            "a\r\n",
             " lead",
             "trail ",
             "a: b",
@@ -1261,7 +1264,7 @@ mod tests {
                 && !body.starts_with([' ', '\t', '\n'])
                 && !body.ends_with('\n')
                 && body
-                    .lines()
+                    .split('\n')
                     .all(|l| printable(l) && !l.ends_with([' ', '\t']));
             if !ok {
                 return false;
