@@ -223,7 +223,10 @@ impl Bundle {
         if self.files.contains_key(MANIFEST) {
             return Err(LowerError(format!("{MANIFEST} was added twice")));
         }
-        let digests: Vec<[u8; 32]> = inputs.iter().map(|(_, b)| Sha256::digest(b).into()).collect();
+        let digests: Vec<[u8; 32]> = inputs
+            .iter()
+            .map(|(_, b)| Sha256::digest(b).into())
+            .collect();
         let manifest = Manifest {
             tool: "tenantc",
             version: env!("CARGO_PKG_VERSION"),

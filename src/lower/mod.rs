@@ -218,9 +218,7 @@ pub fn lower(site: &Site, opts: &LowerOptions) -> Result<Bundle, LowerError> {
             sel,
             &mut bundle,
         );
-        let zos = zos
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        let zos = zos.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
         (zos, k8s)
     });
     bundle.absorb(zos?)?;

@@ -775,8 +775,16 @@ impl<'s, 'a> Checker<'s, 'a> {
                 let captured = match path {
                     [first, second, ..] => match self.syms.same_named(scope, &first.name)[..] {
                         [inner, outer, ..]
-                            if self.syms.get(outer).children.contains_key(second.name.as_str())
-                                && !self.syms.get(inner).children.contains_key(second.name.as_str()) =>
+                            if self
+                                .syms
+                                .get(outer)
+                                .children
+                                .contains_key(second.name.as_str())
+                                && !self
+                                    .syms
+                                    .get(inner)
+                                    .children
+                                    .contains_key(second.name.as_str()) =>
                         {
                             Some(self.shadowing(inner, outer, first.span))
                         }

@@ -106,7 +106,15 @@ impl<'a> Symbols<'a> {
                     diags.push(missing_name(block));
                     continue;
                 };
-                let id = s.add(kind, name.name.as_str(), name.span, block, None, root, diags);
+                let id = s.add(
+                    kind,
+                    name.name.as_str(),
+                    name.span,
+                    block,
+                    None,
+                    root,
+                    diags,
+                );
                 if let Some(first) = s.roots[root].symbols.get(name.name.as_str()) {
                     diags.push(duplicate(&name.name, name.span, s.syms[first.0].name_span));
                 } else {

@@ -766,7 +766,13 @@ pub fn lower(
     for ((ci, tenants), dir) in clusters.iter().zip(&dirs) {
         let with_portworx = tenants.iter().any(|t| t.pure.is_some());
         for (i, part) in tenants.chunks(TENANTS_PER_PART).enumerate() {
-            units.push((*ci, dir.as_str(), part, i == 0 && with_portworx, bundle.part()));
+            units.push((
+                *ci,
+                dir.as_str(),
+                part,
+                i == 0 && with_portworx,
+                bundle.part(),
+            ));
         }
     }
     // Parts are merged as they come, in order; a cluster's kustomization
