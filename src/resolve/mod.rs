@@ -71,9 +71,9 @@ fn build_index(loaded: &Loaded, syms: &Symbols<'_>, mut refs: Vec<index::Ref>) -
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let siblings = match s.parent {
-                Some(p) => &syms.get(p).children,
-                None => &syms.roots[s.root].symbols,
+            let first = match s.parent {
+                Some(p) => syms.get(p).children.get(s.name),
+                None => syms.roots[s.root].symbols.get(s.name),
             };
             index::Decl {
                 kind: s.kind.kind,
@@ -82,7 +82,7 @@ fn build_index(loaded: &Loaded, syms: &Symbols<'_>, mut refs: Vec<index::Ref>) -
                 parent: s.parent.map(|p| p.0),
                 root: s.root,
                 named: s.block.name.is_some(),
-                referable: siblings.get(&s.name) == Some(&SymId(i)),
+                referable: first == Some(&SymId(i)),
             }
         })
         .collect();
@@ -432,15 +432,13 @@ impl Builder<'_, '_> {
             .into_iter()
             .map(|a| self.array(a))
             .collect();
-        let tenants = self
-            .top_level("tenant")
-            .into_iter()
-            .filter_map(|t| {
-                let tenant = self.tenant(t);
-                self.ck.release(t);
-                tenant
-            })
-            .collect();
+        let ids = self.top_level("tenant");
+        // Reserved: a tenant is large, and doubling would hold twice the room.
+        let mut tenants = Vec::with_capacity(ids.len());
+        for t in ids {
+            tenants.extend(self.tenant(t));
+            self.ck.release(t);
+        }
         Site {
             systems,
             clusters,

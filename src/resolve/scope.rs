@@ -25,9 +25,36 @@ pub struct Symbol<'a> {
     pub parent: Option<SymId>,
     pub root: usize,
     /// Named and singleton children, by name (or kind).
-    pub children: BTreeMap<&'a str, SymId>,
+    pub children: Children<'a>,
     /// All child blocks in order, including repeated ones.
     pub nested: Vec<SymId>,
+}
+
+/// A block's named children: a handful each, so a sorted vector. (A B-tree
+/// node per block was a tenth of the memory of a 10,000-tenant analysis.)
+#[derive(Debug, Default)]
+pub struct Children<'a>(Vec<(&'a str, SymId)>);
+
+impl<'a> Children<'a> {
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| (*k).cmp(name))
+    }
+    pub fn get(&self, name: &str) -> Option<&SymId> {
+        self.find(name).ok().map(|i| &self.0[i].1)
+    }
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.find(name).is_ok()
+    }
+    pub fn insert(&mut self, name: &'a str, id: SymId) {
+        match self.find(name) {
+            Ok(i) => self.0[i].1 = id,
+            Err(i) => self.0.insert(i, (name, id)),
+        }
+    }
+    /// In name order, as a map's would be.
+    pub fn iter(&self) -> impl Iterator<Item = (&&'a str, &SymId)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -86,6 +113,25 @@ impl<'a> Symbols<'a> {
                     .enumerate()
                     .filter(|(_, m)| !m.is_input),
             );
+        // Exactly as many symbols as blocks at most: a growing vector would
+        // hold up to twice the room (at 10,000 tenants, 300,000 symbols).
+        fn blocks(b: &Block) -> usize {
+            1 + b
+                .entries
+                .iter()
+                .map(|e| match e {
+                    Entry::Block(c) => blocks(c),
+                    Entry::Field(_) => 0,
+                })
+                .sum::<usize>()
+        }
+        let total = loaded
+            .modules
+            .iter()
+            .flat_map(|m| &m.tree.blocks)
+            .map(blocks)
+            .sum();
+        s.syms.reserve_exact(total);
         for (mi, m) in order {
             let root = s.module_root[mi];
             for block in &m.tree.blocks {
@@ -156,7 +202,7 @@ impl<'a> Symbols<'a> {
             block,
             parent,
             root,
-            children: BTreeMap::new(),
+            children: Children::default(),
             nested: Vec::new(),
         });
         for entry in &block.entries {
@@ -203,10 +249,10 @@ impl<'a> Symbols<'a> {
                 self.syms[id.0].children.insert(cname, cid);
             }
         }
+        self.syms[id.0].children.0.shrink_to_fit();
         for ck in kind.children {
             if let Some(cs) = schema::block(ck) {
-                if cs.arity == Arity::SingleRequired && !self.syms[id.0].children.contains_key(*ck)
-                {
+                if cs.arity == Arity::SingleRequired && !self.syms[id.0].children.contains_key(ck) {
                     diags.push(
                         Diagnostic::new(
                             registry::MISSING_FIELD,

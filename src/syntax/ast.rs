@@ -81,7 +81,9 @@ pub enum ValueKind {
     /// An identifier or dotted reference.
     Path(Vec<Ident>),
     Secret(SecretSource, String),
-    Call(Ident, Vec<Arg>),
+    /// The name is boxed: calls are few, values many, and a value is as
+    /// large as its largest kind.
+    Call(Box<Ident>, Vec<Arg>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

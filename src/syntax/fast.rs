@@ -553,7 +553,7 @@ impl Parser<'_> {
             return None;
         }
         Some(Value {
-            kind: ValueKind::Call(self.ident_at(s, e), args),
+            kind: ValueKind::Call(Box::new(self.ident_at(s, e)), args),
             span: self.span(s, self.pos),
         })
     }

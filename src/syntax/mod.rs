@@ -827,7 +827,7 @@ impl Cx {
                         }
                     })
                     .collect();
-                ValueKind::Call(name, args)
+                ValueKind::Call(Box::new(name), args)
             }
             _ => ValueKind::List(Vec::new()),
         };
