@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::mutate::{line_deleted_or_duplicated, word_swapped, XorShift};
+
 use camino::Utf8PathBuf;
 use common::{root, tenantc};
 
@@ -59,21 +61,6 @@ fn mutation_budget() -> usize {
         .unwrap_or(100_000)
 }
 
-/// A small deterministic generator: no dependency, same inputs every run.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// One mutation of a spec: a byte, a token or a line changed, so that the
 /// inputs range from near-valid specs (which reach checks and lowering) to
 /// garbage (which exercises parse-error recovery).
@@ -94,33 +81,12 @@ fn mutate(rng: &mut XorShift, text: &str) -> Vec<u8> {
                 }
             }
             2 => bytes.insert(i, b"{}[]()\"=.,#0/*\n\\"[rng.below(15)]),
-            3 | 4 => {
-                // A line deleted or duplicated.
-                let lines: Vec<&[u8]> = bytes.split_inclusive(|b| *b == b'\n').collect();
-                let k = rng.below(lines.len());
-                let mut out = Vec::with_capacity(bytes.len() + 80);
-                for (n, l) in lines.iter().enumerate() {
-                    if n != k || rng.below(2) == 0 {
-                        out.extend_from_slice(l);
-                    }
-                    if n == k {
-                        out.extend_from_slice(l);
-                    }
-                }
-                bytes = out;
-            }
+            // A line deleted or duplicated.
+            3 | 4 => bytes = line_deleted_or_duplicated(rng, &bytes),
             5 => {
-                // A word replaced by another word of the file (names, kinds,
-                // enum values): mostly well-formed, often meaningful.
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                let spans = word_spans(&text);
-                if spans.len() > 2 {
-                    let (s, e) = spans[rng.below(spans.len())];
-                    let (s2, e2) = spans[rng.below(spans.len())];
-                    let mut out = text[..s].to_string();
-                    out.push_str(&text[s2..e2]);
-                    out.push_str(&text[e..]);
-                    bytes = out.into_bytes();
+                // A word replaced by another word of the file.
+                if let Some(b) = word_swapped(rng, &bytes) {
+                    bytes = b;
                 }
             }
             6 => {
@@ -158,23 +124,6 @@ fn mutate(rng: &mut XorShift, text: &str) -> Vec<u8> {
         }
     }
     bytes
-}
-
-fn word_spans(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        let word = c.is_ascii_alphanumeric() || c == '_';
-        match (word, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 /// Mutated versions of every example, analyzed in memory (through the

@@ -12,6 +12,10 @@
 //! deterministic, so a failure reproduces; `TENANTC_PARSE_VARIANTS` sets how
 //! many variants run.
 
+mod common;
+
+use common::mutate::{line_deleted_or_duplicated, word_swapped, XorShift};
+
 use tenantc::source::FileId;
 use tenantc::syntax::{parse_fast_only, parse_with_pest_only};
 
@@ -21,27 +25,6 @@ fn budget() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(40_000)
-}
-
-/// A small deterministic generator: no dependency, same inputs every run.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[self.below(from.len())]
-    }
-    fn chance(&mut self, one_in: usize) -> bool {
-        self.below(one_in) == 0
-    }
 }
 
 /// Every `*.tenant` file under the directories that hold specs.
@@ -175,29 +158,12 @@ fn mutate(rng: &mut XorShift, text: &str) -> String {
                 }
             }
             2 => bytes.insert(i, b"{}[]()\"=.,#0/*\n\\@$-_:"[rng.below(21)]),
-            3 | 4 => {
-                // A line deleted or duplicated.
-                let lines: Vec<&[u8]> = bytes.split_inclusive(|b| *b == b'\n').collect();
-                let k = rng.below(lines.len());
-                let mut out = Vec::with_capacity(bytes.len() + 80);
-                for (n, l) in lines.iter().enumerate() {
-                    if n != k || rng.below(2) == 0 {
-                        out.extend_from_slice(l);
-                    }
-                    if n == k {
-                        out.extend_from_slice(l);
-                    }
-                }
-                bytes = out;
-            }
+            // A line deleted or duplicated.
+            3 | 4 => bytes = line_deleted_or_duplicated(rng, &bytes),
             5 => {
                 // A word replaced by another word of the file.
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                let spans = word_spans(&text);
-                if spans.len() > 2 {
-                    let (s, e) = spans[rng.below(spans.len())];
-                    let (s2, e2) = spans[rng.below(spans.len())];
-                    bytes = format!("{}{}{}", &text[..s], &text[s2..e2], &text[e..]).into_bytes();
+                if let Some(b) = word_swapped(rng, &bytes) {
+                    bytes = b;
                 }
             }
             6 => {
@@ -341,23 +307,6 @@ fn mutate(rng: &mut XorShift, text: &str) -> String {
 fn insert(bytes: &mut Vec<u8>, at: usize, what: &str) {
     let at = at.min(bytes.len());
     bytes.splice(at..at, what.bytes());
-}
-
-fn word_spans(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        let word = c.is_ascii_alphanumeric() || c == '_';
-        match (word, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 /// Literals and near-misses: each kind at its limits, and text that one

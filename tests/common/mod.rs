@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod mutate;
+
 use camino::{Utf8Path, Utf8PathBuf};
 use std::process::{Command, Output};
 use tenantc::diagnostics::{render_human, HumanStyle};
