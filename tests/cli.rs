@@ -592,3 +592,38 @@ fn out_through_a_symlink_replaces_the_bundle_it_names() {
         "a directory tenantc did not make is kept"
     );
 }
+
+/// A compile that fails after it began writing (a secret it must
+/// materialize has no value) removes its staging directory at once and
+/// leaves the previous bundle as it was.
+#[test]
+fn a_compile_failing_while_writing_leaves_the_old_bundle_and_no_staging() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("bundle");
+    let out_s = out.to_str().expect("utf-8");
+    let o = compile("examples/px-pure-saw", out_s, &[]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let manifest = std::fs::read(out.join("manifest.json")).expect("manifest");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tenantc"))
+        .args(["compile", "examples/px-pure-saw", "--out", out_s])
+        .arg("--materialize-secrets")
+        .current_dir(root())
+        .env_remove("CUSTOMER1_PURE_TOKEN")
+        .env_remove("CUSTOMER2_PURE_TOKEN")
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["bundle".to_string()],
+        "a staging directory was left"
+    );
+    assert_eq!(
+        std::fs::read(out.join("manifest.json")).expect("manifest"),
+        manifest
+    );
+}
