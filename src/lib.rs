@@ -24,6 +24,7 @@ pub mod fmt;
 pub mod ir;
 pub mod lower;
 pub mod lsp;
+mod par;
 pub mod resolve;
 pub mod source;
 pub mod syntax;

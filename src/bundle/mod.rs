@@ -99,47 +99,56 @@ impl Bundle {
     fn add(
         &mut self,
         path: String,
-        mut bytes: Vec<u8>,
+        bytes: Vec<u8>,
         tenants: BTreeSet<String>,
         secret: bool,
     ) -> Result<(), LowerError> {
-        let digest = Sha256::digest(&bytes).into();
-        if let Some(staging) = &self.staging {
-            if !self.files.contains_key(&path) {
-                staging.write(&path, &bytes, secret)?;
+        let file = BundleFile {
+            sha256: Sha256::digest(&bytes).into(),
+            bytes,
+            tenants: tenants.into_iter().collect(),
+            secret,
+        };
+        // A streamed bundle writes a new path out and keeps only its digest.
+        let staging = self.staging.clone();
+        self.insert(path, file, |path, file| {
+            if let Some(staging) = staging {
+                staging.write(path, &file.bytes, file.secret)?;
+                file.bytes = Vec::new();
             }
-            bytes = Vec::new();
-        }
-        self.insert(
-            path,
-            BundleFile {
-                bytes,
-                sha256: digest,
-                tenants: tenants.into_iter().collect(),
-                secret,
-            },
-        )
+            Ok(())
+        })
     }
 
-    /// The one way files enter a bundle: a path is written once. A secret
-    /// file written again with the same value (one registry's credentials
-    /// used by two workloads of a namespace) is the same file.
-    fn insert(&mut self, path: String, file: BundleFile) -> Result<(), LowerError> {
-        match self.files.get_mut(&path) {
-            Some(have) if file.secret && have.secret && have.sha256 == file.sha256 => {
+    /// The one way files enter a bundle: a path is written once, and `new`
+    /// runs on a file before it enters under a path not seen before. A
+    /// secret file written again with the same value (one registry's
+    /// credentials used by two workloads of a namespace) is the same file.
+    fn insert(
+        &mut self,
+        path: String,
+        mut file: BundleFile,
+        new: impl FnOnce(&str, &mut BundleFile) -> Result<(), LowerError>,
+    ) -> Result<(), LowerError> {
+        use std::collections::btree_map::Entry;
+        let twice = |path: &str| LowerError(format!("two outputs would be written to {path}"));
+        if path == MANIFEST {
+            return Err(twice(&path));
+        }
+        match self.files.entry(path) {
+            Entry::Occupied(mut o) => {
+                let have = o.get_mut();
+                if !(file.secret && have.secret && have.sha256 == file.sha256) {
+                    return Err(twice(o.key()));
+                }
                 have.tenants.extend(file.tenants);
                 have.tenants.sort();
                 have.tenants.dedup();
                 Ok(())
             }
-            Some(_) => Err(LowerError(format!(
-                "two outputs would be written to {path}"
-            ))),
-            None if path == MANIFEST => Err(LowerError(format!(
-                "two outputs would be written to {path}"
-            ))),
-            None => {
-                self.files.insert(path, file);
+            Entry::Vacant(v) => {
+                new(v.key(), &mut file)?;
+                v.insert(file);
                 Ok(())
             }
         }
@@ -148,7 +157,7 @@ impl Bundle {
     /// Moves another bundle's files and secret notes into this one.
     pub fn absorb(&mut self, other: Bundle) -> Result<(), LowerError> {
         for (path, file) in other.files {
-            self.insert(path, file)?;
+            self.insert(path, file, |_, _| Ok(()))?;
         }
         for (path, note) in other.secrets {
             self.note_secret(path, note);
@@ -342,27 +351,20 @@ pub struct WriteError(pub String);
 /// there (see [`Staging`]).
 pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
     let staging = Staging::begin(out, bundle.only.as_ref())?;
-    let files: Vec<(&String, &BundleFile)> = bundle.files.iter().collect();
     // On every core: creating files is most of writing a bundle.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let chunk = files.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                let staging = &staging;
-                scope.spawn(move || -> Result<(), LowerError> {
-                    part.iter()
-                        .try_for_each(|(path, f)| staging.write(path, &f.bytes, f.secret))
-                })
-            })
-            .collect();
-        workers.into_iter().try_for_each(|w| {
-            w.join()
-                .unwrap_or_else(|_| Err(LowerError("a writer thread panicked".into())))
-        })
-    })
-    .map_err(|e| staging.failure().unwrap_or(WriteError(e.0)))?;
+    let mut failed = None;
+    crate::par::each_ordered(
+        bundle.files.iter().collect(),
+        |(path, f)| staging.write(path, &f.bytes, f.secret),
+        |r| {
+            if let Err(e) = r {
+                failed.get_or_insert(e);
+            }
+        },
+    );
+    if let Some(e) = failed {
+        return Err(staging.failure().unwrap_or(WriteError(e.0)));
+    }
     staging.commit(bundle)
 }
 

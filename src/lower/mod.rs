@@ -226,64 +226,6 @@ pub fn lower(site: &Site, opts: &LowerOptions) -> Result<Bundle, LowerError> {
     Ok(bundle)
 }
 
-/// `f` over `items` on every core. `sink` gets the results on the calling
-/// thread in the order of `items`, each as soon as it and those before it
-/// are done, so that the caller's work on them (merging into the bundle)
-/// overlaps the rest instead of following it. Each thread takes the next
-/// item when it is done with one, so unequal items still keep every core
-/// busy.
-pub(crate) fn par_each_ordered<T: Send, R: Send>(
-    items: Vec<T>,
-    f: impl Fn(T) -> R + Sync,
-    mut sink: impl FnMut(R),
-) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get().min(8))
-        .min(items.len());
-    if threads <= 1 {
-        items.into_iter().map(f).for_each(sink);
-        return;
-    }
-    let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
-    let next = AtomicUsize::new(0);
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, R)>();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let (tx, f, items, next) = (tx.clone(), &f, &items, &next);
-                scope.spawn(move || loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(slot) = items.get(i) else { break };
-                    let item = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-                    if let Some(item) = item {
-                        if tx.send((i, f(item))).is_err() {
-                            break;
-                        }
-                    }
-                })
-            })
-            .collect();
-        // The channel closes when every worker is done (or has panicked).
-        drop(tx);
-        let mut waiting = BTreeMap::new();
-        let mut want = 0;
-        for (i, r) in rx {
-            waiting.insert(i, r);
-            while let Some(r) = waiting.remove(&want) {
-                sink(r);
-                want += 1;
-            }
-        }
-        for w in workers {
-            if let Err(e) = w.join() {
-                std::panic::resume_unwind(e);
-            }
-        }
-    });
-}
-
 /// The tenants on an NFS server, for the manifest.
 pub(crate) fn tenants_of_server(site: &Site, sid: crate::ir::ServerId) -> BTreeSet<String> {
     site.tenants_of(sid)

@@ -244,30 +244,7 @@ fn parse_all(map: &SourceMap, files: &[FileId], cache: Option<&ParseCache>) -> V
         }
         return out.into_iter().map(Option::unwrap_or_default).collect();
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if threads < 2 || files.len() < 2 {
-        return files
-            .iter()
-            .map(|f| parse_shared(*f, &map.get(*f).text))
-            .collect();
-    }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|f| parse_shared(*f, &map.get(*f).text))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    crate::par::map(files.to_vec(), |f| parse_shared(f, &map.get(f).text))
 }
 
 fn resolve_import(overlay: Option<&Overlay>, dir: Option<&Utf8Path>, rel: &str) -> Utf8PathBuf {

@@ -782,7 +782,7 @@ pub fn lower(
     let mut merged = 0;
     let mut resources = Vec::new();
     let mut generators = BTreeSet::new();
-    super::par_each_ordered(
+    crate::par::each_ordered(
         units,
         |(ci, dir, tenants, shared, into)| {
             lower_part(site, t, header, secrets, ci, dir, tenants, shared, into)
