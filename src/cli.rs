@@ -111,6 +111,13 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         diagnostics_format: Format,
     },
+    /// Print a completion script for a shell, e.g.
+    /// `tenantc completions bash > /etc/bash_completion.d/tenantc`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `tenantc explain E0401`.
     Explain {
         /// The code; `all` lists every code.
@@ -328,6 +335,14 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             check,
             diagnostics_format,
         } => fmt(&specs, check, diagnostics_format),
+        Command::Completions { shell } => {
+            // clap_complete writes the script from the same definition that
+            // parses the arguments, so it cannot miss a flag.
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "tenantc", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Explain { code } => {
             if code.eq_ignore_ascii_case("all") {
                 for c in registry::all() {

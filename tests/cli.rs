@@ -627,3 +627,35 @@ fn a_compile_failing_while_writing_leaves_the_old_bundle_and_no_staging() {
         manifest
     );
 }
+
+#[test]
+fn version_names_the_version() {
+    let o = tenantc(&["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        format!("tenantc {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn completions_cover_every_subcommand_and_flag() {
+    let o = tenantc(&["completions", "bash"]);
+    assert_eq!(o.status.code(), Some(0));
+    let script = String::from_utf8_lossy(&o.stdout);
+    for word in [
+        "check",
+        "compile",
+        "graph",
+        "fmt",
+        "explain",
+        "lsp",
+        "--materialize-secrets",
+        "--diagnostics-format",
+        "--tenant",
+        "--stdlib",
+    ] {
+        assert!(script.contains(word), "bash completion lacks {word}");
+    }
+    assert_eq!(code(&["completions", "tcsh"]), Some(2), "unknown shell");
+}
