@@ -670,3 +670,47 @@ fn the_fast_parser_agrees_with_pest() {
         total.divergences.join("\n")
     );
 }
+
+/// Recovery re-parses in windows (from the last top-level block before an
+/// error); it must report exactly what re-parsing the whole text reports.
+/// Inputs with several errors: two to five mutations of a file, or of a few
+/// files joined, so that errors fall in different top-level blocks.
+#[test]
+fn windowed_recovery_equals_whole_recovery() {
+    let files = corpus();
+    let small: Vec<&(String, String)> = files.iter().filter(|f| f.1.len() < 8_000).collect();
+    let mut rng = XorShift(0x5851_f42d_4c95_7f2d);
+    let budget = (budget() / 20).max(200);
+    let (mut broken, mut several) = (0, 0);
+    for n in 0..budget {
+        let mut text = String::new();
+        for _ in 0..1 + rng.below(3) {
+            text.push_str(&small[rng.below(small.len())].1);
+            text.push('\n');
+        }
+        for _ in 0..2 + rng.below(4) {
+            text = mutate(&mut rng, &text);
+        }
+        let file = FileId(3);
+        let windowed = tenantc::syntax::parse_recovering(file, &text, true);
+        let whole = tenantc::syntax::parse_recovering(file, &text, false);
+        let errors = windowed
+            .1
+            .iter()
+            .filter(|d| d.code == tenantc::diagnostics::registry::SYNTAX)
+            .count();
+        broken += usize::from(errors > 0);
+        several += usize::from(errors > 1);
+        assert!(
+            windowed == whole,
+            "input {n}: windowed recovery differs:\n{text}\n--- windowed\n{:#?}\n--- whole\n{:#?}",
+            windowed.1,
+            whole.1
+        );
+    }
+    eprintln!("recovery: {budget} inputs, {broken} with syntax errors, {several} with several");
+    assert!(
+        several * 10 > budget,
+        "only {several} of {budget} inputs had several errors"
+    );
+}

@@ -44,7 +44,21 @@ pub fn parse(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnostic>) 
     if let Some((tree, diags)) = fast::parse(file, text) {
         return (Some(tree), diags);
     }
-    parse_with_pest(file, text)
+    parse_with_pest(file, text, true)
+}
+
+/// Recovery with (`windowed`, as [`parse`] does) or without re-parsing in
+/// windows: the differential test holds the two to the same results.
+#[doc(hidden)]
+pub fn parse_recovering(
+    file: FileId,
+    text: &str,
+    windowed: bool,
+) -> (Option<SyntaxFile>, Vec<Diagnostic>) {
+    if let Some(d) = check_nesting(file, text) {
+        return (None, vec![d]);
+    }
+    parse_with_pest(file, text, windowed)
 }
 
 /// What pest alone makes of a text: the tree and literal diagnostics if it is
@@ -79,7 +93,11 @@ pub fn parse_fast_only(file: FileId, text: &str) -> Option<(SyntaxFile, Vec<Diag
 }
 
 /// The pest path: the tree, or the syntax errors with recovery.
-fn parse_with_pest(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnostic>) {
+fn parse_with_pest(
+    file: FileId,
+    text: &str,
+    windowed: bool,
+) -> (Option<SyntaxFile>, Vec<Diagnostic>) {
     let e = match TenantParser::parse(Rule::file, text) {
         Ok(pairs) => return build(file, pairs, Vec::new(), Vec::new()),
         Err(e) => e,
@@ -88,13 +106,34 @@ fn parse_with_pest(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnos
     if text.len() > MAX_RECOVERY_TEXT {
         return (None, diags);
     }
+    // Recovery re-parses only from the last top-level block before the
+    // error: the text before it parsed and no repair changes it (see
+    // [`item_boundaries`]). A byte-order mark after the start would parse at
+    // a boundary but not mid-file, so such a text is re-parsed whole.
+    let windowed = windowed
+        && !text
+            .strip_prefix('\u{feff}')
+            .unwrap_or(text)
+            .contains('\u{feff}');
     let mut work = text.as_bytes().to_vec();
     let mut skipped = Vec::new();
     let mut at = error_pos(&e);
     loop {
-        let Some(repair) = recover(&work, at) else {
+        let bounds = if windowed {
+            item_boundaries(&work)
+        } else {
+            Vec::new()
+        };
+        let Some(repair) = recover(&work, at, &bounds) else {
             return (None, diags);
         };
+        let changed_from = repair
+            .blanked
+            .iter()
+            .map(|b| b.0)
+            .chain(repair.closer.map(|c| c.0))
+            .fold(at, usize::min);
+        let base = boundary_at_or_before(&bounds, changed_from);
         if let Some(before) = repair.culprit {
             // The statement before the reported token is the one at fault
             // (`ports =` with its value missing): point at it too.
@@ -141,8 +180,21 @@ fn parse_with_pest(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnos
         let Ok(w) = std::str::from_utf8(&work) else {
             return (None, diags);
         };
-        match TenantParser::parse(Rule::file, w) {
-            Ok(pairs) => return build(file, pairs, skipped, diags),
+        match parse_window(w, base, w.len()) {
+            // The whole text parses: its tree, by the fast parser when it
+            // takes it (the differential test holds the two parsers to the
+            // same trees and diagnostics), else by pest.
+            Ok(()) => {
+                if let Some((mut tree, literal)) = fast::parse(file, w) {
+                    tree.skipped = skipped;
+                    diags.extend(literal);
+                    return (Some(tree), diags);
+                }
+                match TenantParser::parse(Rule::file, w) {
+                    Ok(pairs) => return build(file, pairs, skipped, diags),
+                    Err(_) => return (None, diags),
+                }
+            }
             Err(e) => {
                 if diags.len() >= MAX_SYNTAX_ERRORS {
                     return (None, diags);
@@ -151,6 +203,70 @@ fn parse_with_pest(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnos
                 at = error_pos(&e);
             }
         }
+    }
+}
+
+/// Parses `text[base..end]` as a file, with the error's position made an
+/// offset into `text`. `base` is an item boundary (see [`item_boundaries`]),
+/// where a parse of the whole text stands between two top-level items just
+/// as a parse of the window does at its start.
+fn parse_window(text: &str, base: usize, end: usize) -> Result<(), pest::error::Error<Rule>> {
+    use pest::error::InputLocation;
+    match TenantParser::parse(Rule::file, &text[base..end]) {
+        Ok(_) => Ok(()),
+        Err(mut e) => {
+            e.location = match e.location {
+                InputLocation::Pos(p) => InputLocation::Pos(p + base),
+                InputLocation::Span((s, t)) => InputLocation::Span((s + base, t + base)),
+            };
+            Err(e)
+        }
+    }
+}
+
+/// The offsets just after each `}` that brings the bracket depth back to
+/// zero, counting brackets of every kind alike and stepping over strings and
+/// comments by the grammar's lexical rules. In a text that parses up to some
+/// offset, each such offset before it ends a top-level block: a parse of the
+/// window from there reads what the whole parse reads. Past an error the
+/// offsets are only guesses, which [`recover`] checks (a window that parses
+/// to its end is a sequence of items, so its end is a boundary after all).
+fn item_boundaries(work: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < work.len() {
+        if !NESTING_BYTES[work[i] as usize] {
+            i += 1;
+            continue;
+        }
+        match work[i] {
+            b'"' | b'#' | b'/' => {
+                if let Some(t) = trivia(work, i) {
+                    i = t.end;
+                    continue;
+                }
+            }
+            b'{' | b'[' | b'(' => depth += 1,
+            b'}' | b']' | b')' => {
+                if depth == 1 && work[i] == b'}' {
+                    out.push(i + 1);
+                }
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The last boundary at or before `at`, or the start of the text.
+fn boundary_at_or_before(bounds: &[usize], at: usize) -> usize {
+    match bounds.binary_search(&at) {
+        Ok(i) => bounds[i],
+        Err(0) => 0,
+        Err(i) => bounds[i - 1],
     }
 }
 
@@ -174,7 +290,7 @@ pub const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// Files larger than this report their first syntax error only: recovery
 /// re-parses the file a few times per error.
-const MAX_RECOVERY_TEXT: usize = 1 << 20;
+const MAX_RECOVERY_TEXT: usize = 16 << 20;
 
 fn error_pos(e: &pest::error::Error<Rule>) -> usize {
     match e.location {
@@ -199,7 +315,7 @@ struct Repair {
 /// as an error on the next line), or both, whichever lets the parser get
 /// furthest. A line that opens a block is skipped with its whole block. At
 /// the end of the file (an unclosed block) nothing can be skipped.
-fn recover(work: &[u8], at: usize) -> Option<Repair> {
+fn recover(work: &[u8], at: usize, bounds: &[usize]) -> Option<Repair> {
     if at >= work.len() || work[at..].iter().all(u8::is_ascii_whitespace) {
         return None;
     }
@@ -246,21 +362,73 @@ fn recover(work: &[u8], at: usize) -> Option<Repair> {
             });
         }
     }
+    // Every candidate is parsed in one window: from the last top-level block
+    // before any change to the first boundary after every change. What a
+    // whole parse reaches follows from the window's: an error inside it is
+    // the whole parse's error; a window that parses to its end leaves every
+    // candidate that does so at one item boundary before the same text,
+    // where all reach the same point (one value, `BEYOND`, stands for it). An
+    // error at the window's end says nothing: then the candidates are
+    // parsed from the window's start to the end of the text.
+    const BEYOND: usize = usize::MAX - 1;
+    let first = candidates
+        .iter()
+        .flat_map(|c| c.blanked.iter().map(|b| b.0).chain(c.closer.map(|x| x.0)))
+        .fold(at, usize::min);
+    let last = candidates
+        .iter()
+        .flat_map(|c| {
+            c.blanked
+                .iter()
+                .map(|b| b.1)
+                .chain(c.closer.map(|x| x.0 + 1))
+        })
+        .fold(at + 1, usize::max);
+    let base = boundary_at_or_before(bounds, first);
+    let end = bounds
+        .get(bounds.partition_point(|&b| b <= last))
+        .copied()
+        .unwrap_or(work.len());
+    let trials: Vec<Option<String>> = candidates
+        .iter()
+        .map(|c| {
+            let mut trial = work.to_vec();
+            for &(s, e) in &c.blanked {
+                blank(&mut trial, s, e);
+            }
+            if let Some((i, b)) = c.closer {
+                trial[i] = b;
+            }
+            String::from_utf8(trial).ok()
+        })
+        .collect();
+    let whole = |t: &str| match parse_window(t, base, t.len()) {
+        Ok(()) => usize::MAX,
+        Err(e) => error_pos(&e),
+    };
+    let mut reach: Vec<usize> = trials
+        .iter()
+        .map(|t| match t {
+            None => 0,
+            Some(t) if end == t.len() => whole(t),
+            Some(t) => match parse_window(t, base, end) {
+                Ok(()) => BEYOND,
+                Err(e) if error_pos(&e) < end => error_pos(&e),
+                Err(_) => whole(t),
+            },
+        })
+        .collect();
+    // A candidate's exact reach past the window cannot be ranked against
+    // `BEYOND`: then those are parsed whole too.
+    if reach.iter().any(|&r| r >= end && r != BEYOND) {
+        for (r, t) in reach.iter_mut().zip(&trials) {
+            if let (BEYOND, Some(t)) = (*r, t) {
+                *r = whole(t);
+            }
+        }
+    }
     let mut best: Option<(usize, Repair)> = None;
-    for c in candidates {
-        let mut trial = work.to_vec();
-        for &(s, e) in &c.blanked {
-            blank(&mut trial, s, e);
-        }
-        if let Some((i, b)) = c.closer {
-            trial[i] = b;
-        }
-        let reached = match std::str::from_utf8(&trial).map(|t| TenantParser::parse(Rule::file, t))
-        {
-            Ok(Ok(_)) => usize::MAX,
-            Ok(Err(e)) => error_pos(&e),
-            Err(_) => 0,
-        };
+    for (c, reached) in candidates.into_iter().zip(reach) {
         // A line ending in `=` whose value the error line became is the
         // statement at fault whenever skipping it gets past the error.
         let dangling = c.blanked.len() == 1
@@ -983,6 +1151,30 @@ mod tests {
         let text = "a one {\n".to_string() + &"  x = = 1\n".repeat(100) + "}\n";
         let (_, diags) = parse(FileId(0), &text);
         assert_eq!(diags.len(), MAX_SYNTAX_ERRORS);
+    }
+
+    /// A file over a MiB with an error in 20 of its blocks: every error is
+    /// reported (recovery re-parses windows, not the whole file, per error).
+    #[test]
+    fn a_large_file_gets_all_its_errors() {
+        let mut text = String::new();
+        let (mut n, mut errors) = (0, 0);
+        while text.len() < 1_100_000 {
+            let broken = n % 400 == 200;
+            errors += usize::from(broken);
+            text.push_str(&format!(
+                "tenant t{n} {{\n  cluster = {}c1\n  note = \"{}\"\n  nfs {{ volume v {{ size = 1Gi }} }}\n}}\n",
+                if broken { "= " } else { "" },
+                "x".repeat(60)
+            ));
+            n += 1;
+        }
+        let (tree, diags) = parse(FileId(0), &text);
+        // The statements at fault are skipped and the rest is read.
+        assert_eq!(tree.map(|t| t.blocks.len()), Some(n));
+        assert_eq!(errors, MAX_SYNTAX_ERRORS);
+        assert_eq!(diags.len(), errors, "{n} blocks");
+        assert!(diags.iter().all(|d| d.code == registry::SYNTAX));
     }
 
     fn field_value(text: &str) -> ValueKind {
