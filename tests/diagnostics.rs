@@ -117,6 +117,21 @@ fn sarif_validates_against_the_sarif_schema() {
         let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
         assert_eq!(rules.len(), tenantc::diagnostics::registry::all().len());
         let results = run["results"].as_array().expect("results");
+        // Fixes carry their replacement and whether they are safe.
+        let fixes: Vec<&serde_json::Value> =
+            results.iter().filter_map(|r| r.get("fixes")).collect();
+        if name == "ten" {
+            assert!(!fixes.is_empty(), "no result with a fix");
+        }
+        for f in fixes {
+            let a = &f[0]["properties"]["applicability"];
+            assert!(a == "safe" || a == "guess", "{f}");
+            assert!(
+                f[0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"]
+                    .is_string(),
+                "{f}"
+            );
+        }
         match name {
             "ten" => assert_eq!(results.len(), 10),
             "clean" => assert!(results.is_empty()),
@@ -196,7 +211,20 @@ fn json_lines_have_a_stable_shape() {
             "{keys:?}"
         );
         if let Some(fix) = d.get("fix") {
-            assert!(fix.is_object(), "{fix}");
+            let keys: Vec<&str> = fix
+                .as_object()
+                .expect("fix object")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(
+                keys,
+                ["title", "file", "start", "end", "text", "applicability"]
+            );
+            assert!(
+                ["safe", "guess"].contains(&fix["applicability"].as_str().unwrap_or("")),
+                "{fix}"
+            );
         }
         for pos in ["start", "end"] {
             let p = d[pos].as_object().expect("position");

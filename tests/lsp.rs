@@ -775,10 +775,20 @@ fn quick_fixes(lsp: &mut Lsp, u: &str, text: &str, needle: &str) -> Vec<Value> {
 }
 
 /// Applies the one fix offered at `needle` and checks the file is clean.
-fn fix_and_check(lsp: &mut Lsp, u: &str, text: &str, needle: &str, title: &str, fixed: &str) {
+/// Only a safe fix is preferred (applied unasked by fix-all).
+fn fix_and_check(
+    lsp: &mut Lsp,
+    u: &str,
+    text: &str,
+    needle: &str,
+    title: &str,
+    fixed: &str,
+    preferred: bool,
+) {
     let actions = quick_fixes(lsp, u, text, needle);
     assert_eq!(actions.len(), 1, "{actions:?}");
     assert_eq!(actions[0]["title"], title);
+    assert_eq!(actions[0]["isPreferred"], preferred, "{title}");
     assert_eq!(actions[0]["kind"], "quickfix");
     let after = apply(text, &actions[0]["edit"], u);
     assert!(after.contains(fixed), "{after}");
@@ -804,6 +814,7 @@ fn code_action_replaces_a_typo_with_the_nearest_name() {
         "zcx_cb",
         "replace `zcx_cb` with `zcx_ca`",
         "signed_by = NP8.zcx_ca",
+        false,
     );
 }
 
@@ -820,6 +831,7 @@ fn code_action_adds_a_missing_dvipa() {
         "10.1.1.3 }",
         "add 10.1.1.3 to `clients` of `MVSNFS8`",
         "clients  = [10.1.1.1, 10.1.1.2, 10.1.1.3]",
+        false,
     );
 }
 
@@ -839,6 +851,7 @@ fn code_action_aligns_a_port_range() {
         "2043..2048",
         "align the proxy's ports to the server's 2043..2049",
         "ports      = 2043..2049",
+        true,
     );
 }
 

@@ -180,7 +180,10 @@ fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
                     .help(format!("add {} to `clients` of `{}`", node.dvipa.value, server.name.value));
                     // Appended after the last address of the written list.
                     if let Some(last) = server.clients.last() {
+                        // A guess: the node may be in the wrong cluster
+                        // instead, and the edit grants AT-TLS access.
                         d = d.fix(
+                            crate::diagnostics::Applicability::Guess,
                             format!(
                                 "add {} to `clients` of `{}`",
                                 node.dvipa.value, server.name.value
@@ -305,7 +308,9 @@ fn ports(site: &Site, out: &mut Vec<Diagnostic>) {
                     "remove `ports` from the proxy to inherit {}, or write `ports = {}`",
                     server.ports.value, server.ports.value
                 ))
+                // Safe: the proxy must forward exactly the server's range.
                 .fix(
+                    crate::diagnostics::Applicability::Safe,
                     format!(
                         "align the proxy's ports to the server's {}",
                         server.ports.value

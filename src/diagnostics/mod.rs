@@ -40,6 +40,22 @@ pub struct Fix {
     pub title: String,
     pub span: Span,
     pub text: String,
+    pub applicability: Applicability,
+}
+
+/// Whether a fix may be applied without a person looking at it, as rustc's
+/// `Applicability` and ruff's safe/unsafe fixes say: in JSON and SARIF as
+/// `"safe"` or `"guess"`; in the editor only a safe fix is the preferred
+/// quick fix (the one "fix all" and fix-on-save apply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// The edit is what the spec must say: applying it cannot change what
+    /// the author meant (a proxy's ports aligned to its server's).
+    Safe,
+    /// A likely edit that a person should confirm (a misspelt name's
+    /// nearest match; granting a node's address AT-TLS access).
+    Guess,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,11 +108,18 @@ impl Diagnostic {
     }
 
     /// Attaches the mechanical edit the help line describes.
-    pub fn fix(mut self, title: impl Into<String>, span: Span, text: impl Into<String>) -> Self {
+    pub fn fix(
+        mut self,
+        applicability: Applicability,
+        title: impl Into<String>,
+        span: Span,
+        text: impl Into<String>,
+    ) -> Self {
         self.fix = Some(Fix {
             title: cap(title.into()),
             span,
             text: text.into(),
+            applicability,
         });
         self
     }
@@ -104,6 +127,7 @@ impl Diagnostic {
     /// The usual "did you mean" fix: replace the name at `span`.
     pub fn replace_with(self, span: Span, found: &str, suggestion: &str) -> Self {
         self.fix(
+            Applicability::Guess,
             format!("replace `{found}` with `{suggestion}`"),
             span,
             suggestion,

@@ -243,6 +243,7 @@ struct JsonFix {
     start: JsonPos,
     end: JsonPos,
     text: String,
+    applicability: super::Applicability,
 }
 
 fn json_label(map: &SourceMap, l: &Label) -> JsonLabel {
@@ -291,6 +292,7 @@ pub fn render_json(map: &SourceMap, diags: &[Diagnostic]) -> String {
                     start: at.start,
                     end: at.end,
                     text: f.text.clone(),
+                    applicability: f.applicability,
                 }
             }),
         };

@@ -92,6 +92,28 @@ pub fn render_sarif(map: &SourceMap, diags: &[Diagnostic]) -> String {
             if !related.is_empty() {
                 r["relatedLocations"] = json!(related);
             }
+            // SARIF 2.1.0 §3.55 (fix) and §3.57 (replacement): the region is
+            // the exact one replaced (an empty region inserts). SARIF has no
+            // word for a fix's safety; it goes into the fix's property bag
+            // (§3.8).
+            if let Some(f) = &d.fix {
+                let (sl, sc) = map.line_col(f.span.file, f.span.start);
+                let (el, ec) = map.line_col(f.span.file, f.span.end.max(f.span.start));
+                r["fixes"] = json!([{
+                    "description": { "text": f.title },
+                    "artifactChanges": [{
+                        "artifactLocation": artifact(&map.get(f.span.file).name),
+                        "replacements": [{
+                            "deletedRegion": {
+                                "startLine": sl, "startColumn": sc,
+                                "endLine": el, "endColumn": ec,
+                            },
+                            "insertedContent": { "text": f.text },
+                        }],
+                    }],
+                    "properties": { "applicability": f.applicability },
+                }]);
+            }
             r
         })
         .collect();

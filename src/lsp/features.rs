@@ -1078,7 +1078,9 @@ fn code_actions(s: &mut Server, p: lt::CodeActionParams) -> Option<lt::CodeActio
                 changes: Some(changes),
                 ..Default::default()
             }),
-            is_preferred: Some(true),
+            // Editors apply the preferred fix unasked (fix-all, on save):
+            // only a safe one is.
+            is_preferred: Some(fix.applicability == crate::diagnostics::Applicability::Safe),
             ..Default::default()
         }));
     }

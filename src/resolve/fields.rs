@@ -301,6 +301,8 @@ impl<'s, 'a> Checker<'s, 'a> {
                                 title: format!("write it low to high: `{hi}..{lo}`"),
                                 span: v.span,
                                 text: format!("{hi}..{lo}"),
+                                // A reversed range has one reading.
+                                applicability: crate::diagnostics::Applicability::Safe,
                             });
                         }
                     }
