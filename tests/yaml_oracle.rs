@@ -6,20 +6,8 @@
 
 mod common;
 
+use common::mutate::XorShift;
 use serde_json::{json, Value};
-
-struct XorShift(u64);
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Words and shapes that YAML 1.1 or 1.2 reads as something other than a
 /// string when left plain.
