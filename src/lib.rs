@@ -66,6 +66,11 @@ impl Analysis {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// The site, if no error was found: what lowering takes.
+    pub fn checked(&self) -> Option<check::CheckedSite<'_>> {
+        (!self.has_errors()).then_some(check::CheckedSite(&self.site))
+    }
 }
 
 /// An error that is not the spec's fault: unreadable input, I/O, a bug.
@@ -236,7 +241,7 @@ impl<'t> Skipped<'t> {
 
 /// Lowers a clean analysis into a sealed bundle (manifest included), in memory.
 pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundle, ToolError> {
-    lower_sealed(analysis, opts, None)
+    lower_sealed(analysis, checked(analysis)?, opts, None)
 }
 
 /// Lowers a clean analysis straight into a bundle at `out`, replacing the
@@ -248,11 +253,12 @@ pub fn compile_to(
     opts: &Options,
     out: &camino::Utf8Path,
 ) -> Result<bundle::Bundle, ToolError> {
+    let site = checked(analysis)?;
     selection(analysis, opts.only.as_ref())?;
     let staging = std::sync::Arc::new(
         bundle::Staging::begin(out, opts.only.as_ref()).map_err(|e| ToolError(e.0))?,
     );
-    let b = lower_sealed(analysis, opts, Some(staging.clone()))?;
+    let b = lower_sealed(analysis, site, opts, Some(staging.clone()))?;
     staging.commit(&b).map_err(|e| ToolError(e.0))?;
     Ok(b)
 }
@@ -282,8 +288,17 @@ fn selection(
     Ok(lower::Selection::only(names.clone()))
 }
 
+/// The checked site of a clean analysis; an analysis with errors is never
+/// lowered (the CLI stops before, and so does every other caller).
+fn checked(analysis: &Analysis) -> Result<check::CheckedSite<'_>, ToolError> {
+    analysis.checked().ok_or_else(|| {
+        ToolError("the spec has errors: nothing is lowered (`tenantc check` lists them)".into())
+    })
+}
+
 fn lower_sealed(
     analysis: &Analysis,
+    checked: check::CheckedSite<'_>,
     opts: &Options,
     staging: Option<std::sync::Arc<bundle::Staging>>,
 ) -> Result<bundle::Bundle, ToolError> {
@@ -315,7 +330,7 @@ fn lower_sealed(
         Some(io) => ToolError(format!("cannot write the bundle: {}", io.0)),
         None => ToolError(format!("internal error while lowering: {e}")),
     };
-    let mut b = lower::lower(&analysis.site, &opts).map_err(failed)?;
+    let mut b = lower::lower(checked, &opts).map_err(failed)?;
     b.only = opts.only.names().cloned();
     b.seal(&inputs).map_err(failed)?;
     Ok(b)

@@ -659,3 +659,25 @@ fn completions_cover_every_subcommand_and_flag() {
     }
     assert_eq!(code(&["completions", "tcsh"]), Some(2), "unknown shell");
 }
+
+#[test]
+fn the_library_never_lowers_a_site_with_errors() {
+    // The CLI stops before lowering; a library caller that does not is
+    // refused too: lowering takes only a checked site.
+    let inputs =
+        tenantc::find_inputs(&[root().join("tests/bad/dvipa_not_covered.tenant")]).expect("inputs");
+    let a = tenantc::analyze(&inputs, &tenantc::Options::default()).expect("analysis");
+    assert!(a.has_errors() && a.checked().is_none());
+    let e = tenantc::build_bundle(&a, &tenantc::Options::default())
+        .err()
+        .expect("refused");
+    assert!(e.0.contains("errors"), "{}", e.0);
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = camino::Utf8PathBuf::from_path_buf(dir.path().join("out")).expect("utf-8");
+    assert!(tenantc::compile_to(&a, &tenantc::Options::default(), &out).is_err());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "no bundle and no staging directory"
+    );
+}

@@ -49,3 +49,15 @@ fn unique_names(site: &Site, out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+/// A site whose analysis found no error: the only input lowering takes, so
+/// that no caller can lower a site that checks have refused. Outside the
+/// crate it is made only by [`crate::Analysis::checked`].
+#[derive(Clone, Copy)]
+pub struct CheckedSite<'a>(pub(crate) &'a crate::ir::Site);
+
+impl<'a> CheckedSite<'a> {
+    pub fn site(self) -> &'a crate::ir::Site {
+        self.0
+    }
+}

@@ -192,7 +192,11 @@ pub fn header(inputs: &[String]) -> String {
     )
 }
 /// Lowers a checked site into a bundle.
-pub fn lower(site: &Site, opts: &LowerOptions) -> Result<Bundle, LowerError> {
+pub fn lower(
+    checked: crate::check::CheckedSite<'_>,
+    opts: &LowerOptions,
+) -> Result<Bundle, LowerError> {
+    let site = checked.site();
     let templates = Templates::load(opts)?;
     let mut bundle = match &opts.staging {
         Some(s) => Bundle::streamed(s.clone()),
