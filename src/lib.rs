@@ -218,18 +218,11 @@ impl<'t> Skipped<'t> {
     /// the statement set it; a reference to the name it declared.
     fn explains(&self, d: &Diagnostic, sources: &SourceMap) -> bool {
         use diagnostics::registry::{MISSING_FIELD, UNRESOLVED};
-        let named = |w: &str| {
-            !w.is_empty()
-                && d.message
-                    .split('`')
-                    .skip(1)
-                    .step_by(2)
-                    .any(|m| m.split([' ', '.']).next() == Some(w))
-        };
         if d.code == MISSING_FIELD {
             self.block
                 .is_some_and(|b| b.file == d.primary.span.file && b.start == d.primary.span.start)
-                && named(self.words[0])
+                && !self.words[0].is_empty()
+                && d.subject.as_deref() == Some(self.words[0])
         } else if d.code == UNRESOLVED {
             let reference = sources.snippet(d.primary.span);
             !self.words[1].is_empty() && reference.split('.').any(|seg| seg == self.words[1])

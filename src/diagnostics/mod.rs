@@ -68,6 +68,10 @@ pub struct Diagnostic {
     pub help: String,
     /// The edit the help line describes, where it is mechanical.
     pub fix: Option<Fix>,
+    /// The field or block a missing-field diagnostic is about, for the
+    /// analysis to recognise follow-on errors by structure, not by reading
+    /// the message. Not rendered.
+    pub subject: Option<String>,
 }
 
 impl Diagnostic {
@@ -90,6 +94,7 @@ impl Diagnostic {
             related: Vec::new(),
             help: String::new(),
             fix: None,
+            subject: None,
         }
     }
 
@@ -104,6 +109,12 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = cap(help.into());
+        self
+    }
+
+    /// Names the field or block the diagnostic is about (see `subject`).
+    pub fn about(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
         self
     }
 

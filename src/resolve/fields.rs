@@ -185,7 +185,8 @@ impl<'s, 'a> Checker<'s, 'a> {
                         fs.name,
                         fs.ty.describe(),
                         fs.doc
-                    )),
+                    ))
+                    .about(fs.name),
                 );
             }
         }

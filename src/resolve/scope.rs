@@ -260,7 +260,8 @@ impl<'a> Symbols<'a> {
                             format!("`{}` needs a `{ck} {{ ... }}` block", kind.kind),
                             format!("no `{ck}` block"),
                         )
-                        .help(format!("add `{ck} {{ ... }}`: {}", cs.doc)),
+                        .help(format!("add `{ck} {{ ... }}`: {}", cs.doc))
+                        .about(*ck),
                     );
                 }
             }
