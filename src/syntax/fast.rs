@@ -75,6 +75,12 @@ fn word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
+/// What may not follow a boolean or a port range: a byte that would go on
+/// as a name (`#` aside, which starts a comment after a number).
+fn glued(c: u8) -> bool {
+    word(c) || matches!(c, b'-' | b'$' | b'@')
+}
+
 impl Parser<'_> {
     /// The byte at `i`; 0 past the end. No rule gives 0 a meaning (it is no
     /// token's first byte, no blank, not in any lookahead's set), so the end
@@ -487,10 +493,10 @@ impl Parser<'_> {
             // `env(X)`, `environment`: a call or a path.
             self.reset(m);
         }
-        // `boolean = @{ ("true" | "false") ~ !(ASCII_ALPHANUMERIC | "_") }`:
-        // `true-x` is `true` followed by `-x`, not a name.
+        // `boolean = @{ ("true" | "false") ~ !(ASCII_ALPHANUMERIC | "_" | "-"
+        // | "$" | "@") }`: `true-x` and `true@y` are names.
         for (w, b) in [(&b"true"[..], true), (&b"false"[..], false)] {
-            if self.looking_at(w) && !word(self.at(s + w.len())) {
+            if self.looking_at(w) && !glued(self.at(s + w.len())) {
                 self.pos = s + w.len();
                 return Some(Value {
                     kind: ValueKind::Bool(b),
@@ -634,9 +640,13 @@ impl Parser<'_> {
         }
         // `digits = @{ ASCII_DIGIT+ }` starts each of the rest.
         let d = self.digits_end(s, 1, usize::MAX)?;
-        // `port_range = ${ digits ~ ".." ~ digits }`: no lookahead after.
+        // `port_range = ${ digits ~ ".." ~ digits ~ !(ASCII_ALPHANUMERIC | "_"
+        // | "-" | "$" | "@" | ".") }`.
         if self.at(d) == b'.' && self.at(d + 1) == b'.' {
-            if let Some(e) = self.digits_end(d + 2, 1, usize::MAX) {
+            if let Some(e) = self
+                .digits_end(d + 2, 1, usize::MAX)
+                .filter(|&e| !glued(self.at(e)) && self.at(e) != b'.')
+            {
                 let lo = self.number(s, d);
                 let hi = self.number(d + 2, e);
                 self.pos = e;
@@ -1058,9 +1068,11 @@ mod tests {
     #[test]
     fn port_ranges_sizes_durations_integers() {
         assert_eq!(value("2043..2049"), ValueKind::PortRange(2043, 2049));
-        // No lookahead after a port range: what follows is the next entry.
-        let f = accepts("b { x = 1..2abc = 3 }");
-        assert_eq!(f.blocks[0].entries.len(), 2);
+        // A port range ends at a token boundary: `1..2abc` is no range
+        // followed by a field.
+        refuses_value("1..2abc");
+        refuses_value("1..2-x");
+        refuses_value("1..2.5");
         refuses_value("1..");
         refuses_value("1..2..3");
         refuses_value("1 ..2");
@@ -1105,13 +1117,15 @@ mod tests {
         assert!(matches!(value("truex"), ValueKind::Path(p) if names(&p) == ["truex"]));
         assert!(matches!(value("true_"), ValueKind::Path(..)));
         assert!(matches!(value("true1"), ValueKind::Path(..)));
-        // `-`, `.`, `(` and `$` end a boolean, and then do not fit.
-        for bad in ["true-x", "false.x", "true(1)", "true$"] {
+        // `.` and `(` end a boolean, and then do not fit.
+        for bad in ["false.x", "true(1)"] {
             refuses_value(bad);
         }
-        // `@` ends it too, and starts the next field's name.
-        let f = accepts("b { x = true@y = 1 }");
-        assert_eq!(f.blocks[0].entries.len(), 2);
+        // A boolean ends at a token boundary: `true@y` and `true-x` are
+        // names, as anything else spelt so is.
+        assert!(matches!(value("true@y"), ValueKind::Path(p) if p.len() == 1));
+        assert!(matches!(value("true-x"), ValueKind::Path(p) if p.len() == 1));
+        assert!(matches!(value("true$"), ValueKind::Path(p) if p.len() == 1));
         assert!(matches!(value("NP8.zcx_ca.x-1"), ValueKind::Path(p) if p.len() == 3));
         assert!(matches!(value("a.true"), ValueKind::Path(p) if p.len() == 2));
         for bad in ["a.b.", "a..b", "a.1", "a. b", "a .b", "a.-b"] {
