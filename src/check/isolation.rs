@@ -213,7 +213,10 @@ fn exposed_ports(site: &Site, out: &mut Vec<Diagnostic>) {
                             ),
                             "not a port of the workload",
                         )
-                        .help(format!("add {} to `ports`, or remove it from `expose`", p.value)),
+                        .help(format!(
+                            "add {} to `ports`, or remove it from `expose`",
+                            p.value
+                        )),
                     );
                 } else if !seen.insert(p.value) {
                     out.push(
@@ -260,14 +263,26 @@ pub fn shared(site: &Site) -> Vec<Shared> {
             let sid = nfs.server.value;
             let sys = &site.system(sid.0).name.value;
             own("namespace", format!("{c}/{}", nfs.proxy.namespace.value), t);
-            own("RACF user ID", format!("{sys}/{}", nfs.identity.user.value), t);
+            own(
+                "RACF user ID",
+                format!("{sys}/{}", nfs.identity.user.value),
+                t,
+            );
             own(
                 "client certificate data set",
                 format!("{sys}/{}", nfs.identity.export.dsn.value),
                 t,
             );
-            own("ClusterIP", format!("{c}/{}", nfs.proxy.cluster_ip.value), t);
-            own("StorageClass", format!("{c}/{}", nfs.storage_class.value), t);
+            own(
+                "ClusterIP",
+                format!("{c}/{}", nfs.proxy.cluster_ip.value),
+                t,
+            );
+            own(
+                "StorageClass",
+                format!("{c}/{}", nfs.storage_class.value),
+                t,
+            );
         }
         if let Some(p) = &t.pure {
             let a = &site.array(p.array.value).name.value;
@@ -276,7 +291,11 @@ pub fn shared(site: &Site) -> Vec<Shared> {
             own("array user", format!("{a}/{}", p.user.value), t);
             own("API token source", p.token.to_string(), t);
             for class in &p.classes {
-                own("StorageClass", format!("{c}/{}", k8s_name(&class.name.value)), t);
+                own(
+                    "StorageClass",
+                    format!("{c}/{}", k8s_name(&class.name.value)),
+                    t,
+                );
             }
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod graph;
 pub mod haproxy;
+pub mod isolation;
 pub mod k8s;
 pub mod pagent;
 pub mod pure;
@@ -223,6 +224,7 @@ pub fn lower(site: &Site, opts: &LowerOptions) -> Result<Bundle, LowerError> {
     });
     bundle.absorb(zos?)?;
     k8s?;
+    isolation::lower(site, &header, sel, &mut bundle)?;
     Ok(bundle)
 }
 
