@@ -185,12 +185,14 @@ fn tcp(ports: impl IntoIterator<Item = u16>) -> Vec<PolicyPort> {
 fn tenant_policies(site: &Site, t: &Tenant) -> Vec<(Object<Spec<NetworkPolicySpec>>, String)> {
     let tn = t.name.value.as_str();
     let ns = t.namespace.value.as_str();
-    let mut out = Vec::new();
-    for p in base(ns, Some(tn)) {
-        out.push((p, "nothing (every pod of the namespace)".to_string()));
-    }
-    out[0].1 = "nothing: every other policy is an exception".into();
-    out[1].1 = format!("pods of namespace {ns}");
+    let [deny, same] = base(ns, Some(tn));
+    let mut out = vec![
+        (
+            deny,
+            "nothing: every other policy is an exception".to_string(),
+        ),
+        (same, format!("pods of namespace {ns}")),
+    ];
     for w in &t.workloads {
         if w.expose.is_empty() {
             continue;
@@ -312,6 +314,11 @@ fn tenant_quotas(site: &Site, t: &Tenant) -> Vec<Object<Spec<ResourceQuotaSpec>>
 /// Writes a tenant's NetworkPolicies and ResourceQuotas.
 pub(super) fn tenant(site: &Site, t: &Tenant, out: &mut ClusterOut<'_>) -> Result<(), LowerError> {
     let tn = t.name.value.as_str();
+    if t.nfs.is_some() && node_peers(site, t.cluster.value).is_empty() {
+        return Err(LowerError(format!(
+            "tenant {tn} mounts NFS on a cluster without nodes: its proxy's policy would admit every source"
+        )));
+    }
     for (p, _) in tenant_policies(site, t) {
         let ns = p.metadata.namespace.clone().unwrap_or_default();
         out.add(&ns, &p, tn)?;
@@ -339,6 +346,15 @@ pub(super) fn portworx(
         .map(|(t, _)| t.name.value.clone())
         .collect();
     let [deny, same] = base(ns, None);
+    let peers = node_peers(site, cluster);
+    // A rule without peers would admit every source: with no node declared
+    // (plain Kubernetes), the namespace keeps to itself.
+    if peers.is_empty() {
+        for p in [deny, same] {
+            out.add_shared(ns, &p, tenants.clone())?;
+        }
+        return Ok(());
+    }
     let nodes = policy(
         ns,
         FROM_NODES,
@@ -347,7 +363,7 @@ pub(super) fn portworx(
             pod_selector: all_pods(),
             policy_types: vec!["Ingress"],
             ingress: vec![IngressRule {
-                from: node_peers(site, cluster),
+                from: peers,
                 ports: Vec::new(),
             }],
         },
