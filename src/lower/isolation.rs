@@ -12,7 +12,7 @@
 //! quota lines of the tenants of its cluster that close it).
 
 use super::k8s::isolation::{summary, PolicySummary, QuotaSummary};
-use super::{LowerError, Selection};
+use super::LowerError;
 use crate::bundle::Bundle;
 use crate::check::isolation::{segments, shared, Shared};
 use crate::ir::*;
@@ -279,13 +279,10 @@ fn markdown(header: &str, report: &Report<'_>) -> String {
     md
 }
 
-/// Writes `isolation.json` and `isolation.md` for the selected tenants.
-pub fn lower(
-    site: &Site,
-    header: &str,
-    sel: &Selection,
-    bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+/// Writes `isolation.json` and `isolation.md`. They describe the whole site
+/// (a statement about every pair of tenants), so a `--tenant` compile writes
+/// them whole, byte-identical to a full compile's, like the other shared files.
+pub fn lower(site: &Site, header: &str, bundle: &mut Bundle) -> Result<(), LowerError> {
     let shared = shared(site);
     if !shared.is_empty() {
         return Err(LowerError(format!(
@@ -293,11 +290,7 @@ pub fn lower(
             shared[0].what, shared[0].value
         )));
     }
-    let mut tenants: Vec<&Tenant> = site
-        .tenants
-        .iter()
-        .filter(|t| sel.has(&t.name.value))
-        .collect();
+    let mut tenants: Vec<&Tenant> = site.tenants.iter().collect();
     if tenants.is_empty() {
         return Ok(());
     }

@@ -224,7 +224,7 @@ pub fn lower(site: &Site, opts: &LowerOptions) -> Result<Bundle, LowerError> {
     });
     bundle.absorb(zos?)?;
     k8s?;
-    isolation::lower(site, &header, sel, &mut bundle)?;
+    isolation::lower(site, &header, &mut bundle)?;
     Ok(bundle)
 }
 
