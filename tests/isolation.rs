@@ -68,11 +68,15 @@ fn every_namespace_denies_ingress_and_admits_only_itself() {
             );
             // No rule of any policy admits every source on every port.
             for f in common::walk(dir.as_std_path()) {
-                let name = f.file_name().unwrap().to_string_lossy().to_string();
+                let name = f
+                    .file_name()
+                    .expect("present")
+                    .to_string_lossy()
+                    .to_string();
                 if !name.starts_with("networkpolicy-") {
                     continue;
                 }
-                let p = yaml(Utf8Path::from_path(&f).unwrap());
+                let p = yaml(Utf8Path::from_path(&f).expect("present"));
                 for rule in p["spec"]["ingress"].as_sequence().into_iter().flatten() {
                     let open_from = rule["from"].as_sequence().is_none_or(Vec::is_empty);
                     let open_ports = rule["ports"].as_sequence().is_none_or(Vec::is_empty);
@@ -108,15 +112,15 @@ fn the_nfs_ports_are_admitted_only_from_the_host_network_on_openshift() {
     let svc = yaml(&ns.join("service-nfs-server.yaml"));
     let svc_ports: BTreeSet<u64> = svc["spec"]["ports"]
         .as_sequence()
-        .unwrap()
+        .expect("present")
         .iter()
-        .map(|p| p["port"].as_u64().unwrap())
+        .map(|p| p["port"].as_u64().expect("present"))
         .collect();
     let admitted: BTreeSet<u64> = rule["ports"]
         .as_sequence()
-        .unwrap()
+        .expect("present")
         .iter()
-        .map(|p| p["port"].as_u64().unwrap())
+        .map(|p| p["port"].as_u64().expect("present"))
         .collect();
     assert_eq!(admitted, svc_ports, "exactly the Service's NFS ports");
 }
@@ -161,9 +165,9 @@ fn plain_kubernetes_admits_the_nfs_ports_from_the_nodes_addresses() {
     let p = yaml(&out.join("k8s/k1/t1-nfs-proxy/networkpolicy-allow-nfs-from-nodes.yaml"));
     let cidrs: Vec<&str> = p["spec"]["ingress"][0]["from"]
         .as_sequence()
-        .unwrap()
+        .expect("present")
         .iter()
-        .map(|f| f["ipBlock"]["cidr"].as_str().unwrap())
+        .map(|f| f["ipBlock"]["cidr"].as_str().expect("present"))
         .collect();
     assert_eq!(cidrs, ["10.2.0.1/32", "10.2.0.2/32"]);
     // The exposed port, and only it, is open to other namespaces.
@@ -171,9 +175,9 @@ fn plain_kubernetes_admits_the_nfs_ports_from_the_nodes_addresses() {
     assert_eq!(e["spec"]["podSelector"]["matchLabels"]["app"], "app");
     let ports: Vec<u64> = e["spec"]["ingress"][0]["ports"]
         .as_sequence()
-        .unwrap()
+        .expect("present")
         .iter()
-        .map(|p| p["port"].as_u64().unwrap())
+        .map(|p| p["port"].as_u64().expect("present"))
         .collect();
     assert_eq!(ports, [8080]);
     // One tenant on the cluster: no quota to write.
@@ -188,17 +192,17 @@ fn each_tenant_namespace_is_closed_to_the_other_tenants_fada_classes() {
     // The FADA classes of each tenant, from the StorageClasses the bundle holds.
     let mut classes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for f in common::walk(out.join("k8s/ocp_prod/cluster").as_std_path()) {
-        let sc = yaml(Utf8Path::from_path(&f).unwrap());
+        let sc = yaml(Utf8Path::from_path(&f).expect("present"));
         if sc["provisioner"] == "pxd.portworx.com" {
             classes
                 .entry(
                     sc["metadata"]["labels"]["tenantc.io/tenant"]
                         .as_str()
-                        .unwrap()
+                        .expect("present")
                         .into(),
                 )
                 .or_default()
-                .insert(sc["metadata"]["name"].as_str().unwrap().into());
+                .insert(sc["metadata"]["name"].as_str().expect("present").into());
         }
     }
     assert_eq!(
@@ -233,7 +237,12 @@ fn each_tenant_namespace_is_closed_to_the_other_tenants_fada_classes() {
         }
         let got: BTreeMap<String, &str> = hard
             .iter()
-            .map(|(k, v)| (k.as_str().unwrap().to_string(), v.as_str().unwrap()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().expect("present").to_string(),
+                    v.as_str().expect("present"),
+                )
+            })
             .collect();
         assert_eq!(got, want, "{ns}");
     }
@@ -257,7 +266,7 @@ fn check_refuses_whatever_the_report_would_list_as_shared() {
         }
     }
     for example in common::examples() {
-        let inputs = tenantc::find_inputs(&[example.clone()]).expect("inputs");
+        let inputs = tenantc::find_inputs(std::slice::from_ref(&example)).expect("inputs");
         let a = tenantc::analyze(&inputs, &tenantc::Options::default()).expect("analysis");
         assert!(
             tenantc::check::isolation::shared(&a.site).is_empty(),
@@ -288,15 +297,16 @@ fn the_report_lists_each_tenant_and_a_change_to_one_changes_only_its_entry() {
     let report = |text: &str| -> serde_json::Value {
         let (_s, spec) = spec_in_tmp(text);
         let (_d, out) = compiled(&spec);
-        serde_json::from_str(&std::fs::read_to_string(out.join("isolation.json")).unwrap()).unwrap()
+        serde_json::from_str(&std::fs::read_to_string(out.join("isolation.json")).expect("present"))
+            .expect("present")
     };
     let before = report(&text);
     assert_eq!(before["shared"], serde_json::json!([]));
     let names: Vec<&str> = before["tenants"]
         .as_array()
-        .unwrap()
+        .expect("present")
         .iter()
-        .map(|t| t["name"].as_str().unwrap())
+        .map(|t| t["name"].as_str().expect("present"))
         .collect();
     assert_eq!(names, ["analytics", "ledger"], "sorted by tenant");
     let ledger = &before["tenants"][1];
