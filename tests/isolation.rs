@@ -125,38 +125,7 @@ fn the_nfs_ports_are_admitted_only_from_the_host_network_on_openshift() {
     assert_eq!(admitted, svc_ports, "exactly the Service's NFS ports");
 }
 
-const K8S_NFS: &str = r#"
-zos SYS1 {
-  address = 10.2.0.9
-  authority ca { label = "CA", subject = { CN = "CA" }, export = dataset("SYS1.CA") }
-  nfs_server NFSSRV {
-    keyring = NFS-RING
-    clients = [10.2.0.2, 10.2.0.1]
-    certificate { label = "NFS Server", subject = { CN = "nfs" }, signed_by = ca }
-  }
-}
-cluster k1 {
-  kind         = kubernetes
-  service_cidr = 10.96.0.0/12
-  node n1 { dvipa = 10.2.0.1 }
-  node n2 { dvipa = 10.2.0.2 }
-}
-tenant t1 {
-  cluster = k1
-  nfs {
-    server   = SYS1.NFSSRV
-    identity { user = T1USER, label = "T1", export = dataset("SYS1.T1.P12", password = env("T1_P12")) }
-    proxy    { cluster_ip = 10.96.10.1 }
-    volume data { export = "/hfs/t1", size = 1Gi }
-  }
-  workload app {
-    image  = "registry.example.com/app:1"
-    ports  = [8080, 9090]
-    expose = [8080]
-    mount { volume = nfs.data, path = "/data" }
-  }
-}
-"#;
+const K8S_NFS: &str = include_str!("fixtures/k8s-nfs/site.tenant");
 
 #[test]
 fn plain_kubernetes_admits_the_nfs_ports_from_the_nodes_addresses() {
