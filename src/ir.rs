@@ -496,6 +496,9 @@ pub struct Workload {
     pub env: Vec<(String, Sp<EnvValue>)>,
     pub args: Vec<Sp<String>>,
     pub ports: Vec<Sp<u16>>,
+    /// Ports open to other namespaces (a NetworkPolicy); the rest admit
+    /// only the tenant's own namespace.
+    pub expose: Vec<Sp<u16>>,
     pub cpu: Option<Sp<String>>,
     pub memory: Option<Sp<Size>>,
     pub mounts: Vec<Mount>,

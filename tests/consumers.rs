@@ -37,6 +37,8 @@ fn bundles(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
     let mut specs = common::examples();
     // A multi-file site whose env values YAML 1.1 would misread if unquoted.
     specs.push(root().join("tests/fixtures/multi"));
+    // NetworkPolicies of plain Kubernetes (ipBlocks of the nodes) and `expose`.
+    specs.push(root().join("tests/fixtures/k8s-nfs"));
     for spec in specs {
         let inputs = tenantc::find_inputs(std::slice::from_ref(&spec)).expect("inputs");
         let opts = tenantc::Options::default();

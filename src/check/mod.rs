@@ -2,6 +2,7 @@
 //! files must agree on, and reports every problem it finds with both ends of
 //! the relation labelled. Checks never stop early and never look at syntax.
 
+pub mod isolation;
 mod k8s;
 mod pure;
 mod zos;
@@ -17,6 +18,7 @@ pub fn run(site: &Site) -> Vec<Diagnostic> {
     zos::run(site, &mut out);
     k8s::run(site, &mut out);
     pure::run(site, &mut out);
+    isolation::run(site, &mut out);
     out
 }
 

@@ -4,7 +4,7 @@
 //!
 //! Ranges: E01xx syntax and literals, E02xx names and imports, E03xx fields
 //! and types, E04xx z/OS, RACF and AT-TLS, E05xx Kubernetes and OpenShift,
-//! E06xx Portworx and Pure FlashArray.
+//! E06xx Portworx and Pure FlashArray, E07xx isolation between tenants.
 
 use super::Severity;
 
@@ -608,6 +608,56 @@ Bad:
 
 Good:
     tenant b { cluster = k8s1, pure { array = fa2, pods = [\"b-pod\"], ... } }";
+
+    EXPORT_OVERLAP = "E0701", Error, "two tenants export the same or nested directories",
+"Each tenant's NFS volumes are its own subtrees of the server's file system.
+The z/OS NFS server checks the RACF user ID of the client certificate against
+the files, not which tenant a directory was meant for: if tenant B exports
+`/u/nfs/a/b` and tenant A exports `/u/nfs/a`, A's pods see and can change B's
+files, and the two tenants' RACF users must both be granted the common files.
+
+Paths are compared segment by segment on `/` boundaries (`/u/nfs/a` and
+`/u/nfs/ab` do not overlap; `/u/nfs/a` and `/u/nfs/a/b` do). They overlap when
+the servers can see one file system: the same server, whichever of its LPARs
+(`standby`) it runs on, or servers that can run on a common LPAR.
+
+Within one tenant, overlapping volumes are allowed (for example the whole tree
+read-only and one subdirectory read-write): one RACF user and one namespace own
+both, so no boundary between tenants is crossed.
+
+Bad:
+    tenant a { nfs { volume data { export = \"/hfs/nfs/a\" } } }
+    tenant b { nfs { volume data { export = \"/hfs/nfs/a/b\" } } }
+
+Good:
+    tenant b { nfs { volume data { export = \"/hfs/nfs/b\" } } }";
+
+    EXPORT_PATH = "E0702", Error, "export path not in normal form",
+"An export path is written in its normal form: absolute, segments separated by
+exactly one `/`, no trailing `/`, no `.` or `..` segments. tenantc refuses other
+spellings instead of normalising them: the path is passed to the NFS server as
+written (the PersistentVolume's `nfs.path`), so what is compared for overlaps
+must be exactly what is mounted, and a `..` could climb out of the subtree a
+reviewer reads.
+
+Bad:
+    export = \"/hfs/nfs/a/../b/\"
+
+Good:
+    export = \"/hfs/nfs/b\"";
+
+    EXPOSE_PORT = "E0703", Error, "exposed port that the workload does not listen on",
+"Every namespace tenantc creates denies ingress by default and admits traffic
+only from its own namespace. A workload port that pods of other namespaces
+(or clients outside the cluster) must reach is listed in `expose`, which opens
+exactly those ports of that workload's pods with a NetworkPolicy. Each exposed
+port must be one of the workload's `ports`, and is listed once.
+
+Bad:
+    workload web { ports = [8080], expose = [8443] }
+
+Good:
+    workload web { ports = [8080, 8443], expose = [8443] }";
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 pub mod graph;
 pub mod haproxy;
+pub mod isolation;
 pub mod k8s;
 pub mod pagent;
 pub mod pure;
@@ -227,6 +228,7 @@ pub fn lower(
     });
     bundle.absorb(zos?)?;
     k8s?;
+    isolation::lower(site, &header, &mut bundle)?;
     Ok(bundle)
 }
 

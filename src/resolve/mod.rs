@@ -1187,17 +1187,20 @@ impl Builder<'_, '_> {
             None if has_claims => Sp::new(WorkloadKind::StatefulSet, f.at),
             None => Sp::new(WorkloadKind::Deployment, f.at),
         };
-        let ports = f
-            .list("ports")
-            .map(|l| {
-                l.iter()
-                    .filter_map(|p| match p.value {
-                        TV::Int(n) => u16::try_from(n).ok().map(|n| Sp::new(n, p.span)),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let port_list = |k: &str| -> Vec<Sp<u16>> {
+            f.list(k)
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|p| match p.value {
+                            TV::Int(n) => u16::try_from(n).ok().map(|n| Sp::new(n, p.span)),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let ports = port_list("ports");
+        let expose = port_list("expose");
         Some(Workload {
             name: self.name(w),
             kind,
@@ -1207,6 +1210,7 @@ impl Builder<'_, '_> {
             env,
             args: f.strings("args").value,
             ports,
+            expose,
             cpu: f.str("cpu"),
             memory: f.size("memory"),
             mounts,

@@ -343,6 +343,7 @@ static SCHEMAS: &[BlockSchema] = &[
             f!("env", Ty::Env, opt, "Environment variables: { NAME = \"value\" }; secrets as env(\"X\") or file(\"path\")."),
             f!("args", Ty::List(&Ty::Str), opt, "Container arguments."),
             f!("ports", Ty::List(&Ty::Int(1, 65535)), opt, "Container ports (TCP); a StatefulSet's headless Service exposes them."),
+            f!("expose", Ty::List(&Ty::Int(1, 65535)), opt, "Ports (among `ports`) reachable from other namespaces; by default only the tenant's own namespace reaches the workload."),
             f!("cpu", Ty::Str, opt, "CPU request, e.g. \"100m\"."),
             f!("memory", Ty::Size, opt, "Memory request, e.g. 100Mi."),
         ],

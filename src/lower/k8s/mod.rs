@@ -5,6 +5,7 @@
 //! the operator provides under `secrets/` (their content never enters the
 //! bundle; manifest.json says where each comes from).
 
+pub(crate) mod isolation;
 mod portworx;
 mod types;
 pub mod yaml;
@@ -863,6 +864,7 @@ fn lower_part(
     };
     if shared {
         portworx::lower(site, cluster, &mut out)?;
+        isolation::portworx(site, cluster, &mut out)?;
     }
     for tenant in tenants {
         let tn = tenant.name.value.as_str();
@@ -881,6 +883,7 @@ fn lower_part(
         for w in &tenant.workloads {
             workload(site, tenant, w, &mut out)?;
         }
+        isolation::tenant(site, tenant, &mut out)?;
     }
     let (resources, generators) = (out.resources, out.generators);
     Ok(Part {

@@ -411,3 +411,51 @@ pub struct SecretGenerator {
 pub struct GeneratorOptions {
     pub disable_name_suffix_hash: bool,
 }
+
+/// A NetworkPolicy's spec (networking.k8s.io/v1), ingress only:
+/// https://kubernetes.io/docs/concepts/services-networking/network-policies/
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkPolicySpec {
+    pub pod_selector: LabelSelector,
+    pub policy_types: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ingress: Vec<IngressRule>,
+}
+
+#[derive(Serialize)]
+pub struct IngressRule {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub from: Vec<PolicyPeer>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<PolicyPort>,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyPeer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_selector: Option<LabelSelector>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_block: Option<IpBlock>,
+}
+
+#[derive(Serialize)]
+pub struct IpBlock {
+    pub cidr: String,
+}
+
+#[derive(Serialize)]
+pub struct PolicyPort {
+    pub protocol: &'static str,
+    pub port: u16,
+}
+
+/// A ResourceQuota's spec (v1):
+/// https://kubernetes.io/docs/concepts/policy/resource-quotas/#storage-resource-quota
+#[derive(Serialize)]
+pub struct ResourceQuotaSpec {
+    pub hard: BTreeMap<String, String>,
+}

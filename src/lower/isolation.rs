@@ -1,0 +1,308 @@
+//! `isolation.json` and `isolation.md`: for every tenant, what separates it
+//! from every other, generated from the IR: its namespaces, RACF user ID and
+//! client certificate, NFS export subtrees, proxy ClusterIP, NetworkPolicies,
+//! FlashArray realm, pods, policy, user and token source, StorageClasses and
+//! the ResourceQuotas that close the other tenants' classes. Each of these is
+//! the tenant's own: the checks refuse a site where two tenants share one
+//! ([`crate::check::isolation::shared`]), and this file is not written if
+//! anything is shared, so `"shared": []` is a statement the compiler checked.
+//!
+//! Tenants are sorted by name and each is one self-contained entry, so a
+//! change to one tenant changes only its lines (and, for a StorageClass, the
+//! quota lines of the tenants of its cluster that close it).
+
+use super::k8s::isolation::{summary, PolicySummary, QuotaSummary};
+use super::LowerError;
+use crate::bundle::Bundle;
+use crate::check::isolation::{segments, shared, Shared};
+use crate::ir::*;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    /// Everything two tenants share; always empty in a written bundle.
+    shared: Vec<Shared>,
+    tenants: Vec<TenantEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct TenantEntry<'a> {
+    name: &'a str,
+    cluster: &'a str,
+    namespaces: Vec<&'a str>,
+    nfs: Option<NfsEntry<'a>>,
+    pure: Option<PureEntry<'a>>,
+    network_policies: Vec<PolicySummary>,
+    resource_quotas: Vec<QuotaSummary>,
+    /// Workload ports open to other namespaces (`expose`).
+    exposed_ports: Vec<Exposed<'a>>,
+}
+
+#[derive(Serialize)]
+struct NfsEntry<'a> {
+    /// `system.server`, and every LPAR it may run on.
+    server: String,
+    lpars: Vec<&'a str>,
+    racf_user: &'a str,
+    client_certificate: Certificate<'a>,
+    cluster_ip: String,
+    proxy_namespace: &'a str,
+    storage_class: &'a str,
+    /// Export subtrees: no other tenant's export equals, holds or lies in one.
+    exports: Vec<ExportEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct Certificate<'a> {
+    label: &'a str,
+    subject: String,
+    signed_by: &'a str,
+    data_set: &'a str,
+}
+
+#[derive(Serialize)]
+struct ExportEntry<'a> {
+    volume: &'a str,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+struct PureEntry<'a> {
+    array: &'a str,
+    realm: &'a str,
+    pods: Vec<String>,
+    policy: &'a str,
+    user: &'a str,
+    token_source: String,
+    storage_classes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Exposed<'a> {
+    workload: &'a str,
+    ports: Vec<u16>,
+}
+
+fn subject(s: &Subject) -> String {
+    s.0.iter()
+        .map(|(k, v)| format!("{k}={}", v.value))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn entry<'a>(site: &'a Site, t: &'a Tenant) -> TenantEntry<'a> {
+    let mut namespaces = vec![t.namespace.value.as_str()];
+    let nfs = t.nfs.as_ref().map(|n| {
+        let sid = n.server.value;
+        let server = site.server(sid);
+        namespaces.push(n.proxy.namespace.value.as_str());
+        let mut exports: Vec<ExportEntry<'a>> = n
+            .volumes
+            .iter()
+            .map(|v| ExportEntry {
+                volume: &v.name.value,
+                path: &v.export.value,
+            })
+            .collect();
+        exports.sort_by(|a, b| {
+            segments(a.path)
+                .cmp(&segments(b.path))
+                .then(a.volume.cmp(b.volume))
+        });
+        NfsEntry {
+            server: format!("{}.{}", site.system(sid.0).name.value, server.name.value),
+            lpars: server
+                .lpars(sid.0)
+                .into_iter()
+                .map(|s| site.system(s).name.value.as_str())
+                .collect(),
+            racf_user: &n.identity.user.value,
+            client_certificate: Certificate {
+                label: &n.identity.label.value,
+                subject: subject(&n.identity.subject),
+                signed_by: &site.authority(n.identity.signed_by.value).name.value,
+                data_set: &n.identity.export.dsn.value,
+            },
+            cluster_ip: n.proxy.cluster_ip.value.to_string(),
+            proxy_namespace: &n.proxy.namespace.value,
+            storage_class: &n.storage_class.value,
+            exports,
+        }
+    });
+    let pure = t.pure.as_ref().map(|p| {
+        let mut pods: Vec<String> = p
+            .pods
+            .iter()
+            .map(|pod| format!("{}::{}", p.realm.value, pod.value))
+            .collect();
+        pods.sort();
+        let mut classes: Vec<String> = p.classes.iter().map(|c| k8s_name(&c.name.value)).collect();
+        classes.sort();
+        PureEntry {
+            array: &site.array(p.array.value).name.value,
+            realm: &p.realm.value,
+            pods,
+            policy: &p.policy.value,
+            user: &p.user.value,
+            token_source: p.token.to_string(),
+            storage_classes: classes,
+        }
+    });
+    let (network_policies, resource_quotas) = summary(site, t);
+    let mut exposed_ports: Vec<Exposed<'a>> = t
+        .workloads
+        .iter()
+        .filter(|w| !w.expose.is_empty())
+        .map(|w| {
+            let mut ports: Vec<u16> = w.expose.iter().map(|p| p.value).collect();
+            ports.sort();
+            ports.dedup();
+            Exposed {
+                workload: &w.name.value,
+                ports,
+            }
+        })
+        .collect();
+    exposed_ports.sort_by(|a, b| a.workload.cmp(b.workload));
+    TenantEntry {
+        name: &t.name.value,
+        cluster: &site.cluster(t.cluster.value).name.value,
+        namespaces,
+        nfs,
+        pure,
+        network_policies,
+        resource_quotas,
+        exposed_ports,
+    }
+}
+
+/// Free text (a label, a subject) inside a Markdown code span: no backtick
+/// can end the span and no control character can start a new line.
+fn inline(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c == '`' || c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn markdown(header: &str, report: &Report<'_>) -> String {
+    let mut md = format!("<!-- {header} -->\n# Tenant isolation\n\n");
+    md.push_str(
+        "What separates each tenant from every other. Every item below is the tenant's own: \
+         `tenantc check` refuses a site where two tenants share one, and nothing is shared here.\n",
+    );
+    for t in &report.tenants {
+        md.push_str(&format!("\n## {}\n\n", t.name));
+        md.push_str(&format!(
+            "- cluster `{}`, namespaces {}\n",
+            t.cluster,
+            t.namespaces
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        if let Some(n) = &t.nfs {
+            md.push_str(&format!(
+                "- NFS server `{}` (LPARs {}): RACF user ID `{}`, client certificate `{}` (`{}`, signed by `{}`, data set `{}`)\n",
+                n.server,
+                n.lpars.join(", "),
+                n.racf_user,
+                inline(n.client_certificate.label),
+                inline(&n.client_certificate.subject),
+                n.client_certificate.signed_by,
+                n.client_certificate.data_set
+            ));
+            md.push_str(&format!(
+                "- proxy ClusterIP `{}` in `{}`, StorageClass `{}`\n",
+                n.cluster_ip, n.proxy_namespace, n.storage_class
+            ));
+            for e in &n.exports {
+                md.push_str(&format!(
+                    "- export subtree `{}` (volume `{}`)\n",
+                    e.path, e.volume
+                ));
+            }
+        }
+        if let Some(p) = &t.pure {
+            md.push_str(&format!(
+                "- FlashArray `{}`: realm `{}`, pods {}, policy `{}`, user `{}`, token from {}; StorageClasses {}\n",
+                p.array,
+                p.realm,
+                p.pods.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "),
+                p.policy,
+                p.user,
+                p.token_source,
+                p.storage_classes
+                    .iter()
+                    .map(|x| format!("`{x}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for p in &t.network_policies {
+            md.push_str(&format!(
+                "- NetworkPolicy `{}/{}` admits {}\n",
+                p.namespace, p.name, p.admits
+            ));
+        }
+        for q in &t.resource_quotas {
+            md.push_str(&format!(
+                "- ResourceQuota `{}/{}` closes {}\n",
+                q.namespace,
+                q.name,
+                q.storage_classes
+                    .iter()
+                    .map(|x| format!("`{x}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for e in &t.exposed_ports {
+            md.push_str(&format!(
+                "- workload `{}` exposes TCP {} to other namespaces\n",
+                e.workload,
+                e.ports
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    md
+}
+
+/// Writes `isolation.json` and `isolation.md`. They describe the whole site
+/// (a statement about every pair of tenants), so a `--tenant` compile writes
+/// them whole, byte-identical to a full compile's, like the other shared files.
+pub fn lower(site: &Site, header: &str, bundle: &mut Bundle) -> Result<(), LowerError> {
+    let shared = shared(site);
+    if !shared.is_empty() {
+        return Err(LowerError(format!(
+            "the isolation report would list shared {} `{}`; the checks should have refused it",
+            shared[0].what, shared[0].value
+        )));
+    }
+    let mut tenants: Vec<&Tenant> = site.tenants.iter().collect();
+    if tenants.is_empty() {
+        return Ok(());
+    }
+    tenants.sort_by(|a, b| a.name.value.cmp(&b.name.value));
+    let names: BTreeSet<String> = tenants.iter().map(|t| t.name.value.clone()).collect();
+    let report = Report {
+        shared,
+        tenants: tenants.iter().map(|t| entry(site, t)).collect(),
+    };
+    let mut json = serde_json::to_string_pretty(&report)
+        .map_err(|e| LowerError(format!("isolation.json: {e}")))?;
+    json.push('\n');
+    bundle.add_text("isolation.json".into(), json, names.clone())?;
+    bundle.add_text("isolation.md".into(), markdown(header, &report), names)
+}

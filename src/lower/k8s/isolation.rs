@@ -1,0 +1,397 @@
+//! The objects that keep a cluster's tenants apart: NetworkPolicies in every
+//! namespace the bundle creates, and ResourceQuotas that keep each tenant's
+//! namespaces off the other tenants' Portworx StorageClasses.
+//!
+//! NetworkPolicy (networking.k8s.io/v1):
+//! https://kubernetes.io/docs/concepts/services-networking/network-policies/
+//! (a pod selected by a policy of type Ingress accepts only what some policy
+//! allows; `podSelector: {}` selects every pod of the namespace; a peer
+//! without `from` admits every source). Every namespace gets:
+//!
+//! - `default-deny-ingress`: every pod, type Ingress, no rule
+//!   (https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-deny-all-ingress-traffic);
+//! - `allow-same-namespace`: from every pod of the same namespace
+//!   (`from: [{podSelector: {}}]`);
+//! - in an NFS proxy's namespace, `allow-nfs-from-nodes`: the proxy's ports
+//!   from where the mounts come from, the kubelet on the host network. On
+//!   OpenShift with OVN-Kubernetes that is the namespace selector
+//!   `policy-group.network.openshift.io/host-network: ""` together with
+//!   `podSelector: {}` (without it host-network pods are not matched):
+//!   https://docs.redhat.com/en/documentation/openshift_container_platform/4.18/html/network_security/network-policy
+//!   (section "About network policy", and the 4.6 release note "Network
+//!   policy supports selecting host network traffic":
+//!   https://docs.redhat.com/zh-cn/documentation/openshift_container_platform/4.6/html/release_notes/ocp-4-6-network-policy-host-network-policy-group).
+//!   On plain Kubernetes there is no such selector: host-network traffic
+//!   reaches a pod from the node's address, so the rule admits `ipBlock`s of
+//!   the cluster's nodes (each node's `dvipa`, /32);
+//! - in the Portworx namespace, `allow-from-nodes`: every port from the same
+//!   sources (the API server's webhook calls, the kubelet's CSI traffic);
+//! - for each workload port listed in `expose`, `expose-<workload>`: those
+//!   ports of that workload's pods from every source.
+//!
+//! ResourceQuota (v1), per storage class:
+//! https://kubernetes.io/docs/concepts/policy/resource-quotas/#storage-resource-quota
+//! (`<class>.storageclass.storage.k8s.io/requests.storage` and
+//! `<class>.storageclass.storage.k8s.io/persistentvolumeclaims`). StorageClasses
+//! are cluster-wide and Portworx holds every tenant's realm token, so a claim
+//! in tenant B's namespace naming tenant A's FADA class would get a volume in
+//! A's realm. Each namespace of a tenant on a cluster with Portworx tenants
+//! gets `other-tenants-storage-classes`, both resources 0 for every FADA
+//! class of every other tenant of the cluster. (NFS classes need none: their
+//! PersistentVolumes are static and bound by `claimRef` to their tenant's
+//! claim.)
+
+use super::types::*;
+use super::{labels, meta, shared_meta, ClusterOut, TENANT_LABEL};
+use crate::ir::*;
+use crate::lower::LowerError;
+use std::collections::BTreeMap;
+
+pub const DEFAULT_DENY: &str = "default-deny-ingress";
+pub const SAME_NAMESPACE: &str = "allow-same-namespace";
+pub const NFS_FROM_NODES: &str = "allow-nfs-from-nodes";
+pub const FROM_NODES: &str = "allow-from-nodes";
+pub const QUOTA: &str = "other-tenants-storage-classes";
+/// The label OVN-Kubernetes gives host-network traffic's namespace.
+pub const HOST_NETWORK: &str = "policy-group.network.openshift.io/host-network";
+
+/// A NetworkPolicy of the bundle: its namespace, name and what it admits.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PolicySummary {
+    pub namespace: String,
+    pub name: String,
+    pub admits: String,
+}
+
+/// A ResourceQuota of the bundle: its namespace, name and the classes it closes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QuotaSummary {
+    pub namespace: String,
+    pub name: String,
+    pub storage_classes: Vec<String>,
+}
+
+fn policy(
+    ns: &str,
+    name: &str,
+    tenant: Option<&str>,
+    spec: NetworkPolicySpec,
+) -> Object<Spec<NetworkPolicySpec>> {
+    Object {
+        api_version: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: match tenant {
+            Some(t) => meta(name, Some(ns), t),
+            None => shared_meta(name, Some(ns)),
+        },
+        body: Spec { spec },
+    }
+}
+
+fn all_pods() -> LabelSelector {
+    LabelSelector::default()
+}
+
+/// Where the kubelet's (and the API server's) connections come from.
+fn node_peers(site: &Site, cluster: ClusterId) -> Vec<PolicyPeer> {
+    let c = site.cluster(cluster);
+    match c.kind.value {
+        ClusterKind::Openshift => vec![PolicyPeer {
+            namespace_selector: Some(LabelSelector {
+                match_labels: labels(&[(HOST_NETWORK, "")]),
+                ..Default::default()
+            }),
+            pod_selector: Some(all_pods()),
+            ip_block: None,
+        }],
+        ClusterKind::Kubernetes => {
+            let mut addrs: Vec<std::net::Ipv4Addr> =
+                c.nodes.iter().map(|n| n.dvipa.value).collect();
+            addrs.sort();
+            addrs.dedup();
+            addrs
+                .into_iter()
+                .map(|a| PolicyPeer {
+                    ip_block: Some(IpBlock {
+                        cidr: format!("{a}/32"),
+                    }),
+                    ..Default::default()
+                })
+                .collect()
+        }
+    }
+}
+
+fn node_source(site: &Site, cluster: ClusterId) -> String {
+    let c = site.cluster(cluster);
+    match c.kind.value {
+        ClusterKind::Openshift => format!("the host network ({HOST_NETWORK})"),
+        ClusterKind::Kubernetes => {
+            let mut addrs: Vec<String> = c
+                .nodes
+                .iter()
+                .map(|n| format!("{}/32", n.dvipa.value))
+                .collect();
+            addrs.sort();
+            addrs.dedup();
+            format!("the nodes [{}]", addrs.join(", "))
+        }
+    }
+}
+
+/// The two policies of every namespace: deny, then admit the namespace itself.
+fn base(ns: &str, tenant: Option<&str>) -> [Object<Spec<NetworkPolicySpec>>; 2] {
+    [
+        policy(
+            ns,
+            DEFAULT_DENY,
+            tenant,
+            NetworkPolicySpec {
+                pod_selector: all_pods(),
+                policy_types: vec!["Ingress"],
+                ingress: Vec::new(),
+            },
+        ),
+        policy(
+            ns,
+            SAME_NAMESPACE,
+            tenant,
+            NetworkPolicySpec {
+                pod_selector: all_pods(),
+                policy_types: vec!["Ingress"],
+                ingress: vec![IngressRule {
+                    from: vec![PolicyPeer {
+                        pod_selector: Some(all_pods()),
+                        ..Default::default()
+                    }],
+                    ports: Vec::new(),
+                }],
+            },
+        ),
+    ]
+}
+
+fn tcp(ports: impl IntoIterator<Item = u16>) -> Vec<PolicyPort> {
+    ports
+        .into_iter()
+        .map(|port| PolicyPort {
+            protocol: "TCP",
+            port,
+        })
+        .collect()
+}
+
+/// A tenant's NetworkPolicies, with the namespace each goes in.
+fn tenant_policies(site: &Site, t: &Tenant) -> Vec<(Object<Spec<NetworkPolicySpec>>, String)> {
+    let tn = t.name.value.as_str();
+    let ns = t.namespace.value.as_str();
+    let [deny, same] = base(ns, Some(tn));
+    let mut out = vec![
+        (
+            deny,
+            "nothing: every other policy is an exception".to_string(),
+        ),
+        (same, format!("pods of namespace {ns}")),
+    ];
+    for w in &t.workloads {
+        if w.expose.is_empty() {
+            continue;
+        }
+        let name = k8s_name(&w.name.value);
+        let mut ports: Vec<u16> = w.expose.iter().map(|p| p.value).collect();
+        ports.sort();
+        ports.dedup();
+        let what = format!(
+            "every source on TCP {} of workload {name}",
+            ports
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        out.push((
+            policy(
+                ns,
+                &format!("expose-{name}"),
+                Some(tn),
+                NetworkPolicySpec {
+                    pod_selector: LabelSelector {
+                        match_labels: labels(&[("app", &name), (TENANT_LABEL, tn)]),
+                        ..Default::default()
+                    },
+                    policy_types: vec!["Ingress"],
+                    ingress: vec![IngressRule {
+                        from: Vec::new(),
+                        ports: tcp(ports),
+                    }],
+                },
+            ),
+            what,
+        ));
+    }
+    if let Some(nfs) = &t.nfs {
+        let pns = nfs.proxy.namespace.value.as_str();
+        let [deny, same] = base(pns, Some(tn));
+        out.push((deny, "nothing: every other policy is an exception".into()));
+        out.push((same, format!("pods of namespace {pns}")));
+        let range = nfs.proxy.ports.value;
+        out.push((
+            policy(
+                pns,
+                NFS_FROM_NODES,
+                Some(tn),
+                NetworkPolicySpec {
+                    pod_selector: LabelSelector {
+                        match_labels: labels(&[("app", "haproxy")]),
+                        ..Default::default()
+                    },
+                    policy_types: vec!["Ingress"],
+                    ingress: vec![IngressRule {
+                        from: node_peers(site, t.cluster.value),
+                        ports: tcp(range.ports()),
+                    }],
+                },
+            ),
+            format!(
+                "{} on TCP {range} of the haproxy pods (the NFS mounts)",
+                node_source(site, t.cluster.value)
+            ),
+        ));
+    }
+    out
+}
+
+/// The FADA classes of the cluster's other tenants, sorted.
+fn foreign_classes(site: &Site, t: &Tenant) -> Vec<String> {
+    let mut classes: Vec<String> = site
+        .pure_tenants()
+        .filter(|(o, _)| o.cluster.value == t.cluster.value && o.name.value != t.name.value)
+        .flat_map(|(_, p)| p.classes.iter().map(|c| k8s_name(&c.name.value)))
+        .collect();
+    classes.sort();
+    classes.dedup();
+    classes
+}
+
+/// A tenant's namespaces: its workloads' and its proxy's.
+fn namespaces(t: &Tenant) -> Vec<&str> {
+    let mut ns = vec![t.namespace.value.as_str()];
+    if let Some(nfs) = &t.nfs {
+        ns.push(nfs.proxy.namespace.value.as_str());
+    }
+    ns
+}
+
+fn tenant_quotas(site: &Site, t: &Tenant) -> Vec<Object<Spec<ResourceQuotaSpec>>> {
+    let classes = foreign_classes(site, t);
+    if classes.is_empty() {
+        return Vec::new();
+    }
+    let mut hard = BTreeMap::new();
+    for c in &classes {
+        hard.insert(
+            format!("{c}.storageclass.storage.k8s.io/requests.storage"),
+            "0".to_string(),
+        );
+        hard.insert(
+            format!("{c}.storageclass.storage.k8s.io/persistentvolumeclaims"),
+            "0".to_string(),
+        );
+    }
+    namespaces(t)
+        .into_iter()
+        .map(|ns| Object {
+            api_version: "v1",
+            kind: "ResourceQuota",
+            metadata: meta(QUOTA, Some(ns), &t.name.value),
+            body: Spec {
+                spec: ResourceQuotaSpec { hard: hard.clone() },
+            },
+        })
+        .collect()
+}
+
+/// Writes a tenant's NetworkPolicies and ResourceQuotas.
+pub(super) fn tenant(site: &Site, t: &Tenant, out: &mut ClusterOut<'_>) -> Result<(), LowerError> {
+    let tn = t.name.value.as_str();
+    if t.nfs.is_some() && node_peers(site, t.cluster.value).is_empty() {
+        return Err(LowerError(format!(
+            "tenant {tn} mounts NFS on a cluster without nodes: its proxy's policy would admit every source"
+        )));
+    }
+    for (p, _) in tenant_policies(site, t) {
+        let ns = p.metadata.namespace.clone().unwrap_or_default();
+        out.add(&ns, &p, tn)?;
+    }
+    for q in tenant_quotas(site, t) {
+        let ns = q.metadata.namespace.clone().unwrap_or_default();
+        out.add(&ns, &q, tn)?;
+    }
+    Ok(())
+}
+
+/// Writes the Portworx namespace's NetworkPolicies.
+pub(super) fn portworx(
+    site: &Site,
+    cluster: ClusterId,
+    out: &mut ClusterOut<'_>,
+) -> Result<(), LowerError> {
+    let Some(px) = &site.cluster(cluster).portworx else {
+        return Ok(());
+    };
+    let ns = px.namespace.value.as_str();
+    let tenants: std::collections::BTreeSet<String> = site
+        .pure_tenants()
+        .filter(|(t, _)| t.cluster.value == cluster)
+        .map(|(t, _)| t.name.value.clone())
+        .collect();
+    let [deny, same] = base(ns, None);
+    let peers = node_peers(site, cluster);
+    // A rule without peers would admit every source: with no node declared
+    // (plain Kubernetes), the namespace keeps to itself.
+    if peers.is_empty() {
+        for p in [deny, same] {
+            out.add_shared(ns, &p, tenants.clone())?;
+        }
+        return Ok(());
+    }
+    let nodes = policy(
+        ns,
+        FROM_NODES,
+        None,
+        NetworkPolicySpec {
+            pod_selector: all_pods(),
+            policy_types: vec!["Ingress"],
+            ingress: vec![IngressRule {
+                from: peers,
+                ports: Vec::new(),
+            }],
+        },
+    );
+    for p in [deny, same, nodes] {
+        out.add_shared(ns, &p, tenants.clone())?;
+    }
+    Ok(())
+}
+
+/// What the isolation report says about a tenant's policies and quotas.
+pub(crate) fn summary(site: &Site, t: &Tenant) -> (Vec<PolicySummary>, Vec<QuotaSummary>) {
+    let policies = tenant_policies(site, t)
+        .into_iter()
+        .map(|(p, admits)| PolicySummary {
+            namespace: p.metadata.namespace.unwrap_or_default(),
+            name: p.metadata.name,
+            admits,
+        })
+        .collect();
+    let classes = foreign_classes(site, t);
+    let quotas = tenant_quotas(site, t)
+        .into_iter()
+        .map(|q| QuotaSummary {
+            namespace: q.metadata.namespace.unwrap_or_default(),
+            name: q.metadata.name,
+            storage_classes: classes.clone(),
+        })
+        .collect();
+    (policies, quotas)
+}
