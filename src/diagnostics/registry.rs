@@ -547,15 +547,18 @@ Good:
 
     SAN_TYPE = "E0605", Error, "SAN type not usable for Secure Application Workspaces",
 "Secure Application Workspaces attach FlashArray volumes over iSCSI, Fibre
-Channel or NVMe-oF over RoCE (`san = iscsi | fc | nvmeof_rdma`, emitted as
-PURE_FlashArray_SAN_TYPE). NVMe-oF over TCP is not one of them. One
-StorageCluster has one SAN type, so all arrays a cluster uses share it.
+Channel, NVMe-oF over RoCE or NVMe-oF over TCP (`san = iscsi | fc |
+nvmeof_rdma | nvmeof_tcp`, emitted as PURE_FLASHARRAY_SAN_TYPE = ISCSI, FC,
+NVMEOF-RDMA or NVMEOF-TCP). One StorageCluster has one SAN type, so all
+arrays a cluster uses share it.
 
 Bad:
-    flasharray fa1 { san = nvmeof_tcp, ... }
+    flasharray fa1 { san = iscsi, ... }
+    flasharray fa2 { san = fc, ... }     # both used by tenants of one cluster
 
 Good:
-    flasharray fa1 { san = iscsi, ... }";
+    flasharray fa1 { san = fc, ... }
+    flasharray fa2 { san = fc, ... }";
 
     PURITY_NAME = "E0606", Error, "invalid Purity object name",
 "Purity names realms, pods, policies and users with 1 to 63 letters, digits

@@ -14,8 +14,17 @@ use std::collections::{BTreeMap, BTreeSet};
 /// in the StorageCluster's namespace; neither name can be changed.
 pub const PURE_SECRET: &str = "px-pure-secret";
 pub const PURE_JSON: &str = "pure.json";
-/// The variable as the seed's (PX-Central generated) StorageCluster spells it.
-pub const SAN_TYPE_ENV: &str = "PURE_FlashArray_SAN_TYPE";
+/// The SAN transport Portworx uses with FlashArray; values ISCSI, NVMEOF-TCP,
+/// NVMEOF-RDMA and FC (`SanType::portworx`). Portworx, "Pure Storage
+/// FlashArray and FlashBlade storageCluster environment variables":
+/// https://docs.portworx.com/portworx-enterprise/reference/pure-reference/spec-env-vars
+pub const SAN_TYPE_ENV: &str = "PURE_FLASHARRAY_SAN_TYPE";
+/// Marks a StorageCluster as running on OpenShift. Portworx's OpenShift
+/// install: "annotate the newly created StorageCluster and identify it as an
+/// OpenShift environment: `oc -n kube-system annotate stc ...
+/// 'portworx.io/is-openshift=true'`"
+/// (https://docs.portworx.com/portworx-enterprise/platform/openshift/ocp-flasharray/install-flasharray/fa-multi-tenancy-px-storev2).
+pub const IS_OPENSHIFT: &str = "portworx.io/is-openshift";
 
 pub(super) fn lower(
     site: &Site,
@@ -32,12 +41,18 @@ pub(super) fn lower(
         .collect();
     let tenants: BTreeSet<String> = users.iter().map(|(t, _)| t.name.value.clone()).collect();
     let ns = px.namespace.value.as_str();
+    // The operator runs Portworx's node pods here, privileged and on the
+    // host network: the one level their pods meet is "privileged".
+    let mut ns_meta = shared_meta(ns, None);
+    ns_meta
+        .labels
+        .extend(super::podsec::psa_labels("privileged"));
     out.add_shared(
         ns,
         &Object {
             api_version: "v1",
             kind: "Namespace",
-            metadata: shared_meta(ns, None),
+            metadata: ns_meta,
             body: Empty {},
         },
         tenants.clone(),
@@ -137,12 +152,18 @@ pub(super) fn lower(
         },
         env,
     };
+    let mut metadata = shared_meta(&px.name.value, Some(ns));
+    if c.kind.value == ClusterKind::Openshift {
+        metadata
+            .annotations
+            .insert(IS_OPENSHIFT.to_string(), "true".to_string());
+    }
     out.add_shared(
         ns,
         &Object {
             api_version: "core.libopenstorage.org/v1",
             kind: "StorageCluster",
-            metadata: shared_meta(&px.name.value, Some(ns)),
+            metadata,
             body: Spec { spec },
         },
         tenants,
