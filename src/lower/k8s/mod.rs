@@ -918,6 +918,7 @@ fn lower_part(
     };
     if shared {
         portworx::lower(site, cluster, &mut out)?;
+        portworx::machine_config(site, t, cluster, &mut out)?;
     }
     for tenant in tenants {
         let tn = tenant.name.value.as_str();

@@ -451,3 +451,50 @@ pub struct SecretGenerator {
 pub struct GeneratorOptions {
     pub disable_name_suffix_hash: bool,
 }
+
+/// An OpenShift MachineConfig's spec: an Ignition config.
+#[derive(Serialize)]
+pub struct MachineConfigSpec {
+    pub config: IgnitionConfig,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionConfig {
+    pub ignition: IgnitionVersion,
+    pub storage: IgnitionStorage,
+    pub systemd: IgnitionSystemd,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionVersion {
+    pub version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionStorage {
+    pub files: Vec<IgnitionFile>,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionFile {
+    pub path: &'static str,
+    pub mode: u32,
+    pub overwrite: bool,
+    pub contents: IgnitionContents,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionContents {
+    pub source: String,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionSystemd {
+    pub units: Vec<IgnitionUnit>,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionUnit {
+    pub name: &'static str,
+    pub enabled: bool,
+}
