@@ -490,6 +490,21 @@ Bad:
 Good:
     tenant t { cluster = ocp1, workload app { registry = ocp1.my_registry } }";
 
+    OPENSHIFT_UID = "E0520", Error, "user or group set for a pod on OpenShift",
+"On OpenShift the restricted-v2 security context constraint assigns each pod a
+UID, GID and fsGroup from its namespace's range and rejects pods that ask for
+others, so tenantc writes none there. `user` and `group` (runAsUser,
+runAsGroup, fsGroup) are for plain Kubernetes clusters, where the image's
+documented user must be named.
+
+Bad:
+    cluster ocp1 { kind = openshift }
+    tenant t { cluster = ocp1, workload db { image = \"postgres:16.4\", user = 999 } }
+
+Good:
+    cluster k8s1 { kind = kubernetes }
+    tenant t { cluster = k8s1, workload db { image = \"postgres:16.4\", user = 999 } }";
+
     REALM_PER_CLUSTER = "E0601", Error, "two realms of one FlashArray on one cluster",
 "Portworx supports one Secure Multi-Tenancy realm per FlashArray per cluster:
 a cluster's pure.json holds one entry per array, with one realm and one API
