@@ -116,15 +116,6 @@ fn checkov_passes_the_required_checks_on_every_example() {
         return;
     };
     let (_t, dir) = tmp();
-    let mut checked = 0;
-    for (bundle, _) in bundles(&dir) {
-        let (passed, failed, out) = checkov(&ck, &bundle.join("k8s"));
-        assert_eq!(failed, 0, "{bundle}: {out}");
-        assert!(passed > 0, "{bundle}: nothing was checked: {out}");
-        checked += 1;
-    }
-    assert_eq!(checked, 3);
-
     // Negative case: a pod with no security settings fails the checks.
     let bad = dir.join("bad");
     std::fs::create_dir_all(&bad).expect("mkdir");
@@ -133,8 +124,27 @@ fn checkov_passes_the_required_checks_on_every_example() {
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n  - name: c\n    image: busybox:1.36\n",
     )
     .expect("write");
-    let (_, failed, out) = checkov(&ck, &bad);
-    assert!(failed >= 5, "a bare pod must fail the checks: {out}");
+    let mut dirs: Vec<Utf8PathBuf> = bundles(&dir.join("bundles"))
+        .into_iter()
+        .map(|(b, _)| b.join("k8s"))
+        .collect();
+    assert_eq!(dirs.len(), 3);
+    dirs.push(bad.clone());
+    // One checkov per directory, side by side (each is mostly start-up).
+    let results: Vec<(u64, u64, String)> = std::thread::scope(|s| {
+        let runs: Vec<_> = dirs.iter().map(|d| s.spawn(|| checkov(&ck, d))).collect();
+        runs.into_iter()
+            .map(|r| r.join().expect("checkov thread"))
+            .collect()
+    });
+    for (d, (passed, failed, out)) in dirs.iter().zip(&results) {
+        if *d == bad {
+            assert!(*failed >= 5, "a bare pod must fail the checks: {out}");
+        } else {
+            assert_eq!(*failed, 0, "{d}: {out}");
+            assert!(*passed > 0, "{d}: nothing was checked: {out}");
+        }
+    }
 }
 
 /// The pod template's spec of a Deployment or StatefulSet manifest.
