@@ -393,6 +393,8 @@ pub struct Proxy {
     /// The authority whose export haproxy verifies the server with.
     pub trust: Sp<AuthorityId>,
     pub haproxy: HaproxySettings,
+    /// On plain Kubernetes, the UID/GID haproxy runs as.
+    pub user: Option<Sp<u64>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -501,9 +503,18 @@ pub struct Workload {
     pub expose: Vec<Sp<u16>>,
     pub cpu: Option<Sp<String>>,
     pub memory: Option<Sp<Size>>,
+    pub cpu_limit: Option<Sp<String>>,
+    pub memory_limit: Option<Sp<Size>>,
+    /// On plain Kubernetes: runAsUser, and runAsGroup/fsGroup unless `group`.
+    pub user: Option<Sp<u64>>,
+    pub group: Option<Sp<u64>>,
+    pub read_only_root: bool,
+    /// automountServiceAccountToken (false unless asked).
+    pub service_account_token: bool,
     pub mounts: Vec<Mount>,
     pub claims: Vec<Claim>,
     pub liveness: Option<Liveness>,
+    pub readiness: Option<Liveness>,
 }
 
 /// A dotted version number as written (`"6.6.11"`).

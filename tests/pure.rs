@@ -70,7 +70,9 @@ spec:
       enabled: true
       exportMetrics: true
   env:
-  - name: PURE_FlashArray_SAN_TYPE
+  # The seed spells it PURE_FlashArray_SAN_TYPE; Portworx documents
+  # PURE_FLASHARRAY_SAN_TYPE (reference/pure-reference/spec-env-vars).
+  - name: PURE_FLASHARRAY_SAN_TYPE
     value: "ISCSI"
 "#,
     )

@@ -12,6 +12,7 @@ pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
     names(site, out);
     collisions(site, out);
     tenant_objects(site, out);
+    openshift_ids(site, out);
 }
 
 /// Within a tenant's namespace: pod volumes, Secrets and claims that two
@@ -780,6 +781,38 @@ fn same_k8s_name<'a>(
             );
         } else {
             seen.insert(k, name);
+        }
+    }
+}
+
+/// `user`/`group` on a cluster whose SCC assigns the IDs (podsec.rs).
+fn openshift_ids(site: &Site, out: &mut Vec<Diagnostic>) {
+    for t in &site.tenants {
+        let cluster = site.cluster(t.cluster.value);
+        if cluster.kind.value != ClusterKind::Openshift {
+            continue;
+        }
+        let proxy_user = t.nfs.as_ref().and_then(|n| n.proxy.user.as_ref());
+        let ids = t
+            .workloads
+            .iter()
+            .flat_map(|w| [w.user.as_ref(), w.group.as_ref()])
+            .chain([proxy_user])
+            .flatten();
+        for id in ids {
+            out.push(
+                Diagnostic::new(
+                    registry::OPENSHIFT_UID,
+                    id.span,
+                    format!(
+                        "tenant `{}` runs on OpenShift cluster `{}`, whose restricted-v2 SCC assigns pod UIDs and GIDs",
+                        t.name.value, cluster.name.value
+                    ),
+                    "not used on OpenShift",
+                )
+                .related(cluster.kind.span, "the cluster is OpenShift")
+                .help("remove it; `user` and `group` apply to kind = kubernetes clusters"),
+            );
         }
     }
 }

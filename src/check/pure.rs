@@ -359,24 +359,13 @@ fn versions(site: &Site, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Each array's SAN type is supported; one cluster's arrays share one type.
+/// One cluster's arrays share one SAN type.
 fn san_types(site: &Site, out: &mut Vec<Diagnostic>) {
-    for a in &site.arrays {
-        if a.san.value == SanType::NvmeofTcp {
-            out.push(
-                Diagnostic::new(
-                    registry::SAN_TYPE,
-                    a.san.span,
-                    format!(
-                        "FlashArray `{}` uses NVMe-oF over TCP, which Secure Application Workspaces do not support",
-                        a.name.value
-                    ),
-                    "unsupported SAN type",
-                )
-                .help("use san = iscsi, fc or nvmeof_rdma"),
-            );
-        }
-    }
+    // Every SAN type Portworx documents is usable: the SMT install pages list
+    // "FC, iSCSI, NVMe-oF/RoCE, or NVMe-oF/TCP"
+    // (https://docs.portworx.com/portworx-enterprise/platform/Kubernetes/FlashArray/install/install-FlashArray/fa-multi-tenancy)
+    // and PURE_FLASHARRAY_SAN_TYPE takes ISCSI, NVMEOF-TCP, NVMEOF-RDMA and FC
+    // (https://docs.portworx.com/portworx-enterprise/reference/pure-reference/spec-env-vars).
     for (ci, c) in site.clusters.iter().enumerate() {
         let mut first: Option<&FlashArray> = None;
         for (_, p) in site

@@ -490,6 +490,21 @@ Bad:
 Good:
     tenant t { cluster = ocp1, workload app { registry = ocp1.my_registry } }";
 
+    OPENSHIFT_UID = "E0520", Error, "user or group set for a pod on OpenShift",
+"On OpenShift the restricted-v2 security context constraint assigns each pod a
+UID, GID and fsGroup from its namespace's range and rejects pods that ask for
+others, so tenantc writes none there. `user` and `group` (runAsUser,
+runAsGroup, fsGroup) are for plain Kubernetes clusters, where the image's
+documented user must be named.
+
+Bad:
+    cluster ocp1 { kind = openshift }
+    tenant t { cluster = ocp1, workload db { image = \"postgres:16.4\", user = 999 } }
+
+Good:
+    cluster k8s1 { kind = kubernetes }
+    tenant t { cluster = k8s1, workload db { image = \"postgres:16.4\", user = 999 } }";
+
     REALM_PER_CLUSTER = "E0601", Error, "two realms of one FlashArray on one cluster",
 "Portworx supports one Secure Multi-Tenancy realm per FlashArray per cluster:
 a cluster's pure.json holds one entry per array, with one realm and one API
@@ -547,15 +562,18 @@ Good:
 
     SAN_TYPE = "E0605", Error, "SAN type not usable for Secure Application Workspaces",
 "Secure Application Workspaces attach FlashArray volumes over iSCSI, Fibre
-Channel or NVMe-oF over RoCE (`san = iscsi | fc | nvmeof_rdma`, emitted as
-PURE_FlashArray_SAN_TYPE). NVMe-oF over TCP is not one of them. One
-StorageCluster has one SAN type, so all arrays a cluster uses share it.
+Channel, NVMe-oF over RoCE or NVMe-oF over TCP (`san = iscsi | fc |
+nvmeof_rdma | nvmeof_tcp`, emitted as PURE_FLASHARRAY_SAN_TYPE = ISCSI, FC,
+NVMEOF-RDMA or NVMEOF-TCP). One StorageCluster has one SAN type, so all
+arrays a cluster uses share it.
 
 Bad:
-    flasharray fa1 { san = nvmeof_tcp, ... }
+    flasharray fa1 { san = iscsi, ... }
+    flasharray fa2 { san = fc, ... }     # both used by tenants of one cluster
 
 Good:
-    flasharray fa1 { san = iscsi, ... }";
+    flasharray fa1 { san = fc, ... }
+    flasharray fa2 { san = fc, ... }";
 
     PURITY_NAME = "E0606", Error, "invalid Purity object name",
 "Purity names realms, pods, policies and users with 1 to 63 letters, digits

@@ -134,22 +134,7 @@ pub fn lower(
         if users.is_empty() || !sel.any(users.iter().map(|(tn, _)| tn.name.value.as_str())) {
             continue;
         }
-        let mut arrays: Vec<ArrayId> = users.iter().map(|(_, p)| p.array.value).collect();
-        arrays.sort();
-        arrays.dedup();
-        let sans: BTreeSet<&str> = arrays
-            .iter()
-            .map(|a| site.array(*a).san.value.portworx())
-            .collect();
-        let text = t.render(
-            "multipath.conf.j2",
-            minijinja::context! {
-                header => header,
-                cluster => &cluster.name.value,
-                arrays => arrays.iter().map(|a| site.array(*a).name.value.as_str()).collect::<Vec<_>>(),
-                san => sans.into_iter().collect::<Vec<_>>().join(", "),
-            },
-        )?;
+        let text = multipath_conf(site, t, header, ClusterId(ci))?;
         bundle.add_text(
             format!("k8s/{}/nodes/multipath.conf", cluster.name.value),
             text,
@@ -157,4 +142,41 @@ pub fn lower(
         )?;
     }
     Ok(())
+}
+
+/// The MachineConfig that writes multipath.conf on OpenShift workers.
+pub const MULTIPATH_MACHINE_CONFIG: &str = "99-worker-pure-multipath";
+
+/// The worker nodes' /etc/multipath.conf for a cluster whose tenants use
+/// FlashArrays. On OpenShift the MachineConfig `MULTIPATH_MACHINE_CONFIG`
+/// carries it to the nodes; elsewhere the operator puts it in place.
+pub fn multipath_conf(
+    site: &Site,
+    t: &Templates,
+    header: &str,
+    cluster: ClusterId,
+) -> Result<String, LowerError> {
+    let c = site.cluster(cluster);
+    let mut arrays: Vec<ArrayId> = site
+        .pure_tenants()
+        .filter(|(tn, _)| tn.cluster.value == cluster)
+        .map(|(_, p)| p.array.value)
+        .collect();
+    arrays.sort();
+    arrays.dedup();
+    let sans: BTreeSet<&str> = arrays
+        .iter()
+        .map(|a| site.array(*a).san.value.portworx())
+        .collect();
+    t.render(
+        "multipath.conf.j2",
+        minijinja::context! {
+            header => header,
+            cluster => &c.name.value,
+            arrays => arrays.iter().map(|a| site.array(*a).name.value.as_str()).collect::<Vec<_>>(),
+            san => sans.into_iter().collect::<Vec<_>>().join(", "),
+            openshift => c.kind.value == ClusterKind::Openshift,
+            machine_config => MULTIPATH_MACHINE_CONFIG,
+        },
+    )
 }

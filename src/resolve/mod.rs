@@ -981,6 +981,7 @@ impl Builder<'_, '_> {
             ports: pf.ports("ports").unwrap_or(server_ports),
             trust,
             haproxy,
+            user: pf.int("user"),
         };
 
         let mut volumes = Vec::new();
@@ -1143,37 +1144,8 @@ impl Builder<'_, '_> {
                     }),
             });
         }
-        let liveness = self.child(w, "liveness").map(|l| {
-            let lf = self.f(l);
-            let mut too_long = Vec::new();
-            let mut secs = |k: &str, d: u64| match lf.duration(k) {
-                Some(v) if v.value.div_ceil(1000) > i32::MAX as u64 => {
-                    too_long.push(v.span);
-                    d
-                }
-                Some(v) => v.value.div_ceil(1000),
-                None => d,
-            };
-            let probe = Liveness {
-                command: lf.strings("command").value,
-                initial_delay_s: secs("initial_delay", 0),
-                timeout_s: secs("timeout", 1),
-                period_s: secs("period", 10),
-                failures: lf.int("failures").map_or(3, |n| n.value),
-            };
-            for span in too_long {
-                self.ck.diags.push(
-                    Diagnostic::new(
-                        registry::DURATION_RANGE,
-                        span,
-                        "a probe duration is at most 2147483647 seconds",
-                        "too long",
-                    )
-                    .help("Kubernetes keeps probe timings in 32-bit seconds"),
-                );
-            }
-            probe
-        });
+        let liveness = self.probe(w, "liveness");
+        let readiness = self.probe(w, "readiness");
         let has_claims = !self.nested_of_kind(w, "claim").is_empty();
         let kind = match f.enum_("kind") {
             Some(e) => Sp::new(
@@ -1213,9 +1185,51 @@ impl Builder<'_, '_> {
             expose,
             cpu: f.str("cpu"),
             memory: f.size("memory"),
+            cpu_limit: f.str("cpu_limit"),
+            memory_limit: f.size("memory_limit"),
+            user: f.int("user"),
+            group: f.int("group"),
+            read_only_root: f.bool_or("read_only_root", false),
+            service_account_token: f.bool_or("service_account_token", false),
             mounts,
             claims,
             liveness,
+            readiness,
+        })
+    }
+
+    /// A workload's `liveness` or `readiness` probe.
+    fn probe(&mut self, w: SymId, kind: &str) -> Option<Liveness> {
+        self.child(w, kind).map(|l| {
+            let lf = self.f(l);
+            let mut too_long = Vec::new();
+            let mut secs = |k: &str, d: u64| match lf.duration(k) {
+                Some(v) if v.value.div_ceil(1000) > i32::MAX as u64 => {
+                    too_long.push(v.span);
+                    d
+                }
+                Some(v) => v.value.div_ceil(1000),
+                None => d,
+            };
+            let probe = Liveness {
+                command: lf.strings("command").value,
+                initial_delay_s: secs("initial_delay", 0),
+                timeout_s: secs("timeout", 1),
+                period_s: secs("period", 10),
+                failures: lf.int("failures").map_or(3, |n| n.value),
+            };
+            for span in too_long {
+                self.ck.diags.push(
+                    Diagnostic::new(
+                        registry::DURATION_RANGE,
+                        span,
+                        "a probe duration is at most 2147483647 seconds",
+                        "too long",
+                    )
+                    .help("Kubernetes keeps probe timings in 32-bit seconds"),
+                );
+            }
+            probe
         })
     }
 }

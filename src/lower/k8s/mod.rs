@@ -6,6 +6,7 @@
 //! bundle; manifest.json says where each comes from).
 
 pub(crate) mod isolation;
+mod podsec;
 mod portworx;
 mod types;
 pub mod yaml;
@@ -139,20 +140,22 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
         .collect()
 }
 
-fn secure() -> SecurityContext {
-    SecurityContext {
-        allow_privilege_escalation: false,
-        capabilities: Capabilities { drop: vec!["ALL"] },
-    }
-}
-
 fn namespace(ns: &str, tenant: &str) -> Object<Empty> {
+    let mut metadata = meta(ns, None, tenant);
+    // Every pod tenantc writes into a tenant's or proxy's namespace meets the
+    // "restricted" Pod Security Standard (podsec.rs).
+    metadata.labels.extend(podsec::psa_labels("restricted"));
     Object {
         api_version: "v1",
         kind: "Namespace",
-        metadata: meta(ns, None, tenant),
+        metadata,
         body: Empty {},
     }
+}
+
+/// The kind of the cluster a tenant runs on.
+fn cluster_kind(site: &Site, tenant: &Tenant) -> ClusterKind {
+    site.cluster(tenant.cluster.value).kind.value
 }
 
 /// TCP container ports, named `<prefix>-<port>`.
@@ -326,6 +329,7 @@ fn proxy(
                     metadata: PodMeta { labels: pod_labels },
                     spec: PodSpec {
                         affinity: None,
+                        automount_service_account_token: false,
                         containers: vec![Container {
                             name: "haproxy".into(),
                             image: p.image.value.clone(),
@@ -345,11 +349,17 @@ fn proxy(
                                     sub_path: Some("haproxy.cfg".into()),
                                     read_only: true,
                                 },
+                                haproxy_tmp_mount(),
                             ],
-                            security_context: secure(),
+                            security_context: podsec::container(true),
                             ..Default::default()
                         }],
                         image_pull_secrets: pull_secrets(site, p.registry.as_ref(), ns, tn, out)?,
+                        security_context: podsec::pod(
+                            cluster_kind(site, tenant),
+                            Some(p.user.as_ref().map_or(podsec::HAPROXY_UID, |u| u.value)),
+                            None,
+                        ),
                         volumes: vec![
                             PodVolume {
                                 name: "certs".into(),
@@ -367,8 +377,7 @@ fn proxy(
                                         },
                                     ],
                                 }),
-                                config_map: None,
-                                persistent_volume_claim: None,
+                                ..Default::default()
                             },
                             PodVolume {
                                 name: "config".into(),
@@ -376,8 +385,9 @@ fn proxy(
                                 config_map: Some(NameRef {
                                     name: CONFIG_MAP.into(),
                                 }),
-                                persistent_volume_claim: None,
+                                ..Default::default()
                             },
+                            haproxy_tmp_volume(),
                         ],
                     },
                 },
@@ -555,11 +565,10 @@ fn workload(
             if !volumes.iter().any(|x: &PodVolume| x.name == claim) {
                 volumes.push(PodVolume {
                     name: claim.clone(),
-                    projected: None,
-                    config_map: None,
                     persistent_volume_claim: Some(ClaimRef {
                         claim_name: claim.clone(),
                     }),
+                    ..Default::default()
                 });
             }
             mounts.push(VolumeMount {
@@ -635,40 +644,33 @@ fn workload(
     if !secret_keys.is_empty() {
         out.secret(ns, &env_secret, "Opaque", secret_keys)?;
     }
-    let mut requests = BTreeMap::new();
-    if let Some(cpu) = &w.cpu {
-        requests.insert("cpu", cpu.value.clone());
-    }
-    if let Some(mem) = &w.memory {
-        requests.insert("memory", mem.value.text.clone());
-    }
+    let resources = workload_resources(w);
     let ports: Vec<u16> = w.ports.iter().map(|p| p.value).collect();
     let pod_labels = labels(&[("app", &name), (TENANT_LABEL, tn)]);
     let template = PodTemplate {
         metadata: PodMeta { labels: pod_labels },
         spec: PodSpec {
             affinity,
+            automount_service_account_token: w.service_account_token,
             containers: vec![Container {
                 name: name.clone(),
                 image: w.image.value.clone(),
                 image_pull_policy: "IfNotPresent",
                 args: w.args.iter().map(|a| a.value.clone()).collect(),
                 env,
-                resources: (!requests.is_empty()).then_some(Resources { requests }),
+                resources,
                 ports: container_ports(&ports, "port"),
                 volume_mounts: mounts,
-                liveness_probe: w.liveness.as_ref().map(|l| Probe {
-                    exec: ExecAction {
-                        command: l.command.iter().map(|c| c.value.clone()).collect(),
-                    },
-                    initial_delay_seconds: l.initial_delay_s,
-                    timeout_seconds: l.timeout_s,
-                    period_seconds: l.period_s,
-                    failure_threshold: l.failures,
-                }),
-                security_context: secure(),
+                liveness_probe: w.liveness.as_ref().map(probe),
+                readiness_probe: w.readiness.as_ref().map(probe),
+                security_context: podsec::container(w.read_only_root),
             }],
             image_pull_secrets: pull_secrets(site, w.registry.as_ref(), ns, tn, out)?,
+            security_context: podsec::pod(
+                cluster_kind(site, tenant),
+                w.user.as_ref().map(|u| u.value),
+                w.group.as_ref().map(|g| g.value),
+            ),
             volumes,
         },
     };
@@ -731,6 +733,59 @@ fn workload(
                 tn,
             )
         }
+    }
+}
+
+/// haproxy's root filesystem is read-only: its configuration, certificates
+/// and CA are mounted read-only, it logs to stdout and (with this config) keeps
+/// no pid file or stats socket; an emptyDir at /tmp takes any scratch file.
+const HAPROXY_TMP: &str = "tmp";
+
+fn haproxy_tmp_mount() -> VolumeMount {
+    VolumeMount {
+        name: HAPROXY_TMP.into(),
+        mount_path: "/tmp".into(),
+        sub_path: None,
+        read_only: false,
+    }
+}
+
+fn haproxy_tmp_volume() -> PodVolume {
+    PodVolume {
+        name: HAPROXY_TMP.into(),
+        empty_dir: Some(EmptyDir {}),
+        ..Default::default()
+    }
+}
+
+/// A workload's CPU/memory requests and limits, when it sets any.
+fn workload_resources(w: &Workload) -> Option<ContainerResources> {
+    let mut r = ContainerResources::default();
+    if let Some(cpu) = &w.cpu {
+        r.requests.insert("cpu", cpu.value.clone());
+    }
+    if let Some(mem) = &w.memory {
+        r.requests.insert("memory", mem.value.text.clone());
+    }
+    if let Some(cpu) = &w.cpu_limit {
+        r.limits.insert("cpu", cpu.value.clone());
+    }
+    if let Some(mem) = &w.memory_limit {
+        r.limits.insert("memory", mem.value.text.clone());
+    }
+    (!r.requests.is_empty() || !r.limits.is_empty()).then_some(r)
+}
+
+/// An exec probe (liveness or readiness).
+fn probe(l: &Liveness) -> Probe {
+    Probe {
+        exec: ExecAction {
+            command: l.command.iter().map(|c| c.value.clone()).collect(),
+        },
+        initial_delay_seconds: l.initial_delay_s,
+        timeout_seconds: l.timeout_s,
+        period_seconds: l.period_s,
+        failure_threshold: l.failures,
     }
 }
 
@@ -865,6 +920,7 @@ fn lower_part(
     if shared {
         portworx::lower(site, cluster, &mut out)?;
         isolation::portworx(site, cluster, &mut out)?;
+        portworx::machine_config(site, t, cluster, &mut out)?;
     }
     for tenant in tenants {
         let tn = tenant.name.value.as_str();

@@ -82,12 +82,47 @@ pub struct PodMeta {
 pub struct PodSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub affinity: Option<Affinity>,
+    pub automount_service_account_token: bool,
     pub containers: Vec<Container>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub image_pull_secrets: Vec<NameRef>,
+    pub security_context: PodSecurityContext,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<PodVolume>,
 }
+
+/// A pod's securityContext: https://kubernetes.io/docs/tasks/configure-pod-container/security-context/
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSecurityContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fs_group: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_as_group: Option<u64>,
+    pub run_as_non_root: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_as_user: Option<u64>,
+    pub seccomp_profile: SeccompProfile,
+}
+
+#[derive(Serialize, Default)]
+pub struct SeccompProfile {
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+}
+
+/// A container's requests and limits (cpu, memory).
+#[derive(Serialize, Default)]
+pub struct ContainerResources {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: BTreeMap<&'static str, String>,
+}
+
+/// An emptyDir volume source (no fields set).
+#[derive(Serialize)]
+pub struct EmptyDir {}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -125,13 +160,15 @@ pub struct Container {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<EnvVar>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Resources>,
+    pub resources: Option<ContainerResources>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ContainerPort>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub volume_mounts: Vec<VolumeMount>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness_probe: Option<Probe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Probe>,
     pub security_context: SecurityContext,
 }
 
@@ -220,6 +257,7 @@ pub struct VolumeMount {
 pub struct SecurityContext {
     pub allow_privilege_escalation: bool,
     pub capabilities: Capabilities,
+    pub read_only_root_filesystem: bool,
 }
 
 #[derive(Serialize, Default)]
@@ -227,7 +265,7 @@ pub struct Capabilities {
     pub drop: Vec<&'static str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct PodVolume {
     pub name: String,
@@ -237,6 +275,8 @@ pub struct PodVolume {
     pub config_map: Option<NameRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub persistent_volume_claim: Option<ClaimRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_dir: Option<EmptyDir>,
 }
 
 #[derive(Serialize)]
@@ -458,4 +498,51 @@ pub struct PolicyPort {
 #[derive(Serialize)]
 pub struct ResourceQuotaSpec {
     pub hard: BTreeMap<String, String>,
+}
+
+/// An OpenShift MachineConfig's spec: an Ignition config.
+#[derive(Serialize)]
+pub struct MachineConfigSpec {
+    pub config: IgnitionConfig,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionConfig {
+    pub ignition: IgnitionVersion,
+    pub storage: IgnitionStorage,
+    pub systemd: IgnitionSystemd,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionVersion {
+    pub version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionStorage {
+    pub files: Vec<IgnitionFile>,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionFile {
+    pub path: &'static str,
+    pub mode: u32,
+    pub overwrite: bool,
+    pub contents: IgnitionContents,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionContents {
+    pub source: String,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionSystemd {
+    pub units: Vec<IgnitionUnit>,
+}
+
+#[derive(Serialize)]
+pub struct IgnitionUnit {
+    pub name: &'static str,
+    pub enabled: bool,
 }

@@ -1663,7 +1663,10 @@ mod tests {
                     image_pull_policy: self.st(),
                     args: self.vec(Self::s),
                     env: self.vec(Self::env),
-                    resources: self.opt(Self::resources),
+                    resources: self.opt(|g| ContainerResources {
+                        limits: g.static_map(),
+                        requests: g.static_map(),
+                    }),
                     ports: self.vec(|g| ContainerPort {
                         name: g.s(),
                         container_port: g.n() as u16,
@@ -1684,11 +1687,21 @@ mod tests {
                         period_seconds: g.n(),
                         failure_threshold: g.n(),
                     }),
+                    readiness_probe: self.opt(|g| Probe {
+                        exec: ExecAction {
+                            command: g.vec(Self::s),
+                        },
+                        initial_delay_seconds: g.n(),
+                        timeout_seconds: g.n(),
+                        period_seconds: g.n(),
+                        failure_threshold: g.n(),
+                    }),
                     security_context: SecurityContext {
                         allow_privilege_escalation: self.b(),
                         capabilities: Capabilities {
                             drop: self.vec(Self::st),
                         },
+                        read_only_root_filesystem: self.b(),
                     },
                 }
             }
@@ -1708,8 +1721,16 @@ mod tests {
                                 }),
                             },
                         }),
+                        automount_service_account_token: self.b(),
                         containers: self.vec(Self::container),
                         image_pull_secrets: self.vec(Self::name_ref),
+                        security_context: PodSecurityContext {
+                            fs_group: self.opt(Self::n),
+                            run_as_group: self.opt(Self::n),
+                            run_as_non_root: self.b(),
+                            run_as_user: self.opt(Self::n),
+                            seccomp_profile: SeccompProfile { type_: self.st() },
+                        },
                         volumes: self.vec(|g| PodVolume {
                             name: g.s(),
                             projected: g.opt(|g| Projected {
@@ -1719,6 +1740,7 @@ mod tests {
                             }),
                             config_map: g.opt(Self::name_ref),
                             persistent_volume_claim: g.opt(|g| ClaimRef { claim_name: g.s() }),
+                            empty_dir: g.opt(|_| EmptyDir {}),
                         }),
                     },
                 }
