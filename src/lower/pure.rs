@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// The pure.json of a cluster: one FlashArrays entry per array its tenants
-/// use, in array declaration order. Tokens are placeholders unless `secrets`
+/// use, by array (declaration order) and tenant name. Tokens are placeholders unless `secrets`
 /// holds their values. Returns the text and the tenants it serves.
 pub fn pure_json(
     site: &Site,
@@ -36,7 +36,11 @@ pub fn pure_json(
         .pure_tenants()
         .filter(|(t, _)| t.cluster.value == cluster)
         .collect();
-    users.sort_by_key(|(_, p)| p.array.value);
+    // By array, then tenant name: a tenant added, removed or moved in the
+    // specs changes its own entry only.
+    users.sort_by(|(a, pa), (b, pb)| {
+        (pa.array.value, &a.name.value).cmp(&(pb.array.value, &b.name.value))
+    });
     let mut entries = Vec::new();
     let mut tenants = BTreeSet::new();
     for (t, p) in users {
@@ -65,7 +69,7 @@ pub fn pure_json(
 pub fn lower(
     site: &Site,
     t: &Templates,
-    header: &str,
+    headers: &super::Headers,
     sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
@@ -89,9 +93,15 @@ pub fn lower(
         token_file: Option<&'a str>,
     }
     for (ai, array) in site.arrays.iter().enumerate() {
-        let tenants: Vec<TenantCtx<'_>> = site
+        // Sorted by tenant name, not declaration order, so that the script
+        // changes only in the lines of a tenant added, removed or moved.
+        let mut users: Vec<(&Tenant, &TenantPure)> = site
             .pure_tenants()
             .filter(|(_, p)| p.array.value == ArrayId(ai))
+            .collect();
+        users.sort_by(|(a, _), (b, _)| a.name.value.cmp(&b.name.value));
+        let tenants: Vec<TenantCtx<'_>> = users
+            .into_iter()
             .map(|(tn, p)| TenantCtx {
                 name: &tn.name.value,
                 cluster: &site.cluster(tn.cluster.value).name.value,
@@ -112,7 +122,7 @@ pub fn lower(
         let text = t.render(
             "purity-setup.sh.j2",
             minijinja::context! {
-                header => header,
+                header => headers.of([array.name.span.file]),
                 path => path,
                 array => ArrayCtx {
                     name: &array.name.value,
@@ -144,7 +154,7 @@ pub fn lower(
         let text = t.render(
             "multipath.conf.j2",
             minijinja::context! {
-                header => header,
+                header => headers.of([cluster.name.span.file]),
                 cluster => &cluster.name.value,
                 arrays => arrays.iter().map(|a| site.array(*a).name.value.as_str()).collect::<Vec<_>>(),
                 san => sans.into_iter().collect::<Vec<_>>().join(", "),

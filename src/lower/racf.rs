@@ -147,18 +147,20 @@ fn wrap(text: &str) -> Vec<String> {
 
 struct JobBuilder<'a> {
     t: &'a Templates,
-    header: &'a str,
+    headers: &'a super::Headers,
     sys: &'a ZosSystem,
 }
 
 impl JobBuilder<'_> {
     fn render(
         &self,
+        from: crate::source::FileId,
         name: String,
         comments: &[&str],
         commands: Vec<Command>,
     ) -> Result<String, LowerError> {
-        let mut lines = wrap(self.header);
+        let header = self.headers.of([from]);
+        let mut lines = wrap(&header);
         for c in comments {
             lines.extend(wrap(c));
         }
@@ -176,10 +178,9 @@ impl JobBuilder<'_> {
                 .map(Command::lines)
                 .collect::<Result<_, _>>()?,
         };
-        let text = self.t.render(
-            "racf.jcl.j2",
-            minijinja::context! { header => self.header, job },
-        )?;
+        let text = self
+            .t
+            .render("racf.jcl.j2", minijinja::context! { header, job })?;
         validate(&text)?;
         Ok(text)
     }
@@ -207,7 +208,7 @@ pub fn validate(text: &str) -> Result<(), LowerError> {
 pub fn lower(
     site: &Site,
     t: &Templates,
-    header: &str,
+    headers: &super::Headers,
     sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
@@ -224,7 +225,7 @@ pub fn lower(
         if !sel.any(on_system) {
             continue;
         }
-        let jb = JobBuilder { t, header, sys };
+        let jb = JobBuilder { t, headers, sys };
         let dir = format!("zos/{}/jcl", sys.name.value);
         let sid = SystemId(si);
         for (ai, a) in sys.authorities.iter().enumerate() {
@@ -240,6 +241,7 @@ pub fn lower(
                 .op(format!("DSN({})", quote(&a.export.dsn.value)))
                 .op(format!("FORMAT({})", a.export.format.value.racf()));
             let text = jb.render(
+                a.name.span.file,
                 sys.jcl.job_name(JobKind::Authority, &a.name.value),
                 &[&format!(
                     "Certificate authority {}: generate, export to {} for the proxies' ca-file.",
@@ -289,6 +291,7 @@ pub fn lower(
                 .op(format!("RING({})", s.keyring.value))
                 .op("DEFAULT)");
             let text = jb.render(
+                s.name.span.file,
                 sys.jcl.job_name(JobKind::Server, &s.name.value),
                 &[&format!(
                     "NFS server {}: certificate signed by {}, key ring {} with the authority and the server certificate (DEFAULT).",
@@ -330,6 +333,7 @@ pub fn lower(
                 export = export.op(format!("PASSWORD({})", quote(&placeholder(pw))));
             }
             let text = jb.render(
+                tenant.name.span.file,
                 sys.jcl.job_name(JobKind::Client, &tenant.name.value),
                 &[
                     &format!(
