@@ -26,6 +26,7 @@ pub mod lower;
 pub mod lsp;
 mod par;
 pub mod resolve;
+pub mod review;
 pub mod source;
 pub mod syntax;
 
