@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// The pure.json of a cluster: one FlashArrays entry per array its tenants
-/// use, by array (declaration order) and tenant name. Tokens are placeholders unless `secrets`
+/// use, by array name and tenant name. Tokens are placeholders unless `secrets`
 /// holds their values. Returns the text and the tenants it serves.
 pub fn pure_json(
     site: &Site,
@@ -36,10 +36,11 @@ pub fn pure_json(
         .pure_tenants()
         .filter(|(t, _)| t.cluster.value == cluster)
         .collect();
-    // By array, then tenant name: a tenant added, removed or moved in the
+    // By array name, then tenant name: a tenant added, removed or moved in the
     // specs changes its own entry only.
     users.sort_by(|(a, pa), (b, pb)| {
-        (pa.array.value, &a.name.value).cmp(&(pb.array.value, &b.name.value))
+        let name = |p: &TenantPure| &site.array(p.array.value).name.value;
+        (name(pa), &a.name.value).cmp(&(name(pb), &b.name.value))
     });
     let mut entries = Vec::new();
     let mut tenants = BTreeSet::new();
@@ -144,8 +145,9 @@ pub fn lower(
         if users.is_empty() || !sel.any(users.iter().map(|(tn, _)| tn.name.value.as_str())) {
             continue;
         }
+        // By name, not declaration order: moving a spec moves nothing here.
         let mut arrays: Vec<ArrayId> = users.iter().map(|(_, p)| p.array.value).collect();
-        arrays.sort();
+        arrays.sort_by(|a, b| site.array(*a).name.value.cmp(&site.array(*b).name.value));
         arrays.dedup();
         let sans: BTreeSet<&str> = arrays
             .iter()
