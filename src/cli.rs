@@ -276,6 +276,17 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                     }
                     return Ok(ExitCode::SUCCESS);
                 }
+                // The blast radius first, then the diff.
+                let summary = crate::review::summarize(&d, &bundle, &out);
+                match common.diagnostics_format {
+                    Format::Json => {
+                        let _ = std::io::stdout().write_all(summary.json().as_bytes());
+                    }
+                    Format::Human => {
+                        let _ = std::io::stdout().write_all(summary.human().as_bytes());
+                    }
+                    Format::Sarif => eprint!("{}", summary.human()),
+                }
                 print_diff(&d.diff, common.diagnostics_format);
                 eprintln!(
                     "drift: {out} differs from the specs: {} changed, {} missing, {} stale file(s)",

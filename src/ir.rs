@@ -102,6 +102,55 @@ pub struct JclSettings {
     pub job_prefix: Sp<String>,
 }
 
+/// What a generated RACF job does; part of what its name is derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum JobKind {
+    Authority,
+    Server,
+    Client,
+}
+
+impl JobKind {
+    fn tag(self) -> &'static str {
+        match self {
+            JobKind::Authority => "authority",
+            JobKind::Server => "server",
+            JobKind::Client => "client",
+        }
+    }
+}
+
+impl JclSettings {
+    /// The name of a generated job: the prefix, then base-36 digits of a
+    /// stable hash (FNV-1a, 64 bits) of the kind and the object's name, up
+    /// to 8 characters. It depends on nothing else, so adding, removing or
+    /// reordering tenants renames no other tenant's job; two objects whose
+    /// names hash alike are diagnosed (E0440), never renamed silently.
+    /// A job name is 1-8 of A-Z 0-9 # $ @, not starting with a digit; the
+    /// prefix (checked, E0410) starts it. Duplicate batch job names are
+    /// delayed behind each other by JES, hence the diagnostic:
+    /// https://ibm.com/support/knowledgecenter/en/SSLTBW_2.1.0/com.ibm.zos.v2r1.ieab600/iea3b6_Name_field6.htm
+    pub fn job_name(&self, kind: JobKind, name: &str) -> String {
+        job_name(&self.job_prefix.value, kind, name)
+    }
+}
+
+/// See [`JclSettings::job_name`].
+pub fn job_name(prefix: &str, kind: JobKind, name: &str) -> String {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in kind.tag().bytes().chain([0]).chain(name.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut out: String = prefix.chars().take(5).collect();
+    while out.len() < 8 {
+        out.push(DIGITS[(h % 36) as usize] as char);
+        h /= 36;
+    }
+    out
+}
+
 #[derive(Debug, Clone)]
 pub struct ZosSystem {
     pub name: Sp<String>,

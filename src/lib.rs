@@ -26,6 +26,7 @@ pub mod lower;
 pub mod lsp;
 mod par;
 pub mod resolve;
+pub mod review;
 pub mod source;
 pub mod syntax;
 
@@ -295,16 +296,19 @@ fn lower_sealed(
     opts: &Options,
     staging: Option<std::sync::Arc<bundle::Staging>>,
 ) -> Result<bundle::Bundle, ToolError> {
-    let inputs: Vec<(String, Vec<u8>)> = analysis
+    // Sorted by name, not load order: manifest.json lists them, and adding
+    // one spec file must add one entry, not shift the others.
+    let mut inputs: Vec<(String, Vec<u8>)> = analysis
         .sources
         .files()
         .map(|(_, f)| (f.name.clone(), f.text.as_bytes().to_vec()))
         .collect();
-    let names: Vec<String> = analysis
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    let names: Vec<(source::FileId, String)> = analysis
         .sources
         .files()
         .filter(|(_, f)| f.path.is_some())
-        .map(|(_, f)| f.name.clone())
+        .map(|(id, f)| (id, f.name.clone()))
         .collect();
     let secrets = if opts.materialize_secrets {
         Some(read_secrets(analysis, opts.only.as_ref())?)

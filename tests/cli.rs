@@ -681,3 +681,51 @@ fn the_library_never_lowers_a_site_with_errors() {
         "no bundle and no staging directory"
     );
 }
+
+#[test]
+fn compile_check_reports_drift_per_tenant_before_the_diff() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let site = tmp.path().join("site");
+    std::fs::create_dir_all(&site).expect("mkdir");
+    for f in ["site.tenant", "customer1.tenant", "customer2.tenant"] {
+        std::fs::copy(root().join("examples/px-pure-saw").join(f), site.join(f)).expect("copy");
+    }
+    let site_s = site.to_str().expect("utf-8");
+    let out = tmp.path().join("bundle");
+    let out_s = out.to_str().expect("utf-8");
+    assert_eq!(compile(site_s, out_s, &[]).status.code(), Some(0));
+    // A one-tenant change in the specs.
+    let spec = site.join("customer2.tenant");
+    let text = std::fs::read_to_string(&spec).expect("read");
+    std::fs::write(&spec, text.replace("postgres:16.4", "postgres:16.5")).expect("write");
+
+    let o = compile(site_s, out_s, &["--check"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let summary = "drift by tenant: 1 tenant(s) with files of their own, 1 shared file(s)\n  tenant customer2: 1 file(s) (1 changed)\n  shared manifest.json: changed (site-wide)\n";
+    assert!(stdout.starts_with(summary), "{stdout}");
+    assert!(
+        stdout.contains("-        image: postgres:16.4\n+        image: postgres:16.5\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("customer1/"), "{stdout}");
+
+    let o = compile(site_s, out_s, &["--check", "--diagnostics-format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let line = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .find(|l| l.starts_with("{\"drift\""))
+        .map(str::to_string)
+        .expect("a drift line");
+    let v: serde_json::Value = serde_json::from_str(&line).expect("json");
+    let d = &v["drift"];
+    assert_eq!(d["tenants"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(d["tenants"][0]["tenant"], "customer2");
+    assert_eq!(d["tenants"][0]["files"], 1);
+    assert_eq!(
+        d["tenants"][0]["paths"][0],
+        "k8s/k8s2/customer2/statefulset-postgres.yaml"
+    );
+    assert_eq!(d["shared"][0]["path"], "manifest.json");
+    assert_eq!(d["changed"], 2);
+}

@@ -699,6 +699,18 @@ pub struct Drift {
     pub changed: usize,
     pub missing: usize,
     pub stale: usize,
+    /// Each differing file, in the order of the diff, for the per-tenant
+    /// summary (`crate::review`).
+    pub files: Vec<(String, DriftKind)>,
+}
+
+/// How one file differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriftKind {
+    Changed,
+    Missing,
+    Stale,
 }
 
 impl Drift {
@@ -721,6 +733,7 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 d.missing += 1;
+                d.files.push((path.clone(), DriftKind::Missing));
                 if file.secret {
                     d.diff
                         .push_str(&format!("missing {path} (a secret file)\n"));
@@ -739,6 +752,7 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
         if file.secret || on_disk_secret.contains(path) || bundle.secrets.contains_key(path) {
             if old != file.bytes {
                 d.changed += 1;
+                d.files.push((path.clone(), DriftKind::Changed));
                 d.diff
                     .push_str(&format!("changed {path} (it holds secrets; not shown)\n"));
             }
@@ -746,6 +760,7 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
         }
         if old != file.bytes {
             d.changed += 1;
+            d.files.push((path.clone(), DriftKind::Changed));
             d.diff.push_str(&unified(
                 &String::from_utf8_lossy(&old),
                 &String::from_utf8_lossy(&file.bytes),
@@ -770,6 +785,7 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
                 let rel = p.strip_prefix(out).unwrap_or(&p).as_str().to_string();
                 if !bundle.files.contains_key(&rel) && !bundle.secrets.contains_key(&rel) {
                     d.stale += 1;
+                    d.files.push((rel.clone(), DriftKind::Stale));
                     d.diff
                         .push_str(&format!("stale {rel} (a compile would remove it)\n"));
                 }

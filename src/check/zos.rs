@@ -825,6 +825,65 @@ fn shared_racf(site: &Site, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
+        // Generated job names: derived from each object alone, so a
+        // collision is reported, never resolved by renaming someone.
+        let mut names: BTreeMap<String, (String, crate::source::Span)> = BTreeMap::new();
+        let owners = sys
+            .authorities
+            .iter()
+            .map(|a| {
+                (
+                    JobKind::Authority,
+                    &a.name,
+                    format!("authority `{}`", a.name.value),
+                )
+            })
+            .chain(sys.servers.iter().map(|s| {
+                (
+                    JobKind::Server,
+                    &s.name,
+                    format!("NFS server `{}`", s.name.value),
+                )
+            }))
+            .chain(
+                site.tenants
+                    .iter()
+                    .filter(|t| {
+                        t.nfs
+                            .as_ref()
+                            .is_some_and(|n| n.server.value.0 == SystemId(si))
+                    })
+                    .map(|t| {
+                        (
+                            JobKind::Client,
+                            &t.name,
+                            format!("tenant `{}`", t.name.value),
+                        )
+                    }),
+            );
+        for (kind, name, owner) in owners {
+            let job = sys.jcl.job_name(kind, &name.value);
+            if let Some((first, span)) = names.get(&job) {
+                out.push(
+                    Diagnostic::new(
+                        registry::JOB_NAME_COLLISION,
+                        name.span,
+                        format!(
+                            "the RACF jobs of {first} and {owner} on system `{}` would both be named `{job}`",
+                            sys.name.value
+                        ),
+                        format!("job `{job}` again"),
+                    )
+                    .related(*span, format!("job `{job}` of {first}"))
+                    .help(format!(
+                        "job names are `{}` plus a hash of the name; rename one of the two, or shorten `jcl.job_prefix` to leave more characters to the hash",
+                        sys.jcl.job_prefix.value
+                    )),
+                );
+            } else {
+                names.insert(job, (owner, name.span));
+            }
+        }
         let mut datasets: BTreeMap<String, (String, crate::source::Span)> = BTreeMap::new();
         let mut claim_dsn = |dsn: &Sp<String>, owner: String, out: &mut Vec<Diagnostic>| {
             if let Some((first, span)) = datasets.get(dsn.value.as_str()) {

@@ -452,6 +452,23 @@ Bad:
 Good:
     zos NP8 { nfs_server MVSNFS8 { standby = [NP9], address = 10.1.1.20, ... } }";
 
+    JOB_NAME_COLLISION = "E0440", Error, "two generated RACF jobs would have the same job name",
+"tenantc names the RACF jobs it generates for a system from the system's
+`jcl.job_prefix` and a stable hash of the job's kind and object (authority,
+server or tenant), so that a job keeps its name whatever other tenants are
+added, removed or reordered. Two names that hash alike would be two batch jobs
+with one name: JES delays the second until the first ends, and the spool can
+no longer tell them apart. The names are never renamed silently; change one.
+
+A shorter prefix leaves more characters to the hash (8 in all): `T` leaves 7,
+`TNC` 5, a 5-character prefix only 3 (46,656 names).
+
+Bad:
+    zos SYS1 { jcl { job_prefix = TENAN } ... }   # thousands of tenants
+
+Good:
+    zos SYS1 { jcl { job_prefix = T } ... }";
+
     CLUSTER_IP_RANGE = "E0501", Error, "ClusterIP outside the service CIDR",
 "A Service's static ClusterIP must lie inside the cluster's service network
 (`service_cidr`), or the API server rejects the Service, and the PV that mounts

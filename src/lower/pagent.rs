@@ -61,7 +61,7 @@ fn on_off(b: bool) -> &'static str {
 pub fn lower(
     site: &Site,
     t: &Templates,
-    header: &str,
+    headers: &super::Headers,
     sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
@@ -73,6 +73,7 @@ pub fn lower(
         let s = site.server(sid);
         let [rule, addr_group, group_action, env_action, conn_action, conn_parms, keyring_parms] =
             statement_names(&s.name.value);
+        let header = headers.of([s.name.span.file]);
         let tls = &s.tls;
         let ctx = ServerCtx {
             rule,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// The pure.json of a cluster: one FlashArrays entry per array its tenants
-/// use, in array declaration order. Tokens are placeholders unless `secrets`
+/// use, by array name and tenant name. Tokens are placeholders unless `secrets`
 /// holds their values. Returns the text and the tenants it serves.
 pub fn pure_json(
     site: &Site,
@@ -36,7 +36,12 @@ pub fn pure_json(
         .pure_tenants()
         .filter(|(t, _)| t.cluster.value == cluster)
         .collect();
-    users.sort_by_key(|(_, p)| p.array.value);
+    // By array name, then tenant name: a tenant added, removed or moved in the
+    // specs changes its own entry only.
+    users.sort_by(|(a, pa), (b, pb)| {
+        let name = |p: &TenantPure| &site.array(p.array.value).name.value;
+        (name(pa), &a.name.value).cmp(&(name(pb), &b.name.value))
+    });
     let mut entries = Vec::new();
     let mut tenants = BTreeSet::new();
     for (t, p) in users {
@@ -65,7 +70,7 @@ pub fn pure_json(
 pub fn lower(
     site: &Site,
     t: &Templates,
-    header: &str,
+    headers: &super::Headers,
     sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
@@ -89,9 +94,15 @@ pub fn lower(
         token_file: Option<&'a str>,
     }
     for (ai, array) in site.arrays.iter().enumerate() {
-        let tenants: Vec<TenantCtx<'_>> = site
+        // Sorted by tenant name, not declaration order, so that the script
+        // changes only in the lines of a tenant added, removed or moved.
+        let mut users: Vec<(&Tenant, &TenantPure)> = site
             .pure_tenants()
             .filter(|(_, p)| p.array.value == ArrayId(ai))
+            .collect();
+        users.sort_by(|(a, _), (b, _)| a.name.value.cmp(&b.name.value));
+        let tenants: Vec<TenantCtx<'_>> = users
+            .into_iter()
             .map(|(tn, p)| TenantCtx {
                 name: &tn.name.value,
                 cluster: &site.cluster(tn.cluster.value).name.value,
@@ -112,7 +123,7 @@ pub fn lower(
         let text = t.render(
             "purity-setup.sh.j2",
             minijinja::context! {
-                header => header,
+                header => headers.of([array.name.span.file]),
                 path => path,
                 array => ArrayCtx {
                     name: &array.name.value,
@@ -134,7 +145,8 @@ pub fn lower(
         if users.is_empty() || !sel.any(users.iter().map(|(tn, _)| tn.name.value.as_str())) {
             continue;
         }
-        let text = multipath_conf(site, t, header, ClusterId(ci))?;
+        let header = headers.of([cluster.name.span.file]);
+        let text = multipath_conf(site, t, &header, ClusterId(ci))?;
         bundle.add_text(
             format!("k8s/{}/nodes/multipath.conf", cluster.name.value),
             text,
@@ -162,7 +174,8 @@ pub fn multipath_conf(
         .filter(|(tn, _)| tn.cluster.value == cluster)
         .map(|(_, p)| p.array.value)
         .collect();
-    arrays.sort();
+    // By name, not declaration order: moving a spec moves nothing here.
+    arrays.sort_by(|a, b| site.array(*a).name.value.cmp(&site.array(*b).name.value));
     arrays.dedup();
     let sans: BTreeSet<&str> = arrays
         .iter()

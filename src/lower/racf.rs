@@ -145,31 +145,22 @@ fn wrap(text: &str) -> Vec<String> {
     lines
 }
 
-/// Job names: prefix, a letter for the kind, two base-36 digits.
-fn job_name(prefix: &str, kind: char, index: usize) -> String {
-    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let n = (index + 1) % (36 * 36);
-    format!(
-        "{prefix}{kind}{}{}",
-        DIGITS[n / 36] as char,
-        DIGITS[n % 36] as char
-    )
-}
-
 struct JobBuilder<'a> {
     t: &'a Templates,
-    header: &'a str,
+    headers: &'a super::Headers,
     sys: &'a ZosSystem,
 }
 
 impl JobBuilder<'_> {
     fn render(
         &self,
+        from: crate::source::FileId,
         name: String,
         comments: &[&str],
         commands: Vec<Command>,
     ) -> Result<String, LowerError> {
-        let mut lines = wrap(self.header);
+        let header = self.headers.of([from]);
+        let mut lines = wrap(&header);
         for c in comments {
             lines.extend(wrap(c));
         }
@@ -187,10 +178,9 @@ impl JobBuilder<'_> {
                 .map(Command::lines)
                 .collect::<Result<_, _>>()?,
         };
-        let text = self.t.render(
-            "racf.jcl.j2",
-            minijinja::context! { header => self.header, job },
-        )?;
+        let text = self
+            .t
+            .render("racf.jcl.j2", minijinja::context! { header, job })?;
         validate(&text)?;
         Ok(text)
     }
@@ -218,7 +208,7 @@ pub fn validate(text: &str) -> Result<(), LowerError> {
 pub fn lower(
     site: &Site,
     t: &Templates,
-    header: &str,
+    headers: &super::Headers,
     sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
@@ -235,8 +225,7 @@ pub fn lower(
         if !sel.any(on_system) {
             continue;
         }
-        let jb = JobBuilder { t, header, sys };
-        let prefix = &sys.jcl.job_prefix.value;
+        let jb = JobBuilder { t, headers, sys };
         let dir = format!("zos/{}/jcl", sys.name.value);
         let sid = SystemId(si);
         for (ai, a) in sys.authorities.iter().enumerate() {
@@ -252,7 +241,8 @@ pub fn lower(
                 .op(format!("DSN({})", quote(&a.export.dsn.value)))
                 .op(format!("FORMAT({})", a.export.format.value.racf()));
             let text = jb.render(
-                job_name(prefix, 'A', ai),
+                a.name.span.file,
+                sys.jcl.job_name(JobKind::Authority, &a.name.value),
                 &[&format!(
                     "Certificate authority {}: generate, export to {} for the proxies' ca-file.",
                     a.name.value, a.export.dsn.value
@@ -301,7 +291,8 @@ pub fn lower(
                 .op(format!("RING({})", s.keyring.value))
                 .op("DEFAULT)");
             let text = jb.render(
-                job_name(prefix, 'S', i),
+                s.name.span.file,
+                sys.jcl.job_name(JobKind::Server, &s.name.value),
                 &[&format!(
                     "NFS server {}: certificate signed by {}, key ring {} with the authority and the server certificate (DEFAULT).",
                     s.jobname.value, ca.name.value, s.keyring.value
@@ -314,15 +305,12 @@ pub fn lower(
                 super::tenants_of_server(site, ServerId(sid, i)),
             )?;
         }
-        let mut ci = 0;
         for tenant in &site.tenants {
             let Some(nfs) = &tenant.nfs else { continue };
             if nfs.server.value.0 != sid {
                 continue;
             }
-            // Job names follow the whole site, also when only some tenants are written.
             if !sel.has(&tenant.name.value) {
-                ci += 1;
                 continue;
             }
             let idn = &nfs.identity;
@@ -345,7 +333,8 @@ pub fn lower(
                 export = export.op(format!("PASSWORD({})", quote(&placeholder(pw))));
             }
             let text = jb.render(
-                job_name(prefix, 'C', ci),
+                tenant.name.span.file,
+                sys.jcl.job_name(JobKind::Client, &tenant.name.value),
                 &[
                     &format!(
                         "Tenant {}: client certificate of {} signed by {}, exported to {} for the proxy's crt file.",
@@ -355,7 +344,6 @@ pub fn lower(
                 ],
                 vec![gencert, export, refresh()],
             )?;
-            ci += 1;
             bundle.add_text(
                 format!("{dir}/3-client-{}.jcl", tenant.name.value),
                 text,
@@ -428,10 +416,30 @@ mod tests {
     }
 
     #[test]
-    fn job_names_fit_eight_characters() {
-        assert_eq!(job_name("TNC", 'C', 0), "TNCC01");
-        assert_eq!(job_name("TENAN", 'S', 35), "TENANS10");
-        assert!(job_name("TENAN", 'C', 2000).len() <= 8);
+    fn job_names_fit_eight_characters_and_depend_only_on_their_object() {
+        let re = |n: &str| {
+            n.len() == 8
+                && n.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && n.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        };
+        for prefix in ["T", "TNC", "TENAN"] {
+            for i in 0..2000 {
+                let n = job_name(prefix, JobKind::Client, &format!("tenant{i}"));
+                assert!(re(&n) && n.starts_with(prefix), "{n}");
+            }
+        }
+        // Stable across releases: a golden value, not just self-consistency.
+        assert_eq!(job_name("TNC", JobKind::Client, "acme"), "TNC8TIHJ");
+        assert_ne!(
+            job_name("TNC", JobKind::Client, "acme"),
+            job_name("TNC", JobKind::Server, "acme")
+        );
+        // 1,295 tenants used to wrap around to the first one's name.
+        let names: BTreeSet<String> = (0..1300)
+            .map(|i| job_name("TNC", JobKind::Client, &format!("t{i}")))
+            .collect();
+        assert_eq!(names.len(), 1300);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod mutate;
+pub mod site;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use std::process::{Command, Output};

@@ -271,7 +271,7 @@ pub(super) fn machine_config(
     if tenants.is_empty() {
         return Ok(());
     }
-    let conf = pure::multipath_conf(site, t, out.header, cluster)?;
+    let conf = pure::multipath_conf(site, t, &out.header, cluster)?;
     let mut metadata = shared_meta(pure::MULTIPATH_MACHINE_CONFIG, None);
     metadata
         .labels
