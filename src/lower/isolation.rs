@@ -257,11 +257,7 @@ fn markdown(header: &str, report: &Report<'_>) -> String {
                 "- ResourceQuota `{}/{}` closes {}\n",
                 q.namespace,
                 q.name,
-                q.storage_classes
-                    .iter()
-                    .map(|x| format!("`{x}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                q.closes
             ));
         }
         for e in &t.exposed_ports {

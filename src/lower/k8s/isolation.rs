@@ -45,7 +45,7 @@ use super::types::*;
 use super::{labels, meta, shared_meta, ClusterOut, TENANT_LABEL};
 use crate::ir::*;
 use crate::lower::LowerError;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const DEFAULT_DENY: &str = "default-deny-ingress";
 pub const SAME_NAMESPACE: &str = "allow-same-namespace";
@@ -63,12 +63,16 @@ pub struct PolicySummary {
     pub admits: String,
 }
 
-/// A ResourceQuota of the bundle: its namespace, name and the classes it closes.
+/// A ResourceQuota of the bundle: its namespace, name and what it closes.
+/// The report says "every other tenant's FADA class of the cluster" rather
+/// than listing them: a list would put other tenants' lines into this
+/// tenant's entry, and a tenant added elsewhere would change it (the quota
+/// file itself lists them, and the manifest attributes it to their owners).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct QuotaSummary {
     pub namespace: String,
     pub name: String,
-    pub storage_classes: Vec<String>,
+    pub closes: String,
 }
 
 fn policy(
@@ -323,9 +327,17 @@ pub(super) fn tenant(site: &Site, t: &Tenant, out: &mut ClusterOut<'_>) -> Resul
         let ns = p.metadata.namespace.clone().unwrap_or_default();
         out.add(&ns, &p, tn)?;
     }
+    // A quota names the other tenants' classes: it is theirs too, so that a
+    // tenant added or removed changes files attributed to it (its lines).
+    let mut owners: BTreeSet<String> = site
+        .pure_tenants()
+        .filter(|(o, p)| o.cluster.value == t.cluster.value && o.name.value != tn && !p.classes.is_empty())
+        .map(|(o, _)| o.name.value.clone())
+        .collect();
+    owners.insert(tn.to_string());
     for q in tenant_quotas(site, t) {
         let ns = q.metadata.namespace.clone().unwrap_or_default();
-        out.add(&ns, &q, tn)?;
+        out.add_shared(&ns, &q, owners.clone())?;
     }
     Ok(())
 }
@@ -384,13 +396,15 @@ pub(crate) fn summary(site: &Site, t: &Tenant) -> (Vec<PolicySummary>, Vec<Quota
             admits,
         })
         .collect();
-    let classes = foreign_classes(site, t);
     let quotas = tenant_quotas(site, t)
         .into_iter()
         .map(|q| QuotaSummary {
             namespace: q.metadata.namespace.unwrap_or_default(),
             name: q.metadata.name,
-            storage_classes: classes.clone(),
+            closes: format!(
+                "every FADA storage class of the other tenants of cluster {}",
+                site.cluster(t.cluster.value).name.value
+            ),
         })
         .collect();
     (policies, quotas)
