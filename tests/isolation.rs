@@ -284,9 +284,11 @@ fn the_report_lists_each_tenant_and_a_change_to_one_changes_only_its_entry() {
     assert_eq!(ledger["nfs"]["exports"][0]["path"], "/hfs/ledger/reports");
     assert_eq!(ledger["nfs"]["lpars"], serde_json::json!(["PRD1", "PRD2"]));
     assert_eq!(ledger["pure"]["realm"], "ledger");
+    // The report says what the quota closes without listing the other
+    // tenants' classes (the quota file lists them).
     assert_eq!(
-        ledger["resource_quotas"][0]["storage_classes"],
-        serde_json::json!(["analytics-scratch"])
+        ledger["resource_quotas"][0]["closes"],
+        "every FADA storage class of the other tenants of cluster ocp_prod"
     );
 
     let after = report(&text.replace("/hfs/ledger/reports", "/hfs/ledger/monthly"));
