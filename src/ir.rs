@@ -193,6 +193,10 @@ pub struct ServerCertificate {
     pub subject: Subject,
     pub key: Key,
     pub signed_by: Sp<AuthorityId>,
+    /// The DNS name in the certificate's subject alternative name, which
+    /// haproxy checks (`verifyhost`); written, or `<jobname>.<system>` in
+    /// lower case.
+    pub hostname: Sp<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

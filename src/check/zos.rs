@@ -779,6 +779,20 @@ fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
                 .help("set `security = safexp`"),
             );
         }
+        if !hostname_ok(&s.certificate.hostname.value) {
+            out.push(
+                Diagnostic::new(
+                    registry::BAD_VALUE,
+                    s.certificate.hostname.span,
+                    format!(
+                        "`{}` is not a DNS name for the certificate's ALTNAME and haproxy's verifyhost",
+                        s.certificate.hostname.value.escape_debug()
+                    ),
+                    "server host name",
+                )
+                .help("labels of 1-63 characters a-z, 0-9 and `-` (not first or last), separated by `.`, 253 characters at most, e.g. hostname = \"mvsnfs8.np8.example.com\""),
+            );
+        }
         if s.versions.value != [NfsVersion::V4] {
             out.push(
                 Diagnostic::new(
@@ -791,6 +805,19 @@ fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// A host name that RACDCERT `ALTNAME(DOMAIN('...'))` and haproxy's
+/// `verifyhost` both carry verbatim: lower-case LDH labels (RFC 1123).
+pub fn hostname_ok(s: &str) -> bool {
+    (1..=253).contains(&s.len())
+        && s.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
 }
 
 /// Tenants on one system have their own RACF user ID and certificate label;

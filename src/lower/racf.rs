@@ -284,6 +284,15 @@ pub fn lower(
                 &c.key,
             )
             .op(format!("WITHLABEL({})", quote(&c.label.value)))
+            // The server's identity for the proxies' `verifyhost`: the DNS
+            // name and the address they connect to. RACDCERT GENCERT
+            // ALTNAME(IP(numeric-IP-address) DOMAIN('internet-domain-name')):
+            // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-gencert.htm
+            .op(format!(
+                "ALTNAME(IP({}) DOMAIN({}))",
+                s.address.value,
+                quote(&c.hostname.value)
+            ))
             .op("KEYUSAGE(HANDSHAKE DATAENCRYPT)")
             .op(format!(
                 "SIGNWITH(CERTAUTH LABEL({}))",
@@ -333,6 +342,13 @@ pub fn lower(
                 &idn.key,
             )
             .op(format!("WITHLABEL({})", quote(&idn.label.value)))
+            // Client use only: HANDSHAKE (digital signature, for the TLS
+            // client authentication), no DATAENCRYPT and no ALTNAME, so the
+            // certificate never carries the server's name and cannot pass a
+            // proxy's `verifyhost`. KEYUSAGE values: HANDSHAKE, DATAENCRYPT,
+            // DOCSIGN, CERTSIGN:
+            // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-gencert.htm
+            .op("KEYUSAGE(HANDSHAKE)")
             .op(format!(
                 "SIGNWITH(CERTAUTH LABEL({}))",
                 quote(&ca.label.value)

@@ -526,10 +526,11 @@ impl Builder<'_, '_> {
             .into_iter()
             .map(|a| self.authority(a))
             .collect();
+        let sys_name = self.name(z).value;
         let servers = self
             .nested_of_kind(z, "nfs_server")
             .into_iter()
-            .filter_map(|s| self.server(s, &f))
+            .filter_map(|s| self.server(s, &f, &sys_name))
             .collect();
         ZosSystem {
             name: self.name(z),
@@ -562,7 +563,7 @@ impl Builder<'_, '_> {
             .map(|id| Sp::new(*id, r.span))
     }
 
-    fn server(&mut self, s: SymId, system: &F) -> Option<NfsServer> {
+    fn server(&mut self, s: SymId, system: &F, system_name: &str) -> Option<NfsServer> {
         let f = self.f(s);
         let own_address = f.get("address").is_some();
         let address = if own_address {
@@ -643,6 +644,12 @@ impl Builder<'_, '_> {
             label,
             key: cf.key("key"),
             signed_by,
+            hostname: cf.str("hostname").unwrap_or_else(|| {
+                Sp::new(
+                    format!("{}.{}", jobname.value, system_name).to_ascii_lowercase(),
+                    cf.at,
+                )
+            }),
         };
         Some(NfsServer {
             name,

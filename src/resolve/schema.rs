@@ -200,6 +200,7 @@ static SCHEMAS: &[BlockSchema] = &[
             f!("subject", Ty::Object(SUBJECT_KEYS), req, "Subject DN."),
             f!("key", Ty::Key, opt, "Key algorithm and size (default rsa(2048))."),
             f!("signed_by", Ty::Ref(&["authority"]), req, "The authority that signs it."),
+            f!("hostname", Ty::Str, opt, "DNS name in the certificate's subject alternative name (with the server's address), checked by the proxies' `verifyhost` (default <jobname>.<system>, lower case)."),
         ],
         children: &[],
     },
