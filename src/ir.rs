@@ -110,6 +110,9 @@ pub struct ZosSystem {
     pub jcl: JclSettings,
     pub authorities: Vec<Authority>,
     pub servers: Vec<NfsServer>,
+    /// The first day of every certificate made on this system
+    /// (`valid_from = "2027-01-01"`); without it RACF's defaults apply.
+    pub valid_from: Option<Sp<String>>,
 }
 
 /// Subject distinguished name, attributes in the order written.
@@ -185,6 +188,8 @@ pub struct Authority {
     pub subject: Subject,
     pub key: Key,
     pub export: Dataset,
+    /// Years of validity from the system's `valid_from`.
+    pub valid_years: Sp<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +202,7 @@ pub struct ServerCertificate {
     /// haproxy checks (`verifyhost`); written, or `<jobname>.<system>` in
     /// lower case.
     pub hostname: Sp<String>,
+    pub valid_years: Sp<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -313,6 +319,19 @@ pub struct NfsServer {
     pub own_address: bool,
     /// Other LPARs the server may run on.
     pub standby: Vec<Sp<SystemId>>,
+    /// The TTLSRule's Priority (1-2000000000), for merging into a site policy.
+    pub priority: Sp<u64>,
+    /// How the server's user ID is allowed to read its own key ring.
+    pub ring_access: RingAccess,
+}
+
+/// RACF authority checking for R_datalib on the server's key ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RingAccess {
+    /// READ to the ring-specific RDATALIB profile `<owner>.<ring>.LST`.
+    Rdatalib,
+    /// READ to FACILITY IRR.DIGTCERT.LISTRING (every ring of the user).
+    Facility,
 }
 
 impl NfsServer {
@@ -373,6 +392,7 @@ pub struct Identity {
     pub key: Key,
     pub signed_by: Sp<AuthorityId>,
     pub export: Dataset,
+    pub valid_years: Sp<u64>,
 }
 
 #[derive(Debug, Clone)]

@@ -290,7 +290,10 @@ fn a_missing_client_certificate_breaks_the_connection() {
 fn generated_cfg_checks_the_name() -> String {
     let cfg = generated_cfg();
     assert!(
-        cfg.contains(&format!(" verifyhost {SERVER_HOST} ")),
+        cfg.lines()
+            .any(|l| l.trim().starts_with("server nfsServer ")
+                && l.trim_end()
+                    .ends_with(&format!(" verifyhost {SERVER_HOST}"))),
         "no verifyhost {SERVER_HOST}: {cfg}"
     );
     cfg

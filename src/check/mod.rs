@@ -4,7 +4,7 @@
 
 mod k8s;
 mod pure;
-mod zos;
+pub mod zos;
 
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::{Site, Sp};

@@ -4,12 +4,14 @@
 //! only on a site that passed every check; a problem found here is a bug and
 //! is reported as an internal error, never written.
 
+pub mod apply;
 pub mod graph;
 pub mod haproxy;
 pub mod k8s;
 pub mod pagent;
 pub mod pure;
 pub mod racf;
+pub mod zos;
 
 use crate::bundle::Bundle;
 use crate::ir::{SecretRef, SecretSource, Site};
@@ -207,7 +209,9 @@ pub fn lower(site: &Site, opts: &LowerOptions) -> Result<Bundle, LowerError> {
         let zos = scope.spawn(|| -> Result<Bundle, LowerError> {
             pagent::lower(site, &templates, &header, sel, &mut zos)?;
             racf::lower(site, &templates, &header, sel, &mut zos)?;
+            self::zos::lower(site, &header, sel, &mut zos)?;
             pure::lower(site, &templates, &header, sel, &mut zos)?;
+            apply::lower(site, &header, sel, &mut zos)?;
             Ok(zos)
         });
         let k8s = k8s::lower(

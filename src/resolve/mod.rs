@@ -539,6 +539,7 @@ impl Builder<'_, '_> {
             jcl,
             authorities,
             servers,
+            valid_from: f.str("valid_from"),
         }
     }
 
@@ -553,6 +554,7 @@ impl Builder<'_, '_> {
             label,
             key: f.key("key"),
             export: f.dataset("export"),
+            valid_years: f.int("valid_years").unwrap_or(Sp::new(10, f.at)),
         }
     }
 
@@ -644,6 +646,7 @@ impl Builder<'_, '_> {
             label,
             key: cf.key("key"),
             signed_by,
+            valid_years: cf.int("valid_years").unwrap_or(Sp::new(2, cf.at)),
             hostname: cf.str("hostname").unwrap_or_else(|| {
                 Sp::new(
                     format!("{}.{}", jobname.value, system_name).to_ascii_lowercase(),
@@ -665,6 +668,11 @@ impl Builder<'_, '_> {
             address,
             own_address,
             standby,
+            priority: f.int("priority").unwrap_or(Sp::new(1000, f.at)),
+            ring_access: match f.enum_("ring_access").map(|e| e.value) {
+                Some("facility") => RingAccess::Facility,
+                _ => RingAccess::Rdatalib,
+            },
         })
     }
 
@@ -939,6 +947,7 @@ impl Builder<'_, '_> {
             key: idf.key("key"),
             signed_by,
             export: idf.dataset("export"),
+            valid_years: idf.int("valid_years").unwrap_or(Sp::new(2, idf.at)),
         };
 
         let pf = self.f(self.child(n, "proxy")?);
