@@ -108,6 +108,8 @@ pub enum JobKind {
     Authority,
     Server,
     Client,
+    /// A server's read-only verification job.
+    Verify,
 }
 
 impl JobKind {
@@ -116,6 +118,7 @@ impl JobKind {
             JobKind::Authority => "authority",
             JobKind::Server => "server",
             JobKind::Client => "client",
+            JobKind::Verify => "verify",
         }
     }
 }
@@ -159,6 +162,9 @@ pub struct ZosSystem {
     pub jcl: JclSettings,
     pub authorities: Vec<Authority>,
     pub servers: Vec<NfsServer>,
+    /// The first day of every certificate made on this system
+    /// (`valid_from = "2027-01-01"`); without it RACF's defaults apply.
+    pub valid_from: Option<Sp<String>>,
 }
 
 /// Subject distinguished name, attributes in the order written.
@@ -234,6 +240,8 @@ pub struct Authority {
     pub subject: Subject,
     pub key: Key,
     pub export: Dataset,
+    /// Years of validity from the system's `valid_from`.
+    pub valid_years: Sp<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -242,6 +250,11 @@ pub struct ServerCertificate {
     pub subject: Subject,
     pub key: Key,
     pub signed_by: Sp<AuthorityId>,
+    /// The DNS name in the certificate's subject alternative name, which
+    /// haproxy checks (`verifyhost`); written, or `<jobname>.<system>` in
+    /// lower case.
+    pub hostname: Sp<String>,
+    pub valid_years: Sp<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -358,6 +371,19 @@ pub struct NfsServer {
     pub own_address: bool,
     /// Other LPARs the server may run on.
     pub standby: Vec<Sp<SystemId>>,
+    /// The TTLSRule's Priority (1-2000000000), for merging into a site policy.
+    pub priority: Sp<u64>,
+    /// How the server's user ID is allowed to read its own key ring.
+    pub ring_access: RingAccess,
+}
+
+/// RACF authority checking for R_datalib on the server's key ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RingAccess {
+    /// READ to the ring-specific RDATALIB profile `<owner>.<ring>.LST`.
+    Rdatalib,
+    /// READ to FACILITY IRR.DIGTCERT.LISTRING (every ring of the user).
+    Facility,
 }
 
 impl NfsServer {
@@ -418,6 +444,7 @@ pub struct Identity {
     pub key: Key,
     pub signed_by: Sp<AuthorityId>,
     pub export: Dataset,
+    pub valid_years: Sp<u64>,
 }
 
 #[derive(Debug, Clone)]

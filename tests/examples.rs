@@ -166,7 +166,7 @@ fn jcl_lines_stay_within_column_71() {
             "{path} ends the in-stream data"
         );
     }
-    assert_eq!(jobs, 3);
+    assert_eq!(jobs, 4, "authority, server, client and verification jobs");
 }
 
 #[test]

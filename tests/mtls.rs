@@ -4,7 +4,10 @@
 //! protected z/OS NFS server, `openssl s_server -Verify`). The config is
 //! rewritten only in its addresses and file paths. Every port of the range
 //! is tried; the server must see the tenant's client certificate and the
-//! bytes. A wrong CA file or a missing client certificate must break it.
+//! bytes. A wrong CA file or a missing client certificate must break it, and
+//! so must a server presenting a certificate of the same authority with
+//! another name (an impostor's, or a tenant's client certificate): the
+//! generated `verifyhost` refuses it.
 //!
 //! Each scenario uses its own pair of loopback addresses (haproxy binds the
 //! range on one, the server listens on the other with the same port, as the
@@ -20,7 +23,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
-use common::{Pki, CLIENT_CN};
+use common::{Pki, CLIENT_CN, SERVER_HOST};
 
 /// Kills and reaps the process when dropped.
 struct Guard {
@@ -80,7 +83,9 @@ fn generated_cfg() -> String {
 /// Runs haproxy with `cfg` and, for each port, a TLS server; returns for
 /// each port whether the bytes arrived and whether the server saw the
 /// tenant's client certificate.
+#[allow(clippy::too_many_arguments)]
 fn exchange(
+    server_cert: &str,
     haproxy: &Utf8Path,
     openssl: &Utf8Path,
     pki: &Pki,
@@ -124,9 +129,9 @@ fn exchange(
                 "-accept",
                 &format!("{back}:{port}"),
                 "-cert",
-                "server.crt",
+                &format!("{server_cert}.crt"),
                 "-key",
-                "server.key",
+                &format!("{server_cert}.key"),
                 "-CAfile",
                 "cert-auth.pem",
                 "-Verify",
@@ -203,6 +208,7 @@ fn every_port_carries_bytes_with_the_tenants_client_certificate() {
     );
     let ports: Vec<u16> = (2043..=2049).collect();
     let results = exchange(
+        "server",
         &haproxy,
         &openssl,
         &pki,
@@ -228,9 +234,15 @@ fn a_wrong_ca_file_breaks_the_connection() {
     let Some((haproxy, openssl, _tmp, pki)) = setup() else {
         return;
     };
-    let cfg = rewrite(&generated_cfg(), &pki, "127.0.0.4", "127.0.0.5")
-        .replace("cert-auth.pem", "other-ca.pem");
+    let cfg = rewrite(
+        &generated_cfg_checks_the_name(),
+        &pki,
+        "127.0.0.4",
+        "127.0.0.5",
+    )
+    .replace("cert-auth.pem", "other-ca.pem");
     let results = exchange(
+        "server",
         &haproxy,
         &openssl,
         &pki,
@@ -250,10 +262,16 @@ fn a_missing_client_certificate_breaks_the_connection() {
     let Some((haproxy, openssl, _tmp, pki)) = setup() else {
         return;
     };
-    let cfg = rewrite(&generated_cfg(), &pki, "127.0.0.6", "127.0.0.7");
+    let cfg = rewrite(
+        &generated_cfg_checks_the_name(),
+        &pki,
+        "127.0.0.6",
+        "127.0.0.7",
+    );
     let without_crt = cfg.replace(&format!(" crt {}/client-cert.pem", pki.dir), "");
     assert_ne!(cfg, without_crt);
     let results = exchange(
+        "server",
         &haproxy,
         &openssl,
         &pki,
@@ -265,5 +283,65 @@ fn a_missing_client_certificate_breaks_the_connection() {
     assert!(
         !results[0].1,
         "the server must refuse a client without a certificate"
+    );
+}
+
+/// The server line names the certificate's ALTNAME DOMAIN.
+fn generated_cfg_checks_the_name() -> String {
+    let cfg = generated_cfg();
+    assert!(
+        cfg.lines()
+            .any(|l| l.trim().starts_with("server nfsServer ")
+                && l.trim_end()
+                    .ends_with(&format!(" verifyhost {SERVER_HOST}"))),
+        "no verifyhost {SERVER_HOST}: {cfg}"
+    );
+    cfg
+}
+
+#[test]
+fn a_server_of_the_same_authority_with_another_name_is_refused() {
+    let Some((haproxy, openssl, _tmp, pki)) = setup() else {
+        return;
+    };
+    let cfg = rewrite(
+        &generated_cfg_checks_the_name(),
+        &pki,
+        "127.0.0.8",
+        "127.0.0.9",
+    );
+    for (i, (cert, port)) in [("impostor", 2045), ("client", 2046)]
+        .into_iter()
+        .enumerate()
+    {
+        let results = exchange(
+            cert,
+            &haproxy,
+            &openssl,
+            &pki,
+            &cfg,
+            "127.0.0.8",
+            "127.0.0.9",
+            &[port],
+        );
+        assert!(
+            !results[0].1,
+            "case {i}: haproxy must refuse a server presenting the {cert} certificate of the same authority"
+        );
+    }
+    // The real server still passes with the same configuration.
+    let results = exchange(
+        "server",
+        &haproxy,
+        &openssl,
+        &pki,
+        &cfg,
+        "127.0.0.8",
+        "127.0.0.9",
+        &[2048],
+    );
+    assert!(
+        results[0].1 && results[0].2,
+        "the real server must be accepted"
     );
 }

@@ -199,9 +199,11 @@ fn check_pagent(text: &str) -> Vec<String> {
                             pending = Some(word.to_string());
                             continue;
                         }
-                        if rest.len() != 1 {
+                        // LocalPortRange n m: IBM's TTLSRule syntax diagram.
+                        let most = if *word == "LocalPortRange" { 2 } else { 1 };
+                        if rest.is_empty() || rest.len() > most {
                             problems.push(format!(
-                                "line {line_no}: `{word}` takes one value, found {}",
+                                "line {line_no}: `{word}` takes {most} value(s) at most, found {}",
                                 rest.len()
                             ));
                         }
@@ -231,11 +233,17 @@ fn check_pagent(text: &str) -> Vec<String> {
                             "Addr" if value.parse::<std::net::Ipv4Addr>().is_err() => problems
                                 .push(format!("line {line_no}: `{value}` is not an address")),
                             "LocalPortRange" => {
-                                let ok = value
-                                    .split('-')
+                                // `n` or `n m` (low <= high), as IBM documents it.
+                                let ok = rest
+                                    .iter()
                                     .map(|p| p.parse::<u16>().ok().filter(|p| *p > 0))
                                     .collect::<Option<Vec<_>>>();
-                                if !matches!(ok.as_deref(), Some([_]) | Some([_, _])) {
+                                let ordered = match ok.as_deref() {
+                                    Some([_]) => true,
+                                    Some([lo, hi]) => lo <= hi,
+                                    _ => false,
+                                };
+                                if !ordered {
                                     problems.push(format!(
                                         "line {line_no}: `{value}` is not a port or port range"
                                     ));
@@ -334,7 +342,7 @@ fn check_jcl(text: &str) -> Vec<String> {
                 commands += 1;
                 // Every command starts with a TSO command name that tenantc uses.
                 let verb = line.split_whitespace().next().unwrap_or("");
-                if !["RACDCERT", "SETROPTS", "PERMIT"].contains(&verb) {
+                if !["RACDCERT", "SETROPTS", "PERMIT", "RDEFINE", "LISTUSER"].contains(&verb) {
                     problems.push(format!(
                         "line {n}: `{verb}` is not a TSO command (a missing `+` continuation?)"
                     ));
@@ -378,6 +386,13 @@ fn check_jcl(text: &str) -> Vec<String> {
             if !line[2..].starts_with(' ') && !jcl_name_ok(name) {
                 problems.push(format!("line {n}: `{name}` is not a valid name field"));
             }
+        }
+        // IKJEFT01 goes on after a failing command; IKJEFT1B ends the step
+        // with its return code (TSO/E User's Guide, "EXEC statement").
+        if line.contains("PGM=IKJEFT01") {
+            problems.push(format!(
+                "line {n}: IKJEFT01 ignores failing commands; run IKJEFT1B"
+            ));
         }
         continued_jcl = line.trim_end().ends_with(',');
         if line.contains(" DD *") {
@@ -484,7 +499,15 @@ fn the_policy_checker_catches_the_seeds_mistakes() {
     ))
     .is_empty());
     assert!(!check_pagent(&good.replace("SecondaryMap", "SecondaryMapping")).is_empty());
-    assert!(!check_pagent(&good.replace("2043-2049", "2043:2049:1")).is_empty());
+    // IBM writes a range `n m`: the seed's `n:m`, Zowe's `n-m` and a
+    // reversed range are refused.
+    assert!(good.contains("LocalPortRange                  2043 2049"));
+    for bad in ["2043:2049", "2043-2049", "2049 2043", "2043 2049 2050"] {
+        assert!(
+            !check_pagent(&good.replace("2043 2049", bad)).is_empty(),
+            "{bad}"
+        );
+    }
     let set: BTreeSet<String> =
         check_pagent(&good.replace("MVSNFS8_clients", "a_name_that_is_far_too_long_for_pagent"))
             .into_iter()
@@ -496,6 +519,10 @@ fn the_policy_checker_catches_the_seeds_mistakes() {
 fn the_jcl_checker_catches_broken_jobs() {
     let (_, good) = bundle_texts("3-client-fios.jcl").remove(0);
     assert!(check_jcl(&good).is_empty());
+    assert!(
+        !check_jcl(&good.replace("PGM=IKJEFT1B", "PGM=IKJEFT01")).is_empty(),
+        "IKJEFT01 goes on after a failing RACDCERT"
+    );
     assert!(
         !check_jcl(&good.replace("'NFSTST Private Cert'", "'NFSTST Private Cert")).is_empty(),
         "open quote"

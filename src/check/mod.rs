@@ -5,7 +5,7 @@
 pub mod isolation;
 mod k8s;
 mod pure;
-mod zos;
+pub mod zos;
 
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::{Site, Sp};

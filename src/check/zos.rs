@@ -14,6 +14,100 @@ pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
     names(site, out);
     tls_and_nfs(site, out);
     high_availability(site, out);
+    validity(site, out);
+    export_paths(site, out);
+}
+
+/// Whether an export path can be written as an EXPORTS entry: the entry's
+/// directory ends at a blank and `#` starts a comment (z/OS NFS Guide and
+/// Reference, "Exports data set"):
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/dirstat.htm
+pub fn export_path_ok(p: &str) -> bool {
+    p.starts_with('/')
+        && p.is_ascii()
+        && !p
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '#')
+}
+
+fn export_paths(site: &Site, out: &mut Vec<Diagnostic>) {
+    for t in &site.tenants {
+        let Some(nfs) = &t.nfs else { continue };
+        for v in &nfs.volumes {
+            if !export_path_ok(&v.export.value) {
+                out.push(
+                    Diagnostic::new(
+                        registry::BAD_VALUE,
+                        v.export.span,
+                        format!(
+                            "export `{}` cannot be written into the NFS server's exports data set",
+                            v.export.value.escape_debug()
+                        ),
+                        "export path",
+                    )
+                    .help("an absolute path of printable ASCII without blanks or `#`, e.g. \"/hfs/u/nfs/tenant\""),
+                );
+            }
+        }
+    }
+}
+
+/// Dates of the certificates: a well-formed `valid_from`, and no
+/// certificate valid longer than its signer.
+fn validity(site: &Site, out: &mut Vec<Diagnostic>) {
+    for sys in &site.systems {
+        if let Some(from) = &sys.valid_from {
+            if crate::lower::racf::add_years(&from.value, 0).is_none() {
+                out.push(
+                    Diagnostic::new(
+                        registry::BAD_VALUE,
+                        from.span,
+                        format!("`{}` is not a date", from.value.escape_debug()),
+                        "valid_from",
+                    )
+                    .help("write the first day of the certificates as YYYY-MM-DD, e.g. valid_from = \"2027-01-01\""),
+                );
+            }
+        }
+    }
+    let mut leaf = |what: String, years: &Sp<u64>, signer: AuthorityId| {
+        let ca = site.authority(signer);
+        if years.value > ca.valid_years.value {
+            out.push(
+                Diagnostic::new(
+                    registry::CERT_OUTLIVES_SIGNER,
+                    years.span,
+                    format!(
+                        "{what} is valid for {} years, longer than its authority `{}` ({} years)",
+                        years.value, ca.name.value, ca.valid_years.value
+                    ),
+                    "outlives its signer",
+                )
+                .related(ca.valid_years.span, "the authority's validity")
+                .help(format!(
+                    "set valid_years to at most {}, or give the authority a longer validity",
+                    ca.valid_years.value
+                )),
+            );
+        }
+    };
+    for sid in site.server_ids() {
+        let s = site.server(sid);
+        leaf(
+            format!("the certificate of NFS server `{}`", s.name.value),
+            &s.certificate.valid_years,
+            s.certificate.signed_by.value,
+        );
+    }
+    for t in &site.tenants {
+        if let Some(nfs) = &t.nfs {
+            leaf(
+                format!("the client certificate of tenant `{}`", t.name.value),
+                &nfs.identity.valid_years,
+                nfs.identity.signed_by.value,
+            );
+        }
+    }
 }
 
 /// Servers with standby LPARs: a moving address, declared once, standby
@@ -784,6 +878,20 @@ fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
                 .help("set `security = safexp`"),
             );
         }
+        if !hostname_ok(&s.certificate.hostname.value) {
+            out.push(
+                Diagnostic::new(
+                    registry::BAD_VALUE,
+                    s.certificate.hostname.span,
+                    format!(
+                        "`{}` is not a DNS name for the certificate's ALTNAME and haproxy's verifyhost",
+                        s.certificate.hostname.value.escape_debug()
+                    ),
+                    "server host name",
+                )
+                .help("labels of 1-63 characters a-z, 0-9 and `-` (not first or last), separated by `.`, 253 characters at most, e.g. hostname = \"mvsnfs8.np8.example.com\""),
+            );
+        }
         if s.versions.value != [NfsVersion::V4] {
             out.push(
                 Diagnostic::new(
@@ -796,6 +904,19 @@ fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+}
+
+/// A host name that RACDCERT `ALTNAME(DOMAIN('...'))` and haproxy's
+/// `verifyhost` both carry verbatim: lower-case LDH labels (RFC 1123).
+pub fn hostname_ok(s: &str) -> bool {
+    (1..=253).contains(&s.len())
+        && s.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
 }
 
 /// Tenants on one system have their own RACF user ID and certificate label;
@@ -838,12 +959,10 @@ fn shared_racf(site: &Site, out: &mut Vec<Diagnostic>) {
                     format!("authority `{}`", a.name.value),
                 )
             })
-            .chain(sys.servers.iter().map(|s| {
-                (
-                    JobKind::Server,
-                    &s.name,
-                    format!("NFS server `{}`", s.name.value),
-                )
+            .chain(sys.servers.iter().flat_map(|s| {
+                [JobKind::Server, JobKind::Verify].map(|k| {
+                    (k, &s.name, format!("NFS server `{}`", s.name.value))
+                })
             }))
             .chain(
                 site.tenants

@@ -452,6 +452,24 @@ Bad:
 Good:
     zos NP8 { nfs_server MVSNFS8 { standby = [NP9], address = 10.1.1.20, ... } }";
 
+    CERT_OUTLIVES_SIGNER = "E0428", Error, "certificate valid longer than the authority that signs it",
+"Every certificate made on a z/OS system starts on the system's `valid_from`
+and ends `valid_years` later (RACDCERT GENCERT NOTBEFORE/NOTAFTER). A server or
+client certificate that ends after its authority cannot be verified in its
+last years: the chain breaks when the authority expires, and renewing the
+authority then means renewing everything at once. Authorities default to 10
+years, server and client certificates to 2. `valid_from` is a date written as
+YYYY-MM-DD; tenantc never reads the clock, so the dates in the jobs and in
+`zos/<system>/certificates.json` are the same on every compile.
+
+Bad:
+    authority zcx_ca { valid_years = 2 ... }
+    certificate { valid_years = 5, signed_by = zcx_ca ... }
+
+Good:
+    authority zcx_ca { valid_years = 10 ... }
+    certificate { valid_years = 2, signed_by = zcx_ca ... }";
+
     JOB_NAME_COLLISION = "E0440", Error, "two generated RACF jobs would have the same job name",
 "tenantc names the RACF jobs it generates for a system from the system's
 `jcl.job_prefix` and a stable hash of the job's kind and object (authority,

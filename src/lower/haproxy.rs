@@ -41,6 +41,11 @@ pub fn render(
             timeout_connect => duration(p.haproxy.timeout_connect_ms.value),
             timeout_client => duration(p.haproxy.timeout_client_ms.value),
             timeout_server => duration(p.haproxy.timeout_server_ms.value),
+            // The server certificate's ALTNAME DOMAIN: without SNI, haproxy
+            // checks a server's name only with `verifyhost` (configuration
+            // manual, `verify` and `verifyhost`, section 5.2):
+            // https://docs.haproxy.org/2.8/configuration.html#5.2-verifyhost
+            verifyhost => &server.certificate.hostname.value,
             ca_file => format!("{CERT_DIR}/{CA_FILE}"),
             crt_file => format!("{CERT_DIR}/{CRT_FILE}"),
         },

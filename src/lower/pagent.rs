@@ -17,6 +17,10 @@ struct ServerCtx {
     rule: String,
     jobname: String,
     ports: String,
+    /// The range's high end: IBM's TTLSRule syntax writes a range as
+    /// `LocalPortRange n m` (the template decides; a site may override it).
+    ports_high: Option<String>,
+    priority: u64,
     addr_group: String,
     clients: Vec<String>,
     group_action: String,
@@ -78,11 +82,9 @@ pub fn lower(
         let ctx = ServerCtx {
             rule,
             jobname: s.jobname.value.clone(),
-            ports: if s.ports.low == s.ports.high {
-                s.ports.low.to_string()
-            } else {
-                format!("{}-{}", s.ports.low, s.ports.high)
-            },
+            ports: s.ports.low.to_string(),
+            ports_high: (s.ports.low != s.ports.high).then(|| s.ports.high.to_string()),
+            priority: s.priority.value,
             addr_group,
             clients: s.clients.iter().map(|c| c.value.to_string()).collect(),
             group_action,

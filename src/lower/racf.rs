@@ -14,6 +14,44 @@ use crate::ir::*;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
+/// What every job says about reruns.
+const RERUN: &str = "Not rerunnable as is: IKJEFT1B ends the step at the first command with a nonzero return code, and a rerun's GENCERT finds its label in use. To redo a job, first RACDCERT DELETE its certificates (and DELRING the ring), or resubmit only the commands after the one that failed.";
+
+/// READ access for the server's user ID to its own key ring, under which
+/// AT-TLS opens it, and the refresh of the class's in-storage profiles.
+/// R_datalib "RACF authorization": the ring-specific RDATALIB resource
+/// `<ringOwner>.<ringName>.LST` (owner in upper case, ring name folded to
+/// upper case; the class must be RACLISTed); READ "enables retrieving one's
+/// own private key"; without a matching profile the FACILITY resource
+/// IRR.DIGTCERT.LISTRING is checked:
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.4.0/com.ibm.zos.v2r4.ichd100/dlibauth.htm
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.4.0/com.ibm.zos.v2r4.ichd100/usgntrdata.htm
+fn ring_access(s: &NfsServer) -> (Vec<Command>, Command) {
+    let user = &s.user.value;
+    match s.ring_access {
+        RingAccess::Rdatalib => {
+            let profile = format!("{user}.{}.LST", s.keyring.value.to_ascii_uppercase());
+            (
+                vec![
+                    Command::new(format!("RDEFINE RDATALIB {profile}")).op("UACC(NONE)"),
+                    Command::new(format!("PERMIT {profile}"))
+                        .op("CLASS(RDATALIB)")
+                        .op(format!("ID({user})"))
+                        .op("ACCESS(READ)"),
+                ],
+                Command::new("SETROPTS RACLIST(RDATALIB) REFRESH"),
+            )
+        }
+        RingAccess::Facility => (
+            vec![Command::new("PERMIT IRR.DIGTCERT.LISTRING")
+                .op("CLASS(FACILITY)")
+                .op(format!("ID({user})"))
+                .op("ACCESS(READ)")],
+            Command::new("SETROPTS RACLIST(FACILITY) REFRESH"),
+        ),
+    }
+}
+
 /// JCL and SYSTSIN content must end at column 71.
 pub const MAX_COLUMN: usize = 71;
 
@@ -102,6 +140,53 @@ fn key_ops(cmd: Command, key: &Key) -> Command {
     match key.alg {
         KeyAlg::Rsa => cmd.op("RSA"),
         KeyAlg::Nistecc => cmd.op("NISTECC"),
+    }
+}
+
+/// `YYYY-MM-DD` plus whole years (29 February becomes 28 February in a
+/// year that has none); `None` when `date` is not a date. No clock is read.
+pub fn add_years(date: &str, years: u64) -> Option<String> {
+    let b = date.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u64> {
+        let s = &date[r];
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = |y: u64, m: u64| match m {
+        2 if leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    // RACDCERT takes dates from 1950 to 9999.
+    if !(1950..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > days(y, m) {
+        return None;
+    }
+    let ny = y.checked_add(years).filter(|y| *y <= 9999)?;
+    Some(format!("{ny:04}-{m:02}-{:02}", d.min(days(ny, m))))
+}
+
+/// NOTBEFORE/NOTAFTER operands for a certificate valid `years` from the
+/// system's `valid_from`. RACDCERT GENCERT NOTBEFORE(DATE(yyyy-mm-dd))
+/// NOTAFTER(DATE(yyyy-mm-dd)):
+/// https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-gencert.htm
+pub fn validity(sys: &ZosSystem, years: u64) -> Option<(String, String)> {
+    let from = &sys.valid_from.as_ref()?.value;
+    Some((from.clone(), add_years(from, years)?))
+}
+
+fn dated(cmd: Command, sys: &ZosSystem, years: u64) -> Command {
+    match validity(sys, years) {
+        Some((from, to)) => cmd
+            .op(format!("NOTBEFORE(DATE({from}))"))
+            .op(format!("NOTAFTER(DATE({to}))")),
+        None => cmd,
     }
 }
 
@@ -236,6 +321,7 @@ pub fn lower(
             )
             .op(format!("WITHLABEL({})", quote(&a.label.value)))
             .op("KEYUSAGE(CERTSIGN)");
+            let gencert = dated(gencert, sys, a.valid_years.value);
             let export = Command::new("RACDCERT CERTAUTH")
                 .op(format!("EXPORT(LABEL({}))", quote(&a.label.value)))
                 .op(format!("DSN({})", quote(&a.export.dsn.value)))
@@ -243,10 +329,13 @@ pub fn lower(
             let text = jb.render(
                 a.name.span.file,
                 sys.jcl.job_name(JobKind::Authority, &a.name.value),
-                &[&format!(
-                    "Certificate authority {}: generate, export to {} for the proxies' ca-file.",
-                    a.name.value, a.export.dsn.value
-                )],
+                &[
+                    &format!(
+                        "Certificate authority {}: generate, export to {} for the proxies' ca-file.",
+                        a.name.value, a.export.dsn.value
+                    ),
+                    RERUN,
+                ],
                 vec![gencert, export, refresh()],
             )?;
             let tenants: BTreeSet<String> = site
@@ -274,11 +363,21 @@ pub fn lower(
                 &c.key,
             )
             .op(format!("WITHLABEL({})", quote(&c.label.value)))
+            // The server's identity for the proxies' `verifyhost`: the DNS
+            // name and the address they connect to. RACDCERT GENCERT
+            // ALTNAME(IP(numeric-IP-address) DOMAIN('internet-domain-name')):
+            // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-gencert.htm
+            .op(format!(
+                "ALTNAME(IP({}) DOMAIN({}))",
+                s.address.value,
+                quote(&c.hostname.value)
+            ))
             .op("KEYUSAGE(HANDSHAKE DATAENCRYPT)")
             .op(format!(
                 "SIGNWITH(CERTAUTH LABEL({}))",
                 quote(&ca.label.value)
             ));
+            let gencert = dated(gencert, sys, c.valid_years.value);
             let addring = Command::new(format!("{id} ADDRING({})", s.keyring.value));
             let connect_ca = Command::new(id.clone())
                 .op(format!(
@@ -293,15 +392,66 @@ pub fn lower(
             let text = jb.render(
                 s.name.span.file,
                 sys.jcl.job_name(JobKind::Server, &s.name.value),
-                &[&format!(
-                    "NFS server {}: certificate signed by {}, key ring {} with the authority and the server certificate (DEFAULT).",
-                    s.jobname.value, ca.name.value, s.keyring.value
-                )],
-                vec![gencert, addring, connect_ca, connect_own, refresh()],
+                &[
+                    &format!(
+                        "NFS server {}: certificate signed by {}, key ring {} with the authority and the server certificate (DEFAULT), and READ access to the ring for {}, under which AT-TLS opens it.",
+                        s.jobname.value, ca.name.value, s.keyring.value, s.user.value
+                    ),
+                    match s.ring_access {
+                        RingAccess::Rdatalib => "The RDATALIB class must be active and RACLISTed (SETROPTS CLASSACT(RDATALIB) RACLIST(RDATALIB), once per system, by the security administrator) for the ring profile to be checked.",
+                        RingAccess::Facility => "FACILITY IRR.DIGTCERT.LISTRING READ lets the user read every ring it owns with its own private keys; the RDATALIB profile (ring_access = rdatalib) is narrower.",
+                    },
+                    RERUN,
+                ],
+                {
+                    // The refreshes last, so that every definition is in before them.
+                    let mut cmds = vec![gencert, addring, connect_ca, connect_own];
+                    let (grant, class_refresh) = ring_access(s);
+                    cmds.extend(grant);
+                    cmds.push(refresh());
+                    cmds.push(class_refresh);
+                    cmds
+                },
             )?;
             bundle.add_text(
                 format!("{dir}/2-server-{}.jcl", s.jobname.value),
                 text,
+                super::tenants_of_server(site, ServerId(sid, i)),
+            )?;
+            // The site owns the OMVS segments and the exported directories:
+            // a job that lists what the scenario relies on. LISTUSER
+            // ... OMVS (RACF Command Language Reference, LISTUSER):
+            // https://www.ibm.com/docs/SSLTBW_2.5.0/com.ibm.zos.v2r5.icha400/listusr.htm
+            // and RACDCERT LISTRING / LIST:
+            // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/radcertg.htm
+            let mut checks = vec![
+                Command::new(format!("LISTUSER {} OMVS", s.user.value)),
+                Command::new(format!("RACDCERT ID({})", s.user.value))
+                    .op(format!("LISTRING({})", s.keyring.value)),
+            ];
+            for (_, nfs) in site.tenants_of(ServerId(sid, i)) {
+                let u = &nfs.identity.user.value;
+                checks.push(Command::new(format!("LISTUSER {u} OMVS")));
+                checks.push(
+                    Command::new(format!("RACDCERT ID({u})"))
+                        .op(format!("LIST(LABEL({}))", quote(&nfs.identity.label.value))),
+                );
+            }
+            let verify = jb.render(
+                s.name.span.file,
+                sys.jcl.job_name(JobKind::Verify, &s.name.value),
+                &[
+                    &format!(
+                        "NFS server {}: verification, after jobs 1-3. Reads only; rerunnable.",
+                        s.jobname.value
+                    ),
+                    "IKJEFT1B fails the step at the first missing user ID, ring or certificate (nonzero return code). Also read the output: each user's OMVS section must show a UID and a HOME (NO OMVS INFORMATION means the segment is missing: ALTUSER user OMVS(UID(n) HOME(dir))), the ring must list the authority and the server certificate (DEFAULT), each client certificate must be TRUST.",
+                ],
+                checks,
+            )?;
+            bundle.add_text(
+                format!("{dir}/4-verify-{}.jcl", s.jobname.value),
+                verify,
                 super::tenants_of_server(site, ServerId(sid, i)),
             )?;
         }
@@ -321,10 +471,18 @@ pub fn lower(
                 &idn.key,
             )
             .op(format!("WITHLABEL({})", quote(&idn.label.value)))
+            // Client use only: HANDSHAKE (digital signature, for the TLS
+            // client authentication), no DATAENCRYPT and no ALTNAME, so the
+            // certificate never carries the server's name and cannot pass a
+            // proxy's `verifyhost`. KEYUSAGE values: HANDSHAKE, DATAENCRYPT,
+            // DOCSIGN, CERTSIGN:
+            // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-gencert.htm
+            .op("KEYUSAGE(HANDSHAKE)")
             .op(format!(
                 "SIGNWITH(CERTAUTH LABEL({}))",
                 quote(&ca.label.value)
             ));
+            let gencert = dated(gencert, sys, idn.valid_years.value);
             let mut export = Command::new(id.clone())
                 .op(format!("EXPORT(LABEL({}))", quote(&idn.label.value)))
                 .op(format!("DSN({})", quote(&idn.export.dsn.value)))
@@ -341,6 +499,7 @@ pub fn lower(
                         tenant.name.value, idn.user.value, ca.name.value, idn.export.dsn.value
                     ),
                     "Replace the ${ENV:...} placeholder with the export password before submitting.",
+                    RERUN,
                 ],
                 vec![gencert, export, refresh()],
             )?;
@@ -381,6 +540,24 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn years_are_added_without_a_clock() {
+        assert_eq!(add_years("2027-01-04", 10).as_deref(), Some("2037-01-04"));
+        assert_eq!(add_years("2028-02-29", 1).as_deref(), Some("2029-02-28"));
+        assert_eq!(add_years("2028-02-29", 4).as_deref(), Some("2032-02-29"));
+        for bad in [
+            "2027-02-30",
+            "2027-13-01",
+            "27-01-01",
+            "2027/01/01",
+            "1949-01-01",
+            "2027-1-01",
+        ] {
+            assert_eq!(add_years(bad, 0), None, "{bad}");
+        }
+        assert_eq!(add_years("9990-01-01", 10), None);
     }
 
     #[test]

@@ -526,10 +526,11 @@ impl Builder<'_, '_> {
             .into_iter()
             .map(|a| self.authority(a))
             .collect();
+        let sys_name = self.name(z).value;
         let servers = self
             .nested_of_kind(z, "nfs_server")
             .into_iter()
-            .filter_map(|s| self.server(s, &f))
+            .filter_map(|s| self.server(s, &f, &sys_name))
             .collect();
         ZosSystem {
             name: self.name(z),
@@ -538,6 +539,7 @@ impl Builder<'_, '_> {
             jcl,
             authorities,
             servers,
+            valid_from: f.str("valid_from"),
         }
     }
 
@@ -552,6 +554,7 @@ impl Builder<'_, '_> {
             label,
             key: f.key("key"),
             export: f.dataset("export"),
+            valid_years: f.int("valid_years").unwrap_or(Sp::new(10, f.at)),
         }
     }
 
@@ -562,7 +565,7 @@ impl Builder<'_, '_> {
             .map(|id| Sp::new(*id, r.span))
     }
 
-    fn server(&mut self, s: SymId, system: &F) -> Option<NfsServer> {
+    fn server(&mut self, s: SymId, system: &F, system_name: &str) -> Option<NfsServer> {
         let f = self.f(s);
         let own_address = f.get("address").is_some();
         let address = if own_address {
@@ -643,6 +646,13 @@ impl Builder<'_, '_> {
             label,
             key: cf.key("key"),
             signed_by,
+            valid_years: cf.int("valid_years").unwrap_or(Sp::new(2, cf.at)),
+            hostname: cf.str("hostname").unwrap_or_else(|| {
+                Sp::new(
+                    format!("{}.{}", jobname.value, system_name).to_ascii_lowercase(),
+                    cf.at,
+                )
+            }),
         };
         Some(NfsServer {
             name,
@@ -658,6 +668,11 @@ impl Builder<'_, '_> {
             address,
             own_address,
             standby,
+            priority: f.int("priority").unwrap_or(Sp::new(1000, f.at)),
+            ring_access: match f.enum_("ring_access").map(|e| e.value) {
+                Some("facility") => RingAccess::Facility,
+                _ => RingAccess::Rdatalib,
+            },
         })
     }
 
@@ -932,6 +947,7 @@ impl Builder<'_, '_> {
             key: idf.key("key"),
             signed_by,
             export: idf.dataset("export"),
+            valid_years: idf.int("valid_years").unwrap_or(Sp::new(2, idf.at)),
         };
 
         let pf = self.f(self.child(n, "proxy")?);

@@ -97,6 +97,10 @@ pub fn require_tool(name: &str) -> Option<Utf8PathBuf> {
 /// The subject of the example tenant's client certificate.
 pub const CLIENT_CN: &str = "NFSTST Private Cert";
 
+/// The example server certificate's ALTNAME DOMAIN (its default,
+/// `<jobname>.<system>`), which the generated haproxy.cfg verifies.
+pub const SERVER_HOST: &str = "mvsnfs8.np8";
+
 /// Certificates made as the RACF jobs make them, in `dir`.
 pub struct Pki {
     pub dir: Utf8PathBuf,
@@ -104,8 +108,10 @@ pub struct Pki {
 
 impl Pki {
     /// An authority, a server certificate (HANDSHAKE DATAENCRYPT: digital
-    /// signature, key encipherment) and the tenant's client certificate, as
-    /// the RACF jobs would create them; plus an unrelated authority.
+    /// signature, key encipherment; ALTNAME DOMAIN and IP) and the tenant's
+    /// client certificate (HANDSHAKE only), as the RACF jobs would create
+    /// them; plus an unrelated authority and an impostor: a server
+    /// certificate of the same authority with another name.
     pub fn new(openssl: &Utf8Path, dir: &Utf8Path) -> Pki {
         let run = |args: &[&str]| {
             let o = Command::new(openssl)
@@ -121,8 +127,9 @@ impl Pki {
         };
         std::fs::write(
             dir.join("ext.cnf"),
-            "[server]\nkeyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n\
-             [client]\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth\n",
+            format!("[server]\nkeyUsage = critical, digitalSignature, keyEncipherment\nsubjectAltName = DNS:{SERVER_HOST}, IP:10.1.1.9\n\
+             [impostor]\nkeyUsage = critical, digitalSignature, keyEncipherment\nsubjectAltName = DNS:other.np8, IP:10.1.1.9\n\
+             [client]\nkeyUsage = critical, digitalSignature\n"),
         )
         .expect("write");
         for (key, cert, cn) in [
@@ -148,6 +155,7 @@ impl Pki {
         for (name, cn, ext) in [
             ("server", "NFS Server Cert", "server"),
             ("client", CLIENT_CN, "client"),
+            ("impostor", "NFS Server Cert", "impostor"),
         ] {
             run(&[
                 "req",

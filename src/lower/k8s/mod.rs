@@ -20,8 +20,8 @@ use types::*;
 
 const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "tenantc");
 const TENANT_LABEL: &str = "tenantc.io/tenant";
-const CLIENT_SECRET: &str = "nfs-client-cert";
-const CA_SECRET: &str = "nfs-ca";
+pub const CLIENT_SECRET: &str = "nfs-client-cert";
+pub const CA_SECRET: &str = "nfs-ca";
 const CONFIG_MAP: &str = "haproxy-config";
 
 struct ClusterOut<'b> {

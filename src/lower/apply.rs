@@ -1,0 +1,430 @@
+//! `APPLY.md` at the bundle root: the runbook, generated from the IR, every
+//! step in order across z/OS, the FlashArrays and each cluster, naming the
+//! site's data sets, user IDs, jobs, files and commands. Deterministic: it
+//! follows the declaration order of the spec and reads no clock.
+
+use super::k8s::{CA_SECRET, CLIENT_SECRET};
+use super::{haproxy, racf, zos, LowerError, Selection};
+use crate::bundle::Bundle;
+use crate::ir::*;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// The runbook's file name.
+pub const APPLY: &str = "APPLY.md";
+
+/// A z/OS UNIX path from an export path written with the server's default
+/// `/hfs` prefix (z/OS NFS hfsprefix site attribute).
+fn unix_path(export: &str) -> &str {
+    export
+        .strip_prefix("/hfs/")
+        .map_or(export, |rest| &export[export.len() - rest.len() - 1..])
+}
+
+pub fn lower(
+    site: &Site,
+    header: &str,
+    sel: &Selection,
+    bundle: &mut Bundle,
+) -> Result<(), LowerError> {
+    // Written whole, like the other shared files, when any selected tenant
+    // is in the site: the runbook covers the whole site.
+    if site.tenants.is_empty() || !sel.any(site.tenants.iter().map(|t| t.name.value.as_str())) {
+        return Ok(());
+    }
+    let sel = &Selection::default();
+    let tenants: BTreeSet<String> = site.tenants.iter().map(|t| t.name.value.clone()).collect();
+    let mut md = String::new();
+    let w = &mut md;
+    let _ = writeln!(w, "<!-- {header} -->\n# Applying this bundle\n");
+    let _ = writeln!(
+        w,
+        "Every step in order: z/OS first (certificates, key rings, AT-TLS, the NFS \
+         server), then the certificate exports to the workstation, then the FlashArrays, \
+         then each cluster. Paths are relative to the bundle root.\n"
+    );
+    // Steps are in order but not numbered: a number would change in every
+    // later heading when a tenant adds a step (a new array's script), and a
+    // one-tenant change must stay a one-tenant diff.
+    let next = |w: &mut String, title: String| {
+        let _ = writeln!(w, "\n### {title}\n");
+    };
+    // By tenant name, not declaration order: moving a tenant to another file
+    // moves nothing here.
+    let mut by_name: Vec<&Tenant> = site.tenants.iter().collect();
+    by_name.sort_by(|a, b| a.name.value.cmp(&b.name.value));
+    let nfs_tenants: Vec<(&Tenant, &TenantNfs)> = by_name
+        .iter()
+        .copied()
+        .filter(|t| sel.has(&t.name.value))
+        .filter_map(|t| t.nfs.as_ref().map(|n| (t, n)))
+        .collect();
+
+    if !nfs_tenants.is_empty() {
+        let _ = writeln!(w, "## z/OS");
+    }
+    for (si, sys) in site.systems.iter().enumerate() {
+        let sid = SystemId(si);
+        let here: Vec<ServerId> = site
+            .server_ids()
+            .filter(|s| site.server(*s).lpars(s.0).contains(&sid))
+            .filter(|s| site.tenants_of(*s).any(|(t, _)| sel.has(&t.name.value)))
+            .collect();
+        if here.is_empty() {
+            continue;
+        }
+        let name = &sys.name.value;
+        let home: Vec<(usize, &NfsServer)> = sys
+            .servers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| here.contains(&ServerId(sid, *i)))
+            .collect();
+        let _ = writeln!(w, "\n## System {name} (stack {})", sys.stack.value);
+        if !home.is_empty() {
+            next(w, format!("RACF jobs on {name}"));
+            let _ = writeln!(
+                w,
+                "Submit in this order; each must end with RC 0 (IKJEFT1B stops at the \
+                 first failing command: read SYSTSPRT, fix, and resubmit only what did \
+                 not run).\n"
+            );
+            for a in &sys.authorities {
+                let _ = writeln!(
+                    w,
+                    "- `zos/{name}/jcl/1-authority-{}.jcl` (job {}): CERTAUTH certificate \
+                     '{}', exported to `{}` ({}).",
+                    a.name.value,
+                    sys.jcl.job_name(JobKind::Authority, &a.name.value),
+                    a.label.value,
+                    a.export.dsn.value,
+                    a.export.format.value.racf()
+                );
+            }
+            for (_, s) in &home {
+                let _ = writeln!(
+                    w,
+                    "- `zos/{name}/jcl/2-server-{}.jcl` (job {}): certificate '{}' of {} \
+                     (ALTNAME {} and {}), key ring {}, READ for {} to the ring ({}).",
+                    s.jobname.value,
+                    sys.jcl.job_name(JobKind::Server, &s.name.value),
+                    s.certificate.label.value,
+                    s.user.value,
+                    s.certificate.hostname.value,
+                    s.address.value,
+                    s.keyring.value,
+                    s.user.value,
+                    match s.ring_access {
+                        RingAccess::Rdatalib => format!(
+                            "RDATALIB {}.{}.LST",
+                            s.user.value,
+                            s.keyring.value.to_ascii_uppercase()
+                        ),
+                        RingAccess::Facility => "FACILITY IRR.DIGTCERT.LISTRING".into(),
+                    }
+                );
+            }
+            for t in &by_name {
+                let Some(nfs) = &t.nfs else { continue };
+                if nfs.server.value.0 != sid {
+                    continue;
+                }
+                if sel.has(&t.name.value) {
+                    let pw = nfs
+                        .identity
+                        .export
+                        .password
+                        .as_ref()
+                        .map(|p| {
+                            format!(
+                                " Replace `{}` with the export password first.",
+                                super::placeholder(p)
+                            )
+                        })
+                        .unwrap_or_default();
+                    let _ = writeln!(
+                        w,
+                        "- `zos/{name}/jcl/3-client-{}.jcl` (job {}): client certificate '{}' \
+                         of {}, exported to `{}` ({}).{pw}",
+                        t.name.value,
+                        sys.jcl.job_name(JobKind::Client, &t.name.value),
+                        nfs.identity.label.value,
+                        nfs.identity.user.value,
+                        nfs.identity.export.dsn.value,
+                        nfs.identity.export.format.value.racf()
+                    );
+                }
+            }
+            for (_, s) in &home {
+                let _ = writeln!(
+                    w,
+                    "- `zos/{name}/jcl/4-verify-{}.jcl` (job {}): lists the user IDs' OMVS \
+                     segments, the ring and the client certificates; RC 0, every OMVS \
+                     section with a UID and HOME, the ring holding the authority and the \
+                     server certificate (DEFAULT).",
+                    s.jobname.value,
+                    sys.jcl.job_name(JobKind::Verify, &s.name.value),
+                );
+            }
+            next(
+                w,
+                format!("Tenant user IDs and exported directories on {name}"),
+            );
+            let _ = writeln!(
+                w,
+                "Each tenant's user ID needs an OMVS segment (for example `ALTUSER <user> \
+                 OMVS(UID(<uid>) HOME('<dir>'))`, the UID from the site's plan) and owns its \
+                 exported directories. In the z/OS UNIX shell, as a superuser:\n\n```sh"
+            );
+            for (_, s) in &home {
+                let sidx = sys
+                    .servers
+                    .iter()
+                    .position(|x| std::ptr::eq(x, *s))
+                    .unwrap_or(0);
+                for (t, nfs) in site.tenants_of(ServerId(sid, sidx)) {
+                    if !sel.has(&t.name.value) {
+                        continue;
+                    }
+                    for v in &nfs.volumes {
+                        let _ = writeln!(
+                            w,
+                            "chown {} {}",
+                            nfs.identity.user.value,
+                            super::shell_quote(unix_path(&v.export.value))
+                        );
+                    }
+                }
+            }
+            let _ = writeln!(w, "```");
+        }
+        next(w, format!("AT-TLS on stack {} of {name}", sys.stack.value));
+        let _ = writeln!(
+            w,
+            "- Add `zos/{name}/tcpip/tcpconfig.txt` (`TCPCONFIG TTLS`) to the stack's \
+             PROFILE.TCPIP, and activate it now with `V TCPIP,{},OBEYFILE,DSN=<data set>`.",
+            sys.stack.value
+        );
+        let _ = writeln!(
+            w,
+            "- Put the policies in the Policy Agent's AT-TLS file as \
+             `zos/{name}/pagent/image.conf` says (`TTLSConfig {} FLUSH PURGE` when the \
+             image has none):",
+            zos::ttls_file(&sys.stack.value)
+        );
+        for sv in &here {
+            let s = site.server(*sv);
+            let _ = writeln!(w, "  - `zos/{name}/pagent/{}.policy`", s.jobname.value);
+        }
+        let _ = writeln!(
+            w,
+            "- `F PAGENT,REFRESH`, then in the z/OS UNIX shell `pasearch -t -p {}`: \
+             success is each rule below listed with its Priority and LocalPortRange, and no \
+             EZZ8434I (policy errors) on the console.",
+            sys.stack.value
+        );
+        for sv in &here {
+            let s = site.server(*sv);
+            let _ = writeln!(
+                w,
+                "  - `{}_rule` (Jobname {}, ports {}..{}, Priority {})",
+                s.name.value,
+                s.jobname.value,
+                s.ports.value.low,
+                s.ports.value.high,
+                s.priority.value
+            );
+        }
+        for (_, s) in &home {
+            let job = &s.jobname.value;
+            next(w, format!("NFS server {job} on {name}"));
+            let _ = writeln!(
+                w,
+                "- `zos/{name}/nfs/{job}.exports` into the exports data set (EXPORTS DD).\n\
+                 - `zos/{name}/nfs/{job}.attributes` into the attributes data set (NFSATTR DD).\n\
+                 - `zos/{name}/nfs/{job}.services` into `/etc/services` and hlq.ETC.SERVICES.\n\
+                 - Restart: `P {job}`, then `S {job}`; `F {job},EXPORTFS` after later exports changes."
+            );
+        }
+    }
+
+    if !nfs_tenants.is_empty() {
+        let _ = writeln!(w, "\n## Certificates to the clusters");
+        next(w, "Transfer the exports".into());
+        let _ = writeln!(
+            w,
+            "From a workstation, by FTP (or any transfer that keeps the modes below):\n"
+        );
+        let mut cas: BTreeSet<AuthorityId> = BTreeSet::new();
+        for (_, nfs) in &nfs_tenants {
+            cas.insert(nfs.proxy.trust.value);
+        }
+        for ca in &cas {
+            let a = site.authority(*ca);
+            let _ = writeln!(
+                w,
+                "- `{}` ({}) **as text** (`ascii`, converted to ASCII): `get '{}' {}-{}`",
+                a.export.dsn.value,
+                a.export.format.value.racf(),
+                a.export.dsn.value,
+                a.name.value,
+                haproxy::CA_FILE
+            );
+        }
+        for (t, nfs) in &nfs_tenants {
+            let e = &nfs.identity.export;
+            let (mode, file) = match e.format.value {
+                ExportFormat::Pkcs12B64 => (
+                    "**as text** (`ascii`)",
+                    format!("{}-client-cert.p12.b64", t.name.value),
+                ),
+                _ => (
+                    "**in binary** (`binary`)",
+                    format!("{}-client-cert.der", t.name.value),
+                ),
+            };
+            let _ = writeln!(
+                w,
+                "- tenant {}: `{}` ({}) {mode}: `get '{}' {file}`",
+                t.name.value,
+                e.dsn.value,
+                e.format.value.racf(),
+                e.dsn.value
+            );
+        }
+        next(w, "Convert and place them".into());
+        let _ = writeln!(w, "openssl asks for each PKCS#12 export password.\n\n```sh");
+        let mut local: Vec<String> = Vec::new();
+        for ca in &cas {
+            local.push(format!(
+                "{}-{}",
+                site.authority(*ca).name.value,
+                haproxy::CA_FILE
+            ));
+        }
+        for (t, nfs) in &nfs_tenants {
+            let tn = &t.name.value;
+            let ca = format!(
+                "{}-{}",
+                site.authority(nfs.proxy.trust.value).name.value,
+                haproxy::CA_FILE
+            );
+            let cluster = &site.cluster(t.cluster.value).name.value;
+            let ns = &nfs.proxy.namespace.value;
+            let dir = format!("k8s/{cluster}/secrets/{ns}");
+            let e = &nfs.identity.export;
+            let _ = writeln!(w, "# tenant {tn}");
+            if e.format.value == ExportFormat::Pkcs12B64 {
+                let _ = writeln!(
+                    w,
+                    "base64 -d {tn}-client-cert.p12.b64 > {tn}-client-cert.der"
+                );
+                local.push(format!("{tn}-client-cert.p12.b64"));
+            }
+            local.push(format!("{tn}-client-cert.der"));
+            let _ = writeln!(
+                w,
+                "mkdir -p {d}/{CLIENT_SECRET} {d}/{CA_SECRET}\n\
+                 openssl pkcs12 -in {tn}-client-cert.der -out {d}/{CLIENT_SECRET}/{crt} -clcerts -nodes\n\
+                 cp {ca} {d}/{CA_SECRET}/{ca_file}",
+                d = super::shell_quote(&dir),
+                crt = haproxy::CRT_FILE,
+                ca_file = haproxy::CA_FILE,
+            );
+        }
+        let _ = writeln!(w, "```");
+        next(w, "Delete the exports".into());
+        let _ = writeln!(
+            w,
+            "The PKCS#12 exports hold private keys. Once the PEM files are in place, delete \
+             the workstation copies:\n\n```sh"
+        );
+        for f in &local {
+            let _ = writeln!(w, "rm {f}");
+        }
+        let _ = writeln!(w, "```\n\nand the data sets, in TSO:\n\n```");
+        for ca in &cas {
+            let _ = writeln!(
+                w,
+                "DELETE {}",
+                racf::quote(&site.authority(*ca).export.dsn.value)
+            );
+        }
+        for (_, nfs) in &nfs_tenants {
+            let _ = writeln!(w, "DELETE {}", racf::quote(&nfs.identity.export.dsn.value));
+        }
+        let _ = writeln!(w, "```");
+    }
+
+    let arrays: Vec<&FlashArray> = site
+        .arrays
+        .iter()
+        .enumerate()
+        .filter(|(ai, _)| {
+            site.pure_tenants()
+                .any(|(t, p)| p.array.value == ArrayId(*ai) && sel.has(&t.name.value))
+        })
+        .map(|(_, a)| a)
+        .collect();
+    if !arrays.is_empty() {
+        let _ = writeln!(w, "\n## FlashArrays");
+        for a in arrays {
+            next(w, format!("FlashArray {}", a.name.value));
+            let _ = writeln!(
+                w,
+                "`sh pure/{}/setup.sh` (idempotent; asks for each new user's password and \
+                 prints the API tokens: store each where the spec's env()/file() names it).",
+                a.name.value
+            );
+        }
+    }
+
+    let _ = writeln!(w, "\n## Clusters");
+    for (ci, c) in site.clusters.iter().enumerate() {
+        let on: Vec<&Tenant> = by_name
+            .iter()
+            .copied()
+            .filter(|t| t.cluster.value == ClusterId(ci) && sel.has(&t.name.value))
+            .collect();
+        if on.is_empty() {
+            continue;
+        }
+        let name = &c.name.value;
+        next(w, format!("Cluster {name}"));
+        if site
+            .pure_tenants()
+            .any(|(t, _)| t.cluster.value == ClusterId(ci))
+        {
+            let _ = writeln!(
+                w,
+                "- Put `k8s/{name}/nodes/multipath.conf` on every worker node as \
+                 `/etc/multipath.conf`."
+            );
+        }
+        let _ = writeln!(
+            w,
+            "- Check that every secret file `manifest.json` lists under `k8s/{name}/secrets/` \
+             is in place, then `kubectl apply -k k8s/{name}`."
+        );
+        for t in on {
+            if let Some(nfs) = &t.nfs {
+                let _ = writeln!(
+                    w,
+                    "- tenant {}: `kubectl -n {} rollout status deployment/haproxy`, then the \
+                     workloads in namespace {} bind their PVCs (`kubectl -n {} get pvc`).",
+                    t.name.value, nfs.proxy.namespace.value, t.namespace.value, t.namespace.value
+                );
+            }
+        }
+    }
+
+    if !nfs_tenants.is_empty() {
+        let _ = writeln!(w, "\n## Renewals\n");
+        let _ = writeln!(
+            w,
+            "The certificates' dates are in `zos/<system>/certificates.json`; renew each \
+             before its not_after (the authority outlives every certificate it signs)."
+        );
+    }
+    bundle.add_text(APPLY.to_string(), md, tenants)
+}

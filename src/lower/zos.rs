@@ -1,0 +1,285 @@
+//! The z/OS files besides the jobs and policies, each headed by the data set
+//! or file it belongs in: per system the stack's `TCPCONFIG TTLS`, the Policy
+//! Agent image's `TTLSConfig` line and the certificates' dates
+//! (`certificates.json`); per NFS server its EXPORTS entries, site attributes
+//! and `/etc/services` lines.
+
+use super::{racf, LowerError, Selection};
+use crate::bundle::Bundle;
+use crate::ir::*;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Where the Policy Agent image of `stack` reads its AT-TLS policy, when the
+/// site has no TTLSConfig file yet.
+pub fn ttls_file(stack: &str) -> String {
+    format!("/etc/pagent/{stack}.ttls.policy")
+}
+
+/// The NFS server's services on its ports, in IBM's order: status, nlockmgr,
+/// mountd, mvsmount, showattr, pcnfsd on consecutive ports and nfsd on 2049
+/// (z/OS NFS Guide and Reference, "Setting up a user-specified port range"):
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.4.0/com.ibm.zos.v2r4.idan400/expanded.htm
+pub const NFS_SERVICES: [&str; 6] = [
+    "status", "nlockmgr", "mountd", "mvsmount", "showattr", "pcnfsd",
+];
+
+/// The DVIPAs an NFS volume's exports are limited to: the nodes of the
+/// tenant's cluster, from which its proxy connects.
+pub fn export_clients(site: &Site, tenant: &Tenant) -> Vec<String> {
+    site.cluster(tenant.cluster.value)
+        .nodes
+        .iter()
+        .map(|n| n.dvipa.value.to_string())
+        .collect()
+}
+
+/// An EXPORTS entry: the directory, read/write only for the tenant's nodes
+/// (`-access=client|client`, read-only with `,ro` for ReadOnlyMany).
+/// Exports data set syntax: `directory -access=client|client,ro`:
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/dirstat.htm
+pub fn export_line(site: &Site, tenant: &Tenant, v: &Volume) -> Result<String, LowerError> {
+    let path = &v.export.value;
+    if !crate::check::zos::export_path_ok(path) {
+        return Err(LowerError(format!(
+            "export path {path:?} cannot be written into an exports data set"
+        )));
+    }
+    let ro = if v.access.value == AccessMode::ReadOnlyMany {
+        ",ro"
+    } else {
+        ""
+    };
+    Ok(format!(
+        "{path} -access={}{ro}",
+        export_clients(site, tenant).join("|")
+    ))
+}
+
+#[derive(Serialize)]
+struct CertDates<'a> {
+    owner: &'a str,
+    label: &'a str,
+    kind: &'static str,
+    signed_by: &'a str,
+    not_before: Option<String>,
+    not_after: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<&'a str>,
+}
+
+pub fn lower(
+    site: &Site,
+    headers: &super::Headers,
+    sel: &Selection,
+    bundle: &mut Bundle,
+) -> Result<(), LowerError> {
+    for (si, sys) in site.systems.iter().enumerate() {
+        let sid = SystemId(si);
+        // Servers whose policy lives on this system (home or standby).
+        let here: Vec<ServerId> = site
+            .server_ids()
+            .filter(|s| site.server(*s).lpars(s.0).contains(&sid))
+            .collect();
+        let tenants: BTreeSet<String> = here
+            .iter()
+            .flat_map(|s| site.tenants_of(*s).map(|(t, _)| t.name.value.clone()))
+            .collect();
+        if here.is_empty() || !sel.any(tenants.iter().map(String::as_str)) {
+            continue;
+        }
+        let name = &sys.name.value;
+        let stack = &sys.stack.value;
+        // Named after the spec file that declares the system (its servers
+        // are declared inside it).
+        let header = headers.of([sys.name.span.file]);
+        // TCPCONFIG TTLS (IP Configuration Guide, "AT-TLS configuration in
+        // PROFILE.TCPIP"):
+        // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.halz002/attls_cfg_tcpip_profile.htm
+        bundle.add_text(
+            format!("zos/{name}/tcpip/tcpconfig.txt"),
+            format!(
+                "; {header}\n\
+                 ; For the TCP/IP profile (PROFILE.TCPIP, the data set of the PROFILE DD\n\
+                 ; of stack {stack}'s procedure) on system {name}: AT-TLS on. Add it to the\n\
+                 ; profile for restarts, and activate it now with an OBEYFILE data set\n\
+                 ; holding this line: V TCPIP,{stack},OBEYFILE,DSN=<data set>\n\
+                 TCPCONFIG TTLS\n"
+            ),
+            tenants.clone(),
+        )?;
+        // The image's TTLSConfig statement (IP Configuration Reference,
+        // Policy Agent configuration; FLUSH/PURGE: IP Configuration Guide):
+        // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.halz002/attls_cfg_on_pa_role.htm
+        // https://www.ibm.com/docs/SSLTBW_2.1.0/com.ibm.zos.v2r1.halz002/pbn_flush_purge.htm
+        let policies: Vec<String> = here
+            .iter()
+            .map(|s| {
+                format!(
+                    "#   zos/{name}/pagent/{}.policy",
+                    site.server(*s).jobname.value
+                )
+            })
+            .collect();
+        bundle.add_text(
+            format!("zos/{name}/pagent/image.conf"),
+            format!(
+                "# {header}\n\
+                 # For the Policy Agent image configuration file of stack {stack} on {name} (the\n\
+                 # file its TcpImage statement names in the main configuration file, e.g.\n\
+                 # /etc/pagent.conf). If the image has a TTLSConfig statement already, keep\n\
+                 # it and append the policies below to the file it names (each rule has a\n\
+                 # Priority for that); otherwise add this line and put them in {}:\n{}\n\
+                 TTLSConfig {} FLUSH PURGE\n",
+                ttls_file(stack),
+                policies.join("\n"),
+                ttls_file(stack)
+            ),
+            tenants.clone(),
+        )?;
+        // The certificates made on this system, with their dates.
+        let mut certs = Vec::new();
+        for a in &sys.authorities {
+            let v = racf::validity(sys, a.valid_years.value);
+            certs.push(CertDates {
+                owner: "CERTAUTH",
+                label: &a.label.value,
+                kind: "authority",
+                signed_by: &a.name.value,
+                not_before: v.as_ref().map(|v| v.0.clone()),
+                not_after: v.map(|v| v.1),
+                tenant: None,
+            });
+        }
+        for (i, s) in sys.servers.iter().enumerate() {
+            let v = racf::validity(sys, s.certificate.valid_years.value);
+            certs.push(CertDates {
+                owner: &s.user.value,
+                label: &s.certificate.label.value,
+                kind: "server",
+                signed_by: &site.authority(s.certificate.signed_by.value).name.value,
+                not_before: v.as_ref().map(|v| v.0.clone()),
+                not_after: v.map(|v| v.1),
+                tenant: None,
+            });
+            for (t, nfs) in site.tenants_of(ServerId(sid, i)) {
+                let v = racf::validity(sys, nfs.identity.valid_years.value);
+                certs.push(CertDates {
+                    owner: &nfs.identity.user.value,
+                    label: &nfs.identity.label.value,
+                    kind: "client",
+                    signed_by: &site.authority(nfs.identity.signed_by.value).name.value,
+                    not_before: v.as_ref().map(|v| v.0.clone()),
+                    not_after: v.map(|v| v.1),
+                    tenant: Some(&t.name.value),
+                });
+            }
+        }
+        let mut json = serde_json::to_string_pretty(&serde_json::json!({
+            "system": name,
+            "note": if sys.valid_from.is_some() {
+                "not_before and not_after as the RACDCERT GENCERT commands set them"
+            } else {
+                "no valid_from in the spec: RACF's defaults apply (dates unknown until the jobs run)"
+            },
+            "certificates": certs,
+        }))
+        .map_err(|e| LowerError(format!("certificates.json: {e}")))?;
+        json.push('\n');
+        bundle.add_text(format!("zos/{name}/certificates.json"), json, tenants)?;
+
+        // Per server on its home system: exports, attributes, services.
+        for (i, s) in sys.servers.iter().enumerate() {
+            let server_id = ServerId(sid, i);
+            let on: BTreeSet<String> = site
+                .tenants_of(server_id)
+                .map(|(t, _)| t.name.value.clone())
+                .collect();
+            if on.is_empty() || !sel.any(on.iter().map(String::as_str)) {
+                continue;
+            }
+            let job = &s.jobname.value;
+            let standby: Vec<&str> = s
+                .standby
+                .iter()
+                .map(|l| site.system(l.value).name.value.as_str())
+                .collect();
+            let shared = if standby.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "# The server also starts on {}: its procedure must name the same data set.\n",
+                    standby.join(", ")
+                )
+            };
+            let mut exports = format!(
+                "# {header}\n\
+                 # EXPORTS entries of z/OS NFS server {job} on {name}: add them to the\n\
+                 # exports data set (the EXPORTS DD of the {job} procedure), then\n\
+                 # F {job},EXPORTFS. Each tenant volume is open only to the DVIPAs of its\n\
+                 # cluster's nodes, where its proxy connects from.\n{shared}"
+            );
+            for (t, nfs) in site.tenants_of(server_id) {
+                for v in &nfs.volumes {
+                    exports.push_str(&format!(
+                        "# tenant {}, volume {}\n{}\n",
+                        t.name.value,
+                        v.name.value,
+                        export_line(site, t, v)?
+                    ));
+                }
+            }
+            bundle.add_text(format!("zos/{name}/nfs/{job}.exports"), exports, on.clone())?;
+            // Site attributes: security(safexp) (z/OS NFS Guide and
+            // Reference, "Initialization attributes for the z/OS NFS server"):
+            // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/attt.htm
+            bundle.add_text(
+                format!("zos/{name}/nfs/{job}.attributes"),
+                format!(
+                    "# {header}\n\
+                     # Site attributes of z/OS NFS server {job} on {name}: set them in the\n\
+                     # attributes data set (the NFSATTR DD of the {job} procedure) and restart\n\
+                     # the server. safexp: SAF checking with the exports data set, as the\n\
+                     # AT-TLS client authentication requires. The ports {}..{} are not an\n\
+                     # attribute: they come from /etc/services ({job}.services).\n{shared}\
+                     security(safexp)\n",
+                    s.ports.value.low, s.ports.value.high
+                ),
+                on.clone(),
+            )?;
+            // /etc/services and hlq.ETC.SERVICES lines ("Setting up a
+            // user-specified port range"; the file's format: IP Configuration
+            // Reference, "/etc/services and ETC.SERVICES port assignments"):
+            // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.4.0/com.ibm.zos.v2r4.idan400/expanded.htm
+            // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.halz001/etcser.htm
+            let mut services = format!(
+                "# {header}\n\
+                 # Port assignments of z/OS NFS server {job} on {name}: add them to\n\
+                 # /etc/services and to hlq.ETC.SERVICES (kept identical) on every LPAR it\n\
+                 # runs on, then restart the server. nfsd is 2049; the six other services\n\
+                 # take the consecutive ports below it.\n{shared}"
+            );
+            let low = s.ports.value.low;
+            let fits = s.ports.value.high == 2049 && 2049 - low == 6;
+            if !fits {
+                services.push_str(&format!(
+                    "# The range {}..{} is not 2043..2049-shaped (seven ports ending at 2049):\n\
+                     # check the assignments against the server's ports before using them.\n",
+                    s.ports.value.low, s.ports.value.high
+                ));
+            }
+            let base = 2049u32.saturating_sub(6);
+            for (k, svc) in NFS_SERVICES.iter().enumerate() {
+                let port = if fits { low as u32 } else { base } + k as u32;
+                for proto in ["tcp", "udp"] {
+                    services.push_str(&format!("{svc:<14}{port}/{proto}\n"));
+                }
+            }
+            for proto in ["tcp", "udp"] {
+                services.push_str(&format!("{:<14}2049/{proto}\n", "nfsd"));
+            }
+            bundle.add_text(format!("zos/{name}/nfs/{job}.services"), services, on)?;
+        }
+    }
+    Ok(())
+}
