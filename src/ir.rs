@@ -83,13 +83,22 @@ impl Site {
             .flat_map(|(s, sys)| (0..sys.servers.len()).map(move |i| ServerId(SystemId(s), i)))
     }
     /// Tenants whose NFS storage is served by `server`.
+    /// The tenants on an NFS server, by name: every file that lists them
+    /// (exports, certificates, jobs, the runbook) lists them in an order that
+    /// moving a tenant to another spec file does not change.
     pub fn tenants_of(&self, server: ServerId) -> impl Iterator<Item = (&Tenant, &TenantNfs)> + '_ {
-        self.tenants.iter().filter_map(move |t| {
-            t.nfs
-                .as_ref()
-                .filter(|n| n.server.value == server)
-                .map(|n| (t, n))
-        })
+        let mut on: Vec<(&Tenant, &TenantNfs)> = self
+            .tenants
+            .iter()
+            .filter_map(move |t| {
+                t.nfs
+                    .as_ref()
+                    .filter(|n| n.server.value == server)
+                    .map(|n| (t, n))
+            })
+            .collect();
+        on.sort_by(|a, b| a.0.name.value.cmp(&b.0.name.value));
+        on.into_iter()
     }
 }
 

@@ -356,7 +356,7 @@ pub fn lower(
         let _ = writeln!(w, "```");
     }
 
-    let arrays: Vec<&FlashArray> = site
+    let mut arrays: Vec<&FlashArray> = site
         .arrays
         .iter()
         .enumerate()
@@ -366,6 +366,8 @@ pub fn lower(
         })
         .map(|(_, a)| a)
         .collect();
+    // By name: an array may be declared in a tenant's file, which can move.
+    arrays.sort_by(|a, b| a.name.value.cmp(&b.name.value));
     if !arrays.is_empty() {
         let _ = writeln!(w, "\n## FlashArrays");
         for a in arrays {
