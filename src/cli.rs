@@ -48,6 +48,14 @@ struct Common {
     /// Use this directory instead of the embedded stdlib (std/*.tenant, templates/*.j2).
     #[arg(long, value_name = "DIR")]
     stdlib: Option<Utf8PathBuf>,
+    /// The site root: imports and file("...") secrets resolve only inside it
+    /// (symbolic links resolved). Default: the common directory of the inputs.
+    #[arg(long, value_name = "DIR")]
+    root: Option<Utf8PathBuf>,
+    /// A directory file("...") secrets may also be read from, outside the
+    /// site root, by absolute or relative path (repeatable).
+    #[arg(long = "allowed-resources", value_name = "DIR")]
+    allowed_resources: Vec<Utf8PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -218,6 +226,8 @@ fn analyze_common(
         overlay: None,
         parse_cache: None,
         index: false,
+        root: c.root.clone(),
+        allowed_resources: c.allowed_resources.clone(),
     };
     let a = analyze(&inputs, &opts)?;
     Ok((a, inputs.len(), opts))

@@ -49,6 +49,22 @@ pub struct Options {
     pub parse_cache: Option<std::sync::Arc<resolve::load::ParseCache>>,
     /// Record [`Analysis::index`] (editors); a compile leaves it empty.
     pub index: bool,
+    /// The site root (`--root DIR`): imports and `file()` paths stay inside
+    /// it. `None`: the common directory of the inputs.
+    pub root: Option<Utf8PathBuf>,
+    /// Directories `file()` may read outside the root (`--allowed-resources`).
+    pub allowed_resources: Vec<Utf8PathBuf>,
+}
+
+impl Options {
+    /// Where `file()` secrets may be read from, for these inputs.
+    pub fn confinement(&self, inputs: &[Utf8PathBuf]) -> resolve::secrets::Confinement {
+        let root = self
+            .root
+            .clone()
+            .unwrap_or_else(|| resolve::load::site_root(inputs));
+        resolve::secrets::Confinement::new(&root, &self.allowed_resources)
+    }
 }
 
 /// The result of the front half of the pipeline.
@@ -60,6 +76,8 @@ pub struct Analysis {
     pub index: resolve::index::Index,
     /// Sorted; empty when the spec is clean.
     pub diagnostics: Vec<Diagnostic>,
+    /// Where `file()` secrets may be read from.
+    pub bounds: resolve::secrets::Confinement,
 }
 
 impl Analysis {
@@ -134,10 +152,12 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     let stdlib = resolve::load::Stdlib {
         dir: opts.stdlib_dir.clone(),
     };
-    let loaded = resolve::load::load_cached(
+    let bounds = opts.confinement(inputs);
+    let loaded = resolve::load::load_in(
         &mut sources,
         inputs,
         &stdlib,
+        Some(&bounds.root),
         opts.overlay.as_deref(),
         opts.parse_cache.as_deref(),
         &mut diags,
@@ -160,6 +180,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     drop(skipped);
     // The syntax trees are done with: their memory serves the later stages.
     drop(loaded);
+    diags.extend(resolve::secrets::check(&site, &sources, &bounds));
     if !diags.iter().any(Diagnostic::is_error) {
         diags.extend(check::run(&site));
     }
@@ -169,6 +190,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         site,
         index,
         diagnostics: diags,
+        bounds,
     })
 }
 
@@ -377,6 +399,11 @@ fn read_secrets(
 ) -> Result<lower::SecretValues, ToolError> {
     let mut values = lower::SecretValues::default();
     let mut problems = Vec::new();
+    let tokens: Vec<*const ir::SecretRef> = analysis
+        .site
+        .pure_tenants()
+        .map(|(_, p)| std::ptr::from_ref(&p.token))
+        .collect();
     for r in materialized_refs(&analysis.site, only) {
         let value = match r.source {
             ir::SecretSource::Env => match std::env::var(&r.name) {
@@ -391,15 +418,7 @@ fn read_secrets(
                 }
             },
             ir::SecretSource::File => {
-                let base = analysis
-                    .sources
-                    .get(r.span.file)
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.parent().map(Utf8Path::to_path_buf))
-                    .unwrap_or_default();
-                let path = base.join(&r.name);
-                match std::fs::read_to_string(&path) {
+                match resolve::secrets::read_file(&analysis.sources, &analysis.bounds, r) {
                     // A file ends with a newline that is not part of the value.
                     Ok(v) => v
                         .strip_suffix('\n')
@@ -407,7 +426,7 @@ fn read_secrets(
                         .unwrap_or(&v)
                         .to_string(),
                     Err(e) => {
-                        problems.push(format!("{r}: cannot read {path}: {e}"));
+                        problems.push(e);
                         continue;
                     }
                 }
@@ -416,6 +435,12 @@ fn read_secrets(
         if value.trim().is_empty() {
             problems.push(format!("{r} is empty"));
             continue;
+        }
+        if tokens.contains(&std::ptr::from_ref(r)) {
+            if let Some(why) = resolve::secrets::token_problem(&value) {
+                problems.push(format!("{r} does not look like an API token: it {why}"));
+                continue;
+            }
         }
         values.insert(r, value);
     }
