@@ -111,9 +111,10 @@ pub fn load(
 pub fn site_root(inputs: &[Utf8PathBuf]) -> Utf8PathBuf {
     let mut root: Option<Utf8PathBuf> = None;
     for p in inputs {
-        let dir = canonical(&absolute(p))
-            .parent()
-            .map_or_else(|| Utf8PathBuf::from("/"), Utf8Path::to_path_buf);
+        // The directory as written, its links resolved; not the file's own
+        // link, which is what the root guards against.
+        let abs = absolute(p);
+        let dir = canonical(abs.parent().unwrap_or(Utf8Path::new("/")));
         root = Some(match root {
             None => dir,
             Some(r) => {
