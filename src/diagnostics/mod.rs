@@ -139,8 +139,14 @@ fn cap(s: String) -> String {
 /// controls) written as `\u{..}` escapes, newlines and tabs kept: text a
 /// spec supplies, made safe for a terminal, a comment or a log.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    printable_with(s, true)
+}
+
+/// [`printable`], with newlines escaped too unless `keep_newlines`: a
+/// one-line message or label stays one line.
+pub fn printable_with(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
     let bad = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
+        (c.is_control() && !(keep_newlines && c == '\n') && c != '\t')
             || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FFFE}' | '\u{FFFF}')
     };
     if !s.chars().any(bad) {

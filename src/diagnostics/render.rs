@@ -177,7 +177,7 @@ fn bare(map: &SourceMap, d: &Diagnostic) -> View {
         ));
     }
     View {
-        message: super::printable(&message).into_owned(),
+        message: super::printable_with(&message, false).into_owned(),
         code: d.code.to_string(),
         severity: match d.severity {
             Severity::Error => miette::Severity::Error,
@@ -246,18 +246,18 @@ impl View {
     /// Messages, labels and help with control characters escaped: they
     /// may quote spec text, and must not drive the terminal.
     fn printable(mut self) -> View {
-        let p = |s: &mut String| {
-            if let std::borrow::Cow::Owned(o) = super::printable(s) {
+        let p = |s: &mut String, keep: bool| {
+            if let std::borrow::Cow::Owned(o) = super::printable_with(s, keep) {
                 *s = o;
             }
         };
-        p(&mut self.message);
+        p(&mut self.message, false);
         if let Some(h) = self.help.as_mut() {
-            p(h);
+            p(h, true);
         }
         for l in &mut self.labels {
             if let Some(t) = l.label() {
-                if let std::borrow::Cow::Owned(o) = super::printable(t) {
+                if let std::borrow::Cow::Owned(o) = super::printable_with(t, false) {
                     *l = if l.primary() {
                         LabeledSpan::new_primary_with_span(Some(o), *l.inner())
                     } else {
