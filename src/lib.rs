@@ -124,6 +124,13 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
     }
     let mut out = Vec::new();
     for spec in specs {
+        if let Some(bad) = spec.as_str().chars().find(|c| !path_char_ok(*c)) {
+            return Err(ToolError(format!(
+                "{}: the path holds U+{:04X}, which the bundle's file headers (YAML, JCL, shell comments) cannot carry; rename it",
+                spec.as_str().escape_debug(),
+                bad as u32
+            )));
+        }
         if spec.is_dir() {
             let before = out.len();
             walk(spec, &mut out)?;
@@ -136,12 +143,26 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
             return Err(ToolError(format!("{spec}: no such file or directory")));
         }
     }
+    if let Some(p) = out.iter().find(|p| !p.as_str().chars().all(path_char_ok)) {
+        return Err(ToolError(format!(
+            "{}: the path holds characters the bundle's file headers (YAML, JCL, shell comments) cannot carry (control characters, U+FFFE, U+FFFF); rename it",
+            p.as_str().escape_debug()
+        )));
+    }
     // The same file named twice (`dir` and `./dir/x.tenant`) is read once.
     let mut seen = std::collections::BTreeSet::new();
     out.retain(|p| {
         seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone().into_std_path_buf()))
     });
     Ok(out)
+}
+
+/// A character a spec's path may hold: it is recorded in the manifest and
+/// in generated files' header comments. YAML allows no C0/C1 controls but
+/// tab, and neither U+FFFE nor U+FFFF (YAML 1.2, 5.1 Character Set:
+/// https://yaml.org/spec/1.2.2/#51-character-set).
+fn path_char_ok(c: char) -> bool {
+    !c.is_control() && !matches!(c, '\u{FFFE}' | '\u{FFFF}' | '\u{2028}' | '\u{2029}')
 }
 
 /// Parses, resolves and checks. Checks that relate objects run once every

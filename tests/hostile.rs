@@ -226,3 +226,18 @@ fn control_characters_never_reach_the_terminal() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(!stderr.contains(['\u{1b}', '\u{7}', '\r']), "{stderr:?}");
 }
+
+#[test]
+fn spec_names_no_yaml_header_can_carry_are_refused() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    std::fs::rename(
+        dir.join("customer2.tenant"),
+        dir.join("cust\u{FFFF}omer2.tenant"),
+    )
+    .expect("rename");
+    let out = dir.join("out");
+    let o = run(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("rename it"), "{}", text(&o));
+    assert!(!out.exists());
+}

@@ -621,7 +621,11 @@ impl Loader<'_> {
         let in_overlay = self
             .overlay
             .is_some_and(|o| overlay_get(o, &path).is_some());
-        let problem = if path.extension() != Some("tenant") {
+        let problem = if rel.chars().any(|c| {
+            c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}' | '\u{2028}' | '\u{2029}')
+        }) {
+            Some("holds characters no generated file header can carry")
+        } else if path.extension() != Some("tenant") {
             Some("is not a `*.tenant` file")
         } else if !in_overlay && !within(&canonical(&path), &self.root) {
             Some("leads outside the site root")
