@@ -388,6 +388,20 @@ pub struct Staging {
     /// The first write that failed: an I/O error, not a bug in lowering.
     failed: Mutex<Option<String>>,
     committed: std::sync::atomic::AtomicBool,
+    /// The exclusive lock on the directory holding `out` (see [`lock_dir`]).
+    _lock: std::fs::File,
+}
+
+/// Takes an exclusive advisory lock (flock) on `dir`, waiting for a compile
+/// that holds it. The directory, not `out`, is locked: `out` is replaced by
+/// another inode at every commit, and a lock file beside it would be one
+/// more file in the operator's directory. The kernel releases the lock when
+/// its holder exits, also on kill -9.
+fn lock_dir(dir: &Utf8Path) -> std::io::Result<std::fs::File> {
+    let f = std::fs::File::open(dir)?;
+    #[cfg(target_os = "linux")]
+    rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive)?;
+    Ok(f)
 }
 
 impl Staging {
@@ -401,6 +415,15 @@ impl Staging {
         } else {
             out.to_path_buf()
         };
+        let parent = match out.parent() {
+            Some(p) if !p.as_str().is_empty() => p.to_path_buf(),
+            _ => Utf8PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| err(parent.as_str(), e))?;
+        // Held until this staging is dropped: compiles into one `--out` run
+        // one after the other, and every staging directory found below is
+        // one whose compile is gone.
+        let lock = lock_dir(&parent).map_err(|e| err(&format!("locking {parent}"), e))?;
         let mut old = None;
         if out.exists() {
             if !out.is_dir() {
@@ -422,11 +445,6 @@ impl Staging {
                 )));
             }
         }
-        let parent = match out.parent() {
-            Some(p) if !p.as_str().is_empty() => p.to_path_buf(),
-            _ => Utf8PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent).map_err(|e| err(parent.as_str(), e))?;
         let name = out.file_name().unwrap_or("bundle");
         remove_leftovers(&parent, name);
         let tmp = tempfile::Builder::new()
@@ -437,6 +455,7 @@ impl Staging {
         let root = Utf8PathBuf::from_path_buf(tmp.keep())
             .map_err(|p| WriteError(format!("{}: path is not UTF-8", p.display())))?;
         Ok(Staging {
+            _lock: lock,
             out,
             root,
             old,
