@@ -111,7 +111,10 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
         }
         paths.sort();
         for p in paths {
-            if p.is_dir() {
+            // Directory links are not followed: two links to each other (or
+            // to `..`) would make the walk endless.
+            let real_dir = p.symlink_metadata().is_ok_and(|m| m.is_dir());
+            if real_dir {
                 // Hidden directories (`.git`, an editor's backups) hold no specs.
                 if !p.file_name().is_some_and(|n| n.starts_with('.')) {
                     walk(&p, out)?;

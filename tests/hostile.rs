@@ -50,17 +50,39 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// Runs with a time limit: a FIFO or a device must not hang the compile.
+/// Runs with a time limit: a FIFO, a device or a link loop must not hang
+/// the command. A command still running at the limit is killed.
 fn run_bounded(dir: &Utf8Path, args: &[&str]) -> Output {
-    let dir = dir.to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let a: Vec<&str> = args.iter().map(String::as_str).collect();
-        let _ = tx.send(run(&dir, &a));
-    });
-    rx.recv_timeout(std::time::Duration::from_secs(60))
-        .expect("tenantc finishes within 60 s")
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tenantc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env(
+            "CUSTOMER1_PURE_TOKEN",
+            "19ead418-bec7-09cb-83bb-e679a9307788",
+        )
+        .env(
+            "CUSTOMER2_PURE_TOKEN",
+            "29ead418-bec7-09cb-83bb-e679a9307788",
+        )
+        .env("CUSTOMER1_MONGO_PASSWORD", "mongo-pw-123")
+        .env("CUSTOMER2_POSTGRES_PASSWORD", "pg-pw-456")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tenantc {args:?} did not finish within 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 #[cfg(unix)]
@@ -240,4 +262,111 @@ fn spec_names_no_yaml_header_can_carry_are_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("rename it"), "{}", text(&o));
     assert!(!out.exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn walks_do_not_follow_directory_links() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    std::os::unix::fs::symlink("b", dir.join("a")).expect("symlink");
+    std::os::unix::fs::symlink("a", dir.join("b")).expect("symlink");
+    std::os::unix::fs::symlink("..", dir.join("up")).expect("symlink");
+    let out = dir.parent().expect("parent").join("out");
+    for args in [
+        vec!["check", "."],
+        vec!["fmt", "--check", "."],
+        vec!["compile", ".", "--out", out.as_str()],
+        vec!["compile", ".", "--out", out.as_str(), "--check"],
+    ] {
+        let o = run_bounded(&dir, &args);
+        assert!(
+            matches!(o.status.code(), Some(0) | Some(1)),
+            "{args:?}: {}",
+            text(&o)
+        );
+    }
+    // A link to `/` inside a bundle is one stale entry, not the file system.
+    std::os::unix::fs::symlink("/", out.join("k8s/root")).expect("symlink");
+    let o = run_bounded(&dir, &["compile", ".", "--out", out.as_str(), "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(text(&o).matches("stale k8s").count(), 1, "{}", text(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn operator_secret_links_stay_links_and_secret_dirs_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let out = dir.parent().expect("parent").join("out");
+    // Under umask 000, with materialized secrets.
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 000 && exec \"$0\" compile . --out {} --materialize-secrets",
+            out
+        ))
+        .arg(env!("CARGO_BIN_EXE_tenantc"))
+        .current_dir(&dir)
+        .env(
+            "CUSTOMER1_PURE_TOKEN",
+            "19ead418-bec7-09cb-83bb-e679a9307788",
+        )
+        .env(
+            "CUSTOMER2_PURE_TOKEN",
+            "29ead418-bec7-09cb-83bb-e679a9307788",
+        )
+        .env("CUSTOMER1_MONGO_PASSWORD", "mongo-pw-123")
+        .env("CUSTOMER2_POSTGRES_PASSWORD", "pg-pw-456")
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    for d in ["k8s/k8s1/secrets", "k8s/k8s1/secrets/customer1/mongo-env"] {
+        let mode = std::fs::metadata(out.join(d))
+            .expect("dir")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "{d}: {mode:o}");
+    }
+    // A materialized bundle without pure.json, recompiled without the flag:
+    // the passwords it materialized are not kept as if the operator wrote them.
+    let manifest_path = out.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).expect("manifest")).expect("json");
+    manifest["files"]
+        .as_array_mut()
+        .expect("files")
+        .retain(|f| !f["path"].as_str().unwrap_or("").ends_with("pure.json"));
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).expect("json"),
+    )
+    .expect("write");
+    for k in ["k8s1", "k8s2"] {
+        std::fs::remove_file(
+            out.join(format!("k8s/{k}/secrets/portworx/px-pure-secret/pure.json")),
+        )
+        .expect("rm");
+    }
+    let o = run(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("holds materialized secrets"),
+        "{}",
+        text(&o)
+    );
+    std::fs::remove_dir_all(&out).expect("rm");
+
+    // The operator's link at a secret path is carried over as a link, also dangling.
+    let o = run(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let secret = out.join("k8s/k8s1/secrets/customer1/mongo-env/MONGO_INITDB_ROOT_PASSWORD");
+    std::fs::create_dir_all(secret.parent().expect("dir")).expect("mkdir");
+    std::os::unix::fs::symlink("/run/vault/mongo", &secret).expect("symlink");
+    let o = run(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(secret.is_symlink(), "the link was dropped or copied");
+    assert_eq!(
+        std::fs::read_link(&secret).expect("link"),
+        std::path::Path::new("/run/vault/mongo")
+    );
 }
