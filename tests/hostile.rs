@@ -370,3 +370,20 @@ fn operator_secret_links_stay_links_and_secret_dirs_are_private() {
         std::path::Path::new("/run/vault/mongo")
     );
 }
+
+#[test]
+fn graph_output_never_overwrites_an_input() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let before = std::fs::read(dir.join("site.tenant")).expect("read");
+    let o = run(&dir, &["graph", ".", "--output", "./site.tenant"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(
+        std::fs::read(dir.join("site.tenant")).expect("read"),
+        before
+    );
+    let o = run(&dir, &["graph", ".", "--output", "site.dot"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(std::fs::read_to_string(dir.join("site.dot"))
+        .expect("dot")
+        .contains("digraph"));
+}
