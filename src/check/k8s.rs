@@ -769,43 +769,6 @@ fn no_controls(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-#[cfg(test)]
-mod image_tests {
-    use super::image_ref_ok;
-
-    #[test]
-    fn the_distribution_grammar() {
-        for ok in [
-            "nginx",
-            "library/nginx:1.25",
-            "icr.io/ibmz/haproxy:3.0.0-bookworm",
-            "localhost:5000/a/b_c__d-e.f",
-            "registry.example.com/app:1",
-            "[::1]:5000/app",
-            "a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-            "quay.io/x/y:v1@sha256:0123456789abcdef0123456789abcdef",
-        ] {
-            assert!(image_ref_ok(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "App",
-            "a b",
-            "a\nb",
-            "a:",
-            "a/-b",
-            "a//b",
-            "a:tag:tag",
-            "a@sha256:short",
-            "registry.example.com/",
-            "reg.io/a:-x",
-            "a\u{7f}",
-        ] {
-            assert!(!image_ref_ok(bad), "{bad:?}");
-        }
-    }
-}
-
 /// Namespaces belong to one tenant and one role; generated objects are unique.
 fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
     // (cluster, namespace) -> (owner description, span)
@@ -964,6 +927,43 @@ fn same_k8s_name<'a>(
             );
         } else {
             seen.insert(k, name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::image_ref_ok;
+
+    #[test]
+    fn the_distribution_grammar() {
+        for ok in [
+            "nginx",
+            "library/nginx:1.25",
+            "icr.io/ibmz/haproxy:3.0.0-bookworm",
+            "localhost:5000/a/b_c__d-e.f",
+            "registry.example.com/app:1",
+            "[::1]:5000/app",
+            "a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "quay.io/x/y:v1@sha256:0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(image_ref_ok(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "App",
+            "a b",
+            "a\nb",
+            "a:",
+            "a/-b",
+            "a//b",
+            "a:tag:tag",
+            "a@sha256:short",
+            "registry.example.com/",
+            "reg.io/a:-x",
+            "a\u{7f}",
+        ] {
+            assert!(!image_ref_ok(bad), "{bad:?}");
         }
     }
 }

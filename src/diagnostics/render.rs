@@ -83,7 +83,7 @@ fn source_of(map: &SourceMap, shown: &mut Shown, span: Span) -> NamedSource<Arc<
             None => file.text.clone(),
         })
         .clone();
-    NamedSource::new(super::printable(&file.name).into_owned(), text)
+    NamedSource::new(&*super::printable(&file.name), text)
 }
 
 /// `text` with the control characters a terminal acts on (ESC, a lone CR,

@@ -44,7 +44,8 @@ impl Confinement {
         if name.is_absolute() && !explicit {
             return Err("is an absolute path".into());
         }
-        if !explicit && !(within(&path, &self.root) && within(&canonical(&path), &self.root)) {
+        let inside = within(&path, &self.root) && within(&canonical(&path), &self.root);
+        if !explicit && !inside {
             return Err("leads outside the site root".into());
         }
         Ok(path)
