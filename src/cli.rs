@@ -48,6 +48,14 @@ struct Common {
     /// Use this directory instead of the embedded stdlib (std/*.tenant, templates/*.j2).
     #[arg(long, value_name = "DIR")]
     stdlib: Option<Utf8PathBuf>,
+    /// The site root: imports and file("...") secrets resolve only inside it
+    /// (symbolic links resolved). Default: the common directory of the inputs.
+    #[arg(long, value_name = "DIR")]
+    root: Option<Utf8PathBuf>,
+    /// A directory file("...") secrets may also be read from, outside the
+    /// site root, by absolute or relative path (repeatable).
+    #[arg(long = "allowed-resources", value_name = "DIR")]
+    allowed_resources: Vec<Utf8PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -225,6 +233,8 @@ fn analyze_common(
         overlay: None,
         parse_cache: None,
         index: false,
+        root: c.root.clone(),
+        allowed_resources: c.allowed_resources.clone(),
     };
     let a = analyze(&inputs, &opts)?;
     Ok((a, inputs.len(), opts))
@@ -332,8 +342,32 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 GraphFormat::Svg => svg(&dot)?,
             };
             match output {
-                Some(path) => std::fs::write(&path, bytes)
-                    .map_err(|e| ToolError(format!("cannot write {path}: {e}")))?,
+                Some(path) => {
+                    // Never over an input (a spec read by this run), and
+                    // atomically: a temporary file beside it, renamed.
+                    let target = crate::resolve::load::canonical(&path);
+                    let input = a.sources.files().any(|(_, f)| {
+                        f.path
+                            .as_ref()
+                            .is_some_and(|p| crate::resolve::load::canonical(p) == target)
+                    });
+                    if input {
+                        return Err(ToolError(format!(
+                            "{path} is one of the input specs; refusing to overwrite it with the graph"
+                        )));
+                    }
+                    let dir = match path.parent() {
+                        Some(d) if !d.as_str().is_empty() => d.to_path_buf(),
+                        _ => Utf8PathBuf::from("."),
+                    };
+                    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+                        .map_err(|e| ToolError(format!("cannot write {path}: {e}")))?;
+                    tmp.write_all(&bytes)
+                        .and_then(|()| tmp.as_file().sync_all())
+                        .map_err(|e| ToolError(format!("cannot write {path}: {e}")))?;
+                    tmp.persist(&path)
+                        .map_err(|e| ToolError(format!("cannot write {path}: {}", e.error)))?;
+                }
                 None => {
                     let _ = std::io::stdout().write_all(&bytes);
                 }

@@ -50,6 +50,22 @@ pub struct Options {
     pub parse_cache: Option<std::sync::Arc<resolve::load::ParseCache>>,
     /// Record [`Analysis::index`] (editors); a compile leaves it empty.
     pub index: bool,
+    /// The site root (`--root DIR`): imports and `file()` paths stay inside
+    /// it. `None`: the common directory of the inputs.
+    pub root: Option<Utf8PathBuf>,
+    /// Directories `file()` may read outside the root (`--allowed-resources`).
+    pub allowed_resources: Vec<Utf8PathBuf>,
+}
+
+impl Options {
+    /// Where `file()` secrets may be read from, for these inputs.
+    pub fn confinement(&self, inputs: &[Utf8PathBuf]) -> resolve::secrets::Confinement {
+        let root = self
+            .root
+            .clone()
+            .unwrap_or_else(|| resolve::load::site_root(inputs));
+        resolve::secrets::Confinement::new(&root, &self.allowed_resources)
+    }
 }
 
 /// The result of the front half of the pipeline.
@@ -61,6 +77,8 @@ pub struct Analysis {
     pub index: resolve::index::Index,
     /// Sorted; empty when the spec is clean.
     pub diagnostics: Vec<Diagnostic>,
+    /// Where `file()` secrets may be read from.
+    pub bounds: resolve::secrets::Confinement,
 }
 
 impl Analysis {
@@ -99,7 +117,10 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
         }
         paths.sort();
         for p in paths {
-            if p.is_dir() {
+            // Directory links are not followed: two links to each other (or
+            // to `..`) would make the walk endless.
+            let real_dir = p.symlink_metadata().is_ok_and(|m| m.is_dir());
+            if real_dir {
                 // Hidden directories (`.git`, an editor's backups) hold no specs.
                 if !p.file_name().is_some_and(|n| n.starts_with('.')) {
                     walk(&p, out)?;
@@ -112,6 +133,13 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
     }
     let mut out = Vec::new();
     for spec in specs {
+        if let Some(bad) = spec.as_str().chars().find(|c| !path_char_ok(*c)) {
+            return Err(ToolError(format!(
+                "{}: the path holds U+{:04X}, which the bundle's file headers (YAML, JCL, shell comments) cannot carry; rename it",
+                spec.as_str().escape_debug(),
+                bad as u32
+            )));
+        }
         if spec.is_dir() {
             let before = out.len();
             walk(spec, &mut out)?;
@@ -124,12 +152,26 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
             return Err(ToolError(format!("{spec}: no such file or directory")));
         }
     }
+    if let Some(p) = out.iter().find(|p| !p.as_str().chars().all(path_char_ok)) {
+        return Err(ToolError(format!(
+            "{}: the path holds characters the bundle's file headers (YAML, JCL, shell comments) cannot carry (control characters, U+FFFE, U+FFFF); rename it",
+            p.as_str().escape_debug()
+        )));
+    }
     // The same file named twice (`dir` and `./dir/x.tenant`) is read once.
     let mut seen = std::collections::BTreeSet::new();
     out.retain(|p| {
         seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone().into_std_path_buf()))
     });
     Ok(out)
+}
+
+/// A character a spec's path may hold: it is recorded in the manifest and
+/// in generated files' header comments. YAML allows no C0/C1 controls but
+/// tab, and neither U+FFFE nor U+FFFF (YAML 1.2, 5.1 Character Set:
+/// https://yaml.org/spec/1.2.2/#51-character-set).
+fn path_char_ok(c: char) -> bool {
+    !c.is_control() && !matches!(c, '\u{FFFE}' | '\u{FFFF}' | '\u{2028}' | '\u{2029}')
 }
 
 /// Parses, resolves and checks. Checks that relate objects run once every
@@ -140,10 +182,12 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     let stdlib = resolve::load::Stdlib {
         dir: opts.stdlib_dir.clone(),
     };
-    let loaded = resolve::load::load_cached(
+    let bounds = opts.confinement(inputs);
+    let loaded = resolve::load::load_in(
         &mut sources,
         inputs,
         &stdlib,
+        Some(&bounds.root),
         opts.overlay.as_deref(),
         opts.parse_cache.as_deref(),
         &mut diags,
@@ -166,6 +210,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     drop(skipped);
     // The syntax trees are done with: their memory serves the later stages.
     drop(loaded);
+    diags.extend(resolve::secrets::check(&site, &sources, &bounds));
     if !diags.iter().any(Diagnostic::is_error) {
         diags.extend(check::run(&site));
     }
@@ -175,6 +220,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         site,
         index,
         diagnostics: diags,
+        bounds,
     })
 }
 
@@ -389,6 +435,11 @@ fn read_secrets(
 ) -> Result<lower::SecretValues, ToolError> {
     let mut values = lower::SecretValues::default();
     let mut problems = Vec::new();
+    let tokens: Vec<*const ir::SecretRef> = analysis
+        .site
+        .pure_tenants()
+        .map(|(_, p)| std::ptr::from_ref(&p.token))
+        .collect();
     for r in materialized_refs(&analysis.site, only) {
         let value = match r.source {
             ir::SecretSource::Env => match std::env::var(&r.name) {
@@ -403,15 +454,7 @@ fn read_secrets(
                 }
             },
             ir::SecretSource::File => {
-                let base = analysis
-                    .sources
-                    .get(r.span.file)
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.parent().map(Utf8Path::to_path_buf))
-                    .unwrap_or_default();
-                let path = base.join(&r.name);
-                match std::fs::read_to_string(&path) {
+                match resolve::secrets::read_file(&analysis.sources, &analysis.bounds, r) {
                     // A file ends with a newline that is not part of the value.
                     Ok(v) => v
                         .strip_suffix('\n')
@@ -419,7 +462,7 @@ fn read_secrets(
                         .unwrap_or(&v)
                         .to_string(),
                     Err(e) => {
-                        problems.push(format!("{r}: cannot read {path}: {e}"));
+                        problems.push(e);
                         continue;
                     }
                 }
@@ -428,6 +471,12 @@ fn read_secrets(
         if value.trim().is_empty() {
             problems.push(format!("{r} is empty"));
             continue;
+        }
+        if tokens.contains(&std::ptr::from_ref(r)) {
+            if let Some(why) = resolve::secrets::token_problem(&value) {
+                problems.push(format!("{r} does not look like an API token: it {why}"));
+                continue;
+            }
         }
         values.insert(r, value);
     }

@@ -127,3 +127,49 @@ fn a_killed_compile_leaves_the_old_or_the_new_bundle_whole() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     eprintln!("kills: {states:?}, compile {took:?}");
 }
+
+/// Two compiles racing on one `--out` (two pipelines sharing a workspace):
+/// both succeed, one after the other (a lock on the directory holding the
+/// bundle), and the bundle left holds every file its manifest lists.
+#[test]
+fn two_compiles_racing_on_one_out_leave_a_whole_bundle() {
+    if common::require_tool("python3").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    generate(60, &a);
+    generate(40, &b);
+    let out = tmp.path().join("bundle");
+    let deadline = Instant::now() + std::time::Duration::from_secs(120);
+    for round in 0..5 {
+        assert!(Instant::now() < deadline, "the races take too long");
+        let mut first = compile_cmd(&a, &out).spawn().expect("spawn");
+        let mut second = compile_cmd(&b, &out).spawn().expect("spawn");
+        let (s1, s2) = (first.wait().expect("wait"), second.wait().expect("wait"));
+        assert!(s1.success() && s2.success(), "round {round}: {s1:?} {s2:?}");
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))
+                .expect("json");
+        let files = manifest["files"].as_array().expect("files");
+        assert!(files.len() > 50);
+        let missing: Vec<&str> = files
+            .iter()
+            .filter_map(|f| f["path"].as_str())
+            .filter(|p| !out.join(p).is_file())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "round {round}: {} listed files missing, e.g. {:?}",
+            missing.len(),
+            &missing[..missing.len().min(3)]
+        );
+        let leftovers: Vec<String> = std::fs::read_dir(tmp.path())
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".bundle."))
+            .collect();
+        assert!(leftovers.is_empty(), "round {round}: {leftovers:?}");
+    }
+}

@@ -585,6 +585,25 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             }
             for (k, v) in &w.env {
                 env_name(k, v.span, out);
+                if let crate::ir::EnvValue::Literal(text) = &v.value {
+                    no_controls(
+                        &format!("the value of `{k}`"),
+                        &Sp::new(text.clone(), v.span),
+                        out,
+                    );
+                }
+            }
+            for a in &w.args {
+                no_controls("the argument", a, out);
+            }
+            for c in w.liveness.iter().flat_map(|l| &l.command) {
+                no_controls("the probe command word", c, out);
+            }
+            for m in &w.mounts {
+                no_controls("the mount path", &m.path, out);
+            }
+            for c in &w.claims {
+                no_controls("the mount path", &c.path, out);
             }
         }
     }
@@ -610,15 +629,143 @@ fn env_name(k: &str, span: Span, out: &mut Vec<Diagnostic>) {
 }
 
 fn image(v: &Sp<String>, out: &mut Vec<Diagnostic>) {
-    if v.value.is_empty() || v.value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if !image_ref_ok(&v.value) {
         out.push(
             Diagnostic::new(
                 registry::BAD_VALUE,
                 v.span,
-                "an image reference has no blanks",
+                format!("`{}` is not an image reference", v.value.escape_debug()),
                 "image",
             )
-            .help("e.g. \"icr.io/ibmz/haproxy:3.0.0-bookworm\""),
+            .help("[registry[:port]/]path[:tag][@algorithm:hex], path in lower case, e.g. \"icr.io/ibmz/haproxy:3.0.0-bookworm\""),
+        );
+    }
+}
+
+/// An image reference per the distribution reference grammar:
+/// `[domain[:port]/]path-component(/path-component)*[:tag][@digest]`,
+/// the name at most 255 characters.
+/// https://github.com/distribution/reference/blob/main/reference.go
+pub fn image_ref_ok(s: &str) -> bool {
+    let (rest, digest) = match s.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (s, None),
+    };
+    if let Some(d) = digest {
+        // digest := algorithm ":" hex; algorithm components [A-Za-z][A-Za-z0-9]*
+        // joined by [+._-]; hex [0-9a-fA-F]{32,}.
+        let Some((alg, hex)) = d.split_once(':') else {
+            return false;
+        };
+        let alg_ok = alg.split(['+', '.', '_', '-']).all(|c| {
+            c.starts_with(|ch: char| ch.is_ascii_alphabetic())
+                && c.chars().all(|ch| ch.is_ascii_alphanumeric())
+        });
+        if !alg_ok || hex.len() < 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return false;
+        }
+    }
+    // A tag follows the last ':' that comes after the last '/'.
+    let slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[slash..].rfind(':') {
+        Some(i) => (&rest[..slash + i], Some(&rest[slash + i + 1..])),
+        None => (rest, None),
+    };
+    if let Some(t) = tag {
+        // tag := [\w][\w.-]{0,127}
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        if t.is_empty()
+            || t.len() > 128
+            || !t.starts_with(word)
+            || !t.chars().all(|c| word(c) || c == '.' || c == '-')
+        {
+            return false;
+        }
+    }
+    if name.is_empty() || name.len() > 255 {
+        return false;
+    }
+    let mut parts: Vec<&str> = name.split('/').collect();
+    let first = parts[0];
+    if parts.len() > 1
+        && (first.contains(['.', ':'])
+            || first == "localhost"
+            || first.chars().any(|c| c.is_ascii_uppercase()))
+    {
+        if !domain_ok(first) {
+            return false;
+        }
+        parts.remove(0);
+    }
+    parts.iter().all(|p| path_component_ok(p))
+}
+
+/// domain := host [":" port]; host := domain-component ("." domain-component)*
+/// or an IPv6 address in brackets.
+fn domain_ok(d: &str) -> bool {
+    let (host, port) = match d.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || d.starts_with('[') => (h, Some(p)),
+        _ => (d, None),
+    };
+    if let Some(p) = port {
+        if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) {
+            return false;
+        }
+    }
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    !host.is_empty()
+        && host.split('.').all(|c| {
+            !c.is_empty()
+                && !c.starts_with('-')
+                && !c.ends_with('-')
+                && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+        })
+}
+
+/// path-component := [a-z0-9]+ (separator [a-z0-9]+)*; separator := [_.] | __ | -+
+fn path_component_ok(p: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let b = p.as_bytes();
+    if b.is_empty() || !alnum(b[0] as char) || !alnum(b[b.len() - 1] as char) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i] as char;
+        if alnum(c) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && !alnum(b[i] as char) {
+            i += 1;
+        }
+        let sep = &p[start..i];
+        let ok = sep == "." || sep == "_" || sep == "__" || sep.chars().all(|c| c == '-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// Text a workload carries into YAML and a container: no control
+/// characters (DEL, NUL, newlines), which kustomize and the kubelet refuse.
+fn no_controls(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
+    if v.value.chars().any(char::is_control) {
+        out.push(
+            Diagnostic::new(
+                registry::BAD_VALUE,
+                v.span,
+                format!(
+                    "{what} holds a control character: `{}`",
+                    v.value.escape_debug()
+                ),
+                "control character",
+            )
+            .help("write the value without control characters (newlines, tabs, NUL, DEL, ESC)"),
         );
     }
 }
@@ -813,6 +960,43 @@ fn openshift_ids(site: &Site, out: &mut Vec<Diagnostic>) {
                 .related(cluster.kind.span, "the cluster is OpenShift")
                 .help("remove it; `user` and `group` apply to kind = kubernetes clusters"),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::image_ref_ok;
+
+    #[test]
+    fn the_distribution_grammar() {
+        for ok in [
+            "nginx",
+            "library/nginx:1.25",
+            "icr.io/ibmz/haproxy:3.0.0-bookworm",
+            "localhost:5000/a/b_c__d-e.f",
+            "registry.example.com/app:1",
+            "[::1]:5000/app",
+            "a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "quay.io/x/y:v1@sha256:0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(image_ref_ok(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "App",
+            "a b",
+            "a\nb",
+            "a:",
+            "a/-b",
+            "a//b",
+            "a:tag:tag",
+            "a@sha256:short",
+            "registry.example.com/",
+            "reg.io/a:-x",
+            "a\u{7f}",
+        ] {
+            assert!(!image_ref_ok(bad), "{bad:?}");
         }
     }
 }

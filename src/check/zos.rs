@@ -702,6 +702,9 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 ),
             );
         }
+        // The stack is the TCP/IP procedure's job name; it is written into
+        // the policy's header comment and names the PAGENT image.
+        racf_name("TCP/IP stack name", &sys.stack, out);
         let notify = &sys.jcl.notify.value;
         if notify != "&SYSUID" && !racf_name_ok(notify) {
             racf_name("NOTIFY user ID", &sys.jcl.notify, out);
@@ -721,9 +724,13 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             let ring = &s.keyring.value;
             if ring.is_empty()
                 || ring.len() > 237
+                // The set the help names: the ring is written unquoted in
+                // RACDCERT ADDRING/CONNECT operands and in PAGENT's Keyring,
+                // where `( ) , ; '` and blanks would end or add operands.
+                // https://ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha400/le-addring.htm
                 || !ring
                     .chars()
-                    .all(|c| c.is_ascii_graphic() && c != '\'' && c != '/')
+                    .all(|c| c.is_ascii_alphanumeric() || "._-#$@".contains(c))
             {
                 out.push(
                     Diagnostic::new(

@@ -170,6 +170,34 @@ fn cap(s: String) -> String {
     format!("{head}…{tail}")
 }
 
+/// `s` with control characters (and the Unicode line and bidirectional
+/// controls) written as `\u{..}` escapes, newlines and tabs kept: text a
+/// spec supplies, made safe for a terminal, a comment or a log.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    printable_with(s, true)
+}
+
+/// [`printable`], with newlines escaped too unless `keep_newlines`: a
+/// one-line message or label stays one line.
+pub fn printable_with(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && !(keep_newlines && c == '\n') && c != '\t')
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FFFE}' | '\u{FFFF}')
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Sorts diagnostics into a stable order (file, position, code) and drops
 /// exact duplicates, so output never depends on the order checks ran in.
 pub fn normalize(diags: &mut Vec<Diagnostic>) {

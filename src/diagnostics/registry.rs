@@ -235,6 +235,22 @@ Good:
       workload fios { ... }
     }";
 
+    OUTSIDE_SITE = "E0211", Error, "file outside the site",
+"A spec reads only files inside its site: the site root is the common directory
+of the input files, or the directory given with `--root DIR`. An import names a
+`*.tenant` file inside the root (after resolving symbolic links) or a module of
+the standard library (`std/...`); an input that is a symbolic link out of the
+root is refused too. The file is not read, so none of its text can reach a
+diagnostic, a log or a SARIF upload.
+
+Bad:
+    import \"../../etc/passwd\"
+    import \"/proc/self/environ\"
+
+Good:
+    import \"lib/profiles\"      # site/lib/profiles.tenant
+    import \"std/profiles\"";
+
     UNKNOWN_FIELD = "E0301", Error, "unknown field",
 "The block has no field of this name. The help line suggests the nearest known
 field; `tenantc explain` on the block's documentation in the README lists them
@@ -303,6 +319,37 @@ Bad:
 Good:
     pure { token = env(\"CUSTOMER1_PURE_TOKEN\") }
     workload db { env = { DB_PASSWORD = env(\"DB_PASSWORD\") } }";
+
+    SECRET_PATH = "E0308", Error, "secret file outside the site",
+"`file(\"path\")` names a file relative to the spec that holds it, inside the
+site root (the common directory of the inputs, or `--root DIR`). An absolute
+path, or one that leads out of the root (through `..` or a symbolic link), is
+refused before anything is read: a spec from a pull request must not copy the
+CI runner's files into a bundle. To read secrets kept elsewhere (a mounted
+vault directory), name that directory with `--allowed-resources DIR`.
+With `--materialize-secrets` the file must also be a regular file (not a FIFO
+or a device) of at most 64 KiB, and an API token one line of printable text.
+
+Bad:
+    pure { token = file(\"/etc/passwd\") }
+    pure { token = file(\"../../other-site/token\") }
+
+Good:
+    pure { token = file(\"secrets/analytics-pure-token\") }";
+
+    SHARED_SECRET = "E0309", Error, "secret source shared between owners",
+"Every secret source belongs to exactly one owner: a tenant (its API token,
+its workloads' secret variables), a registry (its credentials) or an
+authority (its export password). When a workload of tenant B names the
+`env(\"...\")` or `file(\"...\")` of tenant A, `--materialize-secrets` would copy
+A's secret into B's namespace. Both uses are labelled.
+
+Bad:
+    tenant a { pure { token = env(\"A_TOKEN\") } ... }
+    tenant b { workload w { env = { T = env(\"A_TOKEN\") } } ... }
+
+Good:
+    tenant b { workload w { env = { T = env(\"B_TOKEN\") } } ... }";
 
     DVIPA_NOT_COVERED = "E0401", Error, "compute node DVIPA missing from the AT-TLS address group",
 "A proxy pod of a tenant may be scheduled on every compute node of its cluster,

@@ -70,9 +70,69 @@ impl miette::Diagnostic for View {
     }
 }
 
-fn source_of(map: &SourceMap, span: Span) -> NamedSource<Arc<str>> {
+/// The texts snippets are drawn from, with control characters replaced
+/// (offsets kept), one per file.
+type Shown = std::collections::HashMap<crate::source::FileId, Arc<str>>;
+
+fn source_of(map: &SourceMap, shown: &mut Shown, span: Span) -> NamedSource<Arc<str>> {
     let file = map.get(span.file);
-    NamedSource::new(file.name.clone(), file.text.clone())
+    let text = shown
+        .entry(span.file)
+        .or_insert_with(|| match printable_source(&file.text) {
+            Some(t) => Arc::from(t),
+            None => file.text.clone(),
+        })
+        .clone();
+    NamedSource::new(&*super::printable(&file.name), text)
+}
+
+/// `text` with the control characters a terminal acts on (ESC, a lone CR,
+/// DEL, the C1 range, ...) replaced byte for byte by `?`, so spans still fit;
+/// `None` when there are none.
+fn printable_source(text: &str) -> Option<String> {
+    let bad = |c: char, next: Option<char>| {
+        (c.is_control() && c != '\n' && c != '\t' && !(c == '\r' && next == Some('\n')))
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    let mut chars = text.chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if bad(c, chars.peek().copied()) {
+            any = true;
+            break;
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if bad(c, chars.peek().copied()) {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// The source of a secret-literal diagnostic: the literal's characters
+/// masked (its quotes kept), so the value is never repeated.
+fn masked(text: &str, span: Span) -> Arc<str> {
+    let (start, end) = (span.start as usize, (span.end as usize).min(text.len()));
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..start]);
+    for (i, c) in text[start..end].char_indices() {
+        let edge = i == 0 || start + i + c.len_utf8() == end;
+        if edge && c == '"' {
+            out.push(c);
+        } else {
+            out.extend(std::iter::repeat_n('*', c.len_utf8()));
+        }
+    }
+    out.push_str(&text[end..]);
+    Arc::from(out)
 }
 
 fn labeled(span: Span, text: &str, primary: bool) -> LabeledSpan {
@@ -117,20 +177,20 @@ fn bare(map: &SourceMap, d: &Diagnostic) -> View {
         ));
     }
     View {
-        message,
+        message: super::printable_with(&message, false).into_owned(),
         code: d.code.to_string(),
         severity: match d.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         },
-        help: (!d.help.is_empty()).then(|| d.help.clone()),
+        help: (!d.help.is_empty()).then(|| super::printable(&d.help).into_owned()),
         source: NamedSource::new(String::new(), Arc::from("")),
         labels: Vec::new(),
         related: Vec::new(),
     }
 }
 
-fn view(map: &SourceMap, d: &Diagnostic) -> View {
+fn view(map: &SourceMap, shown: &mut Shown, d: &Diagnostic) -> View {
     let file = d.primary.span.file;
     if std::iter::once(&d.primary)
         .chain(&d.related)
@@ -154,7 +214,7 @@ fn view(map: &SourceMap, d: &Diagnostic) -> View {
                 code: String::new(),
                 severity: miette::Severity::Advice,
                 help: None,
-                source: source_of(map, *span),
+                source: source_of(map, shown, *span),
                 labels: vec![labeled(*span, message, true)],
                 related: Vec::new(),
             });
@@ -168,9 +228,46 @@ fn view(map: &SourceMap, d: &Diagnostic) -> View {
             Severity::Warning => miette::Severity::Warning,
         },
         help: (!d.help.is_empty()).then(|| d.help.clone()),
-        source: source_of(map, d.primary.span),
+        source: if d.code == super::registry::SECRET_LITERAL {
+            let src = source_of(map, shown, d.primary.span);
+            let name = src.name().to_string();
+            let text = shown.get(&file).cloned().unwrap_or_default();
+            NamedSource::new(name, masked(&text, d.primary.span))
+        } else {
+            source_of(map, shown, d.primary.span)
+        },
         labels,
         related,
+    }
+    .printable()
+}
+
+impl View {
+    /// Messages, labels and help with control characters escaped: they
+    /// may quote spec text, and must not drive the terminal.
+    fn printable(mut self) -> View {
+        let p = |s: &mut String, keep: bool| {
+            if let std::borrow::Cow::Owned(o) = super::printable_with(s, keep) {
+                *s = o;
+            }
+        };
+        p(&mut self.message, false);
+        if let Some(h) = self.help.as_mut() {
+            p(h, true);
+        }
+        for l in &mut self.labels {
+            if let Some(t) = l.label() {
+                if let std::borrow::Cow::Owned(o) = super::printable_with(t, false) {
+                    *l = if l.primary() {
+                        LabeledSpan::new_primary_with_span(Some(o), *l.inner())
+                    } else {
+                        LabeledSpan::new_with_span(Some(o), *l.inner())
+                    };
+                }
+            }
+        }
+        self.related = self.related.into_iter().map(View::printable).collect();
+        self
     }
 }
 
@@ -184,8 +281,9 @@ pub fn render_human(map: &SourceMap, diags: &[Diagnostic], style: HumanStyle) ->
         .with_width(100)
         .with_links(false);
     let mut out = String::new();
+    let mut shown = Shown::new();
     for d in diags {
-        let v = view(map, d);
+        let v = view(map, &mut shown, d);
         if handler.render_report(&mut out, &v).is_err() {
             out.push_str(&format!(
                 "{}[{}]: {}\n",

@@ -106,6 +106,62 @@ pub fn load(
     load_cached(map, inputs, stdlib, overlay, None, diags)
 }
 
+/// The site root of a set of inputs: the deepest directory holding all of
+/// them, after resolving symbolic links in their directories.
+pub fn site_root(inputs: &[Utf8PathBuf]) -> Utf8PathBuf {
+    let mut root: Option<Utf8PathBuf> = None;
+    for p in inputs {
+        // The directory as written, its links resolved; not the file's own
+        // link, which is what the root guards against.
+        let abs = absolute(p);
+        let dir = canonical(abs.parent().unwrap_or(Utf8Path::new("/")));
+        root = Some(match root {
+            None => dir,
+            Some(r) => {
+                let mut common = Utf8PathBuf::new();
+                for (a, b) in r.components().zip(dir.components()) {
+                    if a != b {
+                        break;
+                    }
+                    common.push(a.as_str());
+                }
+                common
+            }
+        });
+    }
+    root.unwrap_or_else(|| canonical(&absolute(Utf8Path::new("."))))
+}
+
+fn absolute(p: &Utf8Path) -> Utf8PathBuf {
+    std::path::absolute(p)
+        .ok()
+        .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+        .map_or_else(|| p.to_path_buf(), |p| normalize(&p))
+}
+
+/// `path` with every symbolic link resolved: the file's, or, for a file that
+/// does not exist (an editor's unsaved buffer), its directory's.
+pub fn canonical(path: &Utf8Path) -> Utf8PathBuf {
+    let real = |p: &Utf8Path| {
+        std::fs::canonicalize(p)
+            .ok()
+            .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+    };
+    let path = absolute(path);
+    if let Some(p) = real(&path) {
+        return p;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => canonical(dir).join(name),
+        _ => path,
+    }
+}
+
+/// True when `path` (canonical) is `root` or below it.
+pub fn within(path: &Utf8Path, root: &Utf8Path) -> bool {
+    path.starts_with(root)
+}
+
 /// [`load`], reusing the parse results of unchanged files from `cache`.
 pub fn load_cached(
     map: &mut SourceMap,
@@ -115,7 +171,25 @@ pub fn load_cached(
     cache: Option<&ParseCache>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Loaded, InputError> {
+    load_in(map, inputs, stdlib, None, overlay, cache, diags)
+}
+
+/// [`load_cached`] with the site root given (`--root DIR`); `None` takes the
+/// common directory of the inputs. Imports resolve only to `*.tenant` files
+/// inside the root (or the stdlib); an input that is a symbolic link out of
+/// the root is refused. Nothing outside it is read.
+pub fn load_in(
+    map: &mut SourceMap,
+    inputs: &[Utf8PathBuf],
+    stdlib: &Stdlib,
+    root: Option<&Utf8Path>,
+    overlay: Option<&Overlay>,
+    cache: Option<&ParseCache>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Loaded, InputError> {
+    let root = root.map_or_else(|| site_root(inputs), canonical);
     let mut loader = Loader {
+        root,
         map,
         stdlib,
         overlay,
@@ -127,7 +201,25 @@ pub fn load_cached(
         cache,
     };
     let mut files = Vec::with_capacity(inputs.len());
+    let mut refused = Vec::new();
     for path in inputs {
+        let in_overlay = overlay.is_some_and(|o| overlay_get(o, path).is_some());
+        if !in_overlay && !within(&canonical(path), &loader.root) {
+            // Not read: its text must not reach a diagnostic.
+            let file = loader.map.add(path.to_string(), Some(path.clone()), "");
+            refused.push(file);
+            loader.diags.push(
+                Diagnostic::new(
+                    registry::OUTSIDE_SITE,
+                    Span::new(file, 0, 0),
+                    format!("`{path}` leads outside the site root"),
+                    "a symbolic link out of the site; not read",
+                )
+                .help("spec files are read only inside the site root (the common directory of the inputs); pass --root DIR to widen it"),
+            );
+            files.push(file);
+            continue;
+        }
         let text = read_text(overlay, path)?;
         files.push(loader.map.add(path.to_string(), Some(path.clone()), text));
     }
@@ -135,6 +227,9 @@ pub fn load_cached(
     let trees = parse_all(loader.map, &files, cache);
     let mut parsed = Vec::new();
     for ((path, file), (tree, diags)) in inputs.iter().zip(files).zip(trees) {
+        if refused.contains(&file) {
+            continue;
+        }
         loader.diags.extend(diags);
         let dir = path.parent().map(Utf8Path::to_path_buf);
         parsed.push((key_of(path), file, tree, dir));
@@ -363,6 +458,8 @@ fn slot(idx: Option<usize>) -> Slot {
 type Pending = (FileId, Option<Arc<SyntaxFile>>, Option<Utf8PathBuf>);
 
 struct Loader<'a> {
+    /// The canonical site root: nothing outside it is read.
+    root: Utf8PathBuf,
     map: &'a mut SourceMap,
     stdlib: &'a Stdlib,
     overlay: Option<&'a Overlay>,
@@ -521,6 +618,33 @@ impl Loader<'_> {
 
     fn import_file(&mut self, dir: Option<&Utf8Path>, rel: &str, span: Span) -> Option<usize> {
         let path = resolve_import(self.overlay, dir, rel);
+        let in_overlay = self
+            .overlay
+            .is_some_and(|o| overlay_get(o, &path).is_some());
+        let problem = if rel.chars().any(|c| {
+            c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}' | '\u{2028}' | '\u{2029}')
+        }) {
+            Some("holds characters no generated file header can carry")
+        } else if path.extension() != Some("tenant") {
+            Some("is not a `*.tenant` file")
+        } else if !in_overlay && !within(&canonical(&path), &self.root) {
+            Some("leads outside the site root")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            // Refused before reading: no text of the file may reach a diagnostic.
+            self.diags.push(
+                Diagnostic::new(
+                    registry::OUTSIDE_SITE,
+                    span,
+                    format!("cannot import `{rel}`: it {problem}"),
+                    "not read",
+                )
+                .help("an import names a `*.tenant` file inside the site root (the common directory of the inputs), or `std/...`; pass --root DIR to widen the site"),
+            );
+            return None;
+        }
         let key = key_of(&path);
         match self.enter(key.clone(), Some(span), rel) {
             Ok(Some(idx)) => return Some(idx),

@@ -10,6 +10,7 @@ pub mod index;
 pub mod load;
 pub mod schema;
 pub mod scope;
+pub mod secrets;
 
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::*;

@@ -1,0 +1,240 @@
+//! Secret sources, checked before anything reads them: a `file("...")` path
+//! stays inside the site root (or a directory `--allowed-resources` names),
+//! and every source belongs to one owner (a tenant, a registry, an
+//! authority), so no tenant's spec can name another's token.
+
+use crate::diagnostics::{registry, Diagnostic};
+use crate::ir::{self, SecretRef, SecretSource};
+use crate::resolve::load::{canonical, normalize, within};
+use crate::source::SourceMap;
+use camino::{Utf8Path, Utf8PathBuf};
+use std::collections::BTreeMap;
+
+/// The largest secret file read; larger ones are refused (`/dev/zero`).
+pub const MAX_SECRET: u64 = 64 << 10;
+
+/// Where `file()` paths may lead: the site root and the directories allowed
+/// explicitly, all canonical.
+#[derive(Debug, Clone)]
+pub struct Confinement {
+    pub root: Utf8PathBuf,
+    pub allowed: Vec<Utf8PathBuf>,
+}
+
+impl Confinement {
+    pub fn new(root: &Utf8Path, allowed: &[Utf8PathBuf]) -> Confinement {
+        Confinement {
+            root: canonical(root),
+            allowed: allowed.iter().map(|d| canonical(d)).collect(),
+        }
+    }
+
+    fn allows(&self, path: &Utf8Path) -> bool {
+        self.allowed.iter().any(|d| within(path, d))
+    }
+
+    /// The path a `file()` reference reads, or why it may not: judged on the
+    /// text first (absolute, `..` out of the root), then with symbolic links
+    /// resolved.
+    pub fn resolve(&self, sources: &SourceMap, r: &SecretRef) -> Result<Utf8PathBuf, String> {
+        let base = spec_dir(sources, r);
+        let name = Utf8Path::new(&r.name);
+        let path = normalize(&base.join(name));
+        let explicit = self.allows(&canonical(&path)) && self.allows(&normalize(&path));
+        if name.is_absolute() && !explicit {
+            return Err("is an absolute path".into());
+        }
+        let inside = within(&path, &self.root) && within(&canonical(&path), &self.root);
+        if !explicit && !inside {
+            return Err("leads outside the site root".into());
+        }
+        Ok(path)
+    }
+}
+
+/// The directory of the spec naming `r`, canonical (relative paths resolve
+/// from it).
+fn spec_dir(sources: &SourceMap, r: &SecretRef) -> Utf8PathBuf {
+    let dir = sources
+        .get(r.span.file)
+        .path
+        .as_ref()
+        .and_then(|p| p.parent().map(Utf8Path::to_path_buf))
+        .unwrap_or_default();
+    canonical(&dir)
+}
+
+/// Every secret reference of the site with its owner, in declaration order.
+pub fn owned_refs(site: &ir::Site) -> Vec<(String, &SecretRef)> {
+    let mut out = Vec::new();
+    for sys in &site.systems {
+        for a in &sys.authorities {
+            if let Some(p) = &a.export.password {
+                out.push((
+                    format!(
+                        "authority `{}` of system `{}`",
+                        a.name.value, sys.name.value
+                    ),
+                    p,
+                ));
+            }
+        }
+    }
+    for c in &site.clusters {
+        for r in &c.registries {
+            out.push((
+                format!("registry `{}` of cluster `{}`", r.name.value, c.name.value),
+                &r.credentials,
+            ));
+        }
+    }
+    for t in &site.tenants {
+        let owner = format!("tenant `{}`", t.name.value);
+        if let Some(p) = t
+            .nfs
+            .as_ref()
+            .and_then(|n| n.identity.export.password.as_ref())
+        {
+            out.push((owner.clone(), p));
+        }
+        if let Some(p) = &t.pure {
+            out.push((owner.clone(), &p.token));
+        }
+        for w in &t.workloads {
+            for (_, v) in &w.env {
+                if let ir::EnvValue::Secret(r) = &v.value {
+                    out.push((owner.clone(), r));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Diagnostics for `file()` paths out of bounds and sources shared by owners.
+pub fn check(site: &ir::Site, sources: &SourceMap, bounds: &Confinement) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut first: BTreeMap<String, (String, &SecretRef)> = BTreeMap::new();
+    for (owner, r) in owned_refs(site) {
+        let key = match r.source {
+            SecretSource::Env => format!("env:{}", r.name),
+            SecretSource::File => match bounds.resolve(sources, r) {
+                Ok(p) => format!("file:{}", canonical(&p)),
+                Err(why) => {
+                    diags.push(
+                        Diagnostic::new(
+                            registry::SECRET_PATH,
+                            r.span,
+                            format!("{r} {why}"),
+                            "not read",
+                        )
+                        .help("file(\"path\") names a file relative to the spec, inside the site root; to read a secret from elsewhere, name its directory with --allowed-resources DIR"),
+                    );
+                    continue;
+                }
+            },
+        };
+        match first.get(&key) {
+            Some((o, prev)) if *o != owner => {
+                diags.push(
+                    Diagnostic::new(
+                        registry::SHARED_SECRET,
+                        r.span,
+                        format!("{r} of {owner} is already the secret of {o}"),
+                        format!("used by {owner}"),
+                    )
+                    .related(prev.span, format!("belongs to {o}"))
+                    .help("every secret source belongs to one tenant (or one registry or authority): give each its own env(\"...\") or file(\"...\")"),
+                );
+            }
+            Some(_) => {}
+            None => {
+                first.insert(key, (owner, r));
+            }
+        }
+    }
+    diags
+}
+
+/// Reads a secret file `bounds` allows: a regular file (not a FIFO or a
+/// device), at most [`MAX_SECRET`] bytes. Errors name the reference only.
+pub fn read_file(
+    sources: &SourceMap,
+    bounds: &Confinement,
+    r: &SecretRef,
+) -> Result<String, String> {
+    use std::io::Read;
+    let path = bounds
+        .resolve(sources, r)
+        .map_err(|why| format!("{r} {why}"))?;
+    let meta = std::fs::metadata(&path).map_err(|e| format!("{r}: cannot read {path}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{r}: {path} is not a regular file"));
+    }
+    if meta.len() > MAX_SECRET {
+        return Err(format!(
+            "{r}: {path} holds more than a secret may ({MAX_SECRET} bytes)"
+        ));
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // A FIFO swapped in after the check must not block the compile.
+        open.custom_flags(libc_nonblock());
+    }
+    let file = open
+        .open(&path)
+        .map_err(|e| format!("{r}: cannot read {path}: {e}"))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(format!("{r}: {path} is not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SECRET + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{r}: cannot read {path}: {e}"))?;
+    if bytes.len() as u64 > MAX_SECRET {
+        return Err(format!(
+            "{r}: {path} holds more than a secret may ({MAX_SECRET} bytes)"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("{r}: {path} is not UTF-8 text"))
+}
+
+#[cfg(unix)]
+fn libc_nonblock() -> i32 {
+    // O_NONBLOCK on Linux (asm-generic) and on the BSDs/macOS.
+    if cfg!(target_os = "linux") {
+        0o4000
+    } else {
+        0x0004
+    }
+}
+
+/// Why a value read for an API token does not look like one: tokens are one
+/// line of printable ASCII (a file's final newline is stripped before).
+pub fn token_problem(value: &str) -> Option<&'static str> {
+    if value.contains(['\n', '\r']) {
+        Some("holds more than one line")
+    } else if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        Some("holds characters no API token has (spaces, control or non-ASCII characters)")
+    } else if value.len() > 4096 {
+        Some("is longer than an API token")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_one_printable_line() {
+        assert_eq!(token_problem("19ead418-bec7-09cb-83bb-e679a9307788"), None);
+        assert!(token_problem("a\nb").is_some());
+        assert!(token_problem("root:x:0:0:root:/root:/bin/bash daemon").is_some());
+        assert!(token_problem("a\u{1b}[2J").is_some());
+    }
+}
