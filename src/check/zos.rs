@@ -967,9 +967,8 @@ fn shared_racf(site: &Site, out: &mut Vec<Diagnostic>) {
                 )
             })
             .chain(sys.servers.iter().flat_map(|s| {
-                [JobKind::Server, JobKind::Verify].map(|k| {
-                    (k, &s.name, format!("NFS server `{}`", s.name.value))
-                })
+                [JobKind::Server, JobKind::Verify]
+                    .map(|k| (k, &s.name, format!("NFS server `{}`", s.name.value)))
             }))
             .chain(
                 site.tenants

@@ -342,7 +342,9 @@ Good:
 its workloads' secret variables), a registry (its credentials) or an
 authority (its export password). When a workload of tenant B names the
 `env(\"...\")` or `file(\"...\")` of tenant A, `--materialize-secrets` would copy
-A's secret into B's namespace. Both uses are labelled.
+A's secret into B's namespace. Both uses are labelled. The site's own
+credentials are exempt among themselves: several registries (one per cluster)
+or authorities may name one source, never a tenant's.
 
 Bad:
     tenant a { pure { token = env(\"A_TOKEN\") } ... }

@@ -255,9 +255,7 @@ fn markdown(header: &str, report: &Report<'_>) -> String {
         for q in &t.resource_quotas {
             md.push_str(&format!(
                 "- ResourceQuota `{}/{}` closes {}\n",
-                q.namespace,
-                q.name,
-                q.closes
+                q.namespace, q.name, q.closes
             ));
         }
         for e in &t.exposed_ports {

@@ -134,8 +134,12 @@ pub fn check(site: &ir::Site, sources: &SourceMap, bounds: &Confinement) -> Vec<
                 }
             },
         };
+        // The site's own credentials (registries, authorities) may serve
+        // several of its objects, e.g. one registry account on every
+        // cluster; a tenant's source is the tenant's alone.
+        let site_owned = |o: &str| !o.starts_with("tenant ");
         match first.get(&key) {
-            Some((o, prev)) if *o != owner => {
+            Some((o, prev)) if *o != owner && !(site_owned(o) && site_owned(&owner)) => {
                 diags.push(
                     Diagnostic::new(
                         registry::SHARED_SECRET,
@@ -144,7 +148,7 @@ pub fn check(site: &ir::Site, sources: &SourceMap, bounds: &Confinement) -> Vec<
                         format!("used by {owner}"),
                     )
                     .related(prev.span, format!("belongs to {o}"))
-                    .help("every secret source belongs to one tenant (or one registry or authority): give each its own env(\"...\") or file(\"...\")"),
+                    .help("a tenant's secret source is the tenant's alone (registries and authorities may share the site's): give each its own env(\"...\") or file(\"...\")"),
                 );
             }
             Some(_) => {}

@@ -331,7 +331,9 @@ pub(super) fn tenant(site: &Site, t: &Tenant, out: &mut ClusterOut<'_>) -> Resul
     // tenant added or removed changes files attributed to it (its lines).
     let mut owners: BTreeSet<String> = site
         .pure_tenants()
-        .filter(|(o, p)| o.cluster.value == t.cluster.value && o.name.value != tn && !p.classes.is_empty())
+        .filter(|(o, p)| {
+            o.cluster.value == t.cluster.value && o.name.value != tn && !p.classes.is_empty()
+        })
         .map(|(o, _)| o.name.value.clone())
         .collect();
     owners.insert(tn.to_string());
