@@ -23,9 +23,10 @@ fn site(token: &str) -> (tempfile::TempDir, Utf8PathBuf) {
     (tmp, dir)
 }
 
-fn run(dir: &Utf8Path, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_tenantc"))
-        .args(args)
+/// tenantc in `dir`, with the examples' secrets in its environment.
+fn command(dir: &Utf8Path, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_tenantc"));
+    c.args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env(
@@ -37,9 +38,12 @@ fn run(dir: &Utf8Path, args: &[&str]) -> Output {
             "29ead418-bec7-09cb-83bb-e679a9307788",
         )
         .env("CUSTOMER1_MONGO_PASSWORD", "mongo-pw-123")
-        .env("CUSTOMER2_POSTGRES_PASSWORD", "pg-pw-456")
-        .output()
-        .expect("runs")
+        .env("CUSTOMER2_POSTGRES_PASSWORD", "pg-pw-456");
+    c
+}
+
+fn run(dir: &Utf8Path, args: &[&str]) -> Output {
+    command(dir, args).output().expect("runs")
 }
 
 fn text(o: &Output) -> String {
@@ -53,20 +57,7 @@ fn text(o: &Output) -> String {
 /// Runs with a time limit: a FIFO, a device or a link loop must not hang
 /// the command. A command still running at the limit is killed.
 fn run_bounded(dir: &Utf8Path, args: &[&str]) -> Output {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tenantc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env(
-            "CUSTOMER1_PURE_TOKEN",
-            "19ead418-bec7-09cb-83bb-e679a9307788",
-        )
-        .env(
-            "CUSTOMER2_PURE_TOKEN",
-            "29ead418-bec7-09cb-83bb-e679a9307788",
-        )
-        .env("CUSTOMER1_MONGO_PASSWORD", "mongo-pw-123")
-        .env("CUSTOMER2_POSTGRES_PASSWORD", "pg-pw-456")
+    let mut child = command(dir, args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
