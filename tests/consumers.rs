@@ -40,24 +40,9 @@ fn bundles(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
     // NetworkPolicies of plain Kubernetes (ipBlocks of the nodes) and `expose`.
     specs.push(root().join("tests/fixtures/k8s-nfs"));
     for spec in specs {
-        let inputs = tenantc::find_inputs(std::slice::from_ref(&spec)).expect("inputs");
-        let opts = tenantc::Options::default();
-        let a = tenantc::analyze(&inputs, &opts).expect("analysis");
-        assert!(!a.has_errors(), "{spec}");
-        let b = tenantc::build_bundle(&a, &opts).expect("bundle");
-        let target = dir.join(spec.file_name().expect("name"));
-        tenantc::bundle::write(&b, &target).expect("write");
-        out.push(target);
+        out.push(common::compile_into(&spec, dir).0);
     }
     out
-}
-
-fn files(dir: &Utf8Path, pred: &dyn Fn(&Utf8Path) -> bool) -> Vec<Utf8PathBuf> {
-    common::walk(dir.as_std_path())
-        .into_iter()
-        .map(|p| Utf8PathBuf::from_path_buf(p).expect("utf-8"))
-        .filter(|p| pred(p))
-        .collect()
 }
 
 /// A manifest of a CRD's kind (Portworx's StorageCluster).
@@ -87,7 +72,7 @@ fn haproxy_accepts_every_generated_config() {
     common::Pki::new(&openssl, &certs);
     let mut checked = 0;
     for bundle in bundles(&dir.join("bundles")) {
-        for cfg in files(&bundle, &|p| p.file_name() == Some("haproxy.cfg")) {
+        for cfg in common::files(&bundle, &|p| p.file_name() == Some("haproxy.cfg")) {
             // Only the mount point of the secrets changes.
             let text = std::fs::read_to_string(&cfg)
                 .expect("cfg")
@@ -124,7 +109,7 @@ fn kubernetes_schemas_accept_every_manifest() {
     let (_t, dir) = tmp();
     let mut manifests = Vec::new();
     for bundle in bundles(&dir) {
-        manifests.extend(files(&bundle, &|p| {
+        manifests.extend(common::files(&bundle, &|p| {
             p.extension() == Some("yaml") && p.file_name() != Some("kustomization.yaml")
         }));
     }
@@ -218,7 +203,7 @@ fn kustomization_lists_exactly_the_bundle_manifests() {
             .iter()
             .filter_map(|s| s["path"].as_str())
             .collect();
-        for k in files(&bundle, &|p| p.file_name() == Some("kustomization.yaml")) {
+        for k in common::files(&bundle, &|p| p.file_name() == Some("kustomization.yaml")) {
             let kdir = k.parent().expect("dir");
             let doc: serde_yaml::Value =
                 serde_yaml::from_str(&std::fs::read_to_string(&k).expect("read")).expect("yaml");
@@ -229,7 +214,7 @@ fn kustomization_lists_exactly_the_bundle_manifests() {
                 .filter_map(|r| r.as_str().map(str::to_string))
                 .collect();
             listed.sort();
-            let mut present: Vec<String> = files(kdir, &|p| {
+            let mut present: Vec<String> = common::files(kdir, &|p| {
                 p.extension() == Some("yaml") && p.file_name() != Some("kustomization.yaml")
             })
             .iter()
@@ -270,7 +255,7 @@ fn purity_setup_scripts_pass_bash_and_shellcheck() {
     let (_t, dir) = tmp();
     let mut checked = 0;
     for bundle in bundles(&dir) {
-        for script in files(&bundle, &|p| p.extension() == Some("sh")) {
+        for script in common::files(&bundle, &|p| p.extension() == Some("sh")) {
             let (ok, out) = run(Command::new(&bash).args(["-n", script.as_str()]));
             assert!(ok, "{script}: {out}");
             let (ok, out) = run(Command::new(&shellcheck).args(["-s", "bash", script.as_str()]));
@@ -347,7 +332,9 @@ fn pure_json_matches_its_schema() {
     let (_t, dir) = tmp();
     let mut docs = Vec::new();
     for bundle in bundles(&dir) {
-        docs.extend(files(&bundle, &|p| p.file_name() == Some("pure.json")));
+        docs.extend(common::files(&bundle, &|p| {
+            p.file_name() == Some("pure.json")
+        }));
     }
     assert!(docs.len() >= 3, "{docs:?}");
     // A materialized one, with a real token's shape.
@@ -390,7 +377,7 @@ fn storage_cluster_matches_its_schema() {
     let (_t, dir) = tmp();
     let mut docs = Vec::new();
     for bundle in bundles(&dir) {
-        docs.extend(files(&bundle, &|p| {
+        docs.extend(common::files(&bundle, &|p| {
             p.extension() == Some("yaml") && is_custom_resource(p)
         }));
     }
@@ -436,7 +423,7 @@ fn kustomize_builds_every_cluster() {
                 std::fs::write(&path, "stand-in\n").expect("write");
             }
         }
-        for k in files(&bundle, &|p| p.file_name() == Some("kustomization.yaml")) {
+        for k in common::files(&bundle, &|p| p.file_name() == Some("kustomization.yaml")) {
             let kdir = k.parent().expect("dir");
             let (ok, out) = run(Command::new(&kustomize).args(["build", kdir.as_str()]));
             assert!(ok, "{kdir}: {out}");
@@ -459,9 +446,11 @@ fn kustomize_builds_every_cluster() {
             built += 1;
         }
         // Negative case: a listed resource that is missing breaks the build.
-        if let Some(k) = files(&bundle, &|p| p.file_name() == Some("kustomization.yaml")).first() {
+        if let Some(k) =
+            common::files(&bundle, &|p| p.file_name() == Some("kustomization.yaml")).first()
+        {
             let kdir = k.parent().expect("dir");
-            let victim = files(kdir, &|p| p.file_name() == Some("namespace.yaml"))
+            let victim = common::files(kdir, &|p| p.file_name() == Some("namespace.yaml"))
                 .into_iter()
                 .next()
                 .expect("a namespace");

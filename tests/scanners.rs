@@ -55,24 +55,10 @@ fn bundles(dir: &Utf8Path) -> Vec<(Utf8PathBuf, tenantc::ir::Site)> {
     std::env::set_current_dir(root()).expect("cd");
     let mut out = Vec::new();
     for spec in common::examples() {
-        let inputs = tenantc::find_inputs(std::slice::from_ref(&spec)).expect("inputs");
-        let opts = tenantc::Options::default();
-        let a = tenantc::analyze(&inputs, &opts).expect("analysis");
-        assert!(!a.has_errors(), "{spec}");
-        let b = tenantc::build_bundle(&a, &opts).expect("bundle");
-        let target = dir.join(spec.file_name().expect("name"));
-        tenantc::bundle::write(&b, &target).expect("write");
+        let (target, a) = common::compile_into(&spec, dir);
         out.push((target, a.site));
     }
     out
-}
-
-fn files(dir: &Utf8Path, pred: &dyn Fn(&Utf8Path) -> bool) -> Vec<Utf8PathBuf> {
-    common::walk(dir.as_std_path())
-        .into_iter()
-        .map(|p| Utf8PathBuf::from_path_buf(p).expect("utf-8"))
-        .filter(|p| pred(p))
-        .collect()
 }
 
 /// Not a dot-directory: checkov skips files below hidden directories.
@@ -158,7 +144,7 @@ fn pod_security_matches_the_images_documented_users() {
     let (_t, dir) = tmp();
     let mut checked = 0;
     for (bundle, site) in bundles(&dir) {
-        for f in files(&bundle, &|p| {
+        for f in common::files(&bundle, &|p| {
             let n = p.file_name().unwrap_or("");
             n.starts_with("deployment-") || n.starts_with("statefulset-")
         }) {
@@ -222,7 +208,7 @@ fn pod_security_matches_the_images_documented_users() {
             checked += 1;
         }
         // Namespaces of generated pods are labelled at the level they meet.
-        for ns in files(&bundle, &|p| p.file_name() == Some("namespace.yaml")) {
+        for ns in common::files(&bundle, &|p| p.file_name() == Some("namespace.yaml")) {
             let doc: serde_yaml::Value =
                 serde_yaml::from_str(&std::fs::read_to_string(&ns).expect("read")).expect("yaml");
             let level = doc["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
@@ -248,7 +234,7 @@ fn machine_config_matches_its_schema() {
     let (_t, dir) = tmp();
     let mut docs = Vec::new();
     for (bundle, site) in bundles(&dir) {
-        let found = files(&bundle, &|p| {
+        let found = common::files(&bundle, &|p| {
             p.file_name()
                 .is_some_and(|n| n.starts_with("machineconfig-"))
         });

@@ -272,3 +272,25 @@ pub fn python_with_jsonschema() -> Option<Utf8PathBuf> {
     }
     Some(python)
 }
+
+/// A clean spec compiled into `dir/<its name>`: the bundle's directory and
+/// the analysis it came from.
+pub fn compile_into(spec: &Utf8Path, dir: &Utf8Path) -> (Utf8PathBuf, tenantc::Analysis) {
+    let inputs = tenantc::find_inputs(&[spec.to_path_buf()]).expect("inputs");
+    let opts = tenantc::Options::default();
+    let a = tenantc::analyze(&inputs, &opts).expect("analysis");
+    assert!(!a.has_errors(), "{spec}");
+    let b = tenantc::build_bundle(&a, &opts).expect("bundle");
+    let target = dir.join(spec.file_name().expect("name"));
+    tenantc::bundle::write(&b, &target).expect("write");
+    (target, a)
+}
+
+/// The files under `dir` that `pred` keeps.
+pub fn files(dir: &Utf8Path, pred: &dyn Fn(&Utf8Path) -> bool) -> Vec<Utf8PathBuf> {
+    walk(dir.as_std_path())
+        .into_iter()
+        .map(|p| Utf8PathBuf::from_path_buf(p).expect("utf-8"))
+        .filter(|p| pred(p))
+        .collect()
+}
