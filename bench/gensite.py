@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Generates a site of N tenants for benchmarks and kill tests.
 
-Usage: bench/gensite.py N OUT_DIR
+Usage: bench/gensite.py N OUT_DIR [--per-tenant]
+
+With --per-tenant (the editor benchmark's second layout, issue 20): one file
+per tenant (tenants/NNNNN.tenant), each tenant with two volumes and two
+workloads, and every 25th tenant (not every tenth) on a FlashArray.
 
 The site is the z/OS NFS scenario at scale (what ../bench/jsonnet-peer renders,
 plus what tenantc checks): one z/OS system per 1,000 tenants with one AT-TLS NFS
@@ -18,7 +22,8 @@ import os
 import sys
 
 
-def main(n, out):
+def main(n, out, per_tenant=False):
+    pure_every = 25 if per_tenant else 10
     os.makedirs(os.path.join(out, "tenants"), exist_ok=True)
     os.makedirs(os.path.join(out, "lib"), exist_ok=True)
     with open(os.path.join(out, "lib", "profiles.tenant"), "w") as f:
@@ -61,7 +66,7 @@ zos SYS{s} {{
             f"  node w{k} {{ dvipa = {a} }}" for k, a in enumerate(nodes(c))
         )
         # The cloud drives live in a pod of the cluster's first Pure tenant.
-        first = next((i for i in range(c * 250, min(n, c * 250 + 250)) if i % 10 == 0), None)
+        first = next((i for i in range(c * 250, min(n, c * 250 + 250)) if i % pure_every == 0), None)
         px = (
             f'  portworx {{ version = "3.2.0", device_size = 50Gi, pods = ["t{first:05d}-drives"] }}\n'
             if first is not None
@@ -78,22 +83,23 @@ cluster ocp{c} {{
 """
         )
     for i in range(n):
-        if i % 10 == 0:
+        if i % pure_every == 0:
             site.append(
                 f'\nflasharray fa{i} {{ endpoint = "fa{i}.example.com", purity = "6.6.11", san = iscsi }}\n'
             )
     with open(os.path.join(out, "site.tenant"), "w") as f:
         f.write("".join(site))
 
-    for start in range(0, n, 50):
+    per_file = 1 if per_tenant else 50
+    for start in range(0, n, per_file):
         text = []
-        for i in range(start, min(n, start + 50)):
+        for i in range(start, min(n, start + per_file)):
             c = i // 250
             s = c * 250 // 1000
             ip = f"172.30.{i // 250 + 10}.{i % 250 + 2}"
             pure = ""
             claim = ""
-            if i % 10 == 0:
+            if i % pure_every == 0:
                 pure = f"""
   pure {{
     array  = fa{i}
@@ -106,6 +112,16 @@ cluster ocp{c} {{
   }}
 """
                 claim = f'    claim db {{ storage_class = pure.t{i:05d}_db, size = 10Gi, path = "/db" }}\n'
+            extra_volume = extra_workload = ""
+            if per_tenant:
+                extra_volume = f'    volume logs {{ export = "/hfs/logs/t{i:05d}", attributes = [mvsmnt], size = 1Gi }}\n'
+                extra_workload = f"""
+  workload worker {{
+    image    = "quay.example.com/t{i:05d}/worker:1"
+    registry = ocp{c}.quay
+    mount {{ volume = nfs.logs, path = "/logs" }}
+  }}
+"""
             text.append(
                 f"""
 tenant t{i:05d} {{
@@ -119,7 +135,7 @@ tenant t{i:05d} {{
     }}
     proxy {{ cluster_ip = {ip}, registry = ocp{c}.quay, haproxy = lib.proxy }}
     volume data {{ export = "/hfs/tenants/t{i:05d}", attributes = [mvsmnt], size = 2Gi }}
-  }}
+{extra_volume}  }}
 {pure}
   workload app {{
     image    = "quay.example.com/t{i:05d}/app:1"
@@ -127,13 +143,14 @@ tenant t{i:05d} {{
     env      = {{ TENANT = "t{i:05d}" }}
     mount {{ volume = nfs.data, path = "/data" }}
 {claim}  }}
-}}
+{extra_workload}}}
 """
             )
-        name = os.path.join(out, "tenants", f"{start // 50:04d}.tenant")
+        stem = f"{start:05d}" if per_tenant else f"{start // 50:04d}"
+        name = os.path.join(out, "tenants", f"{stem}.tenant")
         with open(name, "w") as f:
             f.write('import "../lib/profiles" as lib\n' + "".join(text))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), sys.argv[2])
+    main(int(sys.argv[1]), sys.argv[2], "--per-tenant" in sys.argv[3:])

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Latency of `tenantc lsp` re-checking a workspace after a keystroke.
 
-Usage: bench/lsp_latency.py [--tenants N] [--changes K] [--bin PATH]
+Usage: bench/lsp_latency.py [--tenants N] [--changes K] [--per-tenant] [--bin PATH]
+
+--per-tenant uses gensite's one-file-per-tenant layout (two volumes and two
+workloads per tenant); by default tenants come 50 to a file.
 
 Generates a site with bench/gensite.py (225 tenants: 5,058 lines in seven
 files, the edited one 1,100 lines), starts the server on it, opens one tenants file and sends K
@@ -85,6 +88,15 @@ def uri(path):
     return "file://" + os.path.abspath(path)
 
 
+def rss_kib(pid):
+    """The process's peak resident set (VmHWM) in KiB, from /proc."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 def percentile(xs, p):
     xs = sorted(xs)
     k = min(len(xs) - 1, max(0, int(round(p / 100 * len(xs) + 0.5)) - 1))
@@ -95,11 +107,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tenants", type=int, default=225)
     ap.add_argument("--changes", type=int, default=200)
+    ap.add_argument("--per-tenant", action="store_true")
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "target", "release", "tenantc"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         site = os.path.join(tmp, "site")
-        subprocess.run([sys.executable, os.path.join(HERE, "gensite.py"), str(args.tenants), site], check=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "gensite.py"), str(args.tenants), site]
+                       + (["--per-tenant"] if args.per_tenant else []), check=True)
         files = []
         for d, _, names in os.walk(site):
             files += [os.path.join(d, n) for n in names if n.endswith(".tenant")]
@@ -109,7 +123,8 @@ def main():
         c = Client([args.bin, "lsp"], stderr=log, env=env)
         c.request("initialize", {"processId": None, "rootUri": uri(site), "capabilities": {}})
         c.notify("initialized", {})
-        target = os.path.join(site, "tenants", "0001.tenant")
+        # The second file of tenants: tenant 1 alone, or tenants 50-99.
+        target = os.path.join(site, "tenants", "00001.tenant" if args.per_tenant else "0001.tenant")
         text = open(target).read()
         u = uri(target)
         c.notify("textDocument/didOpen", {"textDocument": {"uri": u, "languageId": "tenant", "version": 1, "text": text}})
@@ -131,12 +146,14 @@ def main():
             if p["diagnostics"]:
                 print("unexpected diagnostics:", p["diagnostics"][:1], file=sys.stderr)
                 break
+        rss = rss_kib(c.proc.pid)
         c.close()
         log.seek(0)
         checks = [float(l.split(" in ")[1].split("ms")[0].split("µs")[0]) for l in log if "checked" in l and "ms," in l]
         if checks:
             print(f"re-check alone (server's TENANTC_TIMINGS): p50 {percentile(checks, 50):.2f} ms, "
                   f"p95 {percentile(checks, 95):.2f} ms")
+        print(f"server resident memory after the run: {rss / 1024:.0f} MiB")
         print(f"workspace: {len(files)} files, {lines} lines, {args.tenants} tenants; {len(times)} keystrokes")
         print(f"didChange -> publishDiagnostics: p50 {percentile(times, 50):.2f} ms, "
               f"p95 {percentile(times, 95):.2f} ms, max {max(times):.2f} ms")

@@ -235,6 +235,7 @@ fn analyze_common(
         index: false,
         root: c.root.clone(),
         allowed_resources: c.allowed_resources.clone(),
+        cancel: None,
     };
     let a = analyze(&inputs, &opts)?;
     Ok((a, inputs.len(), opts))

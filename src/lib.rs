@@ -55,6 +55,30 @@ pub struct Options {
     pub root: Option<Utf8PathBuf>,
     /// Directories `file()` may read outside the root (`--allowed-resources`).
     pub allowed_resources: Vec<Utf8PathBuf>,
+    /// Stops an analysis that a newer edit has made useless (editors).
+    pub cancel: Option<Cancel>,
+}
+
+/// A newer-edit check for a running analysis: the editor bumps a shared
+/// generation on every change, and an analysis started at an older
+/// generation gives up at the next stage boundary (parse, resolve, checks)
+/// instead of finishing work whose result nobody will read.
+#[derive(Debug, Clone)]
+pub struct Cancel {
+    latest: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    at: u64,
+}
+
+impl Cancel {
+    /// A token for an analysis of the state at the current generation.
+    pub fn now(latest: std::sync::Arc<std::sync::atomic::AtomicU64>) -> Cancel {
+        let at = latest.load(std::sync::atomic::Ordering::SeqCst);
+        Cancel { latest, at }
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.latest.load(std::sync::atomic::Ordering::SeqCst) != self.at
+    }
 }
 
 impl Options {
@@ -95,6 +119,19 @@ impl Analysis {
 /// An error that is not the spec's fault: unreadable input, I/O, a bug.
 #[derive(Debug)]
 pub struct ToolError(pub String);
+
+impl ToolError {
+    const SUPERSEDED: &'static str = "the analysis was superseded by a newer edit";
+
+    /// What [`analyze`] returns when [`Options::cancel`] fired.
+    pub fn superseded() -> ToolError {
+        ToolError(Self::SUPERSEDED.into())
+    }
+
+    pub fn is_superseded(&self) -> bool {
+        self.0 == Self::SUPERSEDED
+    }
+}
 
 impl std::fmt::Display for ToolError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -177,6 +214,13 @@ fn path_char_ok(c: char) -> bool {
 /// Parses, resolves and checks. Checks that relate objects run once every
 /// object resolved cleanly, so a typo does not cascade into false alarms.
 pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolError> {
+    let stop = || {
+        opts.cancel
+            .as_ref()
+            .is_some_and(Cancel::cancelled)
+            .then(ToolError::superseded)
+            .map_or(Ok(()), Err)
+    };
     let mut sources = SourceMap::new();
     let mut diags = Vec::new();
     let stdlib = resolve::load::Stdlib {
@@ -193,6 +237,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         &mut diags,
     )
     .map_err(|e| ToolError(e.0))?;
+    stop()?;
     let skipped: Vec<Skipped> = loaded
         .modules
         .iter()
@@ -210,6 +255,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     drop(skipped);
     // The syntax trees are done with: their memory serves the later stages.
     drop(loaded);
+    stop()?;
     diags.extend(resolve::secrets::check(&site, &sources, &bounds));
     if !diags.iter().any(Diagnostic::is_error) {
         diags.extend(check::run(&site));
@@ -489,4 +535,38 @@ fn read_secrets(
         )));
     }
     Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    fn seed() -> Vec<Utf8PathBuf> {
+        let dir = Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let mut specs: Vec<Utf8PathBuf> = find_inputs(&[dir]).expect("the examples are readable");
+        specs.truncate(1);
+        specs
+    }
+
+    #[test]
+    fn a_newer_edit_supersedes_the_analysis() {
+        let latest = Arc::new(AtomicU64::new(7));
+        let opts = Options {
+            cancel: Some(Cancel::now(latest.clone())),
+            ..Options::default()
+        };
+        // Not superseded: the analysis runs to its end.
+        assert!(analyze(&seed(), &opts).is_ok());
+        latest.fetch_add(1, Ordering::SeqCst);
+        let e = analyze(&seed(), &opts).err().expect("superseded");
+        assert!(e.is_superseded(), "{e}");
+        // A token taken after the change is current again.
+        let opts = Options {
+            cancel: Some(Cancel::now(latest)),
+            ..Options::default()
+        };
+        assert!(analyze(&seed(), &opts).is_ok());
+    }
 }

@@ -30,6 +30,7 @@ use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, Write};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant, SystemTime};
 use text::LineIndex;
@@ -42,6 +43,15 @@ macro_rules! log {
 }
 pub(crate) use log;
 
+/// Notifications that change the texts an analysis reads.
+const CHANGES: [&str; 5] = [
+    "textDocument/didChange",
+    "textDocument/didOpen",
+    "textDocument/didClose",
+    "textDocument/didSave",
+    "workspace/didChangeWatchedFiles",
+];
+
 /// Largest message body accepted (a document of this size is refused).
 const MAX_BODY: usize = 256 << 20;
 
@@ -49,10 +59,12 @@ const MAX_BODY: usize = 256 << 20;
 /// code: 0 after `shutdown` and `exit`, 1 when the client goes away first.
 pub fn run(stdlib: Option<Utf8PathBuf>) -> u8 {
     let (in_tx, in_rx) = mpsc::channel::<Incoming>();
+    let generation = Arc::new(AtomicU64::new(0));
+    let bump = generation.clone();
     let (out_tx, out_rx) = mpsc::channel::<String>();
     std::thread::Builder::new()
         .name("lsp-reader".into())
-        .spawn(move || read_loop(std::io::stdin().lock(), in_tx))
+        .spawn(move || read_loop(std::io::stdin().lock(), in_tx, &bump))
         .map_err(|e| log!("cannot start the reader: {e}"))
         .ok();
     let writer = std::thread::Builder::new()
@@ -72,6 +84,7 @@ pub fn run(stdlib: Option<Utf8PathBuf>) -> u8 {
         })
         .ok();
     let mut server = Server::new(stdlib, out_tx);
+    server.generation = generation;
     let code = server.main_loop(&in_rx);
     drop(server);
     if let Some(w) = writer {
@@ -90,7 +103,7 @@ enum Incoming {
 /// Reads `Content-Length` framed messages. A malformed header is skipped up
 /// to the next blank line, a body that is not JSON-RPC is reported to the
 /// client, so no input stops the server short of the stream closing.
-fn read_loop(mut input: impl BufRead, tx: mpsc::Sender<Incoming>) {
+fn read_loop(mut input: impl BufRead, tx: mpsc::Sender<Incoming>, generation: &AtomicU64) {
     const HEADER: &str = "content-length:";
     loop {
         // `Some(None)`: a Content-Length header whose value is unusable.
@@ -161,6 +174,12 @@ fn read_loop(mut input: impl BufRead, tx: mpsc::Sender<Incoming>) {
         };
         let exit =
             matches!(&incoming, Incoming::Msg(Message::Notification(n)) if n.method == "exit");
+        // A change to what is analyzed makes a running analysis stale
+        // before the main loop even sees the message.
+        if matches!(&incoming, Incoming::Msg(Message::Notification(n)) if CHANGES.contains(&n.method.as_str()))
+        {
+            generation.fetch_add(1, Ordering::SeqCst);
+        }
         if tx.send(incoming).is_err() || exit {
             return;
         }
@@ -298,6 +317,9 @@ pub(crate) struct Server {
     /// A thread that frees replaced analyses, so that freeing a large
     /// site's IR does not delay the next answer.
     graveyard: mpsc::Sender<Snapshot>,
+    /// Bumped by the reader on every change ([`CHANGES`]); an analysis
+    /// started before the latest change stops early ([`crate::Cancel`]).
+    generation: Arc<AtomicU64>,
 }
 
 /// A request that cannot be answered, with the JSON-RPC error to send.
@@ -331,6 +353,7 @@ impl Server {
                     .spawn(move || rx.into_iter().for_each(drop));
                 tx
             },
+            generation: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -741,11 +764,19 @@ impl Server {
         self.dirty = false;
         let touched = std::mem::take(&mut self.touched);
         for i in 0..self.sites.len() {
-            self.check_site(i, &touched);
+            if !self.check_site(i, &touched) {
+                // A newer change is waiting: check again once it is applied,
+                // republishing what this round would have.
+                self.dirty = true;
+                self.touched.extend(touched);
+                return;
+            }
         }
     }
 
-    fn check_site(&mut self, i: usize, touched: &BTreeSet<Utf8PathBuf>) {
+    /// Checks one site and publishes; `false` when a newer change
+    /// superseded the analysis (nothing published).
+    fn check_site(&mut self, i: usize, touched: &BTreeSet<Utf8PathBuf>) -> bool {
         let t0 = Instant::now();
         let stale_scan = self.sites[i]
             .scanned
@@ -805,16 +836,18 @@ impl Server {
         let mut opts = self.opts.clone();
         opts.overlay = Some(Arc::new(overlay));
         opts.parse_cache = Some(self.sites[i].cache.clone());
+        opts.cancel = Some(crate::Cancel::now(self.generation.clone()));
         let analyzed = std::panic::catch_unwind(|| crate::analyze(&readable, &opts));
         let analysis = match analyzed {
             Ok(Ok(a)) => a,
+            Ok(Err(e)) if e.is_superseded() => return false,
             Ok(Err(e)) => {
                 log!("cannot check {root}: {e}");
-                return;
+                return true;
             }
             Err(_) => {
                 log!("internal error while checking {root}; keeping the last results");
-                return;
+                return true;
             }
         };
         let t1 = Instant::now();
@@ -847,6 +880,7 @@ impl Server {
                 t1.elapsed()
             );
         }
+        true
     }
 
     fn publish_site(&mut self, i: usize, snap: &Snapshot, touched: &BTreeSet<Utf8PathBuf>) {
