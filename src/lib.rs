@@ -61,7 +61,7 @@ pub struct Options {
 
 /// A newer-edit check for a running analysis: the editor bumps a shared
 /// generation on every change, and an analysis started at an older
-/// generation gives up at the next stage boundary (parse, resolve, checks)
+/// generation gives up at the next stage boundary (after parse, after resolve)
 /// instead of finishing work whose result nobody will read.
 #[derive(Debug, Clone)]
 pub struct Cancel {
