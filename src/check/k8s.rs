@@ -939,7 +939,10 @@ fn openshift_ids(site: &Site, out: &mut Vec<Diagnostic>) {
         if cluster.kind.value != ClusterKind::Openshift {
             continue;
         }
-        let proxy_user = t.nfs.as_ref().and_then(|n| n.proxy.user.as_ref());
+        let proxy_user = t
+            .nfs
+            .as_ref()
+            .and_then(|n| n.proxy.user_given.then_some(&n.proxy.user));
         let ids = t
             .workloads
             .iter()

@@ -2,7 +2,7 @@
 //! typed value: unknown, duplicate and missing fields, wrong types, values
 //! outside their set, and reference resolution.
 
-use super::schema::{FieldSchema, Ty};
+use super::schema::{Dflt, FieldSchema, Ty, Word};
 use super::scope::{header_span, SymId, Symbols};
 use crate::diagnostics::{registry, suggest, Diagnostic};
 use crate::ir::{
@@ -184,7 +184,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                         "add `{} = ...`, {}: {}",
                         fs.name,
                         fs.ty.describe(),
-                        fs.doc
+                        fs.doc()
                     ))
                     .about(fs.name),
                 );
@@ -258,7 +258,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                     self.bad_value(
                         v.span,
                         format!("`{}` must be in {lo}..{hi}, found {n}", field.name),
-                        field.doc.to_string(),
+                        field.doc().into_owned(),
                     );
                     return None;
                 }
@@ -435,11 +435,11 @@ impl<'s, 'a> Checker<'s, 'a> {
                 TV::Object(out)
             }
             (Ty::Key, ValueKind::Call(name, args)) => {
-                let alg = match name.name.as_str() {
-                    "rsa" => KeyAlg::Rsa,
-                    "nistecc" => KeyAlg::Nistecc,
-                    other => {
-                        let help = match suggest(other, ["rsa", "nistecc"]) {
+                let alg = match KeyAlg::from_word(&name.name) {
+                    Some(alg) => alg,
+                    None => {
+                        let other = name.name.as_str();
+                        let help = match suggest(other, KeyAlg::WORDS.iter().copied()) {
                             Some(s) => format!("did you mean `{s}(...)`?"),
                             None => "write rsa(2048) or nistecc(256)".into(),
                         };
@@ -576,16 +576,14 @@ impl<'s, 'a> Checker<'s, 'a> {
                         name: "format",
                         ty: Ty::Enum(formats),
                         required: false,
-                        doc: "",
+                        default: Dflt::None,
+                        doc_template: "",
                     };
                     if let Some(TV::Enum(f)) = self.value_standalone(&fs, &a.value) {
-                        let f = match f {
-                            "certb64" => ExportFormat::CertB64,
-                            "certder" => ExportFormat::CertDer,
-                            "pkcs12b64" => ExportFormat::Pkcs12B64,
-                            _ => ExportFormat::Pkcs12Der,
-                        };
-                        format = Some(Sp::new(f, a.value.span));
+                        // `formats` are words of ExportFormat (schema.rs).
+                        if let Some(f) = ExportFormat::from_word(f) {
+                            format = Some(Sp::new(f, a.value.span));
+                        }
                     }
                 }
                 (Some(n), ValueKind::Secret(src, name)) if n.name == "password" => {
@@ -602,7 +600,8 @@ impl<'s, 'a> Checker<'s, 'a> {
                         name: "password",
                         ty: Ty::Secret,
                         required: false,
-                        doc: "",
+                        default: Dflt::None,
+                        doc_template: "",
                     };
                     self.wrong_type(&fs, &Ty::Secret, &a.value);
                 }
@@ -638,14 +637,17 @@ impl<'s, 'a> Checker<'s, 'a> {
             );
             return None;
         };
-        let format = format.unwrap_or_else(|| {
-            let f = if formats[0] == "certb64" {
-                ExportFormat::CertB64
-            } else {
-                ExportFormat::Pkcs12Der
-            };
-            Sp::new(f, span)
-        });
+        // Without `format`, the first of the field's formats.
+        let format = match format {
+            Some(f) => f,
+            None => Sp::new(
+                formats
+                    .first()
+                    .and_then(|f| ExportFormat::from_word(f))
+                    .unwrap_or(ExportFormat::FIRST),
+                span,
+            ),
+        };
         let pkcs12 = matches!(
             format.value,
             ExportFormat::Pkcs12Der | ExportFormat::Pkcs12B64
