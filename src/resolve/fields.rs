@@ -4,7 +4,7 @@
 
 use super::schema::{Dflt, FieldSchema, Ty, Word};
 use super::scope::{header_span, SymId, Symbols};
-use crate::diagnostics::{registry, suggest, Diagnostic};
+use crate::diagnostics::{registry, suggest, Code, Diagnostic};
 use crate::ir::{
     EnvValue, ExportFormat, Key, KeyAlg, PortRange, SecretRef, SecretSource, Size, Sp, Version,
 };
@@ -243,9 +243,10 @@ impl<'s, 'a> Checker<'s, 'a> {
         );
     }
 
-    fn bad_value(&mut self, span: Span, message: String, help: String) {
+    /// A value of the right type that breaks a rule of its field.
+    fn bad_value(&mut self, code: Code, span: Span, message: String, help: String) {
         self.diags
-            .push(Diagnostic::new(registry::BAD_VALUE, span, message, "not allowed").help(help));
+            .push(Diagnostic::new(code, span, message, "not allowed").help(help));
     }
 
     fn value(&mut self, scope: SymId, field: &FieldSchema, ty: &Ty, v: &Value) -> Option<TV> {
@@ -256,6 +257,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             (Ty::Int(lo, hi), ValueKind::Int(n)) => {
                 if n < lo || n > hi {
                     self.bad_value(
+                        registry::VALUE_RANGE,
                         v.span,
                         format!("`{}` must be in {lo}..{hi}, found {n}", field.name),
                         field.doc().into_owned(),
@@ -269,6 +271,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             (Ty::Cidr, ValueKind::Cidr(n)) => {
                 if n.network() != n.addr() {
                     self.bad_value(
+                        registry::BAD_HOST,
                         v.span,
                         format!("`{n}` has host bits set"),
                         format!("write the network address: `{}`", n.trunc()),
@@ -337,6 +340,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                 };
                 if *n == 0 {
                     self.bad_value(
+                        registry::VALUE_RANGE,
                         v.span,
                         "a size of zero".into(),
                         "give the capacity, e.g. 2Gi".into(),
@@ -378,6 +382,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             (Ty::Host, ValueKind::Str(h)) => {
                 if !host_ok(h) {
                     self.bad_value(
+ registry::BAD_HOST,
                         v.span,
                         format!("`{}` is not a host name or address", h.escape_debug()),
                         "write the bare address or DNS name, without protocol, port or path (e.g. 10.0.1.231 or \"fa1.example.com\")".into(),
@@ -390,6 +395,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                 Some(ver) => TV::Version(ver),
                 None => {
                     self.bad_value(
+                        registry::BAD_FORMAT,
                         v.span,
                         format!("`{}` is not a version number", t.escape_debug()),
                         "write dotted numbers, e.g. \"3.2.0\"".into(),
@@ -463,6 +469,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                         }),
                         _ => {
                             self.bad_value(
+                                registry::VALUE_RANGE,
                                 value.span,
                                 "key size must be a number of bits up to 16384".into(),
                                 "e.g. rsa(2048)".into(),
@@ -472,6 +479,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                     },
                     _ => {
                         self.bad_value(
+                            registry::BAD_ARGUMENTS,
                             v.span,
                             format!("`{}` takes one argument, the key size", name.name),
                             "e.g. rsa(2048)".into(),
@@ -535,6 +543,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         };
         if !ok {
             self.bad_value(
+ registry::BAD_FORMAT,
                 span,
                 format!(
                     "`{name}` is not a valid {}",
@@ -623,6 +632,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                     );
                 }
                 (None, _) => self.bad_value(
+                    registry::BAD_ARGUMENTS,
                     a.value.span,
                     "dataset() takes the data set name as a string, then named arguments".into(),
                     "e.g. dataset(\"HLQ.ZCX.CERTAUTH\", format = certb64)".into(),
@@ -631,6 +641,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         }
         let Some(dsn) = dsn else {
             self.bad_value(
+                registry::BAD_ARGUMENTS,
                 span,
                 format!("`{}` needs the data set name", field.name),
                 "e.g. dataset(\"HLQ.ZCX.CERTAUTH\")".into(),
@@ -664,6 +675,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         }
         if !pkcs12 && password.is_some() {
             self.bad_value(
+                registry::CONFLICT,
                 span,
                 "only PKCS#12 exports take a password".into(),
                 "remove `password = ...`".into(),
