@@ -478,8 +478,11 @@ pub struct Proxy {
     /// The authority whose export haproxy verifies the server with.
     pub trust: Sp<AuthorityId>,
     pub haproxy: HaproxySettings,
-    /// On plain Kubernetes, the UID/GID haproxy runs as.
-    pub user: Option<Sp<u64>>,
+    /// On plain Kubernetes, the UID/GID haproxy runs as (the schema's
+    /// default unless written).
+    pub user: Sp<u64>,
+    /// Whether `user` was written (OpenShift refuses it).
+    pub user_given: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -682,7 +685,7 @@ pub struct Portworx {
     pub namespace: Sp<String>,
     pub name: Sp<String>,
     pub image: Sp<String>,
-    pub image_pull_policy: &'static str,
+    pub image_pull_policy: PullPolicy,
     pub kvdb_device_size: Option<Sp<Size>>,
     pub device_size: Sp<Size>,
     pub pods: Sp<Vec<Sp<String>>>,
@@ -693,6 +696,25 @@ pub struct Portworx {
     pub telemetry: bool,
     pub prometheus: bool,
     pub env: Vec<(String, Sp<String>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullPolicy {
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+impl PullPolicy {
+    /// The container's `imagePullPolicy`
+    /// (https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy).
+    pub fn k8s(self) -> &'static str {
+        match self {
+            PullPolicy::Always => "Always",
+            PullPolicy::IfNotPresent => "IfNotPresent",
+            PullPolicy::Never => "Never",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,8 +44,10 @@ fn every_registry_code_is_produced_by_a_snapshot() {
     }
     let missing: Vec<&str> = tenantc::diagnostics::registry::all()
         .iter()
+        .filter(|c| !NOT_PRODUCIBLE.contains(&c.code.as_str()))
+        // A retired code (E0306) is never reported; `explain` still answers it.
+        .filter(|c| !c.summary.starts_with("retired:"))
         .map(|c| c.code.as_str())
-        .filter(|c| !NOT_PRODUCIBLE.contains(c))
         .filter(|c| {
             !seen
                 .lines()

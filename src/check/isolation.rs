@@ -54,7 +54,7 @@ pub fn contains(a: &[&str], b: &[&str]) -> bool {
 fn export_paths(site: &Site, out: &mut Vec<Diagnostic>) {
     for t in &site.tenants {
         for v in t.nfs.iter().flat_map(|n| &n.volumes) {
-            // Paths that are not absolute are E0306's already.
+            // Paths that are not absolute are E0322's already.
             if !v.export.value.starts_with('/') {
                 continue;
             }

@@ -308,7 +308,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             {
                 out.push(
                     Diagnostic::new(
-                        registry::BAD_VALUE,
+                        registry::BAD_HOST,
                         r.server.span,
                         "registry server must be a host name without blanks",
                         "invalid server",
@@ -403,7 +403,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                         .any(|c| c.is_control() || c.is_whitespace())
                 {
                     out.push(
-                        Diagnostic::new(registry::BAD_VALUE, v.export.span, "the export path must be absolute, without blanks or commas", "export path")
+                        Diagnostic::new(registry::BAD_FORMAT, v.export.span, "the export path must be absolute, without blanks or commas", "export path")
                             .help("write z/OS processing attributes in `attributes = [mvsmnt]`, not in the path"),
                     );
                 }
@@ -416,7 +416,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                     {
                         out.push(
                             Diagnostic::new(
-                                registry::BAD_VALUE,
+                                registry::BAD_FORMAT,
                                 a.span,
                                 format!(
                                     "`{}` is not a z/OS NFS processing attribute",
@@ -478,7 +478,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 if let Some(first) = paths.insert(&c.path.value, c.path.span) {
                     out.push(
                         Diagnostic::new(
-                            registry::BAD_VALUE,
+                            registry::LISTED_TWICE,
                             c.path.span,
                             format!(
                                 "two volumes of workload `{}` are mounted at `{}`",
@@ -493,7 +493,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 if !c.path.value.starts_with('/') || c.path.value.contains(':') {
                     out.push(
                         Diagnostic::new(
-                            registry::BAD_VALUE,
+                            registry::BAD_FORMAT,
                             c.path.span,
                             "a mount path is absolute and has no ':'",
                             "mount path",
@@ -514,7 +514,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 if let Some(first) = ports.insert(p.value, p.span) {
                     out.push(
                         Diagnostic::new(
-                            registry::BAD_VALUE,
+                            registry::LISTED_TWICE,
                             p.span,
                             format!("port {} is listed twice", p.value),
                             "listed again",
@@ -528,7 +528,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 if l.command.is_empty() {
                     out.push(
                         Diagnostic::new(
-                            registry::BAD_VALUE,
+                            registry::EMPTY_VALUE,
                             w.name.span,
                             format!("the liveness probe of workload `{}` has an empty command", w.name.value),
                             "empty probe command",
@@ -546,7 +546,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 if !valid {
                     out.push(
                         Diagnostic::new(
-                            registry::BAD_VALUE,
+                            registry::BAD_FORMAT,
                             cpu.span,
                             format!("`{}` is not a CPU quantity", cpu.value.escape_debug()),
                             "CPU request",
@@ -559,7 +559,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 if let Some(first) = paths.insert(&m.path.value, m.path.span) {
                     out.push(
                         Diagnostic::new(
-                            registry::BAD_VALUE,
+                            registry::LISTED_TWICE,
                             m.path.span,
                             format!(
                                 "two mounts of workload `{}` use the path `{}`",
@@ -574,7 +574,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 if !m.path.value.starts_with('/') || m.path.value.contains(':') {
                     out.push(
                         Diagnostic::new(
-                            registry::BAD_VALUE,
+                            registry::BAD_FORMAT,
                             m.path.span,
                             "a mount path is absolute and has no ':'",
                             "mount path",
@@ -618,7 +618,7 @@ fn env_name(k: &str, span: Span, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             Diagnostic::new(
-                registry::BAD_VALUE,
+                registry::BAD_FORMAT,
                 span,
                 format!("`{k}` is not a valid environment variable name"),
                 "the value of this variable",
@@ -632,7 +632,7 @@ fn image(v: &Sp<String>, out: &mut Vec<Diagnostic>) {
     if !image_ref_ok(&v.value) {
         out.push(
             Diagnostic::new(
-                registry::BAD_VALUE,
+                registry::BAD_FORMAT,
                 v.span,
                 format!("`{}` is not an image reference", v.value.escape_debug()),
                 "image",
@@ -757,7 +757,7 @@ fn no_controls(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
     if v.value.chars().any(char::is_control) {
         out.push(
             Diagnostic::new(
-                registry::BAD_VALUE,
+                registry::UNWRITABLE,
                 v.span,
                 format!(
                     "{what} holds a control character: `{}`",
@@ -939,7 +939,10 @@ fn openshift_ids(site: &Site, out: &mut Vec<Diagnostic>) {
         if cluster.kind.value != ClusterKind::Openshift {
             continue;
         }
-        let proxy_user = t.nfs.as_ref().and_then(|n| n.proxy.user.as_ref());
+        let proxy_user = t
+            .nfs
+            .as_ref()
+            .and_then(|n| n.proxy.user_given.then_some(&n.proxy.user));
         let ids = t
             .workloads
             .iter()

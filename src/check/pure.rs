@@ -183,7 +183,7 @@ fn pods(site: &Site, out: &mut Vec<Diagnostic>) {
             if let Some(first) = seen.insert(pod.value.to_ascii_lowercase(), pod) {
                 out.push(
                     Diagnostic::new(
-                        registry::BAD_VALUE,
+                        registry::LISTED_TWICE,
                         pod.span,
                         format!("pod `{}` is listed twice", pod.value),
                         "listed again",
@@ -198,7 +198,7 @@ fn pods(site: &Site, out: &mut Vec<Diagnostic>) {
                 if !(1_000_000..=512_000_000_000).contains(&bw.value.bytes) {
                     out.push(
                         Diagnostic::new(
-                            registry::BAD_VALUE,
+                            registry::VALUE_RANGE,
                             bw.span,
                             "a FADA bandwidth limit lies between 1M and 512G (bytes per second)",
                             "out of range",
@@ -266,7 +266,7 @@ fn pods(site: &Site, out: &mut Vec<Diagnostic>) {
         if px.pods.is_empty() {
             out.push(
                 Diagnostic::new(
-                    registry::BAD_VALUE,
+                    registry::EMPTY_VALUE,
                     px.pods.span,
                     "Portworx needs at least one pod for its cloud drives",
                     "no pods",
@@ -525,7 +525,7 @@ fn portworx(site: &Site, out: &mut Vec<Diagnostic>) {
             if k.eq_ignore_ascii_case("PURE_FLASHARRAY_SAN_TYPE") {
                 out.push(
                     Diagnostic::new(
-                        registry::BAD_VALUE,
+                        registry::CONFLICT,
                         v.span,
                         format!("`{k}` is set by tenantc from the arrays' `san`"),
                         "set by tenantc",
@@ -549,7 +549,7 @@ fn portworx(site: &Site, out: &mut Vec<Diagnostic>) {
                 if v.parts != px.version.value.parts {
                     out.push(
                         Diagnostic::new(
-                            registry::BAD_VALUE,
+                            registry::CONFLICT,
                             px.image.span,
                             format!(
                                 "the Portworx image is version {tag}, but `version` says {}",
@@ -572,7 +572,7 @@ fn portworx(site: &Site, out: &mut Vec<Diagnostic>) {
             if size.value.bytes % (1 << 30) != 0 {
                 out.push(
                     Diagnostic::new(
-                        registry::BAD_VALUE,
+                        registry::VALUE_RANGE,
                         size.span,
                         format!(
                             "`{what}` must be a whole number of GiB (Portworx sizes drives in GiB)"
@@ -614,7 +614,7 @@ fn claims(site: &Site, out: &mut Vec<Diagnostic>) {
             if !w.claims.is_empty() && w.kind.value == WorkloadKind::Deployment {
                 out.push(
                     Diagnostic::new(
-                        registry::BAD_VALUE,
+                        registry::CONFLICT,
                         w.kind.span,
                         format!(
                             "workload `{}` has claims, which only a StatefulSet has",

@@ -37,7 +37,7 @@ fn export_paths(site: &Site, out: &mut Vec<Diagnostic>) {
             if !export_path_ok(&v.export.value) {
                 out.push(
                     Diagnostic::new(
-                        registry::BAD_VALUE,
+                        registry::UNWRITABLE,
                         v.export.span,
                         format!(
                             "export `{}` cannot be written into the NFS server's exports data set",
@@ -60,7 +60,7 @@ fn validity(site: &Site, out: &mut Vec<Diagnostic>) {
             if crate::lower::racf::add_years(&from.value, 0).is_none() {
                 out.push(
                     Diagnostic::new(
-                        registry::BAD_VALUE,
+                        registry::BAD_FORMAT,
                         from.span,
                         format!("`{}` is not a date", from.value.escape_debug()),
                         "valid_from",
@@ -176,7 +176,7 @@ fn high_availability(site: &Site, out: &mut Vec<Diagnostic>) {
             if seen.contains(&sb.value) {
                 out.push(
                     Diagnostic::new(
-                        registry::BAD_VALUE,
+                        registry::LISTED_TWICE,
                         sb.span,
                         format!(
                             "`{}` is already one of the systems of NFS server `{}`",
@@ -600,7 +600,7 @@ fn dn_values(subject: &Subject, out: &mut Vec<Diagnostic>) {
     if let Some((_, first)) = subject.0.first() {
         if !crate::lower::racf::operand_fits(&crate::lower::racf::dn(subject)) {
             out.push(
-                Diagnostic::new(registry::BAD_VALUE, first.span, "this subject cannot be laid out within JCL column 71", "subject DN")
+                Diagnostic::new(registry::UNWRITABLE, first.span, "this subject cannot be laid out within JCL column 71", "subject DN")
                     .help("shorten the subject's values, or avoid runs of single-letter words separated by blanks"),
             );
         }
@@ -616,7 +616,7 @@ fn dn_values(subject: &Subject, out: &mut Vec<Diagnostic>) {
         {
             out.push(
                 Diagnostic::new(
-                    registry::BAD_VALUE,
+                    registry::UNWRITABLE,
                     v.span,
                     format!(
                         "subject {k} `{}` cannot be written into a RACDCERT command",
@@ -675,7 +675,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             {
                 out.push(
                     Diagnostic::new(
-                        registry::BAD_VALUE,
+                        registry::UNWRITABLE,
                         v.span,
                         format!("{what} `{}` is not one character A-Z or 0-9", v.value),
                         "invalid class",
@@ -692,7 +692,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
         if !account_ok {
             out.push(
                 Diagnostic::new(
-                    registry::BAD_VALUE,
+                    registry::UNWRITABLE,
                     sys.jcl.account.span,
                     "accounting information holds characters a job card cannot carry",
                     "invalid account",
@@ -782,7 +782,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 || p.contains("/*")
             {
                 out.push(
-                    Diagnostic::new(registry::BAD_VALUE, pw.span, "this secret reference cannot be written as a placeholder into the RACF job", "password reference")
+                    Diagnostic::new(registry::UNWRITABLE, pw.span, "this secret reference cannot be written as a placeholder into the RACF job", "password reference")
                         .help("use env(\"NAME\"), or a file path of printable ASCII without quotes or `/*`, at most 54 characters"),
                 );
             }
@@ -866,7 +866,7 @@ fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
         if tls.handshake_timeout_s.value > 600 {
             out.push(
                 Diagnostic::new(
-                    registry::BAD_VALUE,
+                    registry::DURATION_RANGE,
                     tls.handshake_timeout_s.span,
                     "HandshakeTimeout is at most 600 seconds",
                     "too long",
@@ -888,7 +888,7 @@ fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
         if !hostname_ok(&s.certificate.hostname.value) {
             out.push(
                 Diagnostic::new(
-                    registry::BAD_VALUE,
+                    registry::BAD_HOST,
                     s.certificate.hostname.span,
                     format!(
                         "`{}` is not a DNS name for the certificate's ALTNAME and haproxy's verifyhost",

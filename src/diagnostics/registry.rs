@@ -296,10 +296,22 @@ Good:
 "A field is set twice in one block. Only one value can win, so the compiler
 refuses to pick one.";
 
-    BAD_VALUE = "E0306", Error, "value not allowed here",
-"The value has the right type but breaks a rule of the field: a name with
-characters the target format cannot carry, a number out of its range, an
-empty list where one entry is needed.";
+    RETIRED_E0306 = "E0306", Error, "retired: value not allowed here",
+"Retired: tenantc no longer reports E0306. It stood for every value that has
+the right type but breaks a rule of its field, and is now split by mistake:
+
+    E0320  a number or size out of its range
+    E0321  a malformed host name, address or network
+    E0322  a value not in the form its field needs (version, date, path,
+           image reference, variable name, quantity)
+    E0323  text the generated file cannot carry (JCL, RACF, YAML)
+    E0324  an entry listed twice
+    E0325  an empty list or command where an entry is needed
+    E0326  a call or block written with the wrong parts
+    E0327  settings that contradict each other
+    E0418  a duration out of range
+
+Run `tenantc explain` on the code a current tenantc reports.";
 
     SECRET_LITERAL = "E0307", Error, "secret written into the spec",
 "Specs live in version control and are read by many people; a token, password
@@ -352,6 +364,133 @@ Bad:
 
 Good:
     tenant b { workload w { env = { T = env(\"B_TOKEN\") } } ... }";
+
+    VALUE_RANGE = "E0320", Error, "number or size out of range",
+"The value is a number or a size of the right type, but outside the bounds its
+field, or the file it ends up in, allows: an integer outside the range the
+message gives, a size of zero, an RSA or ECC key larger than 16384 bits, a
+FADA bandwidth limit outside 1M..512G, or a Portworx drive size that is not a
+whole number of GiB (deviceSpecs and kvdbDeviceSpec take GiB).
+
+Bad:
+    authority zcx_ca { valid_years = 80, ... }
+    portworx { device_size = 50G, ... }
+
+Good:
+    authority zcx_ca { valid_years = 10, ... }
+    portworx { device_size = 50Gi, ... }";
+
+    BAD_HOST = "E0321", Error, "malformed host name, address or network",
+"A host name, address or network is not written as one: a FlashArray
+`endpoint` with a protocol, port or path (Portworx and the setup script want
+the bare address or DNS name), a certificate `hostname` that is not a DNS name
+(RACDCERT ALTNAME and haproxy's verifyhost use it), a registry `server` with
+blanks, or a CIDR with host bits set (`service_cidr` names the network).
+
+Bad:
+    flasharray fa1 { endpoint = \"https://fa1.example.com/\", ... }
+    cluster ocp1 { service_cidr = 172.30.1.0/16, ... }
+
+Good:
+    flasharray fa1 { endpoint = \"fa1.example.com\", ... }
+    cluster ocp1 { service_cidr = 172.30.0.0/16, ... }";
+
+    BAD_FORMAT = "E0322", Error, "value not in the form its field needs",
+"A string field holds text that does not have the form the field takes: a
+version that is not dotted numbers, a `valid_from` that is not a YYYY-MM-DD
+date, a mount or export path that is not absolute, a z/OS NFS processing
+attribute with other characters than letters, digits, ( ) and _, a CPU
+quantity that is neither cores nor millicores, an environment variable name
+or `env(\"NAME\")` that is not letters, digits and _, or an image reference
+outside the distribution reference grammar.
+
+Bad:
+    flasharray fa1 { purity = \"6.6.x\", ... }
+    mount { volume = nfs.data, path = \"data\" }
+    workload app { image = \"My-Repo.com/App:1\", cpu = \"half\" }
+
+Good:
+    flasharray fa1 { purity = \"6.6.11\", ... }
+    mount { volume = nfs.data, path = \"/data\" }
+    workload app { image = \"my-repo.com/app:1\", cpu = \"500m\" }";
+
+    UNWRITABLE = "E0323", Error, "text the generated file cannot carry",
+"The value would be written into a generated file whose syntax cannot carry
+it: a job card's CLASS or MSGCLASS that is not one character A-Z or 0-9, an
+accounting field with blanks or other characters than A-Z 0-9 , . # $ @ -, a
+certificate subject value longer than its attribute allows, with non-ASCII
+characters or `/*` (which starts a TSO comment), a subject that does not fit
+JCL's column 71, a password placeholder with quotes, an export path with
+blanks or `#` (the exports data set), or any value with a control character
+(newline, tab, NUL, DEL), which YAML, JCL and the kubelet refuse.
+
+Bad:
+    jcl { class = a, account = \"DEPT 42\" }
+    authority ca { subject = { CN = \"CA /* x\" }, ... }
+
+Good:
+    jcl { class = A, account = \"DEPT42\" }
+    authority ca { subject = { CN = \"CA x\" }, ... }";
+
+    LISTED_TWICE = "E0324", Error, "entry listed twice",
+"A list names the same entry twice, where each must be unique: a pod in a
+tenant's `pods`, a port in a workload's `ports`, an LPAR in a server's
+`standby` (or its home system there), or one container path used by two
+mounts or claims of a workload. Both places are labelled; remove one.
+
+Bad:
+    workload web { ports = [8080, 8080] }
+    zos NP8 { nfs_server MVSNFS8 { standby = [NP8], ... } }
+
+Good:
+    workload web { ports = [8080] }
+    zos NP8 { nfs_server MVSNFS8 { standby = [NP9], ... } }";
+
+    EMPTY_VALUE = "E0325", Error, "empty where an entry is needed",
+"A list or command is empty where the generated files need at least one
+entry: Portworx's `pods` (each one gets the cluster's cloud drives) or a
+probe's `command` (a liveness probe that runs nothing fails or passes on
+nothing).
+
+Bad:
+    portworx { pods = [], ... }
+    liveness { command = [] }
+
+Good:
+    portworx { pods = [\"pod\"], ... }
+    liveness { command = [\"pg_isready\"] }";
+
+    BAD_ARGUMENTS = "E0326", Error, "call or block written with the wrong parts",
+"A call or a block header has parts its kind does not take: `rsa(...)` and
+`nistecc(...)` take one argument, the key size; `dataset(...)` takes the data
+set name as a string first, then `format = ...` and `password = ...`; a block
+that is written once (`nfs`, `proxy`, `identity`, `jcl`, ...) takes no name.
+
+Bad:
+    key    = rsa(2048, 4096)
+    export = dataset(format = certb64)
+    proxy main { cluster_ip = 172.30.226.71 }
+
+Good:
+    key    = rsa(4096)
+    export = dataset(\"HLQ.ZCX.CERTAUTH\", format = certb64)
+    proxy { cluster_ip = 172.30.226.71 }";
+
+    CONFLICT = "E0327", Error, "settings that contradict each other",
+"Two settings of the spec disagree, so one of them would be ignored: a
+password on an export that is not PKCS#12, a Portworx `image` whose tag is
+another version than `version`, a Portworx `env` entry for a variable tenantc
+sets from other fields (PURE_FLASHARRAY_SAN_TYPE, from the arrays' `san`), or
+`kind = deployment` on a workload with claims (only a StatefulSet has volume
+claim templates). Both are labelled where they are two fields.
+
+Bad:
+    portworx { version = \"3.2.0\", image = \"portworx/oci-monitor:3.1.6\", ... }
+    workload db { kind = deployment, claim data { ... } }
+
+Good:
+    portworx { version = \"3.2.0\", ... }      # image follows version
+    workload db { claim data { ... } }          # a StatefulSet";
 
     DVIPA_NOT_COVERED = "E0401", Error, "compute node DVIPA missing from the AT-TLS address group",
 "A proxy pod of a tenant may be scheduled on every compute node of its cluster,
@@ -484,7 +623,16 @@ files. Two exports to one data set would overwrite each other.";
 
     DURATION_RANGE = "E0418", Error, "duration out of range",
 "haproxy timeouts are at most 2147483647 ms (about 24.8 days); a longer value
-makes haproxy refuse its configuration.";
+makes haproxy refuse its configuration. An AT-TLS HandshakeTimeout is at most
+600 seconds, and Kubernetes keeps probe timings in 32-bit seconds.
+
+Bad:
+    haproxy_profile slow { timeout_client = 30d }
+    tls_profile strict { handshake_timeout = 15m }
+
+Good:
+    haproxy_profile slow { timeout_client = 24h }
+    tls_profile strict { handshake_timeout = 60s }";
 
     HA_SERVER = "E0419", Error, "NFS server on several LPARs set up inconsistently",
 "An NFS server with `standby = [...]` may be restarted on other LPARs. Its
@@ -774,6 +922,30 @@ mod tests {
             assert!(seen.insert(c.code.as_str()), "duplicate code {}", c.code);
             assert!(c.code.as_str().len() == 5 && c.code.as_str().starts_with('E'));
             assert!(!c.summary.is_empty() && !c.explanation.is_empty());
+        }
+    }
+
+    /// A retired code stays so that `explain` answers it, and names the
+    /// codes that replaced it, each of them current.
+    #[test]
+    fn retired_codes_point_to_current_ones() {
+        let retired: Vec<&CodeInfo> = all()
+            .iter()
+            .filter(|c| c.summary.starts_with("retired:"))
+            .collect();
+        assert_eq!(lookup("E0306").map(|c| c.code), Some(RETIRED_E0306));
+        for c in retired {
+            assert!(c.explanation.starts_with("Retired:"), "{}", c.code);
+            let named: Vec<&str> = c
+                .explanation
+                .split(|ch: char| !ch.is_ascii_alphanumeric())
+                .filter(|w| w.len() == 5 && w.starts_with('E') && *w != c.code.as_str())
+                .collect();
+            assert!(!named.is_empty(), "{} names no replacement", c.code);
+            for n in named {
+                let info = lookup(n).unwrap_or_else(|| panic!("{n} is not registered"));
+                assert!(!info.summary.starts_with("retired:"), "{n} is retired too");
+            }
         }
     }
 

@@ -203,7 +203,7 @@ fn describe_field(kind: &str, f: &FieldSchema) -> String {
         f.name,
         if f.required { "" } else { " (optional)" },
         f.ty.describe(),
-        f.doc
+        f.doc()
     )
 }
 
@@ -526,7 +526,7 @@ fn completion(s: &mut Server, p: lt::CompletionParams) -> Option<lt::CompletionR
                             f.ty.describe(),
                             if f.required { " (required)" } else { "" }
                         )),
-                        documentation: Some(lt::Documentation::String(f.doc.into())),
+                        documentation: Some(lt::Documentation::String(f.doc().into_owned())),
                         text_edit: edit(f.name, &format!("{} = ", f.name)),
                         filter_text: Some(f.name.into()),
                         sort_text: Some(format!("{}{}", u8::from(!f.required), f.name)),

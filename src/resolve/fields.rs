@@ -2,9 +2,9 @@
 //! typed value: unknown, duplicate and missing fields, wrong types, values
 //! outside their set, and reference resolution.
 
-use super::schema::{FieldSchema, Ty};
+use super::schema::{Dflt, FieldSchema, Ty, Word};
 use super::scope::{header_span, SymId, Symbols};
-use crate::diagnostics::{registry, suggest, Diagnostic};
+use crate::diagnostics::{registry, suggest, Code, Diagnostic};
 use crate::ir::{
     EnvValue, ExportFormat, Key, KeyAlg, PortRange, SecretRef, SecretSource, Size, Sp, Version,
 };
@@ -184,7 +184,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                         "add `{} = ...`, {}: {}",
                         fs.name,
                         fs.ty.describe(),
-                        fs.doc
+                        fs.doc()
                     ))
                     .about(fs.name),
                 );
@@ -243,9 +243,10 @@ impl<'s, 'a> Checker<'s, 'a> {
         );
     }
 
-    fn bad_value(&mut self, span: Span, message: String, help: String) {
+    /// A value of the right type that breaks a rule of its field.
+    fn bad_value(&mut self, code: Code, span: Span, message: String, help: String) {
         self.diags
-            .push(Diagnostic::new(registry::BAD_VALUE, span, message, "not allowed").help(help));
+            .push(Diagnostic::new(code, span, message, "not allowed").help(help));
     }
 
     fn value(&mut self, scope: SymId, field: &FieldSchema, ty: &Ty, v: &Value) -> Option<TV> {
@@ -256,9 +257,10 @@ impl<'s, 'a> Checker<'s, 'a> {
             (Ty::Int(lo, hi), ValueKind::Int(n)) => {
                 if n < lo || n > hi {
                     self.bad_value(
+                        registry::VALUE_RANGE,
                         v.span,
                         format!("`{}` must be in {lo}..{hi}, found {n}", field.name),
-                        field.doc.to_string(),
+                        field.doc().into_owned(),
                     );
                     return None;
                 }
@@ -269,6 +271,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             (Ty::Cidr, ValueKind::Cidr(n)) => {
                 if n.network() != n.addr() {
                     self.bad_value(
+                        registry::BAD_HOST,
                         v.span,
                         format!("`{n}` has host bits set"),
                         format!("write the network address: `{}`", n.trunc()),
@@ -337,6 +340,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                 };
                 if *n == 0 {
                     self.bad_value(
+                        registry::VALUE_RANGE,
                         v.span,
                         "a size of zero".into(),
                         "give the capacity, e.g. 2Gi".into(),
@@ -378,6 +382,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             (Ty::Host, ValueKind::Str(h)) => {
                 if !host_ok(h) {
                     self.bad_value(
+ registry::BAD_HOST,
                         v.span,
                         format!("`{}` is not a host name or address", h.escape_debug()),
                         "write the bare address or DNS name, without protocol, port or path (e.g. 10.0.1.231 or \"fa1.example.com\")".into(),
@@ -390,6 +395,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                 Some(ver) => TV::Version(ver),
                 None => {
                     self.bad_value(
+                        registry::BAD_FORMAT,
                         v.span,
                         format!("`{}` is not a version number", t.escape_debug()),
                         "write dotted numbers, e.g. \"3.2.0\"".into(),
@@ -435,11 +441,11 @@ impl<'s, 'a> Checker<'s, 'a> {
                 TV::Object(out)
             }
             (Ty::Key, ValueKind::Call(name, args)) => {
-                let alg = match name.name.as_str() {
-                    "rsa" => KeyAlg::Rsa,
-                    "nistecc" => KeyAlg::Nistecc,
-                    other => {
-                        let help = match suggest(other, ["rsa", "nistecc"]) {
+                let alg = match KeyAlg::from_word(&name.name) {
+                    Some(alg) => alg,
+                    None => {
+                        let other = name.name.as_str();
+                        let help = match suggest(other, KeyAlg::WORDS.iter().copied()) {
                             Some(s) => format!("did you mean `{s}(...)`?"),
                             None => "write rsa(2048) or nistecc(256)".into(),
                         };
@@ -463,6 +469,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                         }),
                         _ => {
                             self.bad_value(
+                                registry::VALUE_RANGE,
                                 value.span,
                                 "key size must be a number of bits up to 16384".into(),
                                 "e.g. rsa(2048)".into(),
@@ -472,6 +479,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                     },
                     _ => {
                         self.bad_value(
+                            registry::BAD_ARGUMENTS,
                             v.span,
                             format!("`{}` takes one argument, the key size", name.name),
                             "e.g. rsa(2048)".into(),
@@ -535,6 +543,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         };
         if !ok {
             self.bad_value(
+ registry::BAD_FORMAT,
                 span,
                 format!(
                     "`{name}` is not a valid {}",
@@ -576,16 +585,14 @@ impl<'s, 'a> Checker<'s, 'a> {
                         name: "format",
                         ty: Ty::Enum(formats),
                         required: false,
-                        doc: "",
+                        default: Dflt::None,
+                        doc_template: "",
                     };
                     if let Some(TV::Enum(f)) = self.value_standalone(&fs, &a.value) {
-                        let f = match f {
-                            "certb64" => ExportFormat::CertB64,
-                            "certder" => ExportFormat::CertDer,
-                            "pkcs12b64" => ExportFormat::Pkcs12B64,
-                            _ => ExportFormat::Pkcs12Der,
-                        };
-                        format = Some(Sp::new(f, a.value.span));
+                        // `formats` are words of ExportFormat (schema.rs).
+                        if let Some(f) = ExportFormat::from_word(f) {
+                            format = Some(Sp::new(f, a.value.span));
+                        }
                     }
                 }
                 (Some(n), ValueKind::Secret(src, name)) if n.name == "password" => {
@@ -602,7 +609,8 @@ impl<'s, 'a> Checker<'s, 'a> {
                         name: "password",
                         ty: Ty::Secret,
                         required: false,
-                        doc: "",
+                        default: Dflt::None,
+                        doc_template: "",
                     };
                     self.wrong_type(&fs, &Ty::Secret, &a.value);
                 }
@@ -624,6 +632,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                     );
                 }
                 (None, _) => self.bad_value(
+                    registry::BAD_ARGUMENTS,
                     a.value.span,
                     "dataset() takes the data set name as a string, then named arguments".into(),
                     "e.g. dataset(\"HLQ.ZCX.CERTAUTH\", format = certb64)".into(),
@@ -632,20 +641,24 @@ impl<'s, 'a> Checker<'s, 'a> {
         }
         let Some(dsn) = dsn else {
             self.bad_value(
+                registry::BAD_ARGUMENTS,
                 span,
                 format!("`{}` needs the data set name", field.name),
                 "e.g. dataset(\"HLQ.ZCX.CERTAUTH\")".into(),
             );
             return None;
         };
-        let format = format.unwrap_or_else(|| {
-            let f = if formats[0] == "certb64" {
-                ExportFormat::CertB64
-            } else {
-                ExportFormat::Pkcs12Der
-            };
-            Sp::new(f, span)
-        });
+        // Without `format`, the first of the field's formats.
+        let format = match format {
+            Some(f) => f,
+            None => Sp::new(
+                formats
+                    .first()
+                    .and_then(|f| ExportFormat::from_word(f))
+                    .unwrap_or(ExportFormat::FIRST),
+                span,
+            ),
+        };
         let pkcs12 = matches!(
             format.value,
             ExportFormat::Pkcs12Der | ExportFormat::Pkcs12B64
@@ -662,6 +675,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         }
         if !pkcs12 && password.is_some() {
             self.bad_value(
+                registry::CONFLICT,
                 span,
                 "only PKCS#12 exports take a password".into(),
                 "remove `password = ...`".into(),

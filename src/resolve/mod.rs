@@ -2,8 +2,9 @@
 //!
 //! [`load`] reads the inputs and their imports, [`scope`] builds the symbol
 //! table, [`fields`] checks each block against the [`schema`], and this module
-//! assembles the [`ir::Site`], filling defaults from the stdlib prelude. After
-//! this stage nothing looks at syntax again.
+//! assembles the [`ir::Site`], filling every absent field with the schema's
+//! default (which names a prelude profile for `tls`, `ports` and `haproxy`).
+//! After this stage nothing looks at syntax again.
 
 pub mod fields;
 pub mod index;
@@ -17,7 +18,9 @@ use crate::ir::*;
 use crate::source::Span;
 use fields::{Checker, Fields, TV};
 use load::Loaded;
+use schema::{BlockSchema, Dflt, Word};
 use scope::{SymId, Symbols};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::rc::Rc;
@@ -49,6 +52,7 @@ pub fn resolve_with(
         syms: &syms,
         prelude_root,
         ids: Ids::default(),
+        bugs: Rc::default(),
     };
     b.ck.record_refs = with_index;
     let site = b.site();
@@ -59,6 +63,7 @@ pub fn resolve_with(
         b.ck.check(SymId(i));
     }
     diags.extend(b.ck.diags);
+    diags.extend(b.bugs.take());
     let index = match with_index {
         true => build_index(loaded, &syms, b.ck.refs),
         false => index::Index::default(),
@@ -140,13 +145,23 @@ struct Builder<'s, 'a> {
     syms: &'s Symbols<'a>,
     prelude_root: Option<usize>,
     ids: Ids,
+    /// Defaults the schema declares unfit for their field (E0001).
+    bugs: Bugs,
 }
 
-/// Typed getters over checked fields, with defaults.
+type Bugs = Rc<RefCell<Vec<Diagnostic>>>;
+
+/// Typed getters over checked fields. An absent field takes its schema
+/// default (the `*_d` getters, [`F::word`], [`F::words`], [`F::key`]); a
+/// required one that is absent was reported (E0302), and the `required_*`
+/// getters give a placeholder that keeps the checks quiet (nothing is
+/// lowered from a site with errors).
 struct F {
     f: Rc<Fields>,
     /// Where defaults point: the block header.
     at: Span,
+    schema: &'static BlockSchema,
+    bugs: Bugs,
 }
 
 impl F {
@@ -162,9 +177,123 @@ impl F {
             _ => None,
         }
     }
-    fn str_or(&self, k: &str, default: &str) -> Sp<String> {
+    /// A required field, or `placeholder` when it is missing.
+    fn required_str(&self, k: &str, placeholder: &str) -> Sp<String> {
         self.str(k)
-            .unwrap_or_else(|| Sp::new(default.to_string(), self.at))
+            .unwrap_or_else(|| Sp::new(placeholder.to_string(), self.at))
+    }
+    /// The schema's default of `k`.
+    fn dflt(&self, k: &str) -> Dflt {
+        self.schema.field(k).map_or(Dflt::None, |f| f.default)
+    }
+    /// The schema declares no default of the getter's type for `k`: a bug
+    /// of tenantc, reported (E0001) so that nothing is lowered from it.
+    fn bug(&self, k: &str) {
+        self.bugs.borrow_mut().push(
+            Diagnostic::new(
+                registry::INTERNAL,
+                self.at,
+                format!(
+                    "the schema has no usable default for `{}.{k}`",
+                    self.schema.kind
+                ),
+                "this block",
+            )
+            .help("this is a bug in tenantc; write the field to work around it"),
+        );
+    }
+    fn str_d(&self, k: &str) -> Sp<String> {
+        self.str(k).unwrap_or_else(|| match self.dflt(k) {
+            Dflt::Str(s) => Sp::new(s.to_string(), self.at),
+            _ => {
+                self.bug(k);
+                Sp::new(String::new(), self.at)
+            }
+        })
+    }
+    fn int_d(&self, k: &str) -> Sp<u64> {
+        self.int(k).unwrap_or_else(|| match self.dflt(k) {
+            Dflt::Int(n) => Sp::new(n, self.at),
+            _ => {
+                self.bug(k);
+                Sp::new(0, self.at)
+            }
+        })
+    }
+    fn duration_d(&self, k: &str) -> Sp<u64> {
+        self.duration(k).unwrap_or_else(|| match self.dflt(k) {
+            Dflt::Duration(ms) => Sp::new(ms, self.at),
+            _ => {
+                self.bug(k);
+                Sp::new(0, self.at)
+            }
+        })
+    }
+    /// A word's value; `None` for a word that is no value of `T`.
+    fn value_of<T: Word>(&self, k: &str, w: &str) -> Option<T> {
+        let v = T::from_word(w);
+        if v.is_none() {
+            self.bug(k);
+        }
+        v
+    }
+    /// An enum field's value as written, if it was.
+    fn word_given<T: Word>(&self, k: &str) -> Option<Sp<T>> {
+        let e = self.enum_(k)?;
+        Some(Sp::new(self.value_of(k, e.value)?, e.span))
+    }
+    /// An enum field's value, or its default.
+    fn word<T: Word>(&self, k: &str) -> Sp<T> {
+        if let Some(v) = self.word_given(k) {
+            return v;
+        }
+        let v = match self.dflt(k) {
+            Dflt::Word(w) => self.value_of(k, w),
+            _ => {
+                self.bug(k);
+                None
+            }
+        };
+        Sp::new(v.unwrap_or(T::FIRST), self.at)
+    }
+    /// A required enum field, or the first of its words when it is missing.
+    fn required_word<T: Word>(&self, k: &str) -> Sp<T> {
+        self.word_given(k)
+            .unwrap_or_else(|| Sp::new(T::FIRST, self.at))
+    }
+    /// A list of words, or its default.
+    fn words<T: Word>(&self, k: &str) -> Sp<Vec<T>> {
+        match self.list(k) {
+            Some(l) => Sp::new(
+                l.iter()
+                    .filter_map(|v| match v.value {
+                        TV::Enum(w) => self.value_of(k, w),
+                        _ => None,
+                    })
+                    .collect(),
+                l.span,
+            ),
+            None => match self.dflt(k) {
+                Dflt::Words(ws) => Sp::new(
+                    ws.iter().filter_map(|w| self.value_of(k, w)).collect(),
+                    self.at,
+                ),
+                _ => {
+                    self.bug(k);
+                    Sp::new(Vec::new(), self.at)
+                }
+            },
+        }
+    }
+    /// The prelude profile the schema names as the default of `k`.
+    fn default_profile(&self, k: &str) -> Option<&'static str> {
+        match self.dflt(k) {
+            Dflt::Profile(p) => Some(p),
+            _ => {
+                self.bug(k);
+                None
+            }
+        }
     }
     fn int(&self, k: &str) -> Option<Sp<u64>> {
         match self.get(k)? {
@@ -173,14 +302,6 @@ impl F {
                 span,
             } => Some(Sp::new(*n, *span)),
             _ => None,
-        }
-    }
-    fn bool_or(&self, k: &str, default: bool) -> bool {
-        match self.get(k) {
-            Some(Sp {
-                value: TV::Bool(b), ..
-            }) => *b,
-            _ => default,
         }
     }
     fn ipv4(&self, k: &str) -> Sp<Ipv4Addr> {
@@ -246,28 +367,35 @@ impl F {
             _ => None,
         }
     }
-    fn version(&self, k: &str, default: &str) -> Sp<Version> {
+    /// A required version, or `0` when it is missing.
+    fn required_version(&self, k: &str) -> Sp<Version> {
         match self.get(k) {
             Some(Sp {
                 value: TV::Version(v),
                 span,
             }) => Sp::new(v.clone(), *span),
             _ => Sp::new(
-                Version::parse(default).unwrap_or(Version {
-                    text: default.into(),
+                Version {
+                    text: "0".into(),
                     parts: vec![0],
-                }),
+                },
                 self.at,
             ),
         }
     }
-    fn bool_sp(&self, k: &str, default: bool) -> Sp<bool> {
+    fn bool_d(&self, k: &str) -> Sp<bool> {
         match self.get(k) {
             Some(Sp {
                 value: TV::Bool(b),
                 span,
             }) => Sp::new(*b, *span),
-            _ => Sp::new(default, self.at),
+            _ => match self.dflt(k) {
+                Dflt::Bool(b) => Sp::new(b, self.at),
+                _ => {
+                    self.bug(k);
+                    Sp::new(false, self.at)
+                }
+            },
         }
     }
     /// A list of names or strings, each with its span.
@@ -309,10 +437,19 @@ impl F {
                 value: TV::Key(key),
                 ..
             }) => key.clone(),
-            _ => Key {
-                alg: KeyAlg::Rsa,
-                bits: Sp::new(2048, self.at),
-            },
+            _ => {
+                let (alg, bits) = match self.dflt(k) {
+                    Dflt::Key(alg, bits) => (alg, bits),
+                    _ => {
+                        self.bug(k);
+                        (KeyAlg::FIRST, 0)
+                    }
+                };
+                Key {
+                    alg,
+                    bits: Sp::new(bits, self.at),
+                }
+            }
         }
     }
     fn secret(&self, k: &str) -> Option<SecretRef> {
@@ -351,8 +488,34 @@ impl F {
 impl Builder<'_, '_> {
     fn f(&mut self, id: SymId) -> F {
         let f = self.ck.fields(id);
-        let at = f.header.unwrap_or(self.syms.get(id).name_span);
-        F { f, at }
+        let sym = self.syms.get(id);
+        let at = f.header.unwrap_or(sym.name_span);
+        F {
+            f,
+            at,
+            schema: sym.kind,
+            bugs: self.bugs.clone(),
+        }
+    }
+
+    /// The fields of an absent block of `kind` (every field at its
+    /// default), pointing at `at`.
+    fn absent(&self, kind: &str, at: Span) -> F {
+        F {
+            f: Rc::new(Fields::default()),
+            at,
+            schema: schema::block(kind).unwrap_or(&schema::all()[0]),
+            bugs: self.bugs.clone(),
+        }
+    }
+
+    /// The profile field `k` names, else the prelude profile its default
+    /// names (none when the stdlib in use does not declare it).
+    fn profile(&self, f: &F, k: &str) -> Option<SymId> {
+        match f.reference(k) {
+            Some(r) => Some(r.value),
+            None => self.prelude(f.default_profile(k)?),
+        }
     }
 
     fn name(&self, id: SymId) -> Sp<String> {
@@ -452,29 +615,19 @@ impl Builder<'_, '_> {
         let f = self.f(a);
         FlashArray {
             name: self.name(a),
-            endpoint: f.str_or("endpoint", ""),
-            purity: f.version("purity", "0"),
-            san: f.enum_("san").map_or(Sp::new(SanType::Iscsi, f.at), |e| {
-                Sp::new(
-                    match e.value {
-                        "fc" => SanType::Fc,
-                        "nvmeof_rdma" => SanType::NvmeofRdma,
-                        "nvmeof_tcp" => SanType::NvmeofTcp,
-                        _ => SanType::Iscsi,
-                    },
-                    e.span,
-                )
-            }),
-            admin: f.str_or("admin", "pureuser"),
+            endpoint: f.required_str("endpoint", ""),
+            purity: f.required_version("purity"),
+            san: f.required_word("san"),
+            admin: f.str_d("admin"),
         }
     }
 
     fn portworx(&mut self, p: SymId, cluster: &Sp<String>) -> Portworx {
         let f = self.f(p);
-        let version = f.version("version", "0");
+        let version = f.required_version("version");
         Portworx {
             span: self.syms.get(p).name_span,
-            namespace: f.str_or("namespace", "portworx"),
+            namespace: f.str_d("namespace"),
             name: f
                 .str("name")
                 .unwrap_or_else(|| Sp::new(format!("px-{}", k8s_name(&cluster.value)), f.at)),
@@ -482,11 +635,7 @@ impl Builder<'_, '_> {
                 .str("image")
                 .unwrap_or_else(|| Sp::new(format!("portworx/oci-monitor:{}", version.text), f.at)),
             version,
-            image_pull_policy: match f.enum_("image_pull_policy").map(|e| e.value) {
-                Some("if_not_present") => "IfNotPresent",
-                Some("never") => "Never",
-                _ => "Always",
-            },
+            image_pull_policy: f.word("image_pull_policy").value,
             kvdb_device_size: f.size("kvdb_device_size"),
             device_size: f.size("device_size").unwrap_or(Sp::new(
                 Size {
@@ -497,11 +646,11 @@ impl Builder<'_, '_> {
             )),
             pods: f.strings("pods"),
             io_profile: f.int("io_profile"),
-            stork: f.bool_or("stork", true),
-            autopilot: f.bool_or("autopilot", true),
-            csi: f.bool_sp("csi", true),
-            telemetry: f.bool_or("telemetry", true),
-            prometheus: f.bool_or("prometheus", true),
+            stork: f.bool_d("stork").value,
+            autopilot: f.bool_d("autopilot").value,
+            csi: f.bool_d("csi"),
+            telemetry: f.bool_d("telemetry").value,
+            prometheus: f.bool_d("prometheus").value,
             env: f.object("env"),
         }
     }
@@ -510,17 +659,14 @@ impl Builder<'_, '_> {
         let f = self.f(z);
         let jcl = match self.child(z, "jcl") {
             Some(j) => self.f(j),
-            None => F {
-                f: Rc::new(Fields::default()),
-                at: f.at,
-            },
+            None => self.absent("jcl", f.at),
         };
         let jcl = JclSettings {
-            account: jcl.str_or("account", "ACCT"),
-            class: jcl.str_or("class", "A"),
-            msgclass: jcl.str_or("msgclass", "X"),
-            notify: jcl.str_or("notify", "&SYSUID"),
-            job_prefix: jcl.str_or("job_prefix", "TNC"),
+            account: jcl.str_d("account"),
+            class: jcl.str_d("class"),
+            msgclass: jcl.str_d("msgclass"),
+            notify: jcl.str_d("notify"),
+            job_prefix: jcl.str_d("job_prefix"),
         };
         let authorities = self
             .nested_of_kind(z, "authority")
@@ -536,7 +682,7 @@ impl Builder<'_, '_> {
         ZosSystem {
             name: self.name(z),
             address: f.ipv4("address"),
-            stack: f.str_or("stack", "TCPIP"),
+            stack: f.str_d("stack"),
             jcl,
             authorities,
             servers,
@@ -546,7 +692,7 @@ impl Builder<'_, '_> {
 
     fn authority(&mut self, a: SymId) -> Authority {
         let f = self.f(a);
-        let label = f.str_or("label", "");
+        let label = f.required_str("label", "");
         Authority {
             name: self.name(a),
             subject: f
@@ -555,7 +701,7 @@ impl Builder<'_, '_> {
             label,
             key: f.key("key"),
             export: f.dataset("export"),
-            valid_years: f.int("valid_years").unwrap_or(Sp::new(10, f.at)),
+            valid_years: f.int_d("valid_years"),
         }
     }
 
@@ -589,39 +735,9 @@ impl Builder<'_, '_> {
         let jobname = f.str("jobname").unwrap_or_else(|| name.clone());
         let user = f.str("user").unwrap_or_else(|| jobname.clone());
         let ports = self.server_ports(s);
-        let security = f
-            .enum_("security")
-            .map_or(Sp::new(NfsSecurity::Safexp, f.at), |e| {
-                Sp::new(
-                    match e.value {
-                        "safexp" => NfsSecurity::Safexp,
-                        "saf" => NfsSecurity::Saf,
-                        "exp" => NfsSecurity::Exp,
-                        "krb5" => NfsSecurity::Krb5,
-                        _ => NfsSecurity::None,
-                    },
-                    e.span,
-                )
-            });
-        let versions = f
-            .list("versions")
-            .map_or(Sp::new(vec![NfsVersion::V4], f.at), |l| {
-                Sp::new(
-                    l.iter()
-                        .filter_map(|v| match v.value {
-                            TV::Enum("nfs2") => Some(NfsVersion::V2),
-                            TV::Enum("nfs3") => Some(NfsVersion::V3),
-                            TV::Enum("nfs4") => Some(NfsVersion::V4),
-                            _ => None,
-                        })
-                        .collect(),
-                    l.span,
-                )
-            });
-        let tls_sym = f
-            .reference("tls")
-            .map(|r| r.value)
-            .or_else(|| self.prelude("tls12_saf"));
+        let security = f.word("security");
+        let versions = f.words("versions");
+        let tls_sym = self.profile(&f, "tls");
         let tls = self.tls(tls_sym, f.at);
         let clients = f.list("clients").map_or(Sp::new(Vec::new(), f.at), |l| {
             Sp::new(
@@ -639,7 +755,7 @@ impl Builder<'_, '_> {
         let signed_by = cf
             .reference("signed_by")
             .and_then(|r| self.authority_ref(&r))?;
-        let label = cf.str_or("label", "");
+        let label = cf.required_str("label", "");
         let certificate = ServerCertificate {
             subject: cf
                 .subject("subject")
@@ -647,7 +763,7 @@ impl Builder<'_, '_> {
             label,
             key: cf.key("key"),
             signed_by,
-            valid_years: cf.int("valid_years").unwrap_or(Sp::new(2, cf.at)),
+            valid_years: cf.int_d("valid_years"),
             hostname: cf.str("hostname").unwrap_or_else(|| {
                 Sp::new(
                     format!("{}.{}", jobname.value, system_name).to_ascii_lowercase(),
@@ -662,92 +778,63 @@ impl Builder<'_, '_> {
             ports,
             security,
             versions,
-            keyring: f.str_or("keyring", ""),
+            keyring: f.required_str("keyring", ""),
             certificate,
             tls,
             clients,
             address,
             own_address,
             standby,
-            priority: f.int("priority").unwrap_or(Sp::new(1000, f.at)),
-            ring_access: match f.enum_("ring_access").map(|e| e.value) {
-                Some("facility") => RingAccess::Facility,
-                _ => RingAccess::Rdatalib,
-            },
+            priority: f.int_d("priority"),
+            ring_access: f.word("ring_access").value,
         })
     }
 
-    /// An NFS server's port range: its `ports`, else the prelude's `zos_nfs`.
+    /// An NFS server's port range: its `ports`, else the range of the
+    /// prelude's port set that the schema names as their default.
     fn server_ports(&mut self, server: SymId) -> Sp<PortRange> {
         let f = self.f(server);
         if let Some(p) = f.ports("ports") {
             return p;
         }
-        let prelude = self.prelude("zos_nfs").map(|p| self.f(p));
-        prelude.and_then(|p| p.ports("range")).unwrap_or(Sp::new(
-            PortRange {
-                low: 2043,
-                high: 2049,
-            },
-            f.at,
-        ))
+        let profile = f.default_profile("ports");
+        let set = profile.and_then(|p| self.prelude(p)).map(|p| self.f(p));
+        if let Some(r) = set.and_then(|s| s.ports("range")) {
+            return r;
+        }
+        // A `--stdlib` whose prelude lacks the port set: nothing to take the
+        // ports from, so the server has to say them.
+        let sym = self.syms.get(server);
+        self.ck.diags.push(
+            Diagnostic::new(
+                registry::MISSING_FIELD,
+                f.at,
+                format!(
+                    "`nfs_server {}` has no `ports`, and the stdlib declares no port_set `{}` to take them from",
+                    sym.name,
+                    profile.unwrap_or("")
+                ),
+                "needs `ports`",
+            )
+            .help("add `ports = LOW..HIGH`, or declare the port set in the stdlib's std/profiles.tenant")
+            .about("ports"),
+        );
+        Sp::new(PortRange { low: 0, high: 0 }, f.at)
     }
 
     fn tls(&mut self, profile: Option<SymId>, at: Span) -> Tls {
         let (f, name) = match profile {
             Some(p) => (self.f(p), self.name(p)),
             None => (
-                F {
-                    f: Rc::new(Fields::default()),
-                    at,
-                },
+                self.absent("tls_profile", at),
                 Sp::new("builtin".to_string(), at),
             ),
         };
-        let role = f.enum_("handshake_role").map_or(
-            Sp::new(HandshakeRole::ServerWithClientAuth, f.at),
-            |e| {
-                Sp::new(
-                    if e.value == "server" {
-                        HandshakeRole::Server
-                    } else {
-                        HandshakeRole::ServerWithClientAuth
-                    },
-                    e.span,
-                )
-            },
-        );
-        let client_auth = f
-            .enum_("client_auth")
-            .map_or(Sp::new(ClientAuth::SafCheck, f.at), |e| {
-                Sp::new(
-                    match e.value {
-                        "pass_thru" => ClientAuth::PassThru,
-                        "full" => ClientAuth::Full,
-                        "required" => ClientAuth::Required,
-                        _ => ClientAuth::SafCheck,
-                    },
-                    e.span,
-                )
-            });
-        let versions = f
-            .list("versions")
-            .map_or(Sp::new(vec![TlsVersion::Tls12], f.at), |l| {
-                let mut v: Vec<TlsVersion> = l
-                    .iter()
-                    .filter_map(|x| match x.value {
-                        TV::Enum("ssl3") => Some(TlsVersion::Ssl3),
-                        TV::Enum("tls1_0") => Some(TlsVersion::Tls10),
-                        TV::Enum("tls1_1") => Some(TlsVersion::Tls11),
-                        TV::Enum("tls1_2") => Some(TlsVersion::Tls12),
-                        TV::Enum("tls1_3") => Some(TlsVersion::Tls13),
-                        _ => None,
-                    })
-                    .collect();
-                v.sort();
-                v.dedup();
-                Sp::new(v, l.span)
-            });
+        let role = f.word("handshake_role");
+        let client_auth = f.word("client_auth");
+        let mut versions = f.words::<TlsVersion>("versions");
+        versions.value.sort();
+        versions.value.dedup();
         let ciphers = f
             .list("ciphers")
             .map(|l| {
@@ -764,30 +851,20 @@ impl Builder<'_, '_> {
             handshake_role: role,
             client_auth,
             versions,
-            handshake_timeout_s: f
-                .duration("handshake_timeout")
-                .map_or(Sp::new(60, f.at), |d| Sp::new(d.value / 1000, d.span)),
-            trace: f.int("trace").unwrap_or(Sp::new(1, f.at)),
+            handshake_timeout_s: {
+                let d = f.duration_d("handshake_timeout");
+                Sp::new(d.value / 1000, d.span)
+            },
+            trace: f.int_d("trace"),
             ciphers,
-            secondary_map: f.bool_or("secondary_map", false),
-            application_controlled: f.bool_or("application_controlled", false),
+            secondary_map: f.bool_d("secondary_map").value,
+            application_controlled: f.bool_d("application_controlled").value,
         }
     }
 
     fn cluster(&mut self, c: SymId) -> Cluster {
         let f = self.f(c);
-        let kind = f
-            .enum_("kind")
-            .map_or(Sp::new(ClusterKind::Openshift, f.at), |e| {
-                Sp::new(
-                    if e.value == "kubernetes" {
-                        ClusterKind::Kubernetes
-                    } else {
-                        ClusterKind::Openshift
-                    },
-                    e.span,
-                )
-            });
+        let kind = f.required_word("kind");
         let service_cidr = match f.get("service_cidr") {
             Some(Sp {
                 value: TV::Cidr(n),
@@ -816,7 +893,7 @@ impl Builder<'_, '_> {
                 let rf = self.f(r);
                 Some(Registry {
                     name: self.name(r),
-                    server: rf.str_or("server", ""),
+                    server: rf.required_str("server", ""),
                     credentials: rf.secret("credentials")?,
                 })
             })
@@ -885,16 +962,10 @@ impl Builder<'_, '_> {
             let cf = self.f(c);
             classes.push(FadaClass {
                 name: self.name(c),
-                pod: cf.str_or("pod", ""),
-                binding: match cf.enum_("binding").map(|e| e.value) {
-                    Some("wait_for_first_consumer") => Binding::WaitForFirstConsumer,
-                    _ => Binding::Immediate,
-                },
-                expansion: cf.bool_or("expansion", true),
-                reclaim: match cf.enum_("reclaim").map(|e| e.value) {
-                    Some("retain") => Reclaim::Retain,
-                    _ => Reclaim::Delete,
-                },
+                pod: cf.required_str("pod", ""),
+                binding: cf.word("binding").value,
+                expansion: cf.bool_d("expansion").value,
+                reclaim: cf.word("reclaim").value,
                 fs_type: cf.enum_("fs_type").map(|e| e.value),
                 max_iops: cf.int("max_iops").map(|n| n.value),
                 max_bandwidth: cf.size("max_bandwidth"),
@@ -903,10 +974,10 @@ impl Builder<'_, '_> {
         Some(TenantPure {
             span: self.syms.get(p).name_span,
             array,
-            realm: f.str_or("realm", ""),
+            realm: f.required_str("realm", ""),
             pods: f.strings("pods"),
-            policy: f.str_or("policy", ""),
-            user: f.str_or("user", ""),
+            policy: f.required_str("policy", ""),
+            user: f.required_str("user", ""),
             token: f.secret("token")?,
             classes,
         })
@@ -934,13 +1005,13 @@ impl Builder<'_, '_> {
         };
 
         let idf = self.f(self.child(n, "identity")?);
-        let label = idf.str_or("label", "");
+        let label = idf.required_str("label", "");
         let signed_by = match idf.reference("signed_by") {
             Some(r) => self.authority_ref(&r)?,
             None => server_signer.clone()?,
         };
         let identity = Identity {
-            user: idf.str_or("user", ""),
+            user: idf.required_str("user", ""),
             subject: idf
                 .subject("subject")
                 .unwrap_or_else(|| Subject(vec![("CN".into(), label.clone())])),
@@ -948,33 +1019,21 @@ impl Builder<'_, '_> {
             key: idf.key("key"),
             signed_by,
             export: idf.dataset("export"),
-            valid_years: idf.int("valid_years").unwrap_or(Sp::new(2, idf.at)),
+            valid_years: idf.int_d("valid_years"),
         };
 
         let pf = self.f(self.child(n, "proxy")?);
-        let hp_sym = pf
-            .reference("haproxy")
-            .map(|r| r.value)
-            .or_else(|| self.prelude("haproxy_defaults"));
+        let hp_sym = self.profile(&pf, "haproxy");
         let hf = match hp_sym {
             Some(h) => self.f(h),
-            None => F {
-                f: Rc::new(Fields::default()),
-                at: pf.at,
-            },
+            None => self.absent("haproxy_profile", pf.at),
         };
         let haproxy = HaproxySettings {
             profile: hp_sym.map_or(Sp::new("builtin".into(), pf.at), |h| self.name(h)),
-            timeout_connect_ms: hf
-                .duration("timeout_connect")
-                .unwrap_or(Sp::new(5_000, hf.at)),
-            timeout_client_ms: hf
-                .duration("timeout_client")
-                .unwrap_or(Sp::new(86_400_000, hf.at)),
-            timeout_server_ms: hf
-                .duration("timeout_server")
-                .unwrap_or(Sp::new(86_400_000, hf.at)),
-            maxconn: hf.int("maxconn").unwrap_or(Sp::new(32, hf.at)),
+            timeout_connect_ms: hf.duration_d("timeout_connect"),
+            timeout_client_ms: hf.duration_d("timeout_client"),
+            timeout_server_ms: hf.duration_d("timeout_server"),
+            maxconn: hf.int_d("maxconn"),
         };
         let trust = match pf.reference("trust") {
             Some(r) => self.authority_ref(&r)?,
@@ -984,21 +1043,24 @@ impl Builder<'_, '_> {
             namespace: pf
                 .str("namespace")
                 .unwrap_or_else(|| Sp::new(format!("{}-nfs-proxy", namespace.value), pf.at)),
-            service: pf.str_or("service", "nfs-server"),
+            service: pf.str_d("service"),
             cluster_ip: pf.ipv4("cluster_ip"),
+            // The proxy's own, else its profile's, else the profile's
+            // default (pointing at the proxy, which took it).
             image: pf
                 .str("image")
                 .or_else(|| hf.str("image"))
-                .unwrap_or_else(|| Sp::new("icr.io/ibmz/haproxy:3.0.0-bookworm".into(), pf.at)),
+                .unwrap_or_else(|| Sp::new(hf.str_d("image").value, pf.at)),
             registry: self.registry_ref(&pf, "registry"),
             replicas: pf
                 .int("replicas")
                 .or_else(|| hf.int("replicas"))
-                .unwrap_or(Sp::new(1, pf.at)),
+                .unwrap_or_else(|| Sp::new(hf.int_d("replicas").value, pf.at)),
             ports: pf.ports("ports").unwrap_or(server_ports),
             trust,
             haproxy,
-            user: pf.int("user"),
+            user: pf.int_d("user"),
+            user_given: pf.get("user").is_some(),
         };
 
         let mut volumes = Vec::new();
@@ -1020,7 +1082,7 @@ impl Builder<'_, '_> {
             };
             volumes.push(Volume {
                 name: self.name(v),
-                export: vf.str_or("export", "/"),
+                export: vf.required_str("export", "/"),
                 attributes: vf
                     .list("attributes")
                     .map(|l| {
@@ -1033,22 +1095,8 @@ impl Builder<'_, '_> {
                     })
                     .unwrap_or_default(),
                 size,
-                access: vf
-                    .enum_("access")
-                    .map_or(Sp::new(AccessMode::ReadWriteMany, vf.at), |e| {
-                        Sp::new(
-                            match e.value {
-                                "read_write_once" => AccessMode::ReadWriteOnce,
-                                "read_only_many" => AccessMode::ReadOnlyMany,
-                                _ => AccessMode::ReadWriteMany,
-                            },
-                            e.span,
-                        )
-                    }),
-                reclaim: match vf.enum_("reclaim").map(|e| e.value) {
-                    Some("delete") => Reclaim::Delete,
-                    _ => Reclaim::Retain,
-                },
+                access: vf.word("access"),
+                reclaim: vf.word("reclaim").value,
             });
         }
         Some(TenantNfs {
@@ -1109,8 +1157,8 @@ impl Builder<'_, '_> {
             };
             mounts.push(Mount {
                 volume: Sp::new(*idx, v.span),
-                path: mf.str_or("path", "/data"),
-                read_only: mf.bool_or("read_only", false),
+                path: mf.required_str("path", "/data"),
+                read_only: mf.bool_d("read_only").value,
             });
         }
         let mut claims = Vec::new();
@@ -1146,33 +1194,16 @@ impl Builder<'_, '_> {
                     },
                     cf.at,
                 )),
-                path: cf.str_or("path", "/data"),
-                access: cf
-                    .enum_("access")
-                    .map_or(Sp::new(AccessMode::ReadWriteOnce, cf.at), |e| {
-                        Sp::new(
-                            match e.value {
-                                "read_write_many" => AccessMode::ReadWriteMany,
-                                "read_only_many" => AccessMode::ReadOnlyMany,
-                                _ => AccessMode::ReadWriteOnce,
-                            },
-                            e.span,
-                        )
-                    }),
+                path: cf.required_str("path", "/data"),
+                access: cf.word("access"),
             });
         }
         let liveness = self.probe(w, "liveness");
         let readiness = self.probe(w, "readiness");
         let has_claims = !self.nested_of_kind(w, "claim").is_empty();
-        let kind = match f.enum_("kind") {
-            Some(e) => Sp::new(
-                if e.value == "stateful_set" {
-                    WorkloadKind::StatefulSet
-                } else {
-                    WorkloadKind::Deployment
-                },
-                e.span,
-            ),
+        // The schema's default of `kind` is a rule: it depends on the claims.
+        let kind = match f.word_given("kind") {
+            Some(k) => k,
             None if has_claims => Sp::new(WorkloadKind::StatefulSet, f.at),
             None => Sp::new(WorkloadKind::Deployment, f.at),
         };
@@ -1193,8 +1224,8 @@ impl Builder<'_, '_> {
         Some(Workload {
             name: self.name(w),
             kind,
-            image: f.str_or("image", ""),
-            replicas: f.int("replicas").unwrap_or(Sp::new(1, f.at)),
+            image: f.required_str("image", ""),
+            replicas: f.int_d("replicas"),
             registry: self.registry_ref(&f, "registry"),
             env,
             args: f.strings("args").value,
@@ -1206,8 +1237,8 @@ impl Builder<'_, '_> {
             memory_limit: f.size("memory_limit"),
             user: f.int("user"),
             group: f.int("group"),
-            read_only_root: f.bool_or("read_only_root", false),
-            service_account_token: f.bool_or("service_account_token", false),
+            read_only_root: f.bool_d("read_only_root").value,
+            service_account_token: f.bool_d("service_account_token").value,
             mounts,
             claims,
             liveness,
@@ -1220,20 +1251,23 @@ impl Builder<'_, '_> {
         self.child(w, kind).map(|l| {
             let lf = self.f(l);
             let mut too_long = Vec::new();
-            let mut secs = |k: &str, d: u64| match lf.duration(k) {
-                Some(v) if v.value.div_ceil(1000) > i32::MAX as u64 => {
+            // Whole seconds, rounded up; a value too long for Kubernetes is
+            // reported and left at 0 (nothing is lowered then).
+            let mut secs = |k: &str| {
+                let v = lf.duration_d(k);
+                let s = v.value.div_ceil(1000);
+                if s > i32::MAX as u64 {
                     too_long.push(v.span);
-                    d
+                    return 0;
                 }
-                Some(v) => v.value.div_ceil(1000),
-                None => d,
+                s
             };
             let probe = Liveness {
                 command: lf.strings("command").value,
-                initial_delay_s: secs("initial_delay", 0),
-                timeout_s: secs("timeout", 1),
-                period_s: secs("period", 10),
-                failures: lf.int("failures").map_or(3, |n| n.value),
+                initial_delay_s: secs("initial_delay"),
+                timeout_s: secs("timeout"),
+                period_s: secs("period"),
+                failures: lf.int_d("failures").value,
             };
             for span in too_long {
                 self.ck.diags.push(

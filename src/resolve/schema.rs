@@ -1,8 +1,24 @@
 //! The language's schema: which block kinds exist where, which fields each
-//! takes, of which type, with which default. Resolution validates every block
-//! against this table (unknown, missing, duplicate fields, wrong types), so
-//! the rules live in one place that the README, `explain` and an editor can
-//! read too.
+//! takes, of which type, with which allowed words and which default.
+//! Resolution validates every block against this table (unknown, missing,
+//! duplicate fields, wrong types, words outside their set) and takes the
+//! default of every absent field from it, so the rules live in one place
+//! that the README, `explain` and an editor can read too.
+//!
+//! Each word a field accepts is declared once, with the IR value it stands
+//! for (`words!`); the field's allowed set, the resolver's conversion and
+//! the editor's completion all come from that list. Each default is declared
+//! once, beside its field ([`Dflt`]); the field's documentation shows it
+//! through the `{default}` placeholder, and the resolver reads it from here.
+//! The prelude (`stdlib/std/profiles.tenant`) holds named profiles, which are
+//! values like any other declaration: three defaults name one of them
+//! ([`Dflt::Profile`]).
+
+use crate::ir::{
+    AccessMode, Binding, ClientAuth, ClusterKind, ExportFormat, HandshakeRole, KeyAlg, NfsSecurity,
+    NfsVersion, PullPolicy, Reclaim, RingAccess, SanType, TlsVersion, WorkloadKind,
+};
+use std::borrow::Cow;
 
 /// The type a field takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,12 +86,141 @@ impl Ty {
     }
 }
 
+/// A word of the language that stands for an IR value (`safexp` for
+/// [`NfsSecurity::Safexp`]).
+pub trait Word: Copy + 'static {
+    /// Every word, in the order of the declaration.
+    const WORDS: &'static [&'static str];
+    /// The first word's value.
+    const FIRST: Self;
+    fn from_word(word: &str) -> Option<Self>;
+}
+
+/// Declares the words of an IR enum once: `WORDS` (the set a field accepts),
+/// `word` (exhaustive over the variants, so a new variant without a word
+/// does not compile) and `from_word` (its inverse; `None` for a word that is
+/// no variant's, which the field check has refused already).
+macro_rules! words {
+    ($($ty:ident { $first:ident = $fw:literal $(, $variant:ident = $word:literal)* $(,)? })*) => {$(
+        impl $ty {
+            pub const WORDS: &'static [&'static str] = &[$fw $(, $word)*];
+            /// The word of the language for this value.
+            pub const fn word(self) -> &'static str {
+                match self {
+                    $ty::$first => $fw,
+                    $($ty::$variant => $word,)*
+                }
+            }
+        }
+        impl Word for $ty {
+            const WORDS: &'static [&'static str] = $ty::WORDS;
+            const FIRST: Self = $ty::$first;
+            fn from_word(word: &str) -> Option<Self> {
+                match word {
+                    $fw => Some($ty::$first),
+                    $($word => Some($ty::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+words! {
+    NfsSecurity { Safexp = "safexp", Saf = "saf", Exp = "exp", Krb5 = "krb5", None = "none" }
+    NfsVersion { V2 = "nfs2", V3 = "nfs3", V4 = "nfs4" }
+    RingAccess { Rdatalib = "rdatalib", Facility = "facility" }
+    HandshakeRole { Server = "server", ServerWithClientAuth = "server_with_client_auth" }
+    ClientAuth { PassThru = "pass_thru", Full = "full", Required = "required", SafCheck = "saf_check" }
+    TlsVersion { Ssl3 = "ssl3", Tls10 = "tls1_0", Tls11 = "tls1_1", Tls12 = "tls1_2", Tls13 = "tls1_3" }
+    ClusterKind { Openshift = "openshift", Kubernetes = "kubernetes" }
+    AccessMode { ReadWriteMany = "read_write_many", ReadWriteOnce = "read_write_once", ReadOnlyMany = "read_only_many" }
+    Reclaim { Retain = "retain", Delete = "delete" }
+    WorkloadKind { Deployment = "deployment", StatefulSet = "stateful_set" }
+    SanType { Iscsi = "iscsi", Fc = "fc", NvmeofRdma = "nvmeof_rdma", NvmeofTcp = "nvmeof_tcp" }
+    PullPolicy { Always = "always", IfNotPresent = "if_not_present", Never = "never" }
+    Binding { Immediate = "immediate", WaitForFirstConsumer = "wait_for_first_consumer" }
+    ExportFormat { CertB64 = "certb64", CertDer = "certder", Pkcs12Der = "pkcs12der", Pkcs12B64 = "pkcs12b64" }
+    KeyAlg { Rsa = "rsa", Nistecc = "nistecc" }
+}
+
+/// What an absent field takes. Declared once, here; the field's `doc` shows
+/// it where it says `{default}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dflt {
+    /// No default: the field is required, or its absence means nothing is
+    /// set (no `valid_from`, no `registry`).
+    None,
+    /// For [`Ty::Str`] and [`Ty::Name`].
+    Str(&'static str),
+    Int(u64),
+    Bool(bool),
+    /// Milliseconds, for [`Ty::Duration`].
+    Duration(u64),
+    /// A word of the field's [`Ty::Enum`].
+    Word(&'static str),
+    /// Words of the field's list of [`Ty::Enum`].
+    Words(&'static [&'static str]),
+    /// A key: algorithm and size (`rsa(2048)`).
+    Key(KeyAlg, u64),
+    /// The prelude's declaration of that name (`profiles.NAME`).
+    Profile(&'static str),
+    /// Derived from other values (or left to the target), as the text says;
+    /// the resolver computes it.
+    Rule(&'static str),
+}
+
+impl Dflt {
+    /// The default as the documentation writes it.
+    pub fn describe(&self) -> String {
+        match self {
+            Dflt::None => String::new(),
+            Dflt::Str(s) | Dflt::Word(s) | Dflt::Rule(s) => (*s).to_string(),
+            Dflt::Int(n) => n.to_string(),
+            Dflt::Bool(b) => b.to_string(),
+            Dflt::Duration(ms) => duration_text(*ms),
+            Dflt::Words(w) => format!("[{}]", w.join(", ")),
+            Dflt::Key(alg, bits) => format!("{}({bits})", alg.word()),
+            Dflt::Profile(p) => format!("profiles.{p}"),
+        }
+    }
+}
+
+/// A duration as it is written: whole hours, else seconds, else milliseconds.
+fn duration_text(ms: u64) -> String {
+    const HOUR: u64 = 3_600_000;
+    match ms {
+        0 => "0s".into(),
+        ms if ms % HOUR == 0 => format!("{}h", ms / HOUR),
+        ms if ms % 1000 == 0 => format!("{}s", ms / 1000),
+        ms => format!("{ms}ms"),
+    }
+}
+
 #[derive(Debug)]
 pub struct FieldSchema {
     pub name: &'static str,
     pub ty: Ty,
     pub required: bool,
-    pub doc: &'static str,
+    /// What the field takes when absent.
+    pub default: Dflt,
+    /// The documentation; `{default}` stands for the default. Read it with
+    /// [`FieldSchema::doc`].
+    pub doc_template: &'static str,
+}
+
+impl FieldSchema {
+    /// The field's documentation, with its default written in.
+    pub fn doc(&self) -> Cow<'static, str> {
+        if self.doc_template.contains("{default}") {
+            Cow::Owned(
+                self.doc_template
+                    .replace("{default}", &self.default.describe()),
+            )
+        } else {
+            Cow::Borrowed(self.doc_template)
+        }
+    }
 }
 
 /// How often a nested block may appear and whether it carries a name.
@@ -106,13 +251,17 @@ impl BlockSchema {
     }
 }
 
+/// `f!(name, type, req, doc)`: required; `f!(name, type, opt, doc)`:
+/// optional without a default; `f!(name, type, DEFAULT, doc)`: optional with
+/// that [`Dflt`].
 macro_rules! f {
     ($name:literal, $ty:expr, req, $doc:literal) => {
         FieldSchema {
             name: $name,
             ty: $ty,
             required: true,
-            doc: $doc,
+            default: Dflt::None,
+            doc_template: $doc,
         }
     };
     ($name:literal, $ty:expr, opt, $doc:literal) => {
@@ -120,10 +269,23 @@ macro_rules! f {
             name: $name,
             ty: $ty,
             required: false,
-            doc: $doc,
+            default: Dflt::None,
+            doc_template: $doc,
+        }
+    };
+    ($name:literal, $ty:expr, $default:expr, $doc:literal) => {
+        FieldSchema {
+            name: $name,
+            ty: $ty,
+            required: false,
+            default: $default,
+            doc_template: $doc,
         }
     };
 }
+
+/// The default key of every certificate.
+const RSA_2048: Dflt = Dflt::Key(KeyAlg::Rsa, 2048);
 
 const SUBJECT_KEYS: &[&str] = &["CN", "T", "OU", "O", "L", "SP", "C"];
 pub const TOP_LEVEL: &[&str] = &[
@@ -136,6 +298,16 @@ pub const TOP_LEVEL: &[&str] = &[
     "flasharray",
 ];
 
+/// The fields of `liveness` and `readiness`.
+#[rustfmt::skip]
+const PROBE_FIELDS: &[FieldSchema] = &[
+    f!("command", Ty::List(&Ty::Str), req, "The command and its arguments."),
+    f!("initial_delay", Ty::Duration, Dflt::Duration(0), "initialDelaySeconds (default {default})."),
+    f!("timeout", Ty::Duration, Dflt::Duration(1_000), "timeoutSeconds (default {default})."),
+    f!("period", Ty::Duration, Dflt::Duration(10_000), "periodSeconds (default {default})."),
+    f!("failures", Ty::Int(1, 100), Dflt::Int(3), "failureThreshold (default {default})."),
+];
+
 static SCHEMAS: &[BlockSchema] = &[
     BlockSchema {
         kind: "zos",
@@ -143,7 +315,7 @@ static SCHEMAS: &[BlockSchema] = &[
         doc: "A z/OS system (LPAR) with its TCP/IP stack, certificate authorities and NFS servers.",
         fields: &[
             f!("address", Ty::Ipv4, req, "The z/OS host address that proxies connect to."),
-            f!("stack", Ty::Name, opt, "TCP/IP stack name, for the policy header (default TCPIP)."),
+            f!("stack", Ty::Name, Dflt::Str("TCPIP"), "TCP/IP stack name, for the policy header (default {default})."),
             f!("valid_from", Ty::Str, opt, "First day (\"YYYY-MM-DD\") of every certificate made on this system; each certificate is valid for its `valid_years` from it (NOTBEFORE/NOTAFTER). Without it RACF's defaults apply."),
         ],
         children: &["jcl", "authority", "nfs_server"],
@@ -153,11 +325,11 @@ static SCHEMAS: &[BlockSchema] = &[
         arity: Arity::Single,
         doc: "Job card settings for the generated RACF jobs.",
         fields: &[
-            f!("account", Ty::Str, opt, "Accounting information (default ACCT)."),
-            f!("class", Ty::Name, opt, "Job class (default A)."),
-            f!("msgclass", Ty::Name, opt, "Message class (default X)."),
-            f!("notify", Ty::Name, opt, "NOTIFY user (default &SYSUID)."),
-            f!("job_prefix", Ty::Name, opt, "1-5 characters that start every job name (default TNC)."),
+            f!("account", Ty::Str, Dflt::Str("ACCT"), "Accounting information (default {default})."),
+            f!("class", Ty::Name, Dflt::Str("A"), "Job class (default {default})."),
+            f!("msgclass", Ty::Name, Dflt::Str("X"), "Message class (default {default})."),
+            f!("notify", Ty::Name, Dflt::Str("&SYSUID"), "NOTIFY user (default {default})."),
+            f!("job_prefix", Ty::Name, Dflt::Str("TNC"), "1-5 characters that start every job name (default {default})."),
         ],
         children: &[],
     },
@@ -169,9 +341,9 @@ static SCHEMAS: &[BlockSchema] = &[
             f!("owner", Ty::Enum(&["certauth"]), opt, "Owner of the certificate; only CERTAUTH."),
             f!("label", Ty::Str, req, "RACF certificate label (at most 32 characters)."),
             f!("subject", Ty::Object(SUBJECT_KEYS), req, "Subject DN: { CN = \"...\", O = \"...\" }."),
-            f!("key", Ty::Key, opt, "Key algorithm and size (default rsa(2048))."),
-            f!("export", Ty::Dataset(&["certb64", "certder"]), req, "Data set the CA certificate is exported to."),
-            f!("valid_years", Ty::Int(1, 50), opt, "Years of validity from the system's valid_from (default 10); no certificate it signs may outlive it."),
+            f!("key", Ty::Key, RSA_2048, "Key algorithm and size (default {default})."),
+            f!("export", Ty::Dataset(&[ExportFormat::CertB64.word(), ExportFormat::CertDer.word()]), req, "Data set the CA certificate is exported to (format: the first of its formats unless given)."),
+            f!("valid_years", Ty::Int(1, 50), Dflt::Int(10), "Years of validity from the system's valid_from (default {default}); no certificate it signs may outlive it."),
         ],
         children: &[],
     },
@@ -180,18 +352,18 @@ static SCHEMAS: &[BlockSchema] = &[
         arity: Arity::Named,
         doc: "An AT-TLS aware z/OS NFS server: its AT-TLS policy and key ring.",
         fields: &[
-            f!("jobname", Ty::Name, opt, "Job name of the NFS server (default: the block's name)."),
-            f!("user", Ty::Name, opt, "RACF user ID of the started task, owner of the key ring (default: jobname)."),
-            f!("ports", Ty::Ports, opt, "Local port range (default profiles.zos_nfs, 2043..2049)."),
-            f!("security", Ty::Enum(&["safexp", "saf", "exp", "krb5", "none"]), opt, "NFS security attribute (default safexp)."),
-            f!("versions", Ty::List(&Ty::Enum(&["nfs2", "nfs3", "nfs4"])), opt, "NFS protocol versions (default [nfs4])."),
+            f!("jobname", Ty::Name, Dflt::Rule("the block's name"), "Job name of the NFS server (default: {default})."),
+            f!("user", Ty::Name, Dflt::Rule("jobname"), "RACF user ID of the started task, owner of the key ring (default: {default})."),
+            f!("ports", Ty::Ports, Dflt::Profile("zos_nfs"), "Local port range (default {default})."),
+            f!("security", Ty::Enum(NfsSecurity::WORDS), Dflt::Word(NfsSecurity::Safexp.word()), "NFS security attribute (default {default})."),
+            f!("versions", Ty::List(&Ty::Enum(NfsVersion::WORDS)), Dflt::Words(&[NfsVersion::V4.word()]), "NFS protocol versions (default {default})."),
             f!("keyring", Ty::Name, req, "RACF key ring owned by the server user."),
-            f!("tls", Ty::Ref(&["tls_profile"]), opt, "TLS profile (default profiles.tls12_saf)."),
+            f!("tls", Ty::Ref(&["tls_profile"]), Dflt::Profile("tls12_saf"), "TLS profile (default {default})."),
             f!("clients", Ty::List(&Ty::Ipv4), req, "DVIPAs allowed through the AT-TLS rule: every compute node of every cluster using this server."),
-            f!("address", Ty::Ipv4, opt, "The server's own dynamic VIPA that proxies connect to (default: the system's address); required with `standby`."),
+            f!("address", Ty::Ipv4, Dflt::Rule("the system's address"), "The server's own dynamic VIPA that proxies connect to (default: {default}); required with `standby`."),
             f!("standby", Ty::List(&Ty::Ref(&["zos"])), opt, "Other LPARs the server may be restarted on (high availability); each gets the same AT-TLS policy."),
-            f!("priority", Ty::Int(1, 2_000_000_000), opt, "Priority of the TTLSRule when merged into the site's AT-TLS policy (default 1000)."),
-            f!("ring_access", Ty::Enum(&["rdatalib", "facility"]), opt, "How the server user may read its key ring: READ to the RDATALIB profile <user>.<ring>.LST (default), or to FACILITY IRR.DIGTCERT.LISTRING."),
+            f!("priority", Ty::Int(1, 2_000_000_000), Dflt::Int(1000), "Priority of the TTLSRule when merged into the site's AT-TLS policy (default {default})."),
+            f!("ring_access", Ty::Enum(RingAccess::WORDS), Dflt::Word(RingAccess::Rdatalib.word()), "How the server user may read its key ring (default {default}): `rdatalib`, READ to the RDATALIB profile <user>.<ring>.LST, or `facility`, READ to FACILITY IRR.DIGTCERT.LISTRING."),
         ],
         children: &["certificate"],
     },
@@ -202,10 +374,10 @@ static SCHEMAS: &[BlockSchema] = &[
         fields: &[
             f!("label", Ty::Str, req, "RACF certificate label."),
             f!("subject", Ty::Object(SUBJECT_KEYS), req, "Subject DN."),
-            f!("key", Ty::Key, opt, "Key algorithm and size (default rsa(2048))."),
+            f!("key", Ty::Key, RSA_2048, "Key algorithm and size (default {default})."),
             f!("signed_by", Ty::Ref(&["authority"]), req, "The authority that signs it."),
-            f!("valid_years", Ty::Int(1, 50), opt, "Years of validity from the system's valid_from (default 2)."),
-            f!("hostname", Ty::Str, opt, "DNS name in the certificate's subject alternative name (with the server's address), checked by the proxies' `verifyhost` (default <jobname>.<system>, lower case)."),
+            f!("valid_years", Ty::Int(1, 50), Dflt::Int(2), "Years of validity from the system's valid_from (default {default})."),
+            f!("hostname", Ty::Str, Dflt::Rule("<jobname>.<system>, lower case"), "DNS name in the certificate's subject alternative name (with the server's address), checked by the proxies' `verifyhost` (default {default})."),
         ],
         children: &[],
     },
@@ -214,14 +386,14 @@ static SCHEMAS: &[BlockSchema] = &[
         arity: Arity::Named,
         doc: "AT-TLS environment settings shared by NFS servers.",
         fields: &[
-            f!("handshake_role", Ty::Enum(&["server", "server_with_client_auth"]), opt, "HandshakeRole (default server_with_client_auth)."),
-            f!("client_auth", Ty::Enum(&["pass_thru", "full", "required", "saf_check"]), opt, "ClientAuthType (default saf_check)."),
-            f!("versions", Ty::List(&Ty::Enum(&["ssl3", "tls1_0", "tls1_1", "tls1_2", "tls1_3"])), opt, "Protocol versions switched on; all others are switched off (default [tls1_2])."),
-            f!("handshake_timeout", Ty::Duration, opt, "HandshakeTimeout, 0s..600s (default 60s)."),
-            f!("trace", Ty::Int(0, 255), opt, "AT-TLS trace level (default 1)."),
-            f!("ciphers", Ty::List(&Ty::Name), opt, "V3CipherSuites, in order of preference (default: the system's)."),
-            f!("secondary_map", Ty::Bool, opt, "SecondaryMap (default false)."),
-            f!("application_controlled", Ty::Bool, opt, "ApplicationControlled (default false)."),
+            f!("handshake_role", Ty::Enum(HandshakeRole::WORDS), Dflt::Word(HandshakeRole::ServerWithClientAuth.word()), "HandshakeRole (default {default})."),
+            f!("client_auth", Ty::Enum(ClientAuth::WORDS), Dflt::Word(ClientAuth::SafCheck.word()), "ClientAuthType (default {default})."),
+            f!("versions", Ty::List(&Ty::Enum(TlsVersion::WORDS)), Dflt::Words(&[TlsVersion::Tls12.word()]), "Protocol versions switched on; all others are switched off (default {default})."),
+            f!("handshake_timeout", Ty::Duration, Dflt::Duration(60_000), "HandshakeTimeout, 0s..600s (default {default})."),
+            f!("trace", Ty::Int(0, 255), Dflt::Int(1), "AT-TLS trace level (default {default})."),
+            f!("ciphers", Ty::List(&Ty::Name), Dflt::Rule("the system's"), "V3CipherSuites, in order of preference (default: {default})."),
+            f!("secondary_map", Ty::Bool, Dflt::Bool(false), "SecondaryMap (default {default})."),
+            f!("application_controlled", Ty::Bool, Dflt::Bool(false), "ApplicationControlled (default {default})."),
         ],
         children: &[],
     },
@@ -230,12 +402,12 @@ static SCHEMAS: &[BlockSchema] = &[
         arity: Arity::Named,
         doc: "Settings of the TLS-originating haproxy that fronts an NFS server.",
         fields: &[
-            f!("image", Ty::Str, opt, "haproxy container image."),
-            f!("timeout_connect", Ty::Duration, opt, "timeout connect."),
-            f!("timeout_client", Ty::Duration, opt, "timeout client."),
-            f!("timeout_server", Ty::Duration, opt, "timeout server."),
-            f!("maxconn", Ty::Int(1, 100_000), opt, "maxconn of the server line."),
-            f!("replicas", Ty::Int(1, 100), opt, "Deployment replicas."),
+            f!("image", Ty::Str, Dflt::Str("icr.io/ibmz/haproxy:3.0.0-bookworm"), "haproxy container image (default {default})."),
+            f!("timeout_connect", Ty::Duration, Dflt::Duration(5_000), "timeout connect (default {default})."),
+            f!("timeout_client", Ty::Duration, Dflt::Duration(86_400_000), "timeout client (default {default})."),
+            f!("timeout_server", Ty::Duration, Dflt::Duration(86_400_000), "timeout server (default {default})."),
+            f!("maxconn", Ty::Int(1, 100_000), Dflt::Int(32), "maxconn of the server line (default {default})."),
+            f!("replicas", Ty::Int(1, 100), Dflt::Int(1), "Deployment replicas (default {default})."),
         ],
         children: &[],
     },
@@ -251,7 +423,7 @@ static SCHEMAS: &[BlockSchema] = &[
         arity: Arity::Named,
         doc: "A Kubernetes or OpenShift cluster (zCX for OpenShift) with its compute nodes.",
         fields: &[
-            f!("kind", Ty::Enum(&["openshift", "kubernetes"]), req, "openshift or kubernetes."),
+            f!("kind", Ty::Enum(ClusterKind::WORDS), req, "openshift or kubernetes."),
             f!("service_cidr", Ty::Cidr, opt, "The cluster's service network; static ClusterIPs of NFS proxies lie inside it (required when a tenant has NFS storage)."),
         ],
         children: &["node", "registry", "portworx"],
@@ -279,7 +451,7 @@ static SCHEMAS: &[BlockSchema] = &[
         doc: "The unit of isolation: a namespace, its NFS identity and volumes, its Pure workspace, and workloads.",
         fields: &[
             f!("cluster", Ty::Ref(&["cluster"]), req, "The cluster the tenant runs on."),
-            f!("namespace", Ty::Str, opt, "Kubernetes namespace of the workloads (default: the tenant's name)."),
+            f!("namespace", Ty::Str, Dflt::Rule("the tenant's name"), "Kubernetes namespace of the workloads (default: {default})."),
         ],
         children: &["nfs", "pure", "workload"],
     },
@@ -289,7 +461,7 @@ static SCHEMAS: &[BlockSchema] = &[
         doc: "The tenant's z/OS NFS storage: server, identity, proxy and volumes.",
         fields: &[
             f!("server", Ty::Ref(&["nfs_server"]), req, "The NFS server, e.g. NP8.MVSNFS8."),
-            f!("storage_class", Ty::Str, opt, "StorageClass of the tenant's PVs (default <tenant>-nfs)."),
+            f!("storage_class", Ty::Str, Dflt::Rule("<tenant>-nfs"), "StorageClass of the tenant's PVs (default {default})."),
         ],
         children: &["identity", "proxy", "volume"],
     },
@@ -300,11 +472,11 @@ static SCHEMAS: &[BlockSchema] = &[
         fields: &[
             f!("user", Ty::Name, req, "RACF user ID owning the client certificate."),
             f!("label", Ty::Str, req, "Label of the client certificate."),
-            f!("subject", Ty::Object(SUBJECT_KEYS), opt, "Subject DN (default CN = label)."),
-            f!("key", Ty::Key, opt, "Key algorithm and size (default rsa(2048))."),
-            f!("signed_by", Ty::Ref(&["authority"]), opt, "Signing authority (default: the one that signed the server certificate)."),
-            f!("export", Ty::Dataset(&["pkcs12der", "pkcs12b64"]), req, "PKCS#12 export data set, with password = env(...) or file(...)."),
-            f!("valid_years", Ty::Int(1, 50), opt, "Years of validity from the system's valid_from (default 2)."),
+            f!("subject", Ty::Object(SUBJECT_KEYS), Dflt::Rule("CN = label"), "Subject DN (default {default})."),
+            f!("key", Ty::Key, RSA_2048, "Key algorithm and size (default {default})."),
+            f!("signed_by", Ty::Ref(&["authority"]), Dflt::Rule("the one that signed the server certificate"), "Signing authority (default: {default})."),
+            f!("export", Ty::Dataset(&[ExportFormat::Pkcs12Der.word(), ExportFormat::Pkcs12B64.word()]), req, "PKCS#12 export data set, with password = env(...) or file(...) (format: the first of its formats unless given)."),
+            f!("valid_years", Ty::Int(1, 50), Dflt::Int(2), "Years of validity from the system's valid_from (default {default})."),
         ],
         children: &[],
     },
@@ -313,16 +485,19 @@ static SCHEMAS: &[BlockSchema] = &[
         arity: Arity::SingleRequired,
         doc: "The haproxy that originates TLS to the NFS server for this tenant.",
         fields: &[
-            f!("namespace", Ty::Str, opt, "Namespace of the proxy (default <namespace>-nfs-proxy)."),
+            f!("namespace", Ty::Str, Dflt::Rule("<namespace>-nfs-proxy"), "Namespace of the proxy (default {default})."),
             f!("cluster_ip", Ty::Ipv4, req, "Static ClusterIP of the proxy Service; the PVs mount from it."),
-            f!("service", Ty::Str, opt, "Service name (default nfs-server)."),
-            f!("image", Ty::Str, opt, "haproxy image (default from the haproxy profile)."),
+            f!("service", Ty::Str, Dflt::Str("nfs-server"), "Service name (default {default})."),
+            f!("image", Ty::Str, Dflt::Rule("from the haproxy profile"), "haproxy image (default {default})."),
             f!("registry", Ty::Ref(&["registry"]), opt, "Registry to pull the image with."),
-            f!("replicas", Ty::Int(1, 100), opt, "Replicas (default from the haproxy profile)."),
-            f!("ports", Ty::Ports, opt, "Ports to forward (default: the NFS server's range)."),
-            f!("trust", Ty::Ref(&["authority"]), opt, "Authority whose certificate verifies the server (default: the server certificate's signer)."),
-            f!("haproxy", Ty::Ref(&["haproxy_profile"]), opt, "haproxy settings (default profiles.haproxy_defaults)."),
-            f!("user", Ty::Int(1, 2147483647), opt, "On plain Kubernetes, the UID and GID haproxy runs as (default 99, the haproxy user of the docker-library image); OpenShift assigns its own."),
+            f!("replicas", Ty::Int(1, 100), Dflt::Rule("from the haproxy profile"), "Replicas (default {default})."),
+            f!("ports", Ty::Ports, Dflt::Rule("the NFS server's range"), "Ports to forward (default: {default})."),
+            f!("trust", Ty::Ref(&["authority"]), Dflt::Rule("the server certificate's signer"), "Authority whose certificate verifies the server (default: {default})."),
+            f!("haproxy", Ty::Ref(&["haproxy_profile"]), Dflt::Profile("haproxy_defaults"), "haproxy settings (default {default})."),
+            // The haproxy user and group of the docker-library image: `groupadd --gid 99
+            // --system haproxy; useradd ... --uid 99 haproxy`, then `USER haproxy`
+            // (https://github.com/docker-library/haproxy/blob/master/3.0/Dockerfile).
+            f!("user", Ty::Int(1, 2147483647), Dflt::Int(99), "On plain Kubernetes, the UID and GID haproxy runs as (default {default}, the haproxy user of the docker-library image); OpenShift assigns its own."),
         ],
         children: &[],
     },
@@ -334,8 +509,8 @@ static SCHEMAS: &[BlockSchema] = &[
             f!("export", Ty::Str, req, "Exported path on z/OS."),
             f!("attributes", Ty::List(&Ty::Name), opt, "z/OS NFS processing attributes appended to the path (mvsmnt, binary, text, ...)."),
             f!("size", Ty::Size, req, "Capacity of the PV and request of the PVC."),
-            f!("access", Ty::Enum(&["read_write_many", "read_write_once", "read_only_many"]), opt, "Access mode (default read_write_many)."),
-            f!("reclaim", Ty::Enum(&["retain", "delete"]), opt, "PV reclaim policy (default retain)."),
+            f!("access", Ty::Enum(AccessMode::WORDS), Dflt::Word(AccessMode::ReadWriteMany.word()), "Access mode (default {default})."),
+            f!("reclaim", Ty::Enum(Reclaim::WORDS), Dflt::Word(Reclaim::Retain.word()), "PV reclaim policy (default {default})."),
         ],
         children: &[],
     },
@@ -344,9 +519,9 @@ static SCHEMAS: &[BlockSchema] = &[
         arity: Arity::Named,
         doc: "A Deployment or StatefulSet of the tenant: its container, NFS mounts and claims.",
         fields: &[
-            f!("kind", Ty::Enum(&["deployment", "stateful_set"]), opt, "deployment or stateful_set (default: stateful_set when it has claims, else deployment)."),
+            f!("kind", Ty::Enum(WorkloadKind::WORDS), Dflt::Rule("stateful_set when it has claims, else deployment"), "deployment or stateful_set (default: {default})."),
             f!("image", Ty::Str, req, "Container image."),
-            f!("replicas", Ty::Int(0, 1000), opt, "Replicas (default 1)."),
+            f!("replicas", Ty::Int(0, 1000), Dflt::Int(1), "Replicas (default {default})."),
             f!("registry", Ty::Ref(&["registry"]), opt, "Registry to pull the image with."),
             f!("env", Ty::Env, opt, "Environment variables: { NAME = \"value\" }; secrets as env(\"X\") or file(\"path\")."),
             f!("args", Ty::List(&Ty::Str), opt, "Container arguments."),
@@ -357,9 +532,9 @@ static SCHEMAS: &[BlockSchema] = &[
             f!("cpu_limit", Ty::Str, opt, "CPU limit, e.g. \"500m\"."),
             f!("memory_limit", Ty::Size, opt, "Memory limit, e.g. 512Mi."),
             f!("user", Ty::Int(1, 2147483647), opt, "On plain Kubernetes, the UID the container runs as (runAsUser; also runAsGroup and fsGroup unless `group` is set), e.g. 999 for the official mongo and postgres images; OpenShift assigns its own."),
-            f!("group", Ty::Int(1, 2147483647), opt, "On plain Kubernetes, runAsGroup and fsGroup (default: user)."),
-            f!("read_only_root", Ty::Bool, opt, "readOnlyRootFilesystem, for images that write only to their volumes (default false)."),
-            f!("service_account_token", Ty::Bool, opt, "Mount the service account token (automountServiceAccountToken; default false)."),
+            f!("group", Ty::Int(1, 2147483647), Dflt::Rule("user"), "On plain Kubernetes, runAsGroup and fsGroup (default: {default})."),
+            f!("read_only_root", Ty::Bool, Dflt::Bool(false), "readOnlyRootFilesystem, for images that write only to their volumes (default {default})."),
+            f!("service_account_token", Ty::Bool, Dflt::Bool(false), "Mount the service account token (automountServiceAccountToken; default {default})."),
         ],
         children: &["mount", "claim", "liveness", "readiness"],
     },
@@ -370,7 +545,7 @@ static SCHEMAS: &[BlockSchema] = &[
         fields: &[
             f!("volume", Ty::Ref(&["volume"]), req, "The volume, e.g. nfs.fio_test."),
             f!("path", Ty::Str, req, "Mount path in the container."),
-            f!("read_only", Ty::Bool, opt, "Mount read-only (default false)."),
+            f!("read_only", Ty::Bool, Dflt::Bool(false), "Mount read-only (default {default})."),
         ],
         children: &[],
     },
@@ -382,7 +557,7 @@ static SCHEMAS: &[BlockSchema] = &[
             f!("storage_class", Ty::Ref(&["storage_class"]), req, "The tenant's FADA storage class, e.g. pure.fada_pod_sc."),
             f!("size", Ty::Size, req, "Requested capacity."),
             f!("path", Ty::Str, req, "Mount path in the container."),
-            f!("access", Ty::Enum(&["read_write_once", "read_write_many", "read_only_many"]), opt, "Access mode (default read_write_once; FADA volumes allow no other)."),
+            f!("access", Ty::Enum(&[AccessMode::ReadWriteOnce.word(), AccessMode::ReadWriteMany.word(), AccessMode::ReadOnlyMany.word()]), Dflt::Word(AccessMode::ReadWriteOnce.word()), "Access mode (default {default}; FADA volumes allow no other)."),
         ],
         children: &[],
     },
@@ -390,26 +565,14 @@ static SCHEMAS: &[BlockSchema] = &[
         kind: "liveness",
         arity: Arity::Single,
         doc: "The container's liveness probe: a command run inside it.",
-        fields: &[
-            f!("command", Ty::List(&Ty::Str), req, "The command and its arguments."),
-            f!("initial_delay", Ty::Duration, opt, "initialDelaySeconds (default 0s)."),
-            f!("timeout", Ty::Duration, opt, "timeoutSeconds (default 1s)."),
-            f!("period", Ty::Duration, opt, "periodSeconds (default 10s)."),
-            f!("failures", Ty::Int(1, 100), opt, "failureThreshold (default 3)."),
-        ],
+        fields: PROBE_FIELDS,
         children: &[],
     },
     BlockSchema {
         kind: "readiness",
         arity: Arity::Single,
         doc: "The container's readiness probe: a command run inside it.",
-        fields: &[
-            f!("command", Ty::List(&Ty::Str), req, "The command and its arguments."),
-            f!("initial_delay", Ty::Duration, opt, "initialDelaySeconds (default 0s)."),
-            f!("timeout", Ty::Duration, opt, "timeoutSeconds (default 1s)."),
-            f!("period", Ty::Duration, opt, "periodSeconds (default 10s)."),
-            f!("failures", Ty::Int(1, 100), opt, "failureThreshold (default 3)."),
-        ],
+        fields: PROBE_FIELDS,
         children: &[],
     },
     BlockSchema {
@@ -419,8 +582,8 @@ static SCHEMAS: &[BlockSchema] = &[
         fields: &[
             f!("endpoint", Ty::Host, req, "Management endpoint (address or host name, no protocol) that Portworx and the setup script reach."),
             f!("purity", Ty::Version, req, "Purity//FA version, at least 6.6.11 for Secure Application Workspaces."),
-            f!("san", Ty::Enum(&["iscsi", "fc", "nvmeof_rdma", "nvmeof_tcp"]), req, "SAN type the nodes attach volumes with: iscsi, fc, nvmeof_rdma or nvmeof_tcp."),
-            f!("admin", Ty::Name, opt, "Array administrator the setup script logs in as (default pureuser)."),
+            f!("san", Ty::Enum(SanType::WORDS), req, "SAN type the nodes attach volumes with: iscsi, fc, nvmeof_rdma or nvmeof_tcp."),
+            f!("admin", Ty::Name, Dflt::Str("pureuser"), "Array administrator the setup script logs in as (default {default})."),
         ],
         children: &[],
     },
@@ -430,20 +593,20 @@ static SCHEMAS: &[BlockSchema] = &[
         doc: "Portworx Enterprise on the cluster, with cloud drives on FlashArray pods (one StorageCluster).",
         fields: &[
             f!("version", Ty::Version, req, "Portworx version, at least 3.2 for Secure Application Workspaces."),
-            f!("namespace", Ty::Str, opt, "Namespace of the StorageCluster and of px-pure-secret (default portworx)."),
-            f!("name", Ty::Str, opt, "StorageCluster name (default px-<cluster>)."),
-            f!("image", Ty::Str, opt, "Portworx image (default portworx/oci-monitor:<version>)."),
-            f!("image_pull_policy", Ty::Enum(&["always", "if_not_present", "never"]), opt, "imagePullPolicy (default always)."),
-            f!("kvdb", Ty::Enum(&["internal"]), opt, "Key-value database: internal (built-in) is the only choice."),
-            f!("kvdb_device_size", Ty::Size, opt, "Size of the dedicated KVDB drive in GiB (kvdbDeviceSpec); default: Portworx's."),
+            f!("namespace", Ty::Str, Dflt::Str("portworx"), "Namespace of the StorageCluster and of px-pure-secret (default {default})."),
+            f!("name", Ty::Str, Dflt::Rule("px-<cluster>"), "StorageCluster name (default {default})."),
+            f!("image", Ty::Str, Dflt::Rule("portworx/oci-monitor:<version>"), "Portworx image (default {default})."),
+            f!("image_pull_policy", Ty::Enum(PullPolicy::WORDS), Dflt::Word(PullPolicy::Always.word()), "imagePullPolicy (default {default})."),
+            f!("kvdb", Ty::Enum(&["internal"]), Dflt::Word("internal"), "Key-value database (default {default}, the built-in one, which is the only choice)."),
+            f!("kvdb_device_size", Ty::Size, Dflt::Rule("Portworx's"), "Size of the dedicated KVDB drive in GiB (kvdbDeviceSpec); default: {default}."),
             f!("device_size", Ty::Size, req, "Size of each node's cloud drive, in whole GiB."),
             f!("pods", Ty::List(&Ty::Name), req, "FlashArray pods the cloud drives are created in, one deviceSpec each; they belong to a realm of a tenant on this cluster."),
             f!("io_profile", Ty::Int(0, 9), opt, "runtimeOptions default-io-profile."),
-            f!("stork", Ty::Bool, opt, "Stork scheduler extender (default true)."),
-            f!("autopilot", Ty::Bool, opt, "Autopilot (default true)."),
-            f!("csi", Ty::Bool, opt, "CSI driver (default true; FlashArray needs it)."),
-            f!("telemetry", Ty::Bool, opt, "Pure1 telemetry (default true)."),
-            f!("prometheus", Ty::Bool, opt, "Prometheus monitoring and metrics export (default true)."),
+            f!("stork", Ty::Bool, Dflt::Bool(true), "Stork scheduler extender (default {default})."),
+            f!("autopilot", Ty::Bool, Dflt::Bool(true), "Autopilot (default {default})."),
+            f!("csi", Ty::Bool, Dflt::Bool(true), "CSI driver (default {default}; FlashArray needs it)."),
+            f!("telemetry", Ty::Bool, Dflt::Bool(true), "Pure1 telemetry (default {default})."),
+            f!("prometheus", Ty::Bool, Dflt::Bool(true), "Prometheus monitoring and metrics export (default {default})."),
             f!("env", Ty::Object(&[]), opt, "Further environment variables of the Portworx pods."),
         ],
         children: &[],
@@ -468,10 +631,10 @@ static SCHEMAS: &[BlockSchema] = &[
         doc: "A FlashArray Direct Access (FADA) StorageClass placing volumes in one pod of the realm.",
         fields: &[
             f!("pod", Ty::Name, req, "The realm's pod volumes are created in (pure_fa_pod_name)."),
-            f!("binding", Ty::Enum(&["immediate", "wait_for_first_consumer"]), opt, "volumeBindingMode (default immediate)."),
-            f!("expansion", Ty::Bool, opt, "allowVolumeExpansion (default true)."),
-            f!("reclaim", Ty::Enum(&["delete", "retain"]), opt, "reclaimPolicy (default delete)."),
-            f!("fs_type", Ty::Enum(&["ext4", "xfs"]), opt, "File system (csi.storage.k8s.io/fstype); default Portworx's."),
+            f!("binding", Ty::Enum(Binding::WORDS), Dflt::Word(Binding::Immediate.word()), "volumeBindingMode (default {default})."),
+            f!("expansion", Ty::Bool, Dflt::Bool(true), "allowVolumeExpansion (default {default})."),
+            f!("reclaim", Ty::Enum(&[Reclaim::Delete.word(), Reclaim::Retain.word()]), Dflt::Word(Reclaim::Delete.word()), "reclaimPolicy (default {default})."),
+            f!("fs_type", Ty::Enum(&["ext4", "xfs"]), Dflt::Rule("Portworx's"), "File system (csi.storage.k8s.io/fstype); default {default}."),
             f!("max_iops", Ty::Int(100, 100_000_000), opt, "QoS IOPS limit per volume."),
             f!("max_bandwidth", Ty::Size, opt, "QoS bandwidth limit per volume (1M..512G)."),
         ],
@@ -501,6 +664,96 @@ mod tests {
         for k in TOP_LEVEL {
             assert!(block(k).is_some_and(|b| b.arity == Arity::Named));
         }
+    }
+
+    /// Every default is a value of its field's type that the field check
+    /// would accept, and the documentation shows exactly the defaults.
+    #[test]
+    fn every_default_fits_its_field() {
+        let prelude = include_str!("../../stdlib/std/profiles.tenant");
+        for s in all() {
+            for f in s.fields {
+                let at = format!("{}.{}", s.kind, f.name);
+                let fits = match (&f.default, &f.ty) {
+                    (Dflt::None, _) => true,
+                    (_, _) if f.required => false,
+                    (Dflt::Rule(_), _) => true,
+                    (Dflt::Str(_), Ty::Str | Ty::Name) => true,
+                    (Dflt::Int(n), Ty::Int(lo, hi)) => lo <= n && n <= hi,
+                    (Dflt::Bool(_), Ty::Bool) | (Dflt::Duration(_), Ty::Duration) => true,
+                    (Dflt::Word(w), Ty::Enum(set)) => set.contains(w),
+                    (Dflt::Words(ws), Ty::List(Ty::Enum(set))) => {
+                        ws.iter().all(|w| set.contains(w))
+                    }
+                    (Dflt::Key(_, bits), Ty::Key) => (2048..=16384).contains(bits),
+                    (Dflt::Profile(p), Ty::Ref(kinds)) => kinds
+                        .iter()
+                        .any(|k| prelude.contains(&format!("\n{k} {p} {{"))),
+                    (Dflt::Profile(p), Ty::Ports) => {
+                        prelude.contains(&format!("\nport_set {p} {{"))
+                    }
+                    _ => false,
+                };
+                assert!(fits, "{at}: {:?} does not fit {:?}", f.default, f.ty);
+                assert_eq!(
+                    f.doc_template.matches("{default}").count(),
+                    usize::from(f.default != Dflt::None),
+                    "{at}: the doc shows the default once, where it has one"
+                );
+            }
+        }
+    }
+
+    fn round_trip<T: Word + PartialEq + std::fmt::Debug>(word: fn(T) -> &'static str) {
+        assert!(!T::WORDS.is_empty());
+        for w in T::WORDS {
+            let v = T::from_word(w).expect("a declared word");
+            assert_eq!(word(v), *w);
+        }
+        assert_eq!(T::from_word(T::WORDS[0]), Some(T::FIRST));
+        assert_eq!(T::from_word("no such word"), None);
+    }
+
+    #[test]
+    fn words_and_values_correspond() {
+        round_trip(NfsSecurity::word);
+        round_trip(NfsVersion::word);
+        round_trip(RingAccess::word);
+        round_trip(HandshakeRole::word);
+        round_trip(ClientAuth::word);
+        round_trip(TlsVersion::word);
+        round_trip(ClusterKind::word);
+        round_trip(AccessMode::word);
+        round_trip(Reclaim::word);
+        round_trip(WorkloadKind::word);
+        round_trip(SanType::word);
+        round_trip(PullPolicy::word);
+        round_trip(Binding::word);
+        round_trip(ExportFormat::word);
+        round_trip(KeyAlg::word);
+    }
+
+    /// A data set's formats are export formats; the first is the default.
+    #[test]
+    fn dataset_formats_are_export_formats() {
+        for s in all() {
+            for f in s.fields {
+                if let Ty::Dataset(formats) = f.ty {
+                    assert!(!formats.is_empty(), "{}.{}", s.kind, f.name);
+                    for w in formats {
+                        assert!(ExportFormat::from_word(w).is_some(), "{w}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn durations_are_written_as_in_specs() {
+        assert_eq!(Dflt::Duration(0).describe(), "0s");
+        assert_eq!(Dflt::Duration(60_000).describe(), "60s");
+        assert_eq!(Dflt::Duration(86_400_000).describe(), "24h");
+        assert_eq!(Dflt::Duration(1_500).describe(), "1500ms");
     }
 
     #[test]

@@ -226,7 +226,7 @@ impl<'a> Symbols<'a> {
                 (_, Some(n)) => {
                     diags.push(
                         Diagnostic::new(
-                            registry::BAD_VALUE,
+                            registry::BAD_ARGUMENTS,
                             n.span,
                             format!("a `{}` block takes no name", ck.kind),
                             "unexpected name",

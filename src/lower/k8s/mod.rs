@@ -358,7 +358,7 @@ fn proxy(
                         image_pull_secrets: pull_secrets(site, p.registry.as_ref(), ns, tn, out)?,
                         security_context: podsec::pod(
                             cluster_kind(site, tenant),
-                            Some(p.user.as_ref().map_or(podsec::HAPROXY_UID, |u| u.value)),
+                            Some(p.user.value),
                             None,
                         ),
                         volumes: vec![

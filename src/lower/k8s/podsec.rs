@@ -21,11 +21,6 @@
 use super::types::*;
 use crate::ir::ClusterKind;
 
-/// The haproxy user and group of the docker-library image: `groupadd --gid 99
-/// --system haproxy; useradd ... --uid 99 haproxy`, then `USER haproxy`
-/// (https://github.com/docker-library/haproxy/blob/master/3.0/Dockerfile).
-pub const HAPROXY_UID: u64 = 99;
-
 /// Pod Security Admission labels
 /// (https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces).
 pub const PSA_ENFORCE: &str = "pod-security.kubernetes.io/enforce";

@@ -108,7 +108,7 @@ pub(super) fn lower(
     }));
     let spec = StorageClusterSpec {
         image: px.image.value.clone(),
-        image_pull_policy: px.image_pull_policy,
+        image_pull_policy: px.image_pull_policy.k8s(),
         kvdb: Kvdb { internal: true },
         cloud_storage: CloudStorage {
             device_specs: px
