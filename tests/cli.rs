@@ -102,6 +102,8 @@ fn every_code_used_in_the_source_is_registered() {
         "src/check",
         "src/lower",
         "src/bundle",
+        // `normalize` reports TOO_MANY.
+        "src/diagnostics",
     ] {
         for e in root()
             .join(dir)
@@ -109,7 +111,7 @@ fn every_code_used_in_the_source_is_registered() {
             .expect("src dir")
             .filter_map(Result::ok)
         {
-            if e.path().extension() == Some("rs") {
+            if e.path().extension() == Some("rs") && e.file_name() != "registry.rs" {
                 sources.push_str(&std::fs::read_to_string(e.path()).expect("read"));
             }
         }

@@ -240,6 +240,49 @@ fn control_characters_never_reach_the_terminal() {
     assert!(!stderr.contains(['\u{1b}', '\u{7}', '\r']), "{stderr:?}");
 }
 
+/// JSON and SARIF escape control characters for their own format, but the
+/// texts they carry (which a CI log, a code-scanning page or an editor
+/// shows) must not hold them: a string escape puts one in a value, and the
+/// diagnostic about the value quotes it.
+#[test]
+fn machine_readable_texts_carry_no_control_characters() {
+    fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+            serde_json::Value::Object(m) => m.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+    let t = tempfile::tempdir().expect("tmp");
+    let dir = Utf8Path::from_path(t.path()).expect("utf-8");
+    std::fs::write(
+        dir.join("zos.tenant"),
+        "zos SYS1 {\n  address = 10.2.0.9\n  stack = \"TCP\\u{1b}[2J\\u{7}IP\"\n}\n",
+    )
+    .expect("w");
+    for format in ["json", "sarif"] {
+        let o = run(dir, &["check", ".", "--diagnostics-format", format]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        let mut texts = Vec::new();
+        if format == "sarif" {
+            strings(&serde_json::from_str(&out).expect("sarif"), &mut texts);
+        } else {
+            for line in out.lines() {
+                strings(&serde_json::from_str(line).expect("json"), &mut texts);
+            }
+        }
+        assert!(
+            texts.iter().any(|t| t.contains("TCP\\u{1b}[2J\\u{7}IP")),
+            "{format}: the characters are named: {texts:?}"
+        );
+        for t in texts {
+            assert!(!t.contains(['\u{1b}', '\u{7}']), "{format}: {t:?}");
+        }
+    }
+}
+
 #[test]
 fn spec_names_no_yaml_header_can_carry_are_refused() {
     let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");

@@ -86,10 +86,10 @@ impl Diagnostic {
         Diagnostic {
             code,
             severity: code.info().severity,
-            message: cap(message.into()),
+            message: clean(message.into(), false),
             primary: Label {
                 span,
-                message: cap(label.into()),
+                message: clean(label.into(), false),
             },
             related: Vec::new(),
             help: String::new(),
@@ -102,13 +102,13 @@ impl Diagnostic {
     pub fn related(mut self, span: Span, message: impl Into<String>) -> Self {
         self.related.push(Label {
             span,
-            message: cap(message.into()),
+            message: clean(message.into(), false),
         });
         self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = cap(help.into());
+        self.help = clean(help.into(), true);
         self
     }
 
@@ -127,7 +127,7 @@ impl Diagnostic {
         text: impl Into<String>,
     ) -> Self {
         self.fix = Some(Fix {
-            title: cap(title.into()),
+            title: clean(title.into(), false),
             span,
             text: text.into(),
             applicability,
@@ -154,7 +154,15 @@ impl Diagnostic {
 /// cut in the middle rather than echoed.
 const MAX_TEXT: usize = 300;
 
-fn cap(s: String) -> String {
+/// A message, label, help or title as every output (terminal, JSON, SARIF,
+/// the editor) shows it: control characters escaped (see
+/// [`printable_with`]; newlines kept only where `keep_newlines`), and
+/// capped at [`MAX_TEXT`].
+fn clean(s: String, keep_newlines: bool) -> String {
+    let s = match printable_with(&s, keep_newlines) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(o) => o,
+    };
     if s.len() <= MAX_TEXT {
         return s;
     }
@@ -198,8 +206,14 @@ pub fn printable_with(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str>
     std::borrow::Cow::Owned(out)
 }
 
-/// Sorts diagnostics into a stable order (file, position, code) and drops
-/// exact duplicates, so output never depends on the order checks ran in.
+/// Diagnostics reported for one file; the rest are counted in one
+/// [`registry::TOO_MANY`] (a hostile spec can produce hundreds of thousands,
+/// and nobody reads past the first screen of them).
+pub const MAX_PER_FILE: usize = 100;
+
+/// Sorts diagnostics into a stable order (file, position, code), drops
+/// exact duplicates, so output never depends on the order checks ran in,
+/// and keeps the first [`MAX_PER_FILE`] of each file (by primary span).
 pub fn normalize(diags: &mut Vec<Diagnostic>) {
     diags.sort_by(|a, b| {
         (a.primary.span, a.code.as_str(), &a.message).cmp(&(
@@ -209,6 +223,58 @@ pub fn normalize(diags: &mut Vec<Diagnostic>) {
         ))
     });
     diags.dedup();
+    cap_per_file(diags);
+}
+
+/// Keeps the first [`MAX_PER_FILE`] diagnostics of each file of a sorted
+/// list (sorted by span, so a file's diagnostics are contiguous), followed
+/// by one [`too_many`] that counts the rest.
+fn cap_per_file(diags: &mut Vec<Diagnostic>) {
+    let same_file = |a: &Diagnostic, b: &Diagnostic| a.primary.span.file == b.primary.span.file;
+    if !diags.chunk_by(same_file).any(|c| c.len() > MAX_PER_FILE) {
+        return;
+    }
+    let mut out = Vec::with_capacity(diags.len());
+    let mut it = std::mem::take(diags).into_iter().peekable();
+    while let Some(first) = it.next() {
+        let mut group = vec![first];
+        while let Some(d) = it.next_if(|d| same_file(d, &group[0])) {
+            group.push(d);
+        }
+        if group.len() > MAX_PER_FILE {
+            let hidden = group.split_off(MAX_PER_FILE);
+            group.push(too_many(&hidden));
+        }
+        out.extend(group);
+    }
+    *diags = out;
+}
+
+/// The summary of the diagnostics [`cap_per_file`] leaves out, at the first
+/// of them: an error when any of them is one, so a capped list still fails.
+fn too_many(hidden: &[Diagnostic]) -> Diagnostic {
+    let errors = hidden.iter().filter(|d| d.is_error()).count();
+    let what = match errors {
+        0 => "all warnings".to_string(),
+        n if n == hidden.len() => format!("{n} errors"),
+        n => format!("{n} errors, {} warnings", hidden.len() - n),
+    };
+    let mut d = Diagnostic::new(
+        registry::TOO_MANY,
+        hidden[0].primary.span,
+        format!(
+            "{} more diagnostics in this file are not shown ({what})",
+            hidden.len()
+        ),
+        "the first one not shown is here",
+    )
+    .help(format!(
+        "only the first {MAX_PER_FILE} diagnostics of a file are reported, and they often share one cause: fix those and check again"
+    ));
+    if errors == 0 {
+        d.severity = Severity::Warning;
+    }
+    d
 }
 
 /// Edit distance based suggestion: the closest candidate within a third of
@@ -259,6 +325,88 @@ mod tests {
             "y".repeat(5000),
         );
         assert!(d.message.len() < 2 * MAX_TEXT && d.primary.message.len() < 2 * MAX_TEXT);
+    }
+
+    #[test]
+    fn texts_carry_no_control_characters() {
+        let d = Diagnostic::new(
+            registry::SYNTAX,
+            crate::source::Span::new(crate::source::FileId(0), 0, 1),
+            "name `a\u{1b}[2Jb` is\nunknown",
+            "label\r\u{7f}",
+        )
+        .related(
+            crate::source::Span::new(crate::source::FileId(0), 0, 1),
+            "x\u{0}y",
+        )
+        .help("line one\nline two\u{9b}")
+        .fix(
+            Applicability::Guess,
+            "t\u{1b}",
+            crate::source::Span::new(crate::source::FileId(0), 0, 1),
+            "keep\u{1b}",
+        );
+        let texts = [
+            &d.message,
+            &d.primary.message,
+            &d.related[0].message,
+            &d.help,
+            &d.fix.as_ref().unwrap().title,
+        ];
+        for t in texts {
+            assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
+        }
+        assert!(!d.message.contains('\n') && d.help.contains('\n'));
+        assert_eq!(d.message, "name `a\\u{1b}[2Jb` is\\u{a}unknown");
+        // The fix's replacement text is spec text, applied as it is.
+        assert_eq!(d.fix.unwrap().text, "keep\u{1b}");
+    }
+
+    fn at(file: u32, start: usize) -> crate::source::Span {
+        crate::source::Span::new(crate::source::FileId(file), start, start + 1)
+    }
+
+    #[test]
+    fn each_file_reports_at_most_the_cap_and_a_count() {
+        let mut diags = Vec::new();
+        for i in 0..MAX_PER_FILE + 50 {
+            // Warnings first, then errors: the hidden tail holds errors.
+            let mut d = Diagnostic::new(registry::SYNTAX, at(1, i), "m", "l");
+            if i < MAX_PER_FILE + 10 {
+                d.severity = Severity::Warning;
+            }
+            diags.push(d);
+        }
+        for i in 0..3 {
+            diags.push(Diagnostic::new(registry::SYNTAX, at(0, i), "m", "l"));
+        }
+        diags.reverse();
+        normalize(&mut diags);
+        assert_eq!(diags.len(), 3 + MAX_PER_FILE + 1);
+        let last = diags.last().unwrap();
+        assert_eq!(last.code, registry::TOO_MANY);
+        assert!(last.is_error(), "hidden errors keep the list failing");
+        assert_eq!(last.primary.span, at(1, MAX_PER_FILE));
+        assert_eq!(
+            last.message,
+            "50 more diagnostics in this file are not shown (40 errors, 10 warnings)"
+        );
+        // Under the cap, nothing changes.
+        let mut few: Vec<_> = (0..MAX_PER_FILE)
+            .map(|i| Diagnostic::new(registry::SYNTAX, at(0, i), "m", "l"))
+            .collect();
+        let before = few.clone();
+        normalize(&mut few);
+        assert_eq!(few, before);
+        // Only warnings hidden: the summary is a warning.
+        let mut warn: Vec<_> = (0..MAX_PER_FILE + 1)
+            .map(|i| Diagnostic {
+                severity: Severity::Warning,
+                ..Diagnostic::new(registry::SYNTAX, at(0, i), "m", "l")
+            })
+            .collect();
+        normalize(&mut warn);
+        assert!(!warn.last().unwrap().is_error());
     }
 
     #[test]

@@ -86,6 +86,20 @@ codes! {
 your spec: please report it with the spec that triggered it. No bundle is
 written when this happens.";
 
+    TOO_MANY = "E0002", Error, "too many diagnostics in one file",
+"A file produced more diagnostics than are shown for one file (100). The
+first 100, in the order of their position, are reported; this one counts
+the rest and says how many of them are errors. It is an error when any of
+the hidden ones is, so the exit code and `--diagnostics-format json` still
+say the spec has errors; a warning when all of them are warnings.
+
+Many diagnostics in one file usually share one cause (a misspelt profile or
+server that every tenant uses, a missing import): fix the first ones and
+check again.
+
+  tenant t1 { cluster = shared-ocp }   # E0201 unresolved name, 500 times
+  -> E0002: 400 more diagnostics in this file are not shown (400 errors)";
+
     SYNTAX = "E0101", Error, "syntax error",
 "The file does not follow the tenant-spec grammar at this point. The message
 lists what the parser expected instead.
