@@ -345,6 +345,93 @@ pub struct Tls {
     pub application_controlled: bool,
 }
 
+/// How a `ciphers` entry is written into a TTLSCipherParms statement.
+/// IBM's TTLSCipherParms page: `V3CipherSuites` takes "a single cipher
+/// constant, or a string of one or more 2-hexadecimal character ciphers",
+/// `V3CipherSuites4Char` takes 4-character ones.
+/// https://www.ibm.com/docs/SSLTBW_3.2.0/com.ibm.zos.v3r2.halz001/ttlscipherparmspolicyagent.htm
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CipherForm {
+    /// A cipher constant (IANA name) from [`CIPHER_SUITES`], with its
+    /// 4-character code.
+    Name(&'static str),
+    /// Two hexadecimal characters: an SSL V3 / TLS 1.0-1.2 code `00xx`.
+    Hex2,
+    /// Four hexadecimal characters (TLS 1.3 suites and the ECDHE ones have
+    /// no 2-character code).
+    Hex4,
+}
+
+impl CipherForm {
+    /// The cipher's form, or `None` when it is neither a known cipher
+    /// constant nor a 2- or 4-character hexadecimal code.
+    pub fn of(c: &str) -> Option<CipherForm> {
+        let hex = !c.is_empty() && c.chars().all(|ch| ch.is_ascii_hexdigit());
+        match c.len() {
+            2 if hex => Some(CipherForm::Hex2),
+            4 if hex => Some(CipherForm::Hex4),
+            _ => CIPHER_SUITES
+                .iter()
+                .find(|(name, _)| *name == c)
+                .map(|(_, code)| CipherForm::Name(code)),
+        }
+    }
+
+    /// The TTLSCipherParms parameter that carries it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            CipherForm::Name(_) | CipherForm::Hex2 => "V3CipherSuites",
+            CipherForm::Hex4 => "V3CipherSuites4Char",
+        }
+    }
+
+    /// Whether it is a TLS 1.3 suite (code `13xx`), which negotiates only
+    /// with TLS 1.3 switched on.
+    pub fn tls13(self, c: &str) -> bool {
+        match self {
+            CipherForm::Name(code) => code.starts_with("13"),
+            CipherForm::Hex4 => c.starts_with("13"),
+            CipherForm::Hex2 => false,
+        }
+    }
+}
+
+/// Cipher constants a TLS profile may name, with their IANA codes (the IANA
+/// TLS Cipher Suites registry,
+/// https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-parameters-4):
+/// the TLS 1.2 RSA, DHE and ECDHE suites with AES or ChaCha20 and the TLS 1.3
+/// suites, the ones IBM's AT-TLS examples configure. Any other suite System
+/// SSL supports is written as its 4-character code.
+pub const CIPHER_SUITES: &[(&str, &str)] = &[
+    ("TLS_RSA_WITH_AES_128_CBC_SHA", "002F"),
+    ("TLS_RSA_WITH_AES_256_CBC_SHA", "0035"),
+    ("TLS_RSA_WITH_AES_128_CBC_SHA256", "003C"),
+    ("TLS_RSA_WITH_AES_256_CBC_SHA256", "003D"),
+    ("TLS_DHE_RSA_WITH_AES_128_CBC_SHA256", "0067"),
+    ("TLS_DHE_RSA_WITH_AES_256_CBC_SHA256", "006B"),
+    ("TLS_RSA_WITH_AES_128_GCM_SHA256", "009C"),
+    ("TLS_RSA_WITH_AES_256_GCM_SHA384", "009D"),
+    ("TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "009E"),
+    ("TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", "009F"),
+    ("TLS_AES_128_GCM_SHA256", "1301"),
+    ("TLS_AES_256_GCM_SHA384", "1302"),
+    ("TLS_CHACHA20_POLY1305_SHA256", "1303"),
+    ("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "C009"),
+    ("TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", "C00A"),
+    ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "C013"),
+    ("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "C014"),
+    ("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "C023"),
+    ("TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", "C024"),
+    ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "C027"),
+    ("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384", "C028"),
+    ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "C02B"),
+    ("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "C02C"),
+    ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "C02F"),
+    ("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "C030"),
+    ("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "CCA8"),
+    ("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "CCA9"),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NfsSecurity {
     Safexp,
@@ -752,4 +839,32 @@ pub struct TenantPure {
 /// Turns a spec identifier into a Kubernetes name (`fio_test` -> `fio-test`).
 pub fn k8s_name(ident: &str) -> String {
     ident.replace('_', "-").to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cipher_forms() {
+        assert_eq!(
+            CipherForm::of("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+            Some(CipherForm::Name("C030"))
+        );
+        assert_eq!(CipherForm::of("c02f"), Some(CipherForm::Hex4));
+        assert_eq!(CipherForm::of("35"), Some(CipherForm::Hex2));
+        for bad in ["", "3", "355", "C02FX", "TLS_FOO", "tls_aes_256_gcm_sha384"] {
+            assert_eq!(CipherForm::of(bad), None, "{bad}");
+        }
+        assert!(CipherForm::of("1302").is_some_and(|f| f.tls13("1302")));
+        assert!(CipherForm::Name("1301").tls13("TLS_AES_128_GCM_SHA256"));
+        assert!(!CipherForm::Hex2.tls13("13"));
+        let mut codes: Vec<_> = CIPHER_SUITES.iter().map(|(_, c)| c).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), CIPHER_SUITES.len(), "one name per code");
+        assert!(CIPHER_SUITES
+            .iter()
+            .all(|(_, c)| CipherForm::of(c) == Some(CipherForm::Hex4)));
+    }
 }

@@ -826,3 +826,26 @@ fn compile_check_reports_drift_per_tenant_before_the_diff() {
     assert_eq!(d["shared"][0]["path"], "manifest.json");
     assert_eq!(d["changed"], 2);
 }
+
+/// Each cipher reaches the TTLSCipherParms parameter its form needs: a
+/// cipher constant and a 2-character code `V3CipherSuites`, a 4-character
+/// code `V3CipherSuites4Char` (written as V3CipherSuites it would be read
+/// as two 2-character codes).
+#[test]
+fn ciphers_are_written_with_the_parameter_their_form_needs() {
+    let text = common::mutated_example("tls      = profiles.tls12_saf", "tls      = strong")
+        + "\ntls_profile strong {\n  versions = [tls1_2, tls1_3]\n  ciphers  = [TLS_AES_256_GCM_SHA384, C02F, \"35\"]\n}\n";
+    let (_d, path) = common::spec_in_tmp(&text);
+    let a = tenantc::analyze(&[path], &tenantc::Options::default()).expect("analysis");
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    let b = tenantc::build_bundle(&a, &tenantc::Options::default()).expect("bundle");
+    let policy =
+        String::from_utf8_lossy(&b.files["zos/NP8/pagent/MVSNFS8.policy"].bytes).to_string();
+    for line in [
+        "  V3CipherSuites                  TLS_AES_256_GCM_SHA384\n",
+        "  V3CipherSuites4Char             C02F\n",
+        "  V3CipherSuites                  35\n",
+    ] {
+        assert!(policy.contains(line), "{line:?} in\n{policy}");
+    }
+}

@@ -288,6 +288,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             image(&px.image, out);
             for (k, v) in &px.env {
                 env_name(k, v.span, out);
+                no_controls(&format!("the value of `{k}`"), v, out);
             }
         }
         for r in &cluster.registries {
@@ -300,20 +301,18 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 LABEL_RULE,
                 out,
             );
-            if r.server.value.is_empty()
-                || r.server
-                    .value
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control())
-            {
+            if !registry_server_ok(&r.server.value) {
                 out.push(
                     Diagnostic::new(
                         registry::BAD_HOST,
                         r.server.span,
-                        "registry server must be a host name without blanks",
+                        format!(
+                            "`{}` is not a registry host: host[:port], optionally with a /path, and no scheme",
+                            r.server.value.escape_debug()
+                        ),
                         "invalid server",
                     )
-                    .help("e.g. server = \"my-repo.com\""),
+                    .help("write the registry as an image reference starts, e.g. server = \"my-repo.com\" or \"registry.example:5000\""),
                 );
             }
         }
@@ -524,32 +523,32 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                     );
                 }
             }
-            if let Some(l) = &w.liveness {
+            for (which, probe) in [("liveness", &w.liveness), ("readiness", &w.readiness)] {
+                let Some(l) = probe else { continue };
                 if l.command.is_empty() {
                     out.push(
                         Diagnostic::new(
                             registry::EMPTY_VALUE,
                             w.name.span,
-                            format!("the liveness probe of workload `{}` has an empty command", w.name.value),
+                            format!("the {which} probe of workload `{}` has an empty command", w.name.value),
                             "empty probe command",
                         )
                         .help("e.g. command = [\"mongosh\", \"--eval\", \"db.adminCommand({ping: 1})\"]"),
                     );
                 }
+                for c in &l.command {
+                    no_controls("the probe command word", c, out);
+                }
             }
-            if let Some(cpu) = &w.cpu {
-                let ok = cpu.value.strip_suffix('m').unwrap_or(&cpu.value);
-                let valid = !ok.is_empty()
-                    && ok.chars().all(|c| c.is_ascii_digit() || c == '.')
-                    && ok.chars().filter(|c| *c == '.').count() <= 1
-                    && ok.chars().any(|c| c.is_ascii_digit());
-                if !valid {
+            for (cpu, what) in [(&w.cpu, "CPU request"), (&w.cpu_limit, "CPU limit")] {
+                let Some(cpu) = cpu else { continue };
+                if !cpu_quantity_ok(&cpu.value) {
                     out.push(
                         Diagnostic::new(
                             registry::BAD_FORMAT,
                             cpu.span,
                             format!("`{}` is not a CPU quantity", cpu.value.escape_debug()),
-                            "CPU request",
+                            what,
                         )
                         .help("cores or millicores, e.g. \"0.5\" or \"100m\""),
                     );
@@ -596,9 +595,6 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             for a in &w.args {
                 no_controls("the argument", a, out);
             }
-            for c in w.liveness.iter().flat_map(|l| &l.command) {
-                no_controls("the probe command word", c, out);
-            }
             for m in &w.mounts {
                 no_controls("the mount path", &m.path, out);
             }
@@ -607,6 +603,20 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// A CPU quantity as the spec takes it: cores or millicores, a decimal
+/// number with an optional `m` suffix. The Kubernetes quantity grammar
+/// (`<signedNumber><suffix>`,
+/// https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/)
+/// allows more (exponents, SI suffixes), none of which means anything for
+/// CPU that these two forms cannot say.
+fn cpu_quantity_ok(v: &str) -> bool {
+    let n = v.strip_suffix('m').unwrap_or(v);
+    !n.is_empty()
+        && n.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && n.chars().filter(|c| *c == '.').count() <= 1
+        && n.chars().any(|c| c.is_ascii_digit())
 }
 
 fn env_name(k: &str, span: Span, out: &mut Vec<Diagnostic>) {
@@ -722,6 +732,17 @@ fn domain_ok(d: &str) -> bool {
                 && !c.ends_with('-')
                 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
         })
+}
+
+/// A registry `server`: the key of the `.dockerconfigjson` entry it names,
+/// which the kubelet matches against an image's registry host (and path
+/// prefix): so the `domain` of the distribution reference grammar (see
+/// [`image_ref_ok`]), optionally followed by path components; no scheme.
+/// https://kubernetes.io/docs/concepts/containers/images/#config-json
+fn registry_server_ok(s: &str) -> bool {
+    let mut parts = s.split('/');
+    let domain = parts.next().unwrap_or_default();
+    domain_ok(domain) && parts.all(path_component_ok)
 }
 
 /// path-component := [a-z0-9]+ (separator [a-z0-9]+)*; separator := [_.] | __ | -+

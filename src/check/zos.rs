@@ -545,6 +545,65 @@ fn certificate_chains(site: &Site, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A TLS profile's `ciphers`, each a cipher constant AT-TLS knows or a 2-
+/// or 4-character code ([`CipherForm`]), each once, TLS 1.3 suites only
+/// with TLS 1.3 on: otherwise the Policy Agent refuses the policy or the
+/// suite can never be negotiated.
+fn ciphers(tls: &crate::ir::Tls, out: &mut Vec<Diagnostic>) {
+    use crate::ir::{CipherForm, TlsVersion, CIPHER_SUITES};
+    let mut seen: std::collections::HashMap<&str, crate::source::Span> =
+        std::collections::HashMap::new();
+    for c in &tls.ciphers {
+        let Some(form) = CipherForm::of(&c.value) else {
+            let mut d = Diagnostic::new(
+                registry::TLS_POLICY,
+                c.span,
+                if c.value.is_empty() {
+                    "a cipher suite is empty".to_string()
+                } else {
+                    format!(
+                        "`{}` is not a cipher suite AT-TLS takes",
+                        c.value.escape_debug()
+                    )
+                },
+                "unknown cipher suite",
+            );
+            d = match crate::diagnostics::suggest(&c.value, CIPHER_SUITES.iter().map(|(n, _)| *n)) {
+                Some(near) => d.replace_with(c.span, &c.value, &format!("\"{near}\"")).help(format!("did you mean `{near}`?")),
+                None => d.help("name an IANA TLS 1.2 or 1.3 suite, e.g. TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, or write its 4-character code, e.g. C030"),
+            };
+            out.push(d);
+            continue;
+        };
+        if let Some(first) = seen.insert(&c.value, c.span) {
+            out.push(
+                Diagnostic::new(
+                    registry::LISTED_TWICE,
+                    c.span,
+                    format!("cipher suite `{}` is listed twice", c.value),
+                    "listed again",
+                )
+                .related(first, "first listed here")
+                .help("list each cipher suite once, in order of preference"),
+            );
+        }
+        if form.tls13(&c.value) && !tls.versions.value.contains(&TlsVersion::Tls13) {
+            out.push(
+                Diagnostic::new(
+                    registry::TLS_POLICY,
+                    c.span,
+                    format!(
+                        "`{}` is a TLS 1.3 suite, but profile `{}` does not switch TLS 1.3 on",
+                        c.value, tls.profile.value
+                    ),
+                    "TLS 1.3 suite",
+                )
+                .related(tls.versions.span, "the profile's versions")
+                .help("add tls1_3 to the profile's versions, or list TLS 1.2 suites only"),
+            );
+        }
+    }
+}
 fn racf_name_ok(s: &str) -> bool {
     (1..=8).contains(&s.len())
         && s.chars()
@@ -756,19 +815,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                     break;
                 }
             }
-            for c in &s.tls.ciphers {
-                // A V3CipherSuites value: an IANA name or a hex code.
-                let cipher_ok = (1..=64).contains(&c.value.len())
-                    && c.value
-                        .chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
-                if !cipher_ok {
-                    out.push(
-                        Diagnostic::new(registry::PAGENT_NAME, c.span, format!("`{}` cannot be written as a V3CipherSuites value", c.value.escape_debug()), "invalid cipher")
-                            .help("use the cipher's IANA name, e.g. TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
-                    );
-                }
-            }
+            ciphers(&s.tls, out);
         }
     }
     for tenant in &site.tenants {

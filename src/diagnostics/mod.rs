@@ -351,7 +351,7 @@ mod tests {
             &d.primary.message,
             &d.related[0].message,
             &d.help,
-            &d.fix.as_ref().unwrap().title,
+            &d.fix.as_ref().expect("fix").title,
         ];
         for t in texts {
             assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
@@ -359,7 +359,7 @@ mod tests {
         assert!(!d.message.contains('\n') && d.help.contains('\n'));
         assert_eq!(d.message, "name `a\\u{1b}[2Jb` is\\u{a}unknown");
         // The fix's replacement text is spec text, applied as it is.
-        assert_eq!(d.fix.unwrap().text, "keep\u{1b}");
+        assert_eq!(d.fix.expect("fix").text, "keep\u{1b}");
     }
 
     fn at(file: u32, start: usize) -> crate::source::Span {
@@ -383,7 +383,7 @@ mod tests {
         diags.reverse();
         normalize(&mut diags);
         assert_eq!(diags.len(), 3 + MAX_PER_FILE + 1);
-        let last = diags.last().unwrap();
+        let last = diags.last().expect("summary");
         assert_eq!(last.code, registry::TOO_MANY);
         assert!(last.is_error(), "hidden errors keep the list failing");
         assert_eq!(last.primary.span, at(1, MAX_PER_FILE));
@@ -406,7 +406,7 @@ mod tests {
             })
             .collect();
         normalize(&mut warn);
-        assert!(!warn.last().unwrap().is_error());
+        assert!(!warn.last().expect("summary").is_error());
     }
 
     #[test]

@@ -615,7 +615,19 @@ Good:
 "The AT-TLS aware z/OS NFS server authenticates clients with their RACF
 identity: HandshakeRole ServerWithClientAuth with ClientAuthType SAFCheck,
 TLS 1.2 or newer, SSLv3/TLS 1.0/TLS 1.1 off. A profile that weakens any of
-these is refused.";
+these is refused.
+
+A profile's `ciphers` become TTLSCipherParms lines: each is a cipher
+constant (the IANA name of a TLS 1.2 or 1.3 suite, written as
+V3CipherSuites) or a 2- or 4-character code (V3CipherSuites and
+V3CipherSuites4Char). Another name is refused, with the nearest known one
+offered; a TLS 1.3 suite needs tls1_3 in the profile's versions, or it can
+never be negotiated.
+
+  tls_profile strong {
+    versions = [tls1_2, tls1_3]
+    ciphers  = [TLS_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, C02F]
+  }";
 
     NFS_SECURITY = "E0414", Error, "NFS server security or version unsupported with AT-TLS",
 "AT-TLS support in the z/OS NFS server (APAR OA62357) works with NFSv4 only and

@@ -6,6 +6,14 @@ use crate::bundle::Bundle;
 use crate::ir::*;
 use serde::Serialize;
 
+/// One TTLSCipherParms line: `V3CipherSuites` or `V3CipherSuites4Char`
+/// (see [`crate::ir::CipherForm`]) and the cipher as the spec wrote it.
+#[derive(Serialize)]
+struct Cipher {
+    keyword: &'static str,
+    value: String,
+}
+
 #[derive(Serialize)]
 struct Version {
     name: &'static str,
@@ -29,7 +37,7 @@ struct ServerCtx {
     handshake_role: &'static str,
     keyring_parms: String,
     cipher_parms: String,
-    ciphers: Vec<String>,
+    ciphers: Vec<Cipher>,
     application_controlled: &'static str,
     handshake_timeout: u64,
     client_auth: &'static str,
@@ -96,7 +104,16 @@ pub fn lower(
             },
             keyring_parms,
             cipher_parms: format!("{}_ciphers", s.name.value),
-            ciphers: tls.ciphers.iter().map(|c| c.value.clone()).collect(),
+            ciphers: tls
+                .ciphers
+                .iter()
+                .map(|c| Cipher {
+                    // Checks refused any cipher without a form.
+                    keyword: crate::ir::CipherForm::of(&c.value)
+                        .map_or("V3CipherSuites", crate::ir::CipherForm::keyword),
+                    value: c.value.clone(),
+                })
+                .collect(),
             application_controlled: on_off(tls.application_controlled),
             handshake_timeout: tls.handshake_timeout_s.value,
             client_auth: match tls.client_auth.value {

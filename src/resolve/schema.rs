@@ -391,7 +391,7 @@ static SCHEMAS: &[BlockSchema] = &[
             f!("versions", Ty::List(&Ty::Enum(TlsVersion::WORDS)), Dflt::Words(&[TlsVersion::Tls12.word()]), "Protocol versions switched on; all others are switched off (default {default})."),
             f!("handshake_timeout", Ty::Duration, Dflt::Duration(60_000), "HandshakeTimeout, 0s..600s (default {default})."),
             f!("trace", Ty::Int(0, 255), Dflt::Int(1), "AT-TLS trace level (default {default})."),
-            f!("ciphers", Ty::List(&Ty::Name), Dflt::Rule("the system's"), "V3CipherSuites, in order of preference (default: {default})."),
+            f!("ciphers", Ty::List(&Ty::Name), Dflt::Rule("the system's"), "Cipher suites in order of preference: IANA names of TLS 1.2 and 1.3 suites (V3CipherSuites) or 2- and 4-character codes (V3CipherSuites4Char); TLS 1.3 suites need tls1_3 in `versions` (default: {default})."),
             f!("secondary_map", Ty::Bool, Dflt::Bool(false), "SecondaryMap (default {default})."),
             f!("application_controlled", Ty::Bool, Dflt::Bool(false), "ApplicationControlled (default {default})."),
         ],
@@ -440,7 +440,7 @@ static SCHEMAS: &[BlockSchema] = &[
         arity: Arity::Named,
         doc: "A container registry and where its pull credentials come from.",
         fields: &[
-            f!("server", Ty::Str, req, "Registry host."),
+            f!("server", Ty::Str, req, "Registry host, host[:port] with an optional /path and no scheme: the key of the .dockerconfigjson entry, matched against image names."),
             f!("credentials", Ty::Secret, req, "A .dockerconfigjson for the registry: file(\"...\") or env(\"...\")."),
         ],
         children: &[],
