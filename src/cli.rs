@@ -557,3 +557,37 @@ fn write_in_place(path: &Utf8Path, text: &str) -> Result<(), ToolError> {
     tmp.persist(&target).map_err(|e| err(e.error))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// `--help` is the manual: every subcommand and every flag and
+    /// argument of each says what it does.
+    #[test]
+    fn help_covers_every_subcommand_and_flag() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let builtin = matches!(a.get_id().as_str(), "help" | "version");
+                if !builtin && a.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+                    missing.push(format!("{path} {}", a.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() == "help" {
+                    continue;
+                }
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {}", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let cmd = super::Cli::command();
+        cmd.clone().debug_assert();
+        let mut missing = Vec::new();
+        walk(&cmd, "tenantc", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:?}");
+        assert!(cmd.get_subcommands().count() >= 7);
+    }
+}
