@@ -7,14 +7,18 @@
 //!    `grammar/tenant.pest`).
 //! 2. [`resolve`]: load imports and the stdlib prelude, resolve names, check
 //!    fields against the schema, and build the typed [`ir::Site`].
-//! 3. [`check`]: every cross-object check, on the IR.
+//! 3. [`plan`]: every name the bundle will contain that a check judges
+//!    (Kubernetes object names, job names and files, PAGENT statement names,
+//!    the JCL layout of subject DNs, secret placeholders), computed once from
+//!    the IR; then [`check`]: every cross-object check, on the IR and the plan.
 //! 4. [`lower`]: the IR to PAGENT policy, RACF JCL, haproxy.cfg, the Purity
-//!    setup script, pure.json and Kubernetes YAML.
+//!    setup script, pure.json and Kubernetes YAML, with the plan's names.
 //! 5. [`bundle`]: manifest.json and the atomic write.
 //!
-//! [`diagnostics`] is shared by all stages; [`cli`] drives them, and [`lsp`]
-//! serves them to editors. [`fmt`] prints a syntax tree back in the
-//! canonical layout (`tenantc fmt`, and the server's formatting).
+//! [`diagnostics`] is shared by all stages, and so are the name rules in
+//! [`rules`]; [`cli`] drives them, and [`lsp`] serves them to editors.
+//! [`fmt`] prints a syntax tree back in the canonical layout (`tenantc fmt`,
+//! and the server's formatting).
 
 pub mod bundle;
 pub mod check;
@@ -25,8 +29,10 @@ pub mod ir;
 pub mod lower;
 pub mod lsp;
 mod par;
+pub mod plan;
 pub mod resolve;
 pub mod review;
+pub mod rules;
 pub mod source;
 pub mod syntax;
 
@@ -103,6 +109,9 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// Where `file()` secrets may be read from.
     pub bounds: resolve::secrets::Confinement,
+    /// The site's derived names, when it resolved without errors (the checks
+    /// ran on it, and lowering writes it).
+    pub plan: Option<plan::Plan>,
 }
 
 impl Analysis {
@@ -112,7 +121,11 @@ impl Analysis {
 
     /// The site, if no error was found: what lowering takes.
     pub fn checked(&self) -> Option<check::CheckedSite<'_>> {
-        (!self.has_errors()).then_some(check::CheckedSite(&self.site))
+        let plan = self.plan.as_ref().filter(|_| !self.has_errors())?;
+        Some(check::CheckedSite {
+            site: &self.site,
+            plan,
+        })
     }
 }
 
@@ -257,8 +270,11 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     drop(loaded);
     stop()?;
     diags.extend(resolve::secrets::check(&site, &sources, &bounds));
+    let mut plan = None;
     if !diags.iter().any(Diagnostic::is_error) {
-        diags.extend(check::run(&site));
+        let names = plan::build(&site);
+        diags.extend(check::run(&site, &names));
+        plan = Some(names);
     }
     diagnostics::normalize(&mut diags);
     Ok(Analysis {
@@ -267,6 +283,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         index,
         diagnostics: diags,
         bounds,
+        plan,
     })
 }
 

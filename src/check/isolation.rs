@@ -293,7 +293,7 @@ pub fn shared(site: &Site) -> Vec<Shared> {
             for class in &p.classes {
                 own(
                     "StorageClass",
-                    format!("{c}/{}", k8s_name(&class.name.value)),
+                    format!("{c}/{}", crate::plan::class_name(class)),
                     t,
                 );
             }

@@ -3,27 +3,29 @@
 
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::*;
+use crate::plan::Plan;
 use crate::source::Span;
 use std::collections::BTreeMap;
 
-pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
+pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
     registries(site, out);
     cluster_ips(site, out);
-    names(site, out);
-    collisions(site, out);
-    tenant_objects(site, out);
+    names(site, plan, out);
+    collisions(site, plan, out);
+    tenant_objects(site, plan, out);
     openshift_ids(site, out);
 }
 
 /// Within a tenant's namespace: pod volumes, Secrets and claims that two
 /// declarations would give one name.
-fn tenant_objects(site: &Site, out: &mut Vec<Diagnostic>) {
-    for t in &site.tenants {
-        let nfs_claims: BTreeMap<String, &Sp<String>> = t
+fn tenant_objects(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    for (t, names) in site.tenants.iter().zip(&plan.tenants) {
+        let nfs_claims: BTreeMap<&str, &Sp<String>> = t
             .nfs
             .iter()
             .flat_map(|n| &n.volumes)
-            .map(|v| (k8s_name(&v.name.value), &v.name))
+            .zip(&names.volumes)
+            .map(|(v, vn)| (vn.claim.as_str(), &v.name))
             .collect();
         // Secrets in the tenant's namespace: pull secrets and `<workload>-env`.
         let mut secrets: BTreeMap<String, (String, Span)> = BTreeMap::new();
@@ -49,12 +51,11 @@ fn tenant_objects(site: &Site, out: &mut Vec<Diagnostic>) {
                     secrets.insert(name, (what, span));
                 }
             };
-        for w in &t.workloads {
-            let wn = k8s_name(&w.name.value);
+        for (w, wn) in t.workloads.iter().zip(&names.workloads) {
             if let Some(r) = &w.registry {
                 let reg = site.registry(r.value);
                 secret(
-                    k8s_name(&reg.name.value),
+                    plan.pull_secret(r.value).to_string(),
                     format!("the pull secret of registry `{}`", reg.name.value),
                     r.span,
                     out,
@@ -65,24 +66,23 @@ fn tenant_objects(site: &Site, out: &mut Vec<Diagnostic>) {
                 .any(|(_, v)| matches!(v.value, EnvValue::Secret(_)))
             {
                 secret(
-                    format!("{wn}-env"),
+                    wn.env_secret.clone(),
                     format!("the secret variables of workload `{}`", w.name.value),
                     w.name.span,
                     out,
                 );
             }
             // A claim template named like a mounted volume replaces it in the pod.
-            let mounted: BTreeMap<String, &Sp<usize>> = w
+            let mounted: BTreeMap<&str, &Sp<usize>> = w
                 .mounts
                 .iter()
                 .filter_map(|m| {
-                    let v = t.nfs.as_ref()?.volumes.get(m.volume.value)?;
-                    Some((k8s_name(&v.name.value), &m.volume))
+                    let v = names.volumes.get(m.volume.value)?;
+                    Some((v.claim.as_str(), &m.volume))
                 })
                 .collect();
-            for c in &w.claims {
-                let cn = k8s_name(&c.name.value);
-                if let Some(m) = mounted.get(&cn) {
+            for (c, cn) in w.claims.iter().zip(&wn.claims) {
+                if let Some(m) = mounted.get(cn.as_str()) {
                     out.push(
                         Diagnostic::new(
                             registry::OBJECT_COLLISION,
@@ -99,8 +99,8 @@ fn tenant_objects(site: &Site, out: &mut Vec<Diagnostic>) {
                 }
                 // The PVCs a StatefulSet creates: <claim>-<workload>-<ordinal>.
                 for i in 0..w.replicas.value {
-                    let pvc = format!("{cn}-{wn}-{i}");
-                    if let Some(v) = nfs_claims.get(&pvc) {
+                    let pvc = wn.pvc(cn, i);
+                    if let Some(v) = nfs_claims.get(pvc.as_str()) {
                         out.push(
                             Diagnostic::new(
                                 registry::OBJECT_COLLISION,
@@ -266,8 +266,8 @@ fn name(ok: bool, what: &str, v: &str, span: Span, rule: &str, out: &mut Vec<Dia
 const LABEL_RULE: &str =
     "use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit";
 
-fn names(site: &Site, out: &mut Vec<Diagnostic>) {
-    for cluster in &site.clusters {
+fn names(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    for (cluster, pulls) in site.clusters.iter().zip(&plan.registries) {
         if let Some(px) = &cluster.portworx {
             name(
                 dns_label_ok(&px.namespace.value),
@@ -291,12 +291,11 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 no_controls(&format!("the value of `{k}`"), v, out);
             }
         }
-        for r in &cluster.registries {
-            let n = k8s_name(&r.name.value);
+        for (r, n) in cluster.registries.iter().zip(pulls) {
             name(
-                dns_subdomain_ok(&n),
+                dns_subdomain_ok(n),
                 "registry secret",
-                &n,
+                n,
                 r.name.span,
                 LABEL_RULE,
                 out,
@@ -317,7 +316,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for t in &site.tenants {
+    for (t, names) in site.tenants.iter().zip(&plan.tenants) {
         let label_ok = t.name.value.len() <= 63
             && t.name
                 .value
@@ -382,14 +381,14 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                     );
                 }
             }
-            for v in &nfs.volumes {
-                let n = k8s_name(&v.name.value);
-                name(dns_label_ok(&n), "volume", &n, v.name.span, LABEL_RULE, out);
-                let pv = format!("{}-{n}", k8s_name(&t.name.value));
+            for (v, vn) in nfs.volumes.iter().zip(&names.volumes) {
+                let n = &vn.claim;
+                name(dns_label_ok(n), "volume", n, v.name.span, LABEL_RULE, out);
+                let pv = &vn.pv;
                 name(
-                    dns_subdomain_ok(&pv),
+                    dns_subdomain_ok(pv),
                     "PersistentVolume",
-                    &pv,
+                    pv,
                     v.name.span,
                     "the PersistentVolume is named <tenant>-<volume>; shorten or rename them",
                     out,
@@ -430,50 +429,34 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             }
         }
         if let Some(p) = &t.pure {
-            for c in &p.classes {
-                let cn = k8s_name(&c.name.value);
+            for (c, cn) in p.classes.iter().zip(&names.classes) {
                 name(
-                    dns_subdomain_ok(&cn),
+                    dns_subdomain_ok(cn),
                     "StorageClass",
-                    &cn,
+                    cn,
                     c.name.span,
                     LABEL_RULE,
                     out,
                 );
             }
         }
-        for w in &t.workloads {
-            let n = k8s_name(&w.name.value);
-            name(
-                dns_label_ok(&n),
-                "workload",
-                &n,
-                w.name.span,
-                LABEL_RULE,
-                out,
-            );
+        for (w, wn) in t.workloads.iter().zip(&names.workloads) {
+            let n = &wn.name;
+            name(dns_label_ok(n), "workload", n, w.name.span, LABEL_RULE, out);
             image(&w.image, out);
             if w.kind.value == WorkloadKind::StatefulSet && n.len() > 52 {
                 name(
                     false,
                     "StatefulSet",
-                    &n,
+                    n,
                     w.name.span,
                     "a StatefulSet's name is at most 52 characters (its pods carry it in a 63-character label with a hash)",
                     out,
                 );
             }
             let mut paths: BTreeMap<&str, Span> = BTreeMap::new();
-            for c in &w.claims {
-                let cn = k8s_name(&c.name.value);
-                name(
-                    dns_label_ok(&cn),
-                    "claim",
-                    &cn,
-                    c.name.span,
-                    LABEL_RULE,
-                    out,
-                );
+            for (c, cn) in w.claims.iter().zip(&wn.claims) {
+                name(dns_label_ok(cn), "claim", cn, c.name.span, LABEL_RULE, out);
                 if let Some(first) = paths.insert(&c.path.value, c.path.span) {
                     out.push(
                         Diagnostic::new(
@@ -502,7 +485,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                 }
             }
             same_k8s_name(
-                w.claims.iter().map(|c| &c.name),
+                w.claims.iter().map(|c| &c.name).zip(&wn.claims),
                 &t.name.value,
                 "claim",
                 "volume claim template",
@@ -792,7 +775,7 @@ fn no_controls(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
 }
 
 /// Namespaces belong to one tenant and one role; generated objects are unique.
-fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
+fn collisions(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
     // (cluster, namespace) -> (owner description, span)
     let mut owners: BTreeMap<(ClusterId, String), (String, Span)> = BTreeMap::new();
     let mut claim =
@@ -838,11 +821,11 @@ fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    let mut pvs: BTreeMap<(ClusterId, String), (&Tenant, Span)> = BTreeMap::new();
-    for t in &site.tenants {
-        for v in t.nfs.iter().flat_map(|n| &n.volumes) {
-            let pv = format!("{}-{}", k8s_name(&t.name.value), k8s_name(&v.name.value));
-            if let Some((other, span)) = pvs.get(&(t.cluster.value, pv.clone())) {
+    let mut pvs: BTreeMap<(ClusterId, &str), (&Tenant, Span)> = BTreeMap::new();
+    for (t, names) in site.tenants.iter().zip(&plan.tenants) {
+        for (v, vn) in t.nfs.iter().flat_map(|n| &n.volumes).zip(&names.volumes) {
+            let pv = &vn.pv;
+            if let Some((other, span)) = pvs.get(&(t.cluster.value, pv.as_str())) {
                 if std::ptr::eq(*other, t) {
                     continue; // within one tenant: reported by same_k8s_name
                 }
@@ -860,23 +843,24 @@ fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
                     .help("PersistentVolumes are named <tenant>-<volume>; rename one volume"),
                 );
             } else {
-                pvs.insert((t.cluster.value, pv), (t, v.name.span));
+                pvs.insert((t.cluster.value, pv.as_str()), (t, v.name.span));
             }
         }
     }
-    let mut classes: BTreeMap<(ClusterId, String), (&Tenant, Span)> = BTreeMap::new();
-    for t in &site.tenants {
+    let mut classes: BTreeMap<(ClusterId, &str), (&Tenant, Span)> = BTreeMap::new();
+    for (t, names) in site.tenants.iter().zip(&plan.tenants) {
         let nfs_class = t
             .nfs
             .as_ref()
-            .map(|n| (n.storage_class.value.clone(), n.storage_class.span));
+            .map(|n| (n.storage_class.value.as_str(), n.storage_class.span));
         let fada = t
             .pure
             .iter()
             .flat_map(|p| &p.classes)
-            .map(|c| (k8s_name(&c.name.value), c.name.span));
+            .zip(&names.classes)
+            .map(|(c, cn)| (cn.as_str(), c.name.span));
         for (class, span) in nfs_class.into_iter().chain(fada) {
-            let key = (t.cluster.value, class.clone());
+            let key = (t.cluster.value, class);
             if let Some((other, first)) = classes.get(&key) {
                 let whose = if std::ptr::eq(*other, t) {
                     format!(
@@ -898,12 +882,20 @@ fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
                 classes.insert(key, (t, span));
             }
         }
+        let workloads = t
+            .workloads
+            .iter()
+            .map(|w| &w.name)
+            .zip(names.workloads.iter().map(|w| &w.name));
         let Some(nfs) = &t.nfs else {
-            let workloads = t.workloads.iter().map(|w| &w.name);
             same_k8s_name(workloads, &t.name.value, "workload", "workload", out);
             continue;
         };
-        let volumes = nfs.volumes.iter().map(|v| &v.name);
+        let volumes = nfs
+            .volumes
+            .iter()
+            .map(|v| &v.name)
+            .zip(names.volumes.iter().map(|v| &v.claim));
         same_k8s_name(
             volumes,
             &t.name.value,
@@ -911,24 +903,22 @@ fn collisions(site: &Site, out: &mut Vec<Diagnostic>) {
             "PersistentVolumeClaim",
             out,
         );
-        let workloads = t.workloads.iter().map(|w| &w.name);
         same_k8s_name(workloads, &t.name.value, "workload", "Deployment", out);
     }
 }
 
 /// Two declarations of one tenant whose names become the same Kubernetes name
-/// (`'_'` turns into `'-'`).
+/// (`'_'` turns into `'-'`): each with the name the plan gave it.
 fn same_k8s_name<'a>(
-    names: impl Iterator<Item = &'a Sp<String>>,
+    names: impl Iterator<Item = (&'a Sp<String>, &'a String)>,
     tenant: &str,
     what: &str,
     kind: &str,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut seen: BTreeMap<String, &Sp<String>> = BTreeMap::new();
-    for name in names {
-        let k = k8s_name(&name.value);
-        if let Some(first) = seen.get(&k) {
+    let mut seen: BTreeMap<&str, &Sp<String>> = BTreeMap::new();
+    for (name, k) in names {
+        if let Some(first) = seen.get(k.as_str()) {
             out.push(
                 Diagnostic::new(
                     registry::OBJECT_COLLISION,
@@ -948,7 +938,7 @@ fn same_k8s_name<'a>(
                 )),
             );
         } else {
-            seen.insert(k, name);
+            seen.insert(k.as_str(), name);
         }
     }
 }

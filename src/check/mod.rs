@@ -1,6 +1,8 @@
 //! Stage 3: checks on the IR. Each check relates objects that the generated
 //! files must agree on, and reports every problem it finds with both ends of
 //! the relation labelled. Checks never stop early and never look at syntax.
+//! A name the bundle will contain is judged as the [`Plan`] derived it, the
+//! value lowering writes; checks never derive one themselves.
 
 pub mod isolation;
 mod k8s;
@@ -9,14 +11,15 @@ pub mod zos;
 
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::{Site, Sp};
+use crate::plan::Plan;
 use std::collections::BTreeMap;
 
-/// Runs every check over the site.
-pub fn run(site: &Site) -> Vec<Diagnostic> {
+/// Runs every check over the site, whose derived names are `plan`.
+pub fn run(site: &Site, plan: &Plan) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     unique_names(site, &mut out);
-    zos::run(site, &mut out);
-    k8s::run(site, &mut out);
+    zos::run(site, plan, &mut out);
+    k8s::run(site, plan, &mut out);
     pure::run(site, &mut out);
     isolation::run(site, &mut out);
     out
@@ -52,14 +55,22 @@ fn unique_names(site: &Site, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A site whose analysis found no error: the only input lowering takes, so
-/// that no caller can lower a site that checks have refused. Outside the
+/// A site whose analysis found no error, with the names the checks judged:
+/// the only input lowering takes, so that no caller can lower a site that
+/// checks have refused, or with names other than those they saw. Outside the
 /// crate it is made only by [`crate::Analysis::checked`].
 #[derive(Clone, Copy)]
-pub struct CheckedSite<'a>(pub(crate) &'a crate::ir::Site);
+pub struct CheckedSite<'a> {
+    pub(crate) site: &'a Site,
+    pub(crate) plan: &'a Plan,
+}
 
 impl<'a> CheckedSite<'a> {
-    pub fn site(self) -> &'a crate::ir::Site {
-        self.0
+    pub fn site(self) -> &'a Site {
+        self.site
+    }
+
+    pub fn plan(self) -> &'a Plan {
+        self.plan
     }
 }

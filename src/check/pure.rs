@@ -532,7 +532,7 @@ fn portworx(site: &Site, out: &mut Vec<Diagnostic>) {
                     )
                     .help("remove it here and set `san` on the flasharray"),
                 );
-            } else if crate::resolve::fields::looks_secret(k) {
+            } else if crate::rules::looks_secret(k) {
                 out.push(
                     Diagnostic::new(
                         registry::SECRET_LITERAL,

@@ -3,15 +3,16 @@
 
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::*;
+use crate::plan::{Dn, Plan};
 use std::collections::BTreeMap;
 
-pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
-    shared_racf(site, out);
+pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    shared_racf(site, plan, out);
     dvipa_coverage(site, out);
     node_addresses(site, out);
     ports(site, out);
     certificate_chains(site, out);
-    names(site, out);
+    names(site, plan, out);
     tls_and_nfs(site, out);
     high_availability(site, out);
     validity(site, out);
@@ -57,7 +58,7 @@ fn export_paths(site: &Site, out: &mut Vec<Diagnostic>) {
 fn validity(site: &Site, out: &mut Vec<Diagnostic>) {
     for sys in &site.systems {
         if let Some(from) = &sys.valid_from {
-            if crate::lower::racf::add_years(&from.value, 0).is_none() {
+            if crate::plan::jcl::add_years(&from.value, 0).is_none() {
                 out.push(
                     Diagnostic::new(
                         registry::BAD_FORMAT,
@@ -655,9 +656,10 @@ fn label(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn dn_values(subject: &Subject, out: &mut Vec<Diagnostic>) {
+/// The values of a subject, whose operand (as the plan laid it out) is `dn`.
+fn dn_values(subject: &Subject, dn: &Dn, out: &mut Vec<Diagnostic>) {
     if let Some((_, first)) = subject.0.first() {
-        if !crate::lower::racf::operand_fits(&crate::lower::racf::dn(subject)) {
+        if !dn.fits {
             out.push(
                 Diagnostic::new(registry::UNWRITABLE, first.span, "this subject cannot be laid out within JCL column 71", "subject DN")
                     .help("shorten the subject's values, or avoid runs of single-letter words separated by blanks"),
@@ -713,8 +715,8 @@ pub fn pagent_name_ok(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_.@#$-".contains(c))
 }
 
-fn names(site: &Site, out: &mut Vec<Diagnostic>) {
-    for sys in &site.systems {
+fn names(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    for (sys, names) in site.systems.iter().zip(&plan.systems) {
         let p = &sys.jcl.job_prefix;
         if !(1..=5).contains(&p.value.len()) || !racf_name_ok(&p.value) {
             out.push(
@@ -768,17 +770,17 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
         if notify != "&SYSUID" && !racf_name_ok(notify) {
             racf_name("NOTIFY user ID", &sys.jcl.notify, out);
         }
-        for a in &sys.authorities {
+        for (a, an) in sys.authorities.iter().zip(&names.authorities) {
             label("authority label", &a.label, out);
-            dn_values(&a.subject, out);
+            dn_values(&a.subject, &an.dn, out);
             dataset(&a.export.dsn, out);
             key_size(&a.key, out);
         }
-        for s in &sys.servers {
+        for (s, sn) in sys.servers.iter().zip(&names.servers) {
             racf_name("job name", &s.jobname, out);
             racf_name("RACF user ID", &s.user, out);
             label("server certificate label", &s.certificate.label, out);
-            dn_values(&s.certificate.subject, out);
+            dn_values(&s.certificate.subject, &sn.dn, out);
             key_size(&s.certificate.key, out);
             let ring = &s.keyring.value;
             if ring.is_empty()
@@ -801,8 +803,8 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
                     .help("1-237 characters of A-Z a-z 0-9 . _ - # $ @ (the name is written unquoted in RACDCERT and PAGENT)"),
                 );
             }
-            for derived in crate::lower::pagent::statement_names(&s.name.value) {
-                if !pagent_name_ok(&derived) {
+            for derived in sn.statements.all() {
+                if !pagent_name_ok(derived) {
                     out.push(
                         Diagnostic::new(
                             registry::PAGENT_NAME,
@@ -818,11 +820,12 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             ciphers(&s.tls, out);
         }
     }
-    for tenant in &site.tenants {
-        let Some(nfs) = &tenant.nfs else { continue };
+    for (tenant, names) in site.tenants.iter().zip(&plan.tenants) {
+        let (Some(nfs), Some(client)) = (&tenant.nfs, &names.client) else {
+            continue;
+        };
         racf_name("RACF user ID", &nfs.identity.user, out);
-        if let Some(pw) = &nfs.identity.export.password {
-            let p = crate::lower::placeholder(pw);
+        if let (Some(pw), Some(p)) = (&nfs.identity.export.password, &client.password) {
             if p.len() > 64
                 || !p.chars().all(|c| c.is_ascii_graphic())
                 || p.contains('\'')
@@ -835,7 +838,7 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
             }
         }
         label("client certificate label", &nfs.identity.label, out);
-        dn_values(&nfs.identity.subject, out);
+        dn_values(&nfs.identity.subject, &client.dn, out);
         dataset(&nfs.identity.export.dsn, out);
         key_size(&nfs.identity.key, out);
     }
@@ -975,8 +978,8 @@ pub fn hostname_ok(s: &str) -> bool {
 
 /// Tenants on one system have their own RACF user ID and certificate label;
 /// no two exports write the same data set; job names are unique per system.
-fn shared_racf(site: &Site, out: &mut Vec<Diagnostic>) {
-    for (si, sys) in site.systems.iter().enumerate() {
+fn shared_racf(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    for (si, (sys, names)) in site.systems.iter().zip(&plan.systems).enumerate() {
         let mut jobs: BTreeMap<&str, &NfsServer> = BTreeMap::new();
         for s in &sys.servers {
             if let Some(first) = jobs.insert(&s.jobname.value, s) {
@@ -1002,40 +1005,46 @@ fn shared_racf(site: &Site, out: &mut Vec<Diagnostic>) {
         }
         // Generated job names: derived from each object alone, so a
         // collision is reported, never resolved by renaming someone.
-        let mut names: BTreeMap<String, (String, crate::source::Span)> = BTreeMap::new();
+        let mut generated: BTreeMap<&str, (String, crate::source::Span)> = BTreeMap::new();
         let owners = sys
             .authorities
             .iter()
-            .map(|a| {
+            .zip(&names.authorities)
+            .map(|(a, an)| {
                 (
-                    JobKind::Authority,
+                    an.job.as_str(),
                     &a.name,
                     format!("authority `{}`", a.name.value),
                 )
             })
-            .chain(sys.servers.iter().flat_map(|s| {
-                [JobKind::Server, JobKind::Verify]
-                    .map(|k| (k, &s.name, format!("NFS server `{}`", s.name.value)))
+            .chain(sys.servers.iter().zip(&names.servers).flat_map(|(s, sn)| {
+                [&sn.job, &sn.verify_job].map(|job| {
+                    (
+                        job.as_str(),
+                        &s.name,
+                        format!("NFS server `{}`", s.name.value),
+                    )
+                })
             }))
             .chain(
                 site.tenants
                     .iter()
-                    .filter(|t| {
+                    .zip(&plan.tenants)
+                    .filter(|(t, _)| {
                         t.nfs
                             .as_ref()
                             .is_some_and(|n| n.server.value.0 == SystemId(si))
                     })
-                    .map(|t| {
-                        (
-                            JobKind::Client,
+                    .filter_map(|(t, tn)| {
+                        Some((
+                            tn.client.as_ref()?.job.as_str(),
                             &t.name,
                             format!("tenant `{}`", t.name.value),
-                        )
+                        ))
                     }),
             );
-        for (kind, name, owner) in owners {
-            let job = sys.jcl.job_name(kind, &name.value);
-            if let Some((first, span)) = names.get(&job) {
+        for (job, name, owner) in owners {
+            if let Some((first, span)) = generated.get(job) {
                 out.push(
                     Diagnostic::new(
                         registry::JOB_NAME_COLLISION,
@@ -1053,7 +1062,7 @@ fn shared_racf(site: &Site, out: &mut Vec<Diagnostic>) {
                     )),
                 );
             } else {
-                names.insert(job, (owner, name.span));
+                generated.insert(job, (owner, name.span));
             }
         }
         let mut datasets: BTreeMap<String, (String, crate::source::Span)> = BTreeMap::new();

@@ -3,10 +3,11 @@
 //! site's data sets, user IDs, jobs, files and commands. Deterministic: it
 //! follows the declaration order of the spec and reads no clock.
 
-use super::k8s::{CA_SECRET, CLIENT_SECRET};
-use super::{haproxy, racf, zos, LowerError, Selection};
+use super::{haproxy, zos, LowerError, Selection};
 use crate::bundle::Bundle;
 use crate::ir::*;
+use crate::plan::jcl::quote;
+use crate::plan::{Plan, TenantNames, CA_SECRET, CLIENT_SECRET};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -23,6 +24,7 @@ fn unix_path(export: &str) -> &str {
 
 pub fn lower(
     site: &Site,
+    plan: &Plan,
     header: &str,
     sel: &Selection,
     bundle: &mut Bundle,
@@ -51,11 +53,12 @@ pub fn lower(
     };
     // By tenant name, not declaration order: moving a tenant to another file
     // moves nothing here.
-    let mut by_name: Vec<&Tenant> = site.tenants.iter().collect();
-    by_name.sort_by(|a, b| a.name.value.cmp(&b.name.value));
+    let mut by_name: Vec<(&Tenant, &TenantNames)> =
+        site.tenants.iter().zip(&plan.tenants).collect();
+    by_name.sort_by(|a, b| a.0.name.value.cmp(&b.0.name.value));
     let nfs_tenants: Vec<(&Tenant, &TenantNfs)> = by_name
         .iter()
-        .copied()
+        .map(|(t, _)| *t)
         .filter(|t| sel.has(&t.name.value))
         .filter_map(|t| t.nfs.as_ref().map(|n| (t, n)))
         .collect();
@@ -63,7 +66,7 @@ pub fn lower(
     if !nfs_tenants.is_empty() {
         let _ = writeln!(w, "## z/OS");
     }
-    for (si, sys) in site.systems.iter().enumerate() {
+    for (si, (sys, names)) in site.systems.iter().zip(&plan.systems).enumerate() {
         let sid = SystemId(si);
         let here: Vec<ServerId> = site
             .server_ids()
@@ -89,25 +92,25 @@ pub fn lower(
                  first failing command: read SYSTSPRT, fix, and resubmit only what did \
                  not run).\n"
             );
-            for a in &sys.authorities {
+            for (a, an) in sys.authorities.iter().zip(&names.authorities) {
                 let _ = writeln!(
                     w,
-                    "- `zos/{name}/jcl/1-authority-{}.jcl` (job {}): CERTAUTH certificate \
-                     '{}', exported to `{}` ({}).",
-                    a.name.value,
-                    sys.jcl.job_name(JobKind::Authority, &a.name.value),
+                    "- `{}` (job {}): CERTAUTH certificate '{}', exported to `{}` ({}).",
+                    an.file,
+                    an.job,
                     a.label.value,
                     a.export.dsn.value,
                     a.export.format.value.racf()
                 );
             }
-            for (_, s) in &home {
+            for (i, s) in &home {
+                let sn = &names.servers[*i];
                 let _ = writeln!(
                     w,
-                    "- `zos/{name}/jcl/2-server-{}.jcl` (job {}): certificate '{}' of {} \
-                     (ALTNAME {} and {}), key ring {}, READ for {} to the ring ({}).",
-                    s.jobname.value,
-                    sys.jcl.job_name(JobKind::Server, &s.name.value),
+                    "- `{}` (job {}): certificate '{}' of {} (ALTNAME {} and {}), key ring \
+                     {}, READ for {} to the ring ({}).",
+                    sn.file,
+                    sn.job,
                     s.certificate.label.value,
                     s.user.value,
                     s.certificate.hostname.value,
@@ -124,30 +127,25 @@ pub fn lower(
                     }
                 );
             }
-            for t in &by_name {
-                let Some(nfs) = &t.nfs else { continue };
+            for (t, tn) in &by_name {
+                let (Some(nfs), Some(client)) = (&t.nfs, &tn.client) else {
+                    continue;
+                };
                 if nfs.server.value.0 != sid {
                     continue;
                 }
                 if sel.has(&t.name.value) {
-                    let pw = nfs
-                        .identity
-                        .export
+                    let pw = client
                         .password
                         .as_ref()
-                        .map(|p| {
-                            format!(
-                                " Replace `{}` with the export password first.",
-                                super::placeholder(p)
-                            )
-                        })
+                        .map(|p| format!(" Replace `{p}` with the export password first."))
                         .unwrap_or_default();
                     let _ = writeln!(
                         w,
-                        "- `zos/{name}/jcl/3-client-{}.jcl` (job {}): client certificate '{}' \
-                         of {}, exported to `{}` ({}).{pw}",
-                        t.name.value,
-                        sys.jcl.job_name(JobKind::Client, &t.name.value),
+                        "- `{}` (job {}): client certificate '{}' of {}, exported to `{}` \
+                         ({}).{pw}",
+                        client.file,
+                        client.job,
                         nfs.identity.label.value,
                         nfs.identity.user.value,
                         nfs.identity.export.dsn.value,
@@ -155,15 +153,14 @@ pub fn lower(
                     );
                 }
             }
-            for (_, s) in &home {
+            for (i, _) in &home {
+                let sn = &names.servers[*i];
                 let _ = writeln!(
                     w,
-                    "- `zos/{name}/jcl/4-verify-{}.jcl` (job {}): lists the user IDs' OMVS \
-                     segments, the ring and the client certificates; RC 0, every OMVS \
-                     section with a UID and HOME, the ring holding the authority and the \
-                     server certificate (DEFAULT).",
-                    s.jobname.value,
-                    sys.jcl.job_name(JobKind::Verify, &s.name.value),
+                    "- `{}` (job {}): lists the user IDs' OMVS segments, the ring and the \
+                     client certificates; RC 0, every OMVS section with a UID and HOME, the \
+                     ring holding the authority and the server certificate (DEFAULT).",
+                    sn.verify_file, sn.verify_job,
                 );
             }
             next(
@@ -344,14 +341,10 @@ pub fn lower(
         }
         let _ = writeln!(w, "```\n\nand the data sets, in TSO:\n\n```");
         for ca in &cas {
-            let _ = writeln!(
-                w,
-                "DELETE {}",
-                racf::quote(&site.authority(*ca).export.dsn.value)
-            );
+            let _ = writeln!(w, "DELETE {}", quote(&site.authority(*ca).export.dsn.value));
         }
         for (_, nfs) in &nfs_tenants {
-            let _ = writeln!(w, "DELETE {}", racf::quote(&nfs.identity.export.dsn.value));
+            let _ = writeln!(w, "DELETE {}", quote(&nfs.identity.export.dsn.value));
         }
         let _ = writeln!(w, "```");
     }
@@ -385,7 +378,7 @@ pub fn lower(
     for (ci, c) in site.clusters.iter().enumerate() {
         let on: Vec<&Tenant> = by_name
             .iter()
-            .copied()
+            .map(|(t, _)| *t)
             .filter(|t| t.cluster.value == ClusterId(ci) && sel.has(&t.name.value))
             .collect();
         if on.is_empty() {

@@ -16,6 +16,7 @@ use super::LowerError;
 use crate::bundle::Bundle;
 use crate::check::isolation::{segments, shared, Shared};
 use crate::ir::*;
+use crate::plan::{Plan, TenantNames};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -91,7 +92,7 @@ fn subject(s: &Subject) -> String {
         .join(", ")
 }
 
-fn entry<'a>(site: &'a Site, t: &'a Tenant) -> TenantEntry<'a> {
+fn entry<'a>(site: &'a Site, plan: &Plan, t: &'a Tenant, names: &TenantNames) -> TenantEntry<'a> {
     let mut namespaces = vec![t.namespace.value.as_str()];
     let nfs = t.nfs.as_ref().map(|n| {
         let sid = n.server.value;
@@ -137,7 +138,7 @@ fn entry<'a>(site: &'a Site, t: &'a Tenant) -> TenantEntry<'a> {
             .map(|pod| format!("{}::{}", p.realm.value, pod.value))
             .collect();
         pods.sort();
-        let mut classes: Vec<String> = p.classes.iter().map(|c| k8s_name(&c.name.value)).collect();
+        let mut classes: Vec<String> = names.classes.clone();
         classes.sort();
         PureEntry {
             array: &site.array(p.array.value).name.value,
@@ -149,7 +150,7 @@ fn entry<'a>(site: &'a Site, t: &'a Tenant) -> TenantEntry<'a> {
             storage_classes: classes,
         }
     });
-    let (network_policies, resource_quotas) = summary(site, t);
+    let (network_policies, resource_quotas) = summary(site, plan, t, names);
     let mut exposed_ports: Vec<Exposed<'a>> = t
         .workloads
         .iter()
@@ -276,7 +277,12 @@ fn markdown(header: &str, report: &Report<'_>) -> String {
 /// Writes `isolation.json` and `isolation.md`. They describe the whole site
 /// (a statement about every pair of tenants), so a `--tenant` compile writes
 /// them whole, byte-identical to a full compile's, like the other shared files.
-pub fn lower(site: &Site, header: &str, bundle: &mut Bundle) -> Result<(), LowerError> {
+pub fn lower(
+    site: &Site,
+    plan: &Plan,
+    header: &str,
+    bundle: &mut Bundle,
+) -> Result<(), LowerError> {
     let shared = shared(site);
     if !shared.is_empty() {
         return Err(LowerError(format!(
@@ -284,15 +290,19 @@ pub fn lower(site: &Site, header: &str, bundle: &mut Bundle) -> Result<(), Lower
             shared[0].what, shared[0].value
         )));
     }
-    let mut tenants: Vec<&Tenant> = site.tenants.iter().collect();
+    let mut tenants: Vec<(&Tenant, &TenantNames)> =
+        site.tenants.iter().zip(&plan.tenants).collect();
     if tenants.is_empty() {
         return Ok(());
     }
-    tenants.sort_by(|a, b| a.name.value.cmp(&b.name.value));
-    let names: BTreeSet<String> = tenants.iter().map(|t| t.name.value.clone()).collect();
+    tenants.sort_by(|a, b| a.0.name.value.cmp(&b.0.name.value));
+    let names: BTreeSet<String> = tenants.iter().map(|(t, _)| t.name.value.clone()).collect();
     let report = Report {
         shared,
-        tenants: tenants.iter().map(|t| entry(site, t)).collect(),
+        tenants: tenants
+            .iter()
+            .map(|(t, tn)| entry(site, plan, t, tn))
+            .collect(),
     };
     let mut json = serde_json::to_string_pretty(&report)
         .map_err(|e| LowerError(format!("isolation.json: {e}")))?;

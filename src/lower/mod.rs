@@ -2,7 +2,8 @@
 //! through minijinja templates from `stdlib/templates/` (embedded, or taken from
 //! `--stdlib DIR/templates/`), YAML and JSON through serde types. Lowering runs
 //! only on a site that passed every check; a problem found here is a bug and
-//! is reported as an internal error, never written.
+//! is reported as an internal error, never written. Every name a check
+//! judged is taken from the site's [`crate::plan::Plan`], never derived again.
 
 pub mod apply;
 pub mod graph;
@@ -83,14 +84,6 @@ impl SecretValues {
     /// Every value, for tests that prove none leaks.
     pub fn values(&self) -> impl Iterator<Item = &str> {
         self.0.values().map(String::as_str)
-    }
-}
-
-/// Where a secret's value goes until it is materialized.
-pub fn placeholder(r: &SecretRef) -> String {
-    match r.source {
-        SecretSource::Env => format!("${{ENV:{}}}", r.name),
-        SecretSource::File => format!("${{FILE:{}}}", r.name),
     }
 }
 
@@ -234,6 +227,7 @@ pub fn lower(
     opts: &LowerOptions,
 ) -> Result<Bundle, LowerError> {
     let site = checked.site();
+    let plan = checked.plan();
     let templates = Templates::load(opts)?;
     let mut bundle = match &opts.staging {
         Some(s) => Bundle::streamed(s.clone()),
@@ -246,16 +240,17 @@ pub fn lower(
     let mut zos = bundle.part();
     let (zos, k8s) = std::thread::scope(|scope| {
         let zos = scope.spawn(|| -> Result<Bundle, LowerError> {
-            pagent::lower(site, &templates, &header, sel, &mut zos)?;
-            racf::lower(site, &templates, &header, sel, &mut zos)?;
+            pagent::lower(site, plan, &templates, &header, sel, &mut zos)?;
+            racf::lower(site, plan, &templates, &header, sel, &mut zos)?;
             self::zos::lower(site, &header, sel, &mut zos)?;
             pure::lower(site, &templates, &header, sel, &mut zos)?;
             // The runbook covers the whole site: its header names no file.
-            apply::lower(site, &site_header(), sel, &mut zos)?;
+            apply::lower(site, plan, &site_header(), sel, &mut zos)?;
             Ok(zos)
         });
         let k8s = k8s::lower(
             site,
+            plan,
             &templates,
             &header,
             opts.secrets.as_ref(),
@@ -269,7 +264,7 @@ pub fn lower(
     k8s?;
     // The report is about every pair of tenants: its header names no file
     // (a list of every spec file would change with any tenant's added).
-    isolation::lower(site, &site_header(), &mut bundle)?;
+    isolation::lower(site, plan, &site_header(), &mut bundle)?;
     Ok(bundle)
 }
 

@@ -48,20 +48,6 @@ struct ServerCtx {
     keyring: String,
 }
 
-/// The statement names a server's policy uses, derived from its name, so the
-/// checks can validate them before anything is written.
-pub fn statement_names(server: &str) -> [String; 7] {
-    [
-        format!("{server}_rule"),
-        format!("{server}_clients"),
-        format!("{server}_group"),
-        format!("{server}_env"),
-        format!("{server}_conn"),
-        format!("{server}_connparms"),
-        format!("{server}_keyring"),
-    ]
-}
-
 fn on_off(b: bool) -> &'static str {
     if b {
         "On"
@@ -72,6 +58,7 @@ fn on_off(b: bool) -> &'static str {
 
 pub fn lower(
     site: &Site,
+    plan: &crate::plan::Plan,
     t: &Templates,
     headers: &super::Headers,
     sel: &super::Selection,
@@ -83,27 +70,27 @@ pub fn lower(
         }
         let sys = site.system(sid.0);
         let s = site.server(sid);
-        let [rule, addr_group, group_action, env_action, conn_action, conn_parms, keyring_parms] =
-            statement_names(&s.name.value);
+        // The statement names the checks validated.
+        let names = plan.server(sid).statements.clone();
         let header = headers.of([s.name.span.file]);
         let tls = &s.tls;
         let ctx = ServerCtx {
-            rule,
+            rule: names.rule,
             jobname: s.jobname.value.clone(),
             ports: s.ports.low.to_string(),
             ports_high: (s.ports.low != s.ports.high).then(|| s.ports.high.to_string()),
             priority: s.priority.value,
-            addr_group,
+            addr_group: names.addr_group,
             clients: s.clients.iter().map(|c| c.value.to_string()).collect(),
-            group_action,
+            group_action: names.group_action,
             trace: tls.trace.value,
-            env_action,
+            env_action: names.env_action,
             handshake_role: match tls.handshake_role.value {
                 HandshakeRole::Server => "Server",
                 HandshakeRole::ServerWithClientAuth => "ServerWithClientAuth",
             },
-            keyring_parms,
-            cipher_parms: format!("{}_ciphers", s.name.value),
+            keyring_parms: names.keyring_parms,
+            cipher_parms: names.cipher_parms,
             ciphers: tls
                 .ciphers
                 .iter()
@@ -131,8 +118,8 @@ pub fn lower(
                     state: on_off(tls.versions.contains(v)),
                 })
                 .collect(),
-            conn_action,
-            conn_parms,
+            conn_action: names.conn_action,
+            conn_parms: names.conn_parms,
             secondary_map: on_off(tls.secondary_map),
             keyring: format!("{}/{}", s.user.value, s.keyring.value),
         };

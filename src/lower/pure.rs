@@ -4,9 +4,10 @@
 //! the kustomization's secret files), and the worker nodes' multipath.conf
 //! (`k8s/<cluster>/nodes/multipath.conf`).
 
-use super::{placeholder, LowerError, SecretValues, Templates};
+use super::{LowerError, SecretValues, Templates};
 use crate::bundle::Bundle;
 use crate::ir::*;
+use crate::plan::placeholder;
 use serde::Serialize;
 use std::collections::BTreeSet;
 

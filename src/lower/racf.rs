@@ -3,14 +3,17 @@
 //! `2-server-<jobname>.jcl` (server certificate, key ring, CONNECTs),
 //! `3-client-<tenant>.jcl` (client certificate, PKCS#12 export).
 //!
-//! Every command is laid out here, not in the template: one keyword per line,
-//! `+` continuations, quoted values with `'` doubled, long quoted values split
-//! between two non-blank characters (a `+` continuation drops the next line's
-//! leading blanks), and every line within column 71.
+//! Every command is laid out here, not in the template, by the rules of
+//! [`crate::plan::jcl`] (the ones the checks decide with): one keyword per
+//! line, `+` continuations, quoted values with `'` doubled, long quoted values
+//! split between two non-blank characters, and every line within column 71.
+//! Job names, file names, subject DNs and placeholders come from the plan.
 
-use super::{placeholder, LowerError, Templates};
+use super::{LowerError, Templates};
 use crate::bundle::Bundle;
 use crate::ir::*;
+use crate::plan::jcl::{add_years, layout, quote, MAX_COLUMN};
+use crate::plan::Plan;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -52,14 +55,6 @@ fn ring_access(s: &NfsServer) -> (Vec<Command>, Command) {
     }
 }
 
-/// JCL and SYSTSIN content must end at column 71.
-pub const MAX_COLUMN: usize = 71;
-
-/// `'value'` with embedded quotes doubled.
-pub fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 /// One TSO command: its first line and its operands, one per line.
 struct Command {
     words: Vec<String>,
@@ -78,61 +73,8 @@ impl Command {
 
     /// Lays the command out in lines of at most [`MAX_COLUMN`] columns.
     fn lines(&self) -> Result<Vec<String>, LowerError> {
-        let mut out = Vec::new();
-        let last = self.words.len() - 1;
-        for (i, w) in self.words.iter().enumerate() {
-            let indent = if i == 0 { "  " } else { "    " };
-            let cont = if i == last { "" } else { " +" };
-            let line = format!("{indent}{w}{cont}");
-            if line.len() <= MAX_COLUMN {
-                out.push(line);
-                continue;
-            }
-            // Split the operand; each piece ends with `+` and the next
-            // starts with a non-blank character, so rejoining is exact.
-            let chars: Vec<char> = w.chars().collect();
-            let mut start = 0;
-            let mut first_piece = true;
-            while start < chars.len() {
-                let ind = if first_piece { indent } else { "      " };
-                let rest: String = chars[start..].iter().collect();
-                if ind.len() + rest.len() + cont.len() <= MAX_COLUMN {
-                    out.push(format!("{ind}{rest}{cont}"));
-                    break;
-                }
-                let room = MAX_COLUMN - ind.len() - 1;
-                let mut end = (start + room).min(chars.len() - 1);
-                while end > start + 1
-                    && (chars[end - 1] == ' ' || chars[end] == ' ' || chars[end] == ',')
-                {
-                    end -= 1;
-                }
-                if end <= start + 1 {
-                    return Err(LowerError(format!("cannot fit `{w}` into JCL columns")));
-                }
-                let piece: String = chars[start..end].iter().collect();
-                out.push(format!("{ind}{piece}+"));
-                start = end;
-                first_piece = false;
-            }
-        }
-        Ok(out)
+        layout(&self.words).map_err(LowerError)
     }
-}
-
-/// Whether one operand can be laid out within the JCL columns; the checks
-/// call this so that a value that cannot be written is a spec error.
-pub fn operand_fits(operand: &str) -> bool {
-    Command::new("RACDCERT").op(operand).op("X").lines().is_ok()
-}
-
-pub fn dn(subject: &Subject) -> String {
-    let parts: Vec<String> = subject
-        .0
-        .iter()
-        .map(|(k, v)| format!("{k}({})", quote(&v.value)))
-        .collect();
-    format!("SUBJECTSDN({})", parts.join(" "))
 }
 
 fn key_ops(cmd: Command, key: &Key) -> Command {
@@ -141,35 +83,6 @@ fn key_ops(cmd: Command, key: &Key) -> Command {
         KeyAlg::Rsa => cmd.op("RSA"),
         KeyAlg::Nistecc => cmd.op("NISTECC"),
     }
-}
-
-/// `YYYY-MM-DD` plus whole years (29 February becomes 28 February in a
-/// year that has none); `None` when `date` is not a date. No clock is read.
-pub fn add_years(date: &str, years: u64) -> Option<String> {
-    let b = date.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u64> {
-        let s = &date[r];
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = |y: u64, m: u64| match m {
-        2 if leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    // RACDCERT takes dates from 1950 to 9999.
-    if !(1950..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > days(y, m) {
-        return None;
-    }
-    let ny = y.checked_add(years).filter(|y| *y <= 9999)?;
-    Some(format!("{ny:04}-{m:02}-{:02}", d.min(days(ny, m))))
 }
 
 /// NOTBEFORE/NOTAFTER operands for a certificate valid `years` from the
@@ -292,12 +205,13 @@ pub fn validate(text: &str) -> Result<(), LowerError> {
 
 pub fn lower(
     site: &Site,
+    plan: &Plan,
     t: &Templates,
     headers: &super::Headers,
     sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
-    for (si, sys) in site.systems.iter().enumerate() {
+    for (si, (sys, names)) in site.systems.iter().zip(&plan.systems).enumerate() {
         let on_system = site
             .tenants
             .iter()
@@ -311,12 +225,11 @@ pub fn lower(
             continue;
         }
         let jb = JobBuilder { t, headers, sys };
-        let dir = format!("zos/{}/jcl", sys.name.value);
         let sid = SystemId(si);
-        for (ai, a) in sys.authorities.iter().enumerate() {
+        for (ai, (a, an)) in sys.authorities.iter().zip(&names.authorities).enumerate() {
             let aid = AuthorityId(sid, ai);
             let gencert = key_ops(
-                Command::new("RACDCERT CERTAUTH GENCERT").op(dn(&a.subject)),
+                Command::new("RACDCERT CERTAUTH GENCERT").op(an.dn.operand.clone()),
                 &a.key,
             )
             .op(format!("WITHLABEL({})", quote(&a.label.value)))
@@ -328,7 +241,7 @@ pub fn lower(
                 .op(format!("FORMAT({})", a.export.format.value.racf()));
             let text = jb.render(
                 a.name.span.file,
-                sys.jcl.job_name(JobKind::Authority, &a.name.value),
+                an.job.clone(),
                 &[
                     &format!(
                         "Certificate authority {}: generate, export to {} for the proxies' ca-file.",
@@ -348,18 +261,14 @@ pub fn lower(
                 })
                 .map(|t| t.name.value.clone())
                 .collect();
-            bundle.add_text(
-                format!("{dir}/1-authority-{}.jcl", a.name.value),
-                text,
-                tenants,
-            )?;
+            bundle.add_text(an.file.clone(), text, tenants)?;
         }
-        for (i, s) in sys.servers.iter().enumerate() {
+        for (i, (s, sn)) in sys.servers.iter().zip(&names.servers).enumerate() {
             let ca = site.authority(s.certificate.signed_by.value);
             let id = format!("RACDCERT ID({})", s.user.value);
             let c = &s.certificate;
             let gencert = key_ops(
-                Command::new(format!("{id} GENCERT")).op(dn(&c.subject)),
+                Command::new(format!("{id} GENCERT")).op(sn.dn.operand.clone()),
                 &c.key,
             )
             .op(format!("WITHLABEL({})", quote(&c.label.value)))
@@ -391,7 +300,7 @@ pub fn lower(
                 .op("DEFAULT)");
             let text = jb.render(
                 s.name.span.file,
-                sys.jcl.job_name(JobKind::Server, &s.name.value),
+                sn.job.clone(),
                 &[
                     &format!(
                         "NFS server {}: certificate signed by {}, key ring {} with the authority and the server certificate (DEFAULT), and READ access to the ring for {}, under which AT-TLS opens it.",
@@ -414,7 +323,7 @@ pub fn lower(
                 },
             )?;
             bundle.add_text(
-                format!("{dir}/2-server-{}.jcl", s.jobname.value),
+                sn.file.clone(),
                 text,
                 super::tenants_of_server(site, ServerId(sid, i)),
             )?;
@@ -439,7 +348,7 @@ pub fn lower(
             }
             let verify = jb.render(
                 s.name.span.file,
-                sys.jcl.job_name(JobKind::Verify, &s.name.value),
+                sn.verify_job.clone(),
                 &[
                     &format!(
                         "NFS server {}: verification, after jobs 1-3. Reads only; rerunnable.",
@@ -450,13 +359,15 @@ pub fn lower(
                 checks,
             )?;
             bundle.add_text(
-                format!("{dir}/4-verify-{}.jcl", s.jobname.value),
+                sn.verify_file.clone(),
                 verify,
                 super::tenants_of_server(site, ServerId(sid, i)),
             )?;
         }
-        for tenant in &site.tenants {
-            let Some(nfs) = &tenant.nfs else { continue };
+        for (tenant, tn) in site.tenants.iter().zip(&plan.tenants) {
+            let (Some(nfs), Some(client)) = (&tenant.nfs, &tn.client) else {
+                continue;
+            };
             if nfs.server.value.0 != sid {
                 continue;
             }
@@ -467,7 +378,7 @@ pub fn lower(
             let ca = site.authority(idn.signed_by.value);
             let id = format!("RACDCERT ID({})", idn.user.value);
             let gencert = key_ops(
-                Command::new(format!("{id} GENCERT")).op(dn(&idn.subject)),
+                Command::new(format!("{id} GENCERT")).op(client.dn.operand.clone()),
                 &idn.key,
             )
             .op(format!("WITHLABEL({})", quote(&idn.label.value)))
@@ -487,12 +398,12 @@ pub fn lower(
                 .op(format!("EXPORT(LABEL({}))", quote(&idn.label.value)))
                 .op(format!("DSN({})", quote(&idn.export.dsn.value)))
                 .op(format!("FORMAT({})", idn.export.format.value.racf()));
-            if let Some(pw) = &idn.export.password {
-                export = export.op(format!("PASSWORD({})", quote(&placeholder(pw))));
+            if let Some(pw) = &client.password {
+                export = export.op(format!("PASSWORD({})", quote(pw)));
             }
             let text = jb.render(
                 tenant.name.span.file,
-                sys.jcl.job_name(JobKind::Client, &tenant.name.value),
+                client.job.clone(),
                 &[
                     &format!(
                         "Tenant {}: client certificate of {} signed by {}, exported to {} for the proxy's crt file.",
@@ -504,7 +415,7 @@ pub fn lower(
                 vec![gencert, export, refresh()],
             )?;
             bundle.add_text(
-                format!("{dir}/3-client-{}.jcl", tenant.name.value),
+                client.file.clone(),
                 text,
                 BTreeSet::from([tenant.name.value.clone()]),
             )?;
@@ -516,81 +427,6 @@ pub fn lower(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Joins continued lines the way TSO does: a trailing `+` is dropped and
-    /// the next line's leading blanks and commas are deleted.
-    fn tso_join(lines: &[String]) -> String {
-        let mut out = String::new();
-        let mut continued = false;
-        for l in lines {
-            let l = if continued {
-                l.trim_start_matches([' ', ','])
-            } else {
-                l.trim_start()
-            };
-            match l.strip_suffix('+') {
-                Some(body) => {
-                    out.push_str(body);
-                    continued = true;
-                }
-                None => {
-                    out.push_str(l);
-                    continued = false;
-                }
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn years_are_added_without_a_clock() {
-        assert_eq!(add_years("2027-01-04", 10).as_deref(), Some("2037-01-04"));
-        assert_eq!(add_years("2028-02-29", 1).as_deref(), Some("2029-02-28"));
-        assert_eq!(add_years("2028-02-29", 4).as_deref(), Some("2032-02-29"));
-        for bad in [
-            "2027-02-30",
-            "2027-13-01",
-            "27-01-01",
-            "2027/01/01",
-            "1949-01-01",
-            "2027-1-01",
-        ] {
-            assert_eq!(add_years(bad, 0), None, "{bad}");
-        }
-        assert_eq!(add_years("9990-01-01", 10), None);
-    }
-
-    #[test]
-    fn quotes_are_doubled() {
-        assert_eq!(quote("O'Brien"), "'O''Brien'");
-        assert_eq!(quote("a') + X"), "'a'') + X'");
-    }
-
-    #[test]
-    fn long_values_are_split_exactly_within_column_71() {
-        let long = "A very long common name that will not fit on one line at all, x";
-        for value in [
-            long.to_string(),
-            "x".repeat(64),
-            format!("{} '{}'", "b".repeat(40), "c".repeat(20)),
-        ] {
-            let cmd = Command::new("RACDCERT ID(NFSTST) GENCERT")
-                .op(format!(
-                    "SUBJECTSDN(CN({}) O({}))",
-                    quote(&value),
-                    quote(&value)
-                ))
-                .op("SIZE(2048)");
-            let lines = cmd.lines().expect("fits");
-            assert!(lines.iter().all(|l| l.len() <= MAX_COLUMN), "{lines:#?}");
-            let joined = tso_join(&lines);
-            let expected = format!(
-                "RACDCERT ID(NFSTST) GENCERT SUBJECTSDN(CN({q}) O({q})) SIZE(2048)",
-                q = quote(&value)
-            );
-            assert_eq!(joined, expected);
-        }
-    }
 
     #[test]
     fn job_names_fit_eight_characters_and_depend_only_on_their_object() {

@@ -45,6 +45,7 @@ use super::types::*;
 use super::{labels, meta, shared_meta, ClusterOut, TENANT_LABEL};
 use crate::ir::*;
 use crate::lower::LowerError;
+use crate::plan::{Plan, TenantNames};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const DEFAULT_DENY: &str = "default-deny-ingress";
@@ -186,7 +187,11 @@ fn tcp(ports: impl IntoIterator<Item = u16>) -> Vec<PolicyPort> {
 }
 
 /// A tenant's NetworkPolicies, with the namespace each goes in.
-fn tenant_policies(site: &Site, t: &Tenant) -> Vec<(Object<Spec<NetworkPolicySpec>>, String)> {
+fn tenant_policies(
+    site: &Site,
+    t: &Tenant,
+    names: &TenantNames,
+) -> Vec<(Object<Spec<NetworkPolicySpec>>, String)> {
     let tn = t.name.value.as_str();
     let ns = t.namespace.value.as_str();
     let [deny, same] = base(ns, Some(tn));
@@ -197,11 +202,11 @@ fn tenant_policies(site: &Site, t: &Tenant) -> Vec<(Object<Spec<NetworkPolicySpe
         ),
         (same, format!("pods of namespace {ns}")),
     ];
-    for w in &t.workloads {
+    for (w, wn) in t.workloads.iter().zip(&names.workloads) {
         if w.expose.is_empty() {
             continue;
         }
-        let name = k8s_name(&w.name.value);
+        let name = &wn.name;
         let mut ports: Vec<u16> = w.expose.iter().map(|p| p.value).collect();
         ports.sort();
         ports.dedup();
@@ -220,7 +225,7 @@ fn tenant_policies(site: &Site, t: &Tenant) -> Vec<(Object<Spec<NetworkPolicySpe
                 Some(tn),
                 NetworkPolicySpec {
                     pod_selector: LabelSelector {
-                        match_labels: labels(&[("app", &name), (TENANT_LABEL, tn)]),
+                        match_labels: labels(&[("app", name.as_str()), (TENANT_LABEL, tn)]),
                         ..Default::default()
                     },
                     policy_types: vec!["Ingress"],
@@ -266,11 +271,15 @@ fn tenant_policies(site: &Site, t: &Tenant) -> Vec<(Object<Spec<NetworkPolicySpe
 }
 
 /// The FADA classes of the cluster's other tenants, sorted.
-fn foreign_classes(site: &Site, t: &Tenant) -> Vec<String> {
+fn foreign_classes(site: &Site, plan: &Plan, t: &Tenant) -> Vec<String> {
     let mut classes: Vec<String> = site
-        .pure_tenants()
-        .filter(|(o, _)| o.cluster.value == t.cluster.value && o.name.value != t.name.value)
-        .flat_map(|(_, p)| p.classes.iter().map(|c| k8s_name(&c.name.value)))
+        .tenants
+        .iter()
+        .zip(&plan.tenants)
+        .filter(|(o, _)| {
+            o.pure.is_some() && o.cluster.value == t.cluster.value && o.name.value != t.name.value
+        })
+        .flat_map(|(_, names)| names.classes.iter().cloned())
         .collect();
     classes.sort();
     classes.dedup();
@@ -286,8 +295,8 @@ fn namespaces(t: &Tenant) -> Vec<&str> {
     ns
 }
 
-fn tenant_quotas(site: &Site, t: &Tenant) -> Vec<Object<Spec<ResourceQuotaSpec>>> {
-    let classes = foreign_classes(site, t);
+fn tenant_quotas(site: &Site, plan: &Plan, t: &Tenant) -> Vec<Object<Spec<ResourceQuotaSpec>>> {
+    let classes = foreign_classes(site, plan, t);
     if classes.is_empty() {
         return Vec::new();
     }
@@ -316,14 +325,20 @@ fn tenant_quotas(site: &Site, t: &Tenant) -> Vec<Object<Spec<ResourceQuotaSpec>>
 }
 
 /// Writes a tenant's NetworkPolicies and ResourceQuotas.
-pub(super) fn tenant(site: &Site, t: &Tenant, out: &mut ClusterOut<'_>) -> Result<(), LowerError> {
+pub(super) fn tenant(
+    site: &Site,
+    plan: &Plan,
+    t: &Tenant,
+    names: &TenantNames,
+    out: &mut ClusterOut<'_>,
+) -> Result<(), LowerError> {
     let tn = t.name.value.as_str();
     if t.nfs.is_some() && node_peers(site, t.cluster.value).is_empty() {
         return Err(LowerError(format!(
             "tenant {tn} mounts NFS on a cluster without nodes: its proxy's policy would admit every source"
         )));
     }
-    for (p, _) in tenant_policies(site, t) {
+    for (p, _) in tenant_policies(site, t, names) {
         let ns = p.metadata.namespace.clone().unwrap_or_default();
         out.add(&ns, &p, tn)?;
     }
@@ -337,7 +352,7 @@ pub(super) fn tenant(site: &Site, t: &Tenant, out: &mut ClusterOut<'_>) -> Resul
         .map(|(o, _)| o.name.value.clone())
         .collect();
     owners.insert(tn.to_string());
-    for q in tenant_quotas(site, t) {
+    for q in tenant_quotas(site, plan, t) {
         let ns = q.metadata.namespace.clone().unwrap_or_default();
         out.add_shared(&ns, &q, owners.clone())?;
     }
@@ -389,8 +404,13 @@ pub(super) fn portworx(
 }
 
 /// What the isolation report says about a tenant's policies and quotas.
-pub(crate) fn summary(site: &Site, t: &Tenant) -> (Vec<PolicySummary>, Vec<QuotaSummary>) {
-    let policies = tenant_policies(site, t)
+pub(crate) fn summary(
+    site: &Site,
+    plan: &Plan,
+    t: &Tenant,
+    names: &TenantNames,
+) -> (Vec<PolicySummary>, Vec<QuotaSummary>) {
+    let policies = tenant_policies(site, t, names)
         .into_iter()
         .map(|(p, admits)| PolicySummary {
             namespace: p.metadata.namespace.unwrap_or_default(),
@@ -398,7 +418,7 @@ pub(crate) fn summary(site: &Site, t: &Tenant) -> (Vec<PolicySummary>, Vec<Quota
             admits,
         })
         .collect();
-    let quotas = tenant_quotas(site, t)
+    let quotas = tenant_quotas(site, plan, t)
         .into_iter()
         .map(|q| QuotaSummary {
             namespace: q.metadata.namespace.unwrap_or_default(),

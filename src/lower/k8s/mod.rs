@@ -15,13 +15,12 @@ use super::haproxy::{self, CA_FILE, CERT_DIR, CONFIG_DIR, CRT_FILE};
 use super::{LowerError, SecretValues, Templates};
 use crate::bundle::{Bundle, SecretNote};
 use crate::ir::*;
+use crate::plan::{Plan, TenantNames, WorkloadNames, CA_SECRET, CLIENT_SECRET, PROXY_DEPLOYMENT};
 use std::collections::{BTreeMap, BTreeSet};
 use types::*;
 
 const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "tenantc");
 const TENANT_LABEL: &str = "tenantc.io/tenant";
-pub const CLIENT_SECRET: &str = "nfs-client-cert";
-pub const CA_SECRET: &str = "nfs-ca";
 const CONFIG_MAP: &str = "haproxy-config";
 
 struct ClusterOut<'b> {
@@ -205,6 +204,7 @@ fn security_label(s: NfsSecurity) -> &'static str {
 
 fn pull_secrets(
     site: &Site,
+    plan: &Plan,
     reg: Option<&Sp<RegistryId>>,
     ns: &str,
     tenant: &str,
@@ -214,7 +214,7 @@ fn pull_secrets(
         return Ok(Vec::new());
     };
     let registry = site.registry(r.value);
-    let name = k8s_name(&registry.name.value);
+    let name = plan.pull_secret(r.value).to_string();
     out.secret(
         ns,
         &name,
@@ -236,6 +236,7 @@ fn pull_secrets(
 
 fn proxy(
     site: &Site,
+    plan: &Plan,
     tenant: &Tenant,
     nfs: &TenantNfs,
     t: &Templates,
@@ -318,7 +319,7 @@ fn proxy(
     let deployment = Object {
         api_version: "apps/v1",
         kind: "Deployment",
-        metadata: meta("haproxy", Some(ns), tn),
+        metadata: meta(PROXY_DEPLOYMENT, Some(ns), tn),
         body: Spec {
             spec: DeploymentSpec {
                 replicas: p.replicas.value,
@@ -355,7 +356,14 @@ fn proxy(
                             security_context: podsec::container(true),
                             ..Default::default()
                         }],
-                        image_pull_secrets: pull_secrets(site, p.registry.as_ref(), ns, tn, out)?,
+                        image_pull_secrets: pull_secrets(
+                            site,
+                            plan,
+                            p.registry.as_ref(),
+                            ns,
+                            tn,
+                            out,
+                        )?,
                         security_context: podsec::pod(
                             cluster_kind(site, tenant),
                             Some(p.user.value),
@@ -416,6 +424,7 @@ fn proxy(
 fn storage(
     site: &Site,
     tenant: &Tenant,
+    names: &TenantNames,
     nfs: &TenantNfs,
     out: &mut ClusterOut<'_>,
 ) -> Result<(), LowerError> {
@@ -449,9 +458,9 @@ fn storage(
         })
         .collect();
     vers.truncate(1);
-    for v in &nfs.volumes {
-        let claim = k8s_name(&v.name.value);
-        let pv = format!("{}-{claim}", k8s_name(tn));
+    for (v, vn) in nfs.volumes.iter().zip(&names.volumes) {
+        let claim = vn.claim.clone();
+        let pv = vn.pv.clone();
         let read_only = v.access.value == AccessMode::ReadOnlyMany;
         let mut mount_options = vec![if read_only { "ro" } else { "rw" }.to_string()];
         mount_options.extend(vers.iter().cloned());
@@ -517,13 +526,15 @@ fn storage(
 
 fn workload(
     site: &Site,
-    tenant: &Tenant,
+    plan: &Plan,
+    (tenant, names): (&Tenant, &TenantNames),
     w: &Workload,
+    wn: &WorkloadNames,
     out: &mut ClusterOut<'_>,
 ) -> Result<(), LowerError> {
     let tn = tenant.name.value.as_str();
     let ns = tenant.namespace.value.as_str();
-    let name = k8s_name(&w.name.value);
+    let name = wn.name.clone();
     let nfs = tenant.nfs.as_ref();
     // Pods that mount z/OS NFS volumes run on the node of their proxy, so that
     // the unencrypted hop never leaves the node.
@@ -555,14 +566,14 @@ fn workload(
     });
     let mut volumes = Vec::new();
     let mut mounts = Vec::new();
-    if let Some(nfs) = nfs {
+    if nfs.is_some() {
         for m in &w.mounts {
-            let Some(v) = nfs.volumes.get(m.volume.value) else {
+            let Some(v) = names.volumes.get(m.volume.value) else {
                 return Err(LowerError(format!(
                     "workload {name} mounts a volume that does not exist"
                 )));
             };
-            let claim = k8s_name(&v.name.value);
+            let claim = v.claim.clone();
             if !volumes.iter().any(|x: &PodVolume| x.name == claim) {
                 volumes.push(PodVolume {
                     name: claim.clone(),
@@ -582,16 +593,17 @@ fn workload(
     }
     // Volume claim templates: each replica gets its own FADA volume.
     let mut templates = Vec::new();
-    for c in &w.claims {
-        let pure = tenant
-            .pure
-            .as_ref()
-            .ok_or_else(|| LowerError(format!("claim of {name} without a Pure workspace")))?;
-        let class = pure
+    for (c, claim) in w.claims.iter().zip(&wn.claims) {
+        if tenant.pure.is_none() {
+            return Err(LowerError(format!(
+                "claim of {name} without a Pure workspace"
+            )));
+        }
+        let class = names
             .classes
             .get(c.class.value)
             .ok_or_else(|| LowerError(format!("claim of {name} names no storage class")))?;
-        let claim = k8s_name(&c.name.value);
+        let claim = claim.clone();
         mounts.push(VolumeMount {
             name: claim.clone(),
             mount_path: c.path.value.clone(),
@@ -605,12 +617,12 @@ fn workload(
                 resources: Resources {
                     requests: BTreeMap::from([("storage", c.size.value.text.clone())]),
                 },
-                storage_class_name: k8s_name(&class.name.value),
+                storage_class_name: class.clone(),
             },
         });
     }
     // Secret variables come from a generated Secret `<workload>-env`.
-    let env_secret = format!("{name}-env");
+    let env_secret = wn.env_secret.clone();
     let mut secret_keys = Vec::new();
     let mut env = Vec::new();
     for (k, v) in &w.env {
@@ -666,7 +678,7 @@ fn workload(
                 readiness_probe: w.readiness.as_ref().map(probe),
                 security_context: podsec::container(w.read_only_root),
             }],
-            image_pull_secrets: pull_secrets(site, w.registry.as_ref(), ns, tn, out)?,
+            image_pull_secrets: pull_secrets(site, plan, w.registry.as_ref(), ns, tn, out)?,
             security_context: podsec::pod(
                 cluster_kind(site, tenant),
                 w.user.as_ref().map(|u| u.value),
@@ -796,22 +808,24 @@ const TENANTS_PER_PART: usize = 32;
 
 pub fn lower(
     site: &Site,
+    plan: &Plan,
     t: &Templates,
     headers: &super::Headers,
     secrets: Option<&SecretValues>,
     sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
-    let clusters: Vec<(ClusterId, Vec<&Tenant>)> = (0..site.clusters.len())
+    let clusters: Vec<(ClusterId, Vec<Named<'_>>)> = (0..site.clusters.len())
         .map(|ci| {
             let tenants = site
                 .tenants
                 .iter()
-                .filter(|t| t.cluster.value == ClusterId(ci) && sel.has(&t.name.value))
+                .zip(&plan.tenants)
+                .filter(|(t, _)| t.cluster.value == ClusterId(ci) && sel.has(&t.name.value))
                 .collect();
             (ClusterId(ci), tenants)
         })
-        .filter(|(_, tenants): &(ClusterId, Vec<&Tenant>)| !tenants.is_empty())
+        .filter(|(_, tenants): &(ClusterId, Vec<Named<'_>>)| !tenants.is_empty())
         .collect();
     let dirs: Vec<String> = clusters
         .iter()
@@ -821,7 +835,7 @@ pub fn lower(
     // a cluster's first part also writes its shared objects.
     let mut units = Vec::new();
     for ((ci, tenants), dir) in clusters.iter().zip(&dirs) {
-        let with_portworx = tenants.iter().any(|t| t.pure.is_some());
+        let with_portworx = tenants.iter().any(|(t, _)| t.pure.is_some());
         for (i, part) in tenants.chunks(TENANTS_PER_PART).enumerate() {
             units.push((
                 *ci,
@@ -842,7 +856,9 @@ pub fn lower(
     crate::par::each_ordered(
         units,
         |(ci, dir, tenants, shared, into)| {
-            lower_part(site, t, headers, secrets, ci, dir, tenants, shared, into)
+            lower_part(
+                site, plan, t, headers, secrets, ci, dir, tenants, shared, into,
+            )
         },
         |part| {
             if failed.is_some() {
@@ -875,7 +891,8 @@ pub fn lower(
                 let cluster_file = site.clusters[clusters[cluster - 1].0 .0].name.span.file;
                 let yaml = document(&headers.of([cluster_file]), &kustomization)
                     .map_err(|e| LowerError(format!("kustomization.yaml: {e}")))?;
-                let all: BTreeSet<String> = tenants.iter().map(|t| t.name.value.clone()).collect();
+                let all: BTreeSet<String> =
+                    tenants.iter().map(|(t, _)| t.name.value.clone()).collect();
                 bundle.add_text(format!("{dir}/kustomization.yaml"), yaml, all)
             });
             if let Err(e) = done {
@@ -892,6 +909,9 @@ pub fn lower(
     }
 }
 
+/// A tenant with its names.
+type Named<'a> = (&'a Tenant, &'a TenantNames);
+
 /// What lowering some tenants of a cluster produced.
 struct Part {
     bundle: Bundle,
@@ -902,12 +922,13 @@ struct Part {
 #[allow(clippy::too_many_arguments)]
 fn lower_part(
     site: &Site,
+    plan: &Plan,
     t: &Templates,
     headers: &super::Headers,
     secrets: Option<&SecretValues>,
     cluster: ClusterId,
     dir: &str,
-    tenants: &[&Tenant],
+    tenants: &[Named<'_>],
     shared: bool,
     mut bundle: Bundle,
 ) -> Result<Part, LowerError> {
@@ -924,7 +945,7 @@ fn lower_part(
         isolation::portworx(site, cluster, &mut out)?;
         portworx::machine_config(site, t, cluster, &mut out)?;
     }
-    for tenant in tenants {
+    for &(tenant, names) in tenants {
         let tn = tenant.name.value.as_str();
         let header = headers.of([tenant.name.span.file]);
         out.header.clone_from(&header);
@@ -934,16 +955,16 @@ fn lower_part(
             tn,
         )?;
         if let Some(nfs) = &tenant.nfs {
-            proxy(site, tenant, nfs, t, &header, &mut out)?;
-            storage(site, tenant, nfs, &mut out)?;
+            proxy(site, plan, tenant, nfs, t, &header, &mut out)?;
+            storage(site, tenant, names, nfs, &mut out)?;
         }
         if let Some(pure) = &tenant.pure {
-            portworx::classes(tenant, pure, &mut out)?;
+            portworx::classes(tenant, names, pure, &mut out)?;
         }
-        for w in &tenant.workloads {
-            workload(site, tenant, w, &mut out)?;
+        for (w, wn) in tenant.workloads.iter().zip(&names.workloads) {
+            workload(site, plan, (tenant, names), w, wn, &mut out)?;
         }
-        isolation::tenant(site, tenant, &mut out)?;
+        isolation::tenant(site, plan, tenant, names, &mut out)?;
     }
     let (resources, generators) = (out.resources, out.generators);
     Ok(Part {

@@ -173,11 +173,12 @@ pub(super) fn lower(
 /// The tenant's FADA StorageClasses (cluster-scoped).
 pub(super) fn classes(
     tenant: &Tenant,
+    names: &crate::plan::TenantNames,
     pure: &TenantPure,
     out: &mut ClusterOut<'_>,
 ) -> Result<(), LowerError> {
     let tn = tenant.name.value.as_str();
-    for class in &pure.classes {
+    for (class, name) in pure.classes.iter().zip(&names.classes) {
         let mut parameters = BTreeMap::from([
             ("backend", "pure_block".to_string()),
             ("pure_fa_pod_name", class.pod.value.clone()),
@@ -196,7 +197,7 @@ pub(super) fn classes(
             &Object {
                 api_version: "storage.k8s.io/v1",
                 kind: "StorageClass",
-                metadata: super::meta(&k8s_name(&class.name.value), None, tn),
+                metadata: super::meta(name, None, tn),
                 body: StorageClassBody {
                     provisioner: "pxd.portworx.com",
                     parameters,
