@@ -909,6 +909,42 @@ fn a_half_typed_file_still_answers() {
     assert!(lsp.request("textDocument/rename", p)["error"].is_object());
 }
 
+/// A file that has never parsed since it was opened, its last block still
+/// open (being typed at the end): answered from what recovery made of it.
+#[test]
+fn a_file_that_never_parsed_still_answers() {
+    let mut lsp = Lsp::example("zcx-nfs");
+    let text = "tenant t2 {\n  cluster   = ocp1\n  namespace = \"t2\"\n\n  nfs {\n    server = NP8.MVSNFS8\n    volume data {\n      size = 1Gi\n";
+    let u = lsp.open("extra.tenant", text);
+    // Its syntax error only: what the open blocks lack is not reported.
+    assert_eq!(codes(&lsp.diagnostics(&u, |d| !d.is_empty())), ["E0101"]);
+    let s = lsp.call(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": u } }),
+    );
+    assert_eq!(s[0]["name"], "t2", "{s}");
+    assert_eq!(s.as_array().map(Vec::len), Some(1), "{s}");
+    assert_eq!(s[0]["children"][0]["name"], "nfs", "{s}");
+    assert_eq!(s[0]["children"][0]["children"][0]["name"], "data", "{s}");
+    // Ranges stay inside the text.
+    assert_eq!(s[0]["range"]["end"], pos(text, "1Gi\n", 4), "{s}");
+    // Hover on a reference, and completion of one.
+    let h = lsp.call("textDocument/hover", at(&u, text, "NP8.MVSNFS8", 6));
+    assert!(
+        hover_text(&h).contains("**nfs_server** `NP8.MVSNFS8`"),
+        "{h}"
+    );
+    let c = lsp.call("textDocument/completion", at(&u, text, "= NP8", 5));
+    assert_eq!(labels(&c), ["NP8.MVSNFS8"], "{c}");
+    let c = lsp.call("textDocument/completion", at(&u, text, "size = 1Gi\n", 11));
+    assert!(labels(&c).contains(&"export".to_string()), "{c}");
+    // The tenant's name resolves in the index, but renaming waits for a
+    // file that parses.
+    let mut p = at(&u, text, "t2 {", 0);
+    p["newName"] = json!("t3");
+    assert!(lsp.request("textDocument/rename", p)["error"].is_object());
+}
+
 #[test]
 fn garbage_never_stops_the_server() {
     let mut lsp = Lsp::example("zcx-nfs");
