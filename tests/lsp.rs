@@ -7,7 +7,6 @@ use camino::Utf8Path;
 use common::lsp::{example, uri, Lsp, WAIT};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The LSP position (UTF-16) of the first `needle` in `text`, plus `delta` bytes.
@@ -91,13 +90,7 @@ fn requests_before_initialize_and_a_second_initialize_are_refused() {
 #[test]
 fn capabilities_cover_every_feature() {
     let (dir, root) = example("zcx-nfs");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantc"))
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
+    let mut child = common::lsp::spawn();
     let mut stdin = child.stdin.take().expect("stdin");
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": { "processId": null, "rootUri": uri(&root), "capabilities": {} } })

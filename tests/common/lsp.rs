@@ -46,16 +46,21 @@ pub fn example(name: &str) -> (tempfile::TempDir, Utf8PathBuf) {
     (dir, root)
 }
 
+/// `tenantc lsp` with piped stdin and stdout, not yet initialized.
+pub fn spawn() -> Child {
+    Command::new(env!("CARGO_BIN_EXE_tenantc"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tenantc lsp starts")
+}
+
 impl Lsp {
     /// Starts the server on `root` and initializes it.
     pub fn start(dir: Option<tempfile::TempDir>, root: &Utf8Path) -> Lsp {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenantc"))
-            .arg("lsp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tenantc lsp starts");
+        let mut child = spawn();
         let stdin = child.stdin.take().expect("stdin");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
