@@ -220,7 +220,9 @@ fn parse_with_pest(
             }
             Err(e) => {
                 at = error_pos(&e);
-                reported = at < text.len();
+                // At the end of the real text before any closers were
+                // appended, the error is the file's own (`}` missing).
+                reported = at < text.len() || work.len() == text.len();
                 if !reported {
                     unreported += 1;
                     if unreported > MAX_SYNTAX_ERRORS {
@@ -1232,6 +1234,19 @@ mod tests {
         assert!(!parse_ok("a one { x = 1 }").closed_at_end());
     }
 
+    /// An unclosed block after another error: both are reported, as before
+    /// closing at the end was tried.
+    #[test]
+    fn an_unclosed_block_after_another_error_is_reported_too() {
+        let text = "a one {\n  x = = 1\n  y = 2\n";
+        let (tree, diags) = parse(FileId(0), text);
+        assert_eq!(diags.len(), 2, "{diags:#?}");
+        assert!(diags[1].message.contains("end of file"), "{diags:#?}");
+        let tree = tree.expect("a tree");
+        assert!(tree.closed_at_end());
+        assert_eq!(tree.blocks[0].entries.len(), 1, "y is kept");
+    }
+
     /// Errors the appended closers run into (a value missing before them)
     /// are recovered from without a report: the end-of-file error says it.
     #[test]
@@ -1245,9 +1260,10 @@ mod tests {
         assert!(tree.closed_at_end());
         assert_eq!(tree.blocks[0].entries.len(), 1, "y is skipped");
         assert!(tree.skipped.iter().all(|s| s.end as usize <= text.len()));
-        // A comment left open is skipped with its line, then the block closed.
+        // A comment left open is skipped with its line, then the block
+        // closed: both errors are reported.
         let (tree, diags) = parse(FileId(0), "a one {\n /* x = 1\n");
-        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!(diags.len(), 2, "{diags:#?}");
         assert!(tree.is_some_and(|t| t.closed_at_end() && t.blocks.len() == 1));
     }
 
