@@ -261,15 +261,29 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
                 .map(|span| Skipped::new(&m.tree, *span, &sources))
         })
         .collect();
-    let (site, index) = resolve::resolve_with(&loaded, &mut diags, opts.index);
+    // Files read with their open blocks closed at the end: what the later
+    // stages say about them rests on a guess (a `}` missing mid-file nests
+    // the rest of it), so only what loading them found (syntax, literals,
+    // imports) is reported. Their declarations still resolve the other
+    // files' references and fill the index.
+    let guessed: Vec<source::FileId> = loaded
+        .modules
+        .iter()
+        .filter(|m| m.tree.closed_at_end())
+        .map(|m| m.tree.file)
+        .collect();
+    let mut later = Vec::new();
+    let (site, index) = resolve::resolve_with(&loaded, &mut later, opts.index);
     if !skipped.is_empty() {
-        diags.retain(|d| !skipped.iter().any(|s| s.explains(d, &sources)));
+        later.retain(|d| !skipped.iter().any(|s| s.explains(d, &sources)));
     }
     drop(skipped);
     // The syntax trees are done with: their memory serves the later stages.
     drop(loaded);
     stop()?;
-    diags.extend(resolve::secrets::check(&site, &sources, &bounds));
+    later.extend(resolve::secrets::check(&site, &sources, &bounds));
+    later.retain(|d| !guessed.contains(&d.primary.span.file));
+    diags.extend(later);
     let mut plan = None;
     if !diags.iter().any(Diagnostic::is_error) {
         let names = plan::build(&site);

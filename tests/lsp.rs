@@ -3,207 +3,11 @@
 
 mod common;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
+use common::lsp::{example, uri, Lsp, WAIT};
 use serde_json::{json, Value};
-use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-const WAIT: Duration = Duration::from_secs(20);
-
-/// A running server; killed when dropped.
-struct Lsp {
-    child: Child,
-    stdin: ChildStdin,
-    rx: mpsc::Receiver<Value>,
-    pending: VecDeque<Value>,
-    next_id: i64,
-    _dir: Option<tempfile::TempDir>,
-    root: Utf8PathBuf,
-}
-
-impl Drop for Lsp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn uri(path: &Utf8Path) -> String {
-    format!("file://{}", tenantc::source::uri_path(path.as_str()))
-}
-
-/// A copy of an example directory in a fresh temporary directory.
-fn example(name: &str) -> (tempfile::TempDir, Utf8PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = Utf8Path::from_path(dir.path()).expect("utf-8").join(name);
-    std::fs::create_dir_all(&root).expect("mkdir");
-    for f in common::entries(&format!("examples/{name}"), |p| p.is_file()) {
-        std::fs::copy(&f, root.join(f.file_name().expect("name"))).expect("copy");
-    }
-    (dir, root)
-}
-
-impl Lsp {
-    /// Starts the server on `root` and initializes it.
-    fn start(dir: Option<tempfile::TempDir>, root: &Utf8Path) -> Lsp {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenantc"))
-            .arg("lsp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tenantc lsp starts");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(stdout);
-            loop {
-                let mut len = None;
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.strip_prefix("Content-Length:") {
-                        len = v.trim().parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; len.expect("Content-Length")];
-                if r.read_exact(&mut body).is_err() {
-                    return;
-                }
-                let v: Value = serde_json::from_slice(&body).expect("the server sends JSON");
-                if tx.send(v).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut lsp = Lsp {
-            child,
-            stdin,
-            rx,
-            pending: VecDeque::new(),
-            next_id: 0,
-            _dir: dir,
-            root: root.to_path_buf(),
-        };
-        let init = lsp.request(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": uri(root),
-                "workspaceFolders": [{ "uri": uri(root), "name": "site" }],
-                "capabilities": {},
-            }),
-        );
-        assert!(init["result"]["capabilities"].is_object(), "{init}");
-        lsp.notify("initialized", json!({}));
-        lsp
-    }
-
-    fn example(name: &str) -> Lsp {
-        let (dir, root) = example(name);
-        Lsp::start(Some(dir), &root)
-    }
-
-    fn write_raw(&mut self, bytes: &[u8]) {
-        self.stdin.write_all(bytes).expect("write to the server");
-        self.stdin.flush().expect("flush");
-    }
-
-    fn send(&mut self, mut msg: Value) {
-        msg["jsonrpc"] = json!("2.0");
-        let body = msg.to_string();
-        let framed = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        self.write_raw(framed.as_bytes());
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({ "method": method, "params": params }));
-    }
-
-    /// The next message that satisfies `want`; others are kept for later.
-    fn wait_for(&mut self, what: &str, want: impl Fn(&Value) -> bool) -> Value {
-        if let Some(i) = self.pending.iter().position(&want) {
-            return self.pending.remove(i).expect("present");
-        }
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(left) {
-                Ok(v) if want(&v) => return v,
-                Ok(v) => self.pending.push_back(v),
-                Err(_) => panic!(
-                    "timed out waiting for {what}; received meanwhile: {:?}",
-                    self.pending
-                ),
-            }
-        }
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(json!({ "id": id, "method": method, "params": params }));
-        self.wait_for(method, |v| {
-            v["id"] == json!(id) && v.get("method").is_none()
-        })
-    }
-
-    /// The result of a request that must succeed.
-    fn call(&mut self, method: &str, params: Value) -> Value {
-        let r = self.request(method, params);
-        assert!(r.get("error").is_none(), "{method}: {r}");
-        r["result"].clone()
-    }
-
-    fn path(&self, name: &str) -> Utf8PathBuf {
-        self.root.join(name)
-    }
-
-    fn open(&mut self, name: &str, text: &str) -> String {
-        let u = uri(&self.path(name));
-        self.notify(
-            "textDocument/didOpen",
-            json!({ "textDocument": { "uri": u, "languageId": "tenant", "version": 1, "text": text } }),
-        );
-        u
-    }
-
-    /// Replaces a document's whole text.
-    fn change(&mut self, u: &str, version: i64, text: &str) {
-        self.notify(
-            "textDocument/didChange",
-            json!({ "textDocument": { "uri": u, "version": version }, "contentChanges": [{ "text": text }] }),
-        );
-    }
-
-    /// The next diagnostics published for `u` that satisfy `want`.
-    fn diagnostics(&mut self, u: &str, want: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let u = u.to_string();
-        let v = self.wait_for(&format!("diagnostics for {u}"), |m| {
-            m["method"] == "textDocument/publishDiagnostics"
-                && m["params"]["uri"] == json!(u)
-                && want(m["params"]["diagnostics"].as_array().map_or(&[], |a| a))
-        });
-        v["params"]["diagnostics"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path(name)).expect("read example")
-    }
-}
 
 /// The LSP position (UTF-16) of the first `needle` in `text`, plus `delta` bytes.
 fn pos(text: &str, needle: &str, delta: usize) -> Value {
@@ -286,13 +90,7 @@ fn requests_before_initialize_and_a_second_initialize_are_refused() {
 #[test]
 fn capabilities_cover_every_feature() {
     let (dir, root) = example("zcx-nfs");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tenantc"))
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
+    let mut child = common::lsp::spawn();
     let mut stdin = child.stdin.take().expect("stdin");
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": { "processId": null, "rootUri": uri(&root), "capabilities": {} } })
@@ -906,6 +704,42 @@ fn a_half_typed_file_still_answers() {
     // Rename is refused until the file parses again.
     let mut p = at(&u, &broken, "fios {", 1);
     p["newName"] = json!("fios2");
+    assert!(lsp.request("textDocument/rename", p)["error"].is_object());
+}
+
+/// A file that has never parsed since it was opened, its last block still
+/// open (being typed at the end): answered from what recovery made of it.
+#[test]
+fn a_file_that_never_parsed_still_answers() {
+    let mut lsp = Lsp::example("zcx-nfs");
+    let text = "tenant t2 {\n  cluster   = ocp1\n  namespace = \"t2\"\n\n  nfs {\n    server = NP8.MVSNFS8\n    volume data {\n      size = 1Gi\n";
+    let u = lsp.open("extra.tenant", text);
+    // Its syntax error only: what the open blocks lack is not reported.
+    assert_eq!(codes(&lsp.diagnostics(&u, |d| !d.is_empty())), ["E0101"]);
+    let s = lsp.call(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": u } }),
+    );
+    assert_eq!(s[0]["name"], "t2", "{s}");
+    assert_eq!(s.as_array().map(Vec::len), Some(1), "{s}");
+    assert_eq!(s[0]["children"][0]["name"], "nfs", "{s}");
+    assert_eq!(s[0]["children"][0]["children"][0]["name"], "data", "{s}");
+    // Ranges stay inside the text.
+    assert_eq!(s[0]["range"]["end"], pos(text, "1Gi\n", 4), "{s}");
+    // Hover on a reference, and completion of one.
+    let h = lsp.call("textDocument/hover", at(&u, text, "NP8.MVSNFS8", 6));
+    assert!(
+        hover_text(&h).contains("**nfs_server** `NP8.MVSNFS8`"),
+        "{h}"
+    );
+    let c = lsp.call("textDocument/completion", at(&u, text, "= NP8", 5));
+    assert_eq!(labels(&c), ["NP8.MVSNFS8"], "{c}");
+    let c = lsp.call("textDocument/completion", at(&u, text, "size = 1Gi\n", 11));
+    assert!(labels(&c).contains(&"export".to_string()), "{c}");
+    // The tenant's name resolves in the index, but renaming waits for a
+    // file that parses.
+    let mut p = at(&u, text, "t2 {", 0);
+    p["newName"] = json!("t3");
     assert!(lsp.request("textDocument/rename", p)["error"].is_object());
 }
 

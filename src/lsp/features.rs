@@ -838,7 +838,7 @@ fn rename_target(
     let Some((target, span)) = target_at(&view, offset) else {
         return Ok(None);
     };
-    if !view.fresh() {
+    if !view.fresh() || !view.clean {
         return Err(Failure(
             ErrorCode::RequestFailed,
             "this file does not parse; fix the syntax error before renaming".into(),

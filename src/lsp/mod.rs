@@ -10,8 +10,10 @@
 //! that arrive together are applied together and checked once, so a burst
 //! of keystrokes costs one re-check. Requests on a file that no longer
 //! parses are answered from the last analysis in which it did, with
-//! positions mapped across the edit ([`text::map_offset`]), and completion
-//! reads the cursor's context from the text alone ([`context`]).
+//! positions mapped across the edit ([`text::map_offset`]); one that has not
+//! parsed since it was opened, from what recovery made of it (the blocks it
+//! leaves open closed at its end). Completion reads the cursor's context
+//! from the text alone ([`context`]).
 //!
 //! Nothing is printed to stdout but protocol messages; logs go to stderr.
 
@@ -999,7 +1001,14 @@ impl Server {
     }
 
     /// The analysis to answer about `path` from: the latest one if the file
-    /// parsed in it, else the last one in which it did.
+    /// parsed in it, else the last one in which it did, else (a file that
+    /// has not parsed since it was opened) the latest one after all, which
+    /// read what syntax error recovery made of the file.
+    ///
+    /// The last clean analysis goes first: mapped across the edits, it is
+    /// exact everywhere but in the edited text, while a recovered tree can be
+    /// wrong far from the error (a `}` missing mid-file is supplied at the
+    /// end, nesting everything after it).
     fn view(&mut self, path: &Utf8Path) -> Option<View> {
         let now = self.text_of(path)?;
         let latest = self
@@ -1017,22 +1026,15 @@ impl Server {
             let (good, _) = doc.good.as_ref()?;
             (**good == **then).then(|| doc.edits.clone())
         };
-        if let Some(snap) = latest {
-            let f = snap.by_path[path];
-            if snap.parsed(f) {
-                let then = snap.analysis.sources.get(f).text.clone();
-                let edits = edits(&then);
-                return Some(View {
-                    snap,
-                    file: f,
-                    now,
-                    then,
-                    edits,
-                });
-            }
-        }
-        let (then, snap) = self.docs.get(path)?.good.clone()?;
+        let good = self.docs.get(path).and_then(|d| d.good.clone());
+        let (snap, clean) = match (latest, good) {
+            (Some(snap), _) if snap.parsed(snap.by_path[path]) => (snap, true),
+            (_, Some((_, snap))) => (snap, true),
+            (Some(snap), None) => (snap, false),
+            (None, None) => return None,
+        };
         let file = *snap.by_path.get(path)?;
+        let then = snap.analysis.sources.get(file).text.clone();
         let edits = edits(&then);
         Some(View {
             snap,
@@ -1040,6 +1042,7 @@ impl Server {
             now,
             then,
             edits,
+            clean,
         })
     }
 
@@ -1058,6 +1061,9 @@ pub(crate) struct View {
     pub then: Arc<str>,
     /// The edits from `then` to `now`, when known.
     edits: Option<Vec<text::Edit>>,
+    /// Whether the file parsed without syntax errors in the analysis (else
+    /// the analysis read what recovery made of it).
+    pub clean: bool,
 }
 
 impl View {

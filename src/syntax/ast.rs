@@ -10,8 +10,20 @@ pub struct SyntaxFile {
     pub imports: Vec<Import>,
     pub blocks: Vec<Block>,
     /// Regions skipped to recover from syntax errors (already reported).
-    /// Empty for a file that parsed cleanly.
+    /// Empty for a file that parsed cleanly. An empty region at the end of
+    /// the text marks a file that ends with blocks still open: they were
+    /// closed there ([`SyntaxFile::closed_at_end`]).
     pub skipped: Vec<Span>,
+}
+
+impl SyntaxFile {
+    /// Whether the file ended with blocks (or lists, objects, calls) still
+    /// open, read as if closed at the end. Where the missing `}` belongs is
+    /// a guess, and so is what the blocks hold: an editor can still list and
+    /// complete them, but what they mean is not reported on.
+    pub fn closed_at_end(&self) -> bool {
+        self.skipped.iter().any(|s| s.start == s.end)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -30,8 +30,9 @@ pub const MAX_NESTING: usize = 64;
 /// and a diagnostic. Syntax errors are recovered from by skipping the
 /// statement at fault (see [`recover`]), so that one run reports every
 /// independent syntax error; the tree then covers the rest of the file and
-/// lists what it skipped. The tree is `None` only when nothing sensible
-/// remains (an unclosed block, hostile nesting).
+/// lists what it skipped. Blocks still open at the end of the file are
+/// closed there ([`SyntaxFile::closed_at_end`]). The tree is `None` only when
+/// nothing sensible remains (mismatched brackets left open, hostile nesting).
 ///
 /// A file without syntax errors, the common case (an editor re-checks on
 /// every keystroke), is read by the hand-written parser in [`fast`], which
@@ -118,6 +119,12 @@ fn parse_with_pest(
     let mut work = text.as_bytes().to_vec();
     let mut skipped = Vec::new();
     let mut at = error_pos(&e);
+    // Whether the error at `at` was reported: one in the closers appended
+    // after the text (see [`closers_at_end`]) is not, the end-of-file error
+    // before them says it all; such errors are recovered from a bounded
+    // number of times.
+    let mut reported = true;
+    let mut unreported = 0;
     loop {
         let bounds = if windowed {
             item_boundaries(&work)
@@ -127,6 +134,10 @@ fn parse_with_pest(
         let Some(repair) = recover(&work, at, &bounds) else {
             return (None, diags);
         };
+        // Closers are appended once: a second time, recovery skipped some.
+        if !repair.append.is_empty() && work.len() > text.len() {
+            return (None, diags);
+        }
         let changed_from = repair
             .blanked
             .iter()
@@ -134,7 +145,7 @@ fn parse_with_pest(
             .chain(repair.closer.map(|c| c.0))
             .fold(at, usize::min);
         let base = boundary_at_or_before(&bounds, changed_from);
-        if let Some(before) = repair.culprit {
+        if let Some(before) = repair.culprit.filter(|_| reported) {
             // The statement before the reported token is the one at fault
             // (`ports =` with its value missing): point at it too.
             if let Some(d) = diags.last_mut() {
@@ -160,11 +171,11 @@ fn parse_with_pest(
         }
         for &(s, e) in &repair.blanked {
             blank(&mut work, s, e);
-            skipped.push(Span::new(file, s, e));
+            skipped.push(Span::new(file, s, e.min(text.len())));
         }
         if let Some((i, b)) = repair.closer {
             work[i] = b;
-            if let Some(d) = diags.last_mut() {
+            if let (Some(d), true) = (diags.last_mut(), reported) {
                 d.help = format!(
                     "write `{}` here: it closes the `{}` opened before",
                     b as char,
@@ -176,6 +187,7 @@ fn parse_with_pest(
                 );
             }
         }
+        work.extend_from_slice(&repair.append);
         // Blanking replaces whole characters by spaces: still UTF-8.
         let Ok(w) = std::str::from_utf8(&work) else {
             return (None, diags);
@@ -185,25 +197,103 @@ fn parse_with_pest(
             // takes it (the differential test holds the two parsers to the
             // same trees and diagnostics), else by pest.
             Ok(()) => {
-                if let Some((mut tree, literal)) = fast::parse(file, w) {
-                    tree.skipped = skipped;
-                    diags.extend(literal);
-                    return (Some(tree), diags);
-                }
-                match TenantParser::parse(Rule::file, w) {
-                    Ok(pairs) => return build(file, pairs, skipped, diags),
-                    Err(_) => return (None, diags),
-                }
+                let (tree, diags) = match fast::parse(file, w) {
+                    Some((tree, literal)) => {
+                        diags.extend(literal);
+                        (Some(tree), diags)
+                    }
+                    None => match TenantParser::parse(Rule::file, w) {
+                        Ok(pairs) => build(file, pairs, Vec::new(), diags),
+                        Err(_) => return (None, diags),
+                    },
+                };
+                return (
+                    tree.map(|mut tree| {
+                        tree.skipped = skipped;
+                        if w.len() > text.len() {
+                            closed_at_end(&mut tree, text.len());
+                        }
+                        tree
+                    }),
+                    diags,
+                );
             }
             Err(e) => {
+                at = error_pos(&e);
+                // At the end of the real text before any closers were
+                // appended, the error is the file's own (`}` missing).
+                reported = at < text.len() || work.len() == text.len();
+                if !reported {
+                    unreported += 1;
+                    if unreported > MAX_SYNTAX_ERRORS {
+                        return (None, diags);
+                    }
+                    continue;
+                }
                 if diags.len() >= MAX_SYNTAX_ERRORS {
                     return (None, diags);
                 }
                 diags.push(syntax_error(file, w, &e));
-                at = error_pos(&e);
             }
         }
     }
+}
+
+/// A tree parsed with closers appended after the text (the blocks the file
+/// leaves open end where it ends): every span clamped to the text, and the
+/// mark of it in [`SyntaxFile::skipped`] (see [`SyntaxFile::closed_at_end`]).
+fn closed_at_end(tree: &mut SyntaxFile, len: usize) {
+    let len = len as u32;
+    let clamp = |s: &mut Span| {
+        s.start = s.start.min(len);
+        s.end = s.end.min(len);
+    };
+    fn value(v: &mut Value, clamp: &dyn Fn(&mut Span)) {
+        clamp(&mut v.span);
+        match &mut v.kind {
+            ValueKind::List(items) => items.iter_mut().for_each(|i| value(i, clamp)),
+            ValueKind::Object(fields) => fields.iter_mut().for_each(|f| field(f, clamp)),
+            ValueKind::Path(p) => p.iter_mut().for_each(|i| clamp(&mut i.span)),
+            ValueKind::Call(name, args) => {
+                clamp(&mut name.span);
+                for a in args {
+                    if let Some(n) = &mut a.name {
+                        clamp(&mut n.span);
+                    }
+                    value(&mut a.value, clamp);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn field(f: &mut Field, clamp: &dyn Fn(&mut Span)) {
+        clamp(&mut f.span);
+        clamp(&mut f.key.span);
+        value(&mut f.value, clamp);
+    }
+    fn block(b: &mut Block, clamp: &dyn Fn(&mut Span)) {
+        clamp(&mut b.span);
+        clamp(&mut b.kind.span);
+        if let Some(n) = &mut b.name {
+            clamp(&mut n.span);
+        }
+        for e in &mut b.entries {
+            match e {
+                Entry::Field(f) => field(f, clamp),
+                Entry::Block(b) => block(b, clamp),
+            }
+        }
+    }
+    for i in &mut tree.imports {
+        clamp(&mut i.span);
+        clamp(&mut i.path_span);
+        if let Some(a) = &mut i.alias {
+            clamp(&mut a.span);
+        }
+    }
+    tree.blocks.iter_mut().for_each(|b| block(b, &clamp));
+    tree.skipped
+        .push(Span::new(tree.file, len as usize, len as usize));
 }
 
 /// Parses `text[base..end]` as a file, with the error's position made an
@@ -308,16 +398,25 @@ struct Repair {
     culprit: Option<(usize, usize)>,
     /// A closing bracket at this offset replaced by this one (`[1 }`).
     closer: Option<(usize, u8)>,
+    /// Text appended at the end: the closers of the brackets still open
+    /// there (see [`closers_at_end`]).
+    append: Vec<u8>,
 }
 
 /// Chooses the statement to skip after a syntax error at `at`: the line of
 /// the error, the line before it (an incomplete statement often shows up
 /// as an error on the next line), or both, whichever lets the parser get
 /// furthest. A line that opens a block is skipped with its whole block. At
-/// the end of the file (an unclosed block) nothing can be skipped.
+/// the end of the file (an unclosed block) nothing can be skipped: the
+/// brackets still open there are closed instead, after the text.
 fn recover(work: &[u8], at: usize, bounds: &[usize]) -> Option<Repair> {
     if at >= work.len() || work[at..].iter().all(u8::is_ascii_whitespace) {
-        return None;
+        return closers_at_end(work).map(|append| Repair {
+            blanked: Vec::new(),
+            culprit: None,
+            closer: None,
+            append,
+        });
     }
     let start = line_start(work, at);
     // The error's line; it cannot be skipped when that would unbalance the
@@ -336,6 +435,7 @@ fn recover(work: &[u8], at: usize, bounds: &[usize]) -> Option<Repair> {
                     blanked: Vec::new(),
                     culprit: None,
                     closer: Some((at, c)),
+                    append: Vec::new(),
                 });
             }
         }
@@ -345,6 +445,7 @@ fn recover(work: &[u8], at: usize, bounds: &[usize]) -> Option<Repair> {
             blanked: vec![l],
             culprit: None,
             closer: None,
+            append: Vec::new(),
         });
     }
     if let Some(p) = prev {
@@ -353,12 +454,14 @@ fn recover(work: &[u8], at: usize, bounds: &[usize]) -> Option<Repair> {
             blanked: vec![p],
             culprit: Some(trimmed),
             closer: None,
+            append: Vec::new(),
         });
         if let Some(l) = line {
             candidates.push(Repair {
                 blanked: vec![p, l],
                 culprit: Some(trimmed),
                 closer: None,
+                append: Vec::new(),
             });
         }
     }
@@ -516,6 +619,38 @@ fn statement_at(work: &[u8], start: usize) -> Option<(usize, usize)> {
     let line = &work[start..end];
     let count = |c: u8| line.iter().filter(|b| **b == c).count();
     (count(b'{') == count(b'}')).then_some((start, end))
+}
+
+/// The text that closes the brackets still open at the end of `work`, on a
+/// line of its own (`"\n]}}"`), innermost first; `None` when none is open,
+/// when a closer does not match its opener (appending cannot help), or when
+/// the text ends in a `/*` comment (which would swallow the closers).
+fn closers_at_end(work: &[u8]) -> Option<Vec<u8>> {
+    let mut open: Vec<u8> = Vec::new();
+    let mut i = 0;
+    while i < work.len() {
+        if let Some(t) = trivia(work, i) {
+            if t.unclosed_comment {
+                return None;
+            }
+            i = t.end;
+            continue;
+        }
+        match work[i] {
+            b'{' => open.push(b'}'),
+            b'[' => open.push(b']'),
+            b'(' => open.push(b')'),
+            c @ (b'}' | b']' | b')') if open.pop() != Some(c) => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    if open.is_empty() {
+        return None;
+    }
+    open.push(b'\n');
+    open.reverse();
+    Some(open)
 }
 
 /// Where the `=` is when a line's code (its comment aside) ends with one.
@@ -1073,15 +1208,63 @@ mod tests {
     }
 
     #[test]
-    fn an_unclosed_block_is_one_error_and_no_tree() {
-        let (tree, diags) = parse(FileId(0), "a one {\n  x = 1\n");
-        assert!(tree.is_none());
-        assert_eq!(diags.len(), 1);
+    fn an_unclosed_block_is_one_error_and_closed_at_the_end() {
+        let text = "a one {\n  x = 1\n  b two {\n    y = [1, 2\n";
+        let (tree, diags) = parse(FileId(0), text);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
         assert!(
             diags[0].message.contains("end of file"),
             "{}",
             diags[0].message
         );
+        let tree = tree.expect("a tree");
+        assert!(tree.closed_at_end());
+        assert_eq!(block_names(&tree), ["one", "two"]);
+        let one = &tree.blocks[0];
+        assert_eq!(one.span.end as usize, text.len(), "clamped to the text");
+        let Entry::Block(two) = &one.entries[1] else {
+            panic!("b two is a block")
+        };
+        let Entry::Field(y) = &two.entries[0] else {
+            panic!("y is a field")
+        };
+        assert!(matches!(&y.value.kind, ValueKind::List(v) if v.len() == 2));
+        assert_eq!(y.value.span.end as usize, text.len());
+        // A file that parses is not marked.
+        assert!(!parse_ok("a one { x = 1 }").closed_at_end());
+    }
+
+    /// An unclosed block after another error: both are reported, as before
+    /// closing at the end was tried.
+    #[test]
+    fn an_unclosed_block_after_another_error_is_reported_too() {
+        let text = "a one {\n  x = = 1\n  y = 2\n";
+        let (tree, diags) = parse(FileId(0), text);
+        assert_eq!(diags.len(), 2, "{diags:#?}");
+        assert!(diags[1].message.contains("end of file"), "{diags:#?}");
+        let tree = tree.expect("a tree");
+        assert!(tree.closed_at_end());
+        assert_eq!(tree.blocks[0].entries.len(), 1, "y is kept");
+    }
+
+    /// Errors the appended closers run into (a value missing before them)
+    /// are recovered from without a report: the end-of-file error says it.
+    #[test]
+    fn errors_in_the_appended_closers_are_not_reported() {
+        let text = "a one {\n  x = 1\n  y =\n";
+        let (tree, diags) = parse(FileId(0), text);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert!(diags[0].message.contains("end of file"), "{diags:#?}");
+        assert!(diags[0].primary.span.end as usize <= text.len());
+        let tree = tree.expect("a tree");
+        assert!(tree.closed_at_end());
+        assert_eq!(tree.blocks[0].entries.len(), 1, "y is skipped");
+        assert!(tree.skipped.iter().all(|s| s.end as usize <= text.len()));
+        // A comment left open is skipped with its line, then the block
+        // closed: both errors are reported.
+        let (tree, diags) = parse(FileId(0), "a one {\n /* x = 1\n");
+        assert_eq!(diags.len(), 2, "{diags:#?}");
+        assert!(tree.is_some_and(|t| t.closed_at_end() && t.blocks.len() == 1));
     }
 
     #[test]

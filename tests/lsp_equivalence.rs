@@ -1,0 +1,543 @@
+//! `tenantc lsp` after any sequence of edits says what a server started from
+//! scratch on the same texts says: random steps on a small generated site
+//! (tenants added and removed, in buffers and on disk; names of clusters,
+//! servers and registries changed where they are declared or used; braces
+//! deleted and put back; files opened, saved and closed), and after each
+//! step the diagnostics last published for every file (open or not), every
+//! workspace symbol and the document symbols of each open file that parses
+//! are compared with those of a new server given the same texts.
+//!
+//! Today the server analyzes the whole site on every change, so this holds
+//! by construction; it is the safety net for an incremental server, which
+//! must still give the other files whose diagnostics an edit changes their
+//! new diagnostics.
+//!
+//! `LSP_EQUIV_CASES` sets the number of steps (default 40), `LSP_EQUIV_SEED`
+//! the sequence.
+
+mod common;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use common::lsp::{uri, Lsp};
+use common::mutate::XorShift;
+use common::site::{tenant, GenSite};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Names swapped for another of the same length (so that offsets recorded
+/// for a deleted brace stay valid), declarations and references alike.
+const SWAPS: [(&str, &str); 6] = [
+    ("ocp0", "ocpz"),
+    ("ocp1", "ocpy"),
+    ("NFS0", "NFSz"),
+    ("quay", "quax"),
+    ("SYS0", "SYSz"),
+    // Tenants t00000 and t00002 on one service address: a check across files.
+    ("172.30.10.2", "172.30.10.4"),
+];
+
+/// The client's side: what is on disk, what is open, and the server.
+struct World {
+    lsp: Lsp,
+    /// Files on disk, by path relative to the root.
+    disk: BTreeMap<String, String>,
+    /// Open documents: text and version.
+    open: BTreeMap<String, (String, i64)>,
+    /// Deleted braces not yet put back, last deleted last: (file, offset).
+    broken: Vec<(String, usize)>,
+    next_id: usize,
+    /// The diagnostics last published, by URI.
+    published: BTreeMap<String, Value>,
+    /// Each file's text when it was made.
+    pristine: BTreeMap<String, String>,
+}
+
+/// The LSP position of a byte offset in an ASCII text.
+fn position(text: &str, at: usize) -> Value {
+    let before = &text[..at];
+    let line = before.matches('\n').count();
+    let col = at - before.rfind('\n').map_or(0, |i| i + 1);
+    json!({ "line": line, "character": col })
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// The offsets of `word` in `text` as a whole word.
+fn occurrences(text: &str, word: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    text.match_indices(word)
+        .map(|(i, _)| i)
+        .filter(|&i| {
+            (i == 0 || !is_word(b[i - 1])) && b.get(i + word.len()).is_none_or(|&c| !is_word(c))
+        })
+        .collect()
+}
+
+impl World {
+    fn path(&self, rel: &str) -> Utf8PathBuf {
+        self.lsp.root.join(rel)
+    }
+
+    fn uri(&self, rel: &str) -> String {
+        uri(&self.path(rel))
+    }
+
+    /// The texts the server analyzes: the disk's, with the open buffers.
+    fn texts(&self) -> BTreeMap<String, String> {
+        let mut t = self.disk.clone();
+        for (f, (text, _)) in &self.open {
+            t.insert(f.clone(), text.clone());
+        }
+        t
+    }
+
+    fn open(&mut self, rel: &str, text: String) {
+        let u = self.uri(rel);
+        self.lsp.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": u, "languageId": "tenant", "version": 1, "text": text } }),
+        );
+        self.open.insert(rel.to_string(), (text, 1));
+    }
+
+    /// Replaces `len` bytes at `at` of an open document with `new`.
+    fn edit(&mut self, rel: &str, at: usize, len: usize, new: &str) {
+        let u = self.uri(rel);
+        let (text, version) = self.open.get_mut(rel).expect("open");
+        let range = json!({ "start": position(text, at), "end": position(text, at + len) });
+        text.replace_range(at..at + len, new);
+        *version += 1;
+        let v = *version;
+        self.lsp.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": u, "version": v },
+                    "contentChanges": [{ "range": range, "text": new }] }),
+        );
+    }
+
+    /// Writes a file to disk and tells the server (as a file watcher would).
+    fn write_disk(&mut self, rel: &str, text: Option<String>) {
+        let p = self.path(rel);
+        let kind = match &text {
+            Some(t) => {
+                std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+                std::fs::write(&p, t).expect("write");
+                if self.disk.insert(rel.to_string(), t.clone()).is_some() {
+                    2
+                } else {
+                    1
+                }
+            }
+            None => {
+                std::fs::remove_file(&p).expect("rm");
+                self.disk.remove(rel);
+                3
+            }
+        };
+        self.lsp.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({ "changes": [{ "uri": uri(&p), "type": kind }] }),
+        );
+    }
+
+    /// One random step; returns what it did, for the failure message.
+    fn step(&mut self, rng: &mut XorShift) -> String {
+        let closed: Vec<String> = self
+            .disk
+            .keys()
+            .filter(|f| !self.open.contains_key(*f))
+            .cloned()
+            .collect();
+        let open: Vec<String> = self.open.keys().cloned().collect();
+        match rng.below(14) {
+            0 if !closed.is_empty() => {
+                let f = closed[rng.below(closed.len())].clone();
+                let text = self.disk[&f].clone();
+                self.open(&f, text);
+                format!("open {f}")
+            }
+            1 if open.len() > 1 => {
+                let f = open[rng.below(open.len())].clone();
+                self.lsp.notify(
+                    "textDocument/didClose",
+                    json!({ "textDocument": { "uri": self.uri(&f) } }),
+                );
+                self.open.remove(&f);
+                self.broken.retain(|(g, _)| *g != f);
+                format!("close {f}")
+            }
+            2 => {
+                // A new tenant, or one more file declaring an existing one.
+                let id = if rng.chance(5) {
+                    rng.below(self.next_id)
+                } else {
+                    self.next_id += 1;
+                    self.next_id - 1
+                };
+                let f = format!("tenants/new{}.tenant", self.next_id * 10 + rng.below(10));
+                if self.disk.contains_key(&f) || self.open.contains_key(&f) {
+                    return "nothing".into();
+                }
+                // Sometimes on the service address of t00000: a check
+                // across files.
+                let mut text = tenant(id, 0);
+                let clash = rng.chance(3);
+                if clash {
+                    let ip = format!("172.30.{}.{}", id / 250 + 10, id % 250 + 2);
+                    text = text.replace(&ip, "172.30.10.2");
+                }
+                let what = format!(
+                    "add {}{} in {f}",
+                    GenSite::name(id),
+                    if clash { " at 172.30.10.2" } else { "" }
+                );
+                self.pristine.insert(f.clone(), text.clone());
+                if rng.chance(2) {
+                    self.open(&f, text);
+                    format!("{what} (a buffer)")
+                } else {
+                    self.write_disk(&f, Some(text));
+                    format!("{what} (on disk)")
+                }
+            }
+            3 if closed.iter().any(|f| f.starts_with("tenants/")) => {
+                let tenants: Vec<&String> = closed
+                    .iter()
+                    .filter(|f| f.starts_with("tenants/"))
+                    .collect();
+                let f = tenants[rng.below(tenants.len())].clone();
+                self.write_disk(&f, None);
+                format!("delete {f}")
+            }
+            4 if !open.is_empty() => {
+                let f = open[rng.below(open.len())].clone();
+                // What is saved parses: a file closed with its braces put
+                // back in no buffer must not stay broken on disk.
+                if self.broken.iter().any(|(g, _)| *g == f) {
+                    return format!("not saving {f}");
+                }
+                let text = self.open[&f].0.clone();
+                let p = self.path(&f);
+                std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+                std::fs::write(&p, &text).expect("write");
+                self.disk.insert(f.clone(), text);
+                self.lsp.notify(
+                    "textDocument/didSave",
+                    json!({ "textDocument": { "uri": self.uri(&f) } }),
+                );
+                format!("save {f}")
+            }
+            // At most two braces missing at a time, so that many steps see a
+            // site that parses and is checked across files.
+            5 | 6 if !self.broken.is_empty() && (self.broken.len() > 1 || rng.chance(2)) => {
+                let (f, at) = self.broken.pop().expect("a deleted brace");
+                self.edit(&f, at, 0, "}");
+                format!("put back the `}}` at {at} of {f}")
+            }
+            5 | 6 if !open.is_empty() => {
+                let f = open[rng.below(open.len())].clone();
+                let text = &self.open[&f].0;
+                let braces: Vec<usize> = text.match_indices('}').map(|(i, _)| i).collect();
+                if braces.is_empty() {
+                    return "nothing".into();
+                }
+                // Often the last one: the file ends with a block open.
+                let at = if rng.chance(2) {
+                    braces[braces.len() - 1]
+                } else {
+                    braces[rng.below(braces.len())]
+                };
+                self.edit(&f, at, 1, "");
+                self.broken.push((f.clone(), at));
+                format!("delete the `}}` at {at} of {f}")
+            }
+            9 => {
+                // Every file as it was made, and half the added ones gone:
+                // a site that is whole again (errors pile up otherwise).
+                self.broken.clear();
+                for (f, text) in self.pristine.clone() {
+                    let added = f.contains("/new");
+                    let gone = added && rng.chance(2);
+                    if let Some((old, version)) = self.open.get_mut(&f) {
+                        if gone {
+                            self.lsp.notify(
+                                "textDocument/didClose",
+                                json!({ "textDocument": { "uri": uri(&self.lsp.root.join(&f)) } }),
+                            );
+                            self.open.remove(&f);
+                        } else if *old != text {
+                            *old = text.clone();
+                            *version += 1;
+                            let v = *version;
+                            self.lsp.notify(
+                                "textDocument/didChange",
+                                json!({ "textDocument": { "uri": uri(&self.lsp.root.join(&f)), "version": v },
+                                        "contentChanges": [{ "text": text }] }),
+                            );
+                        }
+                    }
+                    match self.disk.get(&f) {
+                        Some(_) if gone => self.write_disk(&f, None),
+                        Some(d) if *d != text => self.write_disk(&f, Some(text.clone())),
+                        _ => {}
+                    }
+                    if gone {
+                        self.pristine.remove(&f);
+                    }
+                }
+                "heal".into()
+            }
+            7 | 8 if !open.is_empty() => {
+                // Back to the disk's text, as one change of the whole text.
+                let f = open[rng.below(open.len())].clone();
+                let Some(text) = self.disk.get(&f).cloned() else {
+                    return format!("not reverting {f}");
+                };
+                let (old, version) = self.open.get_mut(&f).expect("open");
+                *old = text.clone();
+                *version += 1;
+                let v = *version;
+                self.lsp.notify(
+                    "textDocument/didChange",
+                    json!({ "textDocument": { "uri": self.uri(&f), "version": v },
+                            "contentChanges": [{ "text": text }] }),
+                );
+                self.broken.retain(|(g, _)| *g != f);
+                format!("revert {f}")
+            }
+            _ => {
+                // Swap a name where it occurs, the site file most often.
+                let f = if rng.chance(2) || open.is_empty() {
+                    "site.tenant".to_string()
+                } else {
+                    open[rng.below(open.len())].clone()
+                };
+                if !self.open.contains_key(&f) {
+                    let Some(text) = self.disk.get(&f).cloned() else {
+                        return "nothing".into();
+                    };
+                    self.open(&f, text);
+                }
+                // Every occurrence in the file at once: a rename in the site
+                // file breaks the files that use the name, and the same swap
+                // again mends them. One swapped is more often swapped back
+                // than another swapped, so that the site is often whole.
+                let text = &self.open[&f].0;
+                let swapped: Vec<_> = SWAPS
+                    .iter()
+                    .filter(|(_, b)| !occurrences(text, b).is_empty())
+                    .collect();
+                let (from, to) = if !swapped.is_empty() && !rng.chance(3) {
+                    let (a, b) = swapped[rng.below(swapped.len())];
+                    (*b, *a)
+                } else {
+                    SWAPS[rng.below(SWAPS.len())]
+                };
+                let at = occurrences(text, from);
+                if at.is_empty() {
+                    return format!("no `{from}` in {f}");
+                }
+                for &i in &at {
+                    self.edit(&f, i, from.len(), to);
+                }
+                format!("`{from}` to `{to}` in {f} ({} times)", at.len())
+            }
+        }
+    }
+
+    /// Lets the server catch up; returns the workspace symbols.
+    fn settle(&mut self) -> Value {
+        let (symbols, before) = self.lsp.sync();
+        record(&mut self.published, &before);
+        symbols
+    }
+}
+
+/// Keeps the last diagnostics published for each URI.
+fn record(published: &mut BTreeMap<String, Value>, messages: &[Value]) {
+    for m in messages {
+        if m["method"] == "textDocument/publishDiagnostics" {
+            let u = m["params"]["uri"].as_str().unwrap_or("").to_string();
+            published.insert(u, m["params"]["diagnostics"].clone());
+        }
+    }
+}
+
+/// A JSON value with the site's root URI replaced by `ROOT`.
+fn rooted(v: &Value, root: &Utf8Path) -> String {
+    v.to_string().replace(&uri(root), "ROOT")
+}
+
+/// What a server sees of the site: diagnostics by file (none left out),
+/// every workspace symbol, and the document symbols of open files that parse.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    diagnostics: BTreeMap<String, String>,
+    symbols: BTreeSet<String>,
+    documents: BTreeMap<String, String>,
+}
+
+fn seen(
+    lsp: &mut Lsp,
+    published: &BTreeMap<String, Value>,
+    symbols: &Value,
+    open: &[String],
+    files: &BTreeSet<String>,
+) -> Seen {
+    let root = lsp.root.clone();
+    let mut diagnostics = BTreeMap::new();
+    for (u, d) in published {
+        if d.as_array().is_some_and(|a| !a.is_empty()) {
+            diagnostics.insert(u.replace(&uri(&root), "ROOT"), rooted(d, &root));
+        }
+    }
+    let symbols = symbols
+        .as_array()
+        .expect("symbols")
+        .iter()
+        .map(|s| rooted(s, &root))
+        .collect();
+    let mut documents = BTreeMap::new();
+    for f in open {
+        let u = uri(&root.join(f));
+        let syntax = published
+            .get(&u)
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|d| d["code"] == "E0101"));
+        if syntax || !files.contains(f) {
+            continue;
+        }
+        let s = lsp.call(
+            "textDocument/documentSymbol",
+            json!({ "textDocument": { "uri": u } }),
+        );
+        documents.insert(f.clone(), rooted(&s, &root));
+    }
+    Seen {
+        diagnostics,
+        symbols,
+        documents,
+    }
+}
+
+/// What a new server says of the same texts, with the same files open.
+fn from_scratch(texts: &BTreeMap<String, String>, open: &[String]) -> Seen {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Utf8Path::from_path(dir.path())
+        .expect("utf-8")
+        .to_path_buf();
+    for (f, t) in texts {
+        let p = root.join(f);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, t).expect("write");
+    }
+    let mut lsp = Lsp::start(Some(dir), &root);
+    for f in open {
+        lsp.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri(&root.join(f)), "languageId": "tenant",
+                                      "version": 1, "text": texts[f] } }),
+        );
+    }
+    let (symbols, before) = lsp.sync();
+    let mut published = BTreeMap::new();
+    record(&mut published, &before);
+    let files = texts.keys().cloned().collect();
+    seen(&mut lsp, &published, &symbols, open, &files)
+}
+
+#[test]
+fn edits_leave_the_server_where_a_fresh_one_would_be() {
+    let steps = env_or("LSP_EQUIV_CASES", 40);
+    let seed = env_or("LSP_EQUIV_SEED", 0x2545_f491_4f6c_dd1d);
+    let mut rng = XorShift(seed.max(1));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Utf8Path::from_path(dir.path())
+        .expect("utf-8")
+        .to_path_buf();
+    let site = GenSite::new(5, 1);
+    site.write(&root);
+    let lsp = Lsp::start(Some(dir), &root);
+    let mut w = World {
+        lsp,
+        disk: site.texts(),
+        open: BTreeMap::new(),
+        broken: Vec::new(),
+        pristine: site.texts(),
+        next_id: site.next_id,
+        published: BTreeMap::new(),
+    };
+    w.settle();
+    for f in ["site.tenant", "tenants/t00001.tenant"] {
+        let text = w.disk[f].clone();
+        w.open(f, text);
+    }
+    let (mut cross, mut syntax, mut checked) = (0, 0, 0);
+    let mut log = Vec::new();
+    for n in 0..steps {
+        let before = w.published.clone();
+        for _ in 0..1 + rng.below(2) {
+            log.push(format!("{n}: {}", w.step(&mut rng)));
+        }
+        let symbols = w.settle();
+        let open: Vec<String> = w.open.keys().cloned().collect();
+        let texts = w.texts();
+        let files: BTreeSet<String> = texts.keys().cloned().collect();
+        let here = seen(&mut w.lsp, &w.published.clone(), &symbols, &open, &files);
+        let fresh = from_scratch(&texts, &open);
+        assert!(
+            here == fresh,
+            "after step {n} the server differs from a fresh one.\nsteps:\n{}\n\
+             --- the server\n{here:#?}\n--- a fresh server\n{fresh:#?}",
+            log.join("\n")
+        );
+        if std::env::var_os("LSP_EQUIV_TRACE").is_some() {
+            let codes: BTreeSet<String> = here
+                .diagnostics
+                .values()
+                .flat_map(|d| {
+                    serde_json::from_str::<Value>(d)
+                        .ok()
+                        .and_then(|v| v.as_array().cloned())
+                        .unwrap_or_default()
+                })
+                .map(|d| d["code"].as_str().unwrap_or("").to_string())
+                .collect();
+            eprintln!("{n}: {codes:?}, braces missing: {:?}", w.broken);
+        }
+        // Files not open whose diagnostics the step changed, and syntax errors.
+        cross += w
+            .published
+            .iter()
+            .filter(|(u, d)| before.get(*u) != Some(d) && !open.iter().any(|f| w.uri(f) == **u))
+            .count();
+        syntax += usize::from(here.diagnostics.values().any(|d| d.contains("E0101")));
+        // A check across objects (run only on a site that resolved).
+        checked += usize::from(
+            here.diagnostics
+                .values()
+                .any(|d| d.contains("\"E04") || d.contains("\"E05")),
+        );
+    }
+    eprintln!(
+        "{steps} steps: {cross} diagnostics changed in files not open; \
+         {syntax} steps with a syntax error, {checked} with a cross-object check failing"
+    );
+    // The sequence reached what the comparison is for.
+    if steps >= 40 {
+        assert!(
+            cross > 0 && syntax > 0 && (syntax as u64) < steps && checked > 0,
+            "{cross} {syntax} {checked}\n{}",
+            log.join("\n")
+        );
+    }
+}
