@@ -23,6 +23,7 @@
 //! order.
 
 use super::ast::*;
+use super::lex::{self, ident_start, word};
 use super::literal;
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
@@ -57,22 +58,6 @@ struct Parser<'t> {
     b: &'t [u8],
     pos: usize,
     diags: Vec<Diagnostic>,
-}
-
-/// `ASCII_ALPHA | "_" | "$" | "@"`: the first character of an `ident`.
-fn ident_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || matches!(c, b'_' | b'$' | b'@')
-}
-
-/// `ASCII_ALPHANUMERIC | "_" | "-" | "$" | "#" | "@"`: the rest of an `ident`.
-fn ident_continue(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'$' | b'#' | b'@')
-}
-
-/// `ASCII_ALPHANUMERIC | "_"`: what the literals' negative lookaheads refuse
-/// to be followed by (so `2Gix` is not `2Gi` then `x`).
-fn word(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
 }
 
 /// What may not follow a boolean or a port range: a byte that would go on
@@ -131,48 +116,17 @@ impl Parser<'_> {
         hit
     }
 
-    /// pest's implicit skip: `(WHITESPACE | COMMENT)*`. A `/*` without its
-    /// `*/` is no comment: the skip stops before it, and since no token starts
-    /// with `/`, whatever comes next fails there, as in pest.
+    /// pest's implicit skip: `(WHITESPACE | COMMENT)*`, by the lexer's rules.
+    /// A `/*` without its `*/` is no comment: the skip stops before it, and
+    /// since no token starts with `/`, whatever comes next fails there, as in
+    /// pest.
     fn skip(&mut self) {
-        loop {
-            match self.peek() {
-                b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
-                b'#' => self.line_comment(),
-                b'/' => match self.at(self.pos + 1) {
-                    b'/' => self.line_comment(),
-                    b'*' => {
-                        let body = self.pos + 2;
-                        match self.b[body..].windows(2).position(|w| w == b"*/") {
-                            Some(n) => self.pos = body + n + 2,
-                            None => return,
-                        }
-                    }
-                    _ => return,
-                },
-                _ => return,
-            }
-        }
-    }
-
-    /// `("#" | "//") ~ (!"\n" ~ ANY)*`: up to the line break, which it leaves.
-    fn line_comment(&mut self) {
-        self.pos = self.b[self.pos..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(self.b.len(), |n| self.pos + n);
+        self.pos = lex::skip_trivia(self.b, self.pos);
     }
 
     /// Where the `ident` starting at `s` ends, if one does.
     fn ident_end(&self, s: usize) -> Option<usize> {
-        if !ident_start(self.at(s)) {
-            return None;
-        }
-        let mut e = s + 1;
-        while ident_continue(self.at(e)) {
-            e += 1;
-        }
-        Some(e)
+        lex::ident_end(self.b, s)
     }
 
     fn ident_at(&self, s: usize, e: usize) -> Ident {
