@@ -1183,6 +1183,25 @@ mod tests {
         }
     }
 
+    /// pest reads no comment at a `/*` without its `*/`, and recovery skips
+    /// the line it is on and parses what follows: that text is measured too
+    /// (it used to overflow the stack).
+    #[test]
+    fn an_unclosed_comment_cannot_hide_deep_nesting() {
+        let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+        let text = format!("b {{\n  x = 1 /*\n  y = {deep}\n}}\n");
+        let (tree, diags) = parse(FileId(0), &text);
+        assert!(tree.is_none());
+        assert!(
+            diags[0].message.contains("nesting deeper"),
+            "{:?}",
+            diags[0].message
+        );
+        // A closed comment still hides what is in it.
+        let text = format!("b {{\n  x = 1 /* {deep} */\n}}\n");
+        assert_eq!(parse(FileId(0), &text).1, []);
+    }
+
     #[test]
     fn huge_numbers_do_not_panic() {
         let (_, diags) = parse(FileId(0), "b { x = 99999999999999999999999999 }");
