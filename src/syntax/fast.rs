@@ -25,22 +25,27 @@
 use super::ast::*;
 use super::lex::{self, ident_start, word};
 use super::literal;
+use super::MAX_NESTING;
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
 
 /// Parses `text` if it is in the language: the tree and the literal
 /// diagnostics, exactly as the pest path would give them. `None` when pest
-/// would report a syntax error.
+/// would report a syntax error, and when brackets nest deeper than
+/// [`MAX_NESTING`]: this parser counts them as it goes (every `{`, `[` and
+/// `(` it enters), so a text it accepts needs no separate nesting guard.
 pub(super) fn parse(file: FileId, text: &str) -> Option<(SyntaxFile, Vec<Diagnostic>)> {
     let mut p = Parser {
         file,
         text,
         b: text.as_bytes(),
         pos: 0,
+        depth: 0,
+        too_deep: false,
         diags: Vec::new(),
     };
     let tree = p.file()?;
-    Some((tree, p.diags))
+    (!p.too_deep).then_some((tree, p.diags))
 }
 
 /// Where to come back to when an alternative fails: the position and how
@@ -50,6 +55,7 @@ pub(super) fn parse(file: FileId, text: &str) -> Option<(SyntaxFile, Vec<Diagnos
 struct Mark {
     pos: usize,
     diags: usize,
+    depth: usize,
 }
 
 struct Parser<'t> {
@@ -57,6 +63,10 @@ struct Parser<'t> {
     text: &'t str,
     b: &'t [u8],
     pos: usize,
+    /// The brackets open at the position.
+    depth: usize,
+    /// A bracket was refused for nesting deeper than [`MAX_NESTING`].
+    too_deep: bool,
     diags: Vec<Diagnostic>,
 }
 
@@ -84,12 +94,40 @@ impl Parser<'_> {
         Mark {
             pos: self.pos,
             diags: self.diags.len(),
+            depth: self.depth,
         }
     }
 
     fn reset(&mut self, m: Mark) {
         self.pos = m.pos;
         self.diags.truncate(m.diags);
+        self.depth = m.depth;
+    }
+
+    /// An opening bracket, one level deeper; refused (and the whole text
+    /// with it) past [`MAX_NESTING`] levels, which keeps the recursion
+    /// bounded. A rule that fails after it leaves the depth to the caller's
+    /// [`Mark`], like the position.
+    fn open(&mut self, c: u8) -> bool {
+        if self.peek() != c {
+            return false;
+        }
+        if self.depth == MAX_NESTING {
+            self.too_deep = true;
+            return false;
+        }
+        self.depth += 1;
+        self.pos += 1;
+        true
+    }
+
+    /// The closing bracket of the innermost [`open`](Self::open).
+    fn close(&mut self, c: u8) -> bool {
+        let hit = self.eat(c);
+        if hit {
+            self.depth -= 1;
+        }
+        hit
     }
 
     fn span(&self, s: usize, e: usize) -> Span {
@@ -234,11 +272,11 @@ impl Parser<'_> {
         // `ident?`: fails without reading anything.
         let name = self.ident();
         self.skip();
-        if !self.eat(b'{') {
+        if !self.open(b'{') {
             return None;
         }
         let entries = self.entries()?;
-        if !self.eat(b'}') {
+        if !self.close(b'}') {
             return None;
         }
         Some(Block {
@@ -360,7 +398,7 @@ impl Parser<'_> {
     /// `list = { "[" ~ (value ~ (comma ~ value)*)? ~ comma? ~ rbracket }`.
     fn list(&mut self) -> Option<Value> {
         let s = self.pos;
-        if !self.eat(b'[') {
+        if !self.open(b'[') {
             return None;
         }
         self.skip();
@@ -368,7 +406,7 @@ impl Parser<'_> {
         self.skip();
         self.eat(b',');
         self.skip();
-        if !self.eat(b']') {
+        if !self.close(b']') {
             return None;
         }
         Some(Value {
@@ -410,7 +448,7 @@ impl Parser<'_> {
     /// `object = { lbrace ~ (field ~ ","?)* ~ rbrace }`.
     fn object(&mut self) -> Option<Value> {
         let s = self.pos;
-        if !self.eat(b'{') {
+        if !self.open(b'{') {
             return None;
         }
         let mut fields = Vec::new();
@@ -427,7 +465,7 @@ impl Parser<'_> {
             self.skip();
             self.eat(b',');
         }
-        if !self.eat(b'}') {
+        if !self.close(b'}') {
             return None;
         }
         Some(Value {
@@ -483,13 +521,13 @@ impl Parser<'_> {
             return None;
         };
         self.skip();
-        if !self.eat(b'(') {
+        if !self.open(b'(') {
             return None;
         }
         self.skip();
         let (arg, _) = self.string()?;
         self.skip();
-        if !self.eat(b')') {
+        if !self.close(b')') {
             return None;
         }
         Some(Value {
@@ -501,7 +539,7 @@ impl Parser<'_> {
     /// `call = { ident ~ "(" ~ (arg ~ (comma ~ arg)*)? ~ comma? ~ rparen }`,
     /// its name (`s..e`) read and the position at the `(`.
     fn call_after_name(&mut self, s: usize, e: usize) -> Option<Value> {
-        if !self.eat(b'(') {
+        if !self.open(b'(') {
             return None;
         }
         self.skip();
@@ -509,7 +547,7 @@ impl Parser<'_> {
         self.skip();
         self.eat(b',');
         self.skip();
-        if !self.eat(b')') {
+        if !self.close(b')') {
             return None;
         }
         Some(Value {

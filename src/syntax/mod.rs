@@ -40,11 +40,13 @@ pub const MAX_NESTING: usize = 64;
 /// builds the same tree an order of magnitude faster; any other goes to
 /// pest, which names what it expected and recovers.
 pub fn parse(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnostic>) {
-    if let Some(d) = check_nesting(file, text) {
-        return (None, vec![d]);
-    }
+    // The fast parser refuses nesting deeper than `MAX_NESTING` itself; pest,
+    // which does not, only reads a text the guard has measured.
     if let Some((tree, diags)) = fast::parse(file, text) {
         return (Some(tree), diags);
+    }
+    if let Some(d) = check_nesting(file, text) {
+        return (None, vec![d]);
     }
     parse_with_pest(file, text, true)
 }
@@ -88,9 +90,6 @@ pub fn parse_with_pest_only(file: FileId, text: &str) -> Option<(SyntaxFile, Vec
 /// (or refuse its nesting).
 #[doc(hidden)]
 pub fn parse_fast_only(file: FileId, text: &str) -> Option<(SyntaxFile, Vec<Diagnostic>)> {
-    if check_nesting(file, text).is_some() {
-        return None;
-    }
     fast::parse(file, text)
 }
 
@@ -1181,6 +1180,42 @@ mod tests {
                 "{prefix:?}: {diags:?}"
             );
         }
+    }
+
+    /// The fast parser, which reads a clean file without the guard, refuses
+    /// exactly the nesting the guard refuses: every bracket counts, a
+    /// secret's too.
+    #[test]
+    fn the_fast_parser_counts_nesting_as_the_guard_does() {
+        for (open, close, inner) in [
+            ("a { ", " }", "x = env(\"a\")"),
+            ("x = [", "]", "x"),
+            ("x = { y = ", " }", "1"),
+            ("x = f(", ")", "1"),
+        ] {
+            for n in [
+                MAX_NESTING - 3,
+                MAX_NESTING - 2,
+                MAX_NESTING - 1,
+                MAX_NESTING,
+            ] {
+                // After `x = [`, the rest of the levels are `[`.
+                let rest = open.trim_start_matches("x = ");
+                let text = format!(
+                    "b {{ {open}{}{inner}{} }}",
+                    rest.repeat(n - 1),
+                    close.repeat(n)
+                );
+                let guard = check_nesting(FileId(0), &text).is_none();
+                let fast = fast::parse(FileId(0), &text).is_some();
+                assert_eq!(fast, guard, "{n} x {open:?}: {text}");
+                let (tree, diags) = parse(FileId(0), &text);
+                assert_eq!(tree.is_some(), guard, "{n} x {open:?}: {diags:?}");
+            }
+        }
+        // No recursion to the end of hostile nesting, even without the guard.
+        let deep = format!("b {{ x = {}{} }}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(fast::parse(FileId(0), &deep).is_none());
     }
 
     /// pest reads no comment at a `/*` without its `*/`, and recovery skips
