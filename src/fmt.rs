@@ -41,8 +41,9 @@
 //! # Comments
 //!
 //! The grammar skips comments, so they are recovered from the text between
-//! the tree's tokens (where `#` always starts a comment: inside an identifier
-//! it is part of a token). Every comment is kept, in its order:
+//! the tree's tokens by the lexer ([`crate::syntax::lex`]), started where the
+//! tree's last token ended (so `true#c` there is a boolean and a comment).
+//! Every comment is kept, in its order:
 //!
 //! - a comment on a line of its own stays on its own line, indented like the
 //!   entry it precedes (or the last entry, before a closing bracket);
