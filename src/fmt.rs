@@ -41,8 +41,9 @@
 //! # Comments
 //!
 //! The grammar skips comments, so they are recovered from the text between
-//! the tree's tokens (where `#` always starts a comment: inside an identifier
-//! it is part of a token). Every comment is kept, in its order:
+//! the tree's tokens by the lexer ([`crate::syntax::lex`]), started where the
+//! tree's last token ended (so `true#c` there is a boolean and a comment).
+//! Every comment is kept, in its order:
 //!
 //! - a comment on a line of its own stays on its own line, indented like the
 //!   entry it precedes (or the last entry, before a closing bracket);
@@ -61,6 +62,7 @@ use crate::source::FileId;
 use crate::syntax::ast::{
     Arg, Block, Entry, Field, Ident, Import, SecretSource, SyntaxFile, Value, ValueKind,
 };
+use crate::syntax::lex::{self, Kind as Tok};
 use crate::syntax::parse;
 
 /// Lines are kept within this many columns where the layout has a choice.
@@ -103,56 +105,48 @@ struct Gap {
     nl_after: usize,
 }
 
-/// Scans `text[start..end]`, which holds no token but punctuation and
-/// keywords, for comments; with `stop_at_quote`, stops at the first `"`
-/// outside a comment and returns its offset (else `end`).
+/// The comments in `text[start..end]`, which holds no token but punctuation
+/// and keywords, by the lexer (from `start`, where the tree's last token
+/// ended: `true#c` there is a value and a comment); with `stop_at_quote`,
+/// stops at the first string and returns its offset (else `end`).
 fn scan(text: &str, start: usize, end: usize, stop_at_quote: bool) -> (Gap, usize) {
-    let bytes = text.as_bytes();
     let end = end.min(text.len());
     let mut gap = Gap::default();
     let mut nl = 0;
-    let mut i = start;
-    while i < end {
-        let next = bytes.get(i + 1).copied();
-        match bytes[i] {
-            b'\n' => {
-                nl += 1;
-                i += 1;
-            }
-            b'"' if stop_at_quote => {
+    for t in lex::tokens_from(text, start) {
+        if t.start >= end {
+            break;
+        }
+        let body = &text[t.start..t.end.min(end)];
+        match t.kind {
+            Tok::Newline => nl += 1,
+            Tok::Str | Tok::UnclosedStr if stop_at_quote => {
                 return (
                     Gap {
                         nl_after: nl,
                         ..gap
                     },
-                    i,
+                    t.start,
                 )
             }
-            c if c == b'#' || (c == b'/' && next == Some(b'/')) => {
-                let stop = text[i..end].find('\n').map_or(end, |k| i + k);
+            Tok::LineComment => {
                 gap.comments.push(Comment {
-                    text: text[i..stop].trim_end().to_string(),
+                    text: body.trim_end().to_string(),
                     line: true,
                     nl_before: nl,
                 });
                 nl = 0;
-                i = stop;
             }
-            b'/' if next == Some(b'*') => {
-                let stop = text
-                    .get(i + 2..end)
-                    .and_then(|t| t.find("*/"))
-                    .map_or(end, |k| i + 2 + k + 2);
-                let body: Vec<&str> = text[i..stop].split('\n').map(str::trim_end).collect();
+            Tok::BlockComment | Tok::UnclosedComment => {
+                let lines: Vec<&str> = body.split('\n').map(str::trim_end).collect();
                 gap.comments.push(Comment {
-                    text: body.join("\n"),
+                    text: lines.join("\n"),
                     line: false,
                     nl_before: nl,
                 });
                 nl = 0;
-                i = stop;
             }
-            _ => i += 1,
+            _ => {}
         }
     }
     gap.nl_after = nl;
@@ -374,7 +368,13 @@ impl Formatter<'_> {
         let mut after = self.gap(start, path.0).comments;
         let mut text = format!("import {}", self.src(path.0, path.1));
         if let Some(alias) = &im.alias {
-            after.extend(self.gap(path.1, alias.span.start as usize).comments);
+            // `as` is a keyword: after it the lexer starts afresh (`as#c` is
+            // `as` and a comment, not a name).
+            let kw = lex::tokens_from(self.text, path.1)
+                .find(|t| !t.kind.is_trivia())
+                .map_or(path.1, |t| t.start + "as".len());
+            after.extend(self.gap(path.1, kw).comments);
+            after.extend(self.gap(kw, alias.span.start as usize).comments);
             text.push_str(" as ");
             text.push_str(&alias.name);
         }
@@ -579,14 +579,12 @@ impl Formatter<'_> {
         };
         let close = end(v).saturating_sub(1);
         let (before, quote) = scan(self.text, start(v) + kw, close, true);
-        let bytes = self.text.as_bytes();
-        let mut j = quote + 1;
-        while j < close && bytes[j] != b'"' {
-            j += if bytes[j] == b'\\' { 2 } else { 1 };
-        }
-        let literal = self.src(quote, j + 1).to_string();
+        let after = lex::tokens_from(self.text, quote)
+            .next()
+            .map_or(quote, |t| t.end.min(close));
+        let literal = self.src(quote, after).to_string();
         let mut comments = before.comments;
-        comments.extend(self.gap(j + 1, close).comments);
+        comments.extend(self.gap(after, close).comments);
         (literal, comments)
     }
 

@@ -714,3 +714,44 @@ fn windowed_recovery_equals_whole_recovery() {
         "only {several} of {budget} inputs had several errors"
     );
 }
+
+/// The lexer (`src/syntax/lex.rs`) against pest: on every input its tokens
+/// cover the text exactly, and where pest accepts the text each of pest's
+/// tokens is one of the lexer's, with only blanks, comments and the
+/// grammar's unnamed literals between them. Inputs: the spec files, and
+/// mutated and generated variants as above (a tenth of the budget).
+#[test]
+fn the_lexer_agrees_with_pest() {
+    fn check(text: &str, origin: &str) -> usize {
+        match tenantc::syntax::lex::agrees_with_pest(text) {
+            Ok(accepted) => usize::from(accepted),
+            Err(e) => panic!("{origin}: {e}\non {text:?}"),
+        }
+    }
+    let files = corpus();
+    let mut compared = 0;
+    for (path, text) in &files {
+        compared += check(text, path);
+    }
+    assert!(compared >= 20, "{compared} files compared");
+    let small: Vec<&(String, String)> = files.iter().filter(|f| f.1.len() < 8_000).collect();
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let budget = (budget() / 10).max(1_000);
+    for n in 0..budget {
+        let text = if n % 3 == 2 {
+            generate(&mut rng)
+        } else {
+            let base = &small[rng.below(small.len())].1;
+            mutate(&mut rng, base)
+        };
+        compared += check(&text, &format!("input {n}"));
+    }
+    eprintln!(
+        "lexer: {} inputs, {compared} accepted by pest",
+        files.len() + budget
+    );
+    assert!(
+        compared * 5 > budget,
+        "only {compared} inputs accepted by pest"
+    );
+}

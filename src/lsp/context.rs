@@ -3,6 +3,8 @@
 //! the grammar's lexical rules but needs no parse, so completion and hover
 //! keep working on a half-typed file that does not parse.
 
+use crate::syntax::lex::{self, Kind};
+
 /// What is being typed at the cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
@@ -41,60 +43,51 @@ enum Tok<'t> {
     Punct(u8),
 }
 
-/// Splits text into tokens with their byte ranges; comments and blanks are
-/// dropped. Strings end at a newline, as in the grammar.
+/// The text's tokens, by the lexer, as the cursor context reads them:
+/// blanks and stray characters dropped, and a name or a literal taken with
+/// the dots and parts glued to it (`NP8.`, `NP8.MVSNFS8`, `1.a`: the word
+/// being typed).
 fn tokens(text: &str) -> Vec<(usize, usize, Tok<'_>)> {
     let b = text.as_bytes();
-    let ident_start = |c: u8| c.is_ascii_alphabetic() || b"_$@".contains(&c);
-    let ident_char = |c: u8| c.is_ascii_alphanumeric() || b"_-$#@.".contains(&c);
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let start = i;
-        if c.is_ascii_whitespace() {
-            i += 1;
-        } else if c == b'#' || (c == b'/' && b.get(i + 1) == Some(&b'/')) {
-            while i < b.len() && b[i] != b'\n' {
-                i += 1;
+    let mut lx = lex::tokens(text).peekable();
+    while let Some(t) = lx.next() {
+        let tok = match t.kind {
+            Kind::Space | Kind::Newline | Kind::Other => continue,
+            Kind::LineComment | Kind::UnclosedComment => Tok::Comment(true),
+            Kind::BlockComment => Tok::Comment(false),
+            Kind::Str => Tok::Str(true),
+            Kind::UnclosedStr => Tok::Str(false),
+            Kind::Punct if b[t.start] == b'.' => continue,
+            Kind::Punct => Tok::Punct(b[t.start]),
+            Kind::Ident | Kind::Number => {
+                let mut end = t.end;
+                let mut after_dot = false;
+                while let Some(n) = lx.peek().copied().filter(|n| {
+                    n.start == end
+                        && match n.kind {
+                            Kind::Punct => b[n.start] == b'.',
+                            Kind::Ident | Kind::Number => after_dot,
+                            _ => false,
+                        }
+                }) {
+                    after_dot = n.kind == Kind::Punct;
+                    end = n.end;
+                    lx.next();
+                }
+                out.push((
+                    t.start,
+                    end,
+                    if t.kind == Kind::Ident {
+                        Tok::Ident(&text[t.start..end])
+                    } else {
+                        Tok::Lit
+                    },
+                ));
+                continue;
             }
-            out.push((start, i, Tok::Comment(true)));
-        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
-            i += 2;
-            while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
-                i += 1;
-            }
-            let closed = i < b.len();
-            i = (i + 2).min(b.len());
-            out.push((start, i, Tok::Comment(!closed)));
-        } else if c == b'"' {
-            i += 1;
-            while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
-                i += if b[i] == b'\\' { 2 } else { 1 };
-            }
-            i = i.min(b.len());
-            let closed = i < b.len() && b[i] == b'"';
-            if closed {
-                i += 1;
-            }
-            out.push((start, i, Tok::Str(closed)));
-        } else if ident_start(c) {
-            while i < b.len() && ident_char(b[i]) {
-                i += 1;
-            }
-            out.push((start, i, Tok::Ident(&text[start..i])));
-        } else if c.is_ascii_digit() {
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b"./".contains(&b[i])) {
-                i += 1;
-            }
-            out.push((start, i, Tok::Lit));
-        } else if b"{}[]()=,".contains(&c) {
-            i += 1;
-            out.push((start, i, Tok::Punct(c)));
-        } else {
-            // Any other byte (a UTF-8 continuation, a stray symbol): skip the char.
-            i += text[i..].chars().next().map_or(1, char::len_utf8);
-        }
+        };
+        out.push((t.start, t.end, tok));
     }
     out
 }
@@ -333,20 +326,16 @@ pub fn at(text: &str, offset: usize) -> Context {
     }
 }
 
-/// The identifier or dotted path around `offset`: its byte range.
+/// The identifier or dotted path (or literal) around `offset`: its byte
+/// range. None inside a string or a comment.
 pub fn word_at(text: &str, offset: usize) -> Option<(usize, usize)> {
-    let b = text.as_bytes();
-    let ident_char = |c: u8| c.is_ascii_alphanumeric() || b"_-$#@.".contains(&c);
-    let offset = offset.min(b.len());
-    let mut start = offset;
-    while start > 0 && ident_char(b[start - 1]) {
-        start -= 1;
-    }
-    let mut end = offset;
-    while end < b.len() && ident_char(b[end]) {
-        end += 1;
-    }
-    (start < end).then_some((start, end))
+    let offset = offset.min(text.len());
+    tokens(text)
+        .into_iter()
+        .take_while(|(s, _, _)| *s <= offset)
+        .filter(|(_, e, tok)| offset <= *e && matches!(tok, Tok::Ident(_) | Tok::Lit))
+        .last()
+        .map(|(s, e, _)| (s, e))
 }
 
 /// The first character after `offset` that is not blank.

@@ -889,16 +889,18 @@ fn prepare_rename(
 }
 
 /// Whether `name` is an identifier of the grammar that is not a literal:
-/// the compiler's own parser reads `x = NAME` back as a reference to exactly
-/// that name (so `true-x`, `false#1`, which read as a boolean and a comment,
-/// or `a.b` are refused).
+/// one name to the lexer, and the compiler's own parser reads `x = NAME`
+/// back as a reference to exactly that name (so `true`, `false#1`, which
+/// reads as a boolean and a comment, or `a.b` are refused).
 fn valid_name(name: &str) -> bool {
     use crate::syntax::ast::{Entry, ValueKind};
-    let first_ok = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || "_$@".contains(c));
-    if !first_ok || name == "import" || name.len() > 256 {
+    use crate::syntax::lex::{self, Kind};
+    let mut tokens = lex::tokens(name);
+    let one_name = matches!(
+        (tokens.next(), tokens.next()),
+        (Some(t), None) if t.kind == Kind::Ident
+    );
+    if !one_name || name == "import" || name.len() > 256 {
         return false;
     }
     let (tree, diags) = crate::syntax::parse(FileId(0), &format!("b {{ x = {name} }}"));

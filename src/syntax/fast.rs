@@ -23,23 +23,29 @@
 //! order.
 
 use super::ast::*;
+use super::lex::{self, ident_start, word};
 use super::literal;
+use super::MAX_NESTING;
 use crate::diagnostics::Diagnostic;
 use crate::source::{FileId, Span};
 
 /// Parses `text` if it is in the language: the tree and the literal
 /// diagnostics, exactly as the pest path would give them. `None` when pest
-/// would report a syntax error.
+/// would report a syntax error, and when brackets nest deeper than
+/// [`MAX_NESTING`]: this parser counts them as it goes (every `{`, `[` and
+/// `(` it enters), so a text it accepts needs no separate nesting guard.
 pub(super) fn parse(file: FileId, text: &str) -> Option<(SyntaxFile, Vec<Diagnostic>)> {
     let mut p = Parser {
         file,
         text,
         b: text.as_bytes(),
         pos: 0,
+        depth: 0,
+        too_deep: false,
         diags: Vec::new(),
     };
     let tree = p.file()?;
-    Some((tree, p.diags))
+    (!p.too_deep).then_some((tree, p.diags))
 }
 
 /// Where to come back to when an alternative fails: the position and how
@@ -49,6 +55,7 @@ pub(super) fn parse(file: FileId, text: &str) -> Option<(SyntaxFile, Vec<Diagnos
 struct Mark {
     pos: usize,
     diags: usize,
+    depth: usize,
 }
 
 struct Parser<'t> {
@@ -56,23 +63,11 @@ struct Parser<'t> {
     text: &'t str,
     b: &'t [u8],
     pos: usize,
+    /// The brackets open at the position.
+    depth: usize,
+    /// A bracket was refused for nesting deeper than [`MAX_NESTING`].
+    too_deep: bool,
     diags: Vec<Diagnostic>,
-}
-
-/// `ASCII_ALPHA | "_" | "$" | "@"`: the first character of an `ident`.
-fn ident_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || matches!(c, b'_' | b'$' | b'@')
-}
-
-/// `ASCII_ALPHANUMERIC | "_" | "-" | "$" | "#" | "@"`: the rest of an `ident`.
-fn ident_continue(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'$' | b'#' | b'@')
-}
-
-/// `ASCII_ALPHANUMERIC | "_"`: what the literals' negative lookaheads refuse
-/// to be followed by (so `2Gix` is not `2Gi` then `x`).
-fn word(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
 }
 
 /// What may not follow a boolean or a port range: a byte that would go on
@@ -99,12 +94,40 @@ impl Parser<'_> {
         Mark {
             pos: self.pos,
             diags: self.diags.len(),
+            depth: self.depth,
         }
     }
 
     fn reset(&mut self, m: Mark) {
         self.pos = m.pos;
         self.diags.truncate(m.diags);
+        self.depth = m.depth;
+    }
+
+    /// An opening bracket, one level deeper; refused (and the whole text
+    /// with it) past [`MAX_NESTING`] levels, which keeps the recursion
+    /// bounded. A rule that fails after it leaves the depth to the caller's
+    /// [`Mark`], like the position.
+    fn open(&mut self, c: u8) -> bool {
+        if self.peek() != c {
+            return false;
+        }
+        if self.depth == MAX_NESTING {
+            self.too_deep = true;
+            return false;
+        }
+        self.depth += 1;
+        self.pos += 1;
+        true
+    }
+
+    /// The closing bracket of the innermost [`open`](Self::open).
+    fn close(&mut self, c: u8) -> bool {
+        let hit = self.eat(c);
+        if hit {
+            self.depth -= 1;
+        }
+        hit
     }
 
     fn span(&self, s: usize, e: usize) -> Span {
@@ -131,48 +154,17 @@ impl Parser<'_> {
         hit
     }
 
-    /// pest's implicit skip: `(WHITESPACE | COMMENT)*`. A `/*` without its
-    /// `*/` is no comment: the skip stops before it, and since no token starts
-    /// with `/`, whatever comes next fails there, as in pest.
+    /// pest's implicit skip: `(WHITESPACE | COMMENT)*`, by the lexer's rules.
+    /// A `/*` without its `*/` is no comment: the skip stops before it, and
+    /// since no token starts with `/`, whatever comes next fails there, as in
+    /// pest.
     fn skip(&mut self) {
-        loop {
-            match self.peek() {
-                b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
-                b'#' => self.line_comment(),
-                b'/' => match self.at(self.pos + 1) {
-                    b'/' => self.line_comment(),
-                    b'*' => {
-                        let body = self.pos + 2;
-                        match self.b[body..].windows(2).position(|w| w == b"*/") {
-                            Some(n) => self.pos = body + n + 2,
-                            None => return,
-                        }
-                    }
-                    _ => return,
-                },
-                _ => return,
-            }
-        }
-    }
-
-    /// `("#" | "//") ~ (!"\n" ~ ANY)*`: up to the line break, which it leaves.
-    fn line_comment(&mut self) {
-        self.pos = self.b[self.pos..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(self.b.len(), |n| self.pos + n);
+        self.pos = lex::skip_trivia(self.b, self.pos);
     }
 
     /// Where the `ident` starting at `s` ends, if one does.
     fn ident_end(&self, s: usize) -> Option<usize> {
-        if !ident_start(self.at(s)) {
-            return None;
-        }
-        let mut e = s + 1;
-        while ident_continue(self.at(e)) {
-            e += 1;
-        }
-        Some(e)
+        lex::ident_end(self.b, s)
     }
 
     fn ident_at(&self, s: usize, e: usize) -> Ident {
@@ -280,11 +272,11 @@ impl Parser<'_> {
         // `ident?`: fails without reading anything.
         let name = self.ident();
         self.skip();
-        if !self.eat(b'{') {
+        if !self.open(b'{') {
             return None;
         }
         let entries = self.entries()?;
-        if !self.eat(b'}') {
+        if !self.close(b'}') {
             return None;
         }
         Some(Block {
@@ -406,7 +398,7 @@ impl Parser<'_> {
     /// `list = { "[" ~ (value ~ (comma ~ value)*)? ~ comma? ~ rbracket }`.
     fn list(&mut self) -> Option<Value> {
         let s = self.pos;
-        if !self.eat(b'[') {
+        if !self.open(b'[') {
             return None;
         }
         self.skip();
@@ -414,7 +406,7 @@ impl Parser<'_> {
         self.skip();
         self.eat(b',');
         self.skip();
-        if !self.eat(b']') {
+        if !self.close(b']') {
             return None;
         }
         Some(Value {
@@ -456,7 +448,7 @@ impl Parser<'_> {
     /// `object = { lbrace ~ (field ~ ","?)* ~ rbrace }`.
     fn object(&mut self) -> Option<Value> {
         let s = self.pos;
-        if !self.eat(b'{') {
+        if !self.open(b'{') {
             return None;
         }
         let mut fields = Vec::new();
@@ -473,7 +465,7 @@ impl Parser<'_> {
             self.skip();
             self.eat(b',');
         }
-        if !self.eat(b'}') {
+        if !self.close(b'}') {
             return None;
         }
         Some(Value {
@@ -529,13 +521,13 @@ impl Parser<'_> {
             return None;
         };
         self.skip();
-        if !self.eat(b'(') {
+        if !self.open(b'(') {
             return None;
         }
         self.skip();
         let (arg, _) = self.string()?;
         self.skip();
-        if !self.eat(b')') {
+        if !self.close(b')') {
             return None;
         }
         Some(Value {
@@ -547,7 +539,7 @@ impl Parser<'_> {
     /// `call = { ident ~ "(" ~ (arg ~ (comma ~ arg)*)? ~ comma? ~ rparen }`,
     /// its name (`s..e`) read and the position at the `(`.
     fn call_after_name(&mut self, s: usize, e: usize) -> Option<Value> {
-        if !self.eat(b'(') {
+        if !self.open(b'(') {
             return None;
         }
         self.skip();
@@ -555,7 +547,7 @@ impl Parser<'_> {
         self.skip();
         self.eat(b',');
         self.skip();
-        if !self.eat(b')') {
+        if !self.close(b')') {
             return None;
         }
         Some(Value {

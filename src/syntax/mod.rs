@@ -10,11 +10,13 @@
 
 pub mod ast;
 mod fast;
+pub mod lex;
 mod literal;
 
 use crate::diagnostics::{registry, Diagnostic};
 use crate::source::{FileId, Span};
 use ast::*;
+use lex::Kind;
 use pest::iterators::Pair;
 use pest::Parser;
 
@@ -39,11 +41,13 @@ pub const MAX_NESTING: usize = 64;
 /// builds the same tree an order of magnitude faster; any other goes to
 /// pest, which names what it expected and recovers.
 pub fn parse(file: FileId, text: &str) -> (Option<SyntaxFile>, Vec<Diagnostic>) {
-    if let Some(d) = check_nesting(file, text) {
-        return (None, vec![d]);
-    }
+    // The fast parser refuses nesting deeper than `MAX_NESTING` itself; pest,
+    // which does not, only reads a text the guard has measured.
     if let Some((tree, diags)) = fast::parse(file, text) {
         return (Some(tree), diags);
+    }
+    if let Some(d) = check_nesting(file, text) {
+        return (None, vec![d]);
     }
     parse_with_pest(file, text, true)
 }
@@ -87,9 +91,6 @@ pub fn parse_with_pest_only(file: FileId, text: &str) -> Option<(SyntaxFile, Vec
 /// (or refuse its nesting).
 #[doc(hidden)]
 pub fn parse_fast_only(file: FileId, text: &str) -> Option<(SyntaxFile, Vec<Diagnostic>)> {
-    if check_nesting(file, text).is_some() {
-        return None;
-    }
     fast::parse(file, text)
 }
 
@@ -315,8 +316,8 @@ fn parse_window(text: &str, base: usize, end: usize) -> Result<(), pest::error::
 }
 
 /// The offsets just after each `}` that brings the bracket depth back to
-/// zero, counting brackets of every kind alike and stepping over strings and
-/// comments by the grammar's lexical rules. In a text that parses up to some
+/// zero, counting brackets of every kind alike (by the lexer: none inside
+/// strings and comments, see [`brackets`]). In a text that parses up to some
 /// offset, each such offset before it ends a top-level block: a parse of the
 /// window from there reads what the whole parse reads. Past an error the
 /// offsets are only guesses, which [`recover`] checks (a window that parses
@@ -324,31 +325,38 @@ fn parse_window(text: &str, base: usize, end: usize) -> Result<(), pest::error::
 fn item_boundaries(work: &[u8]) -> Vec<usize> {
     let mut out = Vec::new();
     let mut depth = 0usize;
-    let mut i = 0;
-    while i < work.len() {
-        if !NESTING_BYTES[work[i] as usize] {
-            i += 1;
-            continue;
-        }
-        match work[i] {
-            b'"' | b'#' | b'/' => {
-                if let Some(t) = trivia(work, i) {
-                    i = t.end;
-                    continue;
-                }
-            }
+    for (i, c) in brackets(work) {
+        match c {
             b'{' | b'[' | b'(' => depth += 1,
-            b'}' | b']' | b')' => {
-                if depth == 1 && work[i] == b'}' {
+            _ => {
+                if depth == 1 && c == b'}' {
                     out.push(i + 1);
                 }
                 depth = depth.saturating_sub(1);
             }
-            _ => {}
         }
-        i += 1;
     }
     out
+}
+
+/// The brackets of a text, `{ } [ ] ( )`, with their offsets, by the lexer.
+/// A `/*` without its `*/` hides nothing: pest reads no comment there, and
+/// recovery may skip the line it is on and parse what follows, so the text
+/// after it is read on.
+fn brackets(work: &[u8]) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let mut tokens = lex::Lexer::new(work, 0);
+    std::iter::from_fn(move || loop {
+        let t = tokens.next()?;
+        match t.kind {
+            Kind::Punct
+                if work[t.start] != b'=' && work[t.start] != b',' && work[t.start] != b'.' =>
+            {
+                return Some((t.start, work[t.start]))
+            }
+            Kind::UnclosedComment => tokens = lex::Lexer::new(work, t.start + 1),
+            _ => {}
+        }
+    })
 }
 
 /// The last boundary at or before `at`, or the start of the text.
@@ -579,36 +587,32 @@ fn statement_at(work: &[u8], start: usize) -> Option<(usize, usize)> {
         .map_or(work.len(), |i| start + i);
     // The closers the brackets opened so far expect, innermost last.
     let mut open: Vec<u8> = Vec::new();
-    let mut i = start;
     let mut balanced = true;
-    while i < work.len() {
-        if let Some(t) = trivia(work, i) {
-            if t.unclosed_comment {
+    for t in lex::Lexer::new(work, start) {
+        match (t.kind, work[t.start]) {
+            (Kind::UnclosedComment, _) => {
                 balanced = false;
                 break;
             }
-            i = t.end;
-            continue;
-        }
-        match work[i] {
-            b'{' => open.push(b'}'),
-            b'[' => open.push(b']'),
-            b'(' => open.push(b')'),
-            c @ (b'}' | b']' | b')') => {
+            (Kind::Punct, b'{') => open.push(b'}'),
+            (Kind::Punct, b'[') => open.push(b']'),
+            (Kind::Punct, b'(') => open.push(b')'),
+            (Kind::Punct, c @ (b'}' | b']' | b')')) => {
                 // A closer that matches nothing open here ends the scan: the
                 // line leaves a bracket open or closes one it did not open.
                 if open.pop() != Some(c) {
                     balanced = false;
                     break;
                 }
-                if open.is_empty() && i >= end {
-                    return Some((start, i + 1));
+                if open.is_empty() && t.start >= end {
+                    return Some((start, t.end));
                 }
             }
-            b'\n' if i >= end && open.is_empty() => return Some((start, i)),
+            (Kind::Newline, _) if t.start >= end && open.is_empty() => {
+                return Some((start, t.start))
+            }
             _ => {}
         }
-        i += 1;
     }
     if balanced && open.is_empty() {
         return Some((start, work.len()));
@@ -655,18 +659,9 @@ fn closers_at_end(work: &[u8]) -> Option<Vec<u8>> {
 
 /// Where the `=` is when a line's code (its comment aside) ends with one.
 fn trailing_equals(line: &[u8]) -> Option<usize> {
-    let mut end = line.len();
-    let mut i = 0;
-    while i < line.len() {
-        match trivia(line, i) {
-            Some(_) if line[i] != b'"' => {
-                end = i;
-                break;
-            }
-            Some(t) => i = t.end,
-            None => i += 1,
-        }
-    }
+    let end = lex::Lexer::new(line, 0)
+        .find(|t| t.kind.is_comment())
+        .map_or(line.len(), |t| t.start);
     let code = line[..end].trim_ascii_end();
     code.ends_with(b"=").then(|| code.len() - 1)
 }
@@ -678,7 +673,7 @@ fn first_word(file: FileId, work: &[u8], at: usize) -> Span {
         s += 1;
     }
     let mut e = s;
-    while e < work.len() && is_ident_byte(work[e]) {
+    while e < work.len() && lex::ident_continue(work[e]) {
         e += 1;
     }
     if e == s && s < work.len() {
@@ -689,72 +684,6 @@ fn first_word(file: FileId, work: &[u8], at: usize) -> Span {
         }
     }
     Span::new(file, s, e)
-}
-
-/// A string or comment found by the lexical scans (nesting, recovery).
-struct Trivia {
-    /// The first byte after it. A string or `#`/`//` comment never takes the
-    /// line break that ends it (a string cannot span lines).
-    end: usize,
-    /// A `/*` without its `*/`.
-    unclosed_comment: bool,
-}
-
-/// The string or comment that starts at `i`, if one does, by the grammar's
-/// lexical rules.
-fn trivia(text: &[u8], i: usize) -> Option<Trivia> {
-    let line_end = |from: usize| {
-        text[from..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(text.len(), |n| from + n)
-    };
-    let end = match text[i] {
-        b'"' => {
-            let mut j = i + 1;
-            while j < text.len() && text[j] != b'"' && text[j] != b'\n' {
-                j += if text[j] == b'\\' { 2 } else { 1 };
-            }
-            match text.get(j) {
-                Some(b'"') => j + 1,
-                _ => j.min(text.len()),
-            }
-        }
-        b'#' if hash_starts_comment(text, i) => line_end(i),
-        b'/' if text.get(i + 1) == Some(&b'/') => line_end(i),
-        b'/' if text.get(i + 1) == Some(&b'*') => {
-            let close = text[i + 2..].windows(2).position(|w| w == b"*/");
-            return Some(match close {
-                Some(n) => Trivia {
-                    end: i + 2 + n + 2,
-                    unclosed_comment: false,
-                },
-                None => Trivia {
-                    end: text.len(),
-                    unclosed_comment: true,
-                },
-            });
-        }
-        _ => return None,
-    };
-    Some(Trivia {
-        end,
-        unclosed_comment: false,
-    })
-}
-
-/// Whether the `#` at `i` starts a comment: it does unless it continues an
-/// identifier (`a#1`); after a number (`1#`) or a blank it is a comment.
-fn hash_starts_comment(text: &[u8], i: usize) -> bool {
-    let mut start = i;
-    while start > 0 && is_ident_byte(text[start - 1]) {
-        start -= 1;
-    }
-    start == i || !(text[start].is_ascii_alphabetic() || b"_$@".contains(&text[start]))
-}
-
-fn is_ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"_-$#@".contains(&b)
 }
 
 fn trim(work: &[u8], (s, e): (usize, usize)) -> (usize, usize) {
@@ -778,59 +707,28 @@ fn blank(work: &mut [u8], s: usize, e: usize) {
     }
 }
 
-/// The bytes [`check_nesting`] looks at: brackets, and what may start a
-/// string or a comment.
-const NESTING_BYTES: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut k = 0;
-    while k < 9 {
-        t[b"{[()]}\"#/"[k] as usize] = true;
-        k += 1;
-    }
-    t
-};
-
-/// Measures bracket nesting with the grammar's own lexical rules (strings end
-/// at a newline; `#` starts a comment only where an identifier cannot
-/// continue; `//` and `/* */` comments), so no comment or string can hide
-/// deep nesting from it.
+/// Measures bracket nesting with the grammar's own lexical rules (by the
+/// lexer, see [`brackets`]), so no comment or string can hide deep nesting
+/// from it.
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
-    let bytes = text.as_bytes();
     let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Most bytes neither nest nor start a string or a comment: step over
-        // them with one table look-up each. Asking `trivia` about every byte
-        // cost 30 instructions a byte, half as much as the fast parser.
-        if !NESTING_BYTES[bytes[i] as usize] {
-            i += 1;
-            continue;
-        }
-        match bytes[i] {
-            b'"' | b'#' | b'/' => {
-                if let Some(t) = trivia(bytes, i) {
-                    i = t.end;
-                    continue;
-                }
+    for (i, c) in brackets(text.as_bytes()) {
+        if matches!(c, b'{' | b'[' | b'(') {
+            depth += 1;
+            if depth > MAX_NESTING {
+                return Some(
+                    Diagnostic::new(
+                        registry::SYNTAX,
+                        Span::new(file, i, i + 1),
+                        format!("nesting deeper than {MAX_NESTING} levels"),
+                        "too deep",
+                    )
+                    .help("specs nest a few levels at most; flatten the structure"),
+                );
             }
-            b'{' | b'[' | b'(' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(
-                        Diagnostic::new(
-                            registry::SYNTAX,
-                            Span::new(file, i, i + 1),
-                            format!("nesting deeper than {MAX_NESTING} levels"),
-                            "too deep",
-                        )
-                        .help("specs nest a few levels at most; flatten the structure"),
-                    );
-                }
-            }
-            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
-            _ => {}
+        } else {
+            depth = depth.saturating_sub(1);
         }
-        i += 1;
     }
     None
 }
@@ -900,8 +798,10 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
         format!("`{}`", text[start..found_end].escape_debug())
     };
     // A quote that never closes on its line: say so instead of listing tokens.
-    let rest_of_line = text[start..].lines().next().unwrap_or("");
-    if rest_of_line.starts_with('"') && !rest_of_line[1..].replace("\\\"", "").contains('"') {
+    if lex::tokens_from(text, start)
+        .next()
+        .is_some_and(|t| t.kind == Kind::UnclosedStr)
+    {
         return Diagnostic::new(
             registry::SYNTAX,
             Span::new(file, start, start + 1),
@@ -1324,9 +1224,6 @@ mod tests {
         let (tree, diags) = parse(FileId(0), &text);
         assert!(diags.is_empty(), "{diags:#?}");
         assert_eq!(tree.expect("tree").blocks[0].entries.len(), 2);
-        // Inside a name, `#` is part of it.
-        assert!(!hash_starts_comment(b"a1#b", 2));
-        assert!(hash_starts_comment(b"x = 1#c", 5));
     }
 
     #[test]
@@ -1466,6 +1363,61 @@ mod tests {
                 "{prefix:?}: {diags:?}"
             );
         }
+    }
+
+    /// The fast parser, which reads a clean file without the guard, refuses
+    /// exactly the nesting the guard refuses: every bracket counts, a
+    /// secret's too.
+    #[test]
+    fn the_fast_parser_counts_nesting_as_the_guard_does() {
+        for (open, close, inner) in [
+            ("a { ", " }", "x = env(\"a\")"),
+            ("x = [", "]", "x"),
+            ("x = { y = ", " }", "1"),
+            ("x = f(", ")", "1"),
+        ] {
+            for n in [
+                MAX_NESTING - 3,
+                MAX_NESTING - 2,
+                MAX_NESTING - 1,
+                MAX_NESTING,
+            ] {
+                // After `x = [`, the rest of the levels are `[`.
+                let rest = open.trim_start_matches("x = ");
+                let text = format!(
+                    "b {{ {open}{}{inner}{} }}",
+                    rest.repeat(n - 1),
+                    close.repeat(n)
+                );
+                let guard = check_nesting(FileId(0), &text).is_none();
+                let fast = fast::parse(FileId(0), &text).is_some();
+                assert_eq!(fast, guard, "{n} x {open:?}: {text}");
+                let (tree, diags) = parse(FileId(0), &text);
+                assert_eq!(tree.is_some(), guard, "{n} x {open:?}: {diags:?}");
+            }
+        }
+        // No recursion to the end of hostile nesting, even without the guard.
+        let deep = format!("b {{ x = {}{} }}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(fast::parse(FileId(0), &deep).is_none());
+    }
+
+    /// pest reads no comment at a `/*` without its `*/`, and recovery skips
+    /// the line it is on and parses what follows: that text is measured too
+    /// (it used to overflow the stack).
+    #[test]
+    fn an_unclosed_comment_cannot_hide_deep_nesting() {
+        let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+        let text = format!("b {{\n  x = 1 /*\n  y = {deep}\n}}\n");
+        let (tree, diags) = parse(FileId(0), &text);
+        assert!(tree.is_none());
+        assert!(
+            diags[0].message.contains("nesting deeper"),
+            "{:?}",
+            diags[0].message
+        );
+        // A closed comment still hides what is in it.
+        let text = format!("b {{\n  x = 1 /* {deep} */\n}}\n");
+        assert_eq!(parse(FileId(0), &text).1, []);
     }
 
     #[test]
