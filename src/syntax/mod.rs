@@ -631,23 +631,15 @@ fn statement_at(work: &[u8], start: usize) -> Option<(usize, usize)> {
 /// the text ends in a `/*` comment (which would swallow the closers).
 fn closers_at_end(work: &[u8]) -> Option<Vec<u8>> {
     let mut open: Vec<u8> = Vec::new();
-    let mut i = 0;
-    while i < work.len() {
-        if let Some(t) = trivia(work, i) {
-            if t.unclosed_comment {
-                return None;
-            }
-            i = t.end;
-            continue;
-        }
-        match work[i] {
-            b'{' => open.push(b'}'),
-            b'[' => open.push(b']'),
-            b'(' => open.push(b')'),
-            c @ (b'}' | b']' | b')') if open.pop() != Some(c) => return None,
+    for t in lex::Lexer::new(work, 0) {
+        match (t.kind, work[t.start]) {
+            (Kind::UnclosedComment, _) => return None,
+            (Kind::Punct, b'{') => open.push(b'}'),
+            (Kind::Punct, b'[') => open.push(b']'),
+            (Kind::Punct, b'(') => open.push(b')'),
+            (Kind::Punct, c @ (b'}' | b']' | b')')) if open.pop() != Some(c) => return None,
             _ => {}
         }
-        i += 1;
     }
     if open.is_empty() {
         return None;
