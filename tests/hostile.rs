@@ -421,3 +421,20 @@ fn graph_output_never_overwrites_an_input() {
         .expect("dot")
         .contains("digraph"));
 }
+
+/// A file of thousands of tenants all naming a missing cluster: each
+/// unresolved name used to be compared with every name of the site (about
+/// 200 s for a 1 MiB file); suggestions now stop after the first few
+/// hundred, so the work grows with the file, not with its square.
+#[test]
+fn thousands_of_unresolved_names_do_not_take_quadratic_time() {
+    let t = tempfile::tempdir().expect("tmp");
+    let dir = Utf8Path::from_path(t.path()).expect("utf-8");
+    let spec: String = (0..30_000)
+        .map(|i| format!("tenant t{i} {{ cluster = nope }}\n"))
+        .collect();
+    std::fs::write(dir.join("many.tenant"), spec).expect("w");
+    let o = run_bounded(dir, &["check", "."]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("E0002"));
+}

@@ -278,30 +278,60 @@ fn too_many(hidden: &[Diagnostic]) -> Diagnostic {
 }
 
 /// Edit distance based suggestion: the closest candidate within a third of
-/// the name's length, for "did you mean" help lines.
+/// the name's length, for "did you mean" help lines. Candidates whose length
+/// alone puts them out of reach are skipped unread, and the distance stops
+/// as soon as it exceeds the limit, so a site of thousands of names costs a
+/// pass over their lengths per unresolved name.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .filter(|c| *c != name)
-        .map(|c| (levenshtein(&name.to_lowercase(), &c.to_lowercase()), c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
+    let a: Vec<char> = name.to_lowercase().chars().collect();
+    let (mut b, mut rows) = (Vec::new(), (Vec::new(), Vec::new()));
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == name {
+            continue;
+        }
+        b.clear();
+        b.extend(c.chars().flat_map(char::to_lowercase));
+        if b.len().abs_diff(a.len()) > limit {
+            continue;
+        }
+        if let Some(d) = levenshtein_within(&a, &b, limit, &mut rows) {
+            if best.is_none_or(|(bd, bc)| (d, c) < (bd, bc)) {
+                best = Some((d, c));
+            }
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
+/// The edit distance between `a` and `b`, or `None` as soon as it must
+/// exceed `limit` (every entry of a row is over it); `rows` are buffers
+/// reused across calls.
+fn levenshtein_within(
+    a: &[char],
+    b: &[char],
+    limit: usize,
+    rows: &mut (Vec<usize>, Vec<usize>),
+) -> Option<usize> {
+    let (prev, cur) = rows;
+    prev.clear();
+    prev.extend(0..=b.len());
+    for (i, ca) in a.iter().enumerate() {
+        cur.clear();
+        cur.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+            let cost = usize::from(ca != cb);
+            let v = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur.push(v);
         }
-        prev = cur;
+        if cur.iter().all(|v| *v > limit) {
+            return None;
+        }
+        std::mem::swap(prev, cur);
     }
-    prev[b.len()]
+    let d = prev[b.len()];
+    (d <= limit).then_some(d)
 }
 
 #[cfg(test)]
@@ -411,8 +441,13 @@ mod tests {
 
     #[test]
     fn levenshtein_basics() {
-        assert_eq!(levenshtein("", "abc"), 3);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("same", "same"), 0);
+        let d = |a: &str, b: &str, limit| {
+            let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            levenshtein_within(&a, &b, limit, &mut (Vec::new(), Vec::new()))
+        };
+        assert_eq!(d("", "abc", 9), Some(3));
+        assert_eq!(d("kitten", "sitting", 9), Some(3));
+        assert_eq!(d("kitten", "sitting", 2), None);
+        assert_eq!(d("same", "same", 0), Some(0));
     }
 }

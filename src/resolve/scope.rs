@@ -69,6 +69,9 @@ pub struct Root<'a> {
 }
 #[derive(Debug, Default)]
 pub struct Symbols<'a> {
+    /// Unresolved references given a suggestion so far (see
+    /// [`MAX_SUGGESTED`]).
+    suggested: std::sync::atomic::AtomicUsize,
     pub syms: Vec<Symbol<'a>>,
     pub roots: Vec<Root<'a>>,
     /// Root index of each module.
@@ -382,7 +385,8 @@ impl<'a> Symbols<'a> {
                 self.unresolved(
                     second,
                     &format!("module `{}` declares no `{}`", first.name, second.name),
-                    self.candidates(target.symbols.iter(), kinds, tail.is_empty()),
+                    self.may_suggest()
+                        .then(|| self.candidates(target.symbols.iter(), kinds, tail.is_empty())),
                 )
             })?;
             trace.push(Ref {
@@ -393,6 +397,13 @@ impl<'a> Symbols<'a> {
             rest = tail;
         }
         let Some(mut id) = found else {
+            if !self.may_suggest() {
+                return Err(self.unresolved(
+                    first,
+                    &format!("cannot find `{}` in this scope", first.name),
+                    None,
+                ));
+            }
             let mut visible: Vec<(&&str, &SymId)> = Vec::new();
             let mut cur = Some(from);
             while let Some(c) = cur {
@@ -407,7 +418,7 @@ impl<'a> Symbols<'a> {
             return Err(self.unresolved(
                 first,
                 &format!("cannot find `{}` in this scope", first.name),
-                names,
+                Some(names),
             ));
         };
         for (i, seg) in rest.iter().enumerate() {
@@ -417,7 +428,8 @@ impl<'a> Symbols<'a> {
                 self.unresolved(
                     seg,
                     &format!("`{}` has no `{}`", sym.name, seg.name),
-                    self.candidates(sym.children.iter(), kinds, last),
+                    self.may_suggest()
+                        .then(|| self.candidates(sym.children.iter(), kinds, last)),
                 )
             })?;
             trace.push(Ref {
@@ -428,8 +440,10 @@ impl<'a> Symbols<'a> {
         Ok(id)
     }
 
-    /// Names to suggest: for the last segment, those of the wanted kinds (all
-    /// names if none has such a kind).
+    /// Names to suggest: for the last segment, those of the wanted kinds (if
+    /// none has such a kind, the first [`FALLBACK`] names of any kind: a site
+    /// of thousands of tenants naming a missing cluster must not compare
+    /// every name with every tenant).
     fn candidates<'s>(
         &self,
         names: impl Iterator<Item = (&'s &'s str, &'s SymId)>,
@@ -447,16 +461,34 @@ impl<'a> Symbols<'a> {
                 return wanted;
             }
         }
-        all.into_iter().map(|(n, _)| *n).collect()
+        all.into_iter().take(FALLBACK).map(|(n, _)| *n).collect()
     }
 
-    fn unresolved<'s>(
+    /// Whether an unresolved reference still gets the names it could have
+    /// meant: each costs a pass over the names in scope, so a site of
+    /// thousands of tenants all naming a missing cluster gets suggestions for
+    /// the first [`MAX_SUGGESTED`] only (the editor and the terminal show 100
+    /// diagnostics a file).
+    fn may_suggest(&self) -> bool {
+        self.suggested
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            < MAX_SUGGESTED
+    }
+
+    /// `candidates`: the names it could have meant, `None` past
+    /// [`MAX_SUGGESTED`].
+    fn unresolved(
         &self,
         at: &Ident,
         message: &str,
-        candidates: impl IntoIterator<Item = &'s str>,
+        candidates: Option<Vec<&str>>,
     ) -> Box<Diagnostic> {
-        let names: Vec<&str> = candidates.into_iter().collect();
+        let Some(names) = candidates else {
+            return Box::new(
+                Diagnostic::new(registry::UNRESOLVED, at.span, message, "not declared")
+                    .help("check the name; the first unresolved names of this site list what could be meant"),
+            );
+        };
         let suggestion = suggest(&at.name, names.iter().copied());
         let help = match suggestion {
             Some(s) => format!("did you mean `{s}`?"),
@@ -483,6 +515,12 @@ impl<'a> Symbols<'a> {
         parts.join(".")
     }
 }
+
+/// How many names of other kinds an unresolved reference is compared with.
+const FALLBACK: usize = 64;
+
+/// Unresolved references per analysis that get suggestions.
+const MAX_SUGGESTED: usize = 500;
 
 fn first_few(names: &[&str]) -> String {
     let mut v: Vec<&str> = names.to_vec();
