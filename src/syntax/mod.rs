@@ -1412,6 +1412,23 @@ mod tests {
         assert_eq!(parse(FileId(0), &text).1, []);
     }
 
+    /// Recovery blanks a broken line: here the one that opens a comment,
+    /// which leaves the comment's end and the deep nesting it hid for the
+    /// next parse (found by the lexer work; it overflowed the stack before
+    /// the windows were checked as the whole text is).
+    #[test]
+    fn recovery_cannot_expose_deep_nesting_a_comment_hid() {
+        let text = format!(
+            "b {{\n  x = = /*\n  y = {}\n  */ ]\n}}\n",
+            "[".repeat(20_000)
+        );
+        let (_, diags) = parse(FileId(0), &text);
+        assert!(
+            !diags.is_empty() && diags.len() <= MAX_SYNTAX_ERRORS,
+            "{diags:?}"
+        );
+    }
+
     #[test]
     fn huge_numbers_do_not_panic() {
         let (_, diags) = parse(FileId(0), "b { x = 99999999999999999999999999 }");
