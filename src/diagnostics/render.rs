@@ -176,6 +176,8 @@ fn bare(map: &SourceMap, d: &Diagnostic) -> View {
             map.get(l.span.file).name
         ));
     }
+    // The texts of a diagnostic are escaped where it is made; the file
+    // names joined in here are not.
     View {
         message: super::printable_with(&message, false).into_owned(),
         code: d.code.to_string(),
@@ -183,7 +185,7 @@ fn bare(map: &SourceMap, d: &Diagnostic) -> View {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         },
-        help: (!d.help.is_empty()).then(|| super::printable(&d.help).into_owned()),
+        help: (!d.help.is_empty()).then(|| d.help.clone()),
         source: NamedSource::new(String::new(), Arc::from("")),
         labels: Vec::new(),
         related: Vec::new(),
@@ -238,36 +240,6 @@ fn view(map: &SourceMap, shown: &mut Shown, d: &Diagnostic) -> View {
         },
         labels,
         related,
-    }
-    .printable()
-}
-
-impl View {
-    /// Messages, labels and help with control characters escaped: they
-    /// may quote spec text, and must not drive the terminal.
-    fn printable(mut self) -> View {
-        let p = |s: &mut String, keep: bool| {
-            if let std::borrow::Cow::Owned(o) = super::printable_with(s, keep) {
-                *s = o;
-            }
-        };
-        p(&mut self.message, false);
-        if let Some(h) = self.help.as_mut() {
-            p(h, true);
-        }
-        for l in &mut self.labels {
-            if let Some(t) = l.label() {
-                if let std::borrow::Cow::Owned(o) = super::printable_with(t, false) {
-                    *l = if l.primary() {
-                        LabeledSpan::new_primary_with_span(Some(o), *l.inner())
-                    } else {
-                        LabeledSpan::new_with_span(Some(o), *l.inner())
-                    };
-                }
-            }
-        }
-        self.related = self.related.into_iter().map(View::printable).collect();
-        self
     }
 }
 
