@@ -236,6 +236,7 @@ fn analyze_common(
         root: c.root.clone(),
         allowed_resources: c.allowed_resources.clone(),
         cancel: None,
+        errors_elsewhere: false,
     };
     let a = analyze(&inputs, &opts)?;
     Ok((a, inputs.len(), opts))

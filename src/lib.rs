@@ -63,6 +63,10 @@ pub struct Options {
     pub allowed_resources: Vec<Utf8PathBuf>,
     /// Stops an analysis that a newer edit has made useless (editors).
     pub cancel: Option<Cancel>,
+    /// Files outside these inputs have errors (an editor analysing part of
+    /// a site, `src/lsp/slice.rs`): the cross-object checks, which run only
+    /// on a site without errors, are skipped; the plan is still derived.
+    pub errors_elsewhere: bool,
 }
 
 /// A newer-edit check for a running analysis: the editor bumps a shared
@@ -112,6 +116,9 @@ pub struct Analysis {
     /// The site's derived names, when it resolved without errors (the checks
     /// ran on it, and lowering writes it).
     pub plan: Option<plan::Plan>,
+    /// The files with an error found before the checks (loading, resolving,
+    /// secrets): while there is one, the checks do not run. Sorted.
+    pub failing: Vec<source::FileId>,
 }
 
 impl Analysis {
@@ -284,10 +291,19 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     later.extend(resolve::secrets::check(&site, &sources, &bounds));
     later.retain(|d| !guessed.contains(&d.primary.span.file));
     diags.extend(later);
+    let mut failing: Vec<source::FileId> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.primary.span.file)
+        .collect();
+    failing.sort();
+    failing.dedup();
     let mut plan = None;
-    if !diags.iter().any(Diagnostic::is_error) {
+    if failing.is_empty() {
         let names = plan::build(&site);
-        diags.extend(check::run(&site, &names));
+        if !opts.errors_elsewhere {
+            diags.extend(check::run(&site, &names));
+        }
         plan = Some(names);
     }
     diagnostics::normalize(&mut diags);
@@ -298,6 +314,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         diagnostics: diags,
         bounds,
         plan,
+        failing,
     })
 }
 

@@ -57,6 +57,11 @@ struct World {
     published: BTreeMap<String, Value>,
     /// Each file's text when it was made.
     pristine: BTreeMap<String, String>,
+    /// The first diagnostics published for each open document's latest
+    /// version since the last [`World::settle`]: a server that checked an
+    /// edit on a slice of the site and then corrected itself from the whole
+    /// site would publish twice.
+    first: BTreeMap<String, (i64, Value)>,
 }
 
 /// The LSP position of a byte offset in an ASCII text.
@@ -358,6 +363,18 @@ impl World {
     fn settle(&mut self) -> Value {
         let (symbols, before) = self.lsp.sync();
         record(&mut self.published, &before);
+        self.first.clear();
+        for m in &before {
+            let p = &m["params"];
+            if m["method"] != "textDocument/publishDiagnostics" || !p["version"].is_i64() {
+                continue;
+            }
+            let u = p["uri"].as_str().unwrap_or("").to_string();
+            let v = p["version"].as_i64().unwrap_or(0);
+            if self.first.get(&u).is_none_or(|(at, _)| *at != v) {
+                self.first.insert(u, (v, p["diagnostics"].clone()));
+            }
+        }
         symbols
     }
 }
@@ -466,7 +483,11 @@ fn edits_leave_the_server_where_a_fresh_one_would_be() {
         .to_path_buf();
     let site = GenSite::new(5, 1);
     site.write(&root);
-    let lsp = Lsp::start(Some(dir), &root);
+    let log = tempfile::NamedTempFile::new().expect("log file");
+    let log_path = Utf8Path::from_path(log.path())
+        .expect("utf-8")
+        .to_path_buf();
+    let lsp = Lsp::start_logging(Some(dir), &root, Some(&log_path));
     let mut w = World {
         lsp,
         disk: site.texts(),
@@ -475,6 +496,7 @@ fn edits_leave_the_server_where_a_fresh_one_would_be() {
         pristine: site.texts(),
         next_id: site.next_id,
         published: BTreeMap::new(),
+        first: BTreeMap::new(),
     };
     w.settle();
     for f in ["site.tenant", "tenants/t00001.tenant"] {
@@ -500,6 +522,24 @@ fn edits_leave_the_server_where_a_fresh_one_would_be() {
              --- the server\n{here:#?}\n--- a fresh server\n{fresh:#?}",
             log.join("\n")
         );
+        for (f, (_, version)) in &w.open {
+            let u = w.uri(f);
+            let Some((v, first)) = w.first.get(&u) else {
+                continue;
+            };
+            if v != version {
+                continue;
+            }
+            let first = Some(rooted(first, &w.lsp.root)).filter(|d| d != "[]");
+            let key = u.replace(&uri(&w.lsp.root), "ROOT");
+            assert!(
+                first.as_ref() == fresh.diagnostics.get(&key),
+                "after step {n} the first diagnostics published for {f} were not the site's.\n\
+                 steps:\n{}\n--- first published\n{first:#?}\n--- a fresh server\n{:#?}",
+                log.join("\n"),
+                fresh.diagnostics.get(&key)
+            );
+        }
         if std::env::var_os("LSP_EQUIV_TRACE").is_some() {
             let codes: BTreeSet<String> = here
                 .diagnostics
@@ -533,10 +573,21 @@ fn edits_leave_the_server_where_a_fresh_one_would_be() {
          {syntax} steps with a syntax error, {checked} with a cross-object check failing"
     );
     // The sequence reached what the comparison is for.
+    // Edits checked on a slice of the site, and ones that needed all of it.
+    let server_log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let sliced = server_log.matches(" on a slice in ").count();
+    let whole = server_log.matches(": checking the whole site: ").count();
+    let mut why: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in server_log.lines() {
+        if let Some((_, w)) = l.split_once(": checking the whole site: ") {
+            *why.entry(w).or_default() += 1;
+        }
+    }
+    eprintln!("{sliced} edits checked on a slice, {whole} on the whole site: {why:?}");
     if steps >= 40 {
         assert!(
-            cross > 0 && syntax > 0 && (syntax as u64) < steps && checked > 0,
-            "{cross} {syntax} {checked}\n{}",
+            cross > 0 && syntax > 0 && (syntax as u64) < steps && checked > 0 && sliced > 0,
+            "{cross} {syntax} {checked} {sliced}\n{}",
             log.join("\n")
         );
     }

@@ -7,6 +7,7 @@
 pub mod isolation;
 mod k8s;
 mod pure;
+pub mod reach;
 pub mod zos;
 
 use crate::diagnostics::{registry, Diagnostic};

@@ -19,6 +19,7 @@
 
 pub mod context;
 mod features;
+mod slice;
 pub mod text;
 
 use crate::diagnostics::Severity;
@@ -251,6 +252,10 @@ impl Snapshot {
     }
 }
 
+fn diags_empty(published: &Value) -> bool {
+    published.as_array().is_some_and(|a| a.is_empty())
+}
+
 /// A path made absolute against the working directory, without `.` or `..`.
 fn absolute(p: &Utf8Path) -> Utf8PathBuf {
     let p = if p.is_absolute() {
@@ -299,7 +304,46 @@ struct Site {
     published: HashMap<Utf8PathBuf, Value>,
     /// Trees of unchanged files, reused by the next check.
     cache: Arc<crate::resolve::load::ParseCache>,
+    /// What the files share, from the last whole analysis and the slices
+    /// since ([`slice`]); `None` until the first whole analysis.
+    basis: Option<slice::Basis>,
+    /// Trees for slices (whose files have other ids than in the site).
+    slice_cache: Arc<crate::resolve::load::ParseCache>,
+    /// An edit was checked on a slice only: the whole site is analysed once
+    /// typing pauses ([`DEBOUNCE`]), or before a workspace-wide answer.
+    stale: bool,
 }
+
+impl Site {
+    fn new(root: Utf8PathBuf, folder: bool) -> Site {
+        Site {
+            root,
+            folder,
+            files: Vec::new(),
+            scanned: None,
+            snap: None,
+            published: HashMap::new(),
+            cache: Arc::default(),
+            basis: None,
+            slice_cache: Arc::default(),
+            stale: false,
+        }
+    }
+}
+
+/// How long typing must pause before a site checked on slices only is
+/// analysed whole (for the other files' diagnostics and the index).
+const DEBOUNCE: Duration = Duration::from_millis(250);
+
+/// Requests answered from the whole site's analysis: they wait for it when
+/// the last edits were checked on slices only.
+const WORKSPACE_WIDE: [&str; 5] = [
+    "workspace/symbol",
+    "textDocument/references",
+    "textDocument/prepareRename",
+    "textDocument/rename",
+    "textDocument/codeAction",
+];
 
 pub(crate) struct Server {
     out: mpsc::Sender<String>,
@@ -384,7 +428,19 @@ impl Server {
 
     fn main_loop(&mut self, rx: &mpsc::Receiver<Incoming>) -> u8 {
         loop {
-            let Ok(first) = rx.recv() else {
+            let first = if self.sites.iter().any(|s| s.stale) {
+                match rx.recv_timeout(DEBOUNCE) {
+                    Ok(m) => Ok(m),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.refresh();
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
+                }
+            } else {
+                rx.recv().map_err(|_| ())
+            };
+            let Ok(first) = first else {
                 log!("the client closed the connection without `exit`");
                 return 1;
             };
@@ -503,6 +559,9 @@ impl Server {
         if self.dirty {
             self.check_and_publish();
         }
+        if WORKSPACE_WIDE.contains(&r.method.as_str()) {
+            self.refresh();
+        }
         let answer = features::dispatch(self, &r.method, r.params);
         self.reply(r.id, answer);
     }
@@ -559,15 +618,7 @@ impl Server {
         for s in removed {
             self.clear_site(s);
         }
-        self.sites.push(Site {
-            root,
-            folder: true,
-            files: Vec::new(),
-            scanned: None,
-            snap: None,
-            published: HashMap::new(),
-            cache: Arc::default(),
-        });
+        self.sites.push(Site::new(root, true));
     }
 
     fn clear_site(&self, site: Site) {
@@ -742,15 +793,7 @@ impl Server {
             return;
         }
         let Some(dir) = path.parent() else { return };
-        self.sites.push(Site {
-            root: dir.to_path_buf(),
-            folder: false,
-            files: Vec::new(),
-            scanned: None,
-            snap: None,
-            published: HashMap::new(),
-            cache: Arc::default(),
-        });
+        self.sites.push(Site::new(dir.to_path_buf(), false));
     }
 
     fn rescan_site_of(&mut self, path: &Utf8Path) {
@@ -766,7 +809,7 @@ impl Server {
         self.dirty = false;
         let touched = std::mem::take(&mut self.touched);
         for i in 0..self.sites.len() {
-            if !self.check_site(i, &touched) {
+            if !self.check_site(i, &touched, true) {
                 // A newer change is waiting: check again once it is applied,
                 // republishing what this round would have.
                 self.dirty = true;
@@ -776,10 +819,17 @@ impl Server {
         }
     }
 
-    /// Checks one site and publishes; `false` when a newer change
-    /// superseded the analysis (nothing published).
-    fn check_site(&mut self, i: usize, touched: &BTreeSet<Utf8PathBuf>) -> bool {
-        let t0 = Instant::now();
+    /// Analyses whole the sites whose last edits were checked on slices.
+    fn refresh(&mut self) {
+        for i in 0..self.sites.len() {
+            if self.sites[i].stale && !self.check_site(i, &BTreeSet::new(), false) {
+                return; // superseded: the change that did it is on its way
+            }
+        }
+    }
+
+    /// The site's inputs, in order, and the texts to read them from.
+    fn gather(&mut self, i: usize) -> (Vec<Utf8PathBuf>, crate::resolve::load::Overlay) {
         let stale_scan = self.sites[i]
             .scanned
             .is_none_or(|t| t.elapsed() > Duration::from_secs(2));
@@ -835,8 +885,28 @@ impl Server {
                 .entry(p.clone())
                 .or_insert_with(|| Arc::from(d.text.as_str()));
         }
+        (readable, overlay)
+    }
+
+    /// Checks one site and publishes; `false` when a newer change
+    /// superseded the analysis (nothing published). With `slices`, one
+    /// edited tenant file is checked on a slice of the site when that gives
+    /// the whole site's answer ([`slice`]).
+    fn check_site(&mut self, i: usize, touched: &BTreeSet<Utf8PathBuf>, slices: bool) -> bool {
+        let t0 = Instant::now();
+        let (readable, overlay) = self.gather(i);
+        let root = self.sites[i].root.clone();
+        let overlay = Arc::new(overlay);
+        if slices {
+            if let Some(done) = self.check_slice(i, touched, &readable, &overlay) {
+                if std::env::var_os("TENANTC_TIMINGS").is_some() {
+                    log!("checked {root} on a slice in {:?}", t0.elapsed());
+                }
+                return done;
+            }
+        }
         let mut opts = self.opts.clone();
-        opts.overlay = Some(Arc::new(overlay));
+        opts.overlay = Some(overlay);
         opts.parse_cache = Some(self.sites[i].cache.clone());
         opts.cancel = Some(crate::Cancel::now(self.generation.clone()));
         let analyzed = std::panic::catch_unwind(|| crate::analyze(&readable, &opts));
@@ -866,6 +936,8 @@ impl Server {
             }
         }
         retired.extend(self.sites[i].snap.replace(snap.clone()));
+        self.sites[i].basis = Some(slice::Basis::new(&snap, &readable));
+        self.sites[i].stale = false;
         self.publish_site(i, &snap, touched);
         for old in retired {
             if let Ok(old) = Rc::try_unwrap(old) {
@@ -883,6 +955,89 @@ impl Server {
             );
         }
         true
+    }
+
+    /// Checks the one edited file of `touched` on a slice of site `i`;
+    /// `None` when only the whole site gives its diagnostics.
+    fn check_slice(
+        &mut self,
+        i: usize,
+        touched: &BTreeSet<Utf8PathBuf>,
+        readable: &[Utf8PathBuf],
+        overlay: &Arc<crate::resolve::load::Overlay>,
+    ) -> Option<bool> {
+        let edited = match touched.iter().collect::<Vec<_>>()[..] {
+            [one] if self.docs.contains_key(one) => one.clone(),
+            _ => return None,
+        };
+        let timings = std::env::var_os("TENANTC_TIMINGS").is_some();
+        let whole = |why: &str| {
+            if timings {
+                log!("{edited}: checking the whole site: {why}");
+            }
+            None
+        };
+        let site = &self.sites[i];
+        let Some(basis) = site.basis.as_ref() else {
+            return whole("no analysis of it yet");
+        };
+        if !basis.same_site(readable, |p| overlay.get(p).cloned(), &edited) {
+            return whole("other files changed");
+        }
+        let Some(mut slice) = basis.slice(&edited, &self.docs[&edited].text) else {
+            return whole("not a file of tenants only");
+        };
+        let root = basis.root.clone();
+        for _ in 0..3 {
+            let basis = self.sites[i].basis.as_ref()?;
+            let inputs = basis.paths(&slice);
+            let mut opts = self.opts.clone();
+            opts.overlay = Some(overlay.clone());
+            opts.parse_cache = Some(self.sites[i].slice_cache.clone());
+            opts.cancel = Some(crate::Cancel::now(self.generation.clone()));
+            opts.root = Some(root.clone());
+            opts.errors_elsewhere = slice.errors_elsewhere;
+            let analysis = match std::panic::catch_unwind(|| crate::analyze(&inputs, &opts)) {
+                Ok(Ok(a)) => a,
+                Ok(Err(e)) if e.is_superseded() => return Some(false),
+                _ => return None,
+            };
+            let snap = Snapshot::new(analysis);
+            let basis = self.sites[i].basis.as_mut()?;
+            match basis.judge(&edited, &slice, &snap) {
+                slice::Verdict::Exact => {
+                    self.publish_slice(i, &edited, &snap);
+                    self.sites[i].stale = true;
+                    let _ = self.graveyard.send(snap);
+                    return Some(true);
+                }
+                slice::Verdict::Widen(more) => basis.widen(&mut slice, more),
+                slice::Verdict::Whole(why) => return whole(why),
+            }
+        }
+        whole("its partners keep growing")
+    }
+
+    /// Publishes the diagnostics a slice's analysis gives the edited file.
+    fn publish_slice(&mut self, i: usize, edited: &Utf8Path, snap: &Snapshot) {
+        let Some(&file) = snap.by_path.get(edited) else {
+            return;
+        };
+        let diags: Vec<lt::Diagnostic> = snap
+            .analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.primary.span.file == file)
+            .map(|d| self.to_lsp(snap, d))
+            .collect();
+        let value = serde_json::to_value(&diags).unwrap_or(Value::Null);
+        let version = self.docs.get(edited).map(|d| d.version);
+        self.publish(edited, diags, version);
+        if diags_empty(&value) {
+            self.sites[i].published.remove(edited);
+        } else {
+            self.sites[i].published.insert(edited.to_path_buf(), value);
+        }
     }
 
     fn publish_site(&mut self, i: usize, snap: &Snapshot, touched: &BTreeSet<Utf8PathBuf>) {
@@ -913,7 +1068,7 @@ impl Server {
             }
             let version = self.docs.get(&path).map(|d| d.version);
             self.publish(&path, diags, version);
-            if value.as_array().is_some_and(|a| a.is_empty()) {
+            if diags_empty(&value) {
                 self.sites[i].published.remove(&path);
             } else {
                 self.sites[i].published.insert(path, value);

@@ -66,6 +66,34 @@ fn spec_dir(sources: &SourceMap, r: &SecretRef) -> Utf8PathBuf {
 
 /// Every secret reference of the site with its owner, in declaration order.
 pub fn owned_refs(site: &ir::Site) -> Vec<(String, &SecretRef)> {
+    owned(site).into_iter().map(|(o, _, r)| (o, r)).collect()
+}
+
+/// What [`check`] compares the sources of tenant `t` by: two tenants with a
+/// key in common are related by it (an editor re-checking one tenant
+/// re-checks those with it, `src/lsp/slice.rs`).
+pub fn tenant_keys(
+    site: &ir::Site,
+    sources: &SourceMap,
+    bounds: &Confinement,
+) -> Vec<(usize, String)> {
+    owned(site)
+        .into_iter()
+        .filter_map(|(_, t, r)| Some((t?, key(sources, bounds, r).ok()?)))
+        .collect()
+}
+
+/// The source a reference reads, as [`check`] compares them; the error
+/// says why a `file()` path may not be read.
+fn key(sources: &SourceMap, bounds: &Confinement, r: &SecretRef) -> Result<String, String> {
+    Ok(match r.source {
+        SecretSource::Env => format!("env:{}", r.name),
+        SecretSource::File => format!("file:{}", canonical(&bounds.resolve(sources, r)?)),
+    })
+}
+
+/// [`owned_refs`], with the index of the tenant owning each.
+fn owned(site: &ir::Site) -> Vec<(String, Option<usize>, &SecretRef)> {
     let mut out = Vec::new();
     for sys in &site.systems {
         for a in &sys.authorities {
@@ -75,6 +103,7 @@ pub fn owned_refs(site: &ir::Site) -> Vec<(String, &SecretRef)> {
                         "authority `{}` of system `{}`",
                         a.name.value, sys.name.value
                     ),
+                    None,
                     p,
                 ));
             }
@@ -84,26 +113,27 @@ pub fn owned_refs(site: &ir::Site) -> Vec<(String, &SecretRef)> {
         for r in &c.registries {
             out.push((
                 format!("registry `{}` of cluster `{}`", r.name.value, c.name.value),
+                None,
                 &r.credentials,
             ));
         }
     }
-    for t in &site.tenants {
+    for (i, t) in site.tenants.iter().enumerate() {
         let owner = format!("tenant `{}`", t.name.value);
         if let Some(p) = t
             .nfs
             .as_ref()
             .and_then(|n| n.identity.export.password.as_ref())
         {
-            out.push((owner.clone(), p));
+            out.push((owner.clone(), Some(i), p));
         }
         if let Some(p) = &t.pure {
-            out.push((owner.clone(), &p.token));
+            out.push((owner.clone(), Some(i), &p.token));
         }
         for w in &t.workloads {
             for (_, v) in &w.env {
                 if let ir::EnvValue::Secret(r) = &v.value {
-                    out.push((owner.clone(), r));
+                    out.push((owner.clone(), Some(i), r));
                 }
             }
         }
@@ -115,13 +145,11 @@ pub fn owned_refs(site: &ir::Site) -> Vec<(String, &SecretRef)> {
 pub fn check(site: &ir::Site, sources: &SourceMap, bounds: &Confinement) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut first: BTreeMap<String, (String, &SecretRef)> = BTreeMap::new();
-    for (owner, r) in owned_refs(site) {
-        let key = match r.source {
-            SecretSource::Env => format!("env:{}", r.name),
-            SecretSource::File => match bounds.resolve(sources, r) {
-                Ok(p) => format!("file:{}", canonical(&p)),
-                Err(why) => {
-                    diags.push(
+    for (owner, _, r) in owned(site) {
+        let key = match key(sources, bounds, r) {
+            Ok(k) => k,
+            Err(why) => {
+                diags.push(
                         Diagnostic::new(
                             registry::SECRET_PATH,
                             r.span,
@@ -130,9 +158,8 @@ pub fn check(site: &ir::Site, sources: &SourceMap, bounds: &Confinement) -> Vec<
                         )
                         .help("file(\"path\") names a file relative to the spec, inside the site root; to read a secret from elsewhere, name its directory with --allowed-resources DIR"),
                     );
-                    continue;
-                }
-            },
+                continue;
+            }
         };
         // The site's own credentials (registries, authorities) may serve
         // several of its objects, e.g. one registry account on every

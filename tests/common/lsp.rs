@@ -48,19 +48,38 @@ pub fn example(name: &str) -> (tempfile::TempDir, Utf8PathBuf) {
 
 /// `tenantc lsp` with piped stdin and stdout, not yet initialized.
 pub fn spawn() -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tenantc"))
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("tenantc lsp starts")
+    spawn_logging(None)
+}
+
+/// [`spawn`], with the server's log (and its timings) written to `log`.
+fn spawn_logging(log: Option<&Utf8Path>) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenantc"));
+    cmd.arg("lsp").stdin(Stdio::piped()).stdout(Stdio::piped());
+    match log {
+        Some(p) => {
+            cmd.env("TENANTC_TIMINGS", "1")
+                .stderr(std::fs::File::create(p).expect("log file"));
+        }
+        None => {
+            cmd.stderr(Stdio::null());
+        }
+    }
+    cmd.spawn().expect("tenantc lsp starts")
 }
 
 impl Lsp {
     /// Starts the server on `root` and initializes it.
     pub fn start(dir: Option<tempfile::TempDir>, root: &Utf8Path) -> Lsp {
-        let mut child = spawn();
+        Lsp::start_logging(dir, root, None)
+    }
+
+    /// [`Lsp::start`], with the server's log written to `log`.
+    pub fn start_logging(
+        dir: Option<tempfile::TempDir>,
+        root: &Utf8Path,
+        log: Option<&Utf8Path>,
+    ) -> Lsp {
+        let mut child = spawn_logging(log);
         let stdin = child.stdin.take().expect("stdin");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();

@@ -1,0 +1,565 @@
+//! Re-checking the file being typed into on a slice of its site.
+//!
+//! What the site says about one tenant file can change with a keystroke in
+//! it only through what the file shares with other files: the site's
+//! infrastructure (every file that declares more than tenants), the names
+//! it mentions or declares, the files whose references resolve into it, and
+//! the keys the cross-tenant checks compare ([`crate::check::reach`], and
+//! [`crate::resolve::secrets::tenant_keys`] for shared secret sources).
+//! [`Basis`], taken from the last analysis of the whole site and kept up to
+//! date by every slice since, knows these for every file.
+//!
+//! [`Basis::slice`] picks the files an edited tenant file depends on: the
+//! infrastructure, the file, and its partners. The server runs the ordinary
+//! pipeline ([`crate::analyze`]) on them, told whether files outside have
+//! errors (then the cross-object checks do not run, as on the whole site),
+//! and [`Basis::judge`] accepts the edited file's diagnostics only when
+//! nothing outside the slice can change them:
+//!
+//! - no partner has an error, and the infrastructure has the errors it had
+//!   (a partner's own dependencies may be missing from the slice);
+//! - the file has no unresolved name (its suggestions are drawn from every
+//!   name of the site);
+//! - the file still declares only tenants, under names no infrastructure
+//!   file declares (the slice orders infrastructure first);
+//! - every file holding one of the file's keys, as they are now, is in the
+//!   slice (else the slice is widened and analysed again), and the keys of
+//!   every other tenant file are known (they are not while the site has
+//!   errors: the checks, and so the plan, need a clean site).
+//!
+//! Otherwise the server analyses the whole site. The result is the same as
+//! a whole analysis by construction, and `tests/lsp_equivalence.rs` checks
+//! it after every step of random edit sequences.
+
+use super::Snapshot;
+use crate::check::reach::Reach;
+use crate::diagnostics::registry;
+use crate::source::FileId;
+use camino::{Utf8Path, Utf8PathBuf};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+/// A file of the basis, by its position in the site's sorted input list.
+type Fid = u32;
+
+/// What the site's files share, for choosing slices.
+pub(crate) struct Basis {
+    /// The site root its analyses confine reads to.
+    pub root: Utf8PathBuf,
+    paths: Vec<Utf8PathBuf>,
+    by_path: HashMap<Utf8PathBuf, Fid>,
+    /// The texts the facts were learnt from.
+    texts: Vec<Arc<str>>,
+    facts: Vec<Facts>,
+    /// Top-level name to the files declaring it.
+    tops: HashMap<String, BTreeSet<Fid>>,
+    /// A key ([`key_of`]) to the files of the tenants holding it.
+    keys: HashMap<String, BTreeSet<Fid>>,
+    /// [`Reach::Path`]s by scope and normalized path.
+    dirs: BTreeMap<(String, String), BTreeSet<Fid>>,
+    /// Files with an error found before the checks.
+    failing: BTreeSet<Fid>,
+    /// Tenant files whose check keys are unknown (the site had errors).
+    unknown: BTreeSet<Fid>,
+    /// Files with unresolved names, and the words of their text.
+    wanting: BTreeMap<Fid, HashSet<String>>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Facts {
+    /// Every top-level block is a `tenant`.
+    tenant_only: bool,
+    tops: Vec<String>,
+    /// What its tenants reach ([`crate::check::reach`]); `None` unknown.
+    reach: Option<Vec<Reach>>,
+    /// Its tenants' secret sources.
+    secrets: Vec<String>,
+    /// Other tenant files its references resolve into.
+    refers_to: BTreeSet<Fid>,
+    /// Files whose references resolve into it (it being a tenant file).
+    referred_by: BTreeSet<Fid>,
+    failing: bool,
+}
+
+/// The files to analyse for one edited file.
+#[derive(Debug)]
+pub(crate) struct Slice {
+    members: BTreeSet<Fid>,
+    /// Files outside the slice have errors.
+    pub errors_elsewhere: bool,
+}
+
+pub(crate) enum Verdict {
+    /// The slice's diagnostics for the file are the site's.
+    Exact,
+    /// These files hold keys of the file too: analyse again with them.
+    Widen(Vec<Fid>),
+    /// Only the whole site will do.
+    Whole(&'static str),
+}
+
+/// A name or word as spec text writes it.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || "_-$#@".contains(c)))
+        .filter(|w| !w.is_empty())
+}
+
+fn key_of(r: &Reach) -> Option<String> {
+    match r {
+        Reach::Key(k) => Some(format!("k:{k}")),
+        Reach::Path { .. } => None,
+    }
+}
+
+/// A path by its `/` segments, so that ancestry is a prefix of segments.
+fn segments(p: &str) -> Vec<&str> {
+    p.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+fn normal(p: &str) -> String {
+    let s = segments(p);
+    if s.is_empty() {
+        "/".into()
+    } else {
+        format!("/{}", s.join("/"))
+    }
+}
+
+/// What one analysis says of one file.
+struct Learnt<'a> {
+    snap: &'a Snapshot,
+    /// The analysis's file of each basis file, and back.
+    to_fid: HashMap<FileId, Fid>,
+}
+
+impl<'a> Learnt<'a> {
+    fn new(snap: &'a Snapshot, by_path: &HashMap<Utf8PathBuf, Fid>) -> Learnt<'a> {
+        let to_fid = snap
+            .by_path
+            .iter()
+            .filter_map(|(p, f)| Some((*f, *by_path.get(p)?)))
+            .collect();
+        Learnt { snap, to_fid }
+    }
+
+    fn fid(&self, f: FileId) -> Option<Fid> {
+        self.to_fid.get(&f).copied()
+    }
+
+    /// The facts of every basis file the analysis read, by file.
+    fn facts(&self, tenant_only: impl Fn(Fid) -> bool) -> BTreeMap<Fid, Facts> {
+        let a = &self.snap.analysis;
+        let mut out: BTreeMap<Fid, Facts> = self
+            .to_fid
+            .values()
+            .map(|f| {
+                (
+                    *f,
+                    Facts {
+                        tenant_only: true,
+                        reach: Some(Vec::new()),
+                        ..Facts::default()
+                    },
+                )
+            })
+            .collect();
+        for (i, d) in a.index.decls.iter().enumerate() {
+            if d.parent.is_some() {
+                continue;
+            }
+            let Some(facts) = self.fid(d.span.file).and_then(|f| out.get_mut(&f)) else {
+                continue;
+            };
+            facts.tenant_only &= d.kind == "tenant";
+            if d.named {
+                facts.tops.push(a.index.name(&a.sources, i).to_string());
+            }
+        }
+        for r in &a.index.refs {
+            let crate::resolve::index::Target::Decl(d) = r.target else {
+                continue;
+            };
+            let (Some(from), Some(to)) =
+                (self.fid(r.span.file), self.fid(a.index.decls[d].span.file))
+            else {
+                continue;
+            };
+            if from != to && tenant_only(to) {
+                if let Some(f) = out.get_mut(&from) {
+                    f.refers_to.insert(to);
+                }
+            }
+        }
+        for f in &a.failing {
+            if let Some(facts) = self.fid(*f).and_then(|f| out.get_mut(&f)) {
+                facts.failing = true;
+            }
+        }
+        let file_of = |t: &crate::ir::Tenant| self.fid(t.name.span.file);
+        match &a.plan {
+            Some(plan) => {
+                for (i, t) in a.site.tenants.iter().enumerate() {
+                    if let Some(facts) = file_of(t).and_then(|f| out.get_mut(&f)) {
+                        let reach = crate::check::reach::reach(&a.site, plan, i);
+                        facts.reach.get_or_insert_with(Vec::new).extend(reach);
+                    }
+                }
+            }
+            None => out.values_mut().for_each(|f| f.reach = None),
+        }
+        for (i, key) in crate::resolve::secrets::tenant_keys(&a.site, &a.sources, &a.bounds) {
+            if let Some(facts) = file_of(&a.site.tenants[i]).and_then(|f| out.get_mut(&f)) {
+                facts.secrets.push(key);
+            }
+        }
+        for f in out.values_mut() {
+            if let Some(r) = &mut f.reach {
+                r.sort();
+                r.dedup();
+            }
+            f.secrets.sort();
+            f.secrets.dedup();
+        }
+        out
+    }
+
+    /// Whether the file has an unresolved name.
+    fn unresolved(&self, f: FileId) -> bool {
+        self.snap
+            .analysis
+            .diagnostics
+            .iter()
+            .any(|d| d.primary.span.file == f && d.code == registry::UNRESOLVED)
+    }
+}
+
+impl Basis {
+    /// The basis of a whole-site analysis of `inputs` (sorted).
+    pub fn new(snap: &Snapshot, inputs: &[Utf8PathBuf]) -> Basis {
+        let by_path: HashMap<Utf8PathBuf, Fid> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), i as Fid))
+            .collect();
+        let mut b = Basis {
+            root: snap.analysis.bounds.root.clone(),
+            paths: inputs.to_vec(),
+            texts: vec![Arc::from(""); inputs.len()],
+            facts: vec![Facts::default(); inputs.len()],
+            by_path,
+            tops: HashMap::new(),
+            keys: HashMap::new(),
+            dirs: BTreeMap::new(),
+            failing: BTreeSet::new(),
+            unknown: BTreeSet::new(),
+            wanting: BTreeMap::new(),
+        };
+        let learnt = Learnt::new(snap, &b.by_path);
+        // Which files are tenants only comes first: references are kept
+        // only into those.
+        let kinds = learnt.facts(|_| false);
+        let tenant_only: Vec<bool> = (0..inputs.len())
+            .map(|f| kinds.get(&(f as Fid)).is_some_and(|x| x.tenant_only))
+            .collect();
+        let facts = learnt.facts(|f| tenant_only[f as usize]);
+        for (f, fid) in &learnt.to_fid {
+            b.texts[*fid as usize] = snap.analysis.sources.get(*f).text.clone();
+        }
+        for (fid, facts) in facts {
+            b.install(fid, facts);
+        }
+        for (f, fid) in &learnt.to_fid {
+            if learnt.unresolved(*f) {
+                b.want(*fid, true);
+            }
+        }
+        b
+    }
+
+    /// Whether `texts` (path to text, every input of the site) are the
+    /// basis's files with only `edited` changed.
+    pub fn same_site(
+        &self,
+        inputs: &[Utf8PathBuf],
+        text: impl Fn(&Utf8Path) -> Option<Arc<str>>,
+        edited: &Utf8Path,
+    ) -> bool {
+        inputs == self.paths.as_slice()
+            && self.paths.iter().zip(&self.texts).all(|(p, t)| {
+                p == edited || text(p).is_some_and(|now| Arc::ptr_eq(&now, t) || now == *t)
+            })
+    }
+
+    pub fn paths(&self, slice: &Slice) -> Vec<Utf8PathBuf> {
+        // The infrastructure first, so that its files keep their place
+        // (and their parsed trees) from one slice to the next.
+        let infra = slice
+            .members
+            .iter()
+            .filter(|f| !self.facts[**f as usize].tenant_only);
+        let tenants = slice
+            .members
+            .iter()
+            .filter(|f| self.facts[**f as usize].tenant_only);
+        infra
+            .chain(tenants)
+            .map(|f| self.paths[*f as usize].clone())
+            .collect()
+    }
+
+    /// The slice to re-check `edited`, whose text is now `text`; `None`
+    /// when it is not a file of tenants only.
+    pub fn slice(&self, edited: &Utf8Path, text: &str) -> Option<Slice> {
+        let fid = *self.by_path.get(edited)?;
+        let facts = &self.facts[fid as usize];
+        if !facts.tenant_only {
+            return None;
+        }
+        let mut members: BTreeSet<Fid> = (0..self.paths.len() as Fid)
+            .filter(|f| !self.facts[*f as usize].tenant_only)
+            .collect();
+        members.insert(fid);
+        // The names it mentions or declares, and declared before.
+        let said: HashSet<&str> = words(text)
+            .chain(facts.tops.iter().map(String::as_str))
+            .collect();
+        for w in &said {
+            if let Some(files) = self.tops.get(*w) {
+                members.extend(files);
+            }
+        }
+        members.extend(&facts.referred_by);
+        for (g, wants) in &self.wanting {
+            if said.iter().any(|w| wants.contains(*w)) {
+                members.insert(*g);
+            }
+        }
+        members.extend(self.holders(facts));
+        let errors_elsewhere = self.failing.iter().any(|g| !members.contains(g));
+        Some(Slice {
+            members,
+            errors_elsewhere,
+        })
+    }
+
+    /// Adds files found to hold keys of the edited one.
+    pub fn widen(&self, slice: &mut Slice, more: Vec<Fid>) {
+        slice.members.extend(more);
+        slice.errors_elsewhere = self.failing.iter().any(|g| !slice.members.contains(g));
+    }
+
+    /// The files holding one of these facts' keys.
+    fn holders(&self, facts: &Facts) -> BTreeSet<Fid> {
+        let mut out = BTreeSet::new();
+        for s in &facts.secrets {
+            out.extend(self.keys.get(&format!("s:{s}")).into_iter().flatten());
+        }
+        for r in facts.reach.iter().flatten() {
+            match r {
+                Reach::Key(_) => {
+                    if let Some(k) = key_of(r) {
+                        out.extend(self.keys.get(&k).into_iter().flatten());
+                    }
+                }
+                Reach::Path { scope, path } => {
+                    let segs = segments(path);
+                    for n in 0..=segs.len() {
+                        let above = normal(&segs[..n].join("/"));
+                        out.extend(self.dirs.get(&(scope.clone(), above)).into_iter().flatten());
+                    }
+                    let base = normal(path);
+                    let below = if base == "/" {
+                        base
+                    } else {
+                        format!("{base}/")
+                    };
+                    let end = format!("{}\u{10FFFF}", below);
+                    for (_, files) in self
+                        .dirs
+                        .range((scope.clone(), below)..(scope.clone(), end))
+                    {
+                        out.extend(files);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Judges the analysis `snap` of `slice` for the file `edited`; on
+    /// [`Verdict::Exact`] the basis has learnt the file's new facts.
+    pub fn judge(&mut self, edited: &Utf8Path, slice: &Slice, snap: &Snapshot) -> Verdict {
+        let Some(&fid) = self.by_path.get(edited) else {
+            return Verdict::Whole("a new file");
+        };
+        let Some(&file) = snap.by_path.get(edited) else {
+            return Verdict::Whole("the file was not read");
+        };
+        let learnt = Learnt::new(snap, &self.by_path);
+        let failing: BTreeSet<Fid> = snap
+            .analysis
+            .failing
+            .iter()
+            .filter_map(|f| learnt.fid(*f))
+            .collect();
+        for g in slice.members.iter().filter(|g| **g != fid) {
+            let (now, before) = (failing.contains(g), self.failing.contains(g));
+            if self.facts[*g as usize].tenant_only && (now || before) {
+                return Verdict::Whole("a tenant file it depends on has errors");
+            }
+            if now != before {
+                return Verdict::Whole("the infrastructure's errors changed");
+            }
+        }
+        if learnt.unresolved(file) {
+            return Verdict::Whole("an unresolved name: suggestions come from the whole site");
+        }
+        let only = |f: Fid| self.facts[f as usize].tenant_only;
+        let Some(mut facts) = learnt.facts(only).remove(&fid) else {
+            return Verdict::Whole("the file was not read");
+        };
+        if !facts.tenant_only {
+            return Verdict::Whole("the file declares more than tenants");
+        }
+        let infra_name = facts.tops.iter().any(|n| {
+            self.tops
+                .get(n)
+                .is_some_and(|fs| fs.iter().any(|f| !self.facts[*f as usize].tenant_only))
+        });
+        if infra_name {
+            return Verdict::Whole("a tenant named like infrastructure");
+        }
+        let checked = snap.analysis.plan.is_some() && !slice.errors_elsewhere;
+        if checked && self.unknown.iter().any(|f| *f != fid) {
+            return Verdict::Whole("the keys of other tenants are unknown");
+        }
+        let more: Vec<Fid> = self
+            .holders(&facts)
+            .into_iter()
+            .filter(|f| !slice.members.contains(f))
+            .collect();
+        if !more.is_empty() {
+            return Verdict::Widen(more);
+        }
+        facts.referred_by = self.facts[fid as usize].referred_by.clone();
+        self.uninstall(fid);
+        self.install(fid, facts);
+        self.want(fid, false);
+        self.texts[fid as usize] = snap.analysis.sources.get(file).text.clone();
+        Verdict::Exact
+    }
+
+    fn install(&mut self, fid: Fid, facts: Facts) {
+        for n in &facts.tops {
+            self.tops.entry(n.clone()).or_default().insert(fid);
+        }
+        for s in &facts.secrets {
+            self.keys.entry(format!("s:{s}")).or_default().insert(fid);
+        }
+        match &facts.reach {
+            Some(reach) => {
+                for r in reach {
+                    match r {
+                        Reach::Key(_) => {
+                            if let Some(k) = key_of(r) {
+                                self.keys.entry(k).or_default().insert(fid);
+                            }
+                        }
+                        Reach::Path { scope, path } => {
+                            self.dirs
+                                .entry((scope.clone(), normal(path)))
+                                .or_default()
+                                .insert(fid);
+                        }
+                    }
+                }
+            }
+            None if facts.tenant_only => {
+                self.unknown.insert(fid);
+            }
+            None => {}
+        }
+        for to in &facts.refers_to {
+            self.facts[*to as usize].referred_by.insert(fid);
+        }
+        if facts.failing {
+            self.failing.insert(fid);
+        }
+        self.facts[fid as usize] = facts;
+    }
+
+    fn uninstall(&mut self, fid: Fid) {
+        let facts = std::mem::take(&mut self.facts[fid as usize]);
+        let drop_from = |map: &mut HashMap<String, BTreeSet<Fid>>, k: &str| {
+            if let Some(set) = map.get_mut(k) {
+                set.remove(&fid);
+                if set.is_empty() {
+                    map.remove(k);
+                }
+            }
+        };
+        for n in &facts.tops {
+            drop_from(&mut self.tops, n);
+        }
+        for s in &facts.secrets {
+            drop_from(&mut self.keys, &format!("s:{s}"));
+        }
+        for r in facts.reach.iter().flatten() {
+            match r {
+                Reach::Key(_) => {
+                    if let Some(k) = key_of(r) {
+                        drop_from(&mut self.keys, &k);
+                    }
+                }
+                Reach::Path { scope, path } => {
+                    let k = (scope.clone(), normal(path));
+                    if let Some(set) = self.dirs.get_mut(&k) {
+                        set.remove(&fid);
+                        if set.is_empty() {
+                            self.dirs.remove(&k);
+                        }
+                    }
+                }
+            }
+        }
+        for to in &facts.refers_to {
+            self.facts[*to as usize].referred_by.remove(&fid);
+        }
+        self.failing.remove(&fid);
+        self.unknown.remove(&fid);
+    }
+
+    /// Records whether the file has unresolved names (then the words of its
+    /// text: a file declaring one of them may resolve it).
+    fn want(&mut self, fid: Fid, wants: bool) {
+        if wants {
+            let text = self.texts[fid as usize].clone();
+            self.wanting
+                .insert(fid, words(&text).map(str::to_string).collect());
+        } else {
+            self.wanting.remove(&fid);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_compare_by_segments() {
+        assert_eq!(normal("/a//b/"), "/a/b");
+        assert_eq!(normal("/"), "/");
+        assert_eq!(normal(""), "/");
+        assert_eq!(segments("/a/b"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn words_are_names() {
+        let w: Vec<&str> = words("tenant t-1 { cluster = ocp0.x, image = \"a/b:1\" }").collect();
+        assert_eq!(
+            w,
+            vec!["tenant", "t-1", "cluster", "ocp0", "x", "image", "a", "b", "1"]
+        );
+    }
+}
