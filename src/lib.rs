@@ -280,7 +280,8 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         .map(|m| m.tree.file)
         .collect();
     let mut later = Vec::new();
-    let (site, index) = resolve::resolve_with(&loaded, &mut later, opts.index);
+    let cancelled = || opts.cancel.as_ref().is_some_and(Cancel::cancelled);
+    let (site, index) = resolve::resolve_with(&loaded, &mut later, opts.index, &cancelled);
     if !skipped.is_empty() {
         later.retain(|d| !skipped.iter().any(|s| s.explains(d, &sources)));
     }
@@ -302,8 +303,9 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     if failing.is_empty() {
         let names = plan::build(&site);
         if !opts.errors_elsewhere {
-            diags.extend(check::run(&site, &names));
+            diags.extend(check::run_until(&site, &names, &cancelled));
         }
+        stop()?;
         plan = Some(names);
     }
     diagnostics::normalize(&mut diags);

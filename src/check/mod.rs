@@ -17,12 +17,26 @@ use std::collections::BTreeMap;
 
 /// Runs every check over the site, whose derived names are `plan`.
 pub fn run(site: &Site, plan: &Plan) -> Vec<Diagnostic> {
+    run_until(site, plan, &|| false)
+}
+
+/// [`run`], giving up between groups of checks once `stop` says so (an
+/// editor's newer edit): what it returns then is incomplete, and thrown away.
+pub fn run_until(site: &Site, plan: &Plan, stop: &dyn Fn() -> bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    unique_names(site, &mut out);
-    zos::run(site, plan, &mut out);
-    k8s::run(site, plan, &mut out);
-    pure::run(site, &mut out);
-    isolation::run(site, &mut out);
+    let groups: [&dyn Fn(&mut Vec<Diagnostic>); 5] = [
+        &|o| unique_names(site, o),
+        &|o| zos::run(site, plan, o),
+        &|o| k8s::run(site, plan, o),
+        &|o| pure::run(site, o),
+        &|o| isolation::run(site, o),
+    ];
+    for g in groups {
+        if stop() {
+            break;
+        }
+        g(&mut out);
+    }
     out
 }
 

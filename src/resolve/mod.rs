@@ -29,21 +29,24 @@ use std::rc::Rc;
 /// complete enough for checks even when there were errors (bad values are
 /// left out or defaulted), but must not be lowered then.
 pub fn resolve(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Site {
-    resolve_with(loaded, diags, false).0
+    resolve_with(loaded, diags, false, &|| false).0
 }
 
 /// [`resolve`], also returning the [`index::Index`] of declarations and
 /// resolved references that editors navigate with.
 pub fn resolve_indexed(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> (Site, index::Index) {
-    resolve_with(loaded, diags, true)
+    resolve_with(loaded, diags, true, &|| false)
 }
 
 /// [`resolve`], with the index when `with_index` (empty otherwise: at
-/// 10,000 tenants it is a tenth of the memory a compile needs).
+/// 10,000 tenants it is a tenth of the memory a compile needs). Once `stop`
+/// says so (an editor's newer edit), it gives up at the next tenant: what it
+/// returns then is incomplete, and thrown away.
 pub fn resolve_with(
     loaded: &Loaded,
     diags: &mut Vec<Diagnostic>,
     with_index: bool,
+    stop: &dyn Fn() -> bool,
 ) -> (Site, index::Index) {
     let syms = Symbols::build(loaded, diags);
     let prelude_root = loaded.prelude.map(|m| syms.module_root[m]);
@@ -53,6 +56,7 @@ pub fn resolve_with(
         prelude_root,
         ids: Ids::default(),
         bugs: Rc::default(),
+        stop,
     };
     b.ck.record_refs = with_index;
     let site = b.site();
@@ -60,6 +64,9 @@ pub fn resolve_with(
     // cluster did not resolve) are still checked, so one bad reference does
     // not hide the rest.
     for i in 0..syms.syms.len() {
+        if i % 1024 == 0 && stop() {
+            break;
+        }
         b.ck.check(SymId(i));
     }
     diags.extend(b.ck.diags);
@@ -147,6 +154,8 @@ struct Builder<'s, 'a> {
     ids: Ids,
     /// Defaults the schema declares unfit for their field (E0001).
     bugs: Bugs,
+    /// A newer edit made the result useless ([`resolve_with`]).
+    stop: &'s dyn Fn() -> bool,
 }
 
 type Bugs = Rc<RefCell<Vec<Diagnostic>>>;
@@ -599,7 +608,10 @@ impl Builder<'_, '_> {
         let ids = self.top_level("tenant");
         // Reserved: a tenant is large, and doubling would hold twice the room.
         let mut tenants = Vec::with_capacity(ids.len());
-        for t in ids {
+        for (i, t) in ids.into_iter().enumerate() {
+            if i % 64 == 0 && (self.stop)() {
+                break;
+            }
             tenants.extend(self.tenant(t));
             self.ck.release(t);
         }
