@@ -92,6 +92,9 @@ pub struct Export<'a> {
 /// directory or one inside the other, on servers that see one file system
 /// (the same server, or servers that can run on a common LPAR), each pair
 /// once: (the enclosing or equal export, the other).
+///
+/// Tenants related here: `Path` reaches (scope `lpar:SYSTEM`) in
+/// [`super::reach::reach`]; keep them in step.
 pub fn overlapping(site: &Site) -> Vec<(Export<'_>, Export<'_>)> {
     let mut by_lpar: BTreeMap<SystemId, Vec<Export<'_>>> = BTreeMap::new();
     for t in &site.tenants {
@@ -147,6 +150,7 @@ pub fn overlapping(site: &Site) -> Vec<(Export<'_>, Export<'_>)> {
     pairs
 }
 
+/// Tenants related here: see [`overlapping`] and [`super::reach::reach`].
 fn export_overlaps(site: &Site, out: &mut Vec<Diagnostic>) {
     for (outer, inner) in overlapping(site) {
         let same = outer.volume.export.value == inner.volume.export.value;

@@ -154,6 +154,9 @@ fn registries(site: &Site, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Tenants related here: `clusterip:` keys in [`super::reach::reach`]; keep
+/// them in step. The missing `service_cidr` is reported on the cluster, once
+/// per NFS tenant (out of scope there).
 fn cluster_ips(site: &Site, out: &mut Vec<Diagnostic>) {
     let mut seen: BTreeMap<(ClusterId, std::net::Ipv4Addr), (&Tenant, Span)> = BTreeMap::new();
     for tenant in &site.tenants {
@@ -775,6 +778,9 @@ fn no_controls(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
 }
 
 /// Namespaces belong to one tenant and one role; generated objects are unique.
+///
+/// Tenants related here: `ns:`, `pv:` and `storageclass:` keys in
+/// [`super::reach::reach`]; keep them in step.
 fn collisions(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
     // (cluster, namespace) -> (owner description, span)
     let mut owners: BTreeMap<(ClusterId, String), (String, Span)> = BTreeMap::new();

@@ -16,6 +16,9 @@ use crate::plan::Plan;
 use std::collections::BTreeMap;
 
 /// Runs every check over the site, whose derived names are `plan`.
+///
+/// A check that relates one tenant to another has a key in [`reach`], which
+/// the editor re-checks one tenant with: add one for every new relation.
 pub fn run(site: &Site, plan: &Plan) -> Vec<Diagnostic> {
     run_until(site, plan, &|| false)
 }
@@ -42,6 +45,8 @@ pub fn run_until(site: &Site, plan: &Plan, stop: &dyn Fn() -> bool) -> Vec<Diagn
 
 /// Systems, clusters and tenants name bundle directories and files, so their
 /// names are unique across all files and modules of a site.
+///
+/// Tenants related here: `tenant:` keys in [`reach::reach`]; keep them in step.
 fn unique_names(site: &Site, out: &mut Vec<Diagnostic>) {
     let kinds: [(&str, Vec<&Sp<String>>); 4] = [
         ("system", site.systems.iter().map(|s| &s.name).collect()),

@@ -20,6 +20,9 @@ pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
 }
 
 /// One realm per array per cluster; no realm shared by two tenants.
+///
+/// Tenants related here: `realm-slot:` and `realm:` keys in
+/// [`super::reach::reach`]; keep them in step.
 fn realms(site: &Site, out: &mut Vec<Diagnostic>) {
     let mut per_cluster: BTreeMap<(ClusterId, ArrayId), (&Tenant, &TenantPure)> = BTreeMap::new();
     let mut per_array: BTreeMap<(ArrayId, String), (&Tenant, &TenantPure)> = BTreeMap::new();
@@ -107,6 +110,9 @@ fn endpoints(site: &Site, out: &mut Vec<Diagnostic>) {
 
 /// The access policy, the user and the token source of a tenant are its own
 /// on the array; the user is not the array's administrator.
+///
+/// Tenants related here: `token:`, `pure-policy:` and `pure-user:` keys in
+/// [`super::reach::reach`]; keep them in step.
 fn policies_and_users(site: &Site, out: &mut Vec<Diagnostic>) {
     let mut seen: BTreeMap<(ArrayId, &str, String), (&Tenant, Span)> = BTreeMap::new();
     let mut tokens: BTreeMap<String, (&Tenant, Span)> = BTreeMap::new();
@@ -176,6 +182,10 @@ fn policies_and_users(site: &Site, out: &mut Vec<Diagnostic>) {
 
 /// Pods of FADA classes are the tenant's; cloud drive pods are a realm's of
 /// the cluster.
+///
+/// Tenants related here: `pod:` keys in [`super::reach::reach`]; keep them in
+/// step. The cloud-drive pods are judged on the cluster, against its
+/// tenants' realms (out of scope there).
 fn pods(site: &Site, out: &mut Vec<Diagnostic>) {
     for (t, p) in site.pure_tenants() {
         let mut seen: BTreeMap<String, &Sp<String>> = BTreeMap::new();
@@ -360,6 +370,9 @@ fn versions(site: &Site, out: &mut Vec<Diagnostic>) {
 }
 
 /// One cluster's arrays share one SAN type.
+///
+/// Reported on an array, by the order of the cluster's Pure tenants: out of
+/// scope in [`super::reach`].
 fn san_types(site: &Site, out: &mut Vec<Diagnostic>) {
     // Every SAN type Portworx documents is usable: the SMT install pages list
     // "FC, iSCSI, NVMe-oF/RoCE, or NVMe-oF/TCP"
@@ -469,6 +482,9 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
 
 /// Portworx exists where Pure tenants run, with CSI, and serves one; drive
 /// sizes are whole GiB.
+///
+/// CSI off and "serves no tenant" are reported on the cluster but depend on
+/// its tenants: out of scope in [`super::reach`].
 fn portworx(site: &Site, out: &mut Vec<Diagnostic>) {
     for (t, p) in site.pure_tenants() {
         let c = site.cluster(t.cluster.value);

@@ -243,6 +243,9 @@ fn high_availability(site: &Site, out: &mut Vec<Diagnostic>) {
 
 /// Every node of every cluster with a tenant on a server is in its client
 /// list, and every client address is such a node.
+///
+/// Reported on infrastructure (nodes, a server's clients) but depending on
+/// the tenants: listed as out of scope in [`super::reach`].
 fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
     for sid in site.server_ids() {
         let server = site.server(sid);
@@ -978,6 +981,9 @@ pub fn hostname_ok(s: &str) -> bool {
 
 /// Tenants on one system have their own RACF user ID and certificate label;
 /// no two exports write the same data set; job names are unique per system.
+///
+/// Tenants related here: `job:`, `dsn:` and `racf-user:` keys in
+/// [`super::reach::reach`]; keep them in step.
 fn shared_racf(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
     for (si, (sys, names)) in site.systems.iter().zip(&plan.systems).enumerate() {
         let mut jobs: BTreeMap<&str, &NfsServer> = BTreeMap::new();
