@@ -312,6 +312,21 @@ struct Site {
     /// An edit was checked on a slice only: the whole site is analysed once
     /// typing pauses ([`DEBOUNCE`]), or before a workspace-wide answer.
     stale: bool,
+    /// The inputs and texts of the last check, updated in place for edits
+    /// to open documents (a site of 10,000 files is not listed again on
+    /// every keystroke).
+    gathered: Option<Gathered>,
+}
+
+/// A site's inputs, in order, and the texts to read them from.
+#[derive(Clone)]
+pub(crate) struct Gathered {
+    pub readable: Arc<Vec<Utf8PathBuf>>,
+    /// The text of each of `readable`.
+    pub texts: Arc<Vec<Arc<str>>>,
+    pub overlay: Arc<crate::resolve::load::Overlay>,
+    /// Changes whenever `readable` does.
+    pub list: u64,
 }
 
 impl Site {
@@ -327,6 +342,7 @@ impl Site {
             basis: None,
             slice_cache: Arc::default(),
             stale: false,
+            gathered: None,
         }
     }
 }
@@ -828,12 +844,48 @@ impl Server {
         }
     }
 
-    /// The site's inputs, in order, and the texts to read them from.
-    fn gather(&mut self, i: usize) -> (Vec<Utf8PathBuf>, crate::resolve::load::Overlay) {
+    /// The site's inputs, in order, and the texts to read them from: listed
+    /// again after a rescan, else the last list with the open documents'
+    /// texts brought up to date.
+    fn gather(&mut self, i: usize) -> Gathered {
         let stale_scan = self.sites[i]
             .scanned
             .is_none_or(|t| t.elapsed() > Duration::from_secs(2));
-        if stale_scan {
+        match self.sites[i].gathered.take() {
+            Some(g) if !stale_scan => {
+                let g = self.refreshed(g);
+                self.sites[i].gathered = Some(g.clone());
+                g
+            }
+            old => {
+                let g = self.listed(i, old);
+                self.sites[i].gathered = Some(g.clone());
+                g
+            }
+        }
+    }
+
+    /// `g` with the open documents' current texts.
+    fn refreshed(&self, mut g: Gathered) -> Gathered {
+        for (p, d) in &self.docs {
+            let Some(now) = g.overlay.get(p) else {
+                continue;
+            };
+            if **now == *d.text {
+                continue;
+            }
+            let text: Arc<str> = Arc::from(d.text.as_str());
+            if let Ok(at) = g.readable.binary_search(p) {
+                Arc::make_mut(&mut g.texts)[at] = text.clone();
+            }
+            Arc::make_mut(&mut g.overlay).insert(p.clone(), text);
+        }
+        g
+    }
+
+    /// Lists the site's files again (`old`: the last list).
+    fn listed(&mut self, i: usize, old: Option<Gathered>) -> Gathered {
+        {
             let root = self.sites[i].root.clone();
             self.sites[i].files = scan(&root, self.sites[i].folder);
             self.sites[i].scanned = Some(Instant::now());
@@ -885,7 +937,21 @@ impl Server {
                 .entry(p.clone())
                 .or_insert_with(|| Arc::from(d.text.as_str()));
         }
-        (readable, overlay)
+        let texts = readable
+            .iter()
+            .map(|p| overlay.get(p).cloned().unwrap_or_else(|| Arc::from("")))
+            .collect();
+        let list = match old {
+            Some(o) if *o.readable == readable => o.list,
+            Some(o) => o.list + 1,
+            None => 0,
+        };
+        Gathered {
+            readable: Arc::new(readable),
+            texts: Arc::new(texts),
+            overlay: Arc::new(overlay),
+            list,
+        }
     }
 
     /// Checks one site and publishes; `false` when a newer change
@@ -894,11 +960,12 @@ impl Server {
     /// the whole site's answer ([`slice`]).
     fn check_site(&mut self, i: usize, touched: &BTreeSet<Utf8PathBuf>, slices: bool) -> bool {
         let t0 = Instant::now();
-        let (readable, overlay) = self.gather(i);
+        let gathered = self.gather(i);
+        let readable = gathered.readable.clone();
+        let overlay = gathered.overlay.clone();
         let root = self.sites[i].root.clone();
-        let overlay = Arc::new(overlay);
         if slices {
-            if let Some(done) = self.check_slice(i, touched, &readable, &overlay) {
+            if let Some(done) = self.check_slice(i, touched, &gathered) {
                 if std::env::var_os("TENANTC_TIMINGS").is_some() {
                     log!("checked {root} on a slice in {:?}", t0.elapsed());
                 }
@@ -909,6 +976,7 @@ impl Server {
         opts.overlay = Some(overlay);
         opts.parse_cache = Some(self.sites[i].cache.clone());
         opts.cancel = Some(crate::Cancel::now(self.generation.clone()));
+        drop(gathered);
         let analyzed = std::panic::catch_unwind(|| crate::analyze(&readable, &opts));
         let analysis = match analyzed {
             Ok(Ok(a)) => a,
@@ -936,7 +1004,9 @@ impl Server {
             }
         }
         retired.extend(self.sites[i].snap.replace(snap.clone()));
-        self.sites[i].basis = Some(slice::Basis::new(&snap, &readable));
+        if let Some(g) = &self.sites[i].gathered {
+            self.sites[i].basis = Some(slice::Basis::new(&snap, g));
+        }
         self.sites[i].stale = false;
         self.publish_site(i, &snap, touched);
         for old in retired {
@@ -963,8 +1033,7 @@ impl Server {
         &mut self,
         i: usize,
         touched: &BTreeSet<Utf8PathBuf>,
-        readable: &[Utf8PathBuf],
-        overlay: &Arc<crate::resolve::load::Overlay>,
+        gathered: &Gathered,
     ) -> Option<bool> {
         let edited = match touched.iter().collect::<Vec<_>>()[..] {
             [one] if self.docs.contains_key(one) => one.clone(),
@@ -981,7 +1050,7 @@ impl Server {
         let Some(basis) = site.basis.as_ref() else {
             return whole("no analysis of it yet");
         };
-        if !basis.same_site(readable, |p| overlay.get(p).cloned(), &edited) {
+        if !basis.same_site(gathered, &edited) {
             return whole("other files changed");
         }
         let Some(mut slice) = basis.slice(&edited, &self.docs[&edited].text) else {
@@ -992,7 +1061,7 @@ impl Server {
             let basis = self.sites[i].basis.as_ref()?;
             let inputs = basis.paths(&slice);
             let mut opts = self.opts.clone();
-            opts.overlay = Some(overlay.clone());
+            opts.overlay = Some(gathered.overlay.clone());
             opts.parse_cache = Some(self.sites[i].slice_cache.clone());
             opts.cancel = Some(crate::Cancel::now(self.generation.clone()));
             opts.root = Some(root.clone());

@@ -31,7 +31,8 @@
 //! a whole analysis by construction, and `tests/lsp_equivalence.rs` checks
 //! it after every step of random edit sequences.
 
-use super::Snapshot;
+use super::{Gathered, Snapshot};
+use crate::check::isolation::segments;
 use crate::check::reach::Reach;
 use crate::diagnostics::registry;
 use crate::source::FileId;
@@ -46,6 +47,8 @@ type Fid = u32;
 pub(crate) struct Basis {
     /// The site root its analyses confine reads to.
     pub root: Utf8PathBuf,
+    /// [`Gathered::list`] of the inputs it was taken from.
+    list: u64,
     paths: Vec<Utf8PathBuf>,
     by_path: HashMap<Utf8PathBuf, Fid>,
     /// The texts the facts were learnt from.
@@ -109,11 +112,6 @@ fn key_of(r: &Reach) -> Option<String> {
         Reach::Key(k) => Some(format!("k:{k}")),
         Reach::Path { .. } => None,
     }
-}
-
-/// A path by its `/` segments, so that ancestry is a prefix of segments.
-fn segments(p: &str) -> Vec<&str> {
-    p.split('/').filter(|s| !s.is_empty()).collect()
 }
 
 fn normal(p: &str) -> String {
@@ -234,8 +232,9 @@ impl<'a> Learnt<'a> {
 }
 
 impl Basis {
-    /// The basis of a whole-site analysis of `inputs` (sorted).
-    pub fn new(snap: &Snapshot, inputs: &[Utf8PathBuf]) -> Basis {
+    /// The basis of a whole-site analysis of `gathered`.
+    pub fn new(snap: &Snapshot, gathered: &Gathered) -> Basis {
+        let inputs = gathered.readable.as_slice();
         let by_path: HashMap<Utf8PathBuf, Fid> = inputs
             .iter()
             .enumerate()
@@ -243,6 +242,7 @@ impl Basis {
             .collect();
         let mut b = Basis {
             root: snap.analysis.bounds.root.clone(),
+            list: gathered.list,
             paths: inputs.to_vec(),
             texts: vec![Arc::from(""); inputs.len()],
             facts: vec![Facts::default(); inputs.len()],
@@ -276,18 +276,15 @@ impl Basis {
         b
     }
 
-    /// Whether `texts` (path to text, every input of the site) are the
-    /// basis's files with only `edited` changed.
-    pub fn same_site(
-        &self,
-        inputs: &[Utf8PathBuf],
-        text: impl Fn(&Utf8Path) -> Option<Arc<str>>,
-        edited: &Utf8Path,
-    ) -> bool {
-        inputs == self.paths.as_slice()
-            && self.paths.iter().zip(&self.texts).all(|(p, t)| {
-                p == edited || text(p).is_some_and(|now| Arc::ptr_eq(&now, t) || now == *t)
-            })
+    /// Whether the site is the basis's with only `edited` changed.
+    pub fn same_site(&self, now: &Gathered, edited: &Utf8Path) -> bool {
+        let Some(&fid) = self.by_path.get(edited) else {
+            return false;
+        };
+        now.list == self.list
+            && now.texts.len() == self.texts.len()
+            && (now.texts.iter().zip(&self.texts).enumerate())
+                .all(|(i, (a, b))| i == fid as usize || Arc::ptr_eq(a, b) || a == b)
     }
 
     pub fn paths(&self, slice: &Slice) -> Vec<Utf8PathBuf> {
@@ -551,7 +548,6 @@ mod tests {
         assert_eq!(normal("/a//b/"), "/a/b");
         assert_eq!(normal("/"), "/");
         assert_eq!(normal(""), "/");
-        assert_eq!(segments("/a/b"), vec!["a", "b"]);
     }
 
     #[test]
