@@ -27,7 +27,8 @@ pub fn run(site: &Site, plan: &Plan) -> Vec<Diagnostic> {
 /// editor's newer edit): what it returns then is incomplete, and thrown away.
 pub fn run_until(site: &Site, plan: &Plan, stop: &dyn Fn() -> bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let groups: [&dyn Fn(&mut Vec<Diagnostic>); 5] = [
+    type Group<'g> = &'g dyn Fn(&mut Vec<Diagnostic>);
+    let groups: [Group; 5] = [
         &|o| unique_names(site, o),
         &|o| zos::run(site, plan, o),
         &|o| k8s::run(site, plan, o),

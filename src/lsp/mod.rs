@@ -991,7 +991,15 @@ impl Server {
             }
         };
         let t1 = Instant::now();
-        let snap = Rc::new(Snapshot::new(analysis));
+        let mut snap = Snapshot::new(analysis);
+        self.sites[i].basis = None;
+        if let Some(g) = &self.sites[i].gathered {
+            self.sites[i].basis = Some(slice::Basis::new(&snap, g));
+        }
+        // The server never lowers: the derived names were for the basis
+        // (a tenth of an analysis at 10,000 tenants).
+        snap.analysis.plan = None;
+        let snap = Rc::new(snap);
         // Replaced analyses are freed after publishing, off this thread.
         let mut retired = Vec::new();
         for (path, doc) in self.docs.iter_mut() {
@@ -1004,9 +1012,6 @@ impl Server {
             }
         }
         retired.extend(self.sites[i].snap.replace(snap.clone()));
-        if let Some(g) = &self.sites[i].gathered {
-            self.sites[i].basis = Some(slice::Basis::new(&snap, g));
-        }
         self.sites[i].stale = false;
         self.publish_site(i, &snap, touched);
         for old in retired {
@@ -1016,6 +1021,7 @@ impl Server {
                 }
             }
         }
+
         if std::env::var_os("TENANTC_TIMINGS").is_some() {
             log!(
                 "checked {root}: {} file(s) in {:?}, published in {:?}",

@@ -54,10 +54,11 @@ pub(crate) struct Basis {
     /// The texts the facts were learnt from.
     texts: Vec<Arc<str>>,
     facts: Vec<Facts>,
-    /// Top-level name to the files declaring it.
-    tops: HashMap<String, BTreeSet<Fid>>,
-    /// A key ([`key_of`]) to the files of the tenants holding it.
-    keys: HashMap<String, BTreeSet<Fid>>,
+    /// Top-level name ([`hash`]ed) to the files declaring it.
+    tops: Holders,
+    /// A key ([`hash`]ed: secret sources, check keys) to the files of the
+    /// tenants holding it.
+    keys: Holders,
     /// [`Reach::Path`]s by scope and normalized path.
     dirs: BTreeMap<(String, String), BTreeSet<Fid>>,
     /// Files with an error found before the checks.
@@ -73,10 +74,12 @@ struct Facts {
     /// Every top-level block is a `tenant`.
     tenant_only: bool,
     tops: Vec<String>,
-    /// What its tenants reach ([`crate::check::reach`]); `None` unknown.
-    reach: Option<Vec<Reach>>,
-    /// Its tenants' secret sources.
-    secrets: Vec<String>,
+    /// What its tenants reach ([`crate::check::reach`]): the keys,
+    /// [`hash`]ed, `None` when unknown; the paths, by scope and in normal form.
+    reach: Option<Vec<u64>>,
+    dirs: Vec<(String, String)>,
+    /// Its tenants' secret sources, [`hash`]ed.
+    secrets: Vec<u64>,
     /// Other tenant files its references resolve into.
     refers_to: BTreeSet<Fid>,
     /// Files whose references resolve into it (it being a tenant file).
@@ -107,10 +110,61 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
-fn key_of(r: &Reach) -> Option<String> {
-    match r {
-        Reach::Key(k) => Some(format!("k:{k}")),
-        Reach::Path { .. } => None,
+/// A key or name as the basis keeps it: 64 bits (at 10,000 tenants the
+/// keys as text held 30 MB). Two that collide make a file a partner it need
+/// not be: a slice larger than needed, never a wrong answer.
+fn hash(kind: &str, key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    (kind, key).hash(&mut h);
+    h.finish()
+}
+
+/// Files by key; most keys have one holder.
+#[derive(Default)]
+struct Holders {
+    first: HashMap<u64, Fid>,
+    more: HashMap<u64, Vec<Fid>>,
+}
+
+impl Holders {
+    fn insert(&mut self, k: u64, f: Fid) {
+        match self.first.entry(k) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(f);
+            }
+            std::collections::hash_map::Entry::Occupied(e) if *e.get() != f => {
+                let more = self.more.entry(k).or_default();
+                if !more.contains(&f) {
+                    more.push(f);
+                }
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {}
+        }
+    }
+
+    fn remove(&mut self, k: u64, f: Fid) {
+        if self.first.get(&k) == Some(&f) {
+            let next = self.more.get_mut(&k).and_then(Vec::pop);
+            match next {
+                Some(n) => {
+                    self.first.insert(k, n);
+                }
+                None => {
+                    self.first.remove(&k);
+                }
+            }
+        } else if let Some(more) = self.more.get_mut(&k) {
+            more.retain(|x| *x != f);
+        }
+        if self.more.get(&k).is_some_and(Vec::is_empty) {
+            self.more.remove(&k);
+        }
+    }
+
+    fn get(&self, k: u64) -> impl Iterator<Item = Fid> + '_ {
+        let more = self.more.get(&k).into_iter().flatten().copied();
+        self.first.get(&k).copied().into_iter().chain(more)
     }
 }
 
@@ -145,7 +199,7 @@ impl<'a> Learnt<'a> {
     }
 
     /// The facts of every basis file the analysis read, by file.
-    fn facts(&self, tenant_only: impl Fn(Fid) -> bool) -> BTreeMap<Fid, Facts> {
+    fn facts(&self) -> BTreeMap<Fid, Facts> {
         let a = &self.snap.analysis;
         let mut out: BTreeMap<Fid, Facts> = self
             .to_fid
@@ -182,7 +236,7 @@ impl<'a> Learnt<'a> {
             else {
                 continue;
             };
-            if from != to && tenant_only(to) {
+            if from != to && out.get(&to).is_some_and(|f| f.tenant_only) {
                 if let Some(f) = out.get_mut(&from) {
                     f.refers_to.insert(to);
                 }
@@ -198,8 +252,16 @@ impl<'a> Learnt<'a> {
             Some(plan) => {
                 for (i, t) in a.site.tenants.iter().enumerate() {
                     if let Some(facts) = file_of(t).and_then(|f| out.get_mut(&f)) {
-                        let reach = crate::check::reach::reach(&a.site, plan, i);
-                        facts.reach.get_or_insert_with(Vec::new).extend(reach);
+                        for r in crate::check::reach::reach(&a.site, plan, i) {
+                            match r {
+                                Reach::Key(k) => {
+                                    facts.reach.get_or_insert_with(Vec::new).push(hash("k", &k))
+                                }
+                                Reach::Path { scope, path } => {
+                                    facts.dirs.push((scope, normal(&path)));
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -207,7 +269,7 @@ impl<'a> Learnt<'a> {
         }
         for (i, key) in crate::resolve::secrets::tenant_keys(&a.site, &a.sources, &a.bounds) {
             if let Some(facts) = file_of(&a.site.tenants[i]).and_then(|f| out.get_mut(&f)) {
-                facts.secrets.push(key);
+                facts.secrets.push(hash("s", &key));
             }
         }
         for f in out.values_mut() {
@@ -215,6 +277,8 @@ impl<'a> Learnt<'a> {
                 r.sort();
                 r.dedup();
             }
+            f.dirs.sort();
+            f.dirs.dedup();
             f.secrets.sort();
             f.secrets.dedup();
         }
@@ -247,21 +311,15 @@ impl Basis {
             texts: vec![Arc::from(""); inputs.len()],
             facts: vec![Facts::default(); inputs.len()],
             by_path,
-            tops: HashMap::new(),
-            keys: HashMap::new(),
+            tops: Holders::default(),
+            keys: Holders::default(),
             dirs: BTreeMap::new(),
             failing: BTreeSet::new(),
             unknown: BTreeSet::new(),
             wanting: BTreeMap::new(),
         };
         let learnt = Learnt::new(snap, &b.by_path);
-        // Which files are tenants only comes first: references are kept
-        // only into those.
-        let kinds = learnt.facts(|_| false);
-        let tenant_only: Vec<bool> = (0..inputs.len())
-            .map(|f| kinds.get(&(f as Fid)).is_some_and(|x| x.tenant_only))
-            .collect();
-        let facts = learnt.facts(|f| tenant_only[f as usize]);
+        let facts = learnt.facts();
         for (f, fid) in &learnt.to_fid {
             b.texts[*fid as usize] = snap.analysis.sources.get(*f).text.clone();
         }
@@ -321,9 +379,7 @@ impl Basis {
             .chain(facts.tops.iter().map(String::as_str))
             .collect();
         for w in &said {
-            if let Some(files) = self.tops.get(*w) {
-                members.extend(files);
-            }
+            members.extend(self.tops.get(hash("t", w)));
         }
         members.extend(&facts.referred_by);
         for (g, wants) in &self.wanting {
@@ -348,36 +404,26 @@ impl Basis {
     /// The files holding one of these facts' keys.
     fn holders(&self, facts: &Facts) -> BTreeSet<Fid> {
         let mut out = BTreeSet::new();
-        for s in &facts.secrets {
-            out.extend(self.keys.get(&format!("s:{s}")).into_iter().flatten());
+        for k in facts.secrets.iter().chain(facts.reach.iter().flatten()) {
+            out.extend(self.keys.get(*k));
         }
-        for r in facts.reach.iter().flatten() {
-            match r {
-                Reach::Key(_) => {
-                    if let Some(k) = key_of(r) {
-                        out.extend(self.keys.get(&k).into_iter().flatten());
-                    }
-                }
-                Reach::Path { scope, path } => {
-                    let segs = segments(path);
-                    for n in 0..=segs.len() {
-                        let above = normal(&segs[..n].join("/"));
-                        out.extend(self.dirs.get(&(scope.clone(), above)).into_iter().flatten());
-                    }
-                    let base = normal(path);
-                    let below = if base == "/" {
-                        base
-                    } else {
-                        format!("{base}/")
-                    };
-                    let end = format!("{}\u{10FFFF}", below);
-                    for (_, files) in self
-                        .dirs
-                        .range((scope.clone(), below)..(scope.clone(), end))
-                    {
-                        out.extend(files);
-                    }
-                }
+        for (scope, path) in &facts.dirs {
+            let segs = segments(path);
+            for n in 0..=segs.len() {
+                let above = normal(&segs[..n].join("/"));
+                out.extend(self.dirs.get(&(scope.clone(), above)).into_iter().flatten());
+            }
+            let below = if path == "/" {
+                path.clone()
+            } else {
+                format!("{path}/")
+            };
+            let end = format!("{below}\u{10FFFF}");
+            for (_, files) in self
+                .dirs
+                .range((scope.clone(), below)..(scope.clone(), end))
+            {
+                out.extend(files);
             }
         }
         out
@@ -411,8 +457,7 @@ impl Basis {
         if learnt.unresolved(file) {
             return Verdict::Whole("an unresolved name: suggestions come from the whole site");
         }
-        let only = |f: Fid| self.facts[f as usize].tenant_only;
-        let Some(mut facts) = learnt.facts(only).remove(&fid) else {
+        let Some(mut facts) = learnt.facts().remove(&fid) else {
             return Verdict::Whole("the file was not read");
         };
         if !facts.tenant_only {
@@ -420,8 +465,8 @@ impl Basis {
         }
         let infra_name = facts.tops.iter().any(|n| {
             self.tops
-                .get(n)
-                .is_some_and(|fs| fs.iter().any(|f| !self.facts[*f as usize].tenant_only))
+                .get(hash("t", n))
+                .any(|f| !self.facts[f as usize].tenant_only)
         });
         if infra_name {
             return Verdict::Whole("a tenant named like infrastructure");
@@ -448,33 +493,16 @@ impl Basis {
 
     fn install(&mut self, fid: Fid, facts: Facts) {
         for n in &facts.tops {
-            self.tops.entry(n.clone()).or_default().insert(fid);
+            self.tops.insert(hash("t", n), fid);
         }
-        for s in &facts.secrets {
-            self.keys.entry(format!("s:{s}")).or_default().insert(fid);
+        for k in facts.secrets.iter().chain(facts.reach.iter().flatten()) {
+            self.keys.insert(*k, fid);
         }
-        match &facts.reach {
-            Some(reach) => {
-                for r in reach {
-                    match r {
-                        Reach::Key(_) => {
-                            if let Some(k) = key_of(r) {
-                                self.keys.entry(k).or_default().insert(fid);
-                            }
-                        }
-                        Reach::Path { scope, path } => {
-                            self.dirs
-                                .entry((scope.clone(), normal(path)))
-                                .or_default()
-                                .insert(fid);
-                        }
-                    }
-                }
-            }
-            None if facts.tenant_only => {
-                self.unknown.insert(fid);
-            }
-            None => {}
+        for d in &facts.dirs {
+            self.dirs.entry(d.clone()).or_default().insert(fid);
+        }
+        if facts.reach.is_none() && facts.tenant_only {
+            self.unknown.insert(fid);
         }
         for to in &facts.refers_to {
             self.facts[*to as usize].referred_by.insert(fid);
@@ -487,35 +515,17 @@ impl Basis {
 
     fn uninstall(&mut self, fid: Fid) {
         let facts = std::mem::take(&mut self.facts[fid as usize]);
-        let drop_from = |map: &mut HashMap<String, BTreeSet<Fid>>, k: &str| {
-            if let Some(set) = map.get_mut(k) {
+        for n in &facts.tops {
+            self.tops.remove(hash("t", n), fid);
+        }
+        for k in facts.secrets.iter().chain(facts.reach.iter().flatten()) {
+            self.keys.remove(*k, fid);
+        }
+        for d in &facts.dirs {
+            if let Some(set) = self.dirs.get_mut(d) {
                 set.remove(&fid);
                 if set.is_empty() {
-                    map.remove(k);
-                }
-            }
-        };
-        for n in &facts.tops {
-            drop_from(&mut self.tops, n);
-        }
-        for s in &facts.secrets {
-            drop_from(&mut self.keys, &format!("s:{s}"));
-        }
-        for r in facts.reach.iter().flatten() {
-            match r {
-                Reach::Key(_) => {
-                    if let Some(k) = key_of(r) {
-                        drop_from(&mut self.keys, &k);
-                    }
-                }
-                Reach::Path { scope, path } => {
-                    let k = (scope.clone(), normal(path));
-                    if let Some(set) = self.dirs.get_mut(&k) {
-                        set.remove(&fid);
-                        if set.is_empty() {
-                            self.dirs.remove(&k);
-                        }
-                    }
+                    self.dirs.remove(d);
                 }
             }
         }
