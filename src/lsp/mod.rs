@@ -8,7 +8,11 @@
 //!
 //! One thread does the work, in message order; two more move bytes. Changes
 //! that arrive together are applied together and checked once, so a burst
-//! of keystrokes costs one re-check. Requests on a file that no longer
+//! of keystrokes costs one re-check. An edit to a file of tenants is checked
+//! on a slice of the site (the infrastructure, the file and the files it
+//! shares names or check keys with, [`slice`]) when that gives the whole
+//! site's answer for it; the whole site is analysed once typing pauses
+//! ([`DEBOUNCE`]) and before a workspace-wide answer ([`WORKSPACE_WIDE`]). Requests on a file that no longer
 //! parses are answered from the last analysis in which it did, with
 //! positions mapped across the edit ([`text::map_offset`]); one that has not
 //! parsed since it was opened, from what recovery made of it (the blocks it

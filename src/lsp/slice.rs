@@ -560,6 +560,60 @@ mod tests {
         assert_eq!(normal(""), "/");
     }
 
+    /// The path index finds exactly the partners `check::reach` defines,
+    /// and the key index survives holders coming and going.
+    #[test]
+    fn holders_are_the_partners_reach_defines() {
+        let paths = [
+            "/", "/a", "/a/", "/a/b", "/a//b/c", "/ab", "/a/bc", "/b", "/b/a", "/a/b/c/d",
+        ];
+        let n = paths.len() * 2;
+        let mut b = Basis {
+            root: Utf8PathBuf::new(),
+            list: 0,
+            paths: Vec::new(),
+            by_path: HashMap::new(),
+            texts: Vec::new(),
+            facts: vec![Facts::default(); n],
+            tops: Holders::default(),
+            keys: Holders::default(),
+            dirs: BTreeMap::new(),
+            failing: BTreeSet::new(),
+            unknown: BTreeSet::new(),
+            wanting: BTreeMap::new(),
+        };
+        let scope = |i: usize| format!("lpar:{}", i / paths.len());
+        let reach = |i: usize| Reach::Path {
+            scope: scope(i),
+            path: paths[i % paths.len()].to_string(),
+        };
+        let facts = |i: usize| Facts {
+            tenant_only: true,
+            reach: Some(vec![hash("k", &format!("{}", i % 3))]),
+            dirs: vec![(scope(i), normal(paths[i % paths.len()]))],
+            ..Facts::default()
+        };
+        for i in 0..n {
+            b.install(i as Fid, facts(i));
+        }
+        for i in 0..n {
+            let want: BTreeSet<Fid> = (0..n)
+                .filter(|j| {
+                    j % 3 == i % 3 || crate::check::reach::partners(&[reach(i)], &[reach(*j)])
+                })
+                .map(|j| j as Fid)
+                .collect();
+            assert_eq!(b.holders(&facts(i)), want, "{:?}", reach(i));
+        }
+        // Holders leave: a key keeps its other holders.
+        for i in (0..n).step_by(2) {
+            b.uninstall(i as Fid);
+        }
+        let left: BTreeSet<Fid> = b.keys.get(hash("k", "1")).collect();
+        let want: BTreeSet<Fid> = (0..n as Fid).filter(|j| j % 2 == 1 && j % 3 == 1).collect();
+        assert_eq!(left, want);
+    }
+
     #[test]
     fn words_are_names() {
         let w: Vec<&str> = words("tenant t-1 { cluster = ocp0.x, image = \"a/b:1\" }").collect();
