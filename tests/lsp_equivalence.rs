@@ -7,10 +7,12 @@
 //! workspace symbol and the document symbols of each open file that parses
 //! are compared with those of a new server given the same texts.
 //!
-//! Today the server analyzes the whole site on every change, so this holds
-//! by construction; it is the safety net for an incremental server, which
-//! must still give the other files whose diagnostics an edit changes their
-//! new diagnostics.
+//! The server checks an edit to a tenant file on a slice of the site when
+//! that gives the site's answer (`src/lsp/slice.rs`) and the whole site
+//! once typing pauses; these tests are its safety net. The first diagnostics
+//! published after a single edit must already be the site's, and the second
+//! test makes single edits to tenant files that collide with other tenants
+//! on what the cross-tenant checks compare.
 //!
 //! `LSP_EQUIV_CASES` sets the number of steps (default 40), `LSP_EQUIV_SEED`
 //! the sequence.
@@ -480,22 +482,17 @@ fn from_scratch(texts: &BTreeMap<String, String>, open: &[String]) -> Seen {
     seen(&mut lsp, &published, &symbols, open, &files)
 }
 
-#[test]
-fn edits_leave_the_server_where_a_fresh_one_would_be() {
-    let steps = env_or("LSP_EQUIV_CASES", 40);
-    let seed = env_or("LSP_EQUIV_SEED", 0x2545_f491_4f6c_dd1d);
-    let mut rng = XorShift(seed.max(1));
+/// A server on a new copy of `site`, logging to a file (its timings say
+/// which edits were checked on slices).
+fn start(site: &GenSite) -> (World, tempfile::NamedTempFile) {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = Utf8Path::from_path(dir.path())
         .expect("utf-8")
         .to_path_buf();
-    let site = GenSite::new(5, 1);
     site.write(&root);
     let log = tempfile::NamedTempFile::new().expect("log file");
-    let log_path = Utf8Path::from_path(log.path())
-        .expect("utf-8")
-        .to_path_buf();
-    let lsp = Lsp::start_logging(Some(dir), &root, Some(&log_path));
+    let log_path = Utf8Path::from_path(log.path()).expect("utf-8");
+    let lsp = Lsp::start_logging(Some(dir), &root, Some(log_path));
     let mut w = World {
         lsp,
         disk: site.texts(),
@@ -508,6 +505,78 @@ fn edits_leave_the_server_where_a_fresh_one_would_be() {
         sent: 0,
     };
     w.settle();
+    (w, log)
+}
+
+/// Lets the server catch up after step `n` and compares it with a fresh
+/// server. `versions`: the open documents' versions before the step;
+/// `changes`: the notifications it sent.
+fn compare(
+    w: &mut World,
+    n: u64,
+    log: &[String],
+    versions: &BTreeMap<String, i64>,
+    changes: usize,
+) -> Seen {
+    let symbols = w.settle();
+    let open: Vec<String> = w.open.keys().cloned().collect();
+    let texts = w.texts();
+    let files: BTreeSet<String> = texts.keys().cloned().collect();
+    let here = seen(&mut w.lsp, &w.published.clone(), &symbols, &open, &files);
+    let fresh = from_scratch(&texts, &open);
+    assert!(
+        here == fresh,
+        "after step {n} the server differs from a fresh one.\nsteps:\n{}\n\
+         --- the server\n{here:#?}\n--- a fresh server\n{fresh:#?}",
+        log.join("\n")
+    );
+    // After a single edit to an open document, the first diagnostics
+    // published for its new version are the site's (later ones may
+    // differ only when a later change caused them).
+    for (f, (_, version)) in w.open.iter().filter(|_| changes == 1) {
+        if versions.get(f) == Some(version) {
+            continue;
+        }
+        let u = w.uri(f);
+        let Some((v, first)) = w.first.get(&u) else {
+            continue;
+        };
+        if v != version {
+            continue;
+        }
+        let first = Some(rooted(first, &w.lsp.root)).filter(|d| d != "[]");
+        let key = u.replace(&uri(&w.lsp.root), "ROOT");
+        assert!(
+            first.as_ref() == fresh.diagnostics.get(&key),
+            "after step {n} the first diagnostics published for {f} were not the site's.\n\
+             steps:\n{}\n--- first published\n{first:#?}\n--- a fresh server\n{:#?}",
+            log.join("\n"),
+            fresh.diagnostics.get(&key)
+        );
+    }
+    here
+}
+
+/// Edits the server checked on a slice of the site, and why others needed
+/// all of it.
+fn slices(log: &tempfile::NamedTempFile) -> (usize, BTreeMap<String, usize>) {
+    let server_log = std::fs::read_to_string(log.path()).unwrap_or_default();
+    let sliced = server_log.matches(" on a slice in ").count();
+    let mut why: BTreeMap<String, usize> = BTreeMap::new();
+    for l in server_log.lines() {
+        if let Some((_, w)) = l.split_once(": checking the whole site: ") {
+            *why.entry(w.to_string()).or_default() += 1;
+        }
+    }
+    (sliced, why)
+}
+
+#[test]
+fn edits_leave_the_server_where_a_fresh_one_would_be() {
+    let steps = env_or("LSP_EQUIV_CASES", 40);
+    let seed = env_or("LSP_EQUIV_SEED", 0x2545_f491_4f6c_dd1d);
+    let mut rng = XorShift(seed.max(1));
+    let (mut w, server_log) = start(&GenSite::new(5, 1));
     for f in ["site.tenant", "tenants/t00001.tenant"] {
         let text = w.disk[f].clone();
         w.open(f, text);
@@ -523,42 +592,8 @@ fn edits_leave_the_server_where_a_fresh_one_would_be() {
             log.push(format!("{n}: {}", w.step(&mut rng)));
         }
         let changes = w.sent - sent;
-        let symbols = w.settle();
+        let here = compare(&mut w, n, &log, &versions, changes);
         let open: Vec<String> = w.open.keys().cloned().collect();
-        let texts = w.texts();
-        let files: BTreeSet<String> = texts.keys().cloned().collect();
-        let here = seen(&mut w.lsp, &w.published.clone(), &symbols, &open, &files);
-        let fresh = from_scratch(&texts, &open);
-        assert!(
-            here == fresh,
-            "after step {n} the server differs from a fresh one.\nsteps:\n{}\n\
-             --- the server\n{here:#?}\n--- a fresh server\n{fresh:#?}",
-            log.join("\n")
-        );
-        // After a single edit to an open document, the first diagnostics
-        // published for its new version are the site's (later ones may
-        // differ only when a later change caused them).
-        for (f, (_, version)) in w.open.iter().filter(|_| changes == 1) {
-            if versions.get(f) == Some(version) {
-                continue;
-            }
-            let u = w.uri(f);
-            let Some((v, first)) = w.first.get(&u) else {
-                continue;
-            };
-            if v != version {
-                continue;
-            }
-            let first = Some(rooted(first, &w.lsp.root)).filter(|d| d != "[]");
-            let key = u.replace(&uri(&w.lsp.root), "ROOT");
-            assert!(
-                first.as_ref() == fresh.diagnostics.get(&key),
-                "after step {n} the first diagnostics published for {f} were not the site's.\n\
-                 steps:\n{}\n--- first published\n{first:#?}\n--- a fresh server\n{:#?}",
-                log.join("\n"),
-                fresh.diagnostics.get(&key)
-            );
-        }
         if std::env::var_os("LSP_EQUIV_TRACE").is_some() {
             let codes: BTreeSet<String> = here
                 .diagnostics
@@ -587,26 +622,163 @@ fn edits_leave_the_server_where_a_fresh_one_would_be() {
                 .any(|d| d.contains("\"E04") || d.contains("\"E05")),
         );
     }
+    let (sliced, why) = slices(&server_log);
     eprintln!(
         "{steps} steps: {cross} diagnostics changed in files not open; \
-         {syntax} steps with a syntax error, {checked} with a cross-object check failing"
+         {syntax} steps with a syntax error, {checked} with a cross-object check failing; \
+         {sliced} edits checked on a slice, others on the whole site: {why:?}"
     );
     // The sequence reached what the comparison is for.
-    // Edits checked on a slice of the site, and ones that needed all of it.
-    let server_log = std::fs::read_to_string(&log_path).unwrap_or_default();
-    let sliced = server_log.matches(" on a slice in ").count();
-    let whole = server_log.matches(": checking the whole site: ").count();
-    let mut why: BTreeMap<&str, usize> = BTreeMap::new();
-    for l in server_log.lines() {
-        if let Some((_, w)) = l.split_once(": checking the whole site: ") {
-            *why.entry(w).or_default() += 1;
-        }
-    }
-    eprintln!("{sliced} edits checked on a slice, {whole} on the whole site: {why:?}");
     if steps >= 40 {
         assert!(
             cross > 0 && syntax > 0 && (syntax as u64) < steps && checked > 0 && sliced > 0,
             "{cross} {syntax} {checked} {sliced}\n{}",
+            log.join("\n")
+        );
+    }
+}
+
+/// `text` with the value after the first `key` (up to a blank, `,`, `"`
+/// or `}`) replaced by `value`; `None` when `key` does not occur.
+fn set_value(text: &str, key: &str, value: &str) -> Option<String> {
+    let at = text.find(key)? + key.len();
+    let len = text[at..]
+        .find(|c: char| c.is_whitespace() || ",\"})".contains(c))
+        .unwrap_or(text.len() - at);
+    Some(format!("{}{value}{}", &text[..at], &text[at + len..]))
+}
+
+/// Single edits to tenant files, each one change of the whole text, that
+/// make tenants collide on what the cross-tenant checks compare (ClusterIPs,
+/// RACF users, exports equal or nested, realms, pods, secret sources, tenant
+/// names), refer to another tenant, misspell a reference, lose a brace, or
+/// go back to how the file was made: what an editor checks on a slice of
+/// the site (`src/lsp/slice.rs`). After each, the server must say what a
+/// fresh one says, and the first diagnostics it published for the edit
+/// must be the site's.
+#[test]
+fn edits_to_tenant_files_checked_on_slices_are_the_sites() {
+    let steps = env_or("LSP_EQUIV_CASES", 40);
+    let seed = env_or("LSP_EQUIV_SEED", 0x9e37_79b9_7f4a_7c15);
+    let mut rng = XorShift(seed.max(1));
+    let site = GenSite::new(9, 1);
+    let ids = site.ids();
+    let (mut w, server_log) = start(&site);
+    let files: Vec<String> = w
+        .disk
+        .keys()
+        .filter(|f| f.starts_with("tenants/"))
+        .cloned()
+        .collect();
+    for f in &files {
+        let text = w.disk[f].clone();
+        w.open(f, text);
+    }
+    w.settle();
+    let mut log = Vec::new();
+    let mut collided = 0;
+    for n in 0..steps {
+        // At most two files away from how they were made, so that the site
+        // is often whole and checked across tenants.
+        let changed: Vec<String> = files
+            .iter()
+            .filter(|f| w.open[*f].0 != w.pristine[*f])
+            .cloned()
+            .collect();
+        let mend = changed.len() >= 2;
+        let f = if mend {
+            changed[rng.below(changed.len())].clone()
+        } else {
+            files[rng.below(files.len())].clone()
+        };
+        let text = w.open[&f].0.clone();
+        let other = ids[rng.below(ids.len())];
+        let on = GenSite::name(other);
+        let (what, new) = match if mend { 0 } else { 1 + rng.below(12) } {
+            0 | 1 => ("back as made".to_string(), Some(w.pristine[&f].clone())),
+            2 => {
+                let ip = format!("172.30.{}.{}", other / 250 + 10, other % 250 + 2);
+                (
+                    format!("ClusterIP of {on}"),
+                    set_value(&text, "cluster_ip = ", &ip),
+                )
+            }
+            3 => (
+                format!("RACF user of {on}"),
+                set_value(&text, "user   = ", &format!("U{other:07}")),
+            ),
+            4 => {
+                let under = if rng.chance(2) { "/sub" } else { "" };
+                let p = format!("/hfs/tenants/{on}{under}");
+                (format!("export {p}"), set_value(&text, "export = \"", &p))
+            }
+            5 => (format!("realm {on}"), set_value(&text, "realm  = ", &on)),
+            6 => (
+                format!("pod of {on}"),
+                set_value(&text, "pods   = [\"", &format!("{on}-db")),
+            ),
+            7 => {
+                let env = format!("T{other:05}_PURE_TOKEN");
+                (
+                    format!("token of {on}"),
+                    set_value(&text, "token  = env(\"", &env),
+                )
+            }
+            8 => (format!("named {on}"), set_value(&text, "tenant ", &on)),
+            9 => {
+                let r = format!("{on}.nfs.data");
+                (format!("mounts {r}"), set_value(&text, "volume = ", &r))
+            }
+            10 => (
+                "cluster misspelt".to_string(),
+                set_value(&text, "cluster = ", "ocq1"),
+            ),
+            11 => ("nothing".to_string(), None),
+            _ => {
+                let mut t = text.clone();
+                match t.rfind('}') {
+                    Some(i) => {
+                        t.remove(i);
+                        ("a `}` gone".to_string(), Some(t))
+                    }
+                    None => ("nothing".to_string(), None),
+                }
+            }
+        };
+        let versions: BTreeMap<String, i64> =
+            w.open.iter().map(|(f, (_, v))| (f.clone(), *v)).collect();
+        let sent = w.sent;
+        match new.filter(|t| *t != text) {
+            Some(t) => {
+                log.push(format!("{n}: {f}: {what}"));
+                let (old, version) = w.open.get_mut(&f).expect("open");
+                *old = t.clone();
+                *version += 1;
+                let v = *version;
+                let u = w.uri(&f);
+                w.notify(
+                    "textDocument/didChange",
+                    json!({ "textDocument": { "uri": u, "version": v },
+                            "contentChanges": [{ "text": t }] }),
+                );
+            }
+            None => continue,
+        }
+        let changes = w.sent - sent;
+        let here = compare(&mut w, n, &log, &versions, changes);
+        collided += usize::from(here.diagnostics.values().any(|d| {
+            d.contains("\"E04") || d.contains("\"E05") || d.contains("\"E06") || d.contains("\"E07")
+        }));
+    }
+    let (sliced, why) = slices(&server_log);
+    eprintln!(
+        "{steps} steps: {collided} with a cross-tenant check failing; \
+         {sliced} edits checked on a slice, others on the whole site: {why:?}"
+    );
+    if steps >= 40 {
+        assert!(
+            collided > 0 && sliced as u64 >= steps / 8,
+            "{collided} {sliced}\n{}",
             log.join("\n")
         );
     }
