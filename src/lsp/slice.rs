@@ -59,25 +59,24 @@ pub(crate) struct Basis {
     /// A key ([`hash`]ed: secret sources, check keys) to the files of the
     /// tenants holding it.
     keys: Holders,
-    /// [`Reach::Path`]s by scope and normalized path.
-    dirs: BTreeMap<(String, String), BTreeSet<Fid>>,
     /// Files with an error found before the checks.
     failing: BTreeSet<Fid>,
     /// Tenant files whose check keys are unknown (the site had errors).
     unknown: BTreeSet<Fid>,
     /// Files with unresolved names, and the words of their text.
-    wanting: BTreeMap<Fid, HashSet<String>>,
+    wanting: BTreeMap<Fid, HashSet<u64>>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
 struct Facts {
     /// Every top-level block is a `tenant`.
     tenant_only: bool,
-    tops: Vec<String>,
-    /// What its tenants reach ([`crate::check::reach`]): the keys,
-    /// [`hash`]ed, `None` when unknown; the paths, by scope and in normal form.
-    reach: Option<Vec<u64>>,
-    dirs: Vec<(String, String)>,
+    /// Its top-level names, [`hash`]ed.
+    tops: Vec<u64>,
+    /// What its tenants reach ([`crate::check::reach`], [`reach_keys`]):
+    /// the keys they hold and the keys whose holders are their partners;
+    /// `None` when unknown.
+    reach: Option<Reach2>,
     /// Its tenants' secret sources, [`hash`]ed.
     secrets: Vec<u64>,
     /// Other tenant files its references resolve into.
@@ -120,6 +119,38 @@ fn hash(kind: &str, key: &str) -> u64 {
     h.finish()
 }
 
+/// Keys held, and keys whose holders are partners, sorted.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Reach2 {
+    holds: Vec<u64>,
+    asks: Vec<u64>,
+}
+
+/// [`Reach`] as keys: a key is held and asked for; a path holds itself and
+/// "below" each directory above it, and asks for each directory above it
+/// and itself and "below" itself, so that two tenants meet on a key exactly
+/// when one path equals or is above the other ([`crate::check::reach::partners`]).
+fn reach_keys(r: &Reach, out: &mut Reach2) {
+    match r {
+        Reach::Key(k) => {
+            let h = hash("k", k);
+            out.holds.push(h);
+            out.asks.push(h);
+        }
+        Reach::Path { scope, path } => {
+            let segs = segments(path);
+            let at = |n: usize| format!("{scope}\0/{}", segs[..n].join("/"));
+            for n in 0..segs.len() {
+                out.holds.push(hash("below", &at(n)));
+                out.asks.push(hash("path", &at(n)));
+            }
+            out.holds.push(hash("path", &at(segs.len())));
+            out.asks.push(hash("path", &at(segs.len())));
+            out.asks.push(hash("below", &at(segs.len())));
+        }
+    }
+}
+
 /// Files by key; most keys have one holder.
 #[derive(Default)]
 struct Holders {
@@ -133,11 +164,9 @@ impl Holders {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(f);
             }
+            // A file installs each key once (its keys are deduplicated).
             std::collections::hash_map::Entry::Occupied(e) if *e.get() != f => {
-                let more = self.more.entry(k).or_default();
-                if !more.contains(&f) {
-                    more.push(f);
-                }
+                self.more.entry(k).or_default().push(f);
             }
             std::collections::hash_map::Entry::Occupied(_) => {}
         }
@@ -165,15 +194,6 @@ impl Holders {
     fn get(&self, k: u64) -> impl Iterator<Item = Fid> + '_ {
         let more = self.more.get(&k).into_iter().flatten().copied();
         self.first.get(&k).copied().into_iter().chain(more)
-    }
-}
-
-fn normal(p: &str) -> String {
-    let s = segments(p);
-    if s.is_empty() {
-        "/".into()
-    } else {
-        format!("/{}", s.join("/"))
     }
 }
 
@@ -209,7 +229,7 @@ impl<'a> Learnt<'a> {
                     *f,
                     Facts {
                         tenant_only: true,
-                        reach: Some(Vec::new()),
+                        reach: Some(Reach2::default()),
                         ..Facts::default()
                     },
                 )
@@ -224,7 +244,7 @@ impl<'a> Learnt<'a> {
             };
             facts.tenant_only &= d.kind == "tenant";
             if d.named {
-                facts.tops.push(a.index.name(&a.sources, i).to_string());
+                facts.tops.push(hash("t", a.index.name(&a.sources, i)));
             }
         }
         for r in &a.index.refs {
@@ -252,15 +272,9 @@ impl<'a> Learnt<'a> {
             Some(plan) => {
                 for (i, t) in a.site.tenants.iter().enumerate() {
                     if let Some(facts) = file_of(t).and_then(|f| out.get_mut(&f)) {
-                        for r in crate::check::reach::reach(&a.site, plan, i) {
-                            match r {
-                                Reach::Key(k) => {
-                                    facts.reach.get_or_insert_with(Vec::new).push(hash("k", &k))
-                                }
-                                Reach::Path { scope, path } => {
-                                    facts.dirs.push((scope, normal(&path)));
-                                }
-                            }
+                        let r = facts.reach.get_or_insert_with(Reach2::default);
+                        for x in crate::check::reach::reach(&a.site, plan, i) {
+                            reach_keys(&x, r);
                         }
                     }
                 }
@@ -274,11 +288,11 @@ impl<'a> Learnt<'a> {
         }
         for f in out.values_mut() {
             if let Some(r) = &mut f.reach {
-                r.sort();
-                r.dedup();
+                r.holds.sort_unstable();
+                r.holds.dedup();
+                r.asks.sort_unstable();
+                r.asks.dedup();
             }
-            f.dirs.sort();
-            f.dirs.dedup();
             f.secrets.sort();
             f.secrets.dedup();
         }
@@ -313,7 +327,6 @@ impl Basis {
             by_path,
             tops: Holders::default(),
             keys: Holders::default(),
-            dirs: BTreeMap::new(),
             failing: BTreeSet::new(),
             unknown: BTreeSet::new(),
             wanting: BTreeMap::new(),
@@ -375,15 +388,16 @@ impl Basis {
             .collect();
         members.insert(fid);
         // The names it mentions or declares, and declared before.
-        let said: HashSet<&str> = words(text)
-            .chain(facts.tops.iter().map(String::as_str))
+        let said: HashSet<u64> = words(text)
+            .map(|w| hash("t", w))
+            .chain(facts.tops.iter().copied())
             .collect();
         for w in &said {
-            members.extend(self.tops.get(hash("t", w)));
+            members.extend(self.tops.get(*w));
         }
         members.extend(&facts.referred_by);
         for (g, wants) in &self.wanting {
-            if said.iter().any(|w| wants.contains(*w)) {
+            if said.iter().any(|w| wants.contains(w)) {
                 members.insert(*g);
             }
         }
@@ -403,30 +417,13 @@ impl Basis {
 
     /// The files holding one of these facts' keys.
     fn holders(&self, facts: &Facts) -> BTreeSet<Fid> {
-        let mut out = BTreeSet::new();
-        for k in facts.secrets.iter().chain(facts.reach.iter().flatten()) {
-            out.extend(self.keys.get(*k));
-        }
-        for (scope, path) in &facts.dirs {
-            let segs = segments(path);
-            for n in 0..=segs.len() {
-                let above = normal(&segs[..n].join("/"));
-                out.extend(self.dirs.get(&(scope.clone(), above)).into_iter().flatten());
-            }
-            let below = if path == "/" {
-                path.clone()
-            } else {
-                format!("{path}/")
-            };
-            let end = format!("{below}\u{10FFFF}");
-            for (_, files) in self
-                .dirs
-                .range((scope.clone(), below)..(scope.clone(), end))
-            {
-                out.extend(files);
-            }
-        }
-        out
+        let asks = facts.reach.iter().flat_map(|r| &r.asks);
+        facts
+            .secrets
+            .iter()
+            .chain(asks)
+            .flat_map(|k| self.keys.get(*k))
+            .collect()
     }
 
     /// Judges the analysis `snap` of `slice` for the file `edited`; on
@@ -465,7 +462,7 @@ impl Basis {
         }
         let infra_name = facts.tops.iter().any(|n| {
             self.tops
-                .get(hash("t", n))
+                .get(*n)
                 .any(|f| !self.facts[f as usize].tenant_only)
         });
         if infra_name {
@@ -493,13 +490,11 @@ impl Basis {
 
     fn install(&mut self, fid: Fid, facts: Facts) {
         for n in &facts.tops {
-            self.tops.insert(hash("t", n), fid);
+            self.tops.insert(*n, fid);
         }
-        for k in facts.secrets.iter().chain(facts.reach.iter().flatten()) {
+        let holds = facts.reach.iter().flat_map(|r| &r.holds);
+        for k in facts.secrets.iter().chain(holds) {
             self.keys.insert(*k, fid);
-        }
-        for d in &facts.dirs {
-            self.dirs.entry(d.clone()).or_default().insert(fid);
         }
         if facts.reach.is_none() && facts.tenant_only {
             self.unknown.insert(fid);
@@ -516,18 +511,11 @@ impl Basis {
     fn uninstall(&mut self, fid: Fid) {
         let facts = std::mem::take(&mut self.facts[fid as usize]);
         for n in &facts.tops {
-            self.tops.remove(hash("t", n), fid);
+            self.tops.remove(*n, fid);
         }
-        for k in facts.secrets.iter().chain(facts.reach.iter().flatten()) {
+        let holds = facts.reach.iter().flat_map(|r| &r.holds);
+        for k in facts.secrets.iter().chain(holds) {
             self.keys.remove(*k, fid);
-        }
-        for d in &facts.dirs {
-            if let Some(set) = self.dirs.get_mut(d) {
-                set.remove(&fid);
-                if set.is_empty() {
-                    self.dirs.remove(d);
-                }
-            }
         }
         for to in &facts.refers_to {
             self.facts[*to as usize].referred_by.remove(&fid);
@@ -542,7 +530,7 @@ impl Basis {
         if wants {
             let text = self.texts[fid as usize].clone();
             self.wanting
-                .insert(fid, words(&text).map(str::to_string).collect());
+                .insert(fid, words(&text).map(|w| hash("t", w)).collect());
         } else {
             self.wanting.remove(&fid);
         }
@@ -552,13 +540,6 @@ impl Basis {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_compare_by_segments() {
-        assert_eq!(normal("/a//b/"), "/a/b");
-        assert_eq!(normal("/"), "/");
-        assert_eq!(normal(""), "/");
-    }
 
     /// The path index finds exactly the partners `check::reach` defines,
     /// and the key index survives holders coming and going.
@@ -577,7 +558,6 @@ mod tests {
             facts: vec![Facts::default(); n],
             tops: Holders::default(),
             keys: Holders::default(),
-            dirs: BTreeMap::new(),
             failing: BTreeSet::new(),
             unknown: BTreeSet::new(),
             wanting: BTreeMap::new(),
@@ -587,11 +567,19 @@ mod tests {
             scope: scope(i),
             path: paths[i % paths.len()].to_string(),
         };
-        let facts = |i: usize| Facts {
-            tenant_only: true,
-            reach: Some(vec![hash("k", &format!("{}", i % 3))]),
-            dirs: vec![(scope(i), normal(paths[i % paths.len()]))],
-            ..Facts::default()
+        let facts = |i: usize| {
+            let mut r = Reach2::default();
+            reach_keys(&Reach::Key(format!("{}", i % 3)), &mut r);
+            reach_keys(&reach(i), &mut r);
+            r.holds.sort_unstable();
+            r.holds.dedup();
+            r.asks.sort_unstable();
+            r.asks.dedup();
+            Facts {
+                tenant_only: true,
+                reach: Some(r),
+                ..Facts::default()
+            }
         };
         for i in 0..n {
             b.install(i as Fid, facts(i));
