@@ -651,7 +651,9 @@ fn set_value(text: &str, key: &str, value: &str) -> Option<String> {
 /// Single edits to tenant files, each one change of the whole text, that
 /// make tenants collide on what the cross-tenant checks compare (ClusterIPs,
 /// RACF users, exports equal or nested, realms, pods, secret sources, tenant
-/// names), refer to another tenant, misspell a reference, lose a brace, or
+/// names), refer to another tenant, misspell a reference (suggestions
+/// drawn from the infrastructure, a block's names, or names of any kind),
+/// lose a brace, or
 /// go back to how the file was made: what an editor checks on a slice of
 /// the site (`src/lsp/slice.rs`). After each, the server must say what a
 /// fresh one says, and the first diagnostics it published for the edit
@@ -694,7 +696,7 @@ fn edits_to_tenant_files_checked_on_slices_are_the_sites() {
         let text = w.open[&f].0.clone();
         let other = ids[rng.below(ids.len())];
         let on = GenSite::name(other);
-        let (what, new) = match if mend { 0 } else { 1 + rng.below(12) } {
+        let (what, new) = match if mend { 0 } else { 1 + rng.below(13) } {
             0 | 1 => ("back as made".to_string(), Some(w.pristine[&f].clone())),
             2 => {
                 let ip = format!("172.30.{}.{}", other / 250 + 10, other % 250 + 2);
@@ -733,7 +735,18 @@ fn edits_to_tenant_files_checked_on_slices_are_the_sites() {
                 "cluster misspelt".to_string(),
                 set_value(&text, "cluster = ", "ocq1"),
             ),
-            11 => ("nothing".to_string(), None),
+            11 => {
+                // Misspelt where suggestions come from the infrastructure,
+                // from a block's own names, or from names of any kind.
+                let (key, to) = [
+                    ("registry = ", "ocp0.quax"),
+                    ("volume = ", "nfs.dta"),
+                    ("server = ", "SYSq.NFS0"),
+                    ("array  = ", "fa_t0000q"),
+                ][rng.below(4)];
+                (format!("{key}{to}"), set_value(&text, key, to))
+            }
+            12 => ("nothing".to_string(), None),
             _ => {
                 let mut t = text.clone();
                 match t.rfind('}') {

@@ -18,8 +18,11 @@
 //!
 //! - no partner has an error, and the infrastructure has the errors it had
 //!   (a partner's own dependencies may be missing from the slice);
-//! - the file has no unresolved name (its suggestions are drawn from every
-//!   name of the site);
+//! - the file's unresolved names, if any, got suggestions of the kinds
+//!   they want (declared only by the infrastructure and the file's own
+//!   blocks), not names of any kind from the whole site, and suggestions did
+//!   not run out ([`crate::resolve::index::Suggestions`]);
+//! - the file's imports are as they were (every input file sees them);
 //! - the file still declares only tenants, under names no infrastructure
 //!   file declares (the slice orders infrastructure first);
 //! - every file holding one of the file's keys, as they are now, is in the
@@ -35,6 +38,7 @@ use super::{Gathered, Snapshot};
 use crate::check::isolation::segments;
 use crate::check::reach::Reach;
 use crate::diagnostics::registry;
+use crate::resolve::scope::MAX_SUGGESTED;
 use crate::source::FileId;
 use camino::{Utf8Path, Utf8PathBuf};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -65,6 +69,13 @@ pub(crate) struct Basis {
     unknown: BTreeSet<Fid>,
     /// Files with unresolved names, and the words of their text.
     wanting: BTreeMap<Fid, HashSet<u64>>,
+    /// At least as many unresolved references as asked for suggestions in
+    /// the whole site (its last analysis, plus every slice since): below
+    /// [`MAX_SUGGESTED`], every one got them, in the site as in a slice.
+    asked: usize,
+    /// The last whole analysis met a name declared by a block of unknown
+    /// kind (references to it are dropped silently).
+    poisoned: bool,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -79,6 +90,8 @@ struct Facts {
     reach: Option<Reach2>,
     /// Its tenants' secret sources, [`hash`]ed.
     secrets: Vec<u64>,
+    /// Its imports (alias and module), [`hash`]ed, sorted.
+    aliases: Vec<u64>,
     /// Other tenant files its references resolve into.
     refers_to: BTreeSet<Fid>,
     /// Files whose references resolve into it (it being a tenant file).
@@ -262,6 +275,16 @@ impl<'a> Learnt<'a> {
                 }
             }
         }
+        // The input files share one namespace, their imports included: any
+        // of them may reach a module through another's `import ... as`.
+        for alias in a.index.roots.first().iter().flat_map(|r| &r.aliases) {
+            let module = a.index.roots.get(alias.target).and_then(|r| r.file);
+            let path = module.and_then(|m| a.sources.get(m).path.as_ref());
+            let key = format!("{}\0{}", alias.name, path.map_or("", |p| p.as_str()));
+            if let Some(f) = self.fid(alias.span.file).and_then(|f| out.get_mut(&f)) {
+                f.aliases.push(hash("import", &key));
+            }
+        }
         for f in &a.failing {
             if let Some(facts) = self.fid(*f).and_then(|f| out.get_mut(&f)) {
                 facts.failing = true;
@@ -295,6 +318,7 @@ impl<'a> Learnt<'a> {
             }
             f.secrets.sort();
             f.secrets.dedup();
+            f.aliases.sort_unstable();
         }
         out
     }
@@ -330,6 +354,8 @@ impl Basis {
             failing: BTreeSet::new(),
             unknown: BTreeSet::new(),
             wanting: BTreeMap::new(),
+            asked: snap.analysis.index.suggestions.asked,
+            poisoned: snap.analysis.index.suggestions.poisoned,
         };
         let learnt = Learnt::new(snap, &b.by_path);
         let facts = learnt.facts();
@@ -451,14 +477,31 @@ impl Basis {
                 return Verdict::Whole("the infrastructure's errors changed");
             }
         }
-        if learnt.unresolved(file) {
-            return Verdict::Whole("an unresolved name: suggestions come from the whole site");
+        // An unresolved name's suggestions are the site's when they were
+        // drawn from names of the kinds it wants (every one declared by the
+        // infrastructure or the file's own blocks), none was dropped for a
+        // block of unknown kind elsewhere, and suggestions did not run out.
+        let suggestions = &snap.analysis.index.suggestions;
+        let unresolved = learnt.unresolved(file);
+        if unresolved {
+            if suggestions.wide.contains(&file) {
+                return Verdict::Whole("an unresolved name given names of any kind");
+            }
+            if suggestions.poisoned || self.poisoned {
+                return Verdict::Whole("a name declared by a block of unknown kind");
+            }
+            if self.asked + suggestions.asked >= MAX_SUGGESTED {
+                return Verdict::Whole("more unresolved names than get suggestions");
+            }
         }
         let Some(mut facts) = learnt.facts().remove(&fid) else {
             return Verdict::Whole("the file was not read");
         };
         if !facts.tenant_only {
             return Verdict::Whole("the file declares more than tenants");
+        }
+        if facts.aliases != self.facts[fid as usize].aliases {
+            return Verdict::Whole("its imports changed (every file sees them)");
         }
         let infra_name = facts.tops.iter().any(|n| {
             self.tops
@@ -483,8 +526,9 @@ impl Basis {
         facts.referred_by = self.facts[fid as usize].referred_by.clone();
         self.uninstall(fid);
         self.install(fid, facts);
-        self.want(fid, false);
         self.texts[fid as usize] = snap.analysis.sources.get(file).text.clone();
+        self.want(fid, unresolved);
+        self.asked += suggestions.asked;
         Verdict::Exact
     }
 
@@ -561,6 +605,8 @@ mod tests {
             failing: BTreeSet::new(),
             unknown: BTreeSet::new(),
             wanting: BTreeMap::new(),
+            asked: 0,
+            poisoned: false,
         };
         let scope = |i: usize| format!("lpar:{}", i / paths.len());
         let reach = |i: usize| Reach::Path {

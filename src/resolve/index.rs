@@ -72,6 +72,21 @@ pub struct Index {
     pub roots: Vec<Root>,
     /// The namespace of each loaded file.
     pub file_roots: Vec<(FileId, usize)>,
+    /// What [`crate::resolve::scope::Symbols::site_wide`] says of the
+    /// suggestions for unresolved references.
+    pub suggestions: Suggestions,
+}
+
+/// How the suggestions for unresolved references were drawn.
+#[derive(Debug, Clone, Default)]
+pub struct Suggestions {
+    /// References that asked for suggestions.
+    pub asked: usize,
+    /// Files given names of any kind from the whole site.
+    pub wide: Vec<FileId>,
+    /// Some name is declared by a block of unknown kind (references to it
+    /// are dropped silently).
+    pub poisoned: bool,
 }
 
 impl Index {

@@ -71,9 +71,15 @@ pub fn resolve_with(
     }
     diags.extend(b.ck.diags);
     diags.extend(b.bugs.take());
-    let index = match with_index {
+    let mut index = match with_index {
         true => build_index(loaded, &syms, b.ck.refs),
         false => index::Index::default(),
+    };
+    let (asked, wide, poisoned) = syms.site_wide();
+    index.suggestions = index::Suggestions {
+        asked,
+        wide,
+        poisoned,
     };
     (site, index)
 }
@@ -132,6 +138,7 @@ fn build_index(loaded: &Loaded, syms: &Symbols<'_>, mut refs: Vec<index::Ref>) -
         refs,
         roots,
         file_roots,
+        suggestions: index::Suggestions::default(),
     }
 }
 

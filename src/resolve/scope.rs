@@ -72,6 +72,9 @@ pub struct Symbols<'a> {
     /// Unresolved references given a suggestion so far (see
     /// [`MAX_SUGGESTED`]).
     suggested: std::sync::atomic::AtomicUsize,
+    /// Files with an unresolved reference whose suggestions were drawn
+    /// from names of the whole site (see [`Symbols::site_wide`]).
+    wide: std::sync::Mutex<Vec<crate::source::FileId>>,
     pub syms: Vec<Symbol<'a>>,
     pub roots: Vec<Root<'a>>,
     /// Root index of each module.
@@ -411,9 +414,15 @@ impl<'a> Symbols<'a> {
                 cur = self.get(c).parent;
             }
             visible.extend(root.symbols.iter());
-            let mut names = self.candidates(visible.into_iter(), kinds, rest.is_empty());
+            let (mut names, any_kind) =
+                self.candidates_of(visible.into_iter(), kinds, rest.is_empty());
             if !rest.is_empty() {
                 names.extend(root.aliases.keys().map(String::as_str));
+            }
+            if any_kind || !rest.is_empty() {
+                if let Ok(mut wide) = self.wide.lock() {
+                    wide.push(first.span.file);
+                }
             }
             return Err(self.unresolved(
                 first,
@@ -450,6 +459,16 @@ impl<'a> Symbols<'a> {
         kinds: &[&str],
         last: bool,
     ) -> Vec<&'s str> {
+        self.candidates_of(names, kinds, last).0
+    }
+
+    /// [`Symbols::candidates`], and whether they are names of any kind.
+    fn candidates_of<'s>(
+        &self,
+        names: impl Iterator<Item = (&'s &'s str, &'s SymId)>,
+        kinds: &[&str],
+        last: bool,
+    ) -> (Vec<&'s str>, bool) {
         let all: Vec<(&&str, &SymId)> = names.collect();
         if last && !kinds.is_empty() {
             let wanted: Vec<&str> = all
@@ -458,10 +477,29 @@ impl<'a> Symbols<'a> {
                 .map(|(n, _)| **n)
                 .collect();
             if !wanted.is_empty() {
-                return wanted;
+                return (wanted, false);
             }
         }
-        all.into_iter().take(FALLBACK).map(|(n, _)| *n).collect()
+        (
+            all.into_iter().take(FALLBACK).map(|(n, _)| *n).collect(),
+            true,
+        )
+    }
+
+    /// How many unresolved references asked for suggestions (the first
+    /// [`MAX_SUGGESTED`] got them), the files where one was given names of
+    /// any kind from the whole site (a wanted kind no one declares, or a
+    /// dotted name whose first part is unknown), and whether some name is
+    /// poisoned (declared by a block of unknown kind): what an editor
+    /// checking one file on part of its site needs to know of its
+    /// suggestions (`src/lsp/slice.rs`).
+    pub fn site_wide(&self) -> (usize, Vec<crate::source::FileId>, bool) {
+        let asked = self.suggested.load(std::sync::atomic::Ordering::Relaxed);
+        let mut wide = self.wide.lock().map(|w| w.clone()).unwrap_or_default();
+        wide.sort();
+        wide.dedup();
+        let poisoned = self.roots.iter().any(|r| !r.poisoned.is_empty());
+        (asked, wide, poisoned)
     }
 
     /// Whether an unresolved reference still gets the names it could have
@@ -520,7 +558,7 @@ impl<'a> Symbols<'a> {
 const FALLBACK: usize = 64;
 
 /// Unresolved references per analysis that get suggestions.
-const MAX_SUGGESTED: usize = 500;
+pub const MAX_SUGGESTED: usize = 500;
 
 fn first_few(names: &[&str]) -> String {
     let mut v: Vec<&str> = names.to_vec();
