@@ -778,7 +778,24 @@ fn edits_to_tenant_files_checked_on_slices_are_the_sites() {
             None => continue,
         }
         let changes = w.sent - sent;
+        // Asked before the whole site is analysed again: answered from the
+        // slice the edit was checked on (or the last whole analysis).
+        let u = w.uri(&f);
+        let early = w.lsp.call(
+            "textDocument/documentSymbol",
+            json!({ "textDocument": { "uri": u } }),
+        );
+        let early = rooted(&early, &w.lsp.root);
         let here = compare(&mut w, n, &log, &versions, changes);
+        if let Some(settled) = here.documents.get(&f) {
+            assert!(
+                early == *settled,
+                "after step {n} the document symbols of {f} before the whole site was \
+                 analysed again were not the site's.\nsteps:\n{}\n--- before\n{early}\n\
+                 --- the site's\n{settled}",
+                log.join("\n")
+            );
+        }
         collided += usize::from(here.diagnostics.values().any(|d| {
             d.contains("\"E04") || d.contains("\"E05") || d.contains("\"E06") || d.contains("\"E07")
         }));

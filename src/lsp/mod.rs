@@ -11,8 +11,9 @@
 //! of keystrokes costs one re-check. An edit to a file of tenants is checked
 //! on a slice of the site (the infrastructure, the file and the files it
 //! shares names or check keys with, [`slice`]) when that gives the whole
-//! site's answer for it; the whole site is analysed once typing pauses
-//! ([`DEBOUNCE`]) and before a workspace-wide answer ([`WORKSPACE_WIDE`]). Requests on a file that no longer
+//! site's answer for it, and the file's requests are answered from that
+//! slice; the whole site is analysed once typing pauses ([`DEBOUNCE`]) and
+//! before a workspace-wide answer ([`WORKSPACE_WIDE`]). Requests on a file that no longer
 //! parses are answered from the last analysis in which it did, with
 //! positions mapped across the edit ([`text::map_offset`]); one that has not
 //! parsed since it was opened, from what recovery made of it (the blocks it
@@ -320,6 +321,9 @@ struct Site {
     /// to open documents (a site of 10,000 files is not listed again on
     /// every keystroke).
     gathered: Option<Gathered>,
+    /// The last file checked on a slice and that analysis: the file's
+    /// requests are answered from it while the site is [`Site::stale`].
+    sliced: Option<(Utf8PathBuf, Rc<Snapshot>)>,
 }
 
 /// A site's inputs, in order, and the texts to read them from.
@@ -347,6 +351,7 @@ impl Site {
             slice_cache: Arc::default(),
             stale: false,
             gathered: None,
+            sliced: None,
         }
     }
 }
@@ -357,12 +362,11 @@ const DEBOUNCE: Duration = Duration::from_millis(250);
 
 /// Requests answered from the whole site's analysis: they wait for it when
 /// the last edits were checked on slices only.
-const WORKSPACE_WIDE: [&str; 5] = [
+const WORKSPACE_WIDE: [&str; 4] = [
     "workspace/symbol",
     "textDocument/references",
     "textDocument/prepareRename",
     "textDocument/rename",
-    "textDocument/codeAction",
 ];
 
 pub(crate) struct Server {
@@ -1017,6 +1021,9 @@ impl Server {
         }
         retired.extend(self.sites[i].snap.replace(snap.clone()));
         self.sites[i].stale = false;
+        if let Some(old) = self.sites[i].sliced.take() {
+            retired.push(old.1);
+        }
         self.publish_site(i, &snap, touched);
         for old in retired {
             if let Ok(old) = Rc::try_unwrap(old) {
@@ -1087,7 +1094,10 @@ impl Server {
                 slice::Verdict::Exact => {
                     self.publish_slice(i, &edited, &snap);
                     self.sites[i].stale = true;
-                    let _ = self.graveyard.send(snap);
+                    let old = self.sites[i].sliced.replace((edited, Rc::new(snap)));
+                    if let Some(old) = old.and_then(|(_, s)| Rc::try_unwrap(s).ok()) {
+                        let _ = self.graveyard.send(old);
+                    }
                     return Some(true);
                 }
                 slice::Verdict::Widen(more) => basis.widen(&mut slice, more),
@@ -1245,6 +1255,31 @@ impl Server {
     /// end, nesting everything after it).
     fn view(&mut self, path: &Utf8Path) -> Option<View> {
         let now = self.text_of(path)?;
+        // Checked on a slice since the last whole analysis, and parsed:
+        // the slice knows the file as it is now.
+        let sliced = self
+            .sites
+            .iter()
+            .filter(|s| s.stale)
+            .filter_map(|s| s.sliced.as_ref())
+            .find(|(p, snap)| {
+                p == path
+                    && snap
+                        .by_path
+                        .get(path)
+                        .is_some_and(|f| snap.parsed(*f) && *snap.text(*f) == *now)
+            });
+        if let Some((_, snap)) = sliced {
+            let file = snap.by_path[path];
+            return Some(View {
+                snap: snap.clone(),
+                file,
+                then: now.clone(),
+                now,
+                edits: Some(Vec::new()),
+                clean: true,
+            });
+        }
         let latest = self
             .sites
             .iter()
