@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Latency of `tenantc lsp` re-checking a workspace after a keystroke.
 
-Usage: bench/lsp_latency.py [--tenants N] [--changes K] [--per-tenant] [--bin PATH]
+Usage: bench/lsp_latency.py [--tenants N] [--changes K] [--per-tenant] [--gap MS] [--bin PATH]
 
 --per-tenant uses gensite's one-file-per-tenant layout (two volumes and two
 workloads per tenant); by default tenants come 50 to a file.
@@ -15,6 +15,11 @@ reading the publishDiagnostics for that document version: the re-check
 slice cannot give the site's answer) plus publishing. Prints p50, p95 and
 max in milliseconds. The server runs with TENANTC_TIMINGS=1, so its stderr
 also shows the check itself per change, and how many were on slices.
+
+--gap MS waits that long before each keystroke (after the last one's
+diagnostics): with a gap longer than the server's 250 ms pause, every
+keystroke lands while the whole site is being analysed, and measures how
+soon that analysis gives way.
 
 Memory is the server's resident set after the keystrokes and a
 workspace/symbol request, which waits for the whole-site analysis the
@@ -114,6 +119,7 @@ def main():
     ap.add_argument("--tenants", type=int, default=225)
     ap.add_argument("--changes", type=int, default=200)
     ap.add_argument("--per-tenant", action="store_true")
+    ap.add_argument("--gap", type=float, default=0, help="milliseconds between keystrokes")
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "target", "release", "tenantc"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,6 +151,8 @@ def main():
         for i in range(args.changes):
             version = i + 2
             change = {"range": {"start": {"line": line, "character": col + i}, "end": {"line": line, "character": col + i}}, "text": "x"}
+            if args.gap:
+                time.sleep(args.gap / 1000)
             t0 = time.perf_counter()
             c.notify("textDocument/didChange", {"textDocument": {"uri": u, "version": version}, "contentChanges": [change]})
             p = c.wait_diagnostics(u, version)

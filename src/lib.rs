@@ -86,6 +86,16 @@ impl Cancel {
         Cancel { latest, at }
     }
 
+    /// A token for an analysis of the state after `applied` changes (the
+    /// editor counts those it has applied; `latest` counts those received,
+    /// so a change received but not yet applied cancels it at once).
+    pub fn at(latest: std::sync::Arc<std::sync::atomic::AtomicU64>, applied: u64) -> Cancel {
+        Cancel {
+            latest,
+            at: applied,
+        }
+    }
+
     pub fn cancelled(&self) -> bool {
         self.latest.load(std::sync::atomic::Ordering::SeqCst) != self.at
     }

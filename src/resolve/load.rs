@@ -199,6 +199,7 @@ pub fn load_in(
         stack: Vec::new(),
         pending: BTreeMap::new(),
         cache,
+        keys: Keys::default(),
     };
     let mut files = Vec::with_capacity(inputs.len());
     let mut refused = Vec::new();
@@ -232,19 +233,19 @@ pub fn load_in(
         }
         loader.diags.extend(diags);
         let dir = path.parent().map(Utf8Path::to_path_buf);
-        parsed.push((key_of(path), file, tree, dir));
+        parsed.push((loader.keys.of(path), file, tree, dir));
     }
-    let imported: std::collections::BTreeSet<String> = parsed
-        .iter()
-        .filter_map(|(_, _, tree, dir)| Some((tree.as_ref()?, dir)))
-        .flat_map(|(tree, dir)| {
-            tree.imports
-                .iter()
-                .filter(|i| !i.path.starts_with("std/"))
-                .map(|i| key_of(&resolve_import(overlay, dir.as_deref(), &i.path)))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let mut imported = std::collections::BTreeSet::new();
+    for (_, _, tree, dir) in &parsed {
+        let Some(tree) = tree else { continue };
+        for i in tree.imports.iter().filter(|i| !i.path.starts_with("std/")) {
+            imported.insert(
+                loader
+                    .keys
+                    .of(&resolve_import(overlay, dir.as_deref(), &i.path)),
+            );
+        }
+    }
     let mut inputs_here = Vec::new();
     for (key, file, tree, dir) in parsed {
         if imported.contains(&key) {
@@ -432,6 +433,43 @@ pub fn read_input(path: &Utf8Path) -> Result<String, InputError> {
     })
 }
 
+/// [`key_of`] for the files of one load, remembered: at 10,000 files, each
+/// importing the same module, resolving every path's links anew took a
+/// third of an editor's re-check. A file that is not itself a link has the
+/// key of its directory's (resolved once per directory) and its name.
+#[derive(Default)]
+struct Keys {
+    files: std::collections::HashMap<Utf8PathBuf, String>,
+    dirs: std::collections::HashMap<Utf8PathBuf, Option<Utf8PathBuf>>,
+}
+
+impl Keys {
+    fn of(&mut self, path: &Utf8Path) -> String {
+        if let Some(k) = self.files.get(path) {
+            return k.clone();
+        }
+        let plain = path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_file());
+        let key = match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) if plain && !dir.as_str().is_empty() => {
+                let real = self.dirs.entry(dir.to_path_buf()).or_insert_with(|| {
+                    std::fs::canonicalize(dir)
+                        .ok()
+                        .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+                });
+                match real {
+                    Some(d) => d.join(name).to_string(),
+                    None => key_of(path),
+                }
+            }
+            _ => key_of(path),
+        };
+        self.files.insert(path.to_path_buf(), key.clone());
+        key
+    }
+}
+
 fn key_of(path: &Utf8Path) -> String {
     std::fs::canonicalize(path)
         .ok()
@@ -472,6 +510,7 @@ struct Loader<'a> {
     /// Input files that another input imports, parsed, waiting for that import.
     pending: BTreeMap<String, Pending>,
     cache: Option<&'a ParseCache>,
+    keys: Keys,
 }
 
 impl Loader<'_> {
@@ -645,7 +684,7 @@ impl Loader<'_> {
             );
             return None;
         }
-        let key = key_of(&path);
+        let key = self.keys.of(&path);
         match self.enter(key.clone(), Some(span), rel) {
             Ok(Some(idx)) => return Some(idx),
             Ok(None) => {}
