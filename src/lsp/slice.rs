@@ -87,7 +87,7 @@ struct Facts {
     /// What its tenants reach ([`crate::check::reach`], [`reach_keys`]):
     /// the keys they hold and the keys whose holders are their partners;
     /// `None` when unknown.
-    reach: Option<Reach2>,
+    reach: Option<ReachKeys>,
     /// Its tenants' secret sources, [`hash`]ed.
     secrets: Vec<u64>,
     /// Its imports (alias and module), [`hash`]ed, sorted.
@@ -134,7 +134,7 @@ fn hash(kind: &str, key: &str) -> u64 {
 
 /// Keys held, and keys whose holders are partners, sorted.
 #[derive(Debug, Default, Clone, PartialEq)]
-struct Reach2 {
+struct ReachKeys {
     holds: Vec<u64>,
     asks: Vec<u64>,
 }
@@ -143,7 +143,7 @@ struct Reach2 {
 /// "below" each directory above it, and asks for each directory above it
 /// and itself and "below" itself, so that two tenants meet on a key exactly
 /// when one path equals or is above the other ([`crate::check::reach::partners`]).
-fn reach_keys(r: &Reach, out: &mut Reach2) {
+fn reach_keys(r: &Reach, out: &mut ReachKeys) {
     match r {
         Reach::Key(k) => {
             let h = hash("k", k);
@@ -242,7 +242,7 @@ impl<'a> Learnt<'a> {
                     *f,
                     Facts {
                         tenant_only: true,
-                        reach: Some(Reach2::default()),
+                        reach: Some(ReachKeys::default()),
                         ..Facts::default()
                     },
                 )
@@ -295,7 +295,7 @@ impl<'a> Learnt<'a> {
             Some(plan) => {
                 for (i, t) in a.site.tenants.iter().enumerate() {
                     if let Some(facts) = file_of(t).and_then(|f| out.get_mut(&f)) {
-                        let r = facts.reach.get_or_insert_with(Reach2::default);
+                        let r = facts.reach.get_or_insert_with(ReachKeys::default);
                         for x in crate::check::reach::reach(&a.site, plan, i) {
                             reach_keys(&x, r);
                         }
@@ -614,7 +614,7 @@ mod tests {
             path: paths[i % paths.len()].to_string(),
         };
         let facts = |i: usize| {
-            let mut r = Reach2::default();
+            let mut r = ReachKeys::default();
             reach_keys(&Reach::Key(format!("{}", i % 3)), &mut r);
             reach_keys(&reach(i), &mut r);
             r.holds.sort_unstable();
