@@ -251,6 +251,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
             .then(ToolError::superseded)
             .map_or(Ok(()), Err)
     };
+    let cancelled = || opts.cancel.as_ref().is_some_and(Cancel::cancelled);
     let mut sources = SourceMap::new();
     let mut diags = Vec::new();
     let stdlib = resolve::load::Stdlib {
@@ -265,6 +266,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         opts.overlay.as_deref(),
         opts.parse_cache.as_deref(),
         &mut diags,
+        &cancelled,
     )
     .map_err(|e| ToolError(e.0))?;
     stop()?;
@@ -290,7 +292,6 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         .map(|m| m.tree.file)
         .collect();
     let mut later = Vec::new();
-    let cancelled = || opts.cancel.as_ref().is_some_and(Cancel::cancelled);
     let (site, index) = resolve::resolve_with(&loaded, &mut later, opts.index, &cancelled);
     if !skipped.is_empty() {
         later.retain(|d| !skipped.iter().any(|s| s.explains(d, &sources)));

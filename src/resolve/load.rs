@@ -171,13 +171,16 @@ pub fn load_cached(
     cache: Option<&ParseCache>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Loaded, InputError> {
-    load_in(map, inputs, stdlib, None, overlay, cache, diags)
+    load_in(map, inputs, stdlib, None, overlay, cache, diags, &|| false)
 }
 
 /// [`load_cached`] with the site root given (`--root DIR`); `None` takes the
 /// common directory of the inputs. Imports resolve only to `*.tenant` files
 /// inside the root (or the stdlib); an input that is a symbolic link out of
-/// the root is refused. Nothing outside it is read.
+/// the root is refused. Nothing outside it is read. Once `stop` says so (an
+/// editor's newer edit), it gives up between files: what it returns then is
+/// incomplete, and thrown away.
+#[allow(clippy::too_many_arguments)] // each a setting of its own; one caller
 pub fn load_in(
     map: &mut SourceMap,
     inputs: &[Utf8PathBuf],
@@ -186,6 +189,7 @@ pub fn load_in(
     overlay: Option<&Overlay>,
     cache: Option<&ParseCache>,
     diags: &mut Vec<Diagnostic>,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Loaded, InputError> {
     let root = root.map_or_else(|| site_root(inputs), canonical);
     let mut loader = Loader {
@@ -227,7 +231,10 @@ pub fn load_in(
     // Files parse independently: on every core, results kept in input order.
     let trees = parse_all(loader.map, &files, cache);
     let mut parsed = Vec::new();
-    for ((path, file), (tree, diags)) in inputs.iter().zip(files).zip(trees) {
+    for (n, ((path, file), (tree, diags))) in inputs.iter().zip(files).zip(trees).enumerate() {
+        if n % 256 == 0 && stop() {
+            return Ok(loader.loaded);
+        }
         if refused.contains(&file) {
             continue;
         }
@@ -255,7 +262,10 @@ pub fn load_in(
             inputs_here.push((key, file, tree, dir));
         }
     }
-    for (key, file, tree, dir) in inputs_here {
+    for (n, (key, file, tree, dir)) in inputs_here.into_iter().enumerate() {
+        if n % 256 == 0 && stop() {
+            return Ok(loader.loaded);
+        }
         loader.stack.push(key);
         loader.finish(file, tree, true, dir);
         loader.stack.pop();
