@@ -260,6 +260,14 @@ impl<'a> Learnt<'a> {
                 facts.tops.push(hash("t", a.index.name(&a.sources, i)));
             }
         }
+        // A file another input imports is loaded as a module, in a namespace
+        // of its own: what it says depends on its importers, so it is
+        // analysed with the infrastructure, never alone.
+        for (f, root) in &a.index.file_roots {
+            if let Some(facts) = self.fid(*f).and_then(|f| out.get_mut(&f)) {
+                facts.tenant_only &= *root == 0;
+            }
+        }
         for r in &a.index.refs {
             let crate::resolve::index::Target::Decl(d) = r.target else {
                 continue;
