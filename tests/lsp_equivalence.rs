@@ -813,3 +813,90 @@ fn edits_to_tenant_files_checked_on_slices_are_the_sites() {
         );
     }
 }
+
+/// Edits a hostile review found checked on slices with another answer than
+/// the site's: a tenant taking a name another tenant file imports a module
+/// as, and a namespace claimed first by a tenant of an infrastructure file
+/// that sorts after the edited one.
+#[test]
+fn slices_keep_the_sites_import_aliases_and_order() {
+    let cluster = "cluster ocp0 { kind = openshift  service_cidr = 172.30.0.0/16 }\n";
+    // The site's files, the file edited and its new text.
+    type Case<'c> = (&'c [(&'c str, &'c str)], &'c str, &'c str);
+    let cases: [Case; 2] = [
+        (
+            &[
+                ("site.tenant", cluster),
+                (
+                    "lib/p.tenant",
+                    "tls_profile tls12 { versions = [tls1_2], handshake_timeout = 60s }\n",
+                ),
+                (
+                    "a.tenant",
+                    "import \"lib/p\" as zz\ntenant ta { cluster = ocp0 }\n",
+                ),
+                ("b.tenant", "tenant tb { cluster = ocp0 }\n"),
+            ],
+            "b.tenant",
+            "tenant zz { cluster = ocp0 }\n",
+        ),
+        (
+            &[
+                (
+                    "z.tenant",
+                    "cluster ocp0 { kind = openshift  service_cidr = 172.30.0.0/16 }\n\
+                     tenant tz { cluster = ocp0, namespace = \"shared\" }\n",
+                ),
+                (
+                    "a.tenant",
+                    "tenant ta { cluster = ocp0, namespace = \"mine\" }\n",
+                ),
+            ],
+            "a.tenant",
+            "tenant ta { cluster = ocp0, namespace = \"shared\" }\n",
+        ),
+    ];
+    for (files, edited, new) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = Utf8Path::from_path(dir.path())
+            .expect("utf-8")
+            .to_path_buf();
+        let mut texts: BTreeMap<String, String> = BTreeMap::new();
+        for (f, t) in files {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&p, t).expect("write");
+            texts.insert(f.to_string(), t.to_string());
+        }
+        let mut lsp = Lsp::start(Some(dir), &root);
+        let u = uri(&root.join(edited));
+        lsp.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": u, "languageId": "tenant", "version": 1,
+                                      "text": texts[edited] } }),
+        );
+        lsp.sync();
+        lsp.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": u, "version": 2 },
+                    "contentChanges": [{ "text": new }] }),
+        );
+        let (_, messages) = lsp.sync();
+        let first = messages
+            .iter()
+            .find(|m| {
+                m["method"] == "textDocument/publishDiagnostics"
+                    && m["params"]["uri"] == json!(u)
+                    && m["params"]["version"] == json!(2)
+            })
+            .map(|m| rooted(&m["params"]["diagnostics"], &root))
+            .filter(|d| d != "[]");
+        texts.insert(edited.to_string(), new.to_string());
+        let fresh = from_scratch(&texts, &[edited.to_string()]);
+        assert_eq!(
+            first.as_ref(),
+            fresh.diagnostics.get(&format!("ROOT/{edited}")),
+            "{edited} after the edit, in {files:?}"
+        );
+    }
+}

@@ -60,6 +60,9 @@ pub(crate) struct Basis {
     facts: Vec<Facts>,
     /// Top-level name ([`hash`]ed) to the files declaring it.
     tops: Holders,
+    /// Import alias ([`hash`]ed like a name) to the files importing as it:
+    /// the input files share their aliases, which no declaration may take.
+    imports: Holders,
     /// A key ([`hash`]ed: secret sources, check keys) to the files of the
     /// tenants holding it.
     keys: Holders,
@@ -92,6 +95,8 @@ struct Facts {
     secrets: Vec<u64>,
     /// Its imports (alias and module), [`hash`]ed, sorted.
     aliases: Vec<u64>,
+    /// The names they are imported as, [`hash`]ed like [`Facts::tops`].
+    alias_names: Vec<u64>,
     /// Other tenant files its references resolve into.
     refers_to: BTreeSet<Fid>,
     /// Files whose references resolve into it (it being a tenant file).
@@ -291,6 +296,7 @@ impl<'a> Learnt<'a> {
             let key = format!("{}\0{}", alias.name, path.map_or("", |p| p.as_str()));
             if let Some(f) = self.fid(alias.span.file).and_then(|f| out.get_mut(&f)) {
                 f.aliases.push(hash("import", &key));
+                f.alias_names.push(hash("t", &alias.name));
             }
         }
         for f in &a.failing {
@@ -327,6 +333,8 @@ impl<'a> Learnt<'a> {
             f.secrets.sort();
             f.secrets.dedup();
             f.aliases.sort_unstable();
+            f.alias_names.sort_unstable();
+            f.alias_names.dedup();
         }
         out
     }
@@ -358,6 +366,7 @@ impl Basis {
             facts: vec![Facts::default(); inputs.len()],
             by_path,
             tops: Holders::default(),
+            imports: Holders::default(),
             keys: Holders::default(),
             failing: BTreeSet::new(),
             unknown: BTreeSet::new(),
@@ -393,18 +402,11 @@ impl Basis {
     }
 
     pub fn paths(&self, slice: &Slice) -> Vec<Utf8PathBuf> {
-        // The infrastructure first, so that its files keep their place
-        // (and their parsed trees) from one slice to the next.
-        let infra = slice
+        // In the site's order: which of two claimants is "first declared"
+        // follows it (an infrastructure file may declare tenants too).
+        slice
             .members
             .iter()
-            .filter(|f| !self.facts[**f as usize].tenant_only);
-        let tenants = slice
-            .members
-            .iter()
-            .filter(|f| self.facts[**f as usize].tenant_only);
-        infra
-            .chain(tenants)
             .map(|f| self.paths[*f as usize].clone())
             .collect()
     }
@@ -519,6 +521,14 @@ impl Basis {
         if infra_name {
             return Verdict::Whole("a tenant named like infrastructure");
         }
+        let alias = facts.tops.iter().any(|n| {
+            self.imports
+                .get(*n)
+                .any(|f| f != fid && !slice.members.contains(&f))
+        });
+        if alias {
+            return Verdict::Whole("a name another file imports as");
+        }
         let checked = snap.analysis.plan.is_some() && !slice.errors_elsewhere;
         if checked && self.unknown.iter().any(|f| *f != fid) {
             return Verdict::Whole("the keys of other tenants are unknown");
@@ -544,6 +554,9 @@ impl Basis {
         for n in &facts.tops {
             self.tops.insert(*n, fid);
         }
+        for n in &facts.alias_names {
+            self.imports.insert(*n, fid);
+        }
         let holds = facts.reach.iter().flat_map(|r| &r.holds);
         for k in facts.secrets.iter().chain(holds) {
             self.keys.insert(*k, fid);
@@ -564,6 +577,9 @@ impl Basis {
         let facts = std::mem::take(&mut self.facts[fid as usize]);
         for n in &facts.tops {
             self.tops.remove(*n, fid);
+        }
+        for n in &facts.alias_names {
+            self.imports.remove(*n, fid);
         }
         let holds = facts.reach.iter().flat_map(|r| &r.holds);
         for k in facts.secrets.iter().chain(holds) {
@@ -609,6 +625,7 @@ mod tests {
             texts: Vec::new(),
             facts: vec![Facts::default(); n],
             tops: Holders::default(),
+            imports: Holders::default(),
             keys: Holders::default(),
             failing: BTreeSet::new(),
             unknown: BTreeSet::new(),
