@@ -24,7 +24,8 @@
 //!   not run out ([`crate::resolve::index::Suggestions`]);
 //! - the file's imports are as they were (every input file sees them);
 //! - the file still declares only tenants, under names no infrastructure
-//!   file declares (the slice orders infrastructure first);
+//!   file declares and no file outside the slice imports a module as (the
+//!   input files share their import aliases);
 //! - every file holding one of the file's keys, as they are now, is in the
 //!   slice (else the slice is widened and analysed again), and the keys of
 //!   every other tenant file are known (they are not while the site has
