@@ -49,6 +49,7 @@ use std::sync::Arc;
 type Fid = u32;
 
 /// What the site's files share, for choosing slices.
+#[derive(Default)]
 pub(crate) struct Basis {
     /// The site root its analyses confine reads to.
     pub root: Utf8PathBuf,
@@ -366,14 +367,9 @@ impl Basis {
             texts: vec![Arc::from(""); inputs.len()],
             facts: vec![Facts::default(); inputs.len()],
             by_path,
-            tops: Holders::default(),
-            imports: Holders::default(),
-            keys: Holders::default(),
-            failing: BTreeSet::new(),
-            unknown: BTreeSet::new(),
-            wanting: BTreeMap::new(),
             asked: snap.analysis.index.suggestions.asked,
             poisoned: snap.analysis.index.suggestions.poisoned,
+            ..Basis::default()
         };
         let learnt = Learnt::new(snap, &b.by_path);
         let facts = learnt.facts();
@@ -552,45 +548,50 @@ impl Basis {
     }
 
     fn install(&mut self, fid: Fid, facts: Facts) {
-        for n in &facts.tops {
-            self.tops.insert(*n, fid);
-        }
-        for n in &facts.alias_names {
-            self.imports.insert(*n, fid);
-        }
-        let holds = facts.reach.iter().flat_map(|r| &r.holds);
-        for k in facts.secrets.iter().chain(holds) {
-            self.keys.insert(*k, fid);
-        }
-        if facts.reach.is_none() && facts.tenant_only {
-            self.unknown.insert(fid);
-        }
-        for to in &facts.refers_to {
-            self.facts[*to as usize].referred_by.insert(fid);
-        }
-        if facts.failing {
-            self.failing.insert(fid);
-        }
+        self.index(fid, &facts, true);
         self.facts[fid as usize] = facts;
     }
 
     fn uninstall(&mut self, fid: Fid) {
         let facts = std::mem::take(&mut self.facts[fid as usize]);
+        self.index(fid, &facts, false);
+    }
+
+    /// Enters the file's facts in the indexes, or with `add` false takes
+    /// them out.
+    fn index(&mut self, fid: Fid, facts: &Facts, add: bool) {
+        let put = |h: &mut Holders, k: u64| match add {
+            true => h.insert(k, fid),
+            false => h.remove(k, fid),
+        };
         for n in &facts.tops {
-            self.tops.remove(*n, fid);
+            put(&mut self.tops, *n);
         }
         for n in &facts.alias_names {
-            self.imports.remove(*n, fid);
+            put(&mut self.imports, *n);
         }
         let holds = facts.reach.iter().flat_map(|r| &r.holds);
         for k in facts.secrets.iter().chain(holds) {
-            self.keys.remove(*k, fid);
+            put(&mut self.keys, *k);
         }
         for to in &facts.refers_to {
-            self.facts[*to as usize].referred_by.remove(&fid);
+            let by = &mut self.facts[*to as usize].referred_by;
+            match add {
+                true => by.insert(fid),
+                false => by.remove(&fid),
+            };
         }
-        self.failing.remove(&fid);
-        self.unknown.remove(&fid);
+        let unknown = facts.reach.is_none() && facts.tenant_only;
+        for (set, on) in [
+            (&mut self.failing, facts.failing),
+            (&mut self.unknown, unknown),
+        ] {
+            match add {
+                true if on => set.insert(fid),
+                true => false,
+                false => set.remove(&fid),
+            };
+        }
     }
 
     /// Records whether the file has unresolved names (then the words of its
@@ -619,20 +620,8 @@ mod tests {
         ];
         let n = paths.len() * 2;
         let mut b = Basis {
-            root: Utf8PathBuf::new(),
-            list: 0,
-            paths: Vec::new(),
-            by_path: HashMap::new(),
-            texts: Vec::new(),
             facts: vec![Facts::default(); n],
-            tops: Holders::default(),
-            imports: Holders::default(),
-            keys: Holders::default(),
-            failing: BTreeSet::new(),
-            unknown: BTreeSet::new(),
-            wanting: BTreeMap::new(),
-            asked: 0,
-            poisoned: false,
+            ..Basis::default()
         };
         let scope = |i: usize| format!("lpar:{}", i / paths.len());
         let reach = |i: usize| Reach::Path {
