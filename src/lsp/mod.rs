@@ -257,10 +257,6 @@ impl Snapshot {
     }
 }
 
-fn diags_empty(published: &Value) -> bool {
-    published.as_array().is_some_and(|a| a.is_empty())
-}
-
 /// A path made absolute against the working directory, without `.` or `..`.
 fn absolute(p: &Utf8Path) -> Utf8PathBuf {
     let p = if p.is_absolute() {
@@ -1136,10 +1132,17 @@ impl Server {
         let value = serde_json::to_value(&diags).unwrap_or(Value::Null);
         let version = self.docs.get(edited).map(|d| d.version);
         self.publish(edited, diags, version);
-        if diags_empty(&value) {
-            self.sites[i].published.remove(edited);
+        self.remember(i, edited, value);
+    }
+
+    /// Records what was published for a file, to send only what changes.
+    fn remember(&mut self, i: usize, path: &Utf8Path, published: Value) {
+        if published.as_array().is_some_and(|a| a.is_empty()) {
+            self.sites[i].published.remove(path);
         } else {
-            self.sites[i].published.insert(edited.to_path_buf(), value);
+            self.sites[i]
+                .published
+                .insert(path.to_path_buf(), published);
         }
     }
 
@@ -1171,11 +1174,7 @@ impl Server {
             }
             let version = self.docs.get(&path).map(|d| d.version);
             self.publish(&path, diags, version);
-            if diags_empty(&value) {
-                self.sites[i].published.remove(&path);
-            } else {
-                self.sites[i].published.insert(path, value);
-            }
+            self.remember(i, &path, value);
         }
     }
 
