@@ -119,6 +119,8 @@ pub enum JobKind {
     Client,
     /// A server's read-only verification job.
     Verify,
+    /// A job of a day-2 change (`tenantc plan`).
+    Change,
 }
 
 impl JobKind {
@@ -128,6 +130,7 @@ impl JobKind {
             JobKind::Server => "server",
             JobKind::Client => "client",
             JobKind::Verify => "verify",
+            JobKind::Change => "change",
         }
     }
 }
