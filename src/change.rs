@@ -122,39 +122,51 @@ pub fn diff(old: &Inventory, new: &Inventory) -> Change {
             });
         }
     }
-    let connection_of = |k: &Key, certs: &BTreeSet<Key>| {
+    let connection_of = |k: &Key, certs: &BTreeSet<Key>, authorities: bool| {
         k.kind == "ring-connection"
             && certs.iter().any(|cert| {
                 cert.target == k.target
                     && k.name.ends_with(&format!("/{}", cert.name))
-                    && !cert.name.starts_with("CERTAUTH/")
+                    && (authorities || !cert.name.starts_with("CERTAUTH/"))
             })
     };
+    // A renewed certificate reaches the proxies through their Secrets, whose
+    // definition (the generator) did not change: apply them again.
+    for r in &c.renew {
+        let role = r.new.role.as_deref().unwrap_or_default();
+        let secret = match role.split_once(':') {
+            Some(("client", tenant)) => Some((crate::plan::CLIENT_SECRET, Some(tenant))),
+            Some(("authority", _)) => Some((crate::plan::CA_SECRET, None)),
+            _ => None,
+        };
+        let Some((name, tenant)) = secret else {
+            continue;
+        };
+        for e in new.entries.values() {
+            let holds = e.key.kind == "Secret"
+                && e.key.name.ends_with(&format!("/{name}"))
+                && tenant.is_none_or(|t| e.owners.iter().any(|o| o == t));
+            if holds && !c.update.iter().any(|u| u.key == e.key) {
+                c.update.push(e.clone());
+            }
+        }
+    }
+    // ROLLOVER connects the new certificate to every ring the old one is in.
+    // It replaces a personal certificate's connection; an authority's old
+    // certificate stays connected (trusted) until the removal phase, after
+    // every certificate it signed was renewed. The old certificates, their
+    // private keys retired, are deleted in that phase too.
     c.create
-        .retain(|e| !renewed_new.contains(&e.key) && !connection_of(&e.key, &renewed_new));
+        .retain(|e| !renewed_new.contains(&e.key) && !connection_of(&e.key, &renewed_new, true));
     c.delete
-        .retain(|e| !renewed_old.contains(&e.key) && !connection_of(&e.key, &renewed_old));
-    // The CA's new certificate joins the rings with ROLLOVER; the old one stays
-    // connected (trusted) until the delete phase, after every certificate it
-    // signed was renewed.
-    let renewed_ca: BTreeSet<Key> = renewed_new
-        .iter()
-        .filter(|k| k.name.starts_with("CERTAUTH/"))
-        .cloned()
-        .collect();
-    c.create.retain(|e| {
-        !(e.key.kind == "ring-connection"
-            && renewed_ca.iter().any(|ca| {
-                ca.target == e.key.target && e.key.name.ends_with(&format!("/{}", ca.name))
-            }))
-    });
+        .retain(|e| !connection_of(&e.key, &renewed_old, false));
     c
 }
 
 /// Certificates of `inv` whose NOTAFTER is within `days` of `today`.
 pub fn due(inv: &Inventory, today: &str, days: u32) -> Result<Vec<Entry>, String> {
-    let limit =
-        add_days(today, days).ok_or_else(|| format!("--today {today}: not a date (yyyy-mm-dd)"))?;
+    let limit = crate::plan::jcl::add_days(today, days)
+        .ok_or_else(|| format!("--today {today}: not a date (yyyy-mm-dd)"))?;
     Ok(inv
         .entries
         .values()
@@ -162,36 +174,6 @@ pub fn due(inv: &Inventory, today: &str, days: u32) -> Result<Vec<Entry>, String
         .filter(|e| e.not_after.as_deref().is_some_and(|d| d <= limit.as_str()))
         .cloned()
         .collect())
-}
-
-/// `date` plus `days`, both in the proleptic Gregorian calendar.
-fn add_days(date: &str, days: u32) -> Option<String> {
-    let mut parts = date.splitn(3, '-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: u32 = parts.next()?.parse().ok()?;
-    let d: u32 = parts.next()?.parse().ok()?;
-    if date.len() != 10 || !(1..=12).contains(&m) || d == 0 || d > days_in(y, m) {
-        return None;
-    }
-    let (mut y, mut m, mut d) = (y, m, d + days);
-    while d > days_in(y, m) {
-        d -= days_in(y, m);
-        m += 1;
-        if m > 12 {
-            m = 1;
-            y += 1;
-        }
-    }
-    Some(format!("{y:04}-{m:02}-{d:02}"))
-}
-
-fn days_in(y: i64, m: u32) -> u32 {
-    match m {
-        4 | 6 | 9 | 11 => 30,
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    }
 }
 
 /// The order objects are made in on a system: what each needs exists first.
@@ -451,7 +433,9 @@ pub fn bundle(
             heading(&mut md, "z/OS: create and renew");
             first = false;
         }
-        cmds.extend(then);
+        // Each export once, after everything it exports was made.
+        let mut seen = BTreeSet::new();
+        cmds.extend(then.into_iter().filter(|c| seen.insert(c.clone())));
         let path = format!("{}/jcl/C1-create.jcl", target);
         let text = racf::change_job(
             templates,
@@ -675,11 +659,38 @@ pub fn bundle(
             heading(&mut md, "Clusters: create and change");
             cluster_step = true;
         }
+        // haproxy reads its certificates only when it starts.
+        let rolled: BTreeSet<&str> = apply
+            .iter()
+            .filter(|e| e.key.kind == "Deployment")
+            .map(|e| e.key.name.as_str())
+            .collect();
+        let mut restarts = BTreeSet::new();
+        for e in &apply {
+            let Some((ns, secret)) = e.key.name.split_once('/') else {
+                continue;
+            };
+            let proxy = format!("{ns}/{}", crate::plan::PROXY_DEPLOYMENT);
+            if e.key.kind == "Secret"
+                && [crate::plan::CLIENT_SECRET, crate::plan::CA_SECRET].contains(&secret)
+                && !rolled.contains(proxy.as_str())
+            {
+                restarts.insert(ns.to_string());
+            }
+        }
         let path = format!("{dir}/apply/kustomization.yaml");
         let _ = writeln!(
             md,
             "- Cluster {name}: put the new secret files this kustomization generates from under `{dir}/apply/secrets/` (the new bundle's `manifest.json` says where each comes from), then `kubectl apply -k {dir}/apply`. Only the objects listed above change; the others are not touched."
         );
+        for ns in restarts {
+            let _ = writeln!(
+                md,
+                "- `kubectl -n {ns} rollout restart deployment/{}`: the proxy reads its renewed certificates when it starts; `kubectl -n {ns} rollout status deployment/{}` waits for it.",
+                crate::plan::PROXY_DEPLOYMENT,
+                crate::plan::PROXY_DEPLOYMENT
+            );
+        }
         out.add_text(path, k, none())?;
     }
     // 6. Removal: clusters, arrays, z/OS.
@@ -890,9 +901,11 @@ mod tests {
 
     #[test]
     fn adds_days_across_months_and_leap_years() {
+        use crate::plan::jcl::add_days;
         assert_eq!(add_days("2026-12-06", 30).as_deref(), Some("2027-01-05"));
         assert_eq!(add_days("2028-02-28", 1).as_deref(), Some("2028-02-29"));
         assert_eq!(add_days("2027-02-28", 1).as_deref(), Some("2027-03-01"));
+        assert_eq!(add_days("2026-12-31", 366).as_deref(), Some("2028-01-01"));
         assert_eq!(add_days("2027-13-01", 1), None);
         assert_eq!(add_days("soon", 1), None);
     }

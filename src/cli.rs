@@ -56,6 +56,14 @@ struct Common {
     /// site root, by absolute or relative path (repeatable).
     #[arg(long = "allowed-resources", value_name = "DIR")]
     allowed_resources: Vec<Utf8PathBuf>,
+    /// Today's date (yyyy-mm-dd), for the renewal window: tenantc never reads
+    /// the clock, so the output depends on the inputs alone.
+    #[arg(long, value_name = "DATE", requires = "renew_within")]
+    today: Option<String>,
+    /// Warn (E0441) about certificates whose NOTAFTER falls within this many
+    /// days of --today.
+    #[arg(long, value_name = "DAYS", requires = "today")]
+    renew_within: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -97,14 +105,6 @@ enum Command {
         /// Directory the change bundle is written to (replaced atomically).
         #[arg(long, short, value_name = "DIR")]
         out: Utf8PathBuf,
-        /// Today's date (yyyy-mm-dd), for the renewal window; a flag, so the
-        /// output depends on nothing but the inputs.
-        #[arg(long, value_name = "DATE", requires = "renew_within")]
-        today: Option<String>,
-        /// Report certificates whose NOTAFTER falls within this many days of
-        /// --today.
-        #[arg(long, value_name = "DAYS", requires = "today")]
-        renew_within: Option<u32>,
         /// Remove the exported directories of removed volumes (kept otherwise).
         #[arg(long)]
         remove_directories: bool,
@@ -268,7 +268,18 @@ fn analyze_common(
         cancel: None,
         errors_elsewhere: false,
     };
-    let a = analyze(&inputs, &opts)?;
+    let mut a = analyze(&inputs, &opts)?;
+    if let (Some(today), Some(days)) = (&c.today, c.renew_within) {
+        if crate::plan::jcl::add_days(today, days).is_none() {
+            return Err(ToolError(format!(
+                "--today {today}: not a date (yyyy-mm-dd)"
+            )));
+        }
+        if !a.has_errors() {
+            a.diagnostics
+                .extend(crate::check::zos::due(&a.site, today, days));
+        }
+    }
     Ok((a, inputs.len(), opts))
 }
 
@@ -300,8 +311,6 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             common,
             deployed,
             out,
-            today,
-            renew_within,
             remove_directories,
             eradicate,
         } => {
@@ -310,8 +319,8 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 return Ok(ExitCode::from(1));
             }
             let plan_opts = crate::change::PlanOptions {
-                today,
-                renew_within,
+                today: common.today.clone(),
+                renew_within: common.renew_within,
                 remove_directories,
                 eradicate,
             };

@@ -254,6 +254,8 @@ pub struct Authority {
     pub export: Dataset,
     /// Years of validity from the system's `valid_from`.
     pub valid_years: Sp<u64>,
+    /// Its first day, when not the system's `valid_from`.
+    pub valid_from: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -267,6 +269,8 @@ pub struct ServerCertificate {
     /// lower case.
     pub hostname: Sp<String>,
     pub valid_years: Sp<u64>,
+    /// Its first day, when not the system's `valid_from`.
+    pub valid_from: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -544,6 +548,8 @@ pub struct Identity {
     pub signed_by: Sp<AuthorityId>,
     pub export: Dataset,
     pub valid_years: Sp<u64>,
+    /// Its first day, when not the system's `valid_from`.
+    pub valid_from: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@
 use super::{LowerError, Templates};
 use crate::bundle::{inventory, Bundle};
 use crate::ir::*;
-use crate::plan::jcl::{add_years, layout, quote, MAX_COLUMN};
+use crate::plan::jcl::{layout, quote, MAX_COLUMN};
 use crate::plan::Plan;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -136,17 +136,13 @@ fn key_ops(cmd: Command, key: &Key) -> Command {
     }
 }
 
-/// NOTBEFORE/NOTAFTER operands for a certificate valid `years` from the
-/// system's `valid_from`. RACDCERT GENCERT NOTBEFORE(DATE(yyyy-mm-dd))
-/// NOTAFTER(DATE(yyyy-mm-dd)):
-/// https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-gencert.htm
-pub fn validity(sys: &ZosSystem, years: u64) -> Option<(String, String)> {
-    let from = &sys.valid_from.as_ref()?.value;
-    Some((from.clone(), add_years(from, years)?))
-}
+pub use crate::plan::validity;
 
-fn dated(cmd: Command, sys: &ZosSystem, years: u64) -> Command {
-    match validity(sys, years) {
+/// NOTBEFORE/NOTAFTER operands of a dated certificate. RACDCERT GENCERT
+/// NOTBEFORE(DATE(yyyy-mm-dd)) NOTAFTER(DATE(yyyy-mm-dd)):
+/// https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-gencert.htm
+fn dated(cmd: Command, v: &Option<(String, String)>) -> Command {
+    match v {
         Some((from, to)) => cmd
             .op(format!("NOTBEFORE(DATE({from}))"))
             .op(format!("NOTAFTER(DATE({to}))")),
@@ -343,11 +339,12 @@ pub fn lower(
             )
             .op(format!("WITHLABEL({})", quote(&a.label.value)))
             .op("KEYUSAGE(CERTSIGN)");
-            let gencert = dated(gencert, sys, a.valid_years.value).certificate(
+            let v = validity(sys, a.valid_from.as_ref(), a.valid_years.value);
+            let gencert = dated(gencert, &v).certificate(
                 format!("CERTAUTH/{}", a.label.value),
                 format!("authority:{}", a.name.value),
                 None,
-                validity(sys, a.valid_years.value),
+                v,
                 vec![ca_export(a)],
             );
             let export = ca_export(a);
@@ -398,11 +395,12 @@ pub fn lower(
                 "SIGNWITH(CERTAUTH LABEL({}))",
                 quote(&ca.label.value)
             ));
-            let gencert = dated(gencert, sys, c.valid_years.value).certificate(
+            let v = validity(sys, c.valid_from.as_ref(), c.valid_years.value);
+            let gencert = dated(gencert, &v).certificate(
                 format!("{}/{}", s.user.value, c.label.value),
                 format!("server:{}", s.name.value),
                 Some(ca),
-                validity(sys, c.valid_years.value),
+                v,
                 Vec::new(),
             );
             let ring = format!("{}/{}", s.user.value, s.keyring.value);
@@ -532,11 +530,12 @@ pub fn lower(
             }
             // A new proxy needs the client certificate and its authority's.
             let proxy_ca = site.authority(nfs.proxy.trust.value);
-            let gencert = dated(gencert, sys, idn.valid_years.value).certificate(
+            let v = validity(sys, idn.valid_from.as_ref(), idn.valid_years.value);
+            let gencert = dated(gencert, &v).certificate(
                 format!("{}/{}", idn.user.value, idn.label.value),
                 format!("client:{}", tenant.name.value),
                 Some(ca),
-                validity(sys, idn.valid_years.value),
+                v,
                 vec![
                     Command {
                         words: export.words.clone(),

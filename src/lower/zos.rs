@@ -140,7 +140,7 @@ pub fn lower(
         // The certificates made on this system, with their dates.
         let mut certs = Vec::new();
         for a in &sys.authorities {
-            let v = racf::validity(sys, a.valid_years.value);
+            let v = racf::validity(sys, a.valid_from.as_ref(), a.valid_years.value);
             certs.push(CertDates {
                 owner: "CERTAUTH",
                 label: &a.label.value,
@@ -152,7 +152,11 @@ pub fn lower(
             });
         }
         for (i, s) in sys.servers.iter().enumerate() {
-            let v = racf::validity(sys, s.certificate.valid_years.value);
+            let v = racf::validity(
+                sys,
+                s.certificate.valid_from.as_ref(),
+                s.certificate.valid_years.value,
+            );
             certs.push(CertDates {
                 owner: &s.user.value,
                 label: &s.certificate.label.value,
@@ -163,7 +167,11 @@ pub fn lower(
                 tenant: None,
             });
             for (t, nfs) in site.tenants_of(ServerId(sid, i)) {
-                let v = racf::validity(sys, nfs.identity.valid_years.value);
+                let v = racf::validity(
+                    sys,
+                    nfs.identity.valid_from.as_ref(),
+                    nfs.identity.valid_years.value,
+                );
                 certs.push(CertDates {
                     owner: &nfs.identity.user.value,
                     label: &nfs.identity.label.value,
