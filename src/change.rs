@@ -898,6 +898,94 @@ fn purity_delete(e: &Entry, eradicate: bool) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bundle::inventory::Recipe;
+
+    fn inv(entries: &[(&str, &str, &str, Option<&str>)]) -> Inventory {
+        let mut i = Inventory::default();
+        for (kind, name, digest, role) in entries {
+            let mut e = Entry::new(
+                Key::new("zos/S", kind, *name),
+                &[String::from("t")],
+                "f",
+                digest.to_string(),
+            );
+            e.role = role.map(str::to_string);
+            i.record(e, Recipe::default()).expect("one definition");
+        }
+        i
+    }
+
+    fn names(v: &[Entry]) -> Vec<String> {
+        v.iter()
+            .map(|e| format!("{} {}", e.key.kind, e.key.name))
+            .collect()
+    }
+
+    #[test]
+    fn only_what_is_absent_is_created_and_what_is_gone_removed() {
+        let old = inv(&[("keyring", "U/R", "1", None), ("permit", "P", "1", None)]);
+        let new = inv(&[("keyring", "U/R", "1", None), ("profile", "Q", "1", None)]);
+        let c = diff(&old, &new);
+        assert_eq!(names(&c.create), ["profile Q"]);
+        assert_eq!(names(&c.delete), ["permit P"]);
+        assert!(c.update.is_empty() && c.renew.is_empty() && c.refused.is_empty());
+        assert!(diff(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn a_certificate_under_a_new_label_for_the_same_role_is_a_renewal() {
+        let old = inv(&[
+            ("certificate", "U/old", "1", Some("client:t")),
+            ("ring-connection", "S/R/U/old", "1", None),
+        ]);
+        let new = inv(&[
+            ("certificate", "U/new", "2", Some("client:t")),
+            ("ring-connection", "S/R/U/new", "1", None),
+        ]);
+        let c = diff(&old, &new);
+        assert_eq!(c.renew.len(), 1);
+        assert_eq!(c.renew[0].old.key.name, "U/old");
+        // ROLLOVER moves the connection; the old certificate goes last.
+        assert!(c.create.is_empty(), "{:?}", names(&c.create));
+        assert_eq!(names(&c.delete), ["certificate U/old"]);
+    }
+
+    #[test]
+    fn an_authority_renewed_stays_connected_until_the_removal_phase() {
+        let old = inv(&[
+            ("certificate", "CERTAUTH/ca1", "1", Some("authority:ca")),
+            ("ring-connection", "S/R/CERTAUTH/ca1", "1", None),
+        ]);
+        let new = inv(&[
+            ("certificate", "CERTAUTH/ca2", "2", Some("authority:ca")),
+            ("ring-connection", "S/R/CERTAUTH/ca2", "1", None),
+        ]);
+        let c = diff(&old, &new);
+        assert_eq!(c.renew.len(), 1);
+        assert!(c.create.is_empty());
+        assert_eq!(
+            names(&c.delete),
+            [
+                "certificate CERTAUTH/ca1",
+                "ring-connection S/R/CERTAUTH/ca1"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_certificate_changed_under_its_label_is_refused_and_others_are_updated() {
+        let old = inv(&[
+            ("certificate", "U/l", "1", Some("client:t")),
+            ("export", "N /p", "1", None),
+        ]);
+        let new = inv(&[
+            ("certificate", "U/l", "2", Some("client:t")),
+            ("export", "N /p", "2", None),
+        ]);
+        let c = diff(&old, &new);
+        assert_eq!(c.refused.len(), 1, "{:?}", c.refused);
+        assert_eq!(names(&c.update), ["export N /p"]);
+    }
 
     #[test]
     fn adds_days_across_months_and_leap_years() {
