@@ -21,7 +21,7 @@
 //! Nothing is created that the deployed inventory holds, so no GENCERT,
 //! ADDRING or realm create meets an object that exists.
 
-use crate::bundle::inventory::{Entry, Inventory, Key};
+use crate::bundle::inventory::{Entry, Inputs, Inventory, Key};
 use crate::bundle::Bundle;
 use crate::ir::Site;
 use crate::lower::{racf, shell_quote, LowerError, Templates};
@@ -43,6 +43,8 @@ pub struct PlanOptions {
     /// Eradicate destroyed Purity pods and realms (their data) at once;
     /// without it they stay recoverable for the array's eradication delay.
     pub eradicate: bool,
+    /// Lower every tenant, not only those whose specs changed.
+    pub full: bool,
 }
 
 /// A certificate replaced under a new label, for the same role.
@@ -174,6 +176,213 @@ pub fn due(inv: &Inventory, today: &str, days: u32) -> Result<Vec<Entry>, String
         .filter(|e| e.not_after.as_deref().is_some_and(|d| d <= limit.as_str()))
         .cloned()
         .collect())
+}
+
+/// The digests of a site's inputs ([`Inputs`]): each tenant block with its
+/// file's name, and everything else (the tenant blocks cut out), with the
+/// tool's version and the stdlib directory when one replaces the embedded
+/// one.
+pub fn inputs(analysis: &crate::Analysis, stdlib: Option<&camino::Utf8Path>) -> Inputs {
+    use crate::syntax::lex::{tokens, Kind};
+    use sha2::{Digest, Sha256};
+    let hex = |h: Sha256| crate::bundle::hex(&h.finalize().into());
+    let mut site = Sha256::new();
+    site.update(env!("CARGO_PKG_VERSION"));
+    site.update([0]);
+    if let Some(dir) = stdlib {
+        site.update(dir.as_str());
+        site.update([0]);
+    }
+    let mut blocks: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut files: Vec<(&str, &str)> = analysis
+        .sources
+        .files()
+        .map(|(_, f)| (f.name.as_str(), &*f.text))
+        .collect();
+    files.sort();
+    for (name, text) in files {
+        // Top-level `tenant <name> { ... }` blocks, found by the lexer (so a
+        // brace in a string or a comment is no brace).
+        let toks: Vec<_> = tokens(text).filter(|t| !t.kind.is_trivia()).collect();
+        let word = |i: usize| toks.get(i).map(|t| &text[t.start..t.end]);
+        let mut depth = 0usize;
+        let mut cut = Vec::new();
+        let mut i = 0;
+        while i < toks.len() {
+            let t = toks[i];
+            if depth == 0
+                && t.kind == Kind::Ident
+                && word(i) == Some("tenant")
+                && word(i + 2) == Some("{")
+            {
+                let tenant = word(i + 1).unwrap_or_default().to_string();
+                let mut d = 0usize;
+                let mut j = i + 2;
+                while j < toks.len() {
+                    match word(j) {
+                        Some("{") => d += 1,
+                        Some("}") => {
+                            d -= 1;
+                            if d == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let end = toks.get(j).map_or(text.len(), |t| t.end);
+                blocks.insert((tenant, name.to_string()), text[t.start..end].to_string());
+                cut.push((t.start, end));
+                i = j + 1;
+                continue;
+            }
+            match word(i) {
+                Some("{") => depth += 1,
+                Some("}") => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            i += 1;
+        }
+        site.update(name);
+        site.update([0]);
+        let mut at = 0;
+        for (from, to) in cut {
+            site.update(&text[at..from]);
+            site.update([1]);
+            at = to;
+        }
+        site.update(&text[at..]);
+        site.update([0]);
+    }
+    let mut tenants = BTreeMap::new();
+    for t in &analysis.site.tenants {
+        let file = analysis.sources.get(t.name.span.file).name.as_str();
+        let mut h = Sha256::new();
+        h.update(file);
+        h.update([0]);
+        match blocks.get(&(t.name.value.clone(), file.to_string())) {
+            Some(b) => h.update(b),
+            // Not found as a block of its own: it changes with the site.
+            None => {
+                return Inputs {
+                    site: hex(site),
+                    tenants: BTreeMap::new(),
+                }
+            }
+        }
+        tenants.insert(t.name.value.clone(), hex(h));
+    }
+    Inputs {
+        site: hex(site),
+        tenants,
+    }
+}
+
+/// The tenants a plan must lower again, or `None` when it must lower them
+/// all: the infrastructure changed (or the deployed inventory does not say
+/// what it was made from). Otherwise the tenants whose block changed or is
+/// new, the removed ones' partners (below), and, since each namespace's
+/// storage-class quota names every other tenant's FlashArray classes on its
+/// cluster, every tenant of a cluster where a tenant with FlashArray classes
+/// is added, changed or removed.
+pub fn scope(
+    site: &Site,
+    old: &Inventory,
+    now: &Inputs,
+) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
+    if old.inputs.site.is_empty()
+        || old.inputs.site != now.site
+        || now.tenants.len() != site.tenants.len()
+    {
+        return None;
+    }
+    let changed: BTreeSet<String> = now
+        .tenants
+        .iter()
+        .filter(|(t, d)| old.inputs.tenants.get(*t) != Some(*d))
+        .map(|(t, _)| t.clone())
+        .collect();
+    let removed: BTreeSet<String> = old
+        .inputs
+        .tenants
+        .keys()
+        .filter(|t| !now.tenants.contains_key(*t))
+        .cloned()
+        .collect();
+    // Clusters where a tenant with FlashArray classes comes, goes or changes.
+    let mut clusters: BTreeSet<String> = BTreeSet::new();
+    for t in &site.tenants {
+        if changed.contains(&t.name.value) && t.pure.as_ref().is_some_and(|p| !p.classes.is_empty())
+        {
+            clusters.insert(format!(
+                "cluster/{}",
+                site.cluster(t.cluster.value).name.value
+            ));
+        }
+    }
+    for e in old.entries.values() {
+        let touched = e
+            .owners
+            .iter()
+            .any(|o| changed.contains(o) || removed.contains(o));
+        if touched
+            && e.key.kind == "StorageClass"
+            && e.owners.len() == 1
+            && e.key.target.starts_with("cluster/")
+        {
+            // An old FlashArray class: its tenant held a realm.
+            let owner = &e.owners[0];
+            if old
+                .entries
+                .values()
+                .any(|x| x.key.kind == "realm" && x.owners.contains(owner))
+            {
+                clusters.insert(e.key.target.clone());
+            }
+        }
+    }
+    let mut lower = changed;
+    for t in &site.tenants {
+        let c = format!("cluster/{}", site.cluster(t.cluster.value).name.value);
+        if clusters.contains(&c) {
+            lower.insert(t.name.value.clone());
+        }
+    }
+    Some((lower, removed))
+}
+
+/// The inventory after a change that lowered only `lowered` (their files,
+/// and the shared files they use, written whole): the objects it recorded,
+/// and the deployed ones of the tenants it did not touch. Returns the
+/// tenants to lower as well when a shared object of a removed tenant lives
+/// in a file this lowering did not write (their objects must be recorded
+/// anew), else the inventory.
+pub fn merge(
+    old: &Inventory,
+    lowered: &Bundle,
+    affected: &BTreeSet<String>,
+) -> Result<Inventory, BTreeSet<String>> {
+    let mut inv = lowered.inventory.clone();
+    let mut more = BTreeSet::new();
+    for (k, e) in &old.entries {
+        if inv.entries.contains_key(k) {
+            continue;
+        }
+        let touched = e.owners.iter().any(|o| affected.contains(o));
+        if !touched {
+            inv.entries.insert(k.clone(), e.clone());
+        } else if e.owners.iter().any(|o| !affected.contains(o))
+            && !lowered.files.contains_key(&e.file)
+        {
+            more.extend(e.owners.iter().filter(|o| !affected.contains(*o)).cloned());
+        }
+    }
+    if more.is_empty() {
+        Ok(inv)
+    } else {
+        Err(more)
+    }
 }
 
 /// The order objects are made in on a system: what each needs exists first.
@@ -345,6 +554,7 @@ pub fn bundle(
     templates: &Templates,
     c: &Change,
     new: &Bundle,
+    inventory: Inventory,
     opts: &PlanOptions,
 ) -> Result<Bundle, LowerError> {
     let mut out = Bundle::default();
@@ -363,7 +573,7 @@ pub fn bundle(
         md.push_str("Nothing to run. The deployed bundle stays the deployed one.\n");
         out.add_text("CHANGE.md".into(), md, none())?;
         out.add_text("plan.json".into(), to_json(c), none())?;
-        out.inventory = new.inventory.clone();
+        out.inventory = inventory;
         return Ok(out);
     }
     md.push_str(
@@ -854,7 +1064,7 @@ pub fn bundle(
     out.add_text("CHANGE.md".into(), md, none())?;
     out.add_text("plan.json".into(), to_json(c), none())?;
     // What the systems hold once it is done: written with the manifest.
-    out.inventory = new.inventory.clone();
+    out.inventory = inventory;
     Ok(out)
 }
 

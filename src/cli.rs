@@ -112,6 +112,10 @@ enum Command {
         /// recoverable for the array's eradication delay otherwise).
         #[arg(long)]
         eradicate: bool,
+        /// Lower every tenant again, not only those whose specs changed (the
+        /// change is the same; this is slower on a large site).
+        #[arg(long)]
+        full: bool,
     },
     /// Draw the site's topology (Graphviz DOT, or SVG through graphviz's `dot`).
     Graph {
@@ -313,6 +317,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             out,
             remove_directories,
             eradicate,
+            full,
         } => {
             let (a, _, opts) = analyze_common(&common, false, &[])?;
             if report(&a, common.diagnostics_format) {
@@ -323,6 +328,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 renew_within: common.renew_within,
                 remove_directories,
                 eradicate,
+                full,
             };
             let (change, bundle) = crate::plan(&a, &opts, &deployed, &plan_opts)?;
             if let Some(inside) = input_inside(&a, common.stdlib.as_ref(), &out) {

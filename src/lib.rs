@@ -458,12 +458,7 @@ fn lower_sealed(
         .map(|(_, f)| (f.name.clone(), f.text.as_bytes().to_vec()))
         .collect();
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
-    let names: Vec<(source::FileId, String)> = analysis
-        .sources
-        .files()
-        .filter(|(_, f)| f.path.is_some())
-        .map(|(id, f)| (id, f.name.clone()))
-        .collect();
+    let names = input_names(analysis);
     let secrets = if opts.materialize_secrets {
         Some(read_secrets(analysis, opts.only.as_ref())?)
     } else {
@@ -483,6 +478,11 @@ fn lower_sealed(
     };
     let mut b = lower::lower(checked, &opts).map_err(failed)?;
     b.only = opts.only.names().cloned();
+    // What the objects were made from, for the next plan; a partial bundle
+    // says nothing of the tenants it left out, so a plan from it lowers all.
+    if b.only.is_none() {
+        b.inventory.inputs = change::inputs(analysis, opts.stdlib_dir.as_deref());
+    }
     b.seal(&inputs).map_err(failed)?;
     Ok(b)
 }
@@ -496,11 +496,46 @@ pub fn plan(
     deployed: &camino::Utf8Path,
     plan: &change::PlanOptions,
 ) -> Result<(change::Change, bundle::Bundle), ToolError> {
-    let new = build_bundle(analysis, opts)?;
     let old = read_inventory(deployed)?;
-    let mut c = change::diff(&old, &new.inventory);
+    let checked = checked(analysis)?;
+    let inputs = change::inputs(analysis, opts.stdlib_dir.as_deref());
+    let scope = if plan.full {
+        None
+    } else {
+        change::scope(&analysis.site, &old, &inputs)
+    };
+    // Only the tenants whose specs changed, and what they share, are
+    // lowered again, until every shared object a removed tenant held was
+    // recorded anew; everything else is as deployed.
+    let (new, mut inventory) = match scope {
+        None => {
+            let b = lower_unsealed(analysis, checked, opts, None)?;
+            let inv = b.inventory.clone();
+            (b, inv)
+        }
+        Some((mut lower, removed)) => loop {
+            let b = lower_unsealed(analysis, checked, opts, Some(&lower))?;
+            let affected: std::collections::BTreeSet<String> =
+                lower.union(&removed).cloned().collect();
+            match change::merge(&old, &b, &affected) {
+                Ok(inv) => {
+                    if std::env::var_os("TENANTC_TIMINGS").is_some() {
+                        eprintln!(
+                            "plan: lowered {} of {} tenants again",
+                            lower.len(),
+                            analysis.site.tenants.len()
+                        );
+                    }
+                    break (b, inv);
+                }
+                Err(more) => lower.extend(more),
+            }
+        },
+    };
+    inventory.inputs = inputs;
+    let mut c = change::diff(&old, &inventory);
     if let (Some(today), Some(days)) = (&plan.today, plan.renew_within) {
-        c.due = change::due(&new.inventory, today, days).map_err(ToolError)?;
+        c.due = change::due(&inventory, today, days).map_err(ToolError)?;
     }
     let templates = lower::Templates::load(&lower::LowerOptions {
         stdlib_dir: opts.stdlib_dir.clone(),
@@ -508,9 +543,41 @@ pub fn plan(
     })
     .map_err(|e| ToolError(e.0))?;
     let internal = |e: lower::LowerError| ToolError(format!("internal error while planning: {e}"));
-    let mut b = change::bundle(&analysis.site, &templates, &c, &new, plan).map_err(internal)?;
+    let mut b =
+        change::bundle(&analysis.site, &templates, &c, &new, inventory, plan).map_err(internal)?;
     b.seal(&[]).map_err(internal)?;
     Ok((c, b))
+}
+
+/// Lowers some tenants (all with `None`) into memory, unsealed: for a plan,
+/// which needs their files and objects, not a bundle to write.
+fn lower_unsealed(
+    analysis: &Analysis,
+    checked: check::CheckedSite<'_>,
+    opts: &Options,
+    only: Option<&std::collections::BTreeSet<String>>,
+) -> Result<bundle::Bundle, ToolError> {
+    let lopts = lower::LowerOptions {
+        stdlib_dir: opts.stdlib_dir.clone(),
+        inputs: input_names(analysis),
+        secrets: None,
+        only: only.map_or_else(lower::Selection::default, |o| {
+            lower::Selection::only(o.clone())
+        }),
+        staging: None,
+    };
+    lower::lower(checked, &lopts)
+        .map_err(|e| ToolError(format!("internal error while lowering: {e}")))
+}
+
+/// The spec files' names, for the "generated from" headers.
+fn input_names(analysis: &Analysis) -> Vec<(source::FileId, String)> {
+    analysis
+        .sources
+        .files()
+        .filter(|(_, f)| f.path.is_some())
+        .map(|(id, f)| (id, f.name.clone()))
+        .collect()
 }
 
 /// Reads the inventory of a deployed bundle. The bundle is data the user may

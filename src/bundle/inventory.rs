@@ -126,17 +126,30 @@ pub struct Recipe {
     pub then: Vec<Vec<String>>,
 }
 
+/// What the objects were made from: a digest of everything in the specs but
+/// the tenant blocks (the infrastructure, imports, comments outside tenants)
+/// and one of each tenant's block, with the name of its file. A plan lowers
+/// again only the tenants whose digest changed, when the rest did not.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inputs {
+    pub site: String,
+    pub tenants: BTreeMap<String, String>,
+}
+
 /// The ledger of objects a bundle asks its target systems to hold.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
     pub entries: BTreeMap<Key, Entry>,
     pub recipes: BTreeMap<Key, Recipe>,
+    pub inputs: Inputs,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Document {
     tool: String,
     version: String,
+    #[serde(default)]
+    inputs: Inputs,
     objects: Vec<Entry>,
 }
 
@@ -179,6 +192,21 @@ impl Inventory {
         let mut out = String::with_capacity(self.entries.len() * 200 + 100);
         out.push_str("{\n  \"tool\": \"tenantc\",\n  \"version\": ");
         out.push_str(&serde_json::Value::from(env!("CARGO_PKG_VERSION")).to_string());
+        // The digests of the inputs, one tenant a line.
+        out.push_str(",\n  \"inputs\": {\n    \"site\": ");
+        out.push_str(&serde_json::Value::from(self.inputs.site.as_str()).to_string());
+        out.push_str(",\n    \"tenants\": {");
+        for (i, (t, d)) in self.inputs.tenants.iter().enumerate() {
+            out.push_str(if i == 0 { "\n      " } else { ",\n      " });
+            out.push_str(&serde_json::Value::from(t.as_str()).to_string());
+            out.push_str(": ");
+            out.push_str(&serde_json::Value::from(d.as_str()).to_string());
+        }
+        out.push_str(if self.inputs.tenants.is_empty() {
+            "}\n  }"
+        } else {
+            "\n    }\n  }"
+        });
         out.push_str(",\n  \"objects\": [");
         for (i, e) in self.entries.values().enumerate() {
             out.push_str(if i == 0 { "\n    " } else { ",\n    " });
@@ -199,7 +227,10 @@ impl Inventory {
         if doc.tool != "tenantc" {
             return Err(format!("written by `{}`, not tenantc", doc.tool));
         }
-        let mut inv = Inventory::default();
+        let mut inv = Inventory {
+            inputs: doc.inputs,
+            ..Inventory::default()
+        };
         for e in doc.objects {
             if inv.entries.insert(e.key.clone(), e).is_some() {
                 return Err("an object is listed twice".into());

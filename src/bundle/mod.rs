@@ -356,8 +356,12 @@ fn write_file(path: &Utf8Path, bytes: &[u8], secret: bool) -> std::io::Result<()
 }
 
 pub fn sha256(bytes: &[u8]) -> String {
-    let digest: [u8; 32] = Sha256::digest(bytes).into();
-    String::from_utf8_lossy(&Hex(&digest).digits()).into_owned()
+    hex(&Sha256::digest(bytes).into())
+}
+
+/// A digest in lowercase hex.
+pub fn hex(digest: &[u8; 32]) -> String {
+    String::from_utf8_lossy(&Hex(digest).digits()).into_owned()
 }
 
 /// Why a bundle could not be written.

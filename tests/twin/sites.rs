@@ -44,7 +44,17 @@ pub struct Model {
     /// By tenant name.
     pub tenants: BTreeMap<String, Tenant>,
     next: u32,
+    /// Two NFS tenants that are never edited, one on each cluster, so the
+    /// server's AT-TLS clients stay the same and most edits leave the
+    /// infrastructure alone (a plan then lowers only the edited tenants).
+    pub anchored: bool,
 }
+
+/// The anchors of an anchored model.
+const ANCHORS: [(&str, Tenant); 2] = [
+    ("anchor0", Tenant { id: 9000, cluster: 0, nfs: true, pure: false, generation: 0 }),
+    ("anchor1", Tenant { id: 9001, cluster: 1, nfs: true, pure: false, generation: 0 }),
+];
 
 /// One edit of a site, as a deployer would make it.
 #[derive(Debug, Clone)]
@@ -57,6 +67,14 @@ pub enum Edit {
 }
 
 impl Model {
+    /// A model whose two anchors are never edited ([`Model::anchored`]).
+    pub fn anchored() -> Model {
+        Model {
+            anchored: true,
+            ..Model::default()
+        }
+    }
+
     /// Applies a random edit (an add when there is nothing to edit).
     pub fn edit(&mut self, rng: &mut Rng) -> Edit {
         let names: Vec<String> = self.tenants.keys().cloned().collect();
@@ -131,12 +149,37 @@ impl Model {
         }
     }
 
+    /// The site as spec files: the infrastructure in `site.tenant`, each
+    /// tenant in `tenants/t<id>.tenant` (its file keeps its number through
+    /// renames).
+    pub fn files(&self) -> Vec<(String, String)> {
+        let mut out = vec![("site.tenant".to_string(), self.infra())];
+        for (name, t) in self.all() {
+            out.push((format!("tenants/t{}.tenant", t.id), tenant(name, t)));
+        }
+        out
+    }
+
     /// The site as one spec file.
     pub fn spec(&self) -> String {
+        let mut s = self.infra();
+        for (name, t) in self.all() {
+            s.push_str(&tenant(name, t));
+        }
+        s
+    }
+
+    /// The tenants, anchors included.
+    fn all(&self) -> Vec<(&str, &Tenant)> {
+        let anchors = ANCHORS.iter().filter(|_| self.anchored).map(|(n, t)| (*n, t));
+        anchors.chain(self.tenants.iter().map(|(n, t)| (n.as_str(), t))).collect()
+    }
+
+    fn infra(&self) -> String {
         // The AT-TLS clients: the nodes of the clusters with NFS tenants.
         let mut clients: Vec<&str> = Vec::new();
         for (c, (_, _, _, nodes)) in CLUSTERS.iter().enumerate() {
-            if self.tenants.values().any(|t| t.nfs && t.cluster == c) {
+            if self.all().iter().any(|(_, t)| t.nfs && t.cluster == c) {
                 clients.extend(nodes);
             }
         }
@@ -171,9 +214,6 @@ impl Model {
                 );
             }
             s.push_str("}\n\n");
-        }
-        for (name, t) in &self.tenants {
-            s.push_str(&tenant(name, t));
         }
         s
     }
