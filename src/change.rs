@@ -232,7 +232,11 @@ pub fn inputs(analysis: &crate::Analysis, stdlib: Option<&camino::Utf8Path>) -> 
                     j += 1;
                 }
                 let end = toks.get(j).map_or(text.len(), |t| t.end);
-                blocks.insert((tenant, name.to_string()), text[t.start..end].to_string());
+                let words: Vec<&str> = toks[i..=j.min(toks.len() - 1)]
+                    .iter()
+                    .map(|t| &text[t.start..t.end])
+                    .collect();
+                blocks.insert((tenant, name.to_string()), words.join("\u{2}"));
                 cut.push((t.start, end));
                 i = j + 1;
                 continue;
@@ -244,15 +248,21 @@ pub fn inputs(analysis: &crate::Analysis, stdlib: Option<&camino::Utf8Path>) -> 
             }
             i += 1;
         }
+        // The tokens, not the text: blanks and comments change no output.
         site.update(name);
         site.update([0]);
-        let mut at = 0;
-        for (from, to) in cut {
-            site.update(&text[at..from]);
-            site.update([1]);
-            at = to;
+        let mut cuts = cut.iter().peekable();
+        for t in &toks {
+            while cuts.peek().is_some_and(|(_, to)| *to <= t.start) {
+                cuts.next();
+                site.update([1]);
+            }
+            if cuts.peek().is_some_and(|(from, _)| *from <= t.start) {
+                continue;
+            }
+            site.update(&text[t.start..t.end]);
+            site.update([2]);
         }
-        site.update(&text[at..]);
         site.update([0]);
     }
     let mut tenants = BTreeMap::new();
@@ -592,6 +602,34 @@ pub fn bundle(
         .filter(|x| x.starts_with("zos/"))
         .collect();
     let mut exports_needed: Vec<&Entry> = Vec::new();
+    // A proxy made anew (a new tenant, or one moved to another cluster)
+    // needs its client certificate and its authority's, exported again when
+    // the certificate exists already (the runbook deleted the exports).
+    let client_secret = format!("/{}", crate::plan::CLIENT_SECRET);
+    let new_proxies: BTreeSet<&str> = c
+        .create
+        .iter()
+        .chain(&c.update)
+        .filter(|e| e.key.kind == "Secret" && e.key.name.ends_with(&client_secret))
+        .flat_map(|e| e.owners.iter().map(String::as_str))
+        .collect();
+    let made: BTreeSet<&Key> = c
+        .create
+        .iter()
+        .map(|e| &e.key)
+        .chain(c.renew.iter().map(|r| &r.new.key))
+        .collect();
+    let reexport: Vec<&Entry> = inventory
+        .entries
+        .values()
+        .filter(|e| e.key.kind == "certificate" && !made.contains(&e.key))
+        .filter(|e| {
+            e.role
+                .as_deref()
+                .and_then(|r| r.strip_prefix("client:"))
+                .is_some_and(|t| new_proxies.contains(t))
+        })
+        .collect();
     let mut first = true;
     for target in &zos {
         let Some(sys) = system(site, target) else {
@@ -600,6 +638,16 @@ pub fn bundle(
         let mut cmds: Vec<Vec<String>> = Vec::new();
         let mut then: Vec<Vec<String>> = Vec::new();
         let mut what = Vec::new();
+        for e in reexport.iter().filter(|e| e.key.target == *target) {
+            if let Some(r) = new.inventory.recipes.get(&e.key) {
+                then.extend(r.then.iter().cloned());
+                exports_needed.push(e);
+                what.push(format!(
+                    "the exports of certificate {} for its new proxy",
+                    e.key.name
+                ));
+            }
+        }
         for e in t.create.get(target).into_iter().flatten() {
             let Some(r) = new.inventory.recipes.get(&e.key) else {
                 continue;
@@ -636,7 +684,7 @@ pub fn bundle(
                 r.old.key.name, r.new.key.name
             ));
         }
-        if cmds.is_empty() {
+        if cmds.is_empty() && then.is_empty() {
             continue;
         }
         if first {
