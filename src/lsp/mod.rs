@@ -108,6 +108,27 @@ enum Incoming {
     Invalid(Value, ErrorCode, String),
 }
 
+/// The longest header line kept (`Content-Length: ...`, `Content-Type: ...`).
+const MAX_HEADER_LINE: usize = 8 << 10;
+
+/// Reads past the rest of a line without keeping it; false at the end of
+/// the stream.
+fn skip_line(input: &mut impl BufRead) -> bool {
+    loop {
+        let (done, n) = match input.fill_buf() {
+            Ok([]) | Err(_) => return false,
+            Ok(buf) => match buf.iter().position(|b| *b == b'\n') {
+                Some(i) => (true, i + 1),
+                None => (false, buf.len()),
+            },
+        };
+        input.consume(n);
+        if done {
+            return true;
+        }
+    }
+}
+
 /// Reads `Content-Length` framed messages. A malformed header is skipped up
 /// to the next blank line, a body that is not JSON-RPC is reported to the
 /// client, so no input stops the server short of the stream closing.
@@ -119,9 +140,20 @@ fn read_loop(mut input: impl BufRead, tx: mpsc::Sender<Incoming>, generation: &A
         let mut line = Vec::new();
         loop {
             line.clear();
-            match input.read_until(b'\n', &mut line) {
+            // A header line is bounded: a peer sending bytes without a
+            // newline must not make the server hold them all.
+            match std::io::Read::take(&mut input, MAX_HEADER_LINE as u64)
+                .read_until(b'\n', &mut line)
+            {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
+            }
+            if !line.ends_with(b"\n") && line.len() >= MAX_HEADER_LINE {
+                log!("ignoring a header line longer than {MAX_HEADER_LINE} bytes");
+                if !skip_line(&mut input) {
+                    return;
+                }
+                continue;
             }
             let text = String::from_utf8_lossy(&line);
             let text = text.trim();
@@ -932,7 +964,9 @@ impl Server {
             }
             if !self.disk.contains_key(p) {
                 let mtime = std::fs::metadata(p).and_then(|m| m.modified()).ok();
-                match crate::resolve::load::read_input(p) {
+                // Only beneath the site: a link out of the workspace is
+                // never read, and its text never published.
+                match crate::resolve::load::read_input(&root, p) {
                     Ok(t) => {
                         self.disk.insert(p.clone(), (mtime, Arc::from(t)));
                     }
@@ -1254,7 +1288,15 @@ impl Server {
         if let Some((_, t)) = self.disk.get(path) {
             return Some(t.clone());
         }
-        crate::resolve::load::read_input(path).ok().map(Arc::from)
+        // A file on disk is read only inside a site of the workspace.
+        let root = self
+            .sites
+            .iter()
+            .map(|s| s.root.clone())
+            .find(|r| path.starts_with(r))?;
+        crate::resolve::load::read_input(&root, path)
+            .ok()
+            .map(Arc::from)
     }
 
     /// The analysis to answer about `path` from: the latest one if the file
@@ -1370,7 +1412,11 @@ impl View {
 pub(crate) struct Locator<'s> {
     server: &'s Server,
     snap: &'s Snapshot,
-    cache: HashMap<FileId, Option<(Arc<str>, LineIndex, Utf8PathBuf)>>,
+    /// Per file: its current text, lines, path, and whether the text is
+    /// the analyzed one (compared once per file, not once per span: at
+    /// 80,000 symbols in a 4 MB file that comparison made documentSymbol
+    /// quadratic).
+    cache: HashMap<FileId, Option<(Arc<str>, LineIndex, Utf8PathBuf, bool)>>,
 }
 
 impl<'s> Locator<'s> {
@@ -1400,11 +1446,12 @@ impl<'s> Locator<'s> {
                 _ => snap.analysis.sources.get(span.file).text.clone(),
             };
             let lines = LineIndex::new(&now);
-            Some((now, lines, path.clone()))
+            let same = *now == *then;
+            Some((now, lines, path.clone(), same))
         });
-        let (now, lines, path) = entry.as_ref()?;
+        let (now, lines, path, same) = entry.as_ref()?;
         let then = snap.text(span.file);
-        let (start, end) = if **now == *then {
+        let (start, end) = if *same {
             (span.start as usize, span.end as usize)
         } else {
             let doc = server.docs.get(path)?;
