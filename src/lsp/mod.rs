@@ -1408,6 +1408,9 @@ impl View {
     }
 }
 
+/// A file's text now, its lines, its path, and whether it is the analyzed text.
+type Current = (Arc<str>, LineIndex, Utf8PathBuf, bool);
+
 /// Maps spans of a snapshot to locations in the texts the editor has now.
 pub(crate) struct Locator<'s> {
     server: &'s Server,
@@ -1416,7 +1419,10 @@ pub(crate) struct Locator<'s> {
     /// the analyzed one (compared once per file, not once per span: at
     /// 80,000 symbols in a 4 MB file that comparison made documentSymbol
     /// quadratic).
-    cache: HashMap<FileId, Option<(Arc<str>, LineIndex, Utf8PathBuf, bool)>>,
+    cache: HashMap<FileId, Option<Current>>,
+    /// Whole texts compared so far (once per file): the structural bound
+    /// the test of issue 29's N15 checks.
+    texts_compared: usize,
 }
 
 impl<'s> Locator<'s> {
@@ -1425,6 +1431,7 @@ impl<'s> Locator<'s> {
             server,
             snap,
             cache: HashMap::new(),
+            texts_compared: 0,
         }
     }
 
@@ -1438,7 +1445,9 @@ impl<'s> Locator<'s> {
     pub fn range(&mut self, span: Span) -> Option<lt::Range> {
         let snap = self.snap;
         let server = self.server;
+        let compared = &mut self.texts_compared;
         let entry = self.cache.entry(span.file).or_insert_with(|| {
+            *compared += 1;
             let path = snap.paths[span.file.0 as usize].as_ref()?;
             let then = snap.text(span.file);
             let now: Arc<str> = match server.docs.get(path) {
@@ -1520,4 +1529,44 @@ fn scan(root: &Utf8Path, recursive: bool) -> Vec<Utf8PathBuf> {
         seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone().into_std_path_buf()))
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 29, N15: a file's whole text is compared with the analyzed one
+    /// once per request, not once per span (80,000 symbols made
+    /// documentSymbol quadratic).
+    #[test]
+    fn spans_of_one_file_compare_its_text_once() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = Utf8PathBuf::from_path_buf(dir.path().join("many.tenant")).expect("utf-8");
+        let text: String = (0..2000)
+            .map(|i| format!("tenant t{i} {{ cluster = k }}\n"))
+            .collect();
+        std::fs::write(&path, text).expect("write");
+        let opts = Options {
+            index: true,
+            ..Options::default()
+        };
+        let analysis = crate::analyze(std::slice::from_ref(&path), &opts).expect("analysis");
+        let snap = Snapshot::new(analysis);
+        let (tx, _rx) = mpsc::channel();
+        let server = Server::new(None, tx);
+        let mut loc = Locator::new(&server, &snap);
+        let spans: Vec<Span> = snap
+            .analysis
+            .index
+            .decls
+            .iter()
+            .map(|d| d.span)
+            .filter(|s| snap.paths[s.file.0 as usize].is_some())
+            .collect();
+        assert!(spans.len() >= 2000, "{}", spans.len());
+        for s in &spans {
+            assert!(loc.range(*s).is_some());
+        }
+        assert_eq!(loc.texts_compared, 1);
+    }
 }
