@@ -225,8 +225,7 @@ fn report_diagnostics(
         Format::Human => {
             let text = diagnostics::render_human(sources, diags, style());
             let _ = std::io::stderr().write_all(text.as_bytes());
-            let errors = diags.iter().filter(|d| d.is_error()).count();
-            let warnings = diags.len() - errors;
+            let (errors, warnings) = diagnostics::totals(diags);
             if errors > 0 {
                 eprintln!("error: {errors} error(s), {warnings} warning(s); {outcome}");
             }
@@ -444,17 +443,20 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                             "{path} is one of the input specs; refusing to overwrite it with the graph"
                         )));
                     }
+                    if path.extension() == Some("tenant") {
+                        return Err(ToolError(format!(
+                            "{path} names a spec file (`*.tenant`); refusing to overwrite it with the graph"
+                        )));
+                    }
+                    // Only a regular file (or a new one) is replaced: a
+                    // link, a device (`/dev/null`) or a FIFO is refused,
+                    // never replaced or written through.
                     let dir = match path.parent() {
                         Some(d) if !d.as_str().is_empty() => d.to_path_buf(),
                         _ => Utf8PathBuf::from("."),
                     };
-                    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-                        .map_err(|e| ToolError(format!("cannot write {path}: {e}")))?;
-                    tmp.write_all(&bytes)
-                        .and_then(|()| tmp.as_file().sync_all())
-                        .map_err(|e| ToolError(format!("cannot write {path}: {e}")))?;
-                    tmp.persist(&path)
-                        .map_err(|e| ToolError(format!("cannot write {path}: {}", e.error)))?;
+                    crate::confine::write(&dir, &path, &bytes, crate::confine::Mode::Ordinary)
+                        .map_err(|e| ToolError(format!("cannot write {path}: {e}; graph --output writes only regular files (without --output the graph goes to standard output)")))?;
                 }
                 None => {
                     let _ = std::io::stdout().write_all(&bytes);
@@ -579,23 +581,43 @@ fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, T
             }
         });
     }
-    let inputs = find_inputs(specs)?;
+    // Each file is read, and written, only beneath the directory it was
+    // found in (`fmt DIR`) or named in (`fmt FILE`): a link out of it is
+    // refused, never read, quoted or rewritten.
+    let mut inputs = Vec::new();
+    let mut roots = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for spec in specs {
+        let root = crate::resolve::load::canonical(if spec.is_dir() {
+            spec
+        } else {
+            spec.parent()
+                .filter(|p| !p.as_str().is_empty())
+                .unwrap_or(Utf8Path::new("."))
+        });
+        for p in find_inputs(std::slice::from_ref(spec))? {
+            if seen.insert(crate::resolve::load::canonical(&p)) {
+                inputs.push(p);
+                roots.push(root.clone());
+            }
+        }
+    }
     let mut texts = Vec::with_capacity(inputs.len());
-    for path in &inputs {
-        texts.push(crate::resolve::load::read_input(path).map_err(|e| ToolError(e.0))?);
+    for (path, root) in inputs.iter().zip(&roots) {
+        texts.push(crate::resolve::load::read_input(root, path).map_err(|e| ToolError(e.0))?);
     }
     let mut diags = Vec::new();
     let mut changed = Vec::new();
-    for (path, text) in inputs.iter().zip(texts) {
+    for ((path, text), root) in inputs.iter().zip(texts).zip(&roots) {
         let id = sources.add(path.to_string(), Some(path.clone()), text.as_str());
         match crate::fmt::format_source(id, &text) {
             Ok(out) if out == text => {}
-            Ok(out) => changed.push((path, text, out)),
+            Ok(out) => changed.push((path, text, out, root)),
             Err(d) => diags.extend(d),
         }
     }
     if check {
-        for (path, old, new) in &changed {
+        for (path, old, new, _) in &changed {
             let diff = crate::bundle::unified(old, new, path.as_str(), path.as_str());
             print_diff(&diff, format);
         }
@@ -606,8 +628,8 @@ fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, T
             );
         }
     } else {
-        for (path, _, new) in &changed {
-            write_in_place(path, new)?;
+        for (path, _, new, root) in &changed {
+            write_in_place(root, path, new)?;
         }
     }
     let failed = report_diagnostics(
@@ -625,24 +647,18 @@ fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, T
 }
 
 /// Replaces a file's text atomically (a temporary file in the same
-/// directory, renamed over it), keeping its permissions; a symlink keeps
-/// pointing at the file, which is rewritten.
-fn write_in_place(path: &Utf8Path, text: &str) -> Result<(), ToolError> {
-    let err = |e: std::io::Error| ToolError(format!("cannot write {path}: {e}"));
-    let target = std::fs::canonicalize(path).map_err(err)?;
-    let dir = target
-        .parent()
-        .ok_or_else(|| ToolError(format!("cannot write {path}: no parent directory")))?;
-    let permissions = std::fs::metadata(&target).map_err(err)?.permissions();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tenantc-fmt-")
-        .tempfile_in(dir)
-        .map_err(err)?;
-    tmp.write_all(text.as_bytes()).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.as_file().set_permissions(permissions).map_err(err)?;
-    tmp.persist(&target).map_err(|e| err(e.error))?;
-    Ok(())
+/// directory, renamed over it), keeping its permissions, and only beneath
+/// `root` (see [`crate::confine::write`]); a link inside the tree is
+/// resolved once, and the file it names rewritten.
+fn write_in_place(root: &Utf8Path, path: &Utf8Path, text: &str) -> Result<(), ToolError> {
+    let target = crate::resolve::load::canonical(path);
+    crate::confine::write(
+        root,
+        &target,
+        text.as_bytes(),
+        crate::confine::Mode::Ordinary,
+    )
+    .map_err(|e| ToolError(format!("cannot write {path}: {e}")))
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub mod bundle;
 pub mod change;
 pub mod check;
 pub mod cli;
+pub mod confine;
 pub mod diagnostics;
 pub mod fmt;
 pub mod ir;
@@ -630,29 +631,22 @@ fn read_inventory(dir: &camino::Utf8Path) -> Result<bundle::inventory::Inventory
 /// kustomizations' secret files). PKCS#12 passwords stay placeholders in the
 /// JCL, which is submitted to z/OS and kept in its spool.
 ///
-/// With `only`, just those the partial bundle writes: the selected tenants'
-/// variables and pull secrets, and the API tokens of every Pure tenant on a
-/// cluster whose pure.json it writes (that file is written whole).
+/// With `only`, just the selected tenants': their variables, pull secrets
+/// and API tokens. The pure.json of their cluster is written whole, with
+/// placeholders for the other tenants' tokens: a partial bundle never
+/// carries another tenant's secret.
 pub fn materialized_refs<'s>(
     site: &'s ir::Site,
     only: Option<&std::collections::BTreeSet<String>>,
 ) -> Vec<&'s ir::SecretRef> {
     let selected = |t: &ir::Tenant| only.is_none_or(|o| o.contains(&t.name.value));
-    let pure_clusters: Vec<ir::ClusterId> = site
-        .tenants
-        .iter()
-        .filter(|t| selected(t) && t.pure.is_some())
-        .map(|t| t.cluster.value)
-        .collect();
     let mut refs: Vec<&ir::SecretRef> = Vec::new();
     for t in &site.tenants {
-        if let Some(p) = &t.pure {
-            if pure_clusters.contains(&t.cluster.value) {
-                refs.push(&p.token);
-            }
-        }
         if !selected(t) {
             continue;
+        }
+        if let Some(p) = &t.pure {
+            refs.push(&p.token);
         }
         let proxy = t.nfs.as_ref().and_then(|n| n.proxy.registry.as_ref());
         for r in proxy

@@ -8,7 +8,7 @@
 //! several tenants or of none (a server's policy, a kustomization,
 //! manifest.json) is an aggregate, listed by path.
 
-use crate::bundle::{Bundle, Drift, DriftKind, MANIFEST};
+use crate::bundle::{Bundle, Drift, DriftKind};
 use camino::Utf8Path;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -58,8 +58,7 @@ fn on_disk_tenants(out: &Utf8Path) -> BTreeMap<String, Vec<String>> {
         #[serde(default)]
         files: Vec<File>,
     }
-    std::fs::read_to_string(out.join(MANIFEST))
-        .ok()
+    crate::bundle::read_manifest(out)
         .and_then(|t| serde_json::from_str::<Manifest>(&t).ok())
         .map(|m| m.files.into_iter().map(|f| (f.path, f.tenants)).collect())
         .unwrap_or_default()

@@ -275,7 +275,7 @@ tenant t {
       label  = "T client"
       export = dataset("SYS0.T.P12", password = env("T_P12"))
     }
-    proxy { cluster_ip = 172.30.0.10 }
+    proxy { cluster_ip = 172.30.0.20 }
     volume data { export = "/hfs/t", size = 2Gi }
   }
 }

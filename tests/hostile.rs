@@ -438,3 +438,596 @@ fn thousands_of_unresolved_names_do_not_take_quadratic_time() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("E0002"));
 }
+
+// ---------------------------------------------------------------------
+// Second round (issue 29): every read and write is confined.
+
+/// A file outside the site holding a canary, for links to point at.
+fn canary(dir: &Utf8Path, name: &str) -> Utf8PathBuf {
+    let p = dir.parent().expect("parent").join(name);
+    std::fs::write(&p, "CANARY_OUTSIDE_SECRET=hunter2\n").expect("write");
+    p
+}
+
+fn mkfifo(path: &Utf8Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path.as_str())
+        .status()
+        .expect("mkfifo runs");
+    assert!(ok.success());
+}
+
+/// N1: `compile --check` compares a committed bundle without following its
+/// links, and a link, FIFO or device there never blocks a compile.
+#[cfg(unix)]
+#[test]
+fn the_bundle_at_out_is_read_without_following_links() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let out = dir.parent().expect("parent").join("bundle");
+    let o = run(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let secret = canary(&dir, "environ");
+    let ns = out.join("k8s/k8s1/customer1/namespace.yaml");
+    assert!(ns.is_file(), "{ns}");
+    std::fs::remove_file(&ns).expect("rm");
+    std::os::unix::fs::symlink(&secret, &ns).expect("symlink");
+    for format in ["human", "json"] {
+        let o = run_bounded(
+            &dir,
+            &[
+                "compile",
+                ".",
+                "--out",
+                out.as_str(),
+                "--check",
+                "--diagnostics-format",
+                format,
+            ],
+        );
+        let all = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{all}");
+        assert!(!all.contains("hunter2"), "{all}");
+        assert!(all.contains("k8s/k8s1/customer1/namespace.yaml"), "{all}");
+    }
+    // A link to a device or a FIFO at a generated path: drift, not a hang.
+    std::fs::remove_file(&ns).expect("rm");
+    std::os::unix::fs::symlink("/dev/zero", &ns).expect("symlink");
+    let o = run_bounded(&dir, &["compile", ".", "--out", out.as_str(), "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    std::fs::remove_file(&ns).expect("rm");
+    mkfifo(&ns);
+    let o = run_bounded(&dir, &["compile", ".", "--out", out.as_str(), "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // The old manifest as a FIFO: a plain compile neither blocks on it nor
+    // (holding the lock) makes every later compile wait.
+    let manifest = out.join("manifest.json");
+    std::fs::remove_file(&manifest).expect("rm");
+    mkfifo(&manifest);
+    let o = run_bounded(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = run_bounded(&dir, &["compile", ".", "--out", out.as_str(), "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
+
+/// N20: the `--check` diff escapes terminal controls from bundle files.
+#[test]
+fn the_check_diff_carries_no_terminal_controls() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let out = dir.parent().expect("parent").join("bundle");
+    let o = run(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let ns = out.join("k8s/k8s1/customer1/namespace.yaml");
+    let mut t = std::fs::read_to_string(&ns).expect("read");
+    t.push_str("# evil\u{1b}[2K\r\u{1b}[1A\u{1b}[2K\rreplicas: 99\u{9b}2J\n");
+    std::fs::write(&ns, t).expect("write");
+    let o = run(&dir, &["compile", ".", "--out", out.as_str(), "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let all = text(&o);
+    assert!(all.contains("replicas: 99"), "{all}");
+    assert!(
+        !all.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "{all:?}"
+    );
+}
+
+/// N2: `import "std/.."` with `--stdlib` never leaves the stdlib directory.
+#[cfg(unix)]
+#[test]
+fn stdlib_imports_stay_inside_the_stdlib_directory() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let base = dir.parent().expect("parent").to_path_buf();
+    let stdlib = base.join("stdlib");
+    std::fs::create_dir_all(stdlib.join("std")).expect("mkdir");
+    std::fs::copy(
+        root().join("stdlib/std/profiles.tenant"),
+        stdlib.join("std/profiles.tenant"),
+    )
+    .expect("copy");
+    std::fs::create_dir_all(dir.join(".hid")).expect("mkdir");
+    let secret = canary(&dir, "environ.tenant");
+    std::os::unix::fs::symlink(&secret, dir.join(".hid/evil.tenant")).expect("symlink");
+    mkfifo(&dir.join(".hid/fifo.tenant"));
+    for module in [
+        "std/../../site/.hid/evil",
+        "std/../../site/.hid/fifo",
+        "std/../../environ",
+    ] {
+        std::fs::write(dir.join("b.tenant"), format!("import \"{module}\" as e\n")).expect("w");
+        let o = run_bounded(&dir, &["check", ".", "--stdlib", stdlib.as_str()]);
+        let all = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{all}");
+        assert!(!all.contains("hunter2"), "{all}");
+        assert!(all.contains("not read"), "{all}");
+    }
+    // A link inside the stdlib to a file outside it is refused too.
+    std::os::unix::fs::symlink(&secret, stdlib.join("std/leak.tenant")).expect("symlink");
+    std::fs::write(dir.join("b.tenant"), "import \"std/leak\" as e\n").expect("w");
+    let o = run_bounded(&dir, &["check", ".", "--stdlib", stdlib.as_str()]);
+    assert!(!text(&o).contains("hunter2"), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
+
+/// N3: `fmt --check DIR` never reads a link out of DIR.
+#[cfg(unix)]
+#[test]
+fn fmt_never_reads_a_link_out_of_its_tree() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let secret = canary(&dir, "environ");
+    std::os::unix::fs::symlink(&secret, dir.join("zz.tenant")).expect("symlink");
+    for args in [
+        vec!["fmt", "--check", ".", "--diagnostics-format", "json"],
+        vec!["fmt", "--check", "."],
+        vec!["fmt", "."],
+        vec!["fmt", "zz.tenant"],
+    ] {
+        let o = run_bounded(&dir, &args);
+        let all = text(&o);
+        assert_ne!(o.status.code(), Some(0), "{args:?}: {all}");
+        assert!(!all.contains("hunter2"), "{args:?}: {all}");
+        assert!(all.contains("outside"), "{args:?}: {all}");
+    }
+}
+
+/// N13: `fmt DIR` never rewrites a file outside DIR through a link.
+#[cfg(unix)]
+#[test]
+fn fmt_never_rewrites_a_file_outside_its_tree() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let victim = dir.parent().expect("parent").join("victim.tenant");
+    let before = "tenant   victim_site_file   {   cluster=k8s1   }\n";
+    std::fs::write(&victim, before).expect("write");
+    std::os::unix::fs::symlink(&victim, dir.join("y.tenant")).expect("symlink");
+    let o = run_bounded(&dir, &["fmt", "."]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), before);
+    assert!(dir.join("y.tenant").is_symlink());
+}
+
+/// N12: `graph --output` replaces only a regular file: a link, a FIFO or a
+/// device stays what it is.
+#[cfg(unix)]
+#[test]
+fn graph_output_replaces_only_regular_files() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let target = canary(&dir, "precious.txt");
+    std::os::unix::fs::symlink(&target, dir.join("link.dot")).expect("symlink");
+    let o = run_bounded(&dir, &["graph", ".", "--output", "link.dot"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(dir.join("link.dot").is_symlink());
+    assert!(std::fs::read_to_string(&target)
+        .expect("read")
+        .contains("hunter2"));
+    mkfifo(&dir.join("fifo.dot"));
+    let o = run_bounded(&dir, &["graph", ".", "--output", "fifo.dot"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(dir.join("fifo.dot"))
+        .expect("meta")
+        .file_type()
+        .is_fifo());
+    // A spec file that is not an input is not replaced either.
+    std::fs::create_dir(dir.join("other")).expect("mkdir");
+    std::fs::write(dir.join("other/x.tenant"), "// mine\n").expect("w");
+    let o = run_bounded(
+        &dir,
+        &[
+            "graph",
+            "site.tenant",
+            "customer1.tenant",
+            "customer2.tenant",
+            "--output",
+            "other/x.tenant",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("other/x.tenant")).expect("r"),
+        "// mine\n"
+    );
+    // A new regular file is created with the umask's mode, not 0600.
+    let o = run_bounded(&dir, &["graph", ".", "--output", "new.dot"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.join("new.dot"))
+        .expect("m")
+        .permissions()
+        .mode();
+    assert_ne!(mode & 0o777, 0o600, "{mode:o}");
+}
+
+/// A copy of one example in a temporary directory, with `from` replaced by `to`.
+fn example_with(name: &str, edits: &[(&str, &str)]) -> (tempfile::TempDir, Utf8PathBuf) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = Utf8Path::from_path(tmp.path()).expect("utf-8").join("site");
+    std::fs::create_dir(&dir).expect("mkdir");
+    for e in std::fs::read_dir(root().join("examples").join(name))
+        .expect("ls")
+        .flatten()
+    {
+        let p = Utf8PathBuf::from_path_buf(e.path()).expect("utf-8");
+        if p.extension() == Some("tenant") {
+            let mut text = std::fs::read_to_string(&p).expect("read");
+            for (from, to) in edits {
+                if text.contains(from) {
+                    text = text.replacen(from, to, 1);
+                }
+            }
+            std::fs::write(dir.join(p.file_name().expect("name")), text).expect("write");
+        }
+    }
+    (tmp, dir)
+}
+
+/// N8: no tenant, proxy or Portworx in a namespace the cluster keeps, and
+/// no proxy on the `kubernetes` Service's (or OpenShift DNS's) ClusterIP.
+#[test]
+fn system_namespaces_and_addresses_are_not_a_tenants() {
+    for ns in [
+        "kube-system",
+        "default",
+        "kube-public",
+        "kube-node-lease",
+        "openshift",
+        "openshift-monitoring",
+    ] {
+        let (_t, dir) = example_with(
+            "zcx-nfs",
+            &[("namespace = \"fios\"", &format!("namespace = \"{ns}\""))],
+        );
+        let o = run(&dir, &["check", "."]);
+        assert_eq!(o.status.code(), Some(1), "{ns}: {}", text(&o));
+        assert!(text(&o).contains("E0330"), "{ns}: {}", text(&o));
+    }
+    let (_t, dir) = example_with(
+        "zcx-nfs",
+        &[("namespace  = \"haproxy\"", "namespace  = \"kube-system\"")],
+    );
+    let o = run(&dir, &["check", "."]);
+    assert!(text(&o).contains("E0330"), "{}", text(&o));
+    let (_t, dir) = example_with(
+        "px-pure-saw",
+        &[(
+            "namespace   = \"portworx\"",
+            "namespace   = \"kube-system\"",
+        )],
+    );
+    let o = run(&dir, &["check", "."]);
+    assert!(text(&o).contains("E0330"), "{}", text(&o));
+    for ip in ["172.30.0.1", "172.30.0.10"] {
+        let (_t, dir) = example_with(
+            "zcx-nfs",
+            &[("cluster_ip = 172.30.226.71", &format!("cluster_ip = {ip}"))],
+        );
+        let o = run(&dir, &["check", "."]);
+        assert_eq!(o.status.code(), Some(1), "{ip}: {}", text(&o));
+        assert!(text(&o).contains("E0331"), "{ip}: {}", text(&o));
+    }
+}
+
+/// N14: a chain of 12,000 imports is cut at a bounded depth with E0212,
+/// instead of overflowing the stack (SIGABRT).
+#[test]
+fn a_deep_chain_of_imports_is_refused_not_a_stack_overflow() {
+    let t = tempfile::tempdir().expect("tmp");
+    let dir = Utf8Path::from_path(t.path()).expect("utf-8");
+    std::fs::create_dir(dir.join("lib")).expect("mkdir");
+    std::fs::write(dir.join("main.tenant"), "import \"lib/m0\" as m\n").expect("w");
+    let n = 12_000;
+    for i in 0..n {
+        let text = if i + 1 < n {
+            format!("import \"m{}\" as x\n", i + 1)
+        } else {
+            String::new()
+        };
+        std::fs::write(dir.join(format!("lib/m{i}.tenant")), text).expect("w");
+    }
+    let o = run_bounded(
+        dir,
+        &["check", "main.tenant", "--diagnostics-format", "json"],
+    );
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert_eq!(all.matches("E0212").count(), 1, "{all}");
+    let line = all.lines().find(|l| l.contains("E0212")).expect("E0212");
+    let v: serde_json::Value = serde_json::from_str(line).expect("json");
+    let report = format!(
+        "{}\n{}",
+        v["code"].as_str().unwrap_or(""),
+        v["message"].as_str().unwrap_or("")
+    );
+    insta::with_settings!({ snapshot_path => root().join("snapshots/hostile"), prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("import_chain_too_deep", report);
+    });
+}
+
+/// N5: `--tenant A --materialize-secrets` writes A's secrets and the
+/// shared ones A needs, never another tenant's token.
+#[test]
+fn a_partial_materialized_bundle_carries_no_other_tenants_token() {
+    let (_t, dir) = example_with("mixed-site", &[]);
+    std::fs::create_dir_all(dir.join("secrets")).expect("mkdir");
+    std::fs::write(
+        dir.join("secrets/analytics-pure-token"),
+        "ANALYTICS_TOKEN_CANARY\n",
+    )
+    .expect("w");
+    std::fs::write(
+        dir.join("secrets/quay.dockerconfigjson"),
+        "{\"auths\":{}}\n",
+    )
+    .expect("w");
+    let out = dir.parent().expect("parent").join("out");
+    let o = command(
+        &dir,
+        &[
+            "compile",
+            ".",
+            "--out",
+            out.as_str(),
+            "--tenant",
+            "analytics",
+            "--materialize-secrets",
+        ],
+    )
+    .env("LEDGER_PURE_TOKEN", "LEDGER_TOKEN_CANARY")
+    .env("LEDGER_DB_PASSWORD", "LEDGER_DB_CANARY")
+    .output()
+    .expect("runs");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mut seen_analytics = false;
+    for p in common::walk(out.as_std_path()) {
+        let bytes = std::fs::read(&p).unwrap_or_default();
+        let t = String::from_utf8_lossy(&bytes);
+        assert!(!t.contains("LEDGER_TOKEN_CANARY"), "{}", p.display());
+        assert!(!t.contains("LEDGER_DB_CANARY"), "{}", p.display());
+        seen_analytics |= t.contains("ANALYTICS_TOKEN_CANARY");
+    }
+    assert!(seen_analytics, "the selected tenant's token is written");
+}
+
+/// Issue 29 (first round #17): under `umask 000` nothing in the bundle is
+/// writable by others: not `secrets/`'s parent, `setup.sh` or a
+/// `kustomization.yaml`.
+#[cfg(unix)]
+#[test]
+fn the_bundle_is_not_writable_by_others_under_umask_000() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let out = dir.parent().expect("parent").join("out");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 000 && exec '{}' compile . --out '{out}' --materialize-secrets",
+            env!("CARGO_BIN_EXE_tenantc")
+        ))
+        .current_dir(&dir)
+        .env(
+            "CUSTOMER1_PURE_TOKEN",
+            "19ead418-bec7-09cb-83bb-e679a9307788",
+        )
+        .env(
+            "CUSTOMER2_PURE_TOKEN",
+            "29ead418-bec7-09cb-83bb-e679a9307788",
+        )
+        .env("CUSTOMER1_MONGO_PASSWORD", "mongo-pw-123")
+        .env("CUSTOMER2_POSTGRES_PASSWORD", "pg-pw-456")
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mut stack = vec![out.clone().into_std_path_buf()];
+    let mut seen = 0;
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("ls").flatten() {
+            let m = std::fs::symlink_metadata(e.path()).expect("meta");
+            if m.file_type().is_symlink() {
+                continue;
+            }
+            seen += 1;
+            let mode = m.permissions().mode() & 0o777;
+            assert_eq!(mode & 0o022, 0, "{} is {mode:o}", e.path().display());
+            if m.is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+    assert!(seen > 20, "{seen}");
+}
+
+/// N22: the summary counts what E0002 hides.
+#[test]
+fn the_summary_counts_hidden_diagnostics() {
+    let fields: String = (0..501).map(|i| format!("  f{i} = 1\n")).collect();
+    let (_t, dir) = example_with(
+        "zcx-nfs",
+        &[(
+            "  namespace = \"fios\"",
+            &format!("  namespace = \"fios\"\n{fields}"),
+        )],
+    );
+    let o = run(&dir, &["check", "."]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("E0002"), "{all}");
+    let summary = all
+        .lines()
+        .rev()
+        .find(|l| l.contains(" error(s)"))
+        .expect("summary");
+    let n: usize = summary
+        .trim_start_matches("error: ")
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!(n >= 501, "{summary}");
+}
+
+/// N19: cipher codes are checked against the table (no NULL or export
+/// suites), and duplicates compared by code, not spelling.
+#[test]
+fn cipher_codes_are_checked_against_the_table_and_compared_by_value() {
+    let check = |ciphers: &str| {
+        let text = common::mutated_example("tls      = profiles.tls12_saf", "tls      = strong")
+            + &format!("\ntls_profile strong {{\n  versions = [tls1_2, tls1_3]\n  ciphers  = [{ciphers}]\n}}\n");
+        let (_d, path) = common::spec_in_tmp(&text);
+        let o = common::tenantc(&["check", path.as_str()]);
+        (o.status.code(), text_of(&o))
+    };
+    for bad in ["\"00\"", "\"0000\"", "\"03\"", "\"0A\"", "C010", "\"3B\""] {
+        let (code, all) = check(&format!("C02F, {bad}"));
+        assert_eq!(code, Some(1), "{bad}: {all}");
+        assert!(all.contains("E0413"), "{bad}: {all}");
+    }
+    let (code, all) = check("C02F, c02f, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, \"2F\", \"002F\"");
+    assert_eq!(code, Some(1), "{all}");
+    assert_eq!(all.matches("E0324").count(), 3, "{all}");
+    let (code, all) = check("C02F, \"35\", TLS_AES_256_GCM_SHA384");
+    assert_eq!(code, Some(0), "{all}");
+}
+
+fn text_of(o: &Output) -> String {
+    text(o)
+}
+
+/// First round #13: U+FFFE and U+FFFF (noncharacters) are refused where
+/// control characters are: go-yaml in kustomize rejects them.
+#[test]
+fn noncharacters_are_refused_where_control_characters_are() {
+    for nc in ["\\u{fffe}", "\\u{ffff}", "\\u{fdd0}", "\\u{1fffe}"] {
+        let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+        let spec = dir.join("customer1.tenant");
+        let t = std::fs::read_to_string(&spec).expect("read");
+        let edited = t.replacen("\"--bind_ip\"", &format!("\"a{nc}b\""), 1);
+        assert_ne!(edited, t);
+        std::fs::write(&spec, edited).expect("w");
+        let o = run(&dir, &["check", "."]);
+        assert_eq!(o.status.code(), Some(1), "{nc}: {}", text(&o));
+        assert!(text(&o).contains("E0323"), "{nc}: {}", text(&o));
+    }
+}
+
+/// The first round's five poor messages (#16) say what is wrong.
+#[test]
+fn the_first_rounds_poor_messages_say_what_is_wrong() {
+    // A Cyrillic `р` in a name.
+    let (_t, dir) = example_with("zcx-nfs", &[("cluster   = ocp1", "cluster   = oc\u{440}1")]);
+    let o = run(&dir, &["check", "."]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("U+0440") && all.contains("looks like `p`"),
+        "{all}"
+    );
+    // `--out .`, `--out ..`, `--out ''` and `--out afile/sub`, run from a
+    // directory that holds no input.
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let work = dir.parent().expect("parent").join("work");
+    std::fs::create_dir_all(work.join("deeper")).expect("mkdir");
+    std::fs::write(work.join("afile"), "x").expect("w");
+    for (out, says) in [
+        (".", "of its own"),
+        ("..", "of its own"),
+        ("", "--out is empty"),
+        ("afile/sub", "afile is a file"),
+    ] {
+        let o = run(
+            &work.join("deeper"),
+            &[
+                "compile",
+                "../../site",
+                "--out",
+                &if out == "afile/sub" {
+                    "../afile/sub".to_string()
+                } else {
+                    out.to_string()
+                },
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{out:?}: {}", text(&o));
+        assert!(text(&o).contains(says), "{out:?}: {}", text(&o));
+        assert!(!text(&o).contains("os error"), "{out:?}: {}", text(&o));
+    }
+    // An overflowing number is one error, not a cascade.
+    let text_spec = common::mutated_example("ports", "ports")
+        + "\nport_set wide { range = 99999999999999999999..1 }\n";
+    let (_d, path) = common::spec_in_tmp(&text_spec);
+    let o = common::tenantc(&["check", path.as_str()]);
+    let all = text(&o);
+    assert!(all.contains("is too large"), "{all}");
+    assert!(!all.contains("not a valid port range"), "{all}");
+    // Stray `}`.
+    let stray = format!(
+        "{}\n{}",
+        std::fs::read_to_string(root().join("examples/zcx-nfs/site.tenant")).expect("r"),
+        "}".repeat(1000)
+    );
+    let (_d, path) = common::spec_in_tmp(&stray);
+    let o = common::tenantc(&["check", path.as_str()]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("closes no open block") || all.contains("closes nothing"),
+        "{all}"
+    );
+}
+
+/// N18: a port range that would give megabyte objects is refused (E0332).
+#[test]
+fn a_wide_port_range_is_refused_before_it_becomes_objects() {
+    let text = common::mutated_example("ports    = profiles.zos_nfs", "ports    = wide")
+        + "\nport_set wide { range = 1..65535 }\n";
+    let (_d, path) = common::spec_in_tmp(&text);
+    let o = common::tenantc(&["check", path.as_str()]);
+    let all = text_of(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("E0332"), "{all}");
+}
+
+/// N9: Portworx's own pool classes (`px-csi-db`, ...) are closed in every
+/// tenant's quota on a cluster with Portworx.
+#[test]
+fn portworx_pool_classes_are_closed_to_tenants() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let out = dir.parent().expect("parent").join("out");
+    let o = run(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mut quotas = 0;
+    for p in common::walk(out.as_std_path()) {
+        let t = std::fs::read_to_string(&p).unwrap_or_default();
+        if t.contains("kind: ResourceQuota") {
+            quotas += 1;
+            assert!(
+                t.contains("px-csi-db.storageclass.storage.k8s.io/requests.storage"),
+                "{}",
+                p.display()
+            );
+            assert!(
+                t.contains("px-csi-replicated.storageclass.storage.k8s.io/persistentvolumeclaims"),
+                "{}",
+                p.display()
+            );
+        }
+    }
+    assert!(quotas >= 2, "{quotas}");
+}

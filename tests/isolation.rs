@@ -190,6 +190,27 @@ fn each_tenant_namespace_is_closed_to_the_other_tenants_fada_classes() {
         )));
         let hard = q["spec"]["hard"].as_mapping().expect("hard");
         let mut want = BTreeMap::new();
+        // Portworx's own pool classes are closed in every namespace too
+        // (issue 29, N9).
+        for c in [
+            "px-csi-db",
+            "px-csi-db-cloud-snapshot",
+            "px-csi-db-cloud-snapshot-encrypted",
+            "px-csi-db-encrypted",
+            "px-csi-db-local-snapshot",
+            "px-csi-db-local-snapshot-encrypted",
+            "px-csi-replicated",
+            "px-csi-replicated-encrypted",
+        ] {
+            want.insert(
+                format!("{c}.storageclass.storage.k8s.io/requests.storage"),
+                "0",
+            );
+            want.insert(
+                format!("{c}.storageclass.storage.k8s.io/persistentvolumeclaims"),
+                "0",
+            );
+        }
         for (owner, cs) in &classes {
             if owner != tenant {
                 for c in cs {

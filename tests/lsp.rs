@@ -905,3 +905,62 @@ fn the_textmate_grammar_knows_every_block_kind() {
         "editors/tenant.tmLanguage.json is out of date"
     );
 }
+
+/// The peak memory of a process, in KiB (VmHWM).
+#[cfg(target_os = "linux")]
+fn peak_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("status")
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+/// Issue 29, N21: a header line without a newline is not buffered whole:
+/// 256 MiB of it leave the server's peak memory far below that size, and
+/// the next message is answered.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_header_line_without_an_end_is_not_held_in_memory() {
+    let mut lsp = Lsp::example("zcx-nfs");
+    let chunk = vec![b'A'; 1 << 20];
+    for _ in 0..256 {
+        lsp.write_raw(&chunk);
+    }
+    lsp.write_raw(b"\r\n\r\n");
+    let r = lsp.request("textDocument/unknownThing", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+    let peak = peak_kib(lsp.pid());
+    assert!(peak < 160 * 1024, "peak {peak} KiB");
+}
+
+/// Issue 29, N4: a `*.tenant` in the workspace that links out of it is never
+/// read, and no request reads a file outside the workspace by its URI.
+#[cfg(unix)]
+#[test]
+fn the_server_reads_nothing_outside_its_workspace() {
+    let (dir, root) = common::lsp::example("zcx-nfs");
+    let outside = root.parent().expect("parent").join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::write(outside.join("environ"), "CANARY=hunter2\n").expect("w");
+    std::fs::write(
+        outside.join("notes.tenant"),
+        "// hunter2 notes\ntenant x { cluster = ocp1 }\n",
+    )
+    .expect("w");
+    std::os::unix::fs::symlink(outside.join("environ"), root.join("zz.tenant")).expect("ln");
+    let mut lsp = Lsp::start(Some(dir), &root);
+    let text = std::fs::read_to_string(root.join("site.tenant")).expect("read");
+    lsp.open("site.tenant", &text);
+    let (_, seen) = lsp.sync();
+    for m in &seen {
+        assert!(!m.to_string().contains("hunter2"), "{m}");
+    }
+    let notes = common::lsp::uri(&outside.join("notes.tenant"));
+    let r = lsp.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": notes }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert!(!r.to_string().contains("hunter2"), "{r}");
+}

@@ -338,13 +338,16 @@ impl<W: std::io::Write> std::io::Write for Hashing<W> {
 
 /// Creates a file; a secret one with mode 0600 from the start, so its value
 /// is never readable by others, not even for a moment.
+/// Every other file is created 0644 at most: under `umask 000` a file others
+/// could write (`setup.sh`, a `kustomization.yaml` naming the secret files)
+/// would let them change what the operator runs or applies.
 fn create_file(path: &Utf8Path, secret: bool) -> std::io::Result<std::fs::File> {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
-    if secret {
+    {
         use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
+        o.mode(if secret { 0o600 } else { 0o644 });
     }
     #[cfg(not(unix))]
     let _ = secret;
@@ -416,13 +419,24 @@ pub struct Staging {
 /// Creates `dir` (relative to `root`) and its parents. A `secrets/`
 /// directory and those below it are created 0700 under any umask: a
 /// directory others may write would let them swap the 0600 files in it.
+///
+/// Every other directory is created 0755 at most, whatever the umask: a
+/// `secrets/` directory in a parent others may write could be renamed away
+/// and replaced with theirs.
 fn create_dirs(root: &Utf8Path, dir: &str) -> std::io::Result<()> {
     let parts: Vec<&str> = dir.split('/').collect();
+    let public = |path: Utf8PathBuf| {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o755);
+        builder.create(path)
+    };
     let Some(at) = parts.iter().position(|p| *p == "secrets") else {
-        return std::fs::create_dir_all(root.join(dir));
+        return public(root.join(dir));
     };
     if at > 0 {
-        std::fs::create_dir_all(root.join(parts[..at].join("/")))?;
+        public(root.join(parts[..at].join("/")))?;
     }
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -436,11 +450,70 @@ fn create_dirs(root: &Utf8Path, dir: &str) -> std::io::Result<()> {
 /// another inode at every commit, and a lock file beside it would be one
 /// more file in the operator's directory. The kernel releases the lock when
 /// its holder exits, also on kill -9.
-fn lock_dir(dir: &Utf8Path) -> std::io::Result<std::fs::File> {
+///
+/// A compile that has to wait says so on stderr, naming the directory, so a
+/// lock held by someone else (anyone who can open a shared directory such as
+/// `/tmp` can take it) is seen, not a silent hang.
+fn lock_dir(dir: &Utf8Path, out: &Utf8Path) -> std::io::Result<std::fs::File> {
     let f = std::fs::File::open(dir)?;
     #[cfg(target_os = "linux")]
-    rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive)?;
+    {
+        use rustix::fs::{flock, FlockOperation};
+        match flock(&f, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(f),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {}
+            Err(e) => return Err(e.into()),
+        }
+        let shared = std::fs::metadata(dir).is_ok_and(|m| {
+            use std::os::unix::fs::PermissionsExt;
+            m.permissions().mode() & 0o022 != 0
+        });
+        eprintln!(
+            "waiting for another compile into {out}: it holds the lock on {dir}{}",
+            if shared {
+                " (a directory others may write: any user who can open it can hold the lock; put --out in a directory of your own)"
+            } else {
+                ""
+            }
+        );
+        flock(&f, FlockOperation::LockExclusive)?;
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = out;
     Ok(f)
+}
+
+/// What is wrong with `--out` as a place for a bundle, said in words (the
+/// first round printed "Device or resource busy" for `--out .`).
+fn out_problem(out: &Utf8Path) -> Option<WriteError> {
+    if out.as_str().is_empty() {
+        return Some(WriteError(
+            "--out is empty: name the directory the bundle goes to, e.g. --out bundle".into(),
+        ));
+    }
+    let normal = crate::resolve::load::normalize(out);
+    if out.file_name().is_none()
+        || matches!(normal.as_str(), "" | "." | "/")
+        || normal.as_str().ends_with("..")
+    {
+        return Some(WriteError(format!(
+            "--out {out} names a directory that holds its own parent or the current directory; a compile replaces --out as a whole, so name a directory of its own, e.g. --out bundle"
+        )));
+    }
+    // The first ancestor that exists must be a directory.
+    let mut up = out.parent();
+    while let Some(p) = up.filter(|p| !p.as_str().is_empty()) {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => {
+                return Some(WriteError(format!(
+                    "--out {out}: {p} is a file, not a directory, so the bundle cannot go below it"
+                )))
+            }
+            Err(_) => up = p.parent(),
+        }
+    }
+    None
 }
 
 impl Staging {
@@ -448,6 +521,7 @@ impl Staging {
     /// the selection of a partial compile (`--tenant`).
     pub fn begin(out: &Utf8Path, only: Option<&BTreeSet<String>>) -> Result<Staging, WriteError> {
         let err = |what: &str, e: std::io::Error| WriteError(format!("{what}: {e}"));
+        out_problem(out).map_or(Ok(()), Err)?;
         // A symlink names the bundle it points to: that is what gets replaced.
         let out = if out.is_symlink() {
             out.canonicalize_utf8().map_err(|e| err(out.as_str(), e))?
@@ -462,13 +536,13 @@ impl Staging {
         // Held until this staging is dropped: compiles into one `--out` run
         // one after the other, and every staging directory found below is
         // one whose compile is gone.
-        let lock = lock_dir(&parent).map_err(|e| err(&format!("locking {parent}"), e))?;
+        let lock = lock_dir(&parent, &out).map_err(|e| err(&format!("locking {parent}"), e))?;
         let mut old = None;
         if out.exists() {
             if !out.is_dir() {
                 return Err(WriteError(format!("{out} exists and is not a directory")));
             }
-            old = OnDisk::read(&out);
+            old = OnDisk::read(&out, false);
             let empty = std::fs::read_dir(&out)
                 .map_err(|e| err(out.as_str(), e))?
                 .next()
@@ -623,10 +697,19 @@ impl Staging {
                     continue; // generated by this compile
                 }
                 let from = out.join(path);
+                // Looked at without following a link on the way: a
+                // directory of the old bundle swapped for a link must not
+                // carry a file from elsewhere into the new one.
+                use crate::confine::{kind_at, read_rel, Kind, Links};
+                let kind = kind_at(out, path).map_err(|e| {
+                    WriteError(format!(
+                        "{from}: {e}; the operator's secret file is not carried over"
+                    ))
+                })?;
                 // The operator's symbolic link stays a link (dangling or not),
                 // never a 0644 copy of what it points to.
                 #[cfg(unix)]
-                if from.is_symlink() {
+                if kind == Some(Kind::Link) {
                     let target = std::fs::read_link(&from).map_err(|e| err(from.as_str(), e))?;
                     if let Some((dir, _)) = path.rsplit_once('/') {
                         create_dirs(&self.root, dir).map_err(|e| err(dir, e))?;
@@ -635,12 +718,14 @@ impl Staging {
                         .map_err(|e| err(from.as_str(), e))?;
                     continue;
                 }
-                if from.is_file() {
-                    let to = self.root.join(path);
+                if kind == Some(Kind::Regular) {
+                    let bytes = read_rel(out, path, Links::Never, MAX_OPERATOR_SECRET)
+                        .map_err(|e| WriteError(format!("{from}: {e}")))?;
                     if let Some((dir, _)) = path.rsplit_once('/') {
                         create_dirs(&self.root, dir).map_err(|e| err(dir, e))?;
                     }
-                    std::fs::copy(&from, &to).map_err(|e| err(from.as_str(), e))?;
+                    write_file(&self.root.join(path), &bytes, true)
+                        .map_err(|e| err(from.as_str(), e))?;
                 }
             }
         }
@@ -671,11 +756,30 @@ struct OnDisk {
     secret_files: BTreeSet<String>,
     /// The tenants of a partial bundle.
     only: Option<BTreeSet<String>>,
+    /// The other files it lists: the only ones `--check` may show.
+    listed: HashSet<String>,
+}
+
+/// The largest operator's secret file carried from the old bundle into the
+/// new one (a certificate chain, a registry's credentials).
+const MAX_OPERATOR_SECRET: u64 = 16 << 20;
+
+/// The largest `manifest.json` read (15 MB at 10,000 tenants).
+pub const MAX_MANIFEST: u64 = 1 << 30;
+
+/// The text of the manifest of the bundle at `out`, read by the rule for
+/// untrusted files ([`crate::confine`]): no link followed, a regular file,
+/// bounded. `None` when there is none or it is refused.
+pub(crate) fn read_manifest(out: &Utf8Path) -> Option<String> {
+    let bytes =
+        crate::confine::read_rel(out, MANIFEST, crate::confine::Links::Never, MAX_MANIFEST).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 impl OnDisk {
-    /// `None` when the directory holds no tenantc manifest.
-    fn read(dir: &Utf8Path) -> Option<OnDisk> {
+    /// `None` when the directory holds no tenantc manifest. `with_listed`:
+    /// also the paths of the files that are not secrets (for `--check`).
+    fn read(dir: &Utf8Path, with_listed: bool) -> Option<OnDisk> {
         // Only the fields needed, not a JSON tree of the whole manifest.
         #[derive(serde::Deserialize)]
         struct File {
@@ -690,16 +794,20 @@ impl OnDisk {
             files: Vec<File>,
             only_tenants: Option<BTreeSet<String>>,
         }
-        let text = std::fs::read_to_string(dir.join(MANIFEST)).ok()?;
+        let text = read_manifest(dir)?;
         let m: Manifest = serde_json::from_str(&text).ok()?;
-        (m.tool == "tenantc").then(|| OnDisk {
-            secret_files: m
-                .files
-                .into_iter()
-                .filter(|f| f.secret)
-                .map(|f| f.path)
-                .collect(),
+        if m.tool != "tenantc" {
+            return None;
+        }
+        let (secret, other): (Vec<File>, Vec<File>) = m.files.into_iter().partition(|f| f.secret);
+        Some(OnDisk {
+            secret_files: secret.into_iter().map(|f| f.path).collect(),
             only: m.only_tenants,
+            listed: if with_listed {
+                other.into_iter().map(|f| f.path).collect()
+            } else {
+                HashSet::new()
+            },
         })
     }
 }
@@ -760,7 +868,8 @@ fn remove_leftovers(parent: &Utf8Path, name: &str) {
         };
         let random = rest.strip_suffix(".old").unwrap_or(rest);
         let ours = random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric());
-        if ours && e.path().is_dir() {
+        // Not followed: a link named like a staging directory is left alone.
+        if ours && e.file_type().is_ok_and(|t| t.is_dir()) {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
@@ -798,15 +907,28 @@ impl Drift {
 /// Files holding materialized secrets, and the operator's secret files, are
 /// compared by presence only, so no secret reaches the diff.
 pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
+    use crate::confine::{read_rel, Links, Refused};
     let mut d = Drift::default();
-    let on_disk_secret = OnDisk::read(out)
-        .map(|o| o.secret_files)
-        .unwrap_or_default();
+    let on_disk = OnDisk::read(out, true);
+    let (on_disk_secret, listed) = match &on_disk {
+        Some(o) => (&o.secret_files, Some(&o.listed)),
+        None => (&BTreeSet::new(), None),
+    };
+    let on_disk_secret = on_disk_secret.clone();
+    let out_exists = out.is_dir();
     for (path, file) in &bundle.files {
-        let target = out.join(path);
-        let old = match std::fs::read(&target) {
+        // The committed bundle may come from anyone: no link is followed,
+        // only a regular file is read, and no more than a little past the
+        // size it should have.
+        let max = file.bytes.len() as u64 + (1 << 20);
+        let read = if out_exists {
+            read_rel(out, path, Links::Never, max)
+        } else {
+            Err(Refused::Missing)
+        };
+        let old = match read {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Refused::Missing) => {
                 d.missing += 1;
                 d.files.push((path.clone(), DriftKind::Missing));
                 if file.secret {
@@ -819,7 +941,16 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
                 }
                 continue;
             }
-            Err(e) => return Err(WriteError(format!("{target}: {e}"))),
+            Err(Refused::Io(e)) => return Err(WriteError(format!("{}: {e}", out.join(path)))),
+            Err(why) => {
+                // A link, a device, a FIFO, something too large: drift,
+                // never read and never shown.
+                d.changed += 1;
+                d.files.push((path.clone(), DriftKind::Changed));
+                d.diff
+                    .push_str(&format!("changed {path} (not read: {why})\n"));
+                continue;
+            }
         };
         // Secret files are compared, never shown: materialized ones, and
         // generated ones the manifest names as secrets (pure.json, whose
@@ -836,6 +967,16 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
         if old != file.bytes {
             d.changed += 1;
             d.files.push((path.clone(), DriftKind::Changed));
+            // Only a file the old manifest lists (or the manifest itself) is
+            // shown: no byte of anything else reaches the log.
+            let described =
+                path == MANIFEST && on_disk.is_some() || listed.is_some_and(|l| l.contains(path));
+            if !described {
+                d.diff.push_str(&format!(
+                    "changed {path} (the bundle's {MANIFEST} does not list it; not shown)\n"
+                ));
+                continue;
+            }
             d.diff.push_str(&unified(
                 &String::from_utf8_lossy(&old),
                 &String::from_utf8_lossy(&file.bytes),
@@ -875,9 +1016,34 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
 /// A unified diff of two texts, with `a` and `b` as the file names in its
 /// header (also used by `tenantc fmt --check`).
 pub(crate) fn unified(old: &str, new: &str, a: &str, b: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
+    let diff = similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
         .header(a, b)
-        .to_string()
+        .to_string();
+    escape_controls(&diff)
+}
+
+/// `text` with every control character but newline and tab, and the
+/// characters that reorder or hide text on a terminal (bidi controls, U+FFFE,
+/// U+FFFF), written as `\u{..}`: a diff of a file from a pull request must
+/// not move the cursor or erase the log it lands in.
+pub(crate) fn escape_controls(text: &str) -> String {
+    let bad = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}')
+            || crate::confine::is_noncharacter(c)
+    };
+    if !text.contains(bad) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -14,6 +14,125 @@ pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
     collisions(site, plan, out);
     tenant_objects(site, plan, out);
     openshift_ids(site, out);
+    reserved(site, out);
+}
+
+/// Whether the cluster keeps the namespace `ns` for its own components:
+/// Kubernetes' initial namespaces and `kube-*`
+/// (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces),
+/// and on OpenShift `openshift` and `openshift-*`, the projects it keeps for
+/// cluster components
+/// (https://docs.redhat.com/en/documentation/openshift_container_platform/4.16/html/building_applications/projects).
+/// Both prefixes are refused on every kind: a plain Kubernetes cluster runs
+/// OpenShift's operators under those names too when they are installed.
+pub fn reserved_namespace(ns: &str) -> bool {
+    ns == "default" || ns == "openshift" || ns.starts_with("kube-") || ns.starts_with("openshift-")
+}
+
+/// The ClusterIPs the cluster gives its own Services: the first address of
+/// the service network is the `kubernetes` Service (the API server), and on
+/// OpenShift the DNS operator gives the DNS Service the tenth; on plain
+/// Kubernetes the tenth is kubeadm's convention, not fixed, so it is allowed
+/// (https://kubernetes.io/docs/concepts/services-networking/cluster-ip-allocation/).
+fn reserved_ips(
+    cidr: ipnet::Ipv4Net,
+    kind: ClusterKind,
+) -> Vec<(std::net::Ipv4Addr, &'static str)> {
+    let base = u32::from(cidr.network());
+    let mut out = vec![(
+        std::net::Ipv4Addr::from(base.wrapping_add(1)),
+        "the `kubernetes` Service (the API server)",
+    )];
+    if kind == ClusterKind::Openshift {
+        out.push((
+            std::net::Ipv4Addr::from(base.wrapping_add(10)),
+            "OpenShift's cluster DNS Service",
+        ));
+    }
+    out
+}
+
+/// The most ports one NFS proxy forwards: each becomes a container port, a
+/// Service port and a NetworkPolicy port, and `1..65535` made a 5 MB
+/// Deployment, above etcd's request limit.
+const MAX_PROXY_PORTS: usize = 64;
+
+/// No tenant, proxy or Portworx in a namespace the cluster keeps, and no
+/// proxy on a ClusterIP the cluster's own Services hold.
+fn reserved(site: &Site, out: &mut Vec<Diagnostic>) {
+    let refuse = |ns: &Sp<String>, owner: String, out: &mut Vec<Diagnostic>| {
+        if reserved_namespace(&ns.value) {
+            out.push(
+                Diagnostic::new(
+                    registry::RESERVED_NAMESPACE,
+                    ns.span,
+                    format!(
+                        "{owner} may not use namespace `{}`: the cluster keeps it for its own components",
+                        ns.value.escape_debug()
+                    ),
+                    "a system namespace",
+                )
+                .help("give it a namespace of its own; `default`, `kube-*`, `openshift` and `openshift-*` belong to the cluster"),
+            );
+        }
+    };
+    for c in &site.clusters {
+        if let Some(px) = &c.portworx {
+            refuse(
+                &px.namespace,
+                format!("Portworx on cluster `{}`", c.name.value),
+                out,
+            );
+        }
+    }
+    for t in &site.tenants {
+        refuse(&t.namespace, format!("tenant `{}`", t.name.value), out);
+        let cluster = site.cluster(t.cluster.value);
+        let Some(nfs) = &t.nfs else { continue };
+        refuse(
+            &nfs.proxy.namespace,
+            format!("the NFS proxy of tenant `{}`", t.name.value),
+            out,
+        );
+        let ports = &nfs.proxy.ports;
+        let count = usize::from(ports.value.high.saturating_sub(ports.value.low)) + 1;
+        if count > MAX_PROXY_PORTS {
+            out.push(
+                Diagnostic::new(
+                    registry::PORT_RANGE_TOO_WIDE,
+                    ports.span,
+                    format!(
+                        "the NFS proxy of tenant `{}` would forward {count} ports ({}): every port is an entry of its Deployment, Service and NetworkPolicy",
+                        t.name.value, ports.value
+                    ),
+                    "too many ports",
+                )
+                .help(format!("an NFS server listens on a few ports (z/OS NFS: 2043..2049); forward at most {MAX_PROXY_PORTS}")),
+            );
+        }
+        if !cluster.service_cidr_given {
+            continue;
+        }
+        let ip = &nfs.proxy.cluster_ip;
+        if let Some((_, what)) = reserved_ips(cluster.service_cidr.value, cluster.kind.value)
+            .into_iter()
+            .find(|(a, _)| *a == ip.value)
+        {
+            out.push(
+                Diagnostic::new(
+                    registry::RESERVED_CLUSTER_IP,
+                    ip.span,
+                    format!(
+                        "ClusterIP {} of tenant `{}` is the address of {what} on cluster `{}`",
+                        ip.value, t.name.value, cluster.name.value
+                    ),
+                    "kept by the cluster",
+                )
+                .related(cluster.service_cidr.span, "the cluster's service network")
+                .help("pick another free address inside the service network"),
+            );
+        }
+    }
 }
 
 /// Within a tenant's namespace: pod volumes, Secrets and claims that two
@@ -761,7 +880,13 @@ fn path_component_ok(p: &str) -> bool {
 /// Text a workload carries into YAML and a container: no control
 /// characters (DEL, NUL, newlines), which kustomize and the kubelet refuse.
 fn no_controls(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
-    if v.value.chars().any(char::is_control) {
+    // Noncharacters too: go-yaml (kustomize) refuses U+FFFE and U+FFFF, and
+    // one tenant's value would stop `kubectl apply -k` for the whole cluster
+    // (YAML 1.2, 5.1 Character Set: https://yaml.org/spec/1.2.2/#51-character-set).
+    if v.value
+        .chars()
+        .any(|c| c.is_control() || crate::confine::is_noncharacter(c))
+    {
         out.push(
             Diagnostic::new(
                 registry::UNWRITABLE,
@@ -772,7 +897,7 @@ fn no_controls(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
                 ),
                 "control character",
             )
-            .help("write the value without control characters (newlines, tabs, NUL, DEL, ESC)"),
+            .help("write the value without control characters (newlines, tabs, NUL, DEL, ESC) or Unicode noncharacters (U+FFFE, U+FFFF)"),
         );
     }
 }

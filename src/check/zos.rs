@@ -661,12 +661,40 @@ fn ciphers(tls: &crate::ir::Tls, out: &mut Vec<Diagnostic>) {
             out.push(d);
             continue;
         };
-        if let Some(first) = seen.insert(&c.value, c.span) {
+        // The suite's 4-character code: `2F`, `002F` and
+        // TLS_RSA_WITH_AES_128_CBC_SHA are one suite.
+        let code = match form {
+            CipherForm::Name(code) => code.to_string(),
+            CipherForm::Hex2 => format!("00{}", c.value.to_ascii_uppercase()),
+            CipherForm::Hex4 => c.value.to_ascii_uppercase(),
+        };
+        // Only the suites of the table: a code System SSL knows may still
+        // be a NULL (no encryption), export-grade, RC4, DES or 3DES suite
+        // (System SSL's cipher suite definitions, and those it allows in FIPS
+        // mode: https://www-01.ibm.com/docs/SSLTBW_2.1.0/com.ibm.zos.v2r1.gska100/gsk2aa00_SSL_TLS_protocol.htm;
+        // codes from the IANA registry,
+        // https://www.iana.org/assignments/tls-parameters/tls-parameters.xhtml#tls-parameters-4).
+        let Some((name, _)) = CIPHER_SUITES.iter().find(|(_, k)| *k == code) else {
+            out.push(
+                Diagnostic::new(
+                    registry::TLS_POLICY,
+                    c.span,
+                    format!(
+                        "cipher suite code `{}` ({code}) is not one of the suites a TLS profile may use",
+                        c.value.escape_debug()
+                    ),
+                    "not allowed",
+                )
+                .help("AES-GCM, AES-CBC and ChaCha20 suites with RSA, DHE or ECDHE, and the TLS 1.3 suites (1301, 1302, 1303) are allowed; NULL, export-grade, RC4, DES and 3DES suites never are. Name the suite, e.g. TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, or write its code, e.g. C030"),
+            );
+            continue;
+        };
+        if let Some(first) = seen.insert(name, c.span) {
             out.push(
                 Diagnostic::new(
                     registry::LISTED_TWICE,
                     c.span,
-                    format!("cipher suite `{}` is listed twice", c.value),
+                    format!("cipher suite `{}` is listed twice (it is {name})", c.value),
                     "listed again",
                 )
                 .related(first, "first listed here")

@@ -190,7 +190,10 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
 pub fn printable_with(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
     let bad = |c: char| {
         (c.is_control() && !(keep_newlines && c == '\n') && c != '\t')
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FFFE}' | '\u{FFFF}')
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            // Invisible: a zero-width space in a name must show.
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+            || crate::confine::is_noncharacter(c)
     };
     if !s.chars().any(bad) {
         return std::borrow::Cow::Borrowed(s);
@@ -223,7 +226,34 @@ pub fn normalize(diags: &mut Vec<Diagnostic>) {
         ))
     });
     diags.dedup();
+    drop_literal_cascades(diags);
     cap_per_file(diags);
+}
+
+/// Drops what follows from a literal already reported as invalid (E0102): a
+/// number too large for 64 bits reads as 0, and `99999999999999999999..1`
+/// then also gave "`0..1` is not a valid port range". A diagnostic whose span
+/// holds an invalid literal's says nothing new.
+fn drop_literal_cascades(diags: &mut Vec<Diagnostic>) {
+    let literals: Vec<crate::source::Span> = diags
+        .iter()
+        .filter(|d| d.code == registry::BAD_LITERAL)
+        .map(|d| d.primary.span)
+        .collect();
+    if literals.is_empty() {
+        return;
+    }
+    diags.retain(|d| {
+        if d.code == registry::BAD_LITERAL {
+            return true;
+        }
+        let s = d.primary.span;
+        let from = literals.partition_point(|l| (l.file, l.start) < (s.file, s.start));
+        !literals[from..]
+            .iter()
+            .take_while(|l| l.file == s.file && l.start <= s.end)
+            .any(|l| l.end <= s.end)
+    });
 }
 
 /// Keeps the first [`MAX_PER_FILE`] diagnostics of each file of a sorted
@@ -274,7 +304,33 @@ fn too_many(hidden: &[Diagnostic]) -> Diagnostic {
     if errors == 0 {
         d.severity = Severity::Warning;
     }
+    d.subject = Some(format!("hidden:{errors}:{}", hidden.len() - errors));
     d
+}
+
+/// The errors and warnings `diags` stand for: each one, but a [`too_many`]
+/// summary counts the diagnostics it hides (so the total says 501 errors,
+/// not 101, when E0002 hides 400).
+pub fn totals(diags: &[Diagnostic]) -> (usize, usize) {
+    let (mut errors, mut warnings) = (0, 0);
+    for d in diags {
+        let hidden = d
+            .subject
+            .as_deref()
+            .filter(|_| d.code == registry::TOO_MANY)
+            .and_then(|s| s.strip_prefix("hidden:"))
+            .and_then(|s| s.split_once(':'))
+            .and_then(|(e, w)| Some((e.parse::<usize>().ok()?, w.parse::<usize>().ok()?)));
+        match hidden {
+            Some((e, w)) => {
+                errors += e;
+                warnings += w;
+            }
+            None if d.is_error() => errors += 1,
+            None => warnings += 1,
+        }
+    }
+    (errors, warnings)
 }
 
 /// Edit distance based suggestion: the closest candidate within a third of

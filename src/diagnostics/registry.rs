@@ -265,6 +265,19 @@ Good:
     import \"lib/profiles\"      # site/lib/profiles.tenant
     import \"std/profiles\"";
 
+    IMPORT_TOO_DEEP = "E0212", Error, "imports nested too deeply",
+"A chain of imports (a file importing a file that imports another, and so on)
+may be at most 256 files deep. Loading follows each chain to its end; a chain
+of thousands of files would exhaust the stack of the compiler or of the
+language server. The import that goes past the limit is not loaded.
+
+Bad:
+    # m0.tenant imports m1, m1 imports m2, ... m300 imports m301
+
+Good:
+    # a site's libraries import each other a few levels deep; a file that
+    # needs many modules imports each of them directly";
+
     UNKNOWN_FIELD = "E0301", Error, "unknown field",
 "The block has no field of this name. The help line suggests the nearest known
 field; `tenantc explain` on the block's documentation in the README lists them
@@ -505,6 +518,57 @@ Bad:
 Good:
     portworx { version = \"3.2.0\", ... }      # image follows version
     workload db { claim data { ... } }          # a StatefulSet";
+
+    RESERVED_NAMESPACE = "E0330", Error, "namespace the cluster keeps for itself",
+"A tenant, its NFS proxy or Portworx may not be placed in a namespace the
+cluster runs its own components in: `default`, `kube-system`, `kube-public`,
+`kube-node-lease` and any other `kube-*` name, and on OpenShift `openshift` and
+every `openshift-*` name. The bundle would apply the tenant's default-deny
+NetworkPolicy, Pod Security `restricted` label and quota to them (cutting the
+cluster DNS off, refusing system pods), and the isolation report would list a
+system namespace as one tenant's own. A tenant's namespace may not be the
+cluster's Portworx namespace either.
+
+Kubernetes starts with `default`, `kube-node-lease`, `kube-public` and
+`kube-system` (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces);
+OpenShift keeps projects starting with `openshift-` and `kube-` for cluster
+components (https://docs.redhat.com/en/documentation/openshift_container_platform/4.16/html/building_applications/projects).
+
+Bad:
+    tenant analytics { cluster = ocp_prod, namespace = \"kube-system\" }
+
+Good:
+    tenant analytics { cluster = ocp_prod, namespace = \"analytics\" }";
+
+    RESERVED_CLUSTER_IP = "E0331", Error, "ClusterIP the cluster keeps for itself",
+"The first address of the service network is the `kubernetes` Service in the
+`default` namespace (the API server); on OpenShift the DNS operator gives the
+cluster DNS Service the tenth. A proxy Service asking for either is refused by
+the API server, or, applied first on a new cluster, takes the address the
+cluster needs.
+
+Service ClusterIP allocation: https://kubernetes.io/docs/concepts/services-networking/cluster-ip-allocation/
+
+Bad:
+    cluster ocp1 { service_cidr = 172.30.0.0/16 }
+    proxy { cluster_ip = 172.30.0.1 }
+
+Good:
+    proxy { cluster_ip = 172.30.226.71 }";
+
+    PORT_RANGE_TOO_WIDE = "E0332", Error, "port range too wide for the objects it becomes",
+"An NFS proxy forwards each port of its range, and each port is an entry of the
+proxy's Deployment (a container port), its Service and its NetworkPolicy. A
+range such as `1..65535` makes objects of several megabytes, above the size
+etcd accepts in one request (about 1.5 MiB) and the 256 KiB annotation that
+client-side `kubectl apply` writes. A proxy forwards at most 64 ports; an NFS
+server listens on a handful (z/OS NFS: 2043..2049).
+
+Bad:
+    port_set wide { range = 1..65535 }
+
+Good:
+    port_set zos_nfs { range = 2043..2049 }";
 
     DVIPA_NOT_COVERED = "E0401", Error, "compute node DVIPA missing from the AT-TLS address group",
 "A proxy pod of a tenant may be scheduled on every compute node of its cluster,

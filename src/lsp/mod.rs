@@ -108,6 +108,27 @@ enum Incoming {
     Invalid(Value, ErrorCode, String),
 }
 
+/// The longest header line kept (`Content-Length: ...`, `Content-Type: ...`).
+const MAX_HEADER_LINE: usize = 8 << 10;
+
+/// Reads past the rest of a line without keeping it; false at the end of
+/// the stream.
+fn skip_line(input: &mut impl BufRead) -> bool {
+    loop {
+        let (done, n) = match input.fill_buf() {
+            Ok([]) | Err(_) => return false,
+            Ok(buf) => match buf.iter().position(|b| *b == b'\n') {
+                Some(i) => (true, i + 1),
+                None => (false, buf.len()),
+            },
+        };
+        input.consume(n);
+        if done {
+            return true;
+        }
+    }
+}
+
 /// Reads `Content-Length` framed messages. A malformed header is skipped up
 /// to the next blank line, a body that is not JSON-RPC is reported to the
 /// client, so no input stops the server short of the stream closing.
@@ -119,9 +140,20 @@ fn read_loop(mut input: impl BufRead, tx: mpsc::Sender<Incoming>, generation: &A
         let mut line = Vec::new();
         loop {
             line.clear();
-            match input.read_until(b'\n', &mut line) {
+            // A header line is bounded: a peer sending bytes without a
+            // newline must not make the server hold them all.
+            match std::io::Read::take(&mut input, MAX_HEADER_LINE as u64)
+                .read_until(b'\n', &mut line)
+            {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
+            }
+            if !line.ends_with(b"\n") && line.len() >= MAX_HEADER_LINE {
+                log!("ignoring a header line longer than {MAX_HEADER_LINE} bytes");
+                if !skip_line(&mut input) {
+                    return;
+                }
+                continue;
             }
             let text = String::from_utf8_lossy(&line);
             let text = text.trim();
@@ -932,7 +964,9 @@ impl Server {
             }
             if !self.disk.contains_key(p) {
                 let mtime = std::fs::metadata(p).and_then(|m| m.modified()).ok();
-                match crate::resolve::load::read_input(p) {
+                // Only beneath the site: a link out of the workspace is
+                // never read, and its text never published.
+                match crate::resolve::load::read_input(&root, p) {
                     Ok(t) => {
                         self.disk.insert(p.clone(), (mtime, Arc::from(t)));
                     }
@@ -1254,7 +1288,15 @@ impl Server {
         if let Some((_, t)) = self.disk.get(path) {
             return Some(t.clone());
         }
-        crate::resolve::load::read_input(path).ok().map(Arc::from)
+        // A file on disk is read only inside a site of the workspace.
+        let root = self
+            .sites
+            .iter()
+            .map(|s| s.root.clone())
+            .find(|r| path.starts_with(r))?;
+        crate::resolve::load::read_input(&root, path)
+            .ok()
+            .map(Arc::from)
     }
 
     /// The analysis to answer about `path` from: the latest one if the file
@@ -1366,11 +1408,21 @@ impl View {
     }
 }
 
+/// A file's text now, its lines, its path, and whether it is the analyzed text.
+type Current = (Arc<str>, LineIndex, Utf8PathBuf, bool);
+
 /// Maps spans of a snapshot to locations in the texts the editor has now.
 pub(crate) struct Locator<'s> {
     server: &'s Server,
     snap: &'s Snapshot,
-    cache: HashMap<FileId, Option<(Arc<str>, LineIndex, Utf8PathBuf)>>,
+    /// Per file: its current text, lines, path, and whether the text is
+    /// the analyzed one (compared once per file, not once per span: at
+    /// 80,000 symbols in a 4 MB file that comparison made documentSymbol
+    /// quadratic).
+    cache: HashMap<FileId, Option<Current>>,
+    /// Whole texts compared so far (once per file): the structural bound
+    /// the test of issue 29's N15 checks.
+    texts_compared: usize,
 }
 
 impl<'s> Locator<'s> {
@@ -1379,6 +1431,7 @@ impl<'s> Locator<'s> {
             server,
             snap,
             cache: HashMap::new(),
+            texts_compared: 0,
         }
     }
 
@@ -1392,7 +1445,9 @@ impl<'s> Locator<'s> {
     pub fn range(&mut self, span: Span) -> Option<lt::Range> {
         let snap = self.snap;
         let server = self.server;
+        let compared = &mut self.texts_compared;
         let entry = self.cache.entry(span.file).or_insert_with(|| {
+            *compared += 1;
             let path = snap.paths[span.file.0 as usize].as_ref()?;
             let then = snap.text(span.file);
             let now: Arc<str> = match server.docs.get(path) {
@@ -1400,11 +1455,12 @@ impl<'s> Locator<'s> {
                 _ => snap.analysis.sources.get(span.file).text.clone(),
             };
             let lines = LineIndex::new(&now);
-            Some((now, lines, path.clone()))
+            let same = *now == *then;
+            Some((now, lines, path.clone(), same))
         });
-        let (now, lines, path) = entry.as_ref()?;
+        let (now, lines, path, same) = entry.as_ref()?;
         let then = snap.text(span.file);
-        let (start, end) = if **now == *then {
+        let (start, end) = if *same {
             (span.start as usize, span.end as usize)
         } else {
             let doc = server.docs.get(path)?;
@@ -1473,4 +1529,44 @@ fn scan(root: &Utf8Path, recursive: bool) -> Vec<Utf8PathBuf> {
         seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone().into_std_path_buf()))
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 29, N15: a file's whole text is compared with the analyzed one
+    /// once per request, not once per span (80,000 symbols made
+    /// documentSymbol quadratic).
+    #[test]
+    fn spans_of_one_file_compare_its_text_once() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = Utf8PathBuf::from_path_buf(dir.path().join("many.tenant")).expect("utf-8");
+        let text: String = (0..2000)
+            .map(|i| format!("tenant t{i} {{ cluster = k }}\n"))
+            .collect();
+        std::fs::write(&path, text).expect("write");
+        let opts = Options {
+            index: true,
+            ..Options::default()
+        };
+        let analysis = crate::analyze(std::slice::from_ref(&path), &opts).expect("analysis");
+        let snap = Snapshot::new(analysis);
+        let (tx, _rx) = mpsc::channel();
+        let server = Server::new(None, tx);
+        let mut loc = Locator::new(&server, &snap);
+        let spans: Vec<Span> = snap
+            .analysis
+            .index
+            .decls
+            .iter()
+            .map(|d| d.span)
+            .filter(|s| snap.paths[s.file.0 as usize].is_some())
+            .collect();
+        assert!(spans.len() >= 2000, "{}", spans.len());
+        for s in &spans {
+            assert!(loc.range(*s).is_some());
+        }
+        assert_eq!(loc.texts_compared, 1);
+    }
 }

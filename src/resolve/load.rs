@@ -32,10 +32,26 @@ impl Stdlib {
     fn read(&self, module: &str) -> Result<(String, Option<Utf8PathBuf>, String), String> {
         match &self.dir {
             Some(dir) => {
+                // `std/` and one or more lowercase names: never `..`, never
+                // a path that leaves the stdlib directory.
+                let plain = module.strip_prefix("std/").is_some_and(|rest| {
+                    rest.split('/').all(|seg| {
+                        !seg.is_empty()
+                            && seg
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    })
+                });
+                if !plain {
+                    return Err(
+                        "a standard library module is `std/` and names of a-z, 0-9 and `_` separated by `/`; not read"
+                            .to_string(),
+                    );
+                }
                 let path = dir.join(format!("{module}.tenant"));
-                std::fs::read_to_string(&path)
+                crate::confine::read_text(dir, &path, crate::confine::Links::Beneath, MAX_INPUT)
                     .map(|t| (path.to_string(), Some(path.clone()), t))
-                    .map_err(|e| format!("{path}: {e}"))
+                    .map_err(|e| format!("{path}: {e}; not read"))
             }
             None => EMBEDDED
                 .iter()
@@ -225,7 +241,7 @@ pub fn load_in(
             files.push(file);
             continue;
         }
-        let text = read_text(overlay, path)?;
+        let text = read_text(overlay, &loader.root, path)?;
         files.push(loader.map.add(path.to_string(), Some(path.clone()), text));
     }
     // Files parse independently: on every core, results kept in input order.
@@ -364,11 +380,15 @@ fn resolve_import(overlay: Option<&Overlay>, dir: Option<&Utf8Path>, rel: &str) 
     }
 }
 
-/// The overlay's text for `path`, or the file's.
-fn read_text(overlay: Option<&Overlay>, path: &Utf8Path) -> Result<Arc<str>, InputError> {
+/// The overlay's text for `path`, or the file's (read only inside `root`).
+fn read_text(
+    overlay: Option<&Overlay>,
+    root: &Utf8Path,
+    path: &Utf8Path,
+) -> Result<Arc<str>, InputError> {
     match overlay.and_then(|o| overlay_get(o, path)) {
         Some(text) => Ok(text.clone()),
-        None => read_input(path).map(Arc::from),
+        None => read_input(root, path).map(Arc::from),
     }
 }
 
@@ -405,41 +425,36 @@ pub fn normalize(path: &Utf8Path) -> Utf8PathBuf {
     out
 }
 
+/// The deepest chain of imports loaded (E0212): loading recurses once per
+/// link of a chain, and 12,000 links overflowed the stack.
+pub const MAX_IMPORT_DEPTH: usize = 256;
+
 /// The largest spec file read; larger ones are refused, not loaded.
 pub const MAX_INPUT: u64 = 64 << 20;
 
-/// Reads a spec file, turning invalid UTF-8 into a clear error. Only regular
-/// files up to [`MAX_INPUT`] bytes are read: a FIFO or a device named like a
-/// spec would block or never end.
-pub fn read_input(path: &Utf8Path) -> Result<String, InputError> {
-    use std::io::Read;
-    let cannot = |e: std::io::Error| InputError(format!("cannot read {path}: {e}"));
-    let meta = std::fs::metadata(path).map_err(cannot)?;
-    if !meta.is_file() {
-        return Err(InputError(format!(
-            "cannot read {path}: not a regular file"
-        )));
-    }
-    if meta.len() > MAX_INPUT {
-        return Err(InputError(format!(
-            "cannot read {path}: {} bytes, more than a spec file may hold ({MAX_INPUT})",
-            meta.len()
-        )));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut bytes))
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_INPUT {
-        return Err(InputError(format!(
-            "cannot read {path}: it grew past {MAX_INPUT} bytes"
-        )));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        InputError(format!(
-            "{path} is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
+/// Reads a spec file beneath `root` (see [`crate::confine`]): resolved
+/// once and opened without following a link swapped in after; only regular
+/// files up to [`MAX_INPUT`] bytes (a FIFO or a device named like a spec
+/// would block or never end), and invalid UTF-8 is a clear error. A file that
+/// is refused is never read, so none of its text reaches a message.
+pub fn read_input(root: &Utf8Path, path: &Utf8Path) -> Result<String, InputError> {
+    use crate::confine::Refused;
+    crate::confine::read_text(root, path, crate::confine::Links::Beneath, MAX_INPUT).map_err(|e| {
+        InputError(match e {
+            Refused::Outside => {
+                format!("cannot read {path}: it leads outside the site root ({root}); not read")
+            }
+            Refused::TooLarge(_) => {
+                format!("cannot read {path}: more than a spec file may hold ({MAX_INPUT} bytes)")
+            }
+            Refused::NotUtf8(at) => {
+                format!("{path} is not UTF-8 text (invalid byte at offset {at})")
+            }
+            Refused::Missing => {
+                format!("cannot read {path}: No such file or directory (os error 2)")
+            }
+            e => format!("cannot read {path}: {e}"),
+        })
     })
 }
 
@@ -591,6 +606,20 @@ impl Loader<'_> {
     }
 
     fn enter(&mut self, key: String, span: Option<Span>, shown: &str) -> Result<Option<usize>, ()> {
+        if self.stack.len() > MAX_IMPORT_DEPTH && !self.by_key.contains_key(&key) {
+            if let Some(span) = span {
+                self.diags.push(
+                    Diagnostic::new(
+                        registry::IMPORT_TOO_DEEP,
+                        span,
+                        format!("importing `{shown}` makes a chain of imports more than {MAX_IMPORT_DEPTH} files deep"),
+                        "not loaded",
+                    )
+                    .help("import the modules a file needs directly, instead of through a long chain of files each importing the next"),
+                );
+            }
+            return Err(());
+        }
         if self.stack.contains(&key) {
             if let Some(span) = span {
                 self.diags.push(
@@ -707,7 +736,7 @@ impl Loader<'_> {
             self.by_key.insert(key, slot(idx));
             return idx;
         }
-        let text = match read_text(self.overlay, &path) {
+        let text = match read_text(self.overlay, &self.root, &path) {
             Ok(t) => t,
             Err(InputError(e)) => {
                 self.diags.push(

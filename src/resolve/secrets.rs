@@ -188,59 +188,35 @@ pub fn check(site: &ir::Site, sources: &SourceMap, bounds: &Confinement) -> Vec<
 }
 
 /// Reads a secret file `bounds` allows: a regular file (not a FIFO or a
-/// device), at most [`MAX_SECRET`] bytes. Errors name the reference only.
+/// device), at most [`MAX_SECRET`] bytes, opened by the one confinement rule
+/// ([`crate::confine`]): resolved once, then opened from its root without
+/// following a link swapped in after the check. Errors name the reference only.
 pub fn read_file(
     sources: &SourceMap,
     bounds: &Confinement,
     r: &SecretRef,
 ) -> Result<String, String> {
-    use std::io::Read;
+    use crate::confine::{read_text, Links, Refused};
     let path = bounds
         .resolve(sources, r)
         .map_err(|why| format!("{r} {why}"))?;
-    let meta = std::fs::metadata(&path).map_err(|e| format!("{r}: cannot read {path}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("{r}: {path} is not a regular file"));
-    }
-    if meta.len() > MAX_SECRET {
-        return Err(format!(
-            "{r}: {path} holds more than a secret may ({MAX_SECRET} bytes)"
-        ));
-    }
-    let mut open = std::fs::OpenOptions::new();
-    open.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // A FIFO swapped in after the check must not block the compile.
-        open.custom_flags(libc_nonblock());
-    }
-    let file = open
-        .open(&path)
-        .map_err(|e| format!("{r}: cannot read {path}: {e}"))?;
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return Err(format!("{r}: {path} is not a regular file"));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_SECRET + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{r}: cannot read {path}: {e}"))?;
-    if bytes.len() as u64 > MAX_SECRET {
-        return Err(format!(
-            "{r}: {path} holds more than a secret may ({MAX_SECRET} bytes)"
-        ));
-    }
-    String::from_utf8(bytes).map_err(|_| format!("{r}: {path} is not UTF-8 text"))
-}
-
-#[cfg(unix)]
-fn libc_nonblock() -> i32 {
-    // O_NONBLOCK on Linux (asm-generic) and on the BSDs/macOS.
-    if cfg!(target_os = "linux") {
-        0o4000
-    } else {
-        0x0004
-    }
+    let real = canonical(&path);
+    let root = bounds
+        .allowed
+        .iter()
+        .find(|d| within(&real, d))
+        .unwrap_or(&bounds.root);
+    read_text(root, &path, Links::Beneath, MAX_SECRET).map_err(|e| match e {
+        Refused::NotRegular(_) => format!("{r}: {path} is not a regular file"),
+        Refused::TooLarge(_) => {
+            format!("{r}: {path} holds more than a secret may ({MAX_SECRET} bytes)")
+        }
+        Refused::NotUtf8(_) => format!("{r}: {path} is not UTF-8 text"),
+        Refused::Outside | Refused::Link | Refused::Changed => {
+            format!("{r} leads outside the site root ({e}); not read")
+        }
+        e => format!("{r}: cannot read {path}: {e}"),
+    })
 }
 
 /// Why a value read for an API token does not look like one: tokens are one

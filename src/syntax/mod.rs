@@ -804,6 +804,54 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
             "close the string with `\"` on the same line; write a quote inside a string as `\\\"`",
         );
     }
+    // A letter that is not ASCII inside or after a name: most often one that
+    // looks like an ASCII letter (Cyrillic `р` for `p`), which "expected `}`
+    // or a name" does not explain.
+    if let Some(c) = text[start..]
+        .chars()
+        .next()
+        .filter(|c| c.is_alphabetic() && !c.is_ascii())
+    {
+        let like = confusable(c)
+            .map(|a| format!(" It looks like `{a}` but is not that letter;"))
+            .unwrap_or_default();
+        return Diagnostic::new(
+            registry::SYNTAX,
+            Span::new(file, start, start + c.len_utf8()),
+            format!(
+                "`{}` (U+{:04X}) is not an ASCII letter: names are written in ASCII letters, digits and `_`",
+                c.escape_debug(),
+                c as u32
+            ),
+            "not ASCII",
+        )
+        .help(format!(
+            "{like} retype it on an ASCII keyboard layout; text that is not a name goes in a string (\"...\")"
+        ).trim_start().to_string());
+    }
+    // A `}` where nothing is open, or where a value is due.
+    if text[start..].starts_with('}') {
+        let expected_words = match &e.variant {
+            ErrorVariant::ParsingError { positives, .. } => {
+                let mut w: Vec<&str> = positives.iter().map(|r| rule_words(*r)).collect();
+                w.sort_unstable();
+                w.dedup();
+                w.join(", ")
+            }
+            ErrorVariant::CustomError { .. } => String::new(),
+        };
+        return Diagnostic::new(
+            registry::SYNTAX,
+            Span::new(file, start, start + 1),
+            if expected_words.is_empty() {
+                "`}` closes no open block here".to_string()
+            } else {
+                format!("`}}` here closes nothing, or comes too early: expected {expected_words}")
+            },
+            "unexpected `}`",
+        )
+        .help("each `}` closes the block whose `{` comes before it: remove the extra `}`, or write what is missing before it (a value after `=`)");
+    }
     let expected = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut words: Vec<&str> = positives.iter().map(|r| rule_words(*r)).collect();
@@ -825,6 +873,48 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
         format!("expected {expected} here"),
     )
     .help("blocks are `kind name { field = value }`; check for a missing `}`, `=` or quote just before this point")
+}
+
+/// The ASCII letter a non-ASCII one is most often mistaken for (Cyrillic
+/// and Greek look-alikes, Unicode's confusables.txt:
+/// https://www.unicode.org/Public/security/latest/confusables.txt).
+fn confusable(c: char) -> Option<char> {
+    Some(match c {
+        'а' => 'a',
+        'е' => 'e',
+        'о' | 'ο' => 'o',
+        'р' | 'ρ' => 'p',
+        'с' => 'c',
+        'у' => 'y',
+        'х' => 'x',
+        'і' => 'i',
+        'ј' => 'j',
+        'ѕ' => 's',
+        'ԁ' => 'd',
+        'һ' => 'h',
+        'ԛ' => 'q',
+        'ԝ' => 'w',
+        'ν' => 'v',
+        'ι' => 'i',
+        'κ' => 'k',
+        'τ' => 't',
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'Е' | 'Ε' => 'E',
+        'К' | 'Κ' => 'K',
+        'М' | 'Μ' => 'M',
+        'Н' | 'Η' => 'H',
+        'О' | 'Ο' => 'O',
+        'Р' | 'Ρ' => 'P',
+        'С' => 'C',
+        'Т' | 'Τ' => 'T',
+        'Х' | 'Χ' => 'X',
+        'І' | 'Ι' => 'I',
+        'Ѕ' => 'S',
+        'Ζ' => 'Z',
+        'Ν' => 'N',
+        _ => return None,
+    })
 }
 
 fn is_punct(r: Rule) -> bool {

@@ -138,6 +138,11 @@ impl Lsp {
         Lsp::start(Some(dir), &root)
     }
 
+    /// The server's process id (for its memory in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn write_raw(&mut self, bytes: &[u8]) {
         self.stdin.write_all(bytes).expect("write to the server");
         self.stdin.flush().expect("flush");

@@ -37,7 +37,9 @@
 //! in tenant B's namespace naming tenant A's FADA class would get a volume in
 //! A's realm. Each namespace of a tenant on a cluster with Portworx tenants
 //! gets `other-tenants-storage-classes`, both resources 0 for every FADA
-//! class of every other tenant of the cluster. (NFS classes need none: their
+//! class of every other tenant of the cluster, and for Portworx's own
+//! pool-backed classes (`px-csi-db`, ...), whose drives sit in one tenant's
+//! realm pod. (NFS classes need none: their
 //! PersistentVolumes are static and bound by `claimRef` to their tenant's
 //! claim.)
 
@@ -295,8 +297,30 @@ fn namespaces(t: &Tenant) -> Vec<&str> {
     ns
 }
 
+/// The StorageClasses the Portworx operator creates out of the box, backed by
+/// the Portworx pool (its cloud drives sit in one tenant's realm pod), so no
+/// tenant may claim from them: "CSI enabled storage classes",
+/// https://docs.portworx.com/portworx-enterprise/3.2/platform/openshift/ocp-bare-metal/operations/storage-operations/csi/storageclasses
+pub const PORTWORX_BUILTIN_CLASSES: &[&str] = &[
+    "px-csi-db",
+    "px-csi-db-cloud-snapshot",
+    "px-csi-db-cloud-snapshot-encrypted",
+    "px-csi-db-encrypted",
+    "px-csi-db-local-snapshot",
+    "px-csi-db-local-snapshot-encrypted",
+    "px-csi-replicated",
+    "px-csi-replicated-encrypted",
+];
+
 fn tenant_quotas(site: &Site, plan: &Plan, t: &Tenant) -> Vec<Object<Spec<ResourceQuotaSpec>>> {
-    let classes = foreign_classes(site, plan, t);
+    let mut classes = foreign_classes(site, plan, t);
+    // On a cluster with Portworx, every tenant's namespaces close the pool
+    // classes too (red team N9: they were open to all).
+    if site.cluster(t.cluster.value).portworx.is_some() {
+        classes.extend(PORTWORX_BUILTIN_CLASSES.iter().map(|c| (*c).to_string()));
+        classes.sort();
+        classes.dedup();
+    }
     if classes.is_empty() {
         return Vec::new();
     }
