@@ -1,0 +1,804 @@
+//! The twins of the target systems (tests/twin/): each twin's failure
+//! semantics, one test a rule, and the day-0 property on every example:
+//! the APPLY.md sequence, replayed from the bundle's own files on empty
+//! twins, runs with no failing command (or with exactly the failures
+//! recorded below as known, each with the issue that fixes it).
+
+mod common;
+#[allow(dead_code)]
+#[path = "twin/mod.rs"]
+mod twin;
+
+use camino::Utf8PathBuf;
+use common::{examples, root};
+use std::collections::BTreeMap;
+use twin::array::Array;
+use twin::k8s::Cluster;
+use twin::racf::{systsin, Racf};
+use twin::runbook::walk;
+use twin::uss::Uss;
+use twin::{Files, World};
+
+fn compile(dir: &Utf8PathBuf) -> tenantc::bundle::Bundle {
+    let rel = dir
+        .strip_prefix(root())
+        .expect("inside the crate")
+        .to_path_buf();
+    let cwd_inputs = tenantc::find_inputs(&[root().join(&rel)]).expect("inputs");
+    let inputs: Vec<Utf8PathBuf> = cwd_inputs
+        .iter()
+        .map(|p| p.strip_prefix(root()).expect("relative").to_path_buf())
+        .collect();
+    std::env::set_current_dir(root()).expect("cd");
+    let opts = tenantc::Options::default();
+    let a = tenantc::analyze(&inputs, &opts).expect("analysis runs");
+    assert!(
+        a.diagnostics.is_empty(),
+        "{dir} has diagnostics: {:#?}",
+        a.diagnostics
+    );
+    tenantc::build_bundle(&a, &opts).expect("lowering succeeds")
+}
+
+fn job(cmds: &[&str]) -> String {
+    let mut s =
+        String::from("//J JOB\n//S EXEC PGM=IKJEFT1B\n//SYSTSPRT DD SYSOUT=*\n//SYSTSIN  DD *\n");
+    for c in cmds {
+        s.push_str("  ");
+        s.push_str(c);
+        s.push('\n');
+    }
+    s.push_str("/*\n");
+    s
+}
+
+/// A database with a user, a CA and a user certificate signed by it.
+fn racf_with_ca() -> Racf {
+    let mut r = Racf::default();
+    r.exec("ADDUSER NFSPRD OMVS(UID(1001) HOME('/u/nfsprd'))")
+        .expect("adduser");
+    r.exec("RACDCERT CERTAUTH GENCERT SUBJECTSDN(CN('CA')) WITHLABEL('CA') KEYUSAGE(CERTSIGN)")
+        .expect("ca");
+    r.exec("RACDCERT ID(NFSPRD) GENCERT SUBJECTSDN(CN('S')) WITHLABEL('S') SIGNWITH(CERTAUTH LABEL('CA'))")
+        .expect("server cert");
+    r
+}
+
+// ------------------------------------------------------------------ RACF
+
+#[test]
+fn systsin_joins_plus_and_minus_continuations_as_tso_does() {
+    let jcl = "//X JOB\n//SYSTSIN  DD *\n  RACDCERT ID(A) +\n    ADDRING(R1)\n  RACDCERT ID(A) GENCERT WITHLABEL('ab-\n  cd')\n/*\n//NEXT DD *\n";
+    let cmds = systsin(jcl).expect("parses");
+    // `+` drops the next line's leading blanks; `-` keeps them.
+    assert_eq!(
+        cmds,
+        vec![
+            "RACDCERT ID(A) ADDRING(R1)",
+            "RACDCERT ID(A) GENCERT WITHLABEL('ab  cd')"
+        ]
+    );
+    assert!(
+        systsin("//SYSTSIN DD *\n  X +\n/*\n").is_err(),
+        "continued into nothing"
+    );
+    assert!(systsin("//SYSTSIN DD *\n  X\n").is_err(), "no /* delimiter");
+}
+
+#[test]
+fn quoted_values_double_their_quotes() {
+    let mut r = Racf::default();
+    r.exec("RACDCERT CERTAUTH GENCERT WITHLABEL('O''Brien CA')")
+        .expect("gencert");
+    assert!(r
+        .certs
+        .contains_key(&("CERTAUTH".into(), "O'Brien CA".into())));
+}
+
+#[test]
+fn gencert_with_a_label_in_use_fails() {
+    let mut r = racf_with_ca();
+    let e = r
+        .exec("RACDCERT CERTAUTH GENCERT SUBJECTSDN(CN('X')) WITHLABEL('CA')")
+        .unwrap_err();
+    assert!(e.contains("already in use"), "{e}");
+    // The same label under another owner is another certificate.
+    r.exec("RACDCERT ID(NFSPRD) GENCERT WITHLABEL('CA')")
+        .expect("another owner");
+}
+
+#[test]
+fn gencert_for_a_user_needs_the_user() {
+    let mut r = Racf::default();
+    let e = r
+        .exec("RACDCERT ID(NOSUCH) GENCERT WITHLABEL('X')")
+        .unwrap_err();
+    assert!(e.contains("not defined"), "{e}");
+}
+
+#[test]
+fn signwith_needs_the_signer_with_its_private_key() {
+    let mut r = racf_with_ca();
+    let e = r
+        .exec("RACDCERT ID(NFSPRD) GENCERT WITHLABEL('T') SIGNWITH(CERTAUTH LABEL('NOCA'))")
+        .unwrap_err();
+    assert!(e.contains("no certificate"), "{e}");
+    r.certs
+        .get_mut(&("CERTAUTH".into(), "CA".into()))
+        .expect("ca")
+        .has_key = false;
+    let e = r
+        .exec("RACDCERT ID(NFSPRD) GENCERT WITHLABEL('T') SIGNWITH(CERTAUTH LABEL('CA'))")
+        .unwrap_err();
+    assert!(e.contains("private key"), "{e}");
+}
+
+#[test]
+fn delete_of_a_missing_certificate_fails_and_delete_takes_it_off_its_rings() {
+    let mut r = racf_with_ca();
+    assert!(r.exec("RACDCERT ID(NFSPRD) DELETE(LABEL('NOPE'))").is_err());
+    r.exec("RACDCERT ID(NFSPRD) ADDRING(RING)").expect("ring");
+    r.exec("RACDCERT ID(NFSPRD) CONNECT(LABEL('S') RING(RING) DEFAULT)")
+        .expect("connect");
+    r.exec("RACDCERT ID(NFSPRD) DELETE(LABEL('S'))")
+        .expect("delete");
+    assert!(r.rings[&("NFSPRD".into(), "RING".into())].certs.is_empty());
+}
+
+#[test]
+fn connect_needs_the_ring_and_the_certificate() {
+    let mut r = racf_with_ca();
+    let e = r
+        .exec("RACDCERT ID(NFSPRD) CONNECT(LABEL('S') RING(RING))")
+        .unwrap_err();
+    assert!(e.contains("ring"), "{e}");
+    r.exec("RACDCERT ID(NFSPRD) ADDRING(RING)").expect("ring");
+    let e = r
+        .exec("RACDCERT ID(NFSPRD) CONNECT(CERTAUTH LABEL('NOCA') RING(RING))")
+        .unwrap_err();
+    assert!(e.contains("no certificate"), "{e}");
+    r.exec("RACDCERT ID(NFSPRD) CONNECT(CERTAUTH LABEL('CA') RING(RING))")
+        .expect("ca");
+    r.exec("RACDCERT ID(NFSPRD) CONNECT(LABEL('S') RING(RING) DEFAULT)")
+        .expect("own");
+    let ring = &r.rings[&("NFSPRD".into(), "RING".into())];
+    assert!(ring.certs[&("NFSPRD".into(), "S".into())].default);
+    assert_eq!(ring.certs.len(), 2);
+}
+
+#[test]
+fn remove_needs_the_certificate_on_the_ring() {
+    let mut r = racf_with_ca();
+    r.exec("RACDCERT ID(NFSPRD) ADDRING(RING)").expect("ring");
+    assert!(r
+        .exec("RACDCERT ID(NFSPRD) REMOVE(LABEL('S') RING(RING))")
+        .is_err());
+    r.exec("RACDCERT ID(NFSPRD) CONNECT(LABEL('S') RING(RING))")
+        .expect("connect");
+    r.exec("RACDCERT ID(NFSPRD) REMOVE(LABEL('S') RING(RING))")
+        .expect("remove");
+}
+
+#[test]
+fn delring_of_a_missing_ring_fails() {
+    let mut r = racf_with_ca();
+    assert!(r.exec("RACDCERT ID(NFSPRD) DELRING(RING)").is_err());
+    r.exec("RACDCERT ID(NFSPRD) ADDRING(RING)").expect("ring");
+    r.exec("RACDCERT ID(NFSPRD) DELRING(RING)")
+        .expect("delring");
+    assert!(r.rings.is_empty());
+}
+
+#[test]
+fn adduser_of_an_existing_user_fails_and_altuser_needs_one() {
+    let mut r = racf_with_ca();
+    assert!(r.exec("ADDUSER NFSPRD").is_err());
+    assert!(r.exec("ALTUSER NOSUCH OMVS(UID(1))").is_err());
+    r.exec("ALTUSER NFSPRD OMVS(UID(7) HOME('/x'))")
+        .expect("altuser");
+    assert_eq!(r.users["NFSPRD"].uid.as_deref(), Some("7"));
+}
+
+#[test]
+fn deluser_takes_the_users_certificates_and_rings() {
+    let mut r = racf_with_ca();
+    r.exec("RACDCERT ID(NFSPRD) ADDRING(RING)").expect("ring");
+    r.exec("DELUSER NFSPRD").expect("deluser");
+    assert!(r.rings.is_empty());
+    assert_eq!(r.certs.len(), 1, "only the CA is left");
+    assert!(r.exec("DELUSER NFSPRD").is_err());
+}
+
+#[test]
+fn rdefine_of_an_existing_profile_fails_and_permit_needs_the_profile() {
+    let mut r = racf_with_ca();
+    let permit = "PERMIT NFSPRD.RING.LST CLASS(RDATALIB) ID(NFSPRD) ACCESS(READ)";
+    assert!(r.exec(permit).is_err(), "no profile yet");
+    r.exec("RDEFINE RDATALIB NFSPRD.RING.LST UACC(NONE)")
+        .expect("rdefine");
+    assert!(r
+        .exec("RDEFINE RDATALIB NFSPRD.RING.LST UACC(NONE)")
+        .is_err());
+    assert!(r
+        .exec("PERMIT NFSPRD.RING.LST CLASS(RDATALIB) ID(NOSUCH) ACCESS(READ)")
+        .is_err());
+    r.exec(permit).expect("permit");
+    r.exec("PERMIT NFSPRD.RING.LST CLASS(RDATALIB) ID(NFSPRD) DELETE")
+        .expect("delete");
+    assert!(r
+        .exec("PERMIT NFSPRD.RING.LST CLASS(RDATALIB) ID(NFSPRD) DELETE")
+        .is_err());
+    r.exec("RDELETE RDATALIB NFSPRD.RING.LST").expect("rdelete");
+    assert!(r.exec("RDELETE RDATALIB NFSPRD.RING.LST").is_err());
+}
+
+#[test]
+fn export_makes_a_data_set_and_pkcs12_needs_the_private_key() {
+    let mut r = racf_with_ca();
+    r.exec("RACDCERT CERTAUTH EXPORT(LABEL('CA')) DSN('SYS1.CA') FORMAT(CERTB64)")
+        .expect("export");
+    assert!(r.datasets.contains_key("SYS1.CA"));
+    // Exporting again replaces the data set.
+    r.exec("RACDCERT CERTAUTH EXPORT(LABEL('CA')) DSN('SYS1.CA') FORMAT(CERTDER)")
+        .expect("again");
+    assert!(r
+        .exec("RACDCERT CERTAUTH EXPORT(LABEL('NOCA')) DSN('SYS1.X')")
+        .is_err());
+    assert!(
+        r.exec("RACDCERT ID(NFSPRD) EXPORT(LABEL('S')) DSN('SYS1.P12') FORMAT(PKCS12DER)")
+            .is_err(),
+        "PKCS #12 without PASSWORD"
+    );
+    r.certs
+        .get_mut(&("NFSPRD".into(), "S".into()))
+        .expect("s")
+        .has_key = false;
+    let e = r
+        .exec("RACDCERT ID(NFSPRD) EXPORT(LABEL('S')) DSN('SYS1.P12') FORMAT(PKCS12DER) PASSWORD('x')")
+        .unwrap_err();
+    assert!(e.contains("private key"), "{e}");
+    // TSO DELETE of the data set, then of a missing one.
+    r.exec("DELETE 'SYS1.CA'").expect("delete");
+    assert!(r.exec("DELETE 'SYS1.CA'").is_err());
+}
+
+#[test]
+fn lists_are_read_only_and_fail_on_what_is_missing() {
+    let mut r = racf_with_ca();
+    let before = r.clone();
+    r.exec("LISTUSER NFSPRD OMVS").expect("listuser");
+    r.exec("RACDCERT ID(NFSPRD) LIST(LABEL('S'))")
+        .expect("list");
+    assert!(r.exec("LISTUSER NOSUCH OMVS").is_err());
+    assert!(r.exec("RACDCERT ID(NFSPRD) LIST(LABEL('NOPE'))").is_err());
+    assert!(r.exec("RACDCERT ID(NFSPRD) LISTRING(RING)").is_err());
+    assert_eq!(r, before);
+}
+
+#[test]
+fn rekey_gencert_and_rollover_move_the_rings_to_the_new_key() {
+    let mut r = racf_with_ca();
+    r.exec("RACDCERT ID(NFSPRD) ADDRING(RING)").expect("ring");
+    r.exec("RACDCERT ID(NFSPRD) CONNECT(LABEL('S') RING(RING) DEFAULT)")
+        .expect("connect");
+    assert!(
+        r.exec("RACDCERT ID(NFSPRD) REKEY(LABEL('S')) WITHLABEL('CA')")
+            .is_ok(),
+        "another owner's label"
+    );
+    assert!(
+        r.exec("RACDCERT ID(NFSPRD) REKEY(LABEL('S')) WITHLABEL('CA')")
+            .is_err(),
+        "label in use"
+    );
+    r.exec("RACDCERT ID(NFSPRD) REKEY(LABEL('S')) WITHLABEL('S2')")
+        .expect("rekey");
+    r.exec("RACDCERT ID(NFSPRD) GENCERT(LABEL('S2')) SIGNWITH(CERTAUTH LABEL('CA')) NOTAFTER(DATE(2031-01-01))")
+        .expect("sign the new key");
+    assert!(r
+        .exec("RACDCERT ID(NFSPRD) GENCERT(LABEL('S9')) SIGNWITH(CERTAUTH LABEL('CA'))")
+        .is_err());
+    r.exec("RACDCERT ID(NFSPRD) ROLLOVER(LABEL('S')) NEWLABEL('S2')")
+        .expect("rollover");
+    let ring = &r.rings[&("NFSPRD".into(), "RING".into())];
+    assert!(ring.certs[&("NFSPRD".into(), "S2".into())].default);
+    assert!(!ring.certs.contains_key(&("NFSPRD".into(), "S".into())));
+    assert!(
+        !r.certs[&("NFSPRD".into(), "S".into())].has_key,
+        "the old key is retired"
+    );
+    assert!(r
+        .exec("RACDCERT ID(NFSPRD) ROLLOVER(LABEL('S')) NEWLABEL('S2')")
+        .is_err());
+}
+
+#[test]
+fn ikjeft1b_stops_at_the_first_failing_command() {
+    let mut r = Racf::default();
+    let jcl = job(&["ADDUSER A", "ADDUSER A", "ADDUSER B"]);
+    let f = r.run_job(&jcl).unwrap_err();
+    assert_eq!((f.index, f.command.as_str()), (1, "ADDUSER A"));
+    assert!(
+        r.users.contains_key("A"),
+        "commands before the failure keep their effect"
+    );
+    assert!(!r.users.contains_key("B"), "commands after it do not run");
+}
+
+#[test]
+fn unknown_commands_fail_loudly() {
+    let mut r = Racf::default();
+    assert!(r.exec("CONNECT A GROUP(B)").is_err());
+    assert!(r
+        .exec("RACDCERT CERTAUTH ALTER(LABEL('X')) NOTRUST")
+        .is_err());
+    assert!(
+        r.exec("RACDCERT GENCERT WITHLABEL('X')").is_err(),
+        "no owner"
+    );
+}
+
+// ------------------------------------------------------------- z/OS UNIX
+
+#[test]
+fn placing_exports_replaces_the_servers_entries() {
+    let mut u = Uss::default();
+    u.place_exports(
+        "NFS",
+        "# c\n/hfs/a -access=1.2.3.4\n/hfs/b -access=1.2.3.5\n",
+    )
+    .expect("place");
+    u.place_exports("NFS", "/hfs/b -access=1.2.3.6\n")
+        .expect("again");
+    let state = u.state("zos/S");
+    let names: Vec<&str> = state.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, vec!["NFS /hfs/b"]);
+    assert!(
+        u.place_exports("NFS", "/hfs/b x\n/hfs/b y\n").is_err(),
+        "twice"
+    );
+}
+
+#[test]
+fn policy_rules_are_replaced_by_file_and_unique_across_files() {
+    let p =
+        "TTLSRule R1\n{\n  TTLSGroupActionRef G\n}\nTTLSGroupAction G\n{\n  TTLSEnabled On\n}\n";
+    let mut u = Uss::default();
+    u.place_policy("a.policy", p).expect("place");
+    u.place_policy("a.policy", p)
+        .expect("replace from the same file");
+    assert!(
+        u.place_policy("b.policy", p).is_err(),
+        "R1 from another file"
+    );
+    let dangling = "TTLSRule R2\n{\n  TTLSGroupActionRef NOPE\n}\n";
+    assert!(u.place_policy("c.policy", dangling).is_err());
+}
+
+#[test]
+fn mkdir_chown_chmod_fail_as_the_shell_does() {
+    let mut u = Uss::default();
+    let uid = |n: &str| (n == "LEDGER").then(|| "5".to_string());
+    assert!(
+        u.run_line("mkdir '/a/b'", &uid).is_err(),
+        "no parent without -p"
+    );
+    u.run_line("mkdir -p '/a/b'", &uid).expect("-p");
+    assert!(u.run_line("mkdir '/a/b'", &uid).is_err(), "exists");
+    u.run_line("mkdir -p '/a/b'", &uid)
+        .expect("-p on an existing one");
+    assert!(u.run_line("chown NOUID '/a/b'", &uid).is_err(), "no UID");
+    assert!(
+        u.run_line("chown LEDGER '/a/c'", &uid).is_err(),
+        "no such path"
+    );
+    u.run_line("chown LEDGER '/a/b'", &uid).expect("chown");
+    u.run_line("chmod 750 '/a/b'", &uid).expect("chmod");
+    assert!(u.run_line("rm -rf /", &uid).is_err(), "outside the subset");
+    let names: Vec<String> = u.state("t").iter().map(|o| o.name.clone()).collect();
+    assert_eq!(names, vec!["/a/b"], "only named directories are objects");
+}
+
+// ------------------------------------------------------------ FlashArray
+
+fn w(s: &str) -> Vec<String> {
+    twin::shell_words(s, &BTreeMap::new()).expect("words")
+}
+
+#[test]
+fn array_creates_once_and_needs_parents() {
+    let mut a = Array::default();
+    assert!(
+        a.purity(&w("purepod create 'r::p'"), None).is_err(),
+        "pod without its realm"
+    );
+    a.purity(&w("purerealm create 'r'"), None).expect("realm");
+    assert!(
+        a.purity(&w("purerealm create 'r'"), None).is_err(),
+        "realm twice"
+    );
+    a.purity(&w("purepod create 'r::p'"), None).expect("pod");
+    assert!(
+        a.purity(&w("purepod create 'r::p'"), None).is_err(),
+        "pod twice"
+    );
+    let pol = "purepolicy management-access create --realm 'r' --role storage --aggregation-strategy all-permissions 'pol'";
+    assert!(
+        a.purity(&w("pureadmin create --access-policy 'pol' 'u'"), None)
+            .is_err(),
+        "user without policy"
+    );
+    a.purity(&w(pol), None).expect("policy");
+    assert!(a.purity(&w(pol), None).is_err(), "policy twice");
+    a.purity(&w("pureadmin create --access-policy 'pol' 'u'"), None)
+        .expect("user");
+    assert!(a
+        .purity(&w("pureadmin create --access-policy 'pol' 'u'"), None)
+        .is_err());
+    a.purity(&w("pureadmin create --api-token"), Some("u"))
+        .expect("token");
+    assert!(
+        a.purity(&w("pureadmin create --api-token"), Some("u"))
+            .is_err(),
+        "one token a user"
+    );
+}
+
+#[test]
+fn array_deletes_what_exists_and_a_realm_with_pods_stays() {
+    let mut a = Array::default();
+    for c in [
+        "purerealm create 'r'",
+        "purepod create 'r::p'",
+        "purepolicy management-access create --realm 'r' --role storage --aggregation-strategy all-permissions 'pol'",
+        "pureadmin create --access-policy 'pol' 'u'",
+    ] {
+        a.purity(&w(c), None).expect(c);
+    }
+    assert!(
+        a.purity(&w("purerealm destroy 'r'"), None).is_err(),
+        "realm with a pod"
+    );
+    assert!(
+        a.purity(&w("purepolicy management-access delete 'pol'"), None)
+            .is_err(),
+        "policy of a user"
+    );
+    assert!(
+        a.purity(&w("pureadmin delete --api-token 'u'"), None)
+            .is_err(),
+        "no token"
+    );
+    a.purity(&w("pureadmin delete 'u'"), None).expect("user");
+    assert!(a.purity(&w("pureadmin delete 'u'"), None).is_err());
+    a.purity(&w("purepolicy management-access delete 'pol'"), None)
+        .expect("policy");
+    assert!(
+        a.purity(&w("purepod eradicate 'r::p'"), None).is_err(),
+        "not destroyed"
+    );
+    a.purity(&w("purepod destroy 'r::p'"), None)
+        .expect("destroy pod");
+    assert!(
+        a.purity(&w("purerealm destroy 'r'"), None).is_err(),
+        "a destroyed pod is still in it"
+    );
+    a.purity(&w("purepod eradicate 'r::p'"), None)
+        .expect("eradicate pod");
+    a.purity(&w("purerealm destroy 'r'"), None)
+        .expect("destroy realm");
+    assert!(
+        a.purity(&w("purerealm create 'r'"), None).is_err(),
+        "a destroyed realm keeps its name"
+    );
+    a.purity(&w("purerealm eradicate 'r'"), None)
+        .expect("eradicate");
+    assert!(a.state("array/x").is_empty());
+}
+
+#[test]
+fn array_script_subset_is_strict() {
+    let mut a = Array::default();
+    let mut env = BTreeMap::new();
+    assert!(a.run_script("rm -rf /\n", &mut env).is_err());
+    assert!(a.run_script("evil() {\n}\n", &mut env).is_err());
+    assert!(a
+        .run_script("purity purerealm create \"$(id)\"\n", &mut env)
+        .is_err());
+    assert!(
+        a.run_script("if ! exists purerealm list 'r'; then\n", &mut env)
+            .is_err(),
+        "no fi"
+    );
+}
+
+// ------------------------------------------------------------ Kubernetes
+
+fn files(entries: &[(&str, &str)]) -> Files {
+    entries
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.as_bytes().to_vec()))
+        .collect()
+}
+
+const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: app\n";
+const DEPLOY: &str =
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: app\nspec:\n  replicas: 1\n";
+
+#[test]
+fn apply_k_orders_namespaces_first_and_generates_secrets() {
+    let f = files(&[
+        (
+            "k/kustomization.yaml",
+            "resources:\n- app/deploy.yaml\n- app/ns.yaml\nsecretGenerator:\n- name: s\n  namespace: app\n  files:\n  - k=secrets/app/s/k\ngeneratorOptions:\n  disableNameSuffixHash: true\n",
+        ),
+        ("k/app/deploy.yaml", DEPLOY),
+        ("k/app/ns.yaml", NS),
+    ]);
+    let mut c = Cluster::default();
+    c.apply_k(&f, "k")
+        .expect("namespace first, as kustomize orders it");
+    let names: Vec<String> = c
+        .state("cluster/c")
+        .iter()
+        .map(|o| format!("{} {}", o.kind, o.name))
+        .collect();
+    assert_eq!(
+        names,
+        vec!["Deployment app/web", "Namespace app", "Secret app/s"]
+    );
+}
+
+#[test]
+fn a_namespaced_object_needs_its_namespace() {
+    let f = files(&[("d.yaml", DEPLOY)]);
+    let mut c = Cluster::default();
+    let e = c.kubectl(&w("kubectl apply -f d.yaml"), &f).unwrap_err();
+    assert!(e.contains("not found"), "{e}");
+}
+
+#[test]
+fn apply_updates_by_identity_and_delete_fails_on_what_is_missing() {
+    let f = files(&[
+        ("ns.yaml", NS),
+        ("d.yaml", DEPLOY),
+        ("d2.yaml", &DEPLOY.replace("replicas: 1", "replicas: 2")),
+    ]);
+    let mut c = Cluster::default();
+    c.kubectl(&w("kubectl apply -f ns.yaml"), &f).expect("ns");
+    c.kubectl(&w("kubectl apply -f d.yaml"), &f).expect("d");
+    let before = c.state("c");
+    c.kubectl(&w("kubectl apply -f d2.yaml"), &f).expect("d2");
+    let after = c.state("c");
+    assert_eq!(before.len(), after.len(), "same identity");
+    assert_ne!(before, after, "new digest");
+    c.kubectl(&w("kubectl -n app rollout status deployment/web"), &f)
+        .expect("read-only");
+    c.kubectl(&w("kubectl delete deployment web -n app"), &f)
+        .expect("delete");
+    assert!(
+        c.kubectl(&w("kubectl delete deployment web -n app"), &f)
+            .is_err(),
+        "NotFound"
+    );
+    c.kubectl(
+        &w("kubectl delete deployment web -n app --ignore-not-found"),
+        &f,
+    )
+    .expect("ignored");
+    assert!(c
+        .kubectl(&w("kubectl -n app rollout status deployment/web"), &f)
+        .is_err());
+}
+
+#[test]
+fn deleting_a_namespace_deletes_what_is_in_it() {
+    let f = files(&[("ns.yaml", NS), ("d.yaml", DEPLOY)]);
+    let mut c = Cluster::default();
+    c.kubectl(&w("kubectl apply -f ns.yaml"), &f).expect("ns");
+    c.kubectl(&w("kubectl apply -f d.yaml"), &f).expect("d");
+    c.kubectl(&w("kubectl delete -f ns.yaml"), &f)
+        .expect("delete ns");
+    assert!(c.objects.is_empty());
+}
+
+// --------------------------------------------------------------- walker
+
+#[test]
+fn the_walker_runs_files_once_in_document_order_and_lists_what_it_cannot_map() {
+    let f = files(&[
+        ("APPLY.md", "- `zos/S/jcl/1.jcl` then `F PAGENT,REFRESH`\n- again `zos/S/jcl/1.jcl` on `SYS1.X`\n\n```\nDELETE 'SYS1.X'\n```\n\n```sh\nkubectl apply -k k8s/c\n```\n"),
+        ("zos/S/jcl/1.jcl", &job(&["ADDUSER A", "RACDCERT CERTAUTH GENCERT WITHLABEL('C')", "RACDCERT CERTAUTH EXPORT(LABEL('C')) DSN('SYS1.X')"])),
+        ("k8s/c/kustomization.yaml", "resources:\n- ns.yaml\n"),
+        ("k8s/c/ns.yaml", NS),
+    ]);
+    let mut world = World::default();
+    let walk = walk(&mut world, &f, "APPLY.md");
+    assert!(walk.ok(), "{:#?}", walk.failures);
+    assert_eq!(walk.unhandled, vec!["F PAGENT,REFRESH"]);
+    assert_eq!(walk.references, vec!["zos/S/jcl/1.jcl", "SYS1.X"]);
+    let zos = &world.zos["S"].racf;
+    assert!(zos.users.contains_key("A") && zos.datasets.is_empty());
+    assert_eq!(world.clusters["c"].objects.len(), 1);
+}
+
+// ------------------------------------------------------------ day 0
+
+/// What the day-0 walk of an example's APPLY.md found: the failures (as
+/// `step: reason`), the steps no twin models, and the twins after it.
+fn day0(name: &str) -> (Vec<String>, Vec<String>, World, Files) {
+    let dir = root().join("examples").join(name);
+    let bundle = compile(&dir);
+    let files = twin::files_of(&bundle);
+    let mut world = World::default();
+    let walk = walk(&mut world, &files, "APPLY.md");
+    let failures = walk
+        .failures
+        .iter()
+        .map(|f| format!("{}: {}", f.step, f.reason))
+        .collect();
+    (failures, walk.unhandled, world, files)
+}
+
+/// The failures today's day-0 runbooks meet on empty twins. Each is a
+/// defect of the bundle, recorded so the property holds today and is
+/// tightened as the fixes land: when one is fixed, this test fails and the
+/// entry goes.
+fn known_day0_failures(name: &str) -> Vec<&'static str> {
+    match name {
+        "mixed-site" => vec![
+            // known: issue 27. The jobs RACDCERT ID(user) before anything
+            // defines the user (no ADDUSER job): GENCERT ID(u) needs u.
+            "zos/PRD1/jcl/2-server-NFSPRD.jcl: command 1 fails: user NFSPRD is not defined to RACF",
+            "zos/PRD1/jcl/3-client-ledger.jcl: command 1 fails: user LEDGER is not defined to RACF",
+            "zos/PRD1/jcl/4-verify-NFSPRD.jcl: command 1 fails: user NFSPRD is not defined to RACF",
+            // known: issue 27. chown of the exported directory: its owner
+            // has no OMVS segment (no job gives one) and no step makes
+            // the directory (it would fail next with "does not exist").
+            "zos/PRD1 shell: chown: LEDGER is not a user with a UID (no OMVS segment)",
+            // Consequences of job 3 not running: the PKCS #12 export was
+            // never made, so the transfer, the conversion and the
+            // deletions find nothing.
+            "workstation: data set SYS1.ZCX.LEDGER.P12 does not exist on any system",
+            "workstation: ledger-client-cert.der: no such file on the workstation",
+            "workstation: ledger-client-cert.der: no such file on the workstation",
+            "zos/PRD2 TSO: data set SYS1.ZCX.LEDGER.P12 not found",
+        ],
+        "zcx-nfs" => vec![
+            // known: issue 27 (as above).
+            "zos/NP8/jcl/2-server-MVSNFS8.jcl: command 1 fails: user MVSNFS8 is not defined to RACF",
+            "zos/NP8/jcl/3-client-fios.jcl: command 1 fails: user NFSTST is not defined to RACF",
+            "zos/NP8/jcl/4-verify-MVSNFS8.jcl: command 1 fails: user MVSNFS8 is not defined to RACF",
+            "zos/NP8 shell: chown: NFSTST is not a user with a UID (no OMVS segment)",
+            "workstation: data set DNAPH.ZCX.DNAP4.P12DER does not exist on any system",
+            "workstation: fios-client-cert.der: no such file on the workstation",
+            "workstation: fios-client-cert.der: no such file on the workstation",
+            "zos/NP8 TSO: data set DNAPH.ZCX.DNAP4.P12DER not found",
+        ],
+        _ => vec![],
+    }
+}
+
+/// Steps of a runbook no twin models, and why each may stay so.
+fn allowed_unhandled(step: &str) -> bool {
+    let words: Vec<&str> = step.split_whitespace().collect();
+    // z/OS console commands (MODIFY, STOP, START, VARY): the operator's.
+    let console = matches!(words.first(), Some(&("F" | "P" | "S" | "V"))) && words.len() == 2;
+    console
+        // A USS read-back of the Policy Agent (no twin of pasearch output).
+        || step.starts_with("pasearch ")
+        // Lines quoted for the operator to add to a profile or image file
+        // they own (the bundle's own files are placed as files).
+        || step == "TCPCONFIG TTLS"
+        || step.starts_with("TTLSConfig ")
+        // A prose template with <placeholders>, not a command (issue 27
+        // turns it into ADDUSER/ALTUSER jobs).
+        || (step.contains('<') && step.contains('>'))
+        // Node files: no twin of a worker node's /etc.
+        || step.ends_with("/nodes/multipath.conf")
+        // The manifest is read by the operator to check secret files.
+        || step == "manifest.json"
+}
+
+#[test]
+fn day0_runbooks_run_on_empty_twins_with_only_the_known_failures() {
+    let all = examples();
+    assert!(all.len() >= 3, "the examples are there");
+    for dir in all {
+        let name = dir.file_name().expect("name").to_string();
+        let (failures, unhandled, world, _) = day0(&name);
+        assert_eq!(
+            failures,
+            known_day0_failures(&name),
+            "{name}: the day-0 walk's failures changed (a fixed defect: drop it from the known list)"
+        );
+        let bad: Vec<&String> = unhandled.iter().filter(|s| !allowed_unhandled(s)).collect();
+        assert!(bad.is_empty(), "{name}: steps no twin maps: {bad:#?}");
+        assert!(!world.state().is_empty(), "{name}: the walk did something");
+    }
+}
+
+#[test]
+fn day0_builds_every_array_and_cluster_object_the_bundle_names() {
+    // px-pure-saw has no z/OS part and no known failure: its twins after
+    // day 0 hold every realm, pod, policy, user and token its setup.sh
+    // names and every object of its kustomizations.
+    let (failures, _, world, files) = day0("px-pure-saw");
+    assert!(failures.is_empty(), "{failures:#?}");
+    let state: Vec<String> = world
+        .state()
+        .iter()
+        .map(|o| format!("{} {} {}", o.target, o.kind, o.name))
+        .collect();
+    for want in [
+        "array/fa1 realm customer1",
+        "array/fa1 pod customer1::pod",
+        "array/fa1 policy pxrole",
+        "array/fa1 user user1",
+        "array/fa1 api-token user1",
+        "array/fa1 api-token user2",
+        "cluster/k8s1 Namespace customer1",
+        "cluster/k8s1 Secret portworx/px-pure-secret",
+        "cluster/k8s2 StorageCluster portworx/px-k8s2",
+    ] {
+        assert!(
+            state.iter().any(|s| s == want),
+            "{want} missing from {state:#?}"
+        );
+    }
+    let k8s_docs = files
+        .keys()
+        .filter(|p| {
+            p.starts_with("k8s/") && p.ends_with(".yaml") && !p.ends_with("kustomization.yaml")
+        })
+        .count();
+    let secrets = 4; // px-pure-secret and one env secret per cluster
+    let objects = world
+        .clusters
+        .values()
+        .map(|c| c.objects.len())
+        .sum::<usize>();
+    assert_eq!(
+        objects,
+        k8s_docs + secrets,
+        "one object a manifest, plus the generated Secrets"
+    );
+}
+
+#[test]
+fn setup_scripts_are_idempotent_on_their_twin() {
+    // The scripts say so: a rerun leaves every object as it is (and makes
+    // no second API token once the first is stored).
+    for name in ["px-pure-saw", "mixed-site"] {
+        let (_, _, mut world, files) = day0(&name);
+        let before = world.state();
+        for (path, text) in &files {
+            if let Some(array) = path
+                .strip_prefix("pure/")
+                .and_then(|p| p.strip_suffix("/setup.sh"))
+            {
+                let mut env = world.env.clone();
+                let text = String::from_utf8_lossy(text);
+                world
+                    .array(array)
+                    .run_script(&text, &mut env)
+                    .expect("rerun");
+                world.env = env;
+            }
+        }
+        assert_eq!(world.state(), before, "{name}");
+    }
+}
+
+#[test]
+fn twins_equal_after_two_day0_walks_from_scratch() {
+    // Determinism of the twins themselves: the property "each twin equals
+    // a fresh day-0 deployment" compares states, so equal walks must give
+    // equal states, digests included.
+    for dir in examples() {
+        let name = dir.file_name().expect("name").to_string();
+        let (_, _, a, _) = day0(&name);
+        let (_, _, b, _) = day0(&name);
+        assert_eq!(a.full_state(), b.full_state(), "{name}");
+    }
+}
