@@ -802,3 +802,138 @@ fn twins_equal_after_two_day0_walks_from_scratch() {
         assert_eq!(a.full_state(), b.full_state(), "{name}");
     }
 }
+
+#[test]
+fn with_the_user_ids_defined_the_jobs_run_and_in_the_wrong_order_they_do_not() {
+    // What the day-0 walk meets once issue 27 defines the user IDs (with
+    // OMVS segments) and makes the exported directory: nothing. And the
+    // property catches a runbook out of order: the server's job before
+    // the authority's finds no signer.
+    let files = twin::files_of(&compile(&root().join("examples/mixed-site")));
+    let prepared = || {
+        let mut w = World::default();
+        for u in ["NFSPRD", "LEDGER"] {
+            w.zos("PRD1")
+                .racf
+                .exec(&format!("ADDUSER {u} OMVS(UID(100) HOME('/u/{u}'))"))
+                .expect("adduser");
+        }
+        w.zos("PRD1")
+            .uss
+            .run_line("mkdir -p '/ledger/reports'", &|_| None)
+            .expect("mkdir");
+        w
+    };
+    let mut world = prepared();
+    let ok = walk(&mut world, &files, "APPLY.md");
+    assert!(ok.ok(), "{:#?}", ok.failures);
+    let state: Vec<String> = world
+        .state()
+        .iter()
+        .map(|o| format!("{} {} {}", o.target, o.kind, o.name))
+        .collect();
+    for want in [
+        "zos/PRD1 certificate NFSPRD/NFSPRD Server",
+        "zos/PRD1 keyring NFSPRD/ZCX-NFS-RING",
+        "zos/PRD1 ring-connection NFSPRD/ZCX-NFS-RING/CERTAUTH/PRD1 zCX CA",
+        "zos/PRD1 ring-connection NFSPRD/ZCX-NFS-RING/NFSPRD/NFSPRD Server",
+        "zos/PRD1 profile RDATALIB NFSPRD.ZCX-NFS-RING.LST",
+        "zos/PRD1 permit RDATALIB NFSPRD.ZCX-NFS-RING.LST NFSPRD",
+        "zos/PRD1 directory /ledger/reports",
+    ] {
+        assert!(
+            state.iter().any(|s| s == want),
+            "{want} missing from {state:#?}"
+        );
+    }
+    // The exports were deleted at the end of the runbook.
+    assert!(
+        !state.iter().any(|s| s.contains(" data-set ")),
+        "{state:#?}"
+    );
+
+    let mut swapped = files.clone();
+    let apply = String::from_utf8(swapped["APPLY.md"].clone()).expect("utf-8");
+    let (a, b) = (
+        "`zos/PRD1/jcl/1-authority-prd_ca.jcl`",
+        "`zos/PRD1/jcl/2-server-NFSPRD.jcl`",
+    );
+    assert!(apply.contains(a) && apply.contains(b));
+    let apply = apply.replace(a, "\u{0}").replace(b, a).replace('\u{0}', b);
+    swapped.insert("APPLY.md".into(), apply.into_bytes());
+    let mut world = prepared();
+    let bad = walk(&mut world, &swapped, "APPLY.md");
+    let reasons: Vec<String> = bad
+        .failures
+        .iter()
+        .map(|f| format!("{}: {}", f.step, f.reason))
+        .collect();
+    assert_eq!(
+        reasons.first().map(String::as_str),
+        Some("zos/PRD1/jcl/2-server-NFSPRD.jcl: command 1 fails: no certificate labeled 'PRD1 zCX CA' for CERTAUTH"),
+        "{reasons:#?}"
+    );
+}
+
+#[test]
+fn a_change_runbook_deletes_on_every_twin() {
+    // The walker reads a CHANGE.md as it reads APPLY.md: bundle files and
+    // commands, in order. Here a tenant goes: its cluster objects, its
+    // array objects, its certificate and ring; a second walk of the same
+    // change fails at once (what it deletes is gone).
+    let mut base = twin::files_of(&compile(&root().join("examples/px-pure-saw")));
+    let (mut world, walk0) = twin::day0(&base);
+    assert!(walk0.ok(), "{:#?}", walk0.failures);
+    base.insert(
+        "CHANGE.md".into(),
+        b"# Change\n\n- `kubectl --context k8s2 delete namespace customer2`\n- `sh pure/fa1/remove-customer2.sh`\n".to_vec(),
+    );
+    base.insert(
+        "pure/fa1/remove-customer2.sh".into(),
+        b"#!/usr/bin/env bash\nset -euo pipefail\npurity pureadmin delete 'user2'\npurity purepolicy management-access delete 'pxrole2'\npurity purepod destroy 'customer2::pod'\npurity purepod eradicate 'customer2::pod'\npurity purerealm destroy 'customer2'\npurity purerealm eradicate 'customer2'\n".to_vec(),
+    );
+    let w1 = walk(&mut world, &base, "CHANGE.md");
+    assert!(w1.ok(), "{:#?}", w1.failures);
+    let state: Vec<String> = world
+        .state()
+        .iter()
+        .map(|o| format!("{} {} {}", o.target, o.kind, o.name))
+        .collect();
+    assert!(
+        !state
+            .iter()
+            .any(|s| s.contains("customer2") || s.contains("user2")),
+        "{state:#?}"
+    );
+    assert!(state.iter().any(|s| s == "array/fa1 realm customer1"));
+    let w2 = walk(&mut world, &base, "CHANGE.md");
+    let steps: Vec<&str> = w2.failures.iter().map(|f| f.step.as_str()).collect();
+    assert_eq!(
+        steps,
+        vec!["cluster/k8s2", "pure/fa1/remove-customer2.sh:3"],
+        "{:#?}",
+        w2.failures
+    );
+}
+
+#[test]
+fn inventories_are_read_by_kind_and_name_under_their_target() {
+    let v: serde_json::Value = serde_json::from_str(
+        r#"{"targets": {"zos/NP8": [{"kind": "racf-user", "name": "NFSTST"}],
+            "array/fa1": {"objects": [{"kind": "realm", "name": "customer1", "digest": "x"}]}},
+           "flat": [{"target": "cluster/k8s1", "kind": "Namespace", "name": "customer1"}]}"#,
+    )
+    .expect("json");
+    let got: Vec<String> = twin::inventory_objs(&v)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "array/fa1 realm customer1 #x",
+            "cluster/k8s1 Namespace customer1",
+            "zos/NP8 racf-user NFSTST"
+        ]
+    );
+}

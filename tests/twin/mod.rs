@@ -64,6 +64,21 @@ pub fn files_on_disk(root: &std::path::Path) -> Files {
     out
 }
 
+/// `base` with `overlay`'s files over it: a change bundle's files read
+/// with the full bundle they change (CHANGE.md names both).
+pub fn overlay(base: &Files, overlay: &Files) -> Files {
+    let mut out = base.clone();
+    out.extend(overlay.iter().map(|(k, v)| (k.clone(), v.clone())));
+    out
+}
+
+/// Walks a bundle's APPLY.md on empty twins: the day-0 deployment.
+pub fn day0(files: &Files) -> (World, runbook::Walk) {
+    let mut world = World::default();
+    let walk = runbook::walk(&mut world, files, "APPLY.md");
+    (world, walk)
+}
+
 /// One object a target system holds: the inventory's key, with a digest of
 /// its content where the twin knows one (empty otherwise).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -313,4 +328,53 @@ pub fn shell_words(line: &str, env: &BTreeMap<String, String>) -> Result<Vec<Str
         words.push(cur);
     }
     Ok(words)
+}
+
+/// The objects an inventory (`inventory.json`) lists, identity and digest
+/// as given. Read leniently, since the format is the lead's: every JSON
+/// object with `kind` and `name` is one, its `target` its own field or
+/// the nearest enclosing key or field named like a target (`zos/...`,
+/// `array/...`, `cluster/...`); `digest` when present.
+pub fn inventory_objs(v: &serde_json::Value) -> BTreeSet<Obj> {
+    fn is_target(s: &str) -> bool {
+        ["zos/", "array/", "cluster/"]
+            .iter()
+            .any(|p| s.starts_with(p))
+    }
+    fn walk(v: &serde_json::Value, target: Option<&str>, out: &mut BTreeSet<Obj>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                let own = m
+                    .get("target")
+                    .and_then(|t| t.as_str())
+                    .filter(|t| is_target(t));
+                let target = own.or(target);
+                if let (Some(t), Some(kind), Some(name)) = (
+                    target,
+                    m.get("kind").and_then(|k| k.as_str()),
+                    m.get("name").and_then(|n| n.as_str()),
+                ) {
+                    let digest = m.get("digest").and_then(|d| d.as_str()).unwrap_or_default();
+                    out.insert(Obj::new(t, kind, name, digest));
+                }
+                for (k, child) in m {
+                    let t = if is_target(k) {
+                        Some(k.as_str())
+                    } else {
+                        target
+                    };
+                    walk(child, t, out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for child in a {
+                    walk(child, target, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(v, None, &mut out);
+    out
 }

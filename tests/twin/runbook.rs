@@ -10,7 +10,8 @@
 //!   runs its kubectl lines on the cluster twin. A bundle file runs at its
 //!   first mention; later mentions are references.
 //! - a backticked command: `sh|bash <bundle script>`, `kubectl ...` (the
-//!   cluster from its `k8s/<cluster>` path, else the cluster last named),
+//!   cluster from `--context NAME`, else from its `k8s/<cluster>` path,
+//!   else the cluster last named),
 //!   `get 'DSN' local` (an FTP transfer: the data set must exist on a z/OS
 //!   twin; the local file appears on the workstation).
 //! - a fenced block: `sh` lines (`kubectl`, scripts, the workstation's
@@ -206,7 +207,19 @@ impl Walker<'_> {
                 true
             }
             Some("kubectl") => {
-                let path_cluster = words.iter().find_map(|w| second(w, "k8s"));
+                // `--context NAME` names the cluster; otherwise a
+                // `k8s/<cluster>` path does, or the cluster last named.
+                let mut words = words.to_vec();
+                let context = match words.iter().position(|w| w == "--context") {
+                    Some(i) if i + 1 < words.len() => {
+                        let c = words.remove(i + 1);
+                        words.remove(i);
+                        Some(c)
+                    }
+                    _ => None,
+                };
+                let words = &words[..];
+                let path_cluster = context.or_else(|| words.iter().find_map(|w| second(w, "k8s")));
                 if let Some(c) = &path_cluster {
                     self.cluster = Some(c.clone());
                 }
