@@ -5,7 +5,6 @@
 //! recorded below as known, each with the issue that fixes it).
 
 mod common;
-#[allow(dead_code)]
 #[path = "twin/mod.rs"]
 mod twin;
 
@@ -100,7 +99,7 @@ fn gencert_with_a_label_in_use_fails() {
     let mut r = racf_with_ca();
     let e = r
         .exec("RACDCERT CERTAUTH GENCERT SUBJECTSDN(CN('X')) WITHLABEL('CA')")
-        .unwrap_err();
+        .expect_err("must fail");
     assert!(e.contains("already in use"), "{e}");
     // The same label under another owner is another certificate.
     r.exec("RACDCERT ID(NFSPRD) GENCERT WITHLABEL('CA')")
@@ -112,7 +111,7 @@ fn gencert_for_a_user_needs_the_user() {
     let mut r = Racf::default();
     let e = r
         .exec("RACDCERT ID(NOSUCH) GENCERT WITHLABEL('X')")
-        .unwrap_err();
+        .expect_err("must fail");
     assert!(e.contains("not defined"), "{e}");
 }
 
@@ -121,7 +120,7 @@ fn signwith_needs_the_signer_with_its_private_key() {
     let mut r = racf_with_ca();
     let e = r
         .exec("RACDCERT ID(NFSPRD) GENCERT WITHLABEL('T') SIGNWITH(CERTAUTH LABEL('NOCA'))")
-        .unwrap_err();
+        .expect_err("must fail");
     assert!(e.contains("no certificate"), "{e}");
     r.certs
         .get_mut(&("CERTAUTH".into(), "CA".into()))
@@ -129,7 +128,7 @@ fn signwith_needs_the_signer_with_its_private_key() {
         .has_key = false;
     let e = r
         .exec("RACDCERT ID(NFSPRD) GENCERT WITHLABEL('T') SIGNWITH(CERTAUTH LABEL('CA'))")
-        .unwrap_err();
+        .expect_err("must fail");
     assert!(e.contains("private key"), "{e}");
 }
 
@@ -150,12 +149,12 @@ fn connect_needs_the_ring_and_the_certificate() {
     let mut r = racf_with_ca();
     let e = r
         .exec("RACDCERT ID(NFSPRD) CONNECT(LABEL('S') RING(RING))")
-        .unwrap_err();
+        .expect_err("must fail");
     assert!(e.contains("ring"), "{e}");
     r.exec("RACDCERT ID(NFSPRD) ADDRING(RING)").expect("ring");
     let e = r
         .exec("RACDCERT ID(NFSPRD) CONNECT(CERTAUTH LABEL('NOCA') RING(RING))")
-        .unwrap_err();
+        .expect_err("must fail");
     assert!(e.contains("no certificate"), "{e}");
     r.exec("RACDCERT ID(NFSPRD) CONNECT(CERTAUTH LABEL('CA') RING(RING))")
         .expect("ca");
@@ -255,7 +254,7 @@ fn export_makes_a_data_set_and_pkcs12_needs_the_private_key() {
         .has_key = false;
     let e = r
         .exec("RACDCERT ID(NFSPRD) EXPORT(LABEL('S')) DSN('SYS1.P12') FORMAT(PKCS12DER) PASSWORD('x')")
-        .unwrap_err();
+        .expect_err("must fail");
     assert!(e.contains("private key"), "{e}");
     // TSO DELETE of the data set, then of a missing one.
     r.exec("DELETE 'SYS1.CA'").expect("delete");
@@ -316,7 +315,7 @@ fn rekey_gencert_and_rollover_move_the_rings_to_the_new_key() {
 fn ikjeft1b_stops_at_the_first_failing_command() {
     let mut r = Racf::default();
     let jcl = job(&["ADDUSER A", "ADDUSER A", "ADDUSER B"]);
-    let f = r.run_job(&jcl).unwrap_err();
+    let f = r.run_job(&jcl).expect_err("must fail");
     assert_eq!((f.index, f.command.as_str()), (1, "ADDUSER A"));
     assert!(
         r.users.contains_key("A"),
@@ -553,7 +552,9 @@ fn apply_k_orders_namespaces_first_and_generates_secrets() {
 fn a_namespaced_object_needs_its_namespace() {
     let f = files(&[("d.yaml", DEPLOY)]);
     let mut c = Cluster::default();
-    let e = c.kubectl(&w("kubectl apply -f d.yaml"), &f).unwrap_err();
+    let e = c
+        .kubectl(&w("kubectl apply -f d.yaml"), &f)
+        .expect_err("must fail");
     assert!(e.contains("not found"), "{e}");
 }
 
@@ -770,7 +771,7 @@ fn setup_scripts_are_idempotent_on_their_twin() {
     // The scripts say so: a rerun leaves every object as it is (and makes
     // no second API token once the first is stored).
     for name in ["px-pure-saw", "mixed-site"] {
-        let (_, _, mut world, files) = day0(&name);
+        let (_, _, mut world, files) = day0(name);
         let before = world.state();
         for (path, text) in &files {
             if let Some(array) = path
@@ -936,4 +937,36 @@ fn inventories_are_read_by_kind_and_name_under_their_target() {
             "zos/NP8 racf-user NFSTST"
         ]
     );
+}
+
+#[test]
+fn rollover_adds_beside_a_certificate_authority_and_replaces_a_personal_one() {
+    let mut r = racf_with_ca();
+    r.exec("RACDCERT ID(NFSPRD) ADDRING(RING)").expect("ring");
+    r.exec("RACDCERT ID(NFSPRD) CONNECT(CERTAUTH LABEL('CA') RING(RING))")
+        .expect("ca");
+    r.exec("RACDCERT CERTAUTH REKEY(LABEL('CA')) WITHLABEL('CA2')")
+        .expect("rekey");
+    r.exec("RACDCERT CERTAUTH ROLLOVER(LABEL('CA')) NEWLABEL('CA2')")
+        .expect("rollover");
+    let ring = &r.rings[&("NFSPRD".into(), "RING".into())];
+    assert!(
+        ring.certs.contains_key(&("CERTAUTH".into(), "CA".into())),
+        "the old authority stays"
+    );
+    assert!(
+        ring.certs.contains_key(&("CERTAUTH".into(), "CA2".into())),
+        "the new one is added"
+    );
+}
+
+#[test]
+fn nested_exports_are_refused() {
+    let mut u = Uss::default();
+    let e = u
+        .place_exports("NFS", "/hfs/a -access=1.2.3.4\n/hfs/a/b -access=1.2.3.4\n")
+        .expect_err("must fail");
+    assert!(e.contains("subdirectory"), "{e}");
+    u.place_exports("NFS", "/hfs/a -access=1.2.3.4\n/hfs/ab -access=1.2.3.4\n")
+        .expect("siblings");
 }

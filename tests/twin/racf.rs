@@ -390,9 +390,10 @@ impl Racf {
         }
     }
 
-    // ADDUSER: "Use the ADDUSER command to define a new user to RACF";
-    // a user ID already defined is refused (ICH01009I ... ALREADY DEFINED).
-    // https://www.ibm.com/docs/en/zos/2.5.0?topic=syntax-adduser-add-user-profile
+    // ADDUSER: "Use the ADDUSER command to define a new user to RACF": a
+    // user ID already defined is not added (ICH01010I userid NOT ADDED).
+    // https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/adduser.htm
+    // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha600/adduser.htm
     fn adduser(&mut self, rest: &[Tok]) -> Result<(), String> {
         let ids = user_ids(rest)?;
         for id in &ids {
@@ -409,7 +410,8 @@ impl Racf {
     }
 
     // ALTUSER changes an existing user's profile; an undefined ID fails.
-    // https://www.ibm.com/docs/en/zos/2.5.0?topic=syntax-altuser-alter-user-profile
+    // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha600/cmdmsg.htm
+    // (ICH21xxx, the ALTUSER messages)
     fn altuser(&mut self, rest: &[Tok]) -> Result<(), String> {
         let ids = user_ids(rest)?;
         for id in &ids {
@@ -451,10 +453,9 @@ impl Racf {
         Ok(())
     }
 
-    // RDEFINE: "Use the RDEFINE command to define to RACF a profile for a
-    // resource"; a profile that exists is refused (ICH10102I ... ALREADY
-    // DEFINED).
-    // https://www.ibm.com/docs/en/zos/2.5.0?topic=syntax-rdefine-define-general-resource-profile
+    // RDEFINE "adds a profile for the resource to the RACF database"; a
+    // profile that exists is not defined again (ICH10102I).
+    // https://ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/rdefine.htm
     fn rdefine(&mut self, rest: &[Tok]) -> Result<(), String> {
         let (class, profile) = class_profile(rest)?;
         let key = (class.clone(), profile.clone());
@@ -473,8 +474,9 @@ impl Racf {
         Ok(())
     }
 
-    // RDELETE removes a profile and its access list; a missing one fails.
-    // https://www.ibm.com/docs/en/zos/2.5.0?topic=syntax-rdelete-delete-general-resource-profile
+    // RDELETE removes a profile and its access list; a profile not
+    // defined fails ("profile-name NOT DEFINED TO RACF", as for PERMIT).
+    // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha600/cmdmsg.htm
     fn rdelete(&mut self, rest: &[Tok]) -> Result<(), String> {
         let (class, profile) = class_profile(rest)?;
         self.need_profile(&class, &profile)?;
@@ -482,12 +484,16 @@ impl Racf {
         Ok(())
     }
 
-    // PERMIT "maintains the lists of users and groups authorized to access
-    // a particular resource": the profile must exist (ICH06004I ... NOT
-    // DEFINED TO RACF), as must the ID given access; PERMIT ... DELETE of
-    // an ID not on the list is a warning with a nonzero return code, which
-    // ends an IKJEFT1B step.
-    // https://www.ibm.com/docs/en/zos/2.5.0?topic=syntax-permit-maintain-resource-access-lists
+    // PERMIT maintains "the lists of users and groups authorized to access
+    // a particular resource": the profile must exist (ICH06004I
+    // profile-name NOT DEFINED TO RACF: "Command processing stops"), as
+    // must the ID given access (ICH06007I name NOT DEFINED TO RACF; the
+    // twin models users, not groups). PERMIT ... DELETE of an ID not on
+    // the list is ICH06002I (name NOT AUTHORIZED, DELETE IGNORED); the
+    // pages found do not give its return code: the twin takes it as
+    // nonzero, which ends an IKJEFT1B step.
+    // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/permit.htm
+    // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha600/permit.htm
     fn permit(&mut self, rest: &[Tok]) -> Result<(), String> {
         // Profile names as written (RDATALIB ring profiles keep the
         // ring's case).
@@ -536,9 +542,9 @@ impl Racf {
         Ok(())
     }
 
-    // TSO DELETE of a data set: "DELETE entryname" fails when the entry is
-    // not found in the catalog (IDC3012I ENTRY ... NOT FOUND).
-    // https://www.ibm.com/docs/en/zos/2.5.0?topic=commands-delete
+    // DELETE of a data set: the catalog search ends in "a no-entry-found
+    // error" when no catalog has it (Access Method Services Commands).
+    // https://www.ibm.com/docs/SSLTBW_2.1.0/com.ibm.zos.v2r1.idai200/expdisc.htm
     fn delete_dataset(&mut self, rest: &[Tok]) -> Result<(), String> {
         let dsn = first_value(rest, "DELETE")?;
         if self.datasets.remove(&dsn).is_none() {
@@ -620,7 +626,7 @@ impl Racf {
             "DELRING" => {
                 let ring = ops.value("DELRING").ok_or("DELRING without a ring name")?;
                 // DELRING deletes a key ring; a ring that does not exist
-                // cannot be (IRRD114I Ring does not exist).
+                // cannot be.
                 // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha400/le-delring.htm
                 if self.rings.remove(&(owner.clone(), ring.clone())).is_none() {
                     return Err(format!("key ring {ring} of {owner} does not exist"));
@@ -634,8 +640,7 @@ impl Racf {
                 // The certificate's owner defaults to the ring's owner.
                 let cert_owner = owner_in(args, &owner);
                 // CONNECT "add[s] a digital certificate to a key ring": the
-                // ring must exist and so must the certificate (IRRD107I No
-                // certificate found with the specified label).
+                // ring must exist and so must the certificate.
                 // https://www.ibm.com/docs/SSLTBW_2.2.0/com.ibm.zos.v2r2.icha400/le-connect.htm
                 let key = (cert_owner, label);
                 self.need_cert(&key)?;
@@ -680,7 +685,7 @@ impl Racf {
             "DELETE" => {
                 let args = ops.args("DELETE").ok_or("DELETE without LABEL")?;
                 let label = label_in(args).ok_or("DELETE without LABEL")?;
-                // DELETE of a certificate that is not there fails (IRRD107I).
+                // DELETE of a certificate that is not there fails.
                 // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-delete.htm
                 let key = (owner, label);
                 self.need_cert(&key)?;
@@ -718,15 +723,16 @@ impl Racf {
                 Ok(())
             }
             "LIST" => {
-                // LIST(LABEL()) lists one certificate; a missing one fails.
-                // https://www.ibm.com/docs/SSLTBW_2.5.0/com.ibm.zos.v2r5.icha400/le-list.htm
+                // LIST(LABEL()) lists one certificate; a missing one fails
+                // (as the generated verify job's comment relies on).
+                // https://www.ibm.com/docs/en/csm/6.3.18?topic=validation-racdcert-list-command
                 match ops.args("LIST").and_then(label_in) {
                     Some(label) => self.need_cert(&(owner, label)).map(|_| ()),
                     None => Ok(()),
                 }
             }
             "LISTRING" => {
-                // LISTRING of a ring that does not exist fails (IRRD114I).
+                // LISTRING of a ring that does not exist fails.
                 // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha400/le-listring.htm
                 let ring = ops.value("LISTRING").unwrap_or_else(|| "*".into());
                 if ring != "*" && !self.rings.contains_key(&(owner.clone(), ring.clone())) {
@@ -742,12 +748,13 @@ impl Racf {
                 self.need_cert(&(owner, label)).map(|_| ())
             }
             "REKEY" => {
-                // REKEY "replicate[s] a digital certificate with a new
-                // public/private key pair": the old certificate must exist
-                // with a private key, WITHLABEL names the copy and must be
-                // free; the copy is self-signed until GENCERT(LABEL())
-                // signs it.
-                // https://www.ibm.com/docs/en/zos/2.5.0?topic=syntax-racdcert-rekey-rekey-certificate
+                // REKEY "replicate[s] (rekey) a digital certificate with a
+                // new public/private key pair ... The replicated certificate
+                // is then self-signed and stored as a new certificate
+                // associated with the same user ID, CERTAUTH, or SITE. The
+                // original certificate is not changed": the old certificate
+                // must exist with a private key, WITHLABEL must be free.
+                // https://ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/le-rekey.htm
                 let old = ops
                     .args("REKEY")
                     .and_then(label_in)
@@ -772,10 +779,13 @@ impl Racf {
                 Ok(())
             }
             "ROLLOVER" => {
-                // ROLLOVER "retire[s] the use of an existing private key":
-                // the new certificate takes the old one's place in every
-                // ring (and DEFAULT), the old one's private key is deleted.
-                // https://www.ibm.com/docs/en/zos/2.5.0?topic=syntax-racdcert-rollover-rollover-certificate
+                // ROLLOVER "Deletes the private key of the source
+                // certificate" and "Adds the target certificate to any key
+                // ring that contains the source certificate": connected
+                // with PERSONAL usage the source is replaced by the target
+                // (DEFAULT moves with it); with CERTAUTH or SITE usage the
+                // target is added beside it.
+                // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha400/le-rollover.htm
                 let old = ops
                     .args("ROLLOVER")
                     .and_then(label_in)
@@ -790,8 +800,24 @@ impl Racf {
                     return Err(format!("'{new}' has no private key"));
                 }
                 for r in self.rings.values_mut() {
-                    if let Some(c) = r.certs.remove(&ok) {
+                    let Some(c) = r.certs.get(&ok).cloned() else {
+                        continue;
+                    };
+                    let usage = c.usage.clone().unwrap_or_else(|| match owner.as_str() {
+                        "CERTAUTH" | "SITE" => owner.clone(),
+                        _ => "PERSONAL".into(),
+                    });
+                    if usage == "PERSONAL" {
+                        r.certs.remove(&ok);
                         r.certs.insert(nk.clone(), c);
+                    } else {
+                        r.certs.insert(
+                            nk.clone(),
+                            Connection {
+                                default: false,
+                                ..c
+                            },
+                        );
                     }
                 }
                 self.certs.get_mut(&ok).expect("checked").has_key = false;
@@ -803,8 +829,8 @@ impl Racf {
 
     // GENCERT: "create a digital certificate and potentially a
     // public/private key pair". WITHLABEL names it: a label already in use
-    // for the owner is refused (IRRD109I The certificate cannot be added.
-    // Label ... is already in use). SIGNWITH names a signer that must
+    // for the owner is refused (the certificate is not added). SIGNWITH
+    // names a signer that must
     // exist with a private key. GENCERT(LABEL('x')) signs an existing
     // certificate (the REKEY copy) anew.
     // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-gencert.htm

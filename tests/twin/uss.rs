@@ -32,8 +32,11 @@ impl Uss {
     /// Places `<server>.exports`: the EXPORTS data set of the server
     /// becomes this content. One entry a line, `path options`; `#` starts
     /// a comment line. z/OS Network File System Guide and Reference,
-    /// "Exports data set":
-    /// https://www.ibm.com/docs/en/zos/2.5.0?topic=reference-exports-data-set
+    /// "Exports data set": "You cannot specify exporting a 'parent
+    /// directory' or a subdirectory of an exported directory": nested
+    /// entries are refused.
+    /// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/nfsexp.htm
+    /// https://www.ibm.com/docs/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/cpn2co140.htm
     pub fn place_exports(&mut self, server: &str, text: &str) -> Result<(), String> {
         let mut entries = BTreeMap::new();
         for line in text.lines() {
@@ -55,6 +58,14 @@ impl Uss {
                 .is_some()
             {
                 return Err(format!("{path} is exported twice"));
+            }
+        }
+        let paths: Vec<&String> = entries.keys().collect();
+        for a in &paths {
+            for b in &paths {
+                if b.len() > a.len() && b.starts_with(a.as_str()) && b.as_bytes()[a.len()] == b'/' {
+                    return Err(format!("{b} is a subdirectory of the exported {a}"));
+                }
             }
         }
         self.exports.insert(server.to_string(), entries);
@@ -162,9 +173,11 @@ impl Uss {
         };
         match cmd.as_str() {
             "set" if args.iter().all(|a| a.starts_with('-')) => Ok(()),
-            // mkdir: "fails if the directory already exists" unless -p,
-            // which also makes missing parents.
-            // https://www.ibm.com/docs/en/zos/2.5.0?topic=descriptions-mkdir-make-directory
+            // mkdir (POSIX, as the z/OS shell's): an existing directory or
+            // a missing parent fails, unless -p, which makes the missing
+            // parents and takes an existing directory as done.
+            // https://www.ibm.com/docs/en/SSLTBW_2.1.0/com.ibm.zos.v2r1.bpxa400/bpxug301.htm
+            // https://www.ibm.com/docs/en/SSLTBW_2.2.0/com.ibm.zos.v2r2.bpxa500/toc.htm
             "mkdir" => {
                 let mut parents = false;
                 let mut mode = None;
@@ -211,8 +224,8 @@ impl Uss {
                 Ok(())
             }
             // chown OWNER[:GROUP] PATH: the path must exist, the owner
-            // must resolve to a UID.
-            // https://www.ibm.com/docs/en/zos/2.5.0?topic=descriptions-chown-change-owner-group-file-directory
+            // must resolve to a UID (the OMVS segment of the RACF user).
+            // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.bpxb200/cusrp.htm
             "chown" => {
                 let [owner, paths @ ..] = args else {
                     return Err("chown without an owner".into());
@@ -237,7 +250,7 @@ impl Uss {
                 }
                 Ok(())
             }
-            // https://www.ibm.com/docs/en/zos/2.5.0?topic=descriptions-chmod-change-mode-file-directory
+            // https://www.ibm.com/docs/en/SSLTBW_2.2.0/com.ibm.zos.v2r2.bpxa500/toc.htm
             "chmod" => {
                 let [mode, paths @ ..] = args else {
                     return Err("chmod without a mode".into());
