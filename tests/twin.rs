@@ -970,3 +970,21 @@ fn nested_exports_are_refused() {
     u.place_exports("NFS", "/hfs/a -access=1.2.3.4\n/hfs/ab -access=1.2.3.4\n")
         .expect("siblings");
 }
+
+#[test]
+fn servauth_profiles_in_parentheses_are_one_profile() {
+    let mut r = racf_with_ca();
+    r.exec("RDEFINE SERVAUTH (EZB.NETACCESS.SYS.TCPIP.ZONE) UACC(NONE)")
+        .expect("rdefine");
+    r.exec("PERMIT (EZB.NETACCESS.SYS.TCPIP.ZONE) CLASS(SERVAUTH) ID(NFSPRD) ACCESS(READ)")
+        .expect("permit");
+    assert!(
+        r.exec("RDEFINE SERVAUTH EZB.NETACCESS.SYS.TCPIP.ZONE")
+            .is_err(),
+        "the same profile"
+    );
+    assert!(
+        r.exec("RDEFINE SERVAUTH (A B)").is_err(),
+        "several profiles are outside the subset"
+    );
+}

@@ -499,6 +499,9 @@ impl Racf {
         // ring's case).
         let profile = match rest.first() {
             Some(Tok::Word(w) | Tok::Quoted(w)) => w.clone(),
+            Some(Tok::Call(k, a)) if k.is_empty() && a.len() == 1 => {
+                a[0].value().ok_or("PERMIT without a profile")?.to_string()
+            }
             _ => return Err("PERMIT without a profile".into()),
         };
         let ops = Ops(rest);
@@ -1013,7 +1016,11 @@ fn class_profile(rest: &[Tok]) -> Result<(String, String), String> {
             let profile = match p {
                 Tok::Word(w) => w.clone(),
                 Tok::Quoted(q) => q.clone(),
-                Tok::Call(..) => return Err("a profile name is a word".into()),
+                // `RDEFINE SERVAUTH (name)`: a list of one.
+                Tok::Call(k, a) if k.is_empty() && a.len() == 1 => {
+                    a[0].value().ok_or("a profile name is a word")?.to_string()
+                }
+                Tok::Call(..) => return Err("one profile a command (the twin's subset)".into()),
             };
             Ok((c.to_ascii_uppercase(), profile))
         }
