@@ -56,6 +56,14 @@ struct Common {
     /// site root, by absolute or relative path (repeatable).
     #[arg(long = "allowed-resources", value_name = "DIR")]
     allowed_resources: Vec<Utf8PathBuf>,
+    /// Today's date (yyyy-mm-dd), for the renewal window: tenantc never reads
+    /// the clock, so the output depends on the inputs alone.
+    #[arg(long, value_name = "DATE", requires = "renew_within")]
+    today: Option<String>,
+    /// Warn (E0441) about certificates whose NOTAFTER falls within this many
+    /// days of --today.
+    #[arg(long, value_name = "DAYS", requires = "today")]
+    renew_within: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -82,6 +90,28 @@ enum Command {
         /// (repeatable); every check still covers the whole site.
         #[arg(long = "tenant", value_name = "NAME")]
         tenants: Vec<String>,
+    },
+    /// Plan a day-2 change: compare the specs with the bundle that is
+    /// deployed (its inventory.json) and write a change bundle holding only
+    /// what the change needs (CHANGE.md, jobs, scripts, manifests), ordered
+    /// so nothing runs before what it needs and nothing is removed before its
+    /// replacement serves. Prints a summary per target system on stdout.
+    Plan {
+        #[command(flatten)]
+        common: Common,
+        /// The bundle deployed on the systems (a directory tenantc compiled).
+        #[arg(long, value_name = "DIR")]
+        deployed: Utf8PathBuf,
+        /// Directory the change bundle is written to (replaced atomically).
+        #[arg(long, short, value_name = "DIR")]
+        out: Utf8PathBuf,
+        /// Remove the exported directories of removed volumes (kept otherwise).
+        #[arg(long)]
+        remove_directories: bool,
+        /// Eradicate destroyed Purity pods and realms at once (their data is
+        /// recoverable for the array's eradication delay otherwise).
+        #[arg(long)]
+        eradicate: bool,
     },
     /// Draw the site's topology (Graphviz DOT, or SVG through graphviz's `dot`).
     Graph {
@@ -238,7 +268,18 @@ fn analyze_common(
         cancel: None,
         errors_elsewhere: false,
     };
-    let a = analyze(&inputs, &opts)?;
+    let mut a = analyze(&inputs, &opts)?;
+    if let (Some(today), Some(days)) = (&c.today, c.renew_within) {
+        if crate::plan::jcl::add_days(today, days).is_none() {
+            return Err(ToolError(format!(
+                "--today {today}: not a date (yyyy-mm-dd)"
+            )));
+        }
+        if !a.has_errors() {
+            a.diagnostics
+                .extend(crate::check::zos::due(&a.site, today, days));
+        }
+    }
     Ok((a, inputs.len(), opts))
 }
 
@@ -264,6 +305,45 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 );
             }
             leave_to_exit(a);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan {
+            common,
+            deployed,
+            out,
+            remove_directories,
+            eradicate,
+        } => {
+            let (a, _, opts) = analyze_common(&common, false, &[])?;
+            if report(&a, common.diagnostics_format) {
+                return Ok(ExitCode::from(1));
+            }
+            let plan_opts = crate::change::PlanOptions {
+                today: common.today.clone(),
+                renew_within: common.renew_within,
+                remove_directories,
+                eradicate,
+            };
+            let (change, bundle) = crate::plan(&a, &opts, &deployed, &plan_opts)?;
+            if let Some(inside) = input_inside(&a, common.stdlib.as_ref(), &out) {
+                return Err(ToolError(format!(
+                    "--out {out} contains {inside}, an input of this plan; write the change elsewhere"
+                )));
+            }
+            crate::bundle::write(&bundle, &out).map_err(|e| ToolError(e.0))?;
+            let text = match common.diagnostics_format {
+                Format::Json => crate::change::to_json(&change),
+                _ => crate::change::summary(&change),
+            };
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            if !change.refused.is_empty() {
+                eprintln!(
+                    "error: {} change(s) cannot be planned (see above)",
+                    change.refused.len()
+                );
+                return Ok(ExitCode::from(1));
+            }
+            leave_to_exit((a, bundle));
             Ok(ExitCode::SUCCESS)
         }
         Command::Compile {

@@ -119,6 +119,8 @@ pub enum JobKind {
     Client,
     /// A server's read-only verification job.
     Verify,
+    /// A job of a day-2 change (`tenantc plan`).
+    Change,
 }
 
 impl JobKind {
@@ -128,6 +130,7 @@ impl JobKind {
             JobKind::Server => "server",
             JobKind::Client => "client",
             JobKind::Verify => "verify",
+            JobKind::Change => "change",
         }
     }
 }
@@ -251,6 +254,8 @@ pub struct Authority {
     pub export: Dataset,
     /// Years of validity from the system's `valid_from`.
     pub valid_years: Sp<u64>,
+    /// Its first day, when not the system's `valid_from`.
+    pub valid_from: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -264,6 +269,8 @@ pub struct ServerCertificate {
     /// lower case.
     pub hostname: Sp<String>,
     pub valid_years: Sp<u64>,
+    /// Its first day, when not the system's `valid_from`.
+    pub valid_from: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -541,6 +548,8 @@ pub struct Identity {
     pub signed_by: Sp<AuthorityId>,
     pub export: Dataset,
     pub valid_years: Sp<u64>,
+    /// Its first day, when not the system's `valid_from`.
+    pub valid_from: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone)]

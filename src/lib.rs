@@ -21,6 +21,7 @@
 //! and the server's formatting).
 
 pub mod bundle;
+pub mod change;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
@@ -484,6 +485,77 @@ fn lower_sealed(
     b.only = opts.only.names().cloned();
     b.seal(&inputs).map_err(failed)?;
     Ok(b)
+}
+
+/// The day-2 plan: the change from the bundle deployed at `deployed` (its
+/// `inventory.json`) to the specs of a clean analysis, and the change
+/// bundle that makes it.
+pub fn plan(
+    analysis: &Analysis,
+    opts: &Options,
+    deployed: &camino::Utf8Path,
+    plan: &change::PlanOptions,
+) -> Result<(change::Change, bundle::Bundle), ToolError> {
+    let new = build_bundle(analysis, opts)?;
+    let old = read_inventory(deployed)?;
+    let mut c = change::diff(&old, &new.inventory);
+    if let (Some(today), Some(days)) = (&plan.today, plan.renew_within) {
+        c.due = change::due(&new.inventory, today, days).map_err(ToolError)?;
+    }
+    let templates = lower::Templates::load(&lower::LowerOptions {
+        stdlib_dir: opts.stdlib_dir.clone(),
+        ..Default::default()
+    })
+    .map_err(|e| ToolError(e.0))?;
+    let internal = |e: lower::LowerError| ToolError(format!("internal error while planning: {e}"));
+    let mut b = change::bundle(&analysis.site, &templates, &c, &new, plan).map_err(internal)?;
+    b.seal(&[]).map_err(internal)?;
+    Ok((c, b))
+}
+
+/// Reads the inventory of a deployed bundle. The bundle is data the user may
+/// not have written: the file is opened without following a link, must be a
+/// regular file of bounded size, and none of its text is quoted back.
+fn read_inventory(dir: &camino::Utf8Path) -> Result<bundle::inventory::Inventory, ToolError> {
+    use std::io::Read;
+    const LIMIT: u64 = 512 << 20;
+    let path = dir.join(bundle::inventory::INVENTORY);
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(
+            (rustix::fs::OFlags::NOFOLLOW
+                | rustix::fs::OFlags::NONBLOCK
+                | rustix::fs::OFlags::NOCTTY)
+                .bits() as i32,
+        );
+    }
+    let refuse = |why: &str| ToolError(format!("--deployed {dir}: {why}"));
+    let f = o.open(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            refuse("holds no inventory.json (is it a bundle tenantc compiled?)")
+        }
+        _ => refuse(&format!(
+            "cannot open inventory.json ({e}); a link is not followed"
+        )),
+    })?;
+    let meta = f.metadata().map_err(|e| refuse(&e.to_string()))?;
+    if !meta.is_file() {
+        return Err(refuse("inventory.json is not a regular file"));
+    }
+    if meta.len() > LIMIT {
+        return Err(refuse(
+            "inventory.json is larger than any inventory tenantc writes",
+        ));
+    }
+    let mut text = String::new();
+    f.take(LIMIT + 1)
+        .read_to_string(&mut text)
+        .map_err(|_| refuse("inventory.json is not UTF-8 text"))?;
+    bundle::inventory::Inventory::from_json(&text)
+        .map_err(|_| refuse("inventory.json is not an inventory tenantc wrote"))
 }
 
 /// The secret references whose values a materialized bundle carries: API

@@ -311,3 +311,57 @@ fn machine_readable_stdout_carries_only_diagnostics() {
     assert_eq!(diags[0]["code"], "E0101");
     assert!(String::from_utf8_lossy(&o.stderr).contains("+cluster c { kind = kubernetes }"));
 }
+
+/// With a date and a window (flags: tenantc never reads the clock), the
+/// certificates ending within the window are warned about, and only those:
+/// zcx-nfs dates its certificates from 2027-01-04, the client and server
+/// ones for 2 years, the authority for 10.
+#[test]
+fn certificates_ending_within_the_renewal_window_are_warned_about() {
+    let o = tenantc(&[
+        "check",
+        "examples/zcx-nfs",
+        "--today",
+        "2028-12-01",
+        "--renew-within",
+        "60",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "warnings do not fail a check");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(codes_of_output(&stderr), ["E0441", "E0441"], "{stderr}");
+    assert!(!stderr.contains("authority"), "{stderr}");
+    insta::with_settings!({ snapshot_path => root().join("snapshots/diagnostics"), prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("renewal_window", stderr);
+    });
+    // A day before the window reaches them: nothing.
+    let early = tenantc(&[
+        "check",
+        "examples/zcx-nfs",
+        "--today",
+        "2028-11-04",
+        "--renew-within",
+        "60",
+    ]);
+    assert!(!String::from_utf8_lossy(&early.stderr).contains("E0441"));
+    // The flags go together, and the date must be one.
+    let alone = tenantc(&["check", "examples/zcx-nfs", "--today", "2028-12-01"]);
+    assert_eq!(alone.status.code(), Some(2));
+    let bad = tenantc(&[
+        "check",
+        "examples/zcx-nfs",
+        "--today",
+        "soon",
+        "--renew-within",
+        "1",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+fn codes_of_output(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.len() == 5 && l.starts_with('E') && l[1..].chars().all(|c| c.is_ascii_digit())
+        })
+        .collect()
+}

@@ -12,6 +12,8 @@
 //! would double the peak memory of a compile and leave the second core idle
 //! while they are written.
 
+pub mod inventory;
+
 use crate::lower::LowerError;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
@@ -51,6 +53,8 @@ pub struct Bundle {
     pub secrets: BTreeMap<String, SecretNote>,
     /// The tenants of a partial compile (`--tenant`).
     pub only: Option<BTreeSet<String>>,
+    /// Every object the files ask a target system to hold.
+    pub inventory: inventory::Inventory,
     /// Where files go as they are added, for a streamed bundle.
     staging: Option<Arc<Staging>>,
 }
@@ -154,8 +158,18 @@ impl Bundle {
         }
     }
 
-    /// Moves another bundle's files and secret notes into this one.
+    /// Records an object a file of this bundle asks its target to hold.
+    pub fn record(
+        &mut self,
+        entry: inventory::Entry,
+        recipe: inventory::Recipe,
+    ) -> Result<(), LowerError> {
+        self.inventory.record(entry, recipe).map_err(LowerError)
+    }
+
+    /// Moves another bundle's files, objects and secret notes into this one.
     pub fn absorb(&mut self, other: Bundle) -> Result<(), LowerError> {
+        self.inventory.absorb(other.inventory).map_err(LowerError)?;
         for (path, file) in other.files {
             self.insert(path, file, |_, _| Ok(()))?;
         }
@@ -232,6 +246,9 @@ impl Bundle {
         if self.files.contains_key(MANIFEST) {
             return Err(LowerError(format!("{MANIFEST} was added twice")));
         }
+        // The ledger of objects, listed in the manifest like any file.
+        let inventory = self.inventory.to_json();
+        self.add_text(inventory::INVENTORY.to_string(), inventory, BTreeSet::new())?;
         let digests: Vec<[u8; 32]> = inputs
             .iter()
             .map(|(_, b)| Sha256::digest(b).into())

@@ -53,62 +53,144 @@ fn export_paths(site: &Site, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Dates of the certificates: a well-formed `valid_from`, and no
-/// certificate valid longer than its signer.
-fn validity(site: &Site, out: &mut Vec<Diagnostic>) {
+/// Every certificate of a site: what it is, the system it is made on, its
+/// own `valid_from`, its validity and the authority that signs it (none for
+/// an authority).
+fn certificates(
+    site: &Site,
+) -> Vec<(
+    String,
+    &ZosSystem,
+    Option<&Sp<String>>,
+    &Sp<u64>,
+    Option<AuthorityId>,
+)> {
+    let mut out = Vec::new();
     for sys in &site.systems {
-        if let Some(from) = &sys.valid_from {
-            if crate::plan::jcl::add_years(&from.value, 0).is_none() {
-                out.push(
-                    Diagnostic::new(
-                        registry::BAD_FORMAT,
-                        from.span,
-                        format!("`{}` is not a date", from.value.escape_debug()),
-                        "valid_from",
-                    )
-                    .help("write the first day of the certificates as YYYY-MM-DD, e.g. valid_from = \"2027-01-01\""),
-                );
-            }
+        for a in &sys.authorities {
+            let what = format!("the certificate of authority `{}`", a.name.value);
+            out.push((what, sys, a.valid_from.as_ref(), &a.valid_years, None));
         }
     }
-    let mut leaf = |what: String, years: &Sp<u64>, signer: AuthorityId| {
-        let ca = site.authority(signer);
-        if years.value > ca.valid_years.value {
-            out.push(
-                Diagnostic::new(
-                    registry::CERT_OUTLIVES_SIGNER,
-                    years.span,
-                    format!(
-                        "{what} is valid for {} years, longer than its authority `{}` ({} years)",
-                        years.value, ca.name.value, ca.valid_years.value
-                    ),
-                    "outlives its signer",
-                )
-                .related(ca.valid_years.span, "the authority's validity")
-                .help(format!(
-                    "set valid_years to at most {}, or give the authority a longer validity",
-                    ca.valid_years.value
-                )),
-            );
-        }
-    };
     for sid in site.server_ids() {
         let s = site.server(sid);
-        leaf(
+        let c = &s.certificate;
+        out.push((
             format!("the certificate of NFS server `{}`", s.name.value),
-            &s.certificate.valid_years,
-            s.certificate.signed_by.value,
-        );
+            site.system(sid.0),
+            c.valid_from.as_ref(),
+            &c.valid_years,
+            Some(c.signed_by.value),
+        ));
     }
     for t in &site.tenants {
         if let Some(nfs) = &t.nfs {
-            leaf(
+            let idn = &nfs.identity;
+            out.push((
                 format!("the client certificate of tenant `{}`", t.name.value),
-                &nfs.identity.valid_years,
-                nfs.identity.signed_by.value,
+                site.system(nfs.server.value.0),
+                idn.valid_from.as_ref(),
+                &idn.valid_years,
+                Some(idn.signed_by.value),
+            ));
+        }
+    }
+    out
+}
+
+/// Dates of the certificates: well-formed `valid_from`s, and no certificate
+/// valid longer than its signer (compared by NOTAFTER when both are dated,
+/// since each certificate may start on its own day; by years otherwise).
+fn validity(site: &Site, out: &mut Vec<Diagnostic>) {
+    let own = site
+        .systems
+        .iter()
+        .filter_map(|s| s.valid_from.as_ref())
+        .chain(certificates(site).into_iter().filter_map(|c| c.2));
+    for from in own {
+        if crate::plan::jcl::add_years(&from.value, 0).is_none() {
+            out.push(
+                Diagnostic::new(
+                    registry::BAD_FORMAT,
+                    from.span,
+                    format!("`{}` is not a date", from.value.escape_debug()),
+                    "valid_from",
+                )
+                .help("write the first day of the certificates as YYYY-MM-DD, e.g. valid_from = \"2027-01-01\""),
             );
         }
     }
+    for (what, sys, from, years, signer) in certificates(site) {
+        let Some(signer) = signer else { continue };
+        let ca = site.authority(signer);
+        let ca_sys = site.system(signer.0);
+        let dates = crate::plan::validity(sys, from, years.value).zip(crate::plan::validity(
+            ca_sys,
+            ca.valid_from.as_ref(),
+            ca.valid_years.value,
+        ));
+        let outlives = match &dates {
+            Some(((_, to), (_, ca_to))) => to > ca_to,
+            None => years.value > ca.valid_years.value,
+        };
+        if !outlives {
+            continue;
+        }
+        let (message, help) = match &dates {
+            Some(((_, to), (_, ca_to))) => (
+                format!("{what} ends on {to}, after its authority `{}` ({ca_to})", ca.name.value),
+                format!("end it by {ca_to}: a shorter valid_years or an earlier valid_from, or renew the authority first"),
+            ),
+            None => (
+                format!(
+                    "{what} is valid for {} years, longer than its authority `{}` ({} years)",
+                    years.value, ca.name.value, ca.valid_years.value
+                ),
+                format!(
+                    "set valid_years to at most {}, or give the authority a longer validity",
+                    ca.valid_years.value
+                ),
+            ),
+        };
+        out.push(
+            Diagnostic::new(
+                registry::CERT_OUTLIVES_SIGNER,
+                years.span,
+                message,
+                "outlives its signer",
+            )
+            .related(ca.valid_years.span, "the authority's validity")
+            .help(help),
+        );
+    }
+}
+
+/// Certificates whose NOTAFTER falls within `days` of `today` (flags, so
+/// the output depends on the inputs alone): a warning each, at its validity.
+pub fn due(site: &Site, today: &str, days: u32) -> Vec<Diagnostic> {
+    let Some(limit) = crate::plan::jcl::add_days(today, days) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (what, sys, from, years, _) in certificates(site) {
+        let Some((_, to)) = crate::plan::validity(sys, from, years.value) else {
+            continue;
+        };
+        if to > limit {
+            continue;
+        }
+        let span = from.map_or(years.span, |f| f.span);
+        out.push(
+            Diagnostic::new(
+                registry::CERT_DUE,
+                span,
+                format!("{what} ends on {to}, within {days} days of {today}"),
+                "renew it",
+            )
+            .help("renew it under a new label with its own valid_from (e.g. label = \"... 2\", valid_from = today), then `tenantc plan`: RACF's REKEY and ROLLOVER replace it in its ring"),
+        );
+    }
+    out
 }
 
 /// Servers with standby LPARs: a moving address, declared once, standby

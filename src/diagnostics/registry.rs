@@ -693,6 +693,23 @@ Good:
     authority zcx_ca { valid_years = 10 ... }
     certificate { valid_years = 2, signed_by = zcx_ca ... }";
 
+    CERT_DUE = "E0441", Warning, "certificate ends within the renewal window",
+"With `--today DATE --renew-within DAYS` (check, compile and plan), every
+certificate whose NOTAFTER falls within DAYS of DATE is reported. tenantc never
+reads the clock: the date is a flag, so the same inputs give the same output.
+
+A certificate is renewed by giving it a new label and its own dates in the
+spec; `tenantc plan` then replaces it on the system by RACF's rekeying
+procedure (REKEY with the new label, GENREQ and GENCERT to have its authority
+sign it, ROLLOVER to put it in the old one's place in every key ring and
+retire the old private key), exports it again and the proxies roll:
+
+    identity {
+      label      = \"NFSTST Private Cert 2\"
+      valid_from = \"2028-12-01\"
+      ...
+    }";
+
     JOB_NAME_COLLISION = "E0440", Error, "two generated RACF jobs would have the same job name",
 "tenantc names the RACF jobs it generates for a system from the system's
 `jcl.job_prefix` and a stable hash of the job's kind and object (authority,

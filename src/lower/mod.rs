@@ -126,7 +126,7 @@ pub struct Templates {
 }
 
 impl Templates {
-    fn load(opts: &LowerOptions) -> Result<Templates, LowerError> {
+    pub(crate) fn load(opts: &LowerOptions) -> Result<Templates, LowerError> {
         let mut env = minijinja::Environment::new();
         env.set_keep_trailing_newline(true);
         env.add_filter("sh", |s: String| shell_quote(&s));

@@ -2,7 +2,7 @@
 //! `zos/<system>/pagent/<jobname>.policy`.
 
 use super::{LowerError, Templates};
-use crate::bundle::Bundle;
+use crate::bundle::{inventory, Bundle};
 use crate::ir::*;
 use serde::Serialize;
 
@@ -159,7 +159,22 @@ pub fn lower(
                 Some(_) => {}
             }
             let path = format!("zos/{}/pagent/{}.policy", on.name.value, s.jobname.value);
-            bundle.add_text(path, text, super::tenants_of_server(site, sid))?;
+            let tenants = super::tenants_of_server(site, sid);
+            let digest = inventory::digest_lines(&[first.as_deref().unwrap_or_default()]);
+            bundle.record(
+                inventory::Entry::new(
+                    inventory::Key::new(
+                        format!("zos/{}", on.name.value),
+                        "attls-rule",
+                        plan.server(sid).statements.rule.clone(),
+                    ),
+                    &tenants,
+                    &path,
+                    digest,
+                ),
+                inventory::Recipe::default(),
+            )?;
+            bundle.add_text(path, text, tenants)?;
         }
     }
     Ok(())

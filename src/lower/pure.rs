@@ -5,7 +5,7 @@
 //! (`k8s/<cluster>/nodes/multipath.conf`).
 
 use super::{LowerError, SecretValues, Templates};
-use crate::bundle::Bundle;
+use crate::bundle::{inventory, Bundle};
 use crate::ir::*;
 use crate::plan::placeholder;
 use serde::Serialize;
@@ -83,6 +83,50 @@ pub fn lower(
         san: &'static str,
         admin: &'a str,
     }
+    /// A tenant's objects on its array: kind, name, and the Purity command
+    /// that creates each (the commands of the setup script's steps).
+    fn objects<'a>(x: &TenantCtx<'a>) -> Vec<(&'static str, String, Vec<&'a str>)> {
+        let mut out = vec![(
+            "realm",
+            x.realm.to_string(),
+            vec!["purerealm", "create", x.realm],
+        )];
+        for pod in &x.pods {
+            out.push((
+                "pod",
+                format!("{}::{pod}", x.realm),
+                vec!["purepod", "create"],
+            ));
+        }
+        out.push((
+            "policy",
+            x.policy.to_string(),
+            vec![
+                "purepolicy",
+                "management-access",
+                "create",
+                "--realm",
+                x.realm,
+                "--role",
+                "storage",
+                "--aggregation-strategy",
+                "all-permissions",
+                x.policy,
+            ],
+        ));
+        out.push((
+            "user",
+            x.user.to_string(),
+            vec!["pureadmin", "create", "--access-policy", x.policy, x.user],
+        ));
+        // Made by the user itself, over its own session.
+        out.push((
+            "api-token",
+            x.user.to_string(),
+            vec!["pureadmin", "create", "--api-token"],
+        ));
+        out
+    }
     #[derive(Serialize)]
     struct TenantCtx<'a> {
         name: &'a str,
@@ -121,6 +165,27 @@ pub fn lower(
         }
         let names: BTreeSet<String> = tenants.iter().map(|x| x.name.to_string()).collect();
         let path = format!("pure/{}/setup.sh", array.name.value);
+        let target = format!("array/{}", array.name.value);
+        for x in &tenants {
+            for (kind, name, create) in objects(x) {
+                let mut words: Vec<String> = create.iter().map(|w| w.to_string()).collect();
+                if kind == "pod" {
+                    words.push(name.clone());
+                }
+                bundle.record(
+                    inventory::Entry::new(
+                        inventory::Key::new(target.clone(), kind, name),
+                        [&x.name.to_string()],
+                        &path,
+                        inventory::digest_lines(&words),
+                    ),
+                    inventory::Recipe {
+                        create: vec![words],
+                        then: Vec::new(),
+                    },
+                )?;
+            }
+        }
         let text = t.render(
             "purity-setup.sh.j2",
             minijinja::context! {

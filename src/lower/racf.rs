@@ -10,9 +10,9 @@
 //! Job names, file names, subject DNs and placeholders come from the plan.
 
 use super::{LowerError, Templates};
-use crate::bundle::Bundle;
+use crate::bundle::{inventory, Bundle};
 use crate::ir::*;
-use crate::plan::jcl::{add_years, layout, quote, MAX_COLUMN};
+use crate::plan::jcl::{layout, quote, MAX_COLUMN};
 use crate::plan::Plan;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -36,11 +36,14 @@ fn ring_access(s: &NfsServer) -> (Vec<Command>, Command) {
             let profile = format!("{user}.{}.LST", s.keyring.value.to_ascii_uppercase());
             (
                 vec![
-                    Command::new(format!("RDEFINE RDATALIB {profile}")).op("UACC(NONE)"),
+                    Command::new(format!("RDEFINE RDATALIB {profile}"))
+                        .op("UACC(NONE)")
+                        .makes("profile", format!("RDATALIB {profile}")),
                     Command::new(format!("PERMIT {profile}"))
                         .op("CLASS(RDATALIB)")
                         .op(format!("ID({user})"))
-                        .op("ACCESS(READ)"),
+                        .op("ACCESS(READ)")
+                        .makes("permit", format!("RDATALIB {profile} {user}")),
                 ],
                 Command::new("SETROPTS RACLIST(RDATALIB) REFRESH"),
             )
@@ -49,26 +52,74 @@ fn ring_access(s: &NfsServer) -> (Vec<Command>, Command) {
             vec![Command::new("PERMIT IRR.DIGTCERT.LISTRING")
                 .op("CLASS(FACILITY)")
                 .op(format!("ID({user})"))
-                .op("ACCESS(READ)")],
+                .op("ACCESS(READ)")
+                .makes("permit", format!("FACILITY IRR.DIGTCERT.LISTRING {user}"))],
             Command::new("SETROPTS RACLIST(FACILITY) REFRESH"),
         ),
     }
 }
 
 /// One TSO command: its first line and its operands, one per line.
-struct Command {
+pub(crate) struct Command {
     words: Vec<String>,
+    /// The object the command creates, for the inventory.
+    object: Option<Made>,
+}
+
+/// What a command makes: an object of the inventory, and the commands that
+/// must run again when it is made on a deployed system.
+struct Made {
+    kind: &'static str,
+    name: String,
+    role: Option<String>,
+    signer: Option<String>,
+    validity: Option<(String, String)>,
+    then: Vec<Command>,
 }
 
 impl Command {
-    fn new(first: impl Into<String>) -> Command {
+    pub(crate) fn new(first: impl Into<String>) -> Command {
         Command {
             words: vec![first.into()],
+            object: None,
         }
     }
-    fn op(mut self, operand: impl Into<String>) -> Command {
+    pub(crate) fn op(mut self, operand: impl Into<String>) -> Command {
         self.words.push(operand.into());
         self
+    }
+
+    /// Marks the command as the one that makes an object of `kind` and `name`.
+    fn makes(mut self, kind: &'static str, name: impl Into<String>) -> Command {
+        self.object = Some(Made {
+            kind,
+            name: name.into(),
+            role: None,
+            signer: None,
+            validity: None,
+            then: Vec::new(),
+        });
+        self
+    }
+
+    /// A certificate: its role for the site, its NOTAFTER, and what must run
+    /// again once it is made (its exports).
+    fn certificate(
+        self,
+        name: String,
+        role: String,
+        signer: Option<&Authority>,
+        validity: Option<(String, String)>,
+        then: Vec<Command>,
+    ) -> Command {
+        let mut c = self.makes("certificate", name);
+        if let Some(m) = &mut c.object {
+            m.role = Some(role);
+            m.signer = signer.map(|a| format!("CERTAUTH/{}", a.label.value));
+            m.validity = validity;
+            m.then = then;
+        }
+        c
     }
 
     /// Lays the command out in lines of at most [`MAX_COLUMN`] columns.
@@ -85,22 +136,26 @@ fn key_ops(cmd: Command, key: &Key) -> Command {
     }
 }
 
-/// NOTBEFORE/NOTAFTER operands for a certificate valid `years` from the
-/// system's `valid_from`. RACDCERT GENCERT NOTBEFORE(DATE(yyyy-mm-dd))
-/// NOTAFTER(DATE(yyyy-mm-dd)):
-/// https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-gencert.htm
-pub fn validity(sys: &ZosSystem, years: u64) -> Option<(String, String)> {
-    let from = &sys.valid_from.as_ref()?.value;
-    Some((from.clone(), add_years(from, years)?))
-}
+pub use crate::plan::validity;
 
-fn dated(cmd: Command, sys: &ZosSystem, years: u64) -> Command {
-    match validity(sys, years) {
+/// NOTBEFORE/NOTAFTER operands of a dated certificate. RACDCERT GENCERT
+/// NOTBEFORE(DATE(yyyy-mm-dd)) NOTAFTER(DATE(yyyy-mm-dd)):
+/// https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-gencert.htm
+fn dated(cmd: Command, v: &Option<(String, String)>) -> Command {
+    match v {
         Some((from, to)) => cmd
             .op(format!("NOTBEFORE(DATE({from}))"))
             .op(format!("NOTAFTER(DATE({to}))")),
         None => cmd,
     }
+}
+
+/// The export of an authority's certificate for the proxies' ca-file.
+fn ca_export(a: &Authority) -> Command {
+    Command::new("RACDCERT CERTAUTH")
+        .op(format!("EXPORT(LABEL({}))", quote(&a.label.value)))
+        .op(format!("DSN({})", quote(&a.export.dsn.value)))
+        .op(format!("FORMAT({})", a.export.format.value.racf()))
 }
 
 fn refresh() -> Command {
@@ -156,7 +211,7 @@ impl JobBuilder<'_> {
         name: String,
         comments: &[&str],
         commands: Vec<Command>,
-    ) -> Result<String, LowerError> {
+    ) -> Result<Rendered, LowerError> {
         let header = self.headers.of([from]);
         let mut lines = wrap(&header);
         for c in comments {
@@ -176,11 +231,61 @@ impl JobBuilder<'_> {
                 .map(Command::lines)
                 .collect::<Result<_, _>>()?,
         };
+        let mut made = Vec::new();
+        for (c, lines) in commands.into_iter().zip(&job.commands) {
+            if let Some(m) = c.object {
+                let then = m
+                    .then
+                    .iter()
+                    .map(Command::lines)
+                    .collect::<Result<_, _>>()?;
+                made.push((m, lines.clone(), then));
+            }
+        }
         let text = self
             .t
             .render("racf.jcl.j2", minijinja::context! { header, job })?;
         validate(&text)?;
-        Ok(text)
+        Ok(Rendered { text, made })
+    }
+}
+
+/// A job's text, and the objects its commands make with the lines that make
+/// them (and the lines to run again after).
+pub(crate) struct Rendered {
+    text: String,
+    made: Vec<(Made, Vec<String>, Vec<Vec<String>>)>,
+}
+
+impl Rendered {
+    /// Adds the job to the bundle and its objects to the inventory of `sys`.
+    fn add(
+        self,
+        sys: &ZosSystem,
+        path: String,
+        tenants: BTreeSet<String>,
+        bundle: &mut Bundle,
+    ) -> Result<(), LowerError> {
+        for (m, lines, then) in self.made {
+            bundle.record(
+                inventory::Entry {
+                    key: inventory::Key::new(format!("zos/{}", sys.name.value), m.kind, m.name),
+                    owners: tenants.iter().cloned().collect(),
+                    file: path.clone(),
+                    digest: inventory::digest_lines(&lines),
+                    role: m.role,
+                    signer: m.signer,
+                    not_before: m.validity.as_ref().map(|v| v.0.clone()),
+                    not_after: m.validity.map(|v| v.1),
+                    text: None,
+                },
+                inventory::Recipe {
+                    create: vec![lines],
+                    then,
+                },
+            )?;
+        }
+        bundle.add_text(path, self.text, tenants)
     }
 }
 
@@ -234,11 +339,15 @@ pub fn lower(
             )
             .op(format!("WITHLABEL({})", quote(&a.label.value)))
             .op("KEYUSAGE(CERTSIGN)");
-            let gencert = dated(gencert, sys, a.valid_years.value);
-            let export = Command::new("RACDCERT CERTAUTH")
-                .op(format!("EXPORT(LABEL({}))", quote(&a.label.value)))
-                .op(format!("DSN({})", quote(&a.export.dsn.value)))
-                .op(format!("FORMAT({})", a.export.format.value.racf()));
+            let v = validity(sys, a.valid_from.as_ref(), a.valid_years.value);
+            let gencert = dated(gencert, &v).certificate(
+                format!("CERTAUTH/{}", a.label.value),
+                format!("authority:{}", a.name.value),
+                None,
+                v,
+                vec![ca_export(a)],
+            );
+            let export = ca_export(a);
             let text = jb.render(
                 a.name.span.file,
                 an.job.clone(),
@@ -261,7 +370,7 @@ pub fn lower(
                 })
                 .map(|t| t.name.value.clone())
                 .collect();
-            bundle.add_text(an.file.clone(), text, tenants)?;
+            text.add(sys, an.file.clone(), tenants, bundle)?;
         }
         for (i, (s, sn)) in sys.servers.iter().zip(&names.servers).enumerate() {
             let ca = site.authority(s.certificate.signed_by.value);
@@ -286,18 +395,35 @@ pub fn lower(
                 "SIGNWITH(CERTAUTH LABEL({}))",
                 quote(&ca.label.value)
             ));
-            let gencert = dated(gencert, sys, c.valid_years.value);
-            let addring = Command::new(format!("{id} ADDRING({})", s.keyring.value));
+            let v = validity(sys, c.valid_from.as_ref(), c.valid_years.value);
+            let gencert = dated(gencert, &v).certificate(
+                format!("{}/{}", s.user.value, c.label.value),
+                format!("server:{}", s.name.value),
+                Some(ca),
+                v,
+                Vec::new(),
+            );
+            let ring = format!("{}/{}", s.user.value, s.keyring.value);
+            let addring = Command::new(format!("{id} ADDRING({})", s.keyring.value))
+                .makes("keyring", ring.clone());
             let connect_ca = Command::new(id.clone())
                 .op(format!(
                     "CONNECT(CERTAUTH LABEL({})",
                     quote(&ca.label.value)
                 ))
-                .op(format!("RING({}))", s.keyring.value));
+                .op(format!("RING({}))", s.keyring.value))
+                .makes(
+                    "ring-connection",
+                    format!("{ring}/CERTAUTH/{}", ca.label.value),
+                );
             let connect_own = Command::new(id.clone())
                 .op(format!("CONNECT(LABEL({})", quote(&c.label.value)))
                 .op(format!("RING({})", s.keyring.value))
-                .op("DEFAULT)");
+                .op("DEFAULT)")
+                .makes(
+                    "ring-connection",
+                    format!("{ring}/{}/{}", s.user.value, c.label.value),
+                );
             let text = jb.render(
                 s.name.span.file,
                 sn.job.clone(),
@@ -322,10 +448,11 @@ pub fn lower(
                     cmds
                 },
             )?;
-            bundle.add_text(
+            text.add(
+                sys,
                 sn.file.clone(),
-                text,
                 super::tenants_of_server(site, ServerId(sid, i)),
+                bundle,
             )?;
             // The site owns the OMVS segments and the exported directories:
             // a job that lists what the scenario relies on. LISTUSER
@@ -358,10 +485,11 @@ pub fn lower(
                 ],
                 checks,
             )?;
-            bundle.add_text(
+            verify.add(
+                sys,
                 sn.verify_file.clone(),
-                verify,
                 super::tenants_of_server(site, ServerId(sid, i)),
+                bundle,
             )?;
         }
         for (tenant, tn) in site.tenants.iter().zip(&plan.tenants) {
@@ -393,7 +521,6 @@ pub fn lower(
                 "SIGNWITH(CERTAUTH LABEL({}))",
                 quote(&ca.label.value)
             ));
-            let gencert = dated(gencert, sys, idn.valid_years.value);
             let mut export = Command::new(id.clone())
                 .op(format!("EXPORT(LABEL({}))", quote(&idn.label.value)))
                 .op(format!("DSN({})", quote(&idn.export.dsn.value)))
@@ -401,6 +528,22 @@ pub fn lower(
             if let Some(pw) = &client.password {
                 export = export.op(format!("PASSWORD({})", quote(pw)));
             }
+            // A new proxy needs the client certificate and its authority's.
+            let proxy_ca = site.authority(nfs.proxy.trust.value);
+            let v = validity(sys, idn.valid_from.as_ref(), idn.valid_years.value);
+            let gencert = dated(gencert, &v).certificate(
+                format!("{}/{}", idn.user.value, idn.label.value),
+                format!("client:{}", tenant.name.value),
+                Some(ca),
+                v,
+                vec![
+                    Command {
+                        words: export.words.clone(),
+                        object: None,
+                    },
+                    ca_export(proxy_ca),
+                ],
+            );
             let text = jb.render(
                 tenant.name.span.file,
                 client.job.clone(),
@@ -414,14 +557,161 @@ pub fn lower(
                 ],
                 vec![gencert, export, refresh()],
             )?;
-            bundle.add_text(
+            text.add(
+                sys,
                 client.file.clone(),
-                text,
                 BTreeSet::from([tenant.name.value.clone()]),
+                bundle,
             )?;
         }
     }
     Ok(())
+}
+
+/// A day-2 change job of a system (`tenantc plan`): the given commands,
+/// already laid out, then the refreshes.
+pub(crate) fn change_job(
+    t: &Templates,
+    sys: &ZosSystem,
+    header: &str,
+    what: &str,
+    comments: &[&str],
+    commands: Vec<Vec<String>>,
+) -> Result<String, LowerError> {
+    let mut lines = wrap(header);
+    for c in comments {
+        lines.extend(wrap(c));
+    }
+    let mut commands = commands;
+    for c in [
+        refresh(),
+        Command::new("SETROPTS RACLIST(RDATALIB) REFRESH"),
+    ] {
+        commands.push(c.lines()?);
+    }
+    let jcl = &sys.jcl;
+    let job = Job {
+        name: jcl.job_name(JobKind::Change, what),
+        account: format!("({})", jcl.account.value),
+        programmer: "TENANTC",
+        class: jcl.class.value.clone(),
+        msgclass: jcl.msgclass.value.clone(),
+        notify: jcl.notify.value.clone(),
+        comments: lines,
+        commands,
+    };
+    let text = t.render("racf.jcl.j2", minijinja::context! { header, job })?;
+    validate(&text)?;
+    Ok(text)
+}
+
+/// The command that removes an inventory object of a z/OS system, by its
+/// kind and name (see [`crate::bundle::inventory`] for how names are spelt):
+/// RACDCERT REMOVE, DELRING and DELETE, PERMIT ... DELETE and RDELETE.
+/// https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/le-remove.htm
+/// https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/le-delring.htm
+/// https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/le-delete.htm
+/// https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/permit.htm
+/// https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/rdelete.htm
+pub(crate) fn delete_lines(kind: &str, name: &str) -> Option<Result<Vec<String>, LowerError>> {
+    let owner = |o: &str| {
+        if o == "CERTAUTH" {
+            "RACDCERT CERTAUTH".to_string()
+        } else {
+            format!("RACDCERT ID({o})")
+        }
+    };
+    let cmd = match kind {
+        "certificate" => {
+            let (o, label) = name.split_once('/')?;
+            Command::new(owner(o)).op(format!("DELETE(LABEL({}))", quote(label)))
+        }
+        "keyring" => {
+            let (u, ring) = name.split_once('/')?;
+            Command::new(format!("RACDCERT ID({u}) DELRING({ring})"))
+        }
+        "ring-connection" => {
+            let mut parts = name.splitn(4, '/');
+            let (u, ring, o, label) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            let whose = match o {
+                "CERTAUTH" => "CERTAUTH ".to_string(),
+                o if o == u => String::new(),
+                o => format!("ID({o}) "),
+            };
+            Command::new(format!("RACDCERT ID({u})"))
+                .op(format!("REMOVE({whose}LABEL({})", quote(label)))
+                .op(format!("RING({ring}))"))
+        }
+        "permit" => {
+            let mut parts = name.splitn(3, ' ');
+            let (class, profile, user) = (parts.next()?, parts.next()?, parts.next()?);
+            Command::new(format!("PERMIT {profile}"))
+                .op(format!("CLASS({class})"))
+                .op(format!("ID({user})"))
+                .op("DELETE")
+        }
+        "profile" => {
+            let (class, profile) = name.split_once(' ')?;
+            Command::new(format!("RDELETE {class} {profile}"))
+        }
+        _ => return None,
+    };
+    Some(cmd.lines())
+}
+
+/// The renewal of a certificate under a new label by RACF's rekeying
+/// procedure: REKEY replicates it with a new key pair (self-signed), a
+/// certificate signed by an authority is signed again through a PKCS #10
+/// request (GENREQ, then GENCERT with the request data set), and ROLLOVER
+/// supersedes the old certificate in every ring and retires its private key.
+/// https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/le-rekey.htm
+/// https://www.ibm.com/docs/SSLTBW_2.2.0/com.ibm.zos.v2r2.icha400/le-genreq.htm
+/// https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha400/le-rollover.htm
+pub(crate) fn renewal_lines(
+    old: &str,
+    new: &str,
+    validity: Option<(&str, &str)>,
+    signer: Option<&str>,
+    request_dsn: &str,
+) -> Option<Result<Vec<Vec<String>>, LowerError>> {
+    let (o, old_label) = old.split_once('/')?;
+    let (_, new_label) = new.split_once('/')?;
+    let id = if o == "CERTAUTH" {
+        "RACDCERT CERTAUTH".to_string()
+    } else {
+        format!("RACDCERT ID({o})")
+    };
+    let mut rekey = Command::new(id.clone())
+        .op(format!("REKEY(LABEL({}))", quote(old_label)))
+        .op(format!("WITHLABEL({})", quote(new_label)));
+    if let Some((from, to)) = validity {
+        rekey = rekey
+            .op(format!("NOTBEFORE(DATE({from}))"))
+            .op(format!("NOTAFTER(DATE({to}))"));
+    }
+    let mut cmds = vec![rekey];
+    if let Some(ca) = signer {
+        cmds.push(
+            Command::new(id.clone())
+                .op(format!("GENREQ(LABEL({}))", quote(new_label)))
+                .op(format!("DSN({})", quote(request_dsn))),
+        );
+        let mut gencert = Command::new(id.clone())
+            .op(format!("GENCERT({})", quote(request_dsn)))
+            .op(format!("SIGNWITH(CERTAUTH LABEL({}))", quote(ca)));
+        if let Some((from, to)) = validity {
+            gencert = gencert
+                .op(format!("NOTBEFORE(DATE({from}))"))
+                .op(format!("NOTAFTER(DATE({to}))"));
+        }
+        cmds.push(gencert);
+    }
+    cmds.push(
+        Command::new(id)
+            .op(format!("ROLLOVER(LABEL({}))", quote(old_label)))
+            .op(format!("NEWLABEL({})", quote(new_label))),
+    );
+    Some(cmds.iter().map(Command::lines).collect())
 }
 
 #[cfg(test)]

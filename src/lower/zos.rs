@@ -5,7 +5,7 @@
 //! and `/etc/services` lines.
 
 use super::{racf, LowerError, Selection};
-use crate::bundle::Bundle;
+use crate::bundle::{inventory, Bundle};
 use crate::ir::*;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -140,7 +140,7 @@ pub fn lower(
         // The certificates made on this system, with their dates.
         let mut certs = Vec::new();
         for a in &sys.authorities {
-            let v = racf::validity(sys, a.valid_years.value);
+            let v = racf::validity(sys, a.valid_from.as_ref(), a.valid_years.value);
             certs.push(CertDates {
                 owner: "CERTAUTH",
                 label: &a.label.value,
@@ -152,7 +152,11 @@ pub fn lower(
             });
         }
         for (i, s) in sys.servers.iter().enumerate() {
-            let v = racf::validity(sys, s.certificate.valid_years.value);
+            let v = racf::validity(
+                sys,
+                s.certificate.valid_from.as_ref(),
+                s.certificate.valid_years.value,
+            );
             certs.push(CertDates {
                 owner: &s.user.value,
                 label: &s.certificate.label.value,
@@ -163,7 +167,11 @@ pub fn lower(
                 tenant: None,
             });
             for (t, nfs) in site.tenants_of(ServerId(sid, i)) {
-                let v = racf::validity(sys, nfs.identity.valid_years.value);
+                let v = racf::validity(
+                    sys,
+                    nfs.identity.valid_from.as_ref(),
+                    nfs.identity.valid_years.value,
+                );
                 certs.push(CertDates {
                     owner: &nfs.identity.user.value,
                     label: &nfs.identity.label.value,
@@ -219,17 +227,30 @@ pub fn lower(
                  # F {job},EXPORTFS. Each tenant volume is open only to the DVIPAs of its\n\
                  # cluster's nodes, where its proxy connects from.\n{shared}"
             );
+            let path = format!("zos/{name}/nfs/{job}.exports");
             for (t, nfs) in site.tenants_of(server_id) {
                 for v in &nfs.volumes {
+                    let line = export_line(site, t, v)?;
                     exports.push_str(&format!(
-                        "# tenant {}, volume {}\n{}\n",
-                        t.name.value,
-                        v.name.value,
-                        export_line(site, t, v)?
+                        "# tenant {}, volume {}\n{line}\n",
+                        t.name.value, v.name.value,
                     ));
+                    let exported = line.split_whitespace().next().unwrap_or_default();
+                    let mut e = inventory::Entry::new(
+                        inventory::Key::new(
+                            format!("zos/{name}"),
+                            "export",
+                            format!("{job} {exported}"),
+                        ),
+                        [&t.name.value],
+                        &path,
+                        inventory::digest_lines(&[&line]),
+                    );
+                    e.text = Some(line);
+                    bundle.record(e, inventory::Recipe::default())?;
                 }
             }
-            bundle.add_text(format!("zos/{name}/nfs/{job}.exports"), exports, on.clone())?;
+            bundle.add_text(path, exports, on.clone())?;
             // Site attributes: security(safexp) (z/OS NFS Guide and
             // Reference, "Initialization attributes for the z/OS NFS server"):
             // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/attt.htm

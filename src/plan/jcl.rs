@@ -78,6 +78,35 @@ pub fn dn(subject: &Subject) -> String {
     format!("SUBJECTSDN({})", parts.join(" "))
 }
 
+/// `date` (yyyy-mm-dd) plus `days`, in the proleptic Gregorian calendar;
+/// `None` when `date` is not a date.
+pub fn add_days(date: &str, days: u32) -> Option<String> {
+    add_years(date, 0)?;
+    let mut parts = date.splitn(3, '-');
+    let mut y: u32 = parts.next()?.parse().ok()?;
+    let mut m: u32 = parts.next()?.parse().ok()?;
+    let mut d: u32 = parts.next()?.parse().ok()?;
+    d = d.checked_add(days)?;
+    while d > days_in(y, m) {
+        d -= days_in(y, m);
+        m += 1;
+        if m > 12 {
+            m = 1;
+            y += 1;
+        }
+    }
+    Some(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+fn days_in(y: u32, m: u32) -> u32 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
 /// `YYYY-MM-DD` plus whole years (29 February becomes 28 February in a
 /// year that has none); `None` when `date` is not a date. No clock is read.
 pub fn add_years(date: &str, years: u64) -> Option<String> {

@@ -190,6 +190,14 @@ pub fn placeholder(r: &SecretRef) -> String {
     }
 }
 
+/// A certificate's NOTBEFORE and NOTAFTER: from its own `valid_from`, else
+/// the system's, for `years`; `None` when neither dates it (RACF's defaults
+/// then apply) or the date is not one (E0301 reports it).
+pub fn validity(sys: &ZosSystem, own: Option<&Sp<String>>, years: u64) -> Option<(String, String)> {
+    let from = &own.or(sys.valid_from.as_ref())?.value;
+    Some((from.clone(), jcl::add_years(from, years)?))
+}
+
 /// Computes every derived name of a resolved site (one without errors).
 pub fn build(site: &Site) -> Plan {
     Plan {

@@ -721,6 +721,7 @@ impl Builder<'_, '_> {
             key: f.key("key"),
             export: f.dataset("export"),
             valid_years: f.int_d("valid_years"),
+            valid_from: f.str("valid_from"),
         }
     }
 
@@ -783,6 +784,7 @@ impl Builder<'_, '_> {
             key: cf.key("key"),
             signed_by,
             valid_years: cf.int_d("valid_years"),
+            valid_from: cf.str("valid_from"),
             hostname: cf.str("hostname").unwrap_or_else(|| {
                 Sp::new(
                     format!("{}.{}", jobname.value, system_name).to_ascii_lowercase(),
@@ -1039,6 +1041,7 @@ impl Builder<'_, '_> {
             signed_by,
             export: idf.dataset("export"),
             valid_years: idf.int_d("valid_years"),
+            valid_from: idf.str("valid_from"),
         };
 
         let pf = self.f(self.child(n, "proxy")?);

@@ -82,6 +82,17 @@ pub(super) fn lower(
             },
         );
     }
+    // Defined by what it holds, told by the placeholders' version (a digest
+    // of a token would be derived from it).
+    let (defined, _) = pure::pure_json(site, cluster, None)?;
+    let kustomization = format!("{}/kustomization.yaml", out.dir);
+    out.record(
+        "Secret",
+        format!("{ns}/{PURE_SECRET}"),
+        &kustomization,
+        crate::bundle::sha256(defined.as_bytes()),
+        &tenants,
+    )?;
     out.generators.insert(SecretGenerator {
         name: PURE_SECRET.into(),
         namespace: ns.to_string(),

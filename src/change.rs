@@ -1,0 +1,1000 @@
+//! Stage 6, day 2: `tenantc plan`. The change that takes the target systems
+//! from what the deployed bundle put on them (its `inventory.json`) to what
+//! the specs ask for (the new bundle's inventory): the difference of two
+//! ledgers ([`diff`]), written as a change bundle ([`bundle`]) that holds only
+//! what the change needs, in an order where nothing runs before what it
+//! depends on and nothing is removed before its replacement serves:
+//!
+//! 1. z/OS: a job per system creating what is absent (certificates, rings,
+//!    connections, profiles, permits) and renewing certificates replaced
+//!    under a new label (REKEY, GENREQ/GENCERT, ROLLOVER), then the exports
+//!    of the new certificates;
+//! 2. the new certificates transferred and converted for the new proxies;
+//! 3. z/OS files: the exports (with lines still needed kept until phase 6),
+//!    reloaded without a restart, and the AT-TLS policies, refreshed;
+//! 4. arrays: the Purity objects to create;
+//! 5. clusters: the objects to create or change, applied;
+//! 6. then removal, consumers first: the clusters' objects by kind,
+//!    namespace and name, the arrays' objects, the exports' final files and
+//!    the RACF objects.
+//!
+//! Nothing is created that the deployed inventory holds, so no GENCERT,
+//! ADDRING or realm create meets an object that exists.
+
+use crate::bundle::inventory::{Entry, Inventory, Key};
+use crate::bundle::Bundle;
+use crate::ir::Site;
+use crate::lower::{racf, shell_quote, LowerError, Templates};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+/// What `tenantc plan` is asked beyond the specs.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Today, yyyy-mm-dd: with `renew_within`, certificates whose NOTAFTER
+    /// falls within the window are reported as due.
+    pub today: Option<String>,
+    /// Days.
+    pub renew_within: Option<u32>,
+    /// Remove the exported directories of removed volumes (never silently:
+    /// without it, CHANGE.md says they are kept).
+    pub remove_directories: bool,
+    /// Eradicate destroyed Purity pods and realms (their data) at once;
+    /// without it they stay recoverable for the array's eradication delay.
+    pub eradicate: bool,
+}
+
+/// A certificate replaced under a new label, for the same role.
+#[derive(Debug, Clone, Serialize)]
+pub struct Renewal {
+    pub old: Entry,
+    pub new: Entry,
+}
+
+/// The difference between a deployed inventory and the specs'.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Change {
+    pub create: Vec<Entry>,
+    pub update: Vec<Entry>,
+    pub delete: Vec<Entry>,
+    pub renew: Vec<Renewal>,
+    /// Certificates whose NOTAFTER falls within the renewal window.
+    pub due: Vec<Entry>,
+    /// Changes no command can make in place: why, for each.
+    pub refused: Vec<String>,
+}
+
+impl Change {
+    pub fn is_empty(&self) -> bool {
+        self.create.is_empty()
+            && self.update.is_empty()
+            && self.delete.is_empty()
+            && self.renew.is_empty()
+    }
+}
+
+/// The change from `old` (deployed) to `new` (the specs').
+pub fn diff(old: &Inventory, new: &Inventory) -> Change {
+    let mut c = Change::default();
+    for (k, e) in &new.entries {
+        match old.entries.get(k) {
+            None => c.create.push(e.clone()),
+            Some(o) if o.digest != e.digest => {
+                if k.kind == "certificate" {
+                    c.refused.push(format!(
+                        "{k}: its definition changed but its label did not; RACF cannot make a certificate under a label in use, so give the renewed certificate a new label (the plan then renews it by REKEY and ROLLOVER)"
+                    ));
+                } else {
+                    c.update.push(e.clone());
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for (k, e) in &old.entries {
+        if !new.entries.contains_key(k) {
+            c.delete.push(e.clone());
+        }
+    }
+    // A certificate deleted and one created for the same role on the same
+    // system is a renewal; ROLLOVER moves the ring connections itself.
+    let role = |e: &Entry| (e.key.target.clone(), e.role.clone());
+    let mut created: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
+    for (i, e) in c.create.iter().enumerate() {
+        if e.key.kind == "certificate" && e.role.is_some() {
+            created.insert(role(e), i);
+        }
+    }
+    let mut renewed_new = BTreeSet::new();
+    let mut renewed_old = BTreeSet::new();
+    for e in &c.delete {
+        if e.key.kind != "certificate" || e.role.is_none() {
+            continue;
+        }
+        if let Some(&i) = created.get(&role(e)) {
+            let new = c.create[i].clone();
+            renewed_new.insert(new.key.clone());
+            renewed_old.insert(e.key.clone());
+            c.renew.push(Renewal {
+                old: e.clone(),
+                new,
+            });
+        }
+    }
+    let connection_of = |k: &Key, certs: &BTreeSet<Key>, authorities: bool| {
+        k.kind == "ring-connection"
+            && certs.iter().any(|cert| {
+                cert.target == k.target
+                    && k.name.ends_with(&format!("/{}", cert.name))
+                    && (authorities || !cert.name.starts_with("CERTAUTH/"))
+            })
+    };
+    // A renewed certificate reaches the proxies through their Secrets, whose
+    // definition (the generator) did not change: apply them again.
+    for r in &c.renew {
+        let role = r.new.role.as_deref().unwrap_or_default();
+        let secret = match role.split_once(':') {
+            Some(("client", tenant)) => Some((crate::plan::CLIENT_SECRET, Some(tenant))),
+            Some(("authority", _)) => Some((crate::plan::CA_SECRET, None)),
+            _ => None,
+        };
+        let Some((name, tenant)) = secret else {
+            continue;
+        };
+        for e in new.entries.values() {
+            let holds = e.key.kind == "Secret"
+                && e.key.name.ends_with(&format!("/{name}"))
+                && tenant.is_none_or(|t| e.owners.iter().any(|o| o == t));
+            if holds && !c.update.iter().any(|u| u.key == e.key) {
+                c.update.push(e.clone());
+            }
+        }
+    }
+    // ROLLOVER connects the new certificate to every ring the old one is in.
+    // It replaces a personal certificate's connection; an authority's old
+    // certificate stays connected (trusted) until the removal phase, after
+    // every certificate it signed was renewed. The old certificates, their
+    // private keys retired, are deleted in that phase too.
+    c.create
+        .retain(|e| !renewed_new.contains(&e.key) && !connection_of(&e.key, &renewed_new, true));
+    c.delete
+        .retain(|e| !connection_of(&e.key, &renewed_old, false));
+    c
+}
+
+/// Certificates of `inv` whose NOTAFTER is within `days` of `today`.
+pub fn due(inv: &Inventory, today: &str, days: u32) -> Result<Vec<Entry>, String> {
+    let limit = crate::plan::jcl::add_days(today, days)
+        .ok_or_else(|| format!("--today {today}: not a date (yyyy-mm-dd)"))?;
+    Ok(inv
+        .entries
+        .values()
+        .filter(|e| e.key.kind == "certificate")
+        .filter(|e| e.not_after.as_deref().is_some_and(|d| d <= limit.as_str()))
+        .cloned()
+        .collect())
+}
+
+/// The order objects are made in on a system: what each needs exists first.
+fn create_rank(e: &Entry) -> u8 {
+    match (e.key.kind.as_str(), e.key.name.starts_with("CERTAUTH/")) {
+        ("racf-user", _) => 0,
+        ("certificate", true) => 1,
+        ("certificate", false) => 2,
+        ("keyring", _) => 3,
+        ("ring-connection", _) if e.key.name.contains("/CERTAUTH/") => 4,
+        ("ring-connection", _) => 5,
+        ("profile", _) => 6,
+        ("permit", _) => 7,
+        ("realm", _) => 10,
+        ("pod", _) => 11,
+        ("policy", _) => 12,
+        ("user", _) => 13,
+        ("api-token", _) => 14,
+        ("Namespace", _) => 20,
+        _ => 30,
+    }
+}
+
+/// The order objects are removed in: consumers first, what they need last.
+fn delete_rank(e: &Entry) -> u8 {
+    match e.key.kind.as_str() {
+        "Deployment" | "StatefulSet" => 0,
+        "Service" | "PersistentVolumeClaim" | "ConfigMap" | "Secret" => 1,
+        "PersistentVolume" | "NetworkPolicy" | "ResourceQuota" => 2,
+        "StorageClass" | "StorageCluster" | "MachineConfig" => 3,
+        "Namespace" => 4,
+        "api-token" => 10,
+        "user" => 11,
+        "policy" => 12,
+        "pod" => 13,
+        "realm" => 14,
+        "ring-connection" => 20,
+        "keyring" => 21,
+        "certificate" if e.key.name.starts_with("CERTAUTH/") => 23,
+        "certificate" => 22,
+        "permit" => 24,
+        "profile" => 25,
+        "racf-user" => 26,
+        _ => 5,
+    }
+}
+
+/// The kubectl resource of an inventory kind: the API group for the kinds
+/// outside the core and well-known groups the bundle writes.
+fn kubectl_resource(kind: &str) -> String {
+    match kind {
+        "StorageCluster" => "storagecluster.core.libopenstorage.org".into(),
+        "MachineConfig" => "machineconfig.machineconfiguration.openshift.io".into(),
+        k => k.to_ascii_lowercase(),
+    }
+}
+
+/// What a target's part of the change holds, by phase.
+#[derive(Default)]
+struct Targets<'c> {
+    create: BTreeMap<&'c str, Vec<&'c Entry>>,
+    update: BTreeMap<&'c str, Vec<&'c Entry>>,
+    delete: BTreeMap<&'c str, Vec<&'c Entry>>,
+    renew: BTreeMap<&'c str, Vec<&'c Renewal>>,
+}
+
+impl<'c> Targets<'c> {
+    fn of(c: &'c Change) -> Targets<'c> {
+        let mut t = Targets::default();
+        for e in &c.create {
+            t.create.entry(&e.key.target).or_default().push(e);
+        }
+        for e in &c.update {
+            t.update.entry(&e.key.target).or_default().push(e);
+        }
+        for e in &c.delete {
+            t.delete.entry(&e.key.target).or_default().push(e);
+        }
+        for r in &c.renew {
+            t.renew.entry(&r.new.key.target).or_default().push(r);
+        }
+        for v in t.create.values_mut() {
+            v.sort_by_key(|e| (create_rank(e), &e.key));
+        }
+        for v in t.delete.values_mut() {
+            v.sort_by_key(|e| (delete_rank(e), &e.key));
+        }
+        t
+    }
+
+    fn targets(&self) -> BTreeSet<&'c str> {
+        self.create
+            .keys()
+            .chain(self.update.keys())
+            .chain(self.delete.keys())
+            .chain(self.renew.keys())
+            .copied()
+            .collect()
+    }
+}
+
+/// The one-screen summary, per target, like `terraform plan`.
+pub fn summary(c: &Change) -> String {
+    let t = Targets::of(c);
+    let mut out = String::new();
+    if c.is_empty() {
+        out.push_str("No changes: the deployed systems hold what the specs ask for.\n");
+    }
+    for target in t.targets() {
+        let n = |m: &BTreeMap<&str, Vec<&Entry>>| m.get(target).map_or(0, Vec::len);
+        let renew = t.renew.get(target).map_or(0, Vec::len);
+        let _ = writeln!(
+            out,
+            "{target}: {} to create, {} to change, {} to renew, {} to destroy",
+            n(&t.create),
+            n(&t.update),
+            renew,
+            n(&t.delete)
+        );
+        for e in t.create.get(target).into_iter().flatten() {
+            let _ = writeln!(out, "  + {} {}", e.key.kind, e.key.name);
+        }
+        for e in t.update.get(target).into_iter().flatten() {
+            let _ = writeln!(out, "  ~ {} {}", e.key.kind, e.key.name);
+        }
+        for r in t.renew.get(target).into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "  ↻ certificate {} -> {}",
+                r.old.key.name, r.new.key.name
+            );
+        }
+        for e in t.delete.get(target).into_iter().flatten() {
+            let _ = writeln!(out, "  - {} {}", e.key.kind, e.key.name);
+        }
+    }
+    for e in &c.due {
+        let _ = writeln!(
+            out,
+            "due for renewal: {} {} (NOTAFTER {})",
+            e.key.target,
+            e.key.name,
+            e.not_after.as_deref().unwrap_or("?")
+        );
+    }
+    for r in &c.refused {
+        let _ = writeln!(out, "refused: {r}");
+    }
+    out
+}
+
+/// The change as JSON, for pipelines.
+pub fn to_json(c: &Change) -> String {
+    let mut s = serde_json::to_string_pretty(c).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The z/OS system a `zos/<name>` target names.
+fn system<'s>(site: &'s Site, target: &str) -> Option<&'s crate::ir::ZosSystem> {
+    let name = target.strip_prefix("zos/")?;
+    site.systems.iter().find(|s| s.name.value == name)
+}
+
+/// Writes the change bundle: CHANGE.md, `plan.json`, the inventory the
+/// systems will hold after it, and the files its steps run.
+pub fn bundle(
+    site: &Site,
+    templates: &Templates,
+    c: &Change,
+    new: &Bundle,
+    opts: &PlanOptions,
+) -> Result<Bundle, LowerError> {
+    let mut out = Bundle::default();
+    let none = BTreeSet::new;
+    let t = Targets::of(c);
+    let header = format!(
+        "Generated by tenantc {} plan: the change from the deployed bundle's inventory to the specs. Do not edit.",
+        env!("CARGO_PKG_VERSION")
+    );
+    let mut md = String::new();
+    let _ = writeln!(md, "<!-- {header} -->\n# Changing the deployed site\n");
+    md.push_str("```text\n");
+    md.push_str(&summary(c));
+    md.push_str("```\n\n");
+    if c.is_empty() {
+        md.push_str("Nothing to run. The deployed bundle stays the deployed one.\n");
+        out.add_text("CHANGE.md".into(), md, none())?;
+        out.add_text("plan.json".into(), to_json(c), none())?;
+        out.inventory = new.inventory.clone();
+        return Ok(out);
+    }
+    md.push_str(
+        "Every step in order; paths are relative to this directory. Creation comes first (z/OS, then the arrays, then the clusters), removal last and in the reverse order, so nothing is removed before what replaces it serves. When every step is done, the new bundle (`tenantc compile` of the same specs) is the deployed one: commit it; its `inventory.json` equals this directory's.\n",
+    );
+
+    // 1. z/OS creation and renewal.
+    let mut step = 0;
+    let mut heading = |md: &mut String, title: &str| {
+        step += 1;
+        let _ = writeln!(md, "\n## {step}. {title}\n");
+    };
+    let zos: Vec<&str> = t
+        .targets()
+        .into_iter()
+        .filter(|x| x.starts_with("zos/"))
+        .collect();
+    let mut exports_needed: Vec<&Entry> = Vec::new();
+    let mut first = true;
+    for target in &zos {
+        let Some(sys) = system(site, target) else {
+            continue;
+        };
+        let mut cmds: Vec<Vec<String>> = Vec::new();
+        let mut then: Vec<Vec<String>> = Vec::new();
+        let mut what = Vec::new();
+        for e in t.create.get(target).into_iter().flatten() {
+            let Some(r) = new.inventory.recipes.get(&e.key) else {
+                continue;
+            };
+            cmds.extend(r.create.iter().cloned());
+            then.extend(r.then.iter().cloned());
+            if e.key.kind == "certificate" {
+                exports_needed.push(e);
+            }
+            what.push(format!("{} {}", e.key.kind, e.key.name));
+        }
+        let mut renewals: Vec<&&Renewal> = t.renew.get(target).into_iter().flatten().collect();
+        renewals.sort_by_key(|r| !r.new.key.name.starts_with("CERTAUTH/"));
+        for r in renewals {
+            let owner = r.new.key.name.split('/').next().unwrap_or_default();
+            let validity = r.new.not_before.as_deref().zip(r.new.not_after.as_deref());
+            let signer = r
+                .new
+                .signer
+                .as_deref()
+                .and_then(|s| s.strip_prefix("CERTAUTH/"));
+            let dsn = format!("{owner}.TENANTC.CSR");
+            if let Some(lines) =
+                racf::renewal_lines(&r.old.key.name, &r.new.key.name, validity, signer, &dsn)
+            {
+                cmds.extend(lines?);
+            }
+            if let Some(rec) = new.inventory.recipes.get(&r.new.key) {
+                then.extend(rec.then.iter().cloned());
+            }
+            exports_needed.push(&r.new);
+            what.push(format!(
+                "renewal of {} as {}",
+                r.old.key.name, r.new.key.name
+            ));
+        }
+        if cmds.is_empty() {
+            continue;
+        }
+        if first {
+            heading(&mut md, "z/OS: create and renew");
+            first = false;
+        }
+        // Each export once, after everything it exports was made.
+        let mut seen = BTreeSet::new();
+        cmds.extend(then.into_iter().filter(|c| seen.insert(c.clone())));
+        let path = format!("{}/jcl/C1-create.jcl", target);
+        let text = racf::change_job(
+            templates,
+            sys,
+            &header,
+            &format!("{target} create"),
+            &[
+                "Makes only what the deployed inventory lacks, in dependency order, renews certificates replaced under a new label (REKEY, GENREQ and GENCERT, ROLLOVER), then exports the new certificates. IKJEFT1B stops at the first failing command.",
+            ],
+            cmds,
+        )?;
+        let _ = writeln!(
+            md,
+            "- Submit `{path}` on {}: RC 0. It makes: {}.",
+            sys.name.value,
+            what.join("; ")
+        );
+        out.add_text(path, text, none())?;
+    }
+    // 2. The new certificates to the clusters.
+    let clients: Vec<&&Entry> = exports_needed
+        .iter()
+        .filter(|e| e.role.as_deref().is_some_and(|r| r.starts_with("client:")))
+        .collect();
+    if !clients.is_empty() {
+        heading(&mut md, "Certificates to the new proxies");
+        md.push_str("The job above exported each new client certificate and its authority's certificate. Transfer and convert them as APPLY.md of the new bundle says for these tenants (binary for PKCS#12, text for the authority), put the PEM files where its `manifest.json` lists the proxies' secret files, and delete the exports and the workstation copies afterwards:\n\n");
+        for e in clients {
+            let _ = writeln!(
+                md,
+                "- {} ({})",
+                e.key.name,
+                e.role.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    // 3. z/OS files: exports and AT-TLS policies.
+    let mut files_step = false;
+    let mut final_exports: Vec<(String, String)> = Vec::new();
+    for target in &zos {
+        let touched = |kind: &str| -> BTreeSet<String> {
+            [&t.create, &t.update, &t.delete]
+                .iter()
+                .flat_map(|m| m.get(target).into_iter().flatten())
+                .filter(|e| e.key.kind == kind)
+                .map(|e| e.file.clone())
+                .collect()
+        };
+        for file in touched("export") {
+            let job = file
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(".exports");
+            let kept: Vec<&&Entry> = t
+                .delete
+                .get(target)
+                .into_iter()
+                .flatten()
+                .filter(|e| e.key.kind == "export" && e.file == file)
+                .collect();
+            let base = new
+                .files
+                .get(&file)
+                .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+                .unwrap_or_else(|| {
+                    format!("# {header}\n# No tenant is exported by {job} any more.\n")
+                });
+            let mut staged = base.clone();
+            for e in &kept {
+                let _ = writeln!(
+                    staged,
+                    "# kept until its consumers are removed (step \"remove\")\n{}",
+                    e.text.as_deref().unwrap_or_default()
+                );
+            }
+            if !files_step {
+                heading(&mut md, "z/OS: exports and AT-TLS policies");
+                files_step = true;
+            }
+            let path = format!("{target}/nfs/C3-{job}.exports");
+            let _ = writeln!(
+                md,
+                "- Replace the exports data set of {job} with `{path}`, then `F {job},EXPORTFS`: the server reloads its exports without a restart, so mounts in use stay (z/OS Network File System Guide and Reference, \"exportfs\" operand of MODIFY).",
+            );
+            out.add_text(path, staged, none())?;
+            if !kept.is_empty() {
+                final_exports.push((format!("{target}/nfs/C8-{job}.exports"), base));
+            }
+        }
+        for file in touched("attls-rule") {
+            if let Some(f) = new.files.get(&file) {
+                if !files_step {
+                    heading(&mut md, "z/OS: exports and AT-TLS policies");
+                    files_step = true;
+                }
+                let path = file.replace("/pagent/", "/pagent/C3-");
+                let _ = writeln!(
+                    md,
+                    "- Replace the policy in the Policy Agent's AT-TLS file with `{path}`, then `F PAGENT,REFRESH` (connections in progress keep their session).",
+                );
+                out.add_text(path, String::from_utf8_lossy(&f.bytes).into_owned(), none())?;
+            }
+        }
+    }
+    // 4. Arrays: create.
+    let arrays: Vec<&str> = t
+        .targets()
+        .into_iter()
+        .filter(|x| x.starts_with("array/"))
+        .collect();
+    let mut array_step = false;
+    for target in &arrays {
+        let Some(list) = t.create.get(target) else {
+            continue;
+        };
+        let name = target.trim_start_matches("array/");
+        let Some(array) = site.arrays.iter().find(|a| a.name.value == name) else {
+            continue;
+        };
+        let mut script = purity_preamble(&header, Some(&array.endpoint.value), &array.admin.value);
+        for e in list {
+            let Some(r) = new.inventory.recipes.get(&e.key) else {
+                continue;
+            };
+            for words in &r.create {
+                let quoted: Vec<String> = words.iter().map(|w| shell_quote(w)).collect();
+                let line = match e.key.kind.as_str() {
+                    "user" => format!("purity_tty {}", quoted.join(" ")),
+                    // Made by the user, over its own session; printed once.
+                    "api-token" => format!(
+                        "printf '%s\\n' {} >&2\nssh -t -- {}\"@${{ARRAY}}\" {}",
+                        shell_quote(&format!(
+                            "Creating an API token for {}; store it where the spec's token source names.",
+                            e.key.name
+                        )),
+                        shell_quote(&e.key.name),
+                        quoted.join(" ")
+                    ),
+                    _ => format!("purity {}", quoted.join(" ")),
+                };
+                let _ = writeln!(script, "{line}");
+            }
+        }
+        if !array_step {
+            heading(&mut md, "FlashArrays: create");
+            array_step = true;
+        }
+        let path = format!("pure/{name}/C4-create.sh");
+        let _ = writeln!(md, "- `bash {path}` (asks for each new user's password and prints each new API token once: store it where the spec's token source names, before the next step).");
+        out.add_text(path, script, none())?;
+    }
+    // 5. Clusters: create and change.
+    let clusters: Vec<&str> = t
+        .targets()
+        .into_iter()
+        .filter(|x| x.starts_with("cluster/"))
+        .collect();
+    let mut cluster_step = false;
+    for target in &clusters {
+        let name = target.trim_start_matches("cluster/");
+        let dir = format!("k8s/{name}");
+        let apply: Vec<&&Entry> = t
+            .create
+            .get(target)
+            .into_iter()
+            .flatten()
+            .chain(t.update.get(target).into_iter().flatten())
+            .collect();
+        if apply.is_empty() {
+            continue;
+        }
+        let mut resources = BTreeSet::new();
+        let mut generators = String::new();
+        for e in &apply {
+            if e.key.kind == "Secret" {
+                if let Some(g) = new
+                    .inventory
+                    .recipes
+                    .get(&e.key)
+                    .and_then(|r| r.create.first())
+                {
+                    let _ = writeln!(
+                        generators,
+                        "- name: {}\n  namespace: {}\n  type: {}\n  files:",
+                        g[0], g[1], g[2]
+                    );
+                    for f in &g[3..] {
+                        let _ = writeln!(generators, "  - {f}");
+                    }
+                }
+                continue;
+            }
+            let Some(rel) = e.file.strip_prefix(&format!("{dir}/")) else {
+                continue;
+            };
+            if let Some(f) = new.files.get(&e.file) {
+                resources.insert(rel.to_string());
+                out.add_text(
+                    format!("{dir}/apply/{rel}"),
+                    String::from_utf8_lossy(&f.bytes).into_owned(),
+                    none(),
+                )?;
+            }
+        }
+        let mut k = format!(
+            "# {header}\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        );
+        if !resources.is_empty() {
+            k.push_str("resources:\n");
+            for r in &resources {
+                let _ = writeln!(k, "- {r}");
+            }
+        }
+        if !generators.is_empty() {
+            k.push_str("secretGenerator:\n");
+            k.push_str(&generators);
+            k.push_str("generatorOptions:\n  disableNameSuffixHash: true\n");
+        }
+        if !cluster_step {
+            heading(&mut md, "Clusters: create and change");
+            cluster_step = true;
+        }
+        // haproxy reads its certificates only when it starts.
+        let rolled: BTreeSet<&str> = apply
+            .iter()
+            .filter(|e| e.key.kind == "Deployment")
+            .map(|e| e.key.name.as_str())
+            .collect();
+        let mut restarts = BTreeSet::new();
+        for e in &apply {
+            let Some((ns, secret)) = e.key.name.split_once('/') else {
+                continue;
+            };
+            let proxy = format!("{ns}/{}", crate::plan::PROXY_DEPLOYMENT);
+            if e.key.kind == "Secret"
+                && [crate::plan::CLIENT_SECRET, crate::plan::CA_SECRET].contains(&secret)
+                && !rolled.contains(proxy.as_str())
+            {
+                restarts.insert(ns.to_string());
+            }
+        }
+        let path = format!("{dir}/apply/kustomization.yaml");
+        let _ = writeln!(
+            md,
+            "- Cluster {name}: put the new secret files this kustomization generates from under `{dir}/apply/secrets/` (the new bundle's `manifest.json` says where each comes from), then `kubectl apply -k {dir}/apply`. Only the objects listed above change; the others are not touched."
+        );
+        for ns in restarts {
+            let _ = writeln!(
+                md,
+                "- `kubectl -n {ns} rollout restart deployment/{}`: the proxy reads its renewed certificates when it starts; `kubectl -n {ns} rollout status deployment/{}` waits for it.",
+                crate::plan::PROXY_DEPLOYMENT,
+                crate::plan::PROXY_DEPLOYMENT
+            );
+        }
+        out.add_text(path, k, none())?;
+    }
+    // 6. Removal: clusters, arrays, z/OS.
+    let mut removal = false;
+    let mut removal_heading = |md: &mut String| {
+        if !removal {
+            removal = true;
+            step += 1;
+            let _ = writeln!(md, "\n## {step}. Remove what no spec needs any more\n");
+        }
+    };
+    for target in &clusters {
+        let Some(list) = t.delete.get(target) else {
+            continue;
+        };
+        let name = target.trim_start_matches("cluster/");
+        let mut script = format!("#!/usr/bin/env bash\n# {header}\n# Deletes each object by kind, namespace and name; a missing one is an error.\nset -euo pipefail\n");
+        for e in list {
+            let (ns, obj) = match e.key.name.split_once('/') {
+                Some((ns, n)) => (Some(ns), n),
+                None => (None, e.key.name.as_str()),
+            };
+            let ns = ns
+                .map(|n| format!(" -n {}", shell_quote(n)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                script,
+                "kubectl delete{ns} {} {}",
+                kubectl_resource(&e.key.kind),
+                shell_quote(obj)
+            );
+        }
+        let path = format!("k8s/{name}/C6-delete.sh");
+        removal_heading(&mut md);
+        let _ = writeln!(
+            md,
+            "- Cluster {name}: `bash {path}` (workloads first, namespaces last)."
+        );
+        out.add_text(path, script, none())?;
+    }
+    for target in &arrays {
+        let Some(list) = t.delete.get(target) else {
+            continue;
+        };
+        let name = target.trim_start_matches("array/");
+        // An array gone from the specs: the operator names it.
+        let array = site.arrays.iter().find(|a| a.name.value == name);
+        let mut script = purity_preamble(
+            &header,
+            array.map(|a| a.endpoint.value.as_str()),
+            array.map_or("pureuser", |a| a.admin.value.as_str()),
+        );
+        for e in list {
+            for line in purity_delete(e, opts.eradicate) {
+                let _ = writeln!(script, "{line}");
+            }
+        }
+        let path = format!("pure/{name}/C7-delete.sh");
+        removal_heading(&mut md);
+        let _ = writeln!(
+            md,
+            "- `bash {path}`: {}",
+            if opts.eradicate {
+                "destroys and eradicates the removed pods and realms (their data is gone at once)."
+            } else {
+                "destroys the removed pods and realms; they stay recoverable for the array's eradication delay (plan with --eradicate to eradicate them at once)."
+            }
+        );
+        out.add_text(path, script, none())?;
+    }
+    for (path, text) in final_exports {
+        removal_heading(&mut md);
+        let job = path
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("C8-")
+            .trim_end_matches(".exports")
+            .to_string();
+        let _ = writeln!(
+            md,
+            "- Replace the exports data set of {job} with `{path}`, then `F {job},EXPORTFS`."
+        );
+        out.add_text(path, text, none())?;
+    }
+    let dirs: Vec<&Entry> = c.delete.iter().filter(|e| e.key.kind == "export").collect();
+    if !dirs.is_empty() {
+        removal_heading(&mut md);
+        if opts.remove_directories {
+            md.push_str("- In the z/OS UNIX shell, as a superuser, remove the directories of the removed exports (their files are gone):\n\n```sh\n");
+            for e in &dirs {
+                if let Some((_, path)) = e.key.name.split_once(' ') {
+                    let _ = writeln!(md, "rm -r {}", shell_quote(path));
+                }
+            }
+            md.push_str("```\n");
+        } else {
+            md.push_str("- The directories of the removed exports are kept, with their files (plan with --remove-directories to remove them):");
+            for e in &dirs {
+                let _ = write!(md, " `{}`", e.key.name);
+            }
+            md.push('\n');
+        }
+    }
+    for target in &zos {
+        let Some(list) = t.delete.get(target) else {
+            continue;
+        };
+        let mut cmds = Vec::new();
+        let mut what = Vec::new();
+        for e in list {
+            if let Some(lines) = racf::delete_lines(&e.key.kind, &e.key.name) {
+                cmds.push(lines?);
+                what.push(format!("{} {}", e.key.kind, e.key.name));
+            }
+        }
+        let rules: Vec<&&Entry> = list.iter().filter(|e| e.key.kind == "attls-rule").collect();
+        for r in rules {
+            removal_heading(&mut md);
+            let _ = writeln!(md, "- {target}: remove the policy of rule `{}` (`{}`) from the Policy Agent's AT-TLS file, then `F PAGENT,REFRESH`.", r.key.name, r.file);
+        }
+        if cmds.is_empty() {
+            continue;
+        }
+        let Some(sys) = system(site, target) else {
+            removal_heading(&mut md);
+            let _ = writeln!(
+                md,
+                "- {target} is no longer in the specs: remove by hand: {}.",
+                what.join("; ")
+            );
+            continue;
+        };
+        let path = format!("{target}/jcl/C9-delete.jcl");
+        let text = racf::change_job(
+            templates,
+            sys,
+            &header,
+            &format!("{target} delete"),
+            &["Removes what no spec needs any more: ring connections, rings, certificates, permits and profiles, in that order."],
+            cmds,
+        )?;
+        removal_heading(&mut md);
+        let _ = writeln!(
+            md,
+            "- Submit `{path}` on {}: RC 0. It removes: {}.",
+            sys.name.value,
+            what.join("; ")
+        );
+        out.add_text(path, text, none())?;
+    }
+    if !c.due.is_empty() || !c.refused.is_empty() {
+        md.push_str("\n## Not planned\n\n");
+        for e in &c.due {
+            let _ = writeln!(md, "- {} {}: NOTAFTER {} falls within the renewal window: give it a new label and dates in the spec, and plan again.", e.key.target, e.key.name, e.not_after.as_deref().unwrap_or("?"));
+        }
+        for r in &c.refused {
+            let _ = writeln!(md, "- {r}");
+        }
+    }
+    out.add_text("CHANGE.md".into(), md, none())?;
+    out.add_text("plan.json".into(), to_json(c), none())?;
+    // What the systems hold once it is done: written with the manifest.
+    out.inventory = new.inventory.clone();
+    Ok(out)
+}
+
+/// The head of a Purity change script: the same helpers as setup.sh.
+fn purity_preamble(header: &str, endpoint: Option<&str>, admin: &str) -> String {
+    let array = match endpoint {
+        Some(e) => format!("ARRAY={}", shell_quote(e)),
+        None => "ARRAY=${PURE_ARRAY:?the array is gone from the specs: set PURE_ARRAY to its management address}".into(),
+    };
+    format!(
+        "#!/usr/bin/env bash\n# {header}\n# Runs each Purity//FA command once; a command that fails stops the script.\nset -euo pipefail\n\n{array}\nADMIN=${{PURE_ADMIN:-{}}}\n\npurity() {{\n    ssh -o BatchMode=yes -- \"${{ADMIN}}@${{ARRAY}}\" \"$(printf '%q ' \"$@\")\"\n}}\n\npurity_tty() {{\n    ssh -t -- \"${{ADMIN}}@${{ARRAY}}\" \"$(printf '%q ' \"$@\")\"\n}}\n\n",
+        shell_quote(admin)
+    )
+}
+
+/// The Purity commands that remove an object: `pureadmin delete`,
+/// `purepolicy management-access delete`, `purepod destroy` and
+/// `purerealm destroy` (with `eradicate` when asked).
+fn purity_delete(e: &Entry, eradicate: bool) -> Vec<String> {
+    let q = shell_quote(&e.key.name);
+    match e.key.kind.as_str() {
+        "api-token" => vec![format!("purity pureadmin delete --api-token {q}")],
+        "user" => vec![format!("purity pureadmin delete {q}")],
+        "policy" => vec![format!("purity purepolicy management-access delete {q}")],
+        "pod" | "realm" => {
+            let cmd = if e.key.kind == "pod" {
+                "purepod"
+            } else {
+                "purerealm"
+            };
+            let mut v = vec![format!("purity {cmd} destroy {q}")];
+            if eradicate {
+                v.push(format!("purity {cmd} eradicate {q}"));
+            }
+            v
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::inventory::Recipe;
+
+    fn inv(entries: &[(&str, &str, &str, Option<&str>)]) -> Inventory {
+        let mut i = Inventory::default();
+        for (kind, name, digest, role) in entries {
+            let mut e = Entry::new(
+                Key::new("zos/S", kind, *name),
+                &[String::from("t")],
+                "f",
+                digest.to_string(),
+            );
+            e.role = role.map(str::to_string);
+            i.record(e, Recipe::default()).expect("one definition");
+        }
+        i
+    }
+
+    fn names(v: &[Entry]) -> Vec<String> {
+        v.iter()
+            .map(|e| format!("{} {}", e.key.kind, e.key.name))
+            .collect()
+    }
+
+    #[test]
+    fn only_what_is_absent_is_created_and_what_is_gone_removed() {
+        let old = inv(&[("keyring", "U/R", "1", None), ("permit", "P", "1", None)]);
+        let new = inv(&[("keyring", "U/R", "1", None), ("profile", "Q", "1", None)]);
+        let c = diff(&old, &new);
+        assert_eq!(names(&c.create), ["profile Q"]);
+        assert_eq!(names(&c.delete), ["permit P"]);
+        assert!(c.update.is_empty() && c.renew.is_empty() && c.refused.is_empty());
+        assert!(diff(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn a_certificate_under_a_new_label_for_the_same_role_is_a_renewal() {
+        let old = inv(&[
+            ("certificate", "U/old", "1", Some("client:t")),
+            ("ring-connection", "S/R/U/old", "1", None),
+        ]);
+        let new = inv(&[
+            ("certificate", "U/new", "2", Some("client:t")),
+            ("ring-connection", "S/R/U/new", "1", None),
+        ]);
+        let c = diff(&old, &new);
+        assert_eq!(c.renew.len(), 1);
+        assert_eq!(c.renew[0].old.key.name, "U/old");
+        // ROLLOVER moves the connection; the old certificate goes last.
+        assert!(c.create.is_empty(), "{:?}", names(&c.create));
+        assert_eq!(names(&c.delete), ["certificate U/old"]);
+    }
+
+    #[test]
+    fn an_authority_renewed_stays_connected_until_the_removal_phase() {
+        let old = inv(&[
+            ("certificate", "CERTAUTH/ca1", "1", Some("authority:ca")),
+            ("ring-connection", "S/R/CERTAUTH/ca1", "1", None),
+        ]);
+        let new = inv(&[
+            ("certificate", "CERTAUTH/ca2", "2", Some("authority:ca")),
+            ("ring-connection", "S/R/CERTAUTH/ca2", "1", None),
+        ]);
+        let c = diff(&old, &new);
+        assert_eq!(c.renew.len(), 1);
+        assert!(c.create.is_empty());
+        assert_eq!(
+            names(&c.delete),
+            [
+                "certificate CERTAUTH/ca1",
+                "ring-connection S/R/CERTAUTH/ca1"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_certificate_changed_under_its_label_is_refused_and_others_are_updated() {
+        let old = inv(&[
+            ("certificate", "U/l", "1", Some("client:t")),
+            ("export", "N /p", "1", None),
+        ]);
+        let new = inv(&[
+            ("certificate", "U/l", "2", Some("client:t")),
+            ("export", "N /p", "2", None),
+        ]);
+        let c = diff(&old, &new);
+        assert_eq!(c.refused.len(), 1, "{:?}", c.refused);
+        assert_eq!(names(&c.update), ["export N /p"]);
+    }
+
+    #[test]
+    fn adds_days_across_months_and_leap_years() {
+        use crate::plan::jcl::add_days;
+        assert_eq!(add_days("2026-12-06", 30).as_deref(), Some("2027-01-05"));
+        assert_eq!(add_days("2028-02-28", 1).as_deref(), Some("2028-02-29"));
+        assert_eq!(add_days("2027-02-28", 1).as_deref(), Some("2027-03-01"));
+        assert_eq!(add_days("2026-12-31", 366).as_deref(), Some("2028-01-01"));
+        assert_eq!(add_days("2027-13-01", 1), None);
+        assert_eq!(add_days("soon", 1), None);
+    }
+}
