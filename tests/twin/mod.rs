@@ -19,6 +19,7 @@ pub mod array;
 pub mod k8s;
 pub mod racf;
 pub mod runbook;
+pub mod sites;
 pub mod uss;
 
 use sha2::{Digest, Sha256};
