@@ -384,10 +384,17 @@ impl Walker<'_> {
                     }
                 }
             }
+            // A block without a language holds TSO commands; a `text`
+            // block is a listing (a plan's summary): its TSO command lines
+            // run, the rest are references.
             "" | "tso" | "text" => {
                 for l in body {
                     let t = l.trim();
                     if t.is_empty() {
+                        continue;
+                    }
+                    if lang == "text" && !is_tso(t) {
+                        self.walk.references.push(t.to_string());
                         continue;
                     }
                     self.tso(t);
@@ -410,11 +417,7 @@ impl Walker<'_> {
             .next()
             .unwrap_or_default()
             .to_ascii_uppercase();
-        let known = [
-            "DELETE", "ADDUSER", "ALTUSER", "DELUSER", "LISTUSER", "RACDCERT", "PERMIT", "RDEFINE",
-            "RDELETE", "RALTER", "SETROPTS",
-        ];
-        if !known.contains(&verb.as_str()) {
+        if !is_tso(t) {
             self.walk.unhandled.push(t.to_string());
             return;
         }
@@ -525,4 +528,18 @@ impl Walker<'_> {
         }
         true
     }
+}
+
+/// Whether a line starts with a TSO command the RACF twin runs.
+fn is_tso(t: &str) -> bool {
+    let verb = t
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    [
+        "DELETE", "ADDUSER", "ALTUSER", "DELUSER", "LISTUSER", "RACDCERT", "PERMIT", "RDEFINE",
+        "RDELETE", "RALTER", "SETROPTS",
+    ]
+    .contains(&verb.as_str())
 }
