@@ -1090,7 +1090,7 @@ fn analyze_edited(
             std::fs::write(to.join(e.file_name()), text).expect("write");
         }
     }
-    let inputs = tenantc::find_inputs(&[to.clone()]).expect("inputs");
+    let inputs = tenantc::find_inputs(std::slice::from_ref(&to)).expect("inputs");
     let a = tenantc::analyze(&inputs, &tenantc::Options::default()).expect("analysis");
     assert!(a.diagnostics.is_empty(), "{:#?}", a.diagnostics);
     (tmp, a)
