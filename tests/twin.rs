@@ -1191,3 +1191,70 @@ fn a_planned_change_leaves_the_twins_as_a_fresh_day0_would() {
         ]
     );
 }
+
+/// Walks the day-0 runbooks of bundles rebuilt from another branch's
+/// snapshots: `TWIN_SNAPSHOTS=<dir holding snapshots/examples/*> cargo
+/// test --test twin walk_snapshots -- --ignored --nocapture`. Prints each
+/// example's failures and unhandled steps.
+#[test]
+#[ignore = "a tool: needs TWIN_SNAPSHOTS"]
+fn walk_snapshots() {
+    let root = std::env::var_os("TWIN_SNAPSHOTS").expect("TWIN_SNAPSHOTS");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("files.snap").is_file())
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        let files = twin::files_from_snapshots(&d);
+        let (world, w) = twin::day0(&files);
+        eprintln!("== {}: {} steps run", d.display(), w.ran.len());
+        for f in &w.failures {
+            eprintln!("  FAIL {f}");
+        }
+        for u in &w.unhandled {
+            eprintln!("  unhandled: {u}");
+        }
+        if files.contains_key("inventory.json") {
+            let (missing, extra) = inventory_vs_twins(&files, &world);
+            eprintln!("  inventory only: {missing:#?}\n  twins only: {extra:#?}");
+        }
+    }
+}
+
+#[test]
+fn an_ikjeft01_step_goes_on_and_later_steps_run() {
+    // h27's 0-users job: a tolerant IKJEFT01 step, then an IKJEFT1B one.
+    let jcl = "//J JOB\n//ADD EXEC PGM=IKJEFT01,DYNAMNBR=20\n//SYSTSPRT DD SYSOUT=*\n//SYSTSIN  DD *\n  ADDUSER A\n  ADDUSER B\n/*\n//OMVS EXEC PGM=IKJEFT1B,DYNAMNBR=20\n//SYSTSPRT DD SYSOUT=*\n//SYSTSIN  DD *\n  ALTUSER A OMVS(UID(1) HOME('/'))\n/*\n";
+    let mut r = Racf::default();
+    r.exec("ADDUSER A").expect("a exists already");
+    assert_eq!(r.run_job(jcl), Ok(3), "ADDUSER A is tolerated");
+    assert!(r.users.contains_key("B"), "the step went on");
+    assert_eq!(r.users["A"].uid.as_deref(), Some("1"), "the next step ran");
+    assert_eq!(r.tolerated.len(), 1);
+    let bad = jcl.replace("ALTUSER A", "ALTUSER NOSUCH");
+    assert_eq!(
+        r.run_job(&bad).expect_err("must fail").index,
+        2,
+        "IKJEFT1B still stops"
+    );
+}
+
+#[test]
+fn uss_scripts_call_their_functions_with_parameters() {
+    let script = "#!/bin/sh\nset -eu\ndir() {\n  if [ -L \"$1\" ]; then echo \"$1 is a link\" >&2; exit 1; fi\n  mkdir -p \"$1\"\n  chown \"$2\" \"$1\"\n  chmod 700 \"$1\"\n  ls -ld \"$1\"\n}\ndir '/a/b' 'LEDGER'\n";
+    let mut u = Uss::default();
+    let uid = |n: &str| (n == "LEDGER").then(|| "5".to_string());
+    assert_eq!(u.run_script(script, &uid), Ok(2));
+    let d = &u.dirs["/a/b"];
+    assert_eq!(
+        (d.owner.as_deref(), d.mode.as_deref()),
+        (Some("LEDGER"), Some("700"))
+    );
+    let e = u
+        .run_script(&script.replace("'LEDGER'", "'NOUID'"), &uid)
+        .expect_err("must fail");
+    assert!(e.2.contains("no OMVS segment"), "{e:?}");
+}

@@ -379,3 +379,31 @@ pub fn inventory_objs(v: &serde_json::Value) -> BTreeSet<Obj> {
     walk(v, None, &mut out);
     out
 }
+
+/// A bundle rebuilt from its insta snapshots (`snapshots/examples/<ex>/`:
+/// `files.snap` lists the paths, `<path with / as __>.snap` holds each
+/// file after insta's header), to walk another branch's bundles without
+/// building it.
+pub fn files_from_snapshots(dir: &std::path::Path) -> Files {
+    fn body(text: &str) -> &str {
+        // "---\nsource: ...\nexpression: ...\n---\n"
+        let rest = text.strip_prefix("---\n").unwrap_or(text);
+        match rest.find("\n---\n") {
+            Some(i) => &rest[i + 5..],
+            None => text,
+        }
+    }
+    let list = std::fs::read_to_string(dir.join("files.snap")).expect("files.snap");
+    let mut out = Files::new();
+    for path in body(&list).lines().filter(|l| !l.is_empty()) {
+        let snap = dir.join(format!("{}.snap", path.replace('/', "__")));
+        if let Ok(text) = std::fs::read_to_string(&snap) {
+            let mut b = body(&text).to_string();
+            if !b.ends_with('\n') {
+                b.push('\n');
+            }
+            out.insert(path.to_string(), b.into_bytes());
+        }
+    }
+    out
+}

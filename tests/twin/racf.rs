@@ -66,6 +66,8 @@ pub struct Racf {
     pub datasets: BTreeMap<String, String>,
     /// The SETROPTS commands run, in order (no state of their own here).
     pub setropts: Vec<String>,
+    /// Commands that failed in an IKJEFT01 step, which goes on after them.
+    pub tolerated: Vec<String>,
 }
 
 /// A job that stopped: the 0-based index of the failing command, the
@@ -143,6 +145,43 @@ pub fn systsin(jcl: &str) -> Result<Vec<String>, String> {
     }
     if !ended {
         return Err("SYSTSIN has no /* delimiter".into());
+    }
+    Ok(out)
+}
+
+/// The steps of a job: each `EXEC PGM=IKJEFT01|IKJEFT1B` with the TSO
+/// commands of its SYSTSIN. A job without EXEC statements is one IKJEFT1B
+/// step (the tests' short jobs).
+pub fn steps(jcl: &str) -> Result<Vec<(String, Vec<String>)>, String> {
+    let lines: Vec<&str> = jcl.lines().collect();
+    let execs: Vec<(usize, String)> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let mut w = l.split_whitespace();
+            let (_, op, operands) = (w.next()?, w.next()?, w.next().unwrap_or(""));
+            (l.starts_with("//") && op == "EXEC").then(|| {
+                let pgm = operands
+                    .split(',')
+                    .find_map(|o| o.strip_prefix("PGM="))
+                    .unwrap_or("")
+                    .to_string();
+                (i, pgm)
+            })
+        })
+        .collect();
+    if execs.is_empty() {
+        return Ok(vec![("IKJEFT1B".into(), systsin(jcl)?)]);
+    }
+    let mut out = Vec::new();
+    for (n, (start, pgm)) in execs.iter().enumerate() {
+        if !matches!(pgm.as_str(), "IKJEFT01" | "IKJEFT1B") {
+            return Err(format!("step program {pgm} outside the twin"));
+        }
+        let end = execs.get(n + 1).map_or(lines.len(), |(e, _)| *e);
+        let mut text = lines[*start..end].join("\n");
+        text.push('\n');
+        out.push((pgm.clone(), systsin(&text)?));
     }
     Ok(out)
 }
@@ -312,19 +351,38 @@ impl Racf {
     /// https://ibm.com/docs/en/zos/2.1.0?topic=execution-exec-statement).
     /// The commands before the failing one keep their effect.
     pub fn run_job(&mut self, jcl: &str) -> Result<usize, JobFailure> {
-        let cmds = systsin(jcl).map_err(|reason| JobFailure {
+        let steps = steps(jcl).map_err(|reason| JobFailure {
             index: 0,
             command: String::new(),
             reason,
         })?;
-        for (index, c) in cmds.iter().enumerate() {
-            self.exec(c).map_err(|reason| JobFailure {
-                index,
-                command: c.clone(),
-                reason,
-            })?;
+        let mut total = 0;
+        let mut failed = None;
+        for (pgm, cmds) in steps {
+            for (i, c) in cmds.iter().enumerate() {
+                if let Err(reason) = self.exec(c) {
+                    if pgm == "IKJEFT01" {
+                        // IKJEFT01 goes on to the next command: a step
+                        // that "tolerates what exists".
+                        self.tolerated.push(format!("{c}: {reason}"));
+                        continue;
+                    }
+                    failed.get_or_insert(JobFailure {
+                        index: total + i,
+                        command: c.clone(),
+                        reason,
+                    });
+                    break;
+                }
+            }
+            // A step ending with a nonzero return code does not stop the
+            // job's later steps (no COND= in the generated JCL).
+            total += cmds.len();
         }
-        Ok(cmds.len())
+        match failed {
+            Some(f) => Err(f),
+            None => Ok(total),
+        }
     }
 
     /// Runs one TSO command; `Err` is a nonzero return code, with why.

@@ -149,14 +149,48 @@ impl Uss {
         text: &str,
         uid_of: &dyn Fn(&str) -> Option<String>,
     ) -> Result<usize, (usize, String, String)> {
+        let lines: Vec<&str> = text.lines().collect();
+        // Shell functions (`name() {` ... `}`), called with positional
+        // parameters.
+        let mut funcs: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
         let mut n = 0;
-        for (i, line) in text.lines().enumerate() {
-            let l = line.trim();
+        let mut i = 0;
+        while i < lines.len() {
+            let l = lines[i].trim();
+            i += 1;
             if l.is_empty() || l.starts_with('#') {
                 continue;
             }
-            self.run_line(l, uid_of)
-                .map_err(|e| (i + 1, l.to_string(), e))?;
+            if let Some(name) = l.strip_suffix("() {") {
+                let start = i;
+                while i < lines.len() && lines[i].trim() != "}" {
+                    i += 1;
+                }
+                if i == lines.len() {
+                    return Err((start, l.to_string(), "unterminated function".into()));
+                }
+                let body = (start..i)
+                    .map(|k| (k + 1, lines[k].trim().to_string()))
+                    .collect();
+                funcs.insert(name.to_string(), body);
+                i += 1;
+                continue;
+            }
+            let words = shell_words(l, &BTreeMap::new()).map_err(|e| (i, l.to_string(), e))?;
+            if let Some(body) = words.first().and_then(|w| funcs.get(w)) {
+                let env: BTreeMap<String, String> = words[1..]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, a)| ((k + 1).to_string(), a.clone()))
+                    .collect();
+                for (line, b) in body {
+                    self.run_line_env(b, &env, uid_of)
+                        .map_err(|e| (*line, format!("{l}: {b}"), e))?;
+                }
+            } else {
+                self.run_line(l, uid_of)
+                    .map_err(|e| (i, l.to_string(), e))?;
+            }
             n += 1;
         }
         Ok(n)
@@ -167,12 +201,45 @@ impl Uss {
         line: &str,
         uid_of: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(), String> {
-        let words = shell_words(line, &BTreeMap::new())?;
+        self.run_line_env(line, &BTreeMap::new(), uid_of)
+    }
+
+    /// One line with `env` for its `$1`... parameters. Besides the commands
+    /// of [`Uss::run_script`]: `ls -ld PATH` (the path must exist), `echo`,
+    /// and the one-line guard `if [ -L "$1" ]; then ...; fi` (the twin
+    /// has no symbolic links: the guard does not fire).
+    pub fn run_line_env(
+        &mut self,
+        line: &str,
+        env: &BTreeMap<String, String>,
+        uid_of: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), String> {
+        if let Some(rest) = line.strip_prefix("if [ -L ") {
+            let (path, tail) = rest
+                .split_once(" ]; then ")
+                .ok_or("an if outside the subset")?;
+            if !tail.ends_with("; fi") {
+                return Err("an if outside the subset".into());
+            }
+            shell_words(path, env)?;
+            return Ok(());
+        }
+        let words = shell_words(line, env)?;
         let Some((cmd, args)) = words.split_first() else {
             return Ok(());
         };
         match cmd.as_str() {
             "set" if args.iter().all(|a| a.starts_with('-')) => Ok(()),
+            "echo" => Ok(()),
+            "ls" => {
+                for p in args.iter().filter(|a| !a.starts_with('-')) {
+                    let p = normalize(p)?;
+                    if !self.exists(&p) {
+                        return Err(format!("ls: {p} does not exist"));
+                    }
+                }
+                Ok(())
+            }
             // mkdir (POSIX, as the z/OS shell's): an existing directory or
             // a missing parent fails, unless -p, which makes the missing
             // parents and takes an existing directory as done.
