@@ -196,7 +196,10 @@ impl Model {
             );
         }
         for (c, (name, kind, cidr, nodes)) in CLUSTERS.iter().enumerate() {
-            let _ = writeln!(s, "cluster {name} {{\n  kind         = {kind}\n  service_cidr = {cidr}\n");
+            let _ = writeln!(
+                s,
+                "cluster {name} {{\n  kind         = {kind}\n  service_cidr = {cidr}\n"
+            );
             for (i, ip) in nodes.iter().enumerate() {
                 let _ = writeln!(s, "  node w{i} {{ dvipa = {ip} }}");
             }
@@ -220,8 +223,18 @@ impl Model {
 }
 
 const CLUSTERS: [(&str, &str, &str, [&str; 2]); 2] = [
-    ("ocp", "openshift", "172.30.0.0/16", ["10.1.1.1", "10.1.1.2"]),
-    ("k8s", "kubernetes", "10.96.0.0/16", ["10.1.2.1", "10.1.2.2"]),
+    (
+        "ocp",
+        "openshift",
+        "172.30.0.0/16",
+        ["10.1.1.1", "10.1.1.2"],
+    ),
+    (
+        "k8s",
+        "kubernetes",
+        "10.96.0.0/16",
+        ["10.1.2.1", "10.1.2.2"],
+    ),
 ];
 
 const INFRA: &str = r#"import "std/profiles"
@@ -313,7 +326,10 @@ fn tenant(name: &str, t: &Tenant) -> String {
 "#
         );
     }
-    let _ = write!(s, "\n  workload app {{\n    image = \"registry.example.com/app:1\"\n");
+    let _ = write!(
+        s,
+        "\n  workload app {{\n    image = \"registry.example.com/app:1\"\n"
+    );
     // OpenShift assigns the UID; plain Kubernetes needs one.
     if t.cluster == 1 {
         s.push_str("    user  = 1000\n");
