@@ -24,6 +24,7 @@ pub mod bundle;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
+pub mod fix;
 pub mod fmt;
 pub mod ir;
 pub mod lower;

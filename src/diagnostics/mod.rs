@@ -7,10 +7,12 @@
 //! has a stable code from [`registry`], a primary span, related labels that may
 //! point into other files, and a help line.
 
+mod ci;
 pub mod registry;
 mod render;
 mod sarif;
 
+pub use ci::{render_github, render_gitlab};
 pub use registry::Code;
 pub use render::{render_human, render_json, HumanStyle};
 pub use sarif::render_sarif;
