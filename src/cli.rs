@@ -292,7 +292,8 @@ fn analyze_common(
         cancel: None,
         errors_elsewhere: false,
     };
-    let a = analyze(&inputs, &opts)?;
+    let mut a = analyze(&inputs, &opts)?;
+    crate::resolve::siblings::annotate(&a.sources, &mut a.diagnostics);
     Ok((a, inputs.len(), opts))
 }
 
