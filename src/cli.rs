@@ -31,9 +31,17 @@ enum GraphFormat {
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum Format {
+    /// Text with the source lines, on stderr.
     Human,
+    /// One JSON object per diagnostic and line, on stdout (fixes included).
     Json,
+    /// One SARIF 2.1.0 log on stdout, also when clean (code scanning).
     Sarif,
+    /// GitHub Actions workflow commands (`::error file=...::message`), one a
+    /// line on stdout: annotations on the change.
+    Github,
+    /// A GitLab Code Quality report (a JSON array) on stdout, also when clean.
+    Gitlab,
 }
 
 #[derive(clap::Args)]
@@ -42,7 +50,9 @@ struct Common {
     #[arg(required = true, value_name = "SPEC")]
     specs: Vec<Utf8PathBuf>,
     /// How to print diagnostics: human (stderr), json (one object per line,
-    /// stdout) or sarif (one SARIF 2.1.0 log on stdout, also when clean).
+    /// stdout), sarif (one SARIF 2.1.0 log on stdout, also when clean),
+    /// github (GitHub Actions workflow commands on stdout) or gitlab (a
+    /// GitLab Code Quality report on stdout, also when clean).
     #[arg(long, value_enum, default_value = "human")]
     diagnostics_format: Format,
     /// Use this directory instead of the embedded stdlib (std/*.tenant, templates/*.j2).
@@ -149,9 +159,25 @@ enum Command {
         #[arg(long)]
         check: bool,
         /// How to print the diagnostics of files that do not parse: human
-        /// (stderr) or json (one object per line, stdout).
+        /// (stderr), json (one object per line, stdout), sarif, github or
+        /// gitlab (on stdout).
         #[arg(long, value_enum, default_value = "human")]
         diagnostics_format: Format,
+    },
+    /// Apply the fixes diagnostics suggest ("safe" ones; "guess" ones too
+    /// with --guess), formatting each fixed file; a file whose fixed text
+    /// would not parse is left as it is. Then reports what remains.
+    Fix {
+        #[command(flatten)]
+        common: Common,
+        /// Also apply fixes a person should confirm (a misspelt name's
+        /// nearest match, an address granted access).
+        #[arg(long)]
+        guess: bool,
+        /// Write nothing; print the unified diff the fixes would make, and
+        /// exit 1 if there is one.
+        #[arg(long)]
+        diff: bool,
     },
     /// Print a completion script for a shell, e.g.
     /// `tenantc completions bash > /etc/bash_completion.d/tenantc`.
@@ -167,11 +193,39 @@ enum Command {
     },
 }
 
+/// The command-line definition, for generated documentation (the man page).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+}
+
+/// The status of a process ended by SIGPIPE, as the shell reports it
+/// (128 + 13): `tenantc ... | head` ends as `ls | head` does.
+pub const BROKEN_PIPE_STATUS: u8 = 141;
+
+/// Writes to standard output. A reader that went away (`| head`) ends the
+/// process quietly with [`BROKEN_PIPE_STATUS`]; the Rust runtime ignores
+/// SIGPIPE, so without this the write fails with EPIPE and `println!`
+/// panics. (Resetting SIGPIPE to its default would need `unsafe`, which the
+/// crate forbids.) Other write errors are left to the exit status.
+pub fn out(bytes: &[u8]) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(i32::from(BROKEN_PIPE_STATUS));
+        }
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
+            if let Err(io) = e.print() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    return ExitCode::from(BROKEN_PIPE_STATUS);
+                }
+            }
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
@@ -230,15 +284,15 @@ fn report_diagnostics(
                 eprintln!("error: {errors} error(s), {warnings} warning(s); {outcome}");
             }
         }
-        Format::Json => {
-            let text = diagnostics::render_json(sources, diags);
-            let _ = std::io::stdout().write_all(text.as_bytes());
-        }
+        Format::Json => out(diagnostics::render_json(sources, diags).as_bytes()),
+        Format::Github => out(diagnostics::render_github(sources, diags).as_bytes()),
         Format::Sarif if clean_log || has_errors => {
-            let text = diagnostics::render_sarif(sources, diags);
-            let _ = std::io::stdout().write_all(text.as_bytes());
+            out(diagnostics::render_sarif(sources, diags).as_bytes());
         }
-        Format::Sarif => {}
+        Format::Gitlab if clean_log || has_errors => {
+            out(diagnostics::render_gitlab(sources, diags).as_bytes());
+        }
+        Format::Sarif | Format::Gitlab => {}
     }
     has_errors
 }
@@ -246,11 +300,11 @@ fn report_diagnostics(
 /// Prints a `--check` diff: on stdout, unless machine-readable diagnostics
 /// own it, then on stderr.
 fn print_diff(diff: &str, format: Format) {
-    let _ = if format == Format::Human {
-        std::io::stdout().write_all(diff.as_bytes())
+    if format == Format::Human {
+        out(diff.as_bytes());
     } else {
-        std::io::stderr().write_all(diff.as_bytes())
-    };
+        let _ = std::io::stderr().write_all(diff.as_bytes());
+    }
 }
 
 fn analyze_common(
@@ -272,6 +326,7 @@ fn analyze_common(
         errors_elsewhere: false,
     };
     let mut a = analyze(&inputs, &opts)?;
+    crate::resolve::siblings::annotate(&a.sources, &mut a.diagnostics);
     if let (Some(today), Some(days)) = (&c.today, c.renew_within) {
         if crate::plan::jcl::add_days(today, days).is_none() {
             return Err(ToolError(format!(
@@ -373,16 +428,13 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                     }
                     return Ok(ExitCode::SUCCESS);
                 }
-                // The blast radius first, then the diff.
+                // The blast radius first (on stderr, with the other words
+                // for people), then the diff (on stdout, as `git diff` and
+                // `terraform plan` print theirs: `> drift.patch` keeps it).
                 let summary = crate::review::summarize(&d, &bundle, &out);
                 match common.diagnostics_format {
-                    Format::Json => {
-                        let _ = std::io::stdout().write_all(summary.json().as_bytes());
-                    }
-                    Format::Human => {
-                        let _ = std::io::stdout().write_all(summary.human().as_bytes());
-                    }
-                    Format::Sarif => eprint!("{}", summary.human()),
+                    Format::Json => self::out(summary.json().as_bytes()),
+                    _ => eprint!("{}", summary.human()),
                 }
                 print_diff(&d.diff, common.diagnostics_format);
                 eprintln!(
@@ -458,9 +510,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                     crate::confine::write(&dir, &path, &bytes, crate::confine::Mode::Ordinary)
                         .map_err(|e| ToolError(format!("cannot write {path}: {e}; graph --output writes only regular files (without --output the graph goes to standard output)")))?;
                 }
-                None => {
-                    let _ = std::io::stdout().write_all(&bytes);
-                }
+                None => out(&bytes),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -470,24 +520,33 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             check,
             diagnostics_format,
         } => fmt(&specs, check, diagnostics_format),
+        Command::Fix {
+            common,
+            guess,
+            diff,
+        } => fix(&common, guess, diff),
         Command::Completions { shell } => {
             // clap_complete writes the script from the same definition that
             // parses the arguments, so it cannot miss a flag.
             use clap::CommandFactory;
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "tenantc", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "tenantc", &mut script);
+            out(&script);
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { code } => {
             if code.eq_ignore_ascii_case("all") {
+                let mut text = String::new();
                 for c in registry::all() {
-                    println!("{}  {}", c.code, c.summary);
+                    text.push_str(&format!("{}  {}\n", c.code, c.summary));
                 }
+                out(text.as_bytes());
                 return Ok(ExitCode::SUCCESS);
             }
             match registry::lookup(&code) {
                 Some(c) => {
-                    println!("{}: {}\n\n{}", c.code, c.summary, c.explanation);
+                    out(format!("{}: {}\n\n{}\n", c.code, c.summary, c.explanation).as_bytes());
                     Ok(ExitCode::SUCCESS)
                 }
                 None => {
@@ -499,6 +558,72 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             }
         }
     }
+}
+
+/// `tenantc fix`: checks the specs, applies the allowed fixes file by file
+/// (see [`crate::fix`]), then checks again and reports what remains. A file
+/// changed on disk since it was read is not written.
+fn fix(c: &Common, guesses: bool, diff_only: bool) -> Result<ExitCode, ToolError> {
+    let (a, _, _) = analyze_common(c, false, &[])?;
+    let by_file = crate::fix::fixes_by_file(&a.sources, &a.diagnostics, guesses);
+    let mut fixed = 0usize;
+    let mut files = 0usize;
+    let mut differs = false;
+    for (id, fixes) in &by_file {
+        let f = a.sources.get(*id);
+        let Some(path) = f.path.as_ref() else {
+            continue;
+        };
+        match crate::fix::apply(*id, &f.text, fixes) {
+            crate::fix::Outcome::Fixed { text, applied } if text != *f.text => {
+                differs = true;
+                if diff_only {
+                    let d = crate::bundle::unified(&f.text, &text, &f.name, &f.name);
+                    print_diff(&d, c.diagnostics_format);
+                    continue;
+                }
+                let dir = path.parent().filter(|d| !d.as_str().is_empty()).unwrap_or(Utf8Path::new("."));
+                let now = crate::resolve::load::read_input(dir, path).map_err(|e| ToolError(e.0))?;
+                if now != *f.text {
+                    eprintln!("fix: {path} changed while it was checked; left as it is");
+                    continue;
+                }
+                crate::fix::write_spec(path, &text).map_err(ToolError)?;
+                fixed += applied;
+                files += 1;
+            }
+            crate::fix::Outcome::Fixed { .. } => {}
+            crate::fix::Outcome::WouldNotParse { applied } => eprintln!(
+                "fix: {path}: the {applied} fix(es) would leave it unparsable; left as it is"
+            ),
+        }
+    }
+    if diff_only {
+        report(&a, c.diagnostics_format);
+        return Ok(ExitCode::from(u8::from(differs)));
+    }
+    leave_to_exit(a);
+    if c.diagnostics_format == Format::Human {
+        eprintln!("fix: applied {fixed} fix(es) in {files} file(s)");
+    }
+    let (after, n, _) = analyze_common(c, false, &[])?;
+    if report_to(&after, c.diagnostics_format, true) {
+        if c.diagnostics_format == Format::Human && !guesses {
+            let left = crate::fix::fixes_by_file(&after.sources, &after.diagnostics, true);
+            if !left.is_empty() {
+                eprintln!("fix: some remaining diagnostics have fixes to confirm; `tenantc fix --guess` applies them");
+            }
+        }
+        return Ok(ExitCode::from(1));
+    }
+    if c.diagnostics_format == Format::Human {
+        eprintln!(
+            "ok: {n} file(s), {} tenant(s), no errors",
+            after.site.tenants.len()
+        );
+    }
+    leave_to_exit(after);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Renders DOT as SVG with graphviz's `dot`.
@@ -565,14 +690,14 @@ fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, T
             .map_err(|e| ToolError(format!("cannot read standard input: {e}")))?;
         let id = sources.add("<stdin>".to_string(), None, text.as_str());
         return Ok(match crate::fmt::format_source(id, &text) {
-            Ok(out) if check && out != text => {
-                let diff = crate::bundle::unified(&text, &out, "<stdin>", "<stdin>");
+            Ok(new) if check && new != text => {
+                let diff = crate::bundle::unified(&text, &new, "<stdin>", "<stdin>");
                 print_diff(&diff, format);
                 ExitCode::from(1)
             }
             Ok(_) if check => ExitCode::SUCCESS,
-            Ok(out) => {
-                let _ = std::io::stdout().write_all(out.as_bytes());
+            Ok(new) => {
+                out(new.as_bytes());
                 ExitCode::SUCCESS
             }
             Err(diags) => {

@@ -26,6 +26,7 @@ pub mod check;
 pub mod cli;
 pub mod confine;
 pub mod diagnostics;
+pub mod fix;
 pub mod fmt;
 pub mod ir;
 pub mod lower;

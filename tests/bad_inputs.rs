@@ -34,6 +34,36 @@ fn every_bad_input_is_refused_with_its_diagnostic() {
     }
 }
 
+/// Mistakes that take more than one file (`tests/bad/sites/<case>/`): the
+/// case's `input.tenant` is compiled alone when there is one (its siblings
+/// are files the user did not name), else the whole directory. Snapshots:
+/// `snapshots/bad/sites_<case>.snap`.
+#[test]
+fn every_bad_site_is_refused_with_its_diagnostic() {
+    let cases = common::entries("tests/bad/sites", |p| p.is_dir());
+    assert!(
+        cases.len() >= 2,
+        "the site corpus has {} cases",
+        cases.len()
+    );
+    let out = tempfile::tempdir().expect("tmp");
+    for case in cases {
+        let name = case.file_name().expect("name").to_string();
+        let input = case.join("input.tenant");
+        let spec = if input.is_file() { input } else { case.clone() };
+        let rel = spec.strip_prefix(root()).expect("relative").to_string();
+        let target = out.path().join(&name);
+        let o = tenantc(&["compile", &rel, "--out", target.to_str().expect("utf-8")]);
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(o.status.code(), Some(1), "{rel}:\n{stderr}");
+        assert!(!target.exists(), "{rel} left a bundle behind");
+        let report = format!("exit: 1\n\n{stderr}");
+        insta::with_settings!({ snapshot_path => root().join("snapshots/bad"), prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("sites_{name}"), report);
+        });
+    }
+}
+
 #[test]
 fn a_ten_megabyte_string_is_handled() {
     let big = "x".repeat(10 * 1024 * 1024);

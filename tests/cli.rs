@@ -798,9 +798,14 @@ fn compile_check_reports_drift_per_tenant_before_the_diff() {
 
     let o = compile(site_s, out_s, &["--check"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
+    // The diff alone on stdout (`> drift.patch` is a patch), the summary
+    // for people on stderr, before the totals line.
     let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
     let summary = "drift by tenant: 1 tenant(s) with files of their own, 1 shared file(s)\n  tenant customer2: 1 file(s) (1 changed)\n  shared manifest.json: changed (site-wide)\n";
-    assert!(stdout.starts_with(summary), "{stdout}");
+    assert!(stderr.starts_with(summary), "{stderr}");
+    assert!(!stdout.contains("drift by tenant"), "{stdout}");
+    assert!(stdout.starts_with("--- a/"), "{stdout}");
     assert!(
         stdout.contains("-        image: postgres:16.4\n+        image: postgres:16.5\n"),
         "{stdout}"

@@ -127,10 +127,19 @@ fn capabilities_cover_every_feature() {
         "renameProvider",
         "documentFormattingProvider",
         "codeActionProvider",
+        "semanticTokensProvider",
+        "inlayHintProvider",
     ] {
         assert!(!c[cap].is_null(), "{cap} missing: {c}");
     }
     assert_eq!(c["renameProvider"]["prepareProvider"], true);
+    // The legend tests/lsp_editor.rs decodes semantic tokens with.
+    assert_eq!(
+        c["semanticTokensProvider"]["legend"]["tokenTypes"],
+        json!([
+            "keyword", "type", "property", "variable", "function", "string", "number", "comment"
+        ])
+    );
     assert_eq!(v["result"]["serverInfo"]["name"], "tenantc");
 }
 

@@ -331,6 +331,11 @@ fn high_availability(site: &Site, out: &mut Vec<Diagnostic>) {
 fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
     for sid in site.server_ids() {
         let server = site.server(sid);
+        // A node missing from `clients` and a client no node has: kept
+        // apart until the end, where two that look alike (one address
+        // mistyped on one side) become one error.
+        let mut uncovered: Vec<(&Node, Diagnostic)> = Vec::new();
+        let mut unknown: Vec<(&Sp<std::net::Ipv4Addr>, Diagnostic)> = Vec::new();
         let mut clusters: Vec<ClusterId> =
             site.tenants_of(sid).map(|(t, _)| t.cluster.value).collect();
         clusters.sort();
@@ -375,11 +380,12 @@ fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
                             format!(", {}", node.dvipa.value),
                         );
                     }
-                    out.push(d);
+                    uncovered.push((node, d));
                 }
             }
         }
         if clusters.is_empty() {
+            out.extend(uncovered.into_iter().map(|(_, d)| d));
             continue;
         }
         let mut seen = BTreeMap::new();
@@ -422,10 +428,76 @@ fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
                         "the cluster whose nodes use this server",
                     );
                 }
-                out.push(d);
+                unknown.push((client, d));
             }
         }
+        for (node, mut d) in uncovered {
+            let twin = unknown
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (c, _))| {
+                    one_octet_apart(node.dvipa.value, c.value).map(|dist| (dist, i))
+                })
+                .min();
+            if let Some((_, i)) = twin {
+                let (client, _) = unknown.remove(i);
+                d = mistyped_dvipa(d, node, client, &server.name.value);
+            }
+            out.push(d);
+        }
+        out.extend(unknown.into_iter().map(|(_, d)| d));
     }
+}
+
+/// The node's DVIPA and an address of `clients` that no node has differ in
+/// one octet: likely one address mistyped on one side. Some(how far apart
+/// the two octets are as text), for the closest pair first.
+fn one_octet_apart(a: std::net::Ipv4Addr, b: std::net::Ipv4Addr) -> Option<usize> {
+    let (a, b) = (a.octets(), b.octets());
+    let differing: Vec<usize> = (0..4).filter(|i| a[*i] != b[*i]).collect();
+    let [i] = differing.as_slice() else {
+        return None;
+    };
+    let (x, y) = (a[*i].to_string(), b[*i].to_string());
+    crate::diagnostics::edit_distance(&x, &y)
+}
+
+/// One error for a DVIPA typo (E0401 at the node, the lookalike client
+/// address related), instead of an E0401 and an E0402 that never mention
+/// each other. Its fix, a guess, writes the client's address as the node's
+/// DVIPA: it never grants AT-TLS access to a new address, where "add the
+/// node's DVIPA to `clients`" would copy a mistyped address into the rule.
+fn mistyped_dvipa(
+    d: Diagnostic,
+    node: &Node,
+    client: &Sp<std::net::Ipv4Addr>,
+    server: &str,
+) -> Diagnostic {
+    let mut connected = Diagnostic::new(
+        registry::DVIPA_NOT_COVERED,
+        node.dvipa.span,
+        format!(
+            "node `{}` has the DVIPA {}, which is not in the AT-TLS clients of NFS server `{}`; they list {}, which no node has: one of the two is likely mistyped",
+            node.name.value, node.dvipa.value, server, client.value
+        ),
+        "this node's DVIPA",
+    )
+    .related(client.span, format!("{} in `clients`: no node has it", client.value));
+    for r in d.related {
+        connected = connected.related(r.span, r.message);
+    }
+    connected
+        .help(format!(
+            "if the node's DVIPA is {c}, correct it here; if it is {n}, replace {c} in `clients` of `{server}` with {n}",
+            c = client.value,
+            n = node.dvipa.value
+        ))
+        .fix(
+            crate::diagnostics::Applicability::Guess,
+            format!("write {} as the DVIPA of `{}`", client.value, node.name.value),
+            node.dvipa.span,
+            client.value.to_string(),
+        )
 }
 
 /// DVIPAs are unique across all nodes of the site.

@@ -7,10 +7,12 @@
 //! has a stable code from [`registry`], a primary span, related labels that may
 //! point into other files, and a help line.
 
+mod ci;
 pub mod registry;
 mod render;
 mod sarif;
 
+pub use ci::{render_github, render_gitlab};
 pub use registry::Code;
 pub use render::{render_human, render_json, HumanStyle};
 pub use sarif::render_sarif;
@@ -343,8 +345,17 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     let a: Vec<char> = name.to_lowercase().chars().collect();
     let (mut b, mut rows) = (Vec::new(), (Vec::new(), Vec::new()));
     let mut best: Option<(usize, &str)> = None;
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    // Two or more names of the series `name` belongs to: the wrong index
+    // names none of them more than another.
+    let series = candidates
+        .iter()
+        .filter(|c| **c != name && other_of_a_series(name, c))
+        .take(2)
+        .count()
+        == 2;
     for c in candidates {
-        if c == name {
+        if c == name || (series && other_of_a_series(name, c)) {
             continue;
         }
         b.clear();
@@ -359,6 +370,37 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// Whether two names are members of one numbered series that differ only in
+/// their trailing index of one or two digits (`nfs5` and `nfs2`, `worker4`
+/// and `worker3`). Where the candidates hold two or more of the series, a
+/// wrong index is not a misspelling of any one of them, and "did you mean
+/// `nfs2`?" for `nfs5` sends the author to another version or node than
+/// the one they meant: no suggestion (the help's list of allowed values, or
+/// of the names in scope, still shows the series). A series of one (`fa9`
+/// for a renamed `fa1`) is still suggested, and so is a longer number, a
+/// constant whose digits can be mistyped (`SHA348` for `SHA384`).
+fn other_of_a_series(name: &str, candidate: &str) -> bool {
+    let split = |s: &str| {
+        let stem = s.trim_end_matches(|c: char| c.is_ascii_digit());
+        (stem.to_lowercase(), s.len() - stem.len())
+    };
+    let (stem_a, digits_a) = split(name);
+    let (stem_b, digits_b) = split(candidate);
+    (1..=2).contains(&digits_a)
+        && (1..=2).contains(&digits_b)
+        && !stem_a.is_empty()
+        && stem_a == stem_b
+}
+
+/// The edit distance between two short texts, if it is at most a third of
+/// the longer one's length (at least 1).
+pub fn edit_distance(a: &str, b: &str) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let limit = (a.len().max(b.len()) / 3).max(1);
+    levenshtein_within(&a, &b, limit, &mut (Vec::new(), Vec::new()))
 }
 
 /// The edit distance between `a` and `b`, or `None` as soon as it must
@@ -393,6 +435,18 @@ fn levenshtein_within(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wrong_number_is_not_a_misspelling() {
+        assert_eq!(suggest("nfs5", ["nfs2", "nfs3", "nfs4"]), None);
+        assert_eq!(suggest("worker4", ["worker1", "worker3"]), None);
+        // A misspelt stem still gets its name.
+        assert_eq!(suggest("nfx4", ["nfs2", "nfs3", "nfs4"]), Some("nfs4"));
+        assert_eq!(suggest("wroker3", ["worker1", "worker3"]), Some("worker3"));
+        assert_eq!(suggest("SHA348", ["SHA256", "SHA384"]), Some("SHA384"));
+        // The only one of its series: a renamed declaration.
+        assert_eq!(suggest("fa1", ["fa9", "k8s1"]), Some("fa9"));
+    }
 
     #[test]
     fn suggests_the_nearest_name() {

@@ -50,6 +50,17 @@ pub(super) fn capabilities() -> lt::ServerCapabilities {
                 ..Default::default()
             },
         )),
+        semantic_tokens_provider: Some(
+            lt::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                lt::SemanticTokensOptions {
+                    legend: super::tokens::legend(),
+                    full: Some(lt::SemanticTokensFullOptions::Bool(true)),
+                    range: None,
+                    work_done_progress_options: Default::default(),
+                },
+            ),
+        ),
+        inlay_hint_provider: Some(lt::OneOf::Left(true)),
         workspace: Some(lt::WorkspaceServerCapabilities {
             workspace_folders: Some(lt::WorkspaceFoldersServerCapabilities {
                 supported: Some(true),
@@ -77,12 +88,20 @@ pub(super) fn dispatch(s: &mut Server, method: &str, params: Value) -> Answer {
         "textDocument/definition" => json(definition(s, parse(params)?)),
         "textDocument/references" => json(references(s, parse(params)?)),
         "textDocument/completion" => json(completion(s, parse(params)?)),
-        "textDocument/documentSymbol" => json(document_symbols(s, parse(params)?)),
+        "textDocument/documentSymbol" => {
+            let p = parse(params)?;
+            match super::tokens::recovered_outline(s, &p) {
+                Some(outline) => json(outline),
+                None => json(document_symbols(s, p)),
+            }
+        }
         "workspace/symbol" => json(workspace_symbols(s, parse(params)?)),
         "textDocument/prepareRename" => json(prepare_rename(s, parse(params)?)?),
         "textDocument/rename" => json(rename(s, parse(params)?)?),
         "textDocument/formatting" => json(formatting(s, parse(params)?)),
         "textDocument/codeAction" => json(code_actions(s, parse(params)?)),
+        "textDocument/semanticTokens/full" => json(super::tokens::full(s, parse(params)?)),
+        "textDocument/inlayHint" => json(super::hints::inlay_hints(s, parse(params)?)),
         _ => Err(Failure(
             ErrorCode::MethodNotFound,
             format!("tenantc does not handle {method}"),
@@ -709,7 +728,7 @@ fn scope_of(
 
 // ------------------------------------------------------------- symbols
 
-fn symbol_kind(kind: &str) -> lt::SymbolKind {
+pub(super) fn symbol_kind(kind: &str) -> lt::SymbolKind {
     match kind {
         "zos" | "cluster" | "flasharray" => lt::SymbolKind::NAMESPACE,
         "tenant" => lt::SymbolKind::MODULE,

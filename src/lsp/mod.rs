@@ -24,8 +24,10 @@
 
 pub mod context;
 mod features;
+mod hints;
 mod slice;
 pub mod text;
+mod tokens;
 
 use crate::diagnostics::Severity;
 use crate::source::{FileId, Span};

@@ -208,6 +208,7 @@ impl<'s, 'a> Checker<'s, 'a> {
     }
 
     fn wrong_type(&mut self, field: &FieldSchema, ty: &Ty, v: &Value) {
+        let mut quoted = None;
         let help = match (ty, &v.kind) {
             (Ty::Ipv4, ValueKind::Str(s)) if s.contains(',') => {
                 "write the bare address; mount options are derived from the NFS server's versions"
@@ -225,22 +226,39 @@ impl<'s, 'a> Checker<'s, 'a> {
                     field.name, p[0].name
                 )
             }
+            (Ty::Str, ValueKind::Duration(..) | ValueKind::Size(..) | ValueKind::Int(_)) => {
+                // `cpu = 100m` as in Kubernetes YAML: the same text in quotes.
+                let text = quantity_text(&v.kind);
+                quoted = Some(format!("\"{text}\""));
+                format!(
+                    "quote it: `{} = \"{text}\"` (a Kubernetes quantity such as a CPU request is a string here)",
+                    field.name
+                )
+            }
             _ => format!("`{}` takes {}", field.name, ty.describe()),
         };
-        self.diags.push(
-            Diagnostic::new(
-                registry::WRONG_TYPE,
+        let mut d = Diagnostic::new(
+            registry::WRONG_TYPE,
+            v.span,
+            format!(
+                "`{}` takes {}, found {}",
+                field.name,
+                ty.describe(),
+                v.kind.describe()
+            ),
+            format!("{} here", v.kind.describe()),
+        )
+        .help(help);
+        if let Some(q) = quoted {
+            // Safe: the same characters, which the field reads as a string.
+            d = d.fix(
+                crate::diagnostics::Applicability::Safe,
+                format!("write it as the string {q}"),
                 v.span,
-                format!(
-                    "`{}` takes {}, found {}",
-                    field.name,
-                    ty.describe(),
-                    v.kind.describe()
-                ),
-                format!("{} here", v.kind.describe()),
-            )
-            .help(help),
-        );
+                q,
+            );
+        }
+        self.diags.push(d);
     }
 
     /// A value of the right type that breaks a rule of its field.
@@ -922,5 +940,15 @@ fn unknown_field(schema: &super::schema::BlockSchema, key: &ast::Ident) -> Diagn
     match suggestion {
         Some(s) => d.replace_with(key.span, &key.name, s),
         None => d,
+    }
+}
+
+/// A number, size or duration as written (`100m`, `2Gi`, `3`).
+fn quantity_text(v: &ValueKind) -> String {
+    match v {
+        ValueKind::Duration(_, text) => text.clone(),
+        ValueKind::Size(n, unit) => format!("{n}{unit}"),
+        ValueKind::Int(n) => n.to_string(),
+        _ => String::new(),
     }
 }

@@ -12,6 +12,7 @@ pub mod load;
 pub mod schema;
 pub mod scope;
 pub mod secrets;
+pub mod siblings;
 
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::*;

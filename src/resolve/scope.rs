@@ -266,7 +266,7 @@ impl<'a> Symbols<'a> {
                             format!("`{}` needs a `{ck} {{ ... }}` block", kind.kind),
                             format!("no `{ck}` block"),
                         )
-                        .help(format!("add `{ck} {{ ... }}`: {}", cs.doc))
+                        .help(missing_block_help(cs))
                         .about(*ck),
                     );
                 }
@@ -424,6 +424,9 @@ impl<'a> Symbols<'a> {
                     wide.push(first.span.file);
                 }
             }
+            if let Some(d) = self.in_imported_module(root, first, rest) {
+                return Err(d);
+            }
             return Err(self.unresolved(
                 first,
                 &format!("cannot find `{}` in this scope", first.name),
@@ -447,6 +450,51 @@ impl<'a> Symbols<'a> {
             });
         }
         Ok(id)
+    }
+
+    /// A name the inputs do not declare but a module they import does
+    /// (`k8s1` after `import "site"`): a file another input imports is a
+    /// module of its own, whose names are reached through its alias only, so
+    /// the error names the qualified name, with it as a fix.
+    fn in_imported_module(
+        &self,
+        root: &Root<'a>,
+        first: &Ident,
+        rest: &[Ident],
+    ) -> Option<Box<Diagnostic>> {
+        let (alias, decl) = root.aliases.iter().find_map(|(alias, target)| {
+            self.roots[*target]
+                .symbols
+                .get(first.name.as_str())
+                .map(|id| (alias, *id))
+        })?;
+        let qualified = format!("{alias}.{}", first.name);
+        let written = std::iter::once(first)
+            .chain(rest)
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".");
+        Some(Box::new(
+            Diagnostic::new(
+                registry::UNRESOLVED,
+                first.span,
+                format!("cannot find `{}` in this scope", first.name),
+                "not declared in the inputs",
+            )
+            .related(
+                self.get(decl).name_span,
+                format!("declared here, in the module imported as `{alias}`"),
+            )
+            .help(format!(
+                "a file that an input imports is a module of its own, whose names are reached through its alias: write `{alias}.{written}`"
+            ))
+            .fix(
+                crate::diagnostics::Applicability::Guess,
+                format!("write `{qualified}`"),
+                first.span,
+                qualified,
+            ),
+        ))
     }
 
     /// Names to suggest: for the last segment, those of the wanted kinds (if
@@ -624,4 +672,27 @@ fn duplicate(name: &str, span: Span, first: Span) -> Diagnostic {
     )
     .related(first, "first declared here")
     .help("rename one of them; names are unique among siblings")
+}
+
+/// The help of a missing required block: what it is for and what it must
+/// hold, as a skeleton to fill in (the required fields with their types, and
+/// the required blocks inside it).
+fn missing_block_help(cs: &schema::BlockSchema) -> String {
+    let fields: Vec<String> = cs
+        .fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| format!("{} = ...", f.name))
+        .chain(
+            cs.children
+                .iter()
+                .filter(|c| schema::block(c).is_some_and(|b| b.arity == Arity::SingleRequired))
+                .map(|c| format!("{c} {{ ... }}")),
+        )
+        .collect();
+    if fields.is_empty() {
+        format!("add `{} {{ ... }}`: {}", cs.kind, cs.doc)
+    } else {
+        format!("add `{} {{ {} }}`: {}", cs.kind, fields.join(", "), cs.doc)
+    }
 }

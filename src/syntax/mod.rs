@@ -852,6 +852,9 @@ fn syntax_error(file: FileId, text: &str, e: &pest::error::Error<Rule>) -> Diagn
         )
         .help("each `}` closes the block whose `{` comes before it: remove the extra `}`, or write what is missing before it (a value after `=`)");
     }
+    if let Some(d) = unknown_unit(file, text, start) {
+        return d;
+    }
     let expected = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut words: Vec<&str> = positives.iter().map(|r| rule_words(*r)).collect();
@@ -915,6 +918,102 @@ fn confusable(c: char) -> Option<char> {
         'Ν' => 'N',
         _ => return None,
     })
+}
+
+/// A number followed by letters that are no unit of the language, where the
+/// parse failed (`size = 2GB`, `memory = 100MB`, `timeout = 10sec`): names
+/// the units sizes and durations take and the spelling that was likely
+/// meant, instead of listing tokens. Sizes are Kubernetes quantities
+/// (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/):
+/// K, M, G, T, P are powers of 1000, Ki, Mi, Gi, Ti, Pi powers of 1024.
+fn unknown_unit(file: FileId, text: &str, at: usize) -> Option<Diagnostic> {
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let bytes = text.as_bytes();
+    if at >= bytes.len() || !word(bytes[at]) {
+        return None;
+    }
+    let start = (0..at)
+        .rev()
+        .take_while(|i| word(bytes[*i]))
+        .last()
+        .unwrap_or(at);
+    let end = (at..bytes.len())
+        .find(|i| !word(bytes[*i]))
+        .unwrap_or(bytes.len());
+    if start > 0 && matches!(bytes[start - 1], b'.' | b'"' | b'-') {
+        return None;
+    }
+    let token = &text[start..end];
+    let digits = token.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = token.split_at(digits);
+    if digits == 0 || unit.is_empty() || !unit.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let span = Span::new(file, start, end);
+    let lower = unit.to_ascii_lowercase();
+    // A size: a prefix letter, then `i`, `ib`, `b` or nothing (GB, GiB, gi, Gb).
+    let prefix = lower.chars().next().map(|c| c.to_ascii_uppercase());
+    let rest = &lower[1..];
+    let size_prefix = prefix.filter(|p| "KMGTP".contains(*p));
+    if let (Some(p), true) = (size_prefix, matches!(rest, "" | "b" | "i" | "ib")) {
+        let binary = format!("{number}{p}i");
+        let decimal = format!("{number}{p}");
+        let power = "KMGTP".find(p).map_or(1, |i| i + 1);
+        return Some(
+            Diagnostic::new(
+                registry::SYNTAX,
+                span,
+                format!("`{token}` is not a size: `{unit}` is not a unit"),
+                "unknown size unit",
+            )
+            .help(format!(
+                "sizes take Ki, Mi, Gi, Ti, Pi (powers of 1024) or K, M, G, T, P (powers of 1000), as Kubernetes quantities do: write `{binary}` ({number} × 2^{} bytes) or `{decimal}` ({number} × 10^{} bytes)", power * 10, power * 3
+            ))
+            .fix(
+                crate::diagnostics::Applicability::Guess,
+                format!("write `{binary}`"),
+                span,
+                binary,
+            ),
+        );
+    }
+    let duration = match lower.as_str() {
+        "msec" | "msecs" | "millis" | "millisecond" | "milliseconds" => Some("ms"),
+        "sec" | "secs" | "second" | "seconds" => Some("s"),
+        "min" | "mins" | "minute" | "minutes" => Some("m"),
+        "hr" | "hrs" | "hour" | "hours" => Some("h"),
+        "day" | "days" => Some("d"),
+        _ => None,
+    };
+    if let Some(u) = duration {
+        let fixed = format!("{number}{u}");
+        return Some(
+            Diagnostic::new(
+                registry::SYNTAX,
+                span,
+                format!("`{token}` is not a duration: `{unit}` is not a unit"),
+                "unknown duration unit",
+            )
+            .help(format!("durations take ms, s, m, h or d: write `{fixed}`"))
+            .fix(
+                crate::diagnostics::Applicability::Safe,
+                format!("write `{fixed}`"),
+                span,
+                fixed,
+            ),
+        );
+    }
+    Some(
+        Diagnostic::new(
+            registry::SYNTAX,
+            span,
+            format!("`{token}`: a number with `{unit}`, which is not a unit"),
+            "unknown unit",
+        )
+        .help(
+            "sizes take Ki, Mi, Gi, Ti, Pi or K, M, G, T, P (2Gi); durations take ms, s, m, h or d (30s); a name cannot start with a digit",
+        ),
+    )
 }
 
 fn is_punct(r: Rule) -> bool {
