@@ -14,14 +14,6 @@ use std::fmt::Write;
 /// The runbook's file name.
 pub const APPLY: &str = "APPLY.md";
 
-/// A z/OS UNIX path from an export path written with the server's default
-/// `/hfs` prefix (z/OS NFS hfsprefix site attribute).
-fn unix_path(export: &str) -> &str {
-    export
-        .strip_prefix("/hfs/")
-        .map_or(export, |rest| &export[export.len() - rest.len() - 1..])
-}
-
 pub fn lower(
     site: &Site,
     plan: &Plan,
@@ -84,6 +76,70 @@ pub fn lower(
             .filter(|(i, _)| here.contains(&ServerId(sid, *i)))
             .collect();
         let _ = writeln!(w, "\n## System {name} (stack {})", sys.stack.value);
+        let stack = &sys.stack.value;
+        next(w, format!("RACF prerequisites and user IDs on {name}"));
+        let _ = writeln!(
+            w,
+            "Before anything else on {name}, by the security administrator. Each job's \
+             last step must end with RC 0 (its first step tolerates what exists).\n"
+        );
+        let permitted: Vec<&str> = std::iter::once(&sys.pagent_user)
+            .chain(&sys.initstack)
+            .map(|u| u.value.as_str())
+            .collect();
+        let _ = writeln!(
+            w,
+            "- `{}` (job {}): SERVAUTH{} active and RACLISTed, and SERVAUTH {} with READ \
+             for {}: without that profile, once `TCPCONFIG TTLS` is in the initial profile \
+             every socket request fails at the stack's next start, Policy Agent's included. \
+             If other started tasks must open sockets before the AT-TLS policy is in (the \
+             resolver, syslogd, OMPROUTE), name them in the spec's `initstack`.",
+            names.prereq.file,
+            names.prereq.job,
+            if home
+                .iter()
+                .any(|(_, s)| s.ring_access == RingAccess::Rdatalib)
+            {
+                " and RDATALIB"
+            } else if !home.is_empty() {
+                " and FACILITY"
+            } else {
+                ""
+            },
+            super::racf::initstack(sys),
+            permitted.join(", ")
+        );
+        let users = super::racf::users_on(site, sid);
+        let made: Vec<String> = users
+            .iter()
+            .filter_map(|(u, o)| {
+                o.uid
+                    .as_ref()
+                    .map(|uid| format!("{} (UID {}, HOME {})", u.value, uid.value, o.home.value))
+            })
+            .collect();
+        if !made.is_empty() {
+            let _ = writeln!(
+                w,
+                "- `{}` (job {}): user IDs {} with their OMVS segments.",
+                names.users.file,
+                names.users.job,
+                made.join(", ")
+            );
+        }
+        let existing: Vec<&str> = users
+            .iter()
+            .filter(|(_, o)| o.uid.is_none())
+            .map(|(u, _)| u.value.as_str())
+            .collect();
+        if !existing.is_empty() {
+            let _ = writeln!(
+                w,
+                "- The spec gives no `uid` for {}: each must already exist on {name} with an \
+                 OMVS segment (UID and HOME) before the next jobs.",
+                existing.join(", ")
+            );
+        }
         if !home.is_empty() {
             next(w, format!("RACF jobs on {name}"));
             let _ = writeln!(
@@ -138,7 +194,16 @@ pub fn lower(
                     let pw = client
                         .password
                         .as_ref()
-                        .map(|p| format!(" Replace `{p}` with the export password first."))
+                        .map(|p| {
+                            format!(
+                                " Submit it from a copy you do not save, with `{p}` replaced \
+                                 by the export password; the password is then in the job's \
+                                 SYSTSIN and SYSTSPRT on the spool: once the job ended RC 0, \
+                                 purge its output (SDSF: line command `P` against job {}; \
+                                 JES2: `$P J<job number>`).",
+                                client.job
+                            )
+                        })
                         .unwrap_or_default();
                     let _ = writeln!(
                         w,
@@ -153,61 +218,31 @@ pub fn lower(
                     );
                 }
             }
-            for (i, _) in &home {
-                let sn = &names.servers[*i];
+            next(w, format!("Exported directories on {name}"));
+            for (_, s) in &home {
                 let _ = writeln!(
                     w,
-                    "- `{}` (job {}): lists the user IDs' OMVS segments, the ring and the \
-                     client certificates; RC 0, every OMVS section with a UID and HOME, the \
-                     ring holding the authority and the server certificate (DEFAULT).",
-                    sn.verify_file, sn.verify_job,
+                    "- In the z/OS UNIX shell, as a superuser: `sh {}` (makes each directory, \
+                     owned by its tenant's user ID, mode 700; refuses a symbolic link). \
+                     Transfer it as text.",
+                    zos::dirs_file(name, &s.jobname.value)
                 );
             }
-            next(
-                w,
-                format!("Tenant user IDs and exported directories on {name}"),
-            );
-            let _ = writeln!(
-                w,
-                "Each tenant's user ID needs an OMVS segment (for example `ALTUSER <user> \
-                 OMVS(UID(<uid>) HOME('<dir>'))`, the UID from the site's plan) and owns its \
-                 exported directories. In the z/OS UNIX shell, as a superuser:\n\n```sh"
-            );
-            for (_, s) in &home {
-                let sidx = sys
-                    .servers
-                    .iter()
-                    .position(|x| std::ptr::eq(x, *s))
-                    .unwrap_or(0);
-                for (t, nfs) in site.tenants_of(ServerId(sid, sidx)) {
-                    if !sel.has(&t.name.value) {
-                        continue;
-                    }
-                    for v in &nfs.volumes {
-                        let _ = writeln!(
-                            w,
-                            "chown {} {}",
-                            nfs.identity.user.value,
-                            super::shell_quote(unix_path(&v.export.value))
-                        );
-                    }
-                }
-            }
-            let _ = writeln!(w, "```");
         }
-        next(w, format!("AT-TLS on stack {} of {name}", sys.stack.value));
+        next(w, format!("AT-TLS on stack {stack} of {name}"));
         let _ = writeln!(
             w,
-            "- Add `zos/{name}/tcpip/tcpconfig.txt` (`TCPCONFIG TTLS`) to the stack's \
-             PROFILE.TCPIP, and activate it now with `V TCPIP,{},OBEYFILE,DSN=<data set>`.",
-            sys.stack.value
+            "- After job `{}` ended RC 0: add `zos/{name}/tcpip/tcpconfig.txt` (`TCPCONFIG \
+             TTLS`) to the stack's PROFILE.TCPIP, and activate it now with `V \
+             TCPIP,{stack},OBEYFILE,DSN=<data set>`.",
+            names.prereq.job
         );
         let _ = writeln!(
             w,
             "- Put the policies in the Policy Agent's AT-TLS file as \
              `zos/{name}/pagent/image.conf` says (`TTLSConfig {} FLUSH PURGE` when the \
              image has none):",
-            zos::ttls_file(&sys.stack.value)
+            zos::ttls_file(stack)
         );
         for sv in &here {
             let s = site.server(*sv);
@@ -215,10 +250,9 @@ pub fn lower(
         }
         let _ = writeln!(
             w,
-            "- `F PAGENT,REFRESH`, then in the z/OS UNIX shell `pasearch -t -p {}`: \
+            "- `F PAGENT,REFRESH`, then in the z/OS UNIX shell `pasearch -t -p {stack}`: \
              success is each rule below listed with its Priority and LocalPortRange, and no \
-             EZZ8434I (policy errors) on the console.",
-            sys.stack.value
+             EZZ8434I (policy errors) on the console."
         );
         for sv in &here {
             let s = site.server(*sv);
@@ -232,15 +266,48 @@ pub fn lower(
                 s.priority.value
             );
         }
-        for (_, s) in &home {
+        for sv in &here {
+            let s = site.server(*sv);
             let job = &s.jobname.value;
-            next(w, format!("NFS server {job} on {name}"));
+            let hs = &site.system(sv.0).name.value;
+            if sv.0 == sid {
+                next(w, format!("NFS server {job} on {name}"));
+                // The seed (IBM's write-up): "This support requires APAR
+                // OA62357 to make the z/OS NFS server an AT-TLS-aware
+                // application. The AT-TLS support for the z/OS NFS server
+                // supports only the NFSv4 protocol."
+                let _ = writeln!(
+                    w,
+                    "- Check that APAR OA62357 (which makes the z/OS NFS server AT-TLS aware) \
+                     is installed on {name}: without it the server does not use the policy. \
+                     AT-TLS covers NFSv4 only; the PersistentVolumes mount with `nfsvers=4`.\n\
+                     - `zos/{name}/nfs/{job}.exports` into the exports data set (EXPORTS DD).\n\
+                     - `zos/{name}/nfs/{job}.attributes` into the attributes data set (NFSATTR DD).\n\
+                     - `zos/{name}/nfs/{job}.services` into `/etc/services` and hlq.ETC.SERVICES.\n\
+                     - Restart: `P {job}`, then `S {job}`; `F {job},EXPORTFS` after later exports changes."
+                );
+            } else {
+                next(w, format!("NFS server {job} (of {hs}) on {name}"));
+                let _ = writeln!(
+                    w,
+                    "- `zos/{hs}/nfs/{job}.services` into `/etc/services` and hlq.ETC.SERVICES \
+                     on {name} too: after a restart here the server's ports must be the ones \
+                     its AT-TLS rule covers.\n\
+                     - Its procedure on {name} names the same exports and attributes data sets \
+                     as on {hs}, and {name} shares {hs}'s RACF database (the key ring and \
+                     certificates of the jobs on {hs})."
+                );
+            }
+        }
+        for (i, s) in &home {
+            let sn = &names.servers[*i];
+            next(w, format!("Verify {} on {name}", s.jobname.value));
             let _ = writeln!(
                 w,
-                "- `zos/{name}/nfs/{job}.exports` into the exports data set (EXPORTS DD).\n\
-                 - `zos/{name}/nfs/{job}.attributes` into the attributes data set (NFSATTR DD).\n\
-                 - `zos/{name}/nfs/{job}.services` into `/etc/services` and hlq.ETC.SERVICES.\n\
-                 - Restart: `P {job}`, then `S {job}`; `F {job},EXPORTFS` after later exports changes."
+                "- `{}` (job {}): lists the user IDs' OMVS segments, the ring and the \
+                 client certificates; RC 0, every OMVS section with a UID and HOME, the \
+                 ring holding the authority and the server certificate (DEFAULT).",
+                sn.verify_file, sn.verify_job,
             );
         }
     }

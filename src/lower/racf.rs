@@ -116,8 +116,38 @@ struct Job {
     msgclass: String,
     notify: String,
     comments: Vec<String>,
+    steps: Vec<StepOut>,
+}
+
+#[derive(Serialize)]
+struct StepOut {
+    name: &'static str,
+    program: &'static str,
+    comments: Vec<String>,
     commands: Vec<Vec<String>>,
 }
+
+/// One job step of batch TSO.
+struct Step {
+    /// The step name (1-8 characters).
+    name: &'static str,
+    /// Whether a failing command ends the step (IKJEFT1B) or the step goes
+    /// on to the next command (IKJEFT01): for commands whose failure means
+    /// "already there" (ADDUSER of an existing user ID, RDEFINE of an
+    /// existing profile), followed by a strict step that must end RC 0.
+    tolerant: bool,
+    commands: Vec<Command>,
+}
+
+/// IKJEFT1B: a command ending with a nonzero return code ends the step
+/// with that code; IKJEFT01 goes on to the next command (TSO/E, "EXEC
+/// statement"): https://ibm.com/docs/en/zos/2.1.0?topic=execution-exec-statement
+const STRICT: [&str; 3] = [
+    "IKJEFT1B: a command ending with a nonzero return code ends the",
+    "step with that code (IKJEFT01 would go on to the next command).",
+    "https://ibm.com/docs/en/zos/2.1.0?topic=execution-exec-statement",
+];
+const TOLERANT: &str = "IKJEFT01 goes on after a failing command: here a failure means the object exists already, which the next step relies on and checks. https://ibm.com/docs/en/zos/2.1.0?topic=execution-exec-statement";
 
 /// Wraps comment text to fit `//* ` lines.
 fn wrap(text: &str) -> Vec<String> {
@@ -157,6 +187,25 @@ impl JobBuilder<'_> {
         comments: &[&str],
         commands: Vec<Command>,
     ) -> Result<String, LowerError> {
+        self.render_steps(
+            from,
+            name,
+            comments,
+            vec![Step {
+                name: "RACDCERT",
+                tolerant: false,
+                commands,
+            }],
+        )
+    }
+
+    fn render_steps(
+        &self,
+        from: crate::source::FileId,
+        name: String,
+        comments: &[&str],
+        steps: Vec<Step>,
+    ) -> Result<String, LowerError> {
         let header = self.headers.of([from]);
         let mut lines = wrap(&header);
         for c in comments {
@@ -171,10 +220,25 @@ impl JobBuilder<'_> {
             msgclass: jcl.msgclass.value.clone(),
             notify: jcl.notify.value.clone(),
             comments: lines,
-            commands: commands
+            steps: steps
                 .iter()
-                .map(Command::lines)
-                .collect::<Result<_, _>>()?,
+                .map(|st| {
+                    Ok(StepOut {
+                        name: st.name,
+                        program: if st.tolerant { "IKJEFT01" } else { "IKJEFT1B" },
+                        comments: if st.tolerant {
+                            wrap(TOLERANT)
+                        } else {
+                            STRICT.map(String::from).to_vec()
+                        },
+                        commands: st
+                            .commands
+                            .iter()
+                            .map(Command::lines)
+                            .collect::<Result<_, _>>()?,
+                    })
+                })
+                .collect::<Result<_, LowerError>>()?,
         };
         let text = self
             .t
@@ -203,6 +267,170 @@ pub fn validate(text: &str) -> Result<(), LowerError> {
     Ok(())
 }
 
+/// The servers that may run on a system (home or standby).
+pub(crate) fn servers_on(site: &Site, sid: SystemId) -> Vec<ServerId> {
+    site.server_ids()
+        .filter(|s| site.server(*s).lpars(s.0).contains(&sid))
+        .collect()
+}
+
+/// The user IDs a server needs on every LPAR it may run on: its own and
+/// its tenants', with their OMVS identity, by user ID (one entry each).
+pub(crate) fn users_on<'s>(site: &'s Site, sid: SystemId) -> Vec<(&'s Sp<String>, &'s Omvs)> {
+    let mut users: std::collections::BTreeMap<&str, (&Sp<String>, &Omvs)> =
+        std::collections::BTreeMap::new();
+    for sv in servers_on(site, sid) {
+        let s = site.server(sv);
+        users.entry(&s.user.value).or_insert((&s.user, &s.omvs));
+        for (_, nfs) in site.tenants_of(sv) {
+            let id = &nfs.identity;
+            users.entry(&id.user.value).or_insert((&id.user, &id.omvs));
+        }
+    }
+    users.into_values().collect()
+}
+
+/// The SERVAUTH resource that guards a stack while it waits for its AT-TLS
+/// policy ("TCP/IP stack initialization access control"):
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.halz002/security_tcpip_resrcs_stack_init.htm
+pub fn initstack(sys: &ZosSystem) -> String {
+    format!("EZB.INITSTACK.{}.{}", sys.name.value, sys.stack.value)
+}
+
+/// Job 0 of a system a server may run on: the prerequisites the later jobs
+/// and the stack's next start rely on, and job 0 of its user IDs.
+fn system_jobs(
+    site: &Site,
+    plan: &Plan,
+    jb: &JobBuilder<'_>,
+    sid: SystemId,
+    bundle: &mut Bundle,
+) -> Result<(), LowerError> {
+    let sys = site.system(sid);
+    let names = &plan.systems[sid.0];
+    let here = servers_on(site, sid);
+    let Some(first) = here.first() else {
+        return Ok(());
+    };
+    let from = site.server(*first).name.span.file;
+    let tenants: BTreeSet<String> = here
+        .iter()
+        .flat_map(|s| super::tenants_of_server(site, *s))
+        .collect();
+    let profile = initstack(sys);
+    // SETROPTS CLASSACT/RACLIST: RACF Command Language Reference, SETROPTS:
+    // https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/setropt.htm
+    // SERVAUTH must be active for AT-TLS ("If AT-TLS is enabled, you must
+    // activate the SERVAUTH class, and define the EZB.INITSTACK..."):
+    // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.halz002/security_tcpip_resrcs_stack_init.htm
+    let mut define = vec![Command::new("SETROPTS CLASSACT(SERVAUTH)").op("RACLIST(SERVAUTH)")];
+    let home: Vec<&NfsServer> = here
+        .iter()
+        .filter(|s| s.0 == sid)
+        .map(|s| site.server(*s))
+        .collect();
+    // The ring profiles of job 2 are checked only in an active, RACLISTed
+    // RDATALIB class (R_datalib, "RACF authorization"):
+    // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.4.0/com.ibm.zos.v2r4.ichd100/dlibauth.htm
+    if home.iter().any(|s| s.ring_access == RingAccess::Rdatalib) {
+        define.push(Command::new("SETROPTS CLASSACT(RDATALIB)").op("RACLIST(RDATALIB)"));
+    }
+    if home.iter().any(|s| s.ring_access == RingAccess::Facility) {
+        define.push(Command::new("SETROPTS CLASSACT(FACILITY)").op("RACLIST(FACILITY)"));
+    }
+    // RDEFINE/PERMIT: the stack's resource, READ for Policy Agent (IBM,
+    // "Define security authorization for Policy Agent"):
+    // https://www.ibm.com/docs/en/SSAUBV/secure_comm_auth_pa.html
+    define.push(Command::new(format!("RDEFINE SERVAUTH {profile}")).op("UACC(NONE)"));
+    let mut permit = Vec::new();
+    for user in std::iter::once(&sys.pagent_user).chain(&sys.initstack) {
+        permit.push(
+            Command::new(format!("PERMIT {profile}"))
+                .op("CLASS(SERVAUTH)")
+                .op(format!("ID({})", user.value))
+                .op("ACCESS(READ)"),
+        );
+    }
+    permit.push(Command::new("SETROPTS RACLIST(SERVAUTH) REFRESH"));
+    let text = jb.render_steps(
+        from,
+        names.prereq.job.clone(),
+        &[
+            &format!(
+                "System {}: prerequisites before the other jobs and before TCPCONFIG TTLS goes into the initial profile of stack {}. While the stack waits for the AT-TLS policy, only user IDs with READ to {profile} may open sockets; without that profile every socket request fails, Policy Agent's included.",
+                sys.name.value, sys.stack.value
+            ),
+            "Rerunnable: step DEFINE tolerates what exists; step PERMIT must end RC 0.",
+        ],
+        vec![
+            Step {
+                name: "DEFINE",
+                tolerant: true,
+                commands: define,
+            },
+            Step {
+                name: "PERMIT",
+                tolerant: false,
+                commands: permit,
+            },
+        ],
+    )?;
+    bundle.add_text(names.prereq.file.clone(), text, tenants.clone())?;
+
+    let users: Vec<_> = users_on(site, sid)
+        .into_iter()
+        .filter(|(_, o)| o.uid.is_some())
+        .collect();
+    if users.is_empty() {
+        return Ok(());
+    }
+    // ADDUSER ... DFLTGRP NOPASSWORD (a protected user ID, no logon):
+    // https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/adduser.htm
+    // ALTUSER ... OMVS(UID(n) HOME(path)), the UID of the spec:
+    // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha700/pwprepr.htm
+    let mut add = Vec::new();
+    let mut omvs = Vec::new();
+    for (user, o) in &users {
+        let mut c = Command::new(format!("ADDUSER {}", user.value));
+        if let Some(g) = &o.group {
+            c = c.op(format!("DFLTGRP({})", g.value));
+        }
+        add.push(c.op("NOPASSWORD"));
+        if let Some(uid) = &o.uid {
+            omvs.push(
+                Command::new(format!("ALTUSER {}", user.value))
+                    .op(format!("OMVS(UID({})", uid.value))
+                    .op(format!("HOME({}))", quote(&o.home.value))),
+            );
+        }
+    }
+    let text = jb.render_steps(
+        from,
+        names.users.job.clone(),
+        &[
+            &format!(
+                "System {}: the user IDs of the NFS servers that may run here and of their tenants, with the UIDs and home directories of the spec, before the jobs that give them certificates. UIDs must be unique: the exported directories' owners are what keeps tenants apart.",
+                sys.name.value
+            ),
+            "Rerunnable: step ADD tolerates user IDs that exist; step OMVS must end RC 0.",
+        ],
+        vec![
+            Step {
+                name: "ADD",
+                tolerant: true,
+                commands: add,
+            },
+            Step {
+                name: "OMVS",
+                tolerant: false,
+                commands: omvs,
+            },
+        ],
+    )?;
+    bundle.add_text(names.users.file.clone(), text, tenants)?;
+    Ok(())
+}
+
 pub fn lower(
     site: &Site,
     plan: &Plan,
@@ -211,6 +439,17 @@ pub fn lower(
     sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
+    for (si, sys) in site.systems.iter().enumerate() {
+        let sid = SystemId(si);
+        let running: Vec<&str> = servers_on(site, sid)
+            .into_iter()
+            .flat_map(|s| site.tenants_of(s).map(|(t, _)| t.name.value.as_str()))
+            .collect();
+        if sel.any(running.into_iter()) {
+            let jb = JobBuilder { t, headers, sys };
+            system_jobs(site, plan, &jb, sid, bundle)?;
+        }
+    }
     for (si, (sys, names)) in site.systems.iter().zip(&plan.systems).enumerate() {
         let on_system = site
             .tenants
@@ -307,7 +546,7 @@ pub fn lower(
                         s.jobname.value, ca.name.value, s.keyring.value, s.user.value
                     ),
                     match s.ring_access {
-                        RingAccess::Rdatalib => "The RDATALIB class must be active and RACLISTed (SETROPTS CLASSACT(RDATALIB) RACLIST(RDATALIB), once per system, by the security administrator) for the ring profile to be checked.",
+                        RingAccess::Rdatalib => "The RDATALIB class must be active and RACLISTed for the ring profile to be checked: job 0-prereq of this system does that (SETROPTS CLASSACT(RDATALIB) RACLIST(RDATALIB)).",
                         RingAccess::Facility => "FACILITY IRR.DIGTCERT.LISTRING READ lets the user read every ring it owns with its own private keys; the RDATALIB profile (ring_access = rdatalib) is narrower.",
                     },
                     RERUN,
@@ -351,10 +590,10 @@ pub fn lower(
                 sn.verify_job.clone(),
                 &[
                     &format!(
-                        "NFS server {}: verification, after jobs 1-3. Reads only; rerunnable.",
+                        "NFS server {}: verification, after everything before it in APPLY.md (jobs 0-3, the exported directories, AT-TLS, the server). Reads only; rerunnable.",
                         s.jobname.value
                     ),
-                    "IKJEFT1B fails the step at the first missing user ID, ring or certificate (nonzero return code). Also read the output: each user's OMVS section must show a UID and a HOME (NO OMVS INFORMATION means the segment is missing: ALTUSER user OMVS(UID(n) HOME(dir))), the ring must list the authority and the server certificate (DEFAULT), each client certificate must be TRUST.",
+                    "IKJEFT1B fails the step at the first missing user ID, ring or certificate (nonzero return code). Also read the output: each user's OMVS section must show a UID and a HOME (NO OMVS INFORMATION means the segment is missing: give the user a uid in the spec and run job 0-users), the ring must list the authority and the server certificate (DEFAULT), each client certificate must be TRUST.",
                 ],
                 checks,
             )?;
