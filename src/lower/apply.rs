@@ -110,35 +110,32 @@ pub fn lower(
             permitted.join(", ")
         );
         let users = super::racf::users_on(site, sid);
-        let made: Vec<String> = users
-            .iter()
-            .filter_map(|(u, o)| {
-                o.uid
-                    .as_ref()
-                    .map(|uid| format!("{} (UID {}, HOME {})", u.value, uid.value, o.home.value))
-            })
-            .collect();
-        if !made.is_empty() {
+        // One line per user ID: adding a tenant adds lines, changes none.
+        if users.iter().any(|(_, o, _)| o.uid.is_some()) {
             let _ = writeln!(
                 w,
-                "- `{}` (job {}): user IDs {} with their OMVS segments.",
-                names.users.file,
-                names.users.job,
-                made.join(", ")
+                "- `{}` (job {}): these user IDs with their OMVS segments:",
+                names.users.file, names.users.job,
             );
+            for (u, o, owner) in &users {
+                if let Some(uid) = &o.uid {
+                    let _ = writeln!(
+                        w,
+                        "  - {} of {owner} (UID {}, HOME {})",
+                        u.value, uid.value, o.home.value
+                    );
+                }
+            }
         }
-        let existing: Vec<&str> = users
-            .iter()
-            .filter(|(_, o)| o.uid.is_none())
-            .map(|(u, _)| u.value.as_str())
-            .collect();
-        if !existing.is_empty() {
-            let _ = writeln!(
-                w,
-                "- The spec gives no `uid` for {}: each must already exist on {name} with an \
-                 OMVS segment (UID and HOME) before the next jobs.",
-                existing.join(", ")
-            );
+        for (u, o, owner) in &users {
+            if o.uid.is_none() {
+                let _ = writeln!(
+                    w,
+                    "- User ID {} of {owner} (no `uid` in the spec) must already exist on {name} \
+                     with an OMVS segment (UID and HOME) before the next jobs.",
+                    u.value
+                );
+            }
         }
         if !home.is_empty() {
             next(w, format!("RACF jobs on {name}"));

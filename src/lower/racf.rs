@@ -276,15 +276,23 @@ pub(crate) fn servers_on(site: &Site, sid: SystemId) -> Vec<ServerId> {
 
 /// The user IDs a server needs on every LPAR it may run on: its own and
 /// its tenants', with their OMVS identity, by user ID (one entry each).
-pub(crate) fn users_on<'s>(site: &'s Site, sid: SystemId) -> Vec<(&'s Sp<String>, &'s Omvs)> {
-    let mut users: std::collections::BTreeMap<&str, (&Sp<String>, &Omvs)> =
+/// Each with its owner: `NFS server <name>` or `tenant <name>`.
+pub(crate) fn users_on<'s>(
+    site: &'s Site,
+    sid: SystemId,
+) -> Vec<(&'s Sp<String>, &'s Omvs, String)> {
+    let mut users: std::collections::BTreeMap<&str, (&Sp<String>, &Omvs, String)> =
         std::collections::BTreeMap::new();
     for sv in servers_on(site, sid) {
         let s = site.server(sv);
-        users.entry(&s.user.value).or_insert((&s.user, &s.omvs));
-        for (_, nfs) in site.tenants_of(sv) {
+        users
+            .entry(&s.user.value)
+            .or_insert_with(|| (&s.user, &s.omvs, format!("NFS server {}", s.name.value)));
+        for (t, nfs) in site.tenants_of(sv) {
             let id = &nfs.identity;
-            users.entry(&id.user.value).or_insert((&id.user, &id.omvs));
+            users
+                .entry(&id.user.value)
+                .or_insert_with(|| (&id.user, &id.omvs, format!("tenant {}", t.name.value)));
         }
     }
     users.into_values().collect()
@@ -379,7 +387,7 @@ fn system_jobs(
 
     let users: Vec<_> = users_on(site, sid)
         .into_iter()
-        .filter(|(_, o)| o.uid.is_some())
+        .filter(|(_, o, _)| o.uid.is_some())
         .collect();
     if users.is_empty() {
         return Ok(());
@@ -390,7 +398,7 @@ fn system_jobs(
     // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha700/pwprepr.htm
     let mut add = Vec::new();
     let mut omvs = Vec::new();
-    for (user, o) in &users {
+    for (user, o, _) in &users {
         let mut c = Command::new(format!("ADDUSER {}", user.value));
         if let Some(g) = &o.group {
             c = c.op(format!("DFLTGRP({})", g.value));
