@@ -351,7 +351,7 @@ fn compile_check_reports_drift_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!out.exists(), "--check wrote a bundle");
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("34 missing"),
+        String::from_utf8_lossy(&o.stderr).contains("36 missing"),
         "{o:?}"
     );
 

@@ -266,3 +266,46 @@ fn the_runbook_orders_every_zos_step_after_what_it_needs() {
         );
     }
 }
+
+/// Changes reach running proxies: the proxy's pod template carries a digest
+/// of its haproxy.cfg and of its certificates' identities, so a changed
+/// profile or a renewed certificate changes `.spec.template` and rolls the
+/// Deployment; an unrelated change (a workload's env) leaves it as it is.
+#[test]
+fn a_changed_profile_or_certificate_rolls_the_proxy() {
+    let spec = std::fs::read_to_string(root().join("examples/zcx-nfs/site.tenant")).expect("read");
+    let digest = |text: &str| -> String {
+        let (_d, path) = common::spec_in_tmp(text);
+        let opts = tenantc::Options::default();
+        let a = tenantc::analyze(&[path], &opts).expect("analysis");
+        assert!(a.diagnostics.is_empty(), "{:#?}", a.diagnostics);
+        let b = tenantc::build_bundle(&a, &opts).expect("bundle");
+        let d = String::from_utf8_lossy(&b.files["k8s/ocp1/haproxy/deployment-haproxy.yaml"].bytes)
+            .to_string();
+        d.lines()
+            .find(|l| l.contains("tenantc.io/config-digest:"))
+            .unwrap_or_else(|| panic!("no digest annotation:\n{d}"))
+            .to_string()
+    };
+    let base = digest(&spec);
+    assert_eq!(base, digest(&spec), "deterministic");
+    let renewed = spec.replace("valid_from = \"2027-01-04\"", "valid_from = \"2029-01-01\"");
+    assert_ne!(renewed, spec);
+    assert_ne!(
+        base,
+        digest(&renewed),
+        "a renewed certificate rolls the proxy"
+    );
+    let profile = spec.replace(
+        "haproxy    = profiles.haproxy_defaults",
+        "haproxy    = tuned\n      replicas   = 1",
+    ) + "\nhaproxy_profile tuned { maxconn = 64 }\n";
+    assert_ne!(base, digest(&profile), "a changed profile rolls the proxy");
+    let unrelated = spec.replace("numFiles = \"5\"", "numFiles = \"6\"");
+    assert_ne!(unrelated, spec);
+    assert_eq!(
+        base,
+        digest(&unrelated),
+        "a workload change leaves the proxy alone"
+    );
+}

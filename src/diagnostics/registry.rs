@@ -693,6 +693,22 @@ Good:
     authority zcx_ca { valid_years = 10 ... }
     certificate { valid_years = 2, signed_by = zcx_ca ... }";
 
+    WORKLOAD_WITHOUT_USER = "E0506", Warning, "workload without a user on plain Kubernetes",
+"On plain Kubernetes every pod tenantc writes runs with `runAsNonRoot: true`
+(the restricted Pod Security Standard). Without a `user`, the pod has no
+`runAsUser`, and the kubelet checks the image: an image whose USER is root is
+refused (\"container has runAsNonRoot and image will run as root\"), and one
+whose USER is a name cannot be verified (\"image has non-numeric user\"); the
+pod stays in CreateContainerConfigError. State the image's numeric UID.
+OpenShift assigns a UID from the namespace's range and needs none.
+
+Bad:
+    cluster k8s1 { kind = kubernetes ... }
+    workload web { image = \"nginx:1.27\" }
+
+Good:
+    workload web { image = \"nginxinc/nginx-unprivileged:1.27\", user = 101 }";
+
     NESTED_EXPORT = "E0429", Error, "one tenant's exports nest",
 "The z/OS NFS server refuses an exports data set that names a directory and
 a subdirectory of it: \"You cannot specify exporting a parent directory or a

@@ -14,9 +14,20 @@ use std::fmt::Write;
 /// The runbook's file name.
 pub const APPLY: &str = "APPLY.md";
 
+/// The index of an array.
+fn site_array_id(site: &Site, a: &FlashArray) -> ArrayId {
+    ArrayId(
+        site.arrays
+            .iter()
+            .position(|x| std::ptr::eq(x, a))
+            .unwrap_or(usize::MAX),
+    )
+}
+
 pub fn lower(
     site: &Site,
     plan: &Plan,
+    headers: &super::Headers,
     header: &str,
     sel: &Selection,
     bundle: &mut Bundle,
@@ -309,6 +320,8 @@ pub fn lower(
         }
     }
 
+    let mut local: Vec<String> = Vec::new();
+    let mut cas: BTreeSet<AuthorityId> = BTreeSet::new();
     if !nfs_tenants.is_empty() {
         let _ = writeln!(w, "\n## Certificates to the clusters");
         next(w, "Transfer the exports".into());
@@ -316,7 +329,6 @@ pub fn lower(
             w,
             "From a workstation, by FTP (or any transfer that keeps the modes below):\n"
         );
-        let mut cas: BTreeSet<AuthorityId> = BTreeSet::new();
         for (_, nfs) in &nfs_tenants {
             cas.insert(nfs.proxy.trust.value);
         }
@@ -353,9 +365,7 @@ pub fn lower(
                 e.dsn.value
             );
         }
-        next(w, "Convert and place them".into());
-        let _ = writeln!(w, "openssl asks for each PKCS#12 export password.\n\n```sh");
-        let mut local: Vec<String> = Vec::new();
+        // The workstation copies, deleted once the clusters hold them.
         for ca in &cas {
             local.push(format!(
                 "{}-{}",
@@ -365,52 +375,12 @@ pub fn lower(
         }
         for (t, nfs) in &nfs_tenants {
             let tn = &t.name.value;
-            let ca = format!(
-                "{}-{}",
-                site.authority(nfs.proxy.trust.value).name.value,
-                haproxy::CA_FILE
-            );
-            let cluster = &site.cluster(t.cluster.value).name.value;
-            let ns = &nfs.proxy.namespace.value;
-            let dir = format!("k8s/{cluster}/secrets/{ns}");
-            let e = &nfs.identity.export;
-            let _ = writeln!(w, "# tenant {tn}");
-            if e.format.value == ExportFormat::Pkcs12B64 {
-                let _ = writeln!(
-                    w,
-                    "base64 -d {tn}-client-cert.p12.b64 > {tn}-client-cert.der"
-                );
+            if nfs.identity.export.format.value == ExportFormat::Pkcs12B64 {
                 local.push(format!("{tn}-client-cert.p12.b64"));
+            } else {
+                local.push(format!("{tn}-client-cert.der"));
             }
-            local.push(format!("{tn}-client-cert.der"));
-            let _ = writeln!(
-                w,
-                "mkdir -p {d}/{CLIENT_SECRET} {d}/{CA_SECRET}\n\
-                 openssl pkcs12 -in {tn}-client-cert.der -out {d}/{CLIENT_SECRET}/{crt} -clcerts -nodes\n\
-                 cp {ca} {d}/{CA_SECRET}/{ca_file}",
-                d = super::shell_quote(&dir),
-                crt = haproxy::CRT_FILE,
-                ca_file = haproxy::CA_FILE,
-            );
         }
-        let _ = writeln!(w, "```");
-        next(w, "Delete the exports".into());
-        let _ = writeln!(
-            w,
-            "The PKCS#12 exports hold private keys. Once the PEM files are in place, delete \
-             the workstation copies:\n\n```sh"
-        );
-        for f in &local {
-            let _ = writeln!(w, "rm {f}");
-        }
-        let _ = writeln!(w, "```\n\nand the data sets, in TSO:\n\n```");
-        for ca in &cas {
-            let _ = writeln!(w, "DELETE {}", quote(&site.authority(*ca).export.dsn.value));
-        }
-        for (_, nfs) in &nfs_tenants {
-            let _ = writeln!(w, "DELETE {}", quote(&nfs.identity.export.dsn.value));
-        }
-        let _ = writeln!(w, "```");
     }
 
     let mut arrays: Vec<&FlashArray> = site
@@ -429,12 +399,41 @@ pub fn lower(
         let _ = writeln!(w, "\n## FlashArrays");
         for a in arrays {
             next(w, format!("FlashArray {}", a.name.value));
+            let files = site.pure_tenants().any(|(_, p)| {
+                p.array.value == site_array_id(site, a) && p.token.source == SecretSource::File
+            });
+            // bash, not sh: the script uses `set -o pipefail` and `printf %q`,
+            // which dash (Debian's /bin/sh) refuses.
             let _ = writeln!(
                 w,
-                "`sh pure/{}/setup.sh` (idempotent; asks for each new user's password and \
-                 prints the API tokens: store each where the spec's env()/file() names it).",
+                "- `{}bash pure/{}/setup.sh` (idempotent; asks for each new user's password \
+                 and prints each new API token once).",
+                if files {
+                    "TENANTC_SITE=<the site root> "
+                } else {
+                    ""
+                },
                 a.name.value
             );
+            let mut by_name: Vec<(&Tenant, &TenantPure)> = site
+                .pure_tenants()
+                .filter(|(_, p)| p.array.value == site_array_id(site, a))
+                .collect();
+            by_name.sort_by(|x, y| x.0.name.value.cmp(&y.0.name.value));
+            for (t, p) in by_name {
+                let at = match p.token.source {
+                    SecretSource::Env => format!("the environment variable `{}`", p.token.name),
+                    SecretSource::File => format!(
+                        "the file `{}` under the site root (mode 0600, never committed)",
+                        headers.site_path(p.token.span.file, &p.token.name)
+                    ),
+                };
+                let _ = writeln!(
+                    w,
+                    "- Put tenant {}'s token (user {}) in {at}: pure.json is built from there.",
+                    t.name.value, p.user.value
+                );
+            }
         }
     }
 
@@ -454,17 +453,82 @@ pub fn lower(
             .pure_tenants()
             .any(|(t, _)| t.cluster.value == ClusterId(ci))
         {
+            // The StorageCluster kind comes with the operator's CRDs.
             let _ = writeln!(
                 w,
-                "- Put `k8s/{name}/nodes/multipath.conf` on every worker node as \
-                 `/etc/multipath.conf`."
+                "- The Portworx operator and its CRDs are installed (Portworx's install page for \
+                 the spec's version): `kubectl get crd storageclusters.core.libopenstorage.org` \
+                 succeeds. Without them `kubectl apply -k` fails at the StorageCluster."
             );
+            if c.kind.value == ClusterKind::Openshift {
+                // The Machine Config Operator cordons, drains and reboots each
+                // node of the pool to apply a new machine config; the pool is
+                // done when UPDATED is True ("Checking machine config pool
+                // status"):
+                // https://docs.redhat.com/en/documentation/openshift_container_platform/4.21/html/machine_configuration/checking-mco-node-status_machine-config-overview
+                let _ = writeln!(
+                    w,
+                    "- `oc apply -f k8s/{name}/cluster/machineconfig-{mc}.yaml`: the Machine Config \
+                     Operator writes `/etc/multipath.conf` and the udev rule on every worker \
+                     (do not copy them by hand), cordoning, draining and **rebooting each worker** \
+                     in turn. Wait for the pool before Portworx starts: `oc wait mcp/worker \
+                     --for=condition=Updated --timeout=90m`.",
+                    mc = super::pure::MULTIPATH_MACHINE_CONFIG
+                );
+            } else {
+                let _ = writeln!(
+                    w,
+                    "- Put `k8s/{name}/nodes/multipath.conf` on every worker node as \
+                     `/etc/multipath.conf`, then `systemctl restart multipathd` there."
+                );
+            }
         }
         let _ = writeln!(
             w,
-            "- Check that every secret file `manifest.json` lists under `k8s/{name}/secrets/` \
-             is in place, then `kubectl apply -k k8s/{name}`."
+            "- `kubectl apply -k k8s/{name}`: everything but the Secrets (committed bundles \
+             build with `kustomize build k8s/{name}` as they are; see the README's GitOps \
+             section)."
         );
+        let _ = writeln!(
+            w,
+            "- The Secrets: either the site's secret store (GitOps), or from this workstation: \
+             from the site root, `tenantc compile --materialize-secrets` into this bundle \
+             writes the secret files (mode 0600, ignored by the bundle's `.gitignore`) from \
+             the env()/file() sources; `grep -rlE '[$][{{](ENV|FILE):' k8s/{name}/secrets` must \
+             print nothing (a placeholder is not a secret), then `kubectl apply -k \
+             k8s/{name}/secrets`."
+        );
+        for t in &on {
+            let Some(nfs) = &t.nfs else { continue };
+            let tn = &t.name.value;
+            let ns = &nfs.proxy.namespace.value;
+            let ca_file = format!(
+                "{}-{}",
+                site.authority(nfs.proxy.trust.value).name.value,
+                haproxy::CA_FILE
+            );
+            let source = if nfs.identity.export.format.value == ExportFormat::Pkcs12B64 {
+                format!("base64 -d {tn}-client-cert.p12.b64 | openssl pkcs12 -clcerts -nodes")
+            } else {
+                format!("openssl pkcs12 -in {tn}-client-cert.der -clcerts -nodes")
+            };
+            // The client key goes from openssl straight into the Secret: it
+            // is never written to a file, in the bundle or elsewhere.
+            // `kubectl create secret generic --from-file=key=path
+            // --dry-run=client -o yaml`:
+            // https://kubernetes.io/docs/reference/kubectl/generated/kubectl_create/kubectl_create_secret_generic/
+            let _ = writeln!(
+                w,
+                "- tenant {tn}: the proxy's Secrets from the exports (openssl asks for the \
+                 export password; the private key goes through a pipe, never into a file):\n\n\
+                 ```sh\n\
+                 {source} | kubectl -n {ns} create secret generic {CLIENT_SECRET} --from-file={crt}=/dev/stdin --dry-run=client -o yaml | kubectl apply -f -\n\
+                 kubectl -n {ns} create secret generic {CA_SECRET} --from-file={caf}={ca_file} --dry-run=client -o yaml | kubectl apply -f -\n\
+                 ```",
+                crt = haproxy::CRT_FILE,
+                caf = haproxy::CA_FILE,
+            );
+        }
         for t in on {
             if let Some(nfs) = &t.nfs {
                 let _ = writeln!(
@@ -475,6 +539,26 @@ pub fn lower(
                 );
             }
         }
+    }
+
+    if !nfs_tenants.is_empty() {
+        next(w, "Delete the exports".into());
+        let _ = writeln!(
+            w,
+            "The PKCS#12 exports hold private keys. Once the proxies' Secrets are in place, delete \
+             the workstation copies:\n\n```sh"
+        );
+        for f in &local {
+            let _ = writeln!(w, "rm {f}");
+        }
+        let _ = writeln!(w, "```\n\nand the data sets, in TSO:\n\n```");
+        for ca in &cas {
+            let _ = writeln!(w, "DELETE {}", quote(&site.authority(*ca).export.dsn.value));
+        }
+        for (_, nfs) in &nfs_tenants {
+            let _ = writeln!(w, "DELETE {}", quote(&nfs.identity.export.dsn.value));
+        }
+        let _ = writeln!(w, "```");
     }
 
     if !nfs_tenants.is_empty() {

@@ -490,6 +490,25 @@ mod tests {
                 let name = text(&meta["name"]).expect("name");
                 written.insert((cluster.to_string(), text(&meta["namespace"]), kind, name));
             }
+            // The proxies' certificate Secrets are created by APPLY.md's
+            // pipe from the exports (the key never touches a file).
+            let b = bundle(&a);
+            let apply = String::from_utf8_lossy(&b.files["APPLY.md"].bytes).to_string();
+            for t in &a.site.tenants {
+                let Some(nfs) = &t.nfs else { continue };
+                let cluster = a.site.cluster(t.cluster.value).name.value.clone();
+                let ns = nfs.proxy.namespace.value.clone();
+                for name in [CLIENT_SECRET, CA_SECRET] {
+                    if apply.contains(&format!("kubectl -n {ns} create secret generic {name} ")) {
+                        written.insert((
+                            cluster.clone(),
+                            Some(ns.clone()),
+                            "Secret".into(),
+                            name.into(),
+                        ));
+                    }
+                }
+            }
             assert!(written.len() > 5, "{example}: {written:?}");
             let unplanned: Vec<_> = written.difference(&planned).collect();
             let unwritten: Vec<_> = planned.difference(&written).collect();
