@@ -277,10 +277,7 @@ pub(crate) fn servers_on(site: &Site, sid: SystemId) -> Vec<ServerId> {
 /// The user IDs a server needs on every LPAR it may run on: its own and
 /// its tenants', with their OMVS identity, by user ID (one entry each).
 /// Each with its owner: `NFS server <name>` or `tenant <name>`.
-pub(crate) fn users_on<'s>(
-    site: &'s Site,
-    sid: SystemId,
-) -> Vec<(&'s Sp<String>, &'s Omvs, String)> {
+pub(crate) fn users_on(site: &Site, sid: SystemId) -> Vec<(&Sp<String>, &Omvs, String)> {
     let mut users: std::collections::BTreeMap<&str, (&Sp<String>, &Omvs, String)> =
         std::collections::BTreeMap::new();
     for sv in servers_on(site, sid) {
