@@ -199,6 +199,10 @@ pub fn lower(
                     continue;
                 }
                 if sel.has(&t.name.value) {
+                    // JES2 "$P O Job - Purge a job's output": "To cancel a
+                    // job's output and remove all traces of the output from
+                    // the system":
+                    // https://ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.hasa200/sout.htm
                     let pw = client
                         .password
                         .as_ref()
@@ -208,7 +212,7 @@ pub fn lower(
                                  by the export password; the password is then in the job's \
                                  SYSTSIN and SYSTSPRT on the spool: once the job ended RC 0, \
                                  purge its output (SDSF: line command `P` against job {}; \
-                                 JES2: `$P J<job number>`).",
+                                 JES2: `$P O J<job number>`).",
                                 client.job
                             )
                         })
