@@ -121,6 +121,10 @@ pub enum JobKind {
     Verify,
     /// A job of a day-2 change (`tenantc plan`).
     Change,
+    /// A system's prerequisites: class activation, EZB.INITSTACK.
+    Prereq,
+    /// A system's user IDs and their OMVS segments.
+    Users,
 }
 
 impl JobKind {
@@ -131,6 +135,8 @@ impl JobKind {
             JobKind::Client => "client",
             JobKind::Verify => "verify",
             JobKind::Change => "change",
+            JobKind::Prereq => "prereq",
+            JobKind::Users => "users",
         }
     }
 }
@@ -177,6 +183,11 @@ pub struct ZosSystem {
     /// The first day of every certificate made on this system
     /// (`valid_from = "2027-01-01"`); without it RACF's defaults apply.
     pub valid_from: Option<Sp<String>>,
+    /// Policy Agent's user ID, first of those with READ to
+    /// EZB.INITSTACK.<system>.<stack>.
+    pub pagent_user: Sp<String>,
+    /// Further user IDs that may use the stack before the AT-TLS policy is in.
+    pub initstack: Vec<Sp<String>>,
 }
 
 /// Subject distinguished name, attributes in the order written.
@@ -478,6 +489,8 @@ pub struct NfsServer {
     pub priority: Sp<u64>,
     /// How the server's user ID is allowed to read its own key ring.
     pub ring_access: RingAccess,
+    /// The server user ID's z/OS UNIX identity.
+    pub omvs: Omvs,
 }
 
 /// RACF authority checking for R_datalib on the server's key ring.
@@ -550,6 +563,20 @@ pub struct Identity {
     pub valid_years: Sp<u64>,
     /// Its first day, when not the system's `valid_from`.
     pub valid_from: Option<Sp<String>>,
+    /// The user ID's z/OS UNIX identity, when the spec states it.
+    pub omvs: Omvs,
+}
+
+/// A RACF user ID's z/OS UNIX identity (its OMVS segment): with a `uid`
+/// the bundle creates the user ID (ADDUSER) and sets the segment (ALTUSER
+/// OMVS); without one the user ID must exist with its segment.
+#[derive(Debug, Clone)]
+pub struct Omvs {
+    pub uid: Option<Sp<u64>>,
+    /// HOME of the OMVS segment.
+    pub home: Sp<String>,
+    /// DFLTGRP of the ADDUSER command; the issuer's connect group without it.
+    pub group: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -446,6 +446,43 @@ fn checked(analysis: &Analysis) -> Result<check::CheckedSite<'_>, ToolError> {
     })
 }
 
+/// A spec file's name as the bundle records it (headers, manifest.json):
+/// its path relative to the site root, `/`-separated, whatever working
+/// directory or spelling (relative, absolute, `./`, a linked directory) the
+/// command line used, so that the same specs give the same bundle from
+/// anywhere. A file outside the root (or without a path: the stdlib) keeps
+/// its name.
+fn site_name(analysis: &Analysis, f: &source::SourceFile) -> String {
+    let Some(path) = &f.path else {
+        return f.name.clone();
+    };
+    let abs = std::path::absolute(path.as_std_path()).unwrap_or_else(|_| path.clone().into());
+    // The directory with its links resolved, like the root; not the file's
+    // own link.
+    let dir = abs
+        .parent()
+        .and_then(|d| std::fs::canonicalize(d).ok())
+        .unwrap_or_else(|| abs.parent().map(Into::into).unwrap_or_default());
+    let full = match abs.file_name() {
+        Some(n) => dir.join(n),
+        None => return f.name.clone(),
+    };
+    match full.strip_prefix(analysis.bounds.root.as_std_path()) {
+        Ok(rel) => {
+            let parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if parts.is_empty() {
+                f.name.clone()
+            } else {
+                parts.join("/")
+            }
+        }
+        Err(_) => f.name.clone(),
+    }
+}
+
 fn lower_sealed(
     analysis: &Analysis,
     checked: check::CheckedSite<'_>,
@@ -457,7 +494,7 @@ fn lower_sealed(
     let mut inputs: Vec<(String, Vec<u8>)> = analysis
         .sources
         .files()
-        .map(|(_, f)| (f.name.clone(), f.text.as_bytes().to_vec()))
+        .map(|(_, f)| (site_name(analysis, f), f.text.as_bytes().to_vec()))
         .collect();
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let names = input_names(analysis);
@@ -578,7 +615,7 @@ fn input_names(analysis: &Analysis) -> Vec<(source::FileId, String)> {
         .sources
         .files()
         .filter(|(_, f)| f.path.is_some())
-        .map(|(id, f)| (id, f.name.clone()))
+        .map(|(id, f)| (id, site_name(analysis, f)))
         .collect()
 }
 

@@ -351,7 +351,7 @@ fn compile_check_reports_drift_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!out.exists(), "--check wrote a bundle");
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("31 missing"),
+        String::from_utf8_lossy(&o.stderr).contains("36 missing"),
         "{o:?}"
     );
 
@@ -852,5 +852,63 @@ fn ciphers_are_written_with_the_parameter_their_form_needs() {
         "  V3CipherSuites                  35\n",
     ] {
         assert!(policy.contains(line), "{line:?} in\n{policy}");
+    }
+}
+
+/// The same specs give the same bundle wherever they are compiled from:
+/// headers and manifest.json record spec paths relative to the site root,
+/// so compiling from the repository, from the spec's directory and with an
+/// absolute path writes byte-identical bundles (a re-spelt path alone must
+/// not change the MachineConfig and reboot every worker).
+#[test]
+fn the_bundle_does_not_depend_on_the_working_directory() {
+    let out = tempfile::tempdir().expect("tmp");
+    let root = common::root();
+    let example = root.join("examples/mixed-site");
+    let run = |cwd: &camino::Utf8Path, spec: &str, name: &str| -> std::path::PathBuf {
+        let target = out.path().join(name);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_tenantc"))
+            .args(["compile", spec, "--out", target.to_str().expect("utf-8")])
+            .current_dir(cwd)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        target
+    };
+    let a = run(&root, "examples/mixed-site/site.tenant", "a");
+    let b = run(&example, "./site.tenant", "b");
+    let c = run(&root.join("src"), example.join("site.tenant").as_str(), "c");
+    let files = |dir: &std::path::Path| -> std::collections::BTreeMap<String, Vec<u8>> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("dir") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p
+                        .strip_prefix(dir)
+                        .expect("inside")
+                        .to_string_lossy()
+                        .into_owned();
+                    out.insert(rel, std::fs::read(&p).expect("read"));
+                }
+            }
+        }
+        out
+    };
+    let (fa, fb, fc) = (files(&a), files(&b), files(&c));
+    assert!(fa.len() > 30);
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (k, v) in &fa {
+        assert!(v == &fb[k], "{k} differs between working directories");
+        assert!(v == &fc[k], "{k} differs with an absolute path");
+        let text = String::from_utf8_lossy(v);
+        assert!(
+            !text.contains(root.as_str()),
+            "{k} records the build machine's layout"
+        );
     }
 }

@@ -151,8 +151,10 @@ fn sarif_validates_against_the_sarif_schema() {
                 .flat_map(|r| r["relatedLocations"].as_array().into_iter().flatten())
                 .filter_map(|l| l["physicalLocation"]["artifactLocation"]["uri"].as_str())
                 .collect();
+            // Errors: a warning elsewhere (E0506) is not a relation.
             let primary: BTreeSet<&str> = results
                 .iter()
+                .filter(|r| r["level"] != "warning")
                 .filter_map(|r| {
                     r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str()
                 })
@@ -364,4 +366,41 @@ fn codes_of_output(text: &str) -> Vec<&str> {
             l.len() == 5 && l.starts_with('E') && l[1..].chars().all(|c| c.is_ascii_digit())
         })
         .collect()
+}
+
+/// N7: a workload without `user` on plain Kubernetes gets runAsNonRoot and no
+/// UID, which the kubelet refuses for an image whose USER is root or a name:
+/// the check warns (E0506), with the reason, and the compile goes on.
+#[test]
+fn a_workload_without_user_on_plain_kubernetes_is_warned_about() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    for f in ["site.tenant", "customer1.tenant", "customer2.tenant"] {
+        let text =
+            std::fs::read_to_string(root().join("examples/px-pure-saw").join(f)).expect("read");
+        let text = if f == "customer1.tenant" {
+            let t = text.replace("    user     = 999\n", "");
+            assert_ne!(t, text);
+            t
+        } else {
+            text
+        };
+        std::fs::write(dir.join(f), text).expect("write");
+    }
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tenantc"))
+        .args(["check", "."])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a warning, not an error: {stderr}"
+    );
+    assert!(stderr.contains("E0506"), "{stderr}");
+    insta::with_settings!({ snapshot_path => root().join("snapshots/diagnostics"), prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("workload_without_user", stderr);
+    });
 }

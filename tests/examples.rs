@@ -166,7 +166,10 @@ fn jcl_lines_stay_within_column_71() {
             "{path} ends the in-stream data"
         );
     }
-    assert_eq!(jobs, 4, "authority, server, client and verification jobs");
+    assert_eq!(
+        jobs, 6,
+        "prerequisites, users, authority, server, client and verification jobs"
+    );
 }
 
 #[test]
@@ -187,4 +190,122 @@ fn a_server_on_two_lpars_gets_the_same_policy_on_each() {
         String::from_utf8_lossy(&bundle.files["k8s/ocp_prod/ledger-nfs-proxy/haproxy.cfg"].bytes)
             .to_string();
     assert!(cfg.contains("server nfsServer 10.20.0.20 "), "{cfg}");
+}
+
+/// The day-0 runbook in order: every file APPLY.md names in backticks is in
+/// the bundle, and on z/OS each step comes after what it needs — the user
+/// IDs and class activation (job 0) before the RACDCERT ID(...) jobs, the
+/// INITSTACK profile before TCPCONFIG TTLS, the directories before the
+/// exports, and the verify job after everything it verifies; a standby LPAR
+/// gets the server's services lines, user IDs and prerequisites too.
+#[test]
+fn the_runbook_orders_every_zos_step_after_what_it_needs() {
+    for (example, sys, server, standby) in [
+        ("zcx-nfs", "NP8", "MVSNFS8", None),
+        ("mixed-site", "PRD1", "NFSPRD", Some("PRD2")),
+    ] {
+        let bundle = compile(&root().join("examples").join(example));
+        let apply = String::from_utf8_lossy(&bundle.files["APPLY.md"].bytes).to_string();
+        for (i, part) in apply.split('`').enumerate() {
+            let named = i % 2 == 1
+                && (part.starts_with("zos/") || part.starts_with("pure/"))
+                && !part.contains(' ')
+                && !part.contains('<');
+            if named {
+                assert!(
+                    bundle.files.contains_key(part),
+                    "{example}: APPLY.md names {part}"
+                );
+            }
+        }
+        let at = |needle: &str| -> usize {
+            apply
+                .find(needle)
+                .unwrap_or_else(|| panic!("{example}: APPLY.md lacks {needle}\n{apply}"))
+        };
+        let order = [
+            format!("zos/{sys}/jcl/0-prereq-{sys}.jcl"),
+            format!("zos/{sys}/jcl/0-users-{sys}.jcl"),
+            format!("zos/{sys}/jcl/1-authority-"),
+            format!("zos/{sys}/jcl/2-server-{server}.jcl"),
+            format!("zos/{sys}/jcl/3-client-"),
+            format!("zos/{sys}/uss/{server}-dirs.sh"),
+            format!("zos/{sys}/tcpip/tcpconfig.txt"),
+            format!("zos/{sys}/nfs/{server}.exports"),
+            format!("zos/{sys}/jcl/4-verify-{server}.jcl"),
+        ];
+        for pair in order.windows(2) {
+            assert!(
+                at(&pair[0]) < at(&pair[1]),
+                "{example}: {} before {}",
+                pair[0],
+                pair[1]
+            );
+        }
+        let dirs = String::from_utf8_lossy(&bundle.files[&order[5]].bytes).to_string();
+        assert!(dirs.contains("chmod 700"), "{dirs}");
+        if let Some(sb) = standby {
+            let section = &apply[at(&format!("## System {sb}"))..];
+            for needle in [
+                format!("zos/{sb}/jcl/0-prereq-{sb}.jcl"),
+                format!("zos/{sb}/jcl/0-users-{sb}.jcl"),
+                format!("zos/{sys}/nfs/{server}.services"),
+            ] {
+                assert!(section.contains(&needle), "{example}: {sb} lacks {needle}");
+            }
+        }
+        let users = String::from_utf8_lossy(&bundle.files[&order[1]].bytes).to_string();
+        assert!(
+            users.contains("ADDUSER") && users.contains("OMVS(UID("),
+            "{users}"
+        );
+        let prereq = String::from_utf8_lossy(&bundle.files[&order[0]].bytes).to_string();
+        assert!(
+            prereq.contains(&format!("EZB.INITSTACK.{sys}.TCPIP")),
+            "{prereq}"
+        );
+    }
+}
+
+/// Changes reach running proxies: the proxy's pod template carries a digest
+/// of its haproxy.cfg and of its certificates' identities, so a changed
+/// profile or a renewed certificate changes `.spec.template` and rolls the
+/// Deployment; an unrelated change (a workload's env) leaves it as it is.
+#[test]
+fn a_changed_profile_or_certificate_rolls_the_proxy() {
+    let spec = std::fs::read_to_string(root().join("examples/zcx-nfs/site.tenant")).expect("read");
+    let digest = |text: &str| -> String {
+        let (_d, path) = common::spec_in_tmp(text);
+        let opts = tenantc::Options::default();
+        let a = tenantc::analyze(&[path], &opts).expect("analysis");
+        assert!(a.diagnostics.is_empty(), "{:#?}", a.diagnostics);
+        let b = tenantc::build_bundle(&a, &opts).expect("bundle");
+        let d = String::from_utf8_lossy(&b.files["k8s/ocp1/haproxy/deployment-haproxy.yaml"].bytes)
+            .to_string();
+        d.lines()
+            .find(|l| l.contains("tenantc.io/config-digest:"))
+            .unwrap_or_else(|| panic!("no digest annotation:\n{d}"))
+            .to_string()
+    };
+    let base = digest(&spec);
+    assert_eq!(base, digest(&spec), "deterministic");
+    let renewed = spec.replace("valid_from = \"2027-01-04\"", "valid_from = \"2029-01-01\"");
+    assert_ne!(renewed, spec);
+    assert_ne!(
+        base,
+        digest(&renewed),
+        "a renewed certificate rolls the proxy"
+    );
+    let profile = spec.replace(
+        "haproxy    = profiles.haproxy_defaults",
+        "haproxy    = tuned\n      replicas   = 1",
+    ) + "\nhaproxy_profile tuned { maxconn = 64 }\n";
+    assert_ne!(base, digest(&profile), "a changed profile rolls the proxy");
+    let unrelated = spec.replace("numFiles = \"5\"", "numFiles = \"6\"");
+    assert_ne!(unrelated, spec);
+    assert_eq!(
+        base,
+        digest(&unrelated),
+        "a workload change leaves the proxy alone"
+    );
 }

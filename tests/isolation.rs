@@ -321,11 +321,16 @@ fn the_report_lists_each_tenant_and_a_change_to_one_changes_only_its_entry() {
 }
 
 #[test]
-fn nested_exports_of_one_tenant_are_allowed() {
+fn nested_exports_of_one_tenant_are_refused() {
     let text = K8S_NFS.replace(
         "volume data { export = \"/hfs/t1\", size = 1Gi }",
         "volume data { export = \"/hfs/t1\", size = 1Gi }\n    volume logs { export = \"/hfs/t1/logs\", size = 1Gi }",
     );
+    // z/OS NFS does not export a subdirectory of an exported directory.
     let (codes, rendered) = common::diagnose(&text);
-    assert!(codes.is_empty(), "{rendered}");
+    assert!(codes.iter().any(|c| c == "E0429"), "{rendered}");
+    assert!(
+        codes.iter().all(|c| c == "E0429" || c == "E0506"),
+        "{rendered}"
+    );
 }

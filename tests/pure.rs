@@ -114,8 +114,11 @@ parameters:
     assert_eq!(sc["metadata"]["name"], seed_sc["metadata"]["name"]);
 
     // The secret Portworx reads: px-pure-secret, key pure.json, in the
-    // StorageCluster's namespace, generated from the bundle's pure.json.
-    let k = yaml(&b.join("kustomization.yaml"));
+    // StorageCluster's namespace, generated from the bundle's pure.json by
+    // the Secrets overlay (the cluster's own kustomization has no generator,
+    // so a committed bundle builds without secret files).
+    assert!(yaml(&b.join("kustomization.yaml"))["secretGenerator"].is_null());
+    let k = yaml(&b.join("secrets/kustomization.yaml"));
     let generator = k["secretGenerator"]
         .as_sequence()
         .expect("generators")
@@ -125,7 +128,7 @@ parameters:
     assert_eq!(generator["namespace"], "portworx");
     assert_eq!(
         generator["files"][0],
-        "pure.json=secrets/portworx/px-pure-secret/pure.json"
+        "pure.json=portworx/px-pure-secret/pure.json"
     );
 
     // mongo: a StatefulSet with the FADA claim, governed by its headless Service.
@@ -361,9 +364,12 @@ fn no_value_in_the_spec_can_run_a_command_in_the_setup_script() {
         std::fs::set_permissions(bin.join("ssh"), std::fs::Permissions::from_mode(0o755))
             .expect("chmod");
     }
+    // As APPLY.md runs it: from the bundle root, the site root in
+    // TENANTC_SITE for the file() token.
     let o = std::process::Command::new(bash.as_str())
-        .arg(out.join("pure/fa1/setup.sh"))
-        .current_dir(tmp.path())
+        .arg("pure/fa1/setup.sh")
+        .current_dir(&out)
+        .env("TENANTC_SITE", &spec)
         .env(
             "PATH",
             format!(

@@ -342,7 +342,11 @@ fn check_jcl(text: &str) -> Vec<String> {
                 commands += 1;
                 // Every command starts with a TSO command name that tenantc uses.
                 let verb = line.split_whitespace().next().unwrap_or("");
-                if !["RACDCERT", "SETROPTS", "PERMIT", "RDEFINE", "LISTUSER"].contains(&verb) {
+                if ![
+                    "RACDCERT", "SETROPTS", "PERMIT", "RDEFINE", "LISTUSER", "ADDUSER", "ALTUSER",
+                ]
+                .contains(&verb)
+                {
                     problems.push(format!(
                         "line {n}: `{verb}` is not a TSO command (a missing `+` continuation?)"
                     ));
@@ -389,7 +393,9 @@ fn check_jcl(text: &str) -> Vec<String> {
         }
         // IKJEFT01 goes on after a failing command; IKJEFT1B ends the step
         // with its return code (TSO/E User's Guide, "EXEC statement").
-        if line.contains("PGM=IKJEFT01") {
+        // A tolerant step (its failures mean "exists already") is allowed
+        // only when a strict IKJEFT1B step follows it in the same job.
+        if line.contains("PGM=IKJEFT01") && !lines[i..].iter().any(|l| l.contains("PGM=IKJEFT1B")) {
             problems.push(format!(
                 "line {n}: IKJEFT01 ignores failing commands; run IKJEFT1B"
             ));

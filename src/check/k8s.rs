@@ -15,6 +15,7 @@ pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
     tenant_objects(site, plan, out);
     openshift_ids(site, out);
     reserved(site, out);
+    workload_users(site, out);
 }
 
 /// Whether the cluster keeps the namespace `ns` for its own components:
@@ -130,6 +131,40 @@ fn reserved(site: &Site, out: &mut Vec<Diagnostic>) {
                 )
                 .related(cluster.service_cidr.span, "the cluster's service network")
                 .help("pick another free address inside the service network"),
+            );
+        }
+    }
+}
+
+/// A workload without `user` on plain Kubernetes gets `runAsNonRoot: true`
+/// and no `runAsUser`: the kubelet then refuses an image whose USER is root
+/// ("container has runAsNonRoot and image will run as root") or a name it
+/// cannot verify ("image has non-numeric user ..., cannot verify user is
+/// non-root"), CreateContainerConfigError. PodSecurityContext runAsNonRoot:
+/// "the Kubelet will validate the image at runtime to ensure that it does
+/// not run as UID 0 (root) and fail to start the container if it does":
+/// https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#security-context
+/// OpenShift assigns a UID of the namespace's range, so it is not asked.
+fn workload_users(site: &Site, out: &mut Vec<Diagnostic>) {
+    for t in &site.tenants {
+        if site.cluster(t.cluster.value).kind.value != ClusterKind::Kubernetes {
+            continue;
+        }
+        for w in &t.workloads {
+            if w.user.is_some() {
+                continue;
+            }
+            out.push(
+                Diagnostic::new(
+                    registry::WORKLOAD_WITHOUT_USER,
+                    w.name.span,
+                    format!(
+                        "workload `{}` of tenant `{}` runs on plain Kubernetes with runAsNonRoot and no UID: the kubelet refuses an image whose USER is root or a name",
+                        w.name.value, t.name.value
+                    ),
+                    "no `user`",
+                )
+                .help("give the workload `user = <the image's numeric UID>` (and `group`), as its image documents"),
             );
         }
     }

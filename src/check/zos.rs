@@ -17,6 +17,148 @@ pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
     high_availability(site, out);
     validity(site, out);
     export_paths(site, out);
+    nested_exports(site, out);
+    unique_uids(site, out);
+}
+
+/// One tenant's volumes whose exports nest (E0429); other tenants' are
+/// E0701's. z/OS NFS Guide and Reference, "Exports data set": "You cannot
+/// specify exporting a "parent directory" or a subdirectory of an exported
+/// directory":
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/nfsexp.htm
+fn nested_exports(site: &Site, out: &mut Vec<Diagnostic>) {
+    use super::isolation::{contains, not_normal, segments};
+    for t in &site.tenants {
+        let Some(nfs) = &t.nfs else { continue };
+        let mut vols: Vec<(Vec<&str>, &Volume)> = nfs
+            .volumes
+            .iter()
+            .filter(|v| not_normal(&v.export.value).is_none())
+            .map(|v| (segments(&v.export.value), v))
+            .collect();
+        vols.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.export.span.cmp(&b.1.export.span)));
+        // Sorted, a directory comes right before what it holds.
+        let mut stack: Vec<usize> = Vec::new();
+        for i in 0..vols.len() {
+            while let Some(&top) = stack.last() {
+                if contains(&vols[top].0, &vols[i].0) {
+                    break;
+                }
+                stack.pop();
+            }
+            if let Some(&j) = stack.last() {
+                let (outer, inner) = (vols[j].1, vols[i].1);
+                out.push(
+                    Diagnostic::new(
+                        registry::NESTED_EXPORT,
+                        inner.export.span,
+                        format!(
+                            "volumes `{}` and `{}` of tenant `{}` export `{}` and `{}`, inside it: z/OS NFS does not export a subdirectory of an exported directory",
+                            outer.name.value, inner.name.value, t.name.value, outer.export.value, inner.export.value
+                        ),
+                        "exported inside another volume",
+                    )
+                    .related(outer.export.span, "the enclosing export")
+                    .help("keep the enclosing volume and mount the subdirectory with a workload mount's subPath, or export two sibling directories"),
+                );
+            } else {
+                stack.push(i);
+            }
+        }
+    }
+}
+
+/// No two user IDs share a UID (E0430), a tenant's user ID is not UID 0
+/// (E0431), and a home is an absolute path (E0432). UIDs are a site-wide
+/// namespace: z/OS NFS "recommends that the RACF installation preserve a
+/// unique network UID and GID that each user is associated with":
+/// https://www.ibm.com/docs/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/cpn2co257.htm
+/// A small pass of its own, to be folded into the site's claims.
+pub fn unique_uids(site: &Site, out: &mut Vec<Diagnostic>) {
+    let mut users: Vec<(&Sp<String>, &Omvs, bool)> = Vec::new();
+    for sys in &site.systems {
+        for s in &sys.servers {
+            users.push((&s.user, &s.omvs, false));
+        }
+    }
+    for t in &site.tenants {
+        if let Some(nfs) = &t.nfs {
+            users.push((&nfs.identity.user, &nfs.identity.omvs, true));
+        }
+    }
+    let mut by_uid: BTreeMap<u64, &Sp<String>> = BTreeMap::new();
+    let mut by_user: BTreeMap<&str, &Sp<u64>> = BTreeMap::new();
+    for (user, o, tenant) in users {
+        if o.home.span != user.span && !export_path_ok(&o.home.value) {
+            out.push(
+                Diagnostic::new(
+                    registry::OMVS_HOME,
+                    o.home.span,
+                    format!(
+                        "home `{}` of user ID `{}` is not an absolute path without blanks",
+                        o.home.value, user.value
+                    ),
+                    "not a z/OS UNIX path",
+                )
+                .help("write an absolute path such as \"/u/nfsa\""),
+            );
+        }
+        let Some(uid) = &o.uid else { continue };
+        if tenant && uid.value == 0 {
+            out.push(
+                Diagnostic::new(
+                    registry::TENANT_SUPERUSER,
+                    uid.span,
+                    format!("tenant user ID `{}` with UID 0 would be a z/OS UNIX superuser and pass every other tenant's mode 700", user.value),
+                    "UID 0",
+                )
+                .help("give the tenant's user ID a UID of its own, not 0"),
+            );
+            continue;
+        }
+        match by_user.get(user.value.as_str()) {
+            Some(first) if first.value != uid.value => {
+                out.push(
+                    Diagnostic::new(
+                        registry::SHARED_UID,
+                        uid.span,
+                        format!(
+                            "user ID `{}` is given UID {} here and UID {} before",
+                            user.value, uid.value, first.value
+                        ),
+                        "another UID",
+                    )
+                    .related(first.span, "the first UID")
+                    .help("a user ID has one OMVS segment: state the same uid everywhere"),
+                );
+                continue;
+            }
+            Some(_) => continue,
+            None => {
+                by_user.insert(&user.value, uid);
+            }
+        }
+        if uid.value == 0 {
+            continue;
+        }
+        if let Some(other) = by_uid.get(&uid.value) {
+            out.push(
+                Diagnostic::new(
+                    registry::SHARED_UID,
+                    uid.span,
+                    format!(
+                        "user IDs `{}` and `{}` would share UID {}",
+                        other.value, user.value, uid.value
+                    ),
+                    format!("UID {} again", uid.value),
+                )
+                .related(other.span, format!("UID of `{}`", other.value))
+                .help("give every user ID a UID of its own: to z/OS UNIX one UID is one owner"),
+            );
+        } else {
+            by_uid.insert(uid.value, user);
+        }
+    }
 }
 
 /// Whether an export path can be written as an EXPORTS entry: the entry's
@@ -1205,6 +1347,13 @@ fn shared_racf(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
                     format!("authority `{}`", a.name.value),
                 )
             })
+            .chain([&names.prereq.job, &names.users.job].map(|job| {
+                (
+                    job.as_str(),
+                    &sys.name,
+                    format!("system `{}`", sys.name.value),
+                )
+            }))
             .chain(sys.servers.iter().zip(&names.servers).flat_map(|(s, sn)| {
                 [&sn.job, &sn.verify_job].map(|job| {
                     (

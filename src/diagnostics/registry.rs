@@ -774,6 +774,74 @@ retire the old private key), exports it again and the proxies roll:
       ...
     }";
 
+    WORKLOAD_WITHOUT_USER = "E0506", Warning, "workload without a user on plain Kubernetes",
+"On plain Kubernetes every pod tenantc writes runs with `runAsNonRoot: true`
+(the restricted Pod Security Standard). Without a `user`, the pod has no
+`runAsUser`, and the kubelet checks the image: an image whose USER is root is
+refused (\"container has runAsNonRoot and image will run as root\"), and one
+whose USER is a name cannot be verified (\"image has non-numeric user\"); the
+pod stays in CreateContainerConfigError. State the image's numeric UID.
+OpenShift assigns a UID from the namespace's range and needs none.
+
+Bad:
+    cluster k8s1 { kind = kubernetes ... }
+    workload web { image = \"nginx:1.27\" }
+
+Good:
+    workload web { image = \"nginxinc/nginx-unprivileged:1.27\", user = 101 }";
+
+    NESTED_EXPORT = "E0429", Error, "one tenant's exports nest",
+"The z/OS NFS server refuses an exports data set that names a directory and
+a subdirectory of it: \"You cannot specify exporting a parent directory or a
+subdirectory of an exported directory. For example, if you specify DIR1 in the
+exports data set, DIR1 and all its subdirectories are exported.\" (z/OS NFS
+Guide and Reference, \"Exports data set\"). Two volumes of one tenant whose
+export paths nest would write such a pair. Export the enclosing directory
+once; a workload that needs only a subdirectory mounts it with `subPath`.
+
+Bad:
+    volume all  { export = \"/hfs/nfs/a\" }
+    volume logs { export = \"/hfs/nfs/a/logs\" }
+
+Good:
+    volume all  { export = \"/hfs/nfs/a\" }";
+
+    SHARED_UID = "E0430", Error, "two RACF user IDs share a z/OS UNIX UID",
+"Each tenant's exported directories are owned by its RACF user ID with mode
+700, and the z/OS NFS server checks the owner UID and the mode bits against
+the client's mapped user ID. Two user IDs with one UID are one owner to
+z/OS UNIX: either could read and change the other's files. No two user IDs
+of a site may share a `uid` (UID 0 excepted, for servers); one user ID stated
+twice (a server on two LPARs) must state the same UID both times.
+
+Bad:
+    identity { user = NFSA, uid = 2001 ... }   # tenant a
+    identity { user = NFSB, uid = 2001 ... }   # tenant b
+
+Good:
+    identity { user = NFSB, uid = 2002 ... }";
+
+    TENANT_SUPERUSER = "E0431", Error, "a tenant's user ID with UID 0",
+"A tenant's NFS traffic runs as its RACF user ID. With UID 0 it would be a
+z/OS UNIX superuser, which passes every permission check: the owner and
+mode 700 of the other tenants' directories would no longer keep it out.
+
+Bad:
+    identity { user = NFSA, uid = 0 ... }
+
+Good:
+    identity { user = NFSA, uid = 2001 ... }";
+
+    OMVS_HOME = "E0432", Error, "home directory not an absolute z/OS UNIX path",
+"The `home` of a user ID becomes HOME of its OMVS segment (ALTUSER OMVS(HOME)):
+an absolute path of printable ASCII without blanks.
+
+Bad:
+    home = \"u/nfsa\"
+
+Good:
+    home = \"/u/nfsa\"";
+
     JOB_NAME_COLLISION = "E0440", Error, "two generated RACF jobs would have the same job name",
 "tenantc names the RACF jobs it generates for a system from the system's
 `jcl.job_prefix` and a stable hash of the job's kind and object (authority,
@@ -978,9 +1046,8 @@ Paths are compared segment by segment on `/` boundaries (`/u/nfs/a` and
 the servers can see one file system: the same server, whichever of its LPARs
 (`standby`) it runs on, or servers that can run on a common LPAR.
 
-Within one tenant, overlapping volumes are allowed (for example the whole tree
-read-only and one subdirectory read-write): one RACF user and one namespace own
-both, so no boundary between tenants is crossed.
+Within one tenant, nested volumes are E0429: the z/OS NFS server does not
+export a subdirectory of an exported directory.
 
 Bad:
     tenant a { nfs { volume data { export = \"/hfs/nfs/a\" } } }

@@ -14,17 +14,20 @@ use std::fmt::Write;
 /// The runbook's file name.
 pub const APPLY: &str = "APPLY.md";
 
-/// A z/OS UNIX path from an export path written with the server's default
-/// `/hfs` prefix (z/OS NFS hfsprefix site attribute).
-fn unix_path(export: &str) -> &str {
-    export
-        .strip_prefix("/hfs/")
-        .map_or(export, |rest| &export[export.len() - rest.len() - 1..])
+/// The index of an array.
+fn site_array_id(site: &Site, a: &FlashArray) -> ArrayId {
+    ArrayId(
+        site.arrays
+            .iter()
+            .position(|x| std::ptr::eq(x, a))
+            .unwrap_or(usize::MAX),
+    )
 }
 
 pub fn lower(
     site: &Site,
     plan: &Plan,
+    headers: &super::Headers,
     header: &str,
     sel: &Selection,
     bundle: &mut Bundle,
@@ -84,6 +87,67 @@ pub fn lower(
             .filter(|(i, _)| here.contains(&ServerId(sid, *i)))
             .collect();
         let _ = writeln!(w, "\n## System {name} (stack {})", sys.stack.value);
+        let stack = &sys.stack.value;
+        next(w, format!("RACF prerequisites and user IDs on {name}"));
+        let _ = writeln!(
+            w,
+            "Before anything else on {name}, by the security administrator. Each job's \
+             last step must end with RC 0 (its first step tolerates what exists).\n"
+        );
+        let permitted: Vec<&str> = std::iter::once(&sys.pagent_user)
+            .chain(&sys.initstack)
+            .map(|u| u.value.as_str())
+            .collect();
+        let _ = writeln!(
+            w,
+            "- `{}` (job {}): SERVAUTH{} active and RACLISTed, and SERVAUTH {} with READ \
+             for {}: without that profile, once `TCPCONFIG TTLS` is in the initial profile \
+             every socket request fails at the stack's next start, Policy Agent's included. \
+             If other started tasks must open sockets before the AT-TLS policy is in (the \
+             resolver, syslogd, OMPROUTE), name them in the spec's `initstack`.",
+            names.prereq.file,
+            names.prereq.job,
+            if home
+                .iter()
+                .any(|(_, s)| s.ring_access == RingAccess::Rdatalib)
+            {
+                " and RDATALIB"
+            } else if !home.is_empty() {
+                " and FACILITY"
+            } else {
+                ""
+            },
+            super::racf::initstack(sys),
+            permitted.join(", ")
+        );
+        let users = super::racf::users_on(site, sid);
+        // One line per user ID: adding a tenant adds lines, changes none.
+        if users.iter().any(|(_, o, _)| o.uid.is_some()) {
+            let _ = writeln!(
+                w,
+                "- `{}` (job {}): these user IDs with their OMVS segments:",
+                names.users.file, names.users.job,
+            );
+            for (u, o, owner) in &users {
+                if let Some(uid) = &o.uid {
+                    let _ = writeln!(
+                        w,
+                        "  - {} of {owner} (UID {}, HOME {})",
+                        u.value, uid.value, o.home.value
+                    );
+                }
+            }
+        }
+        for (u, o, owner) in &users {
+            if o.uid.is_none() {
+                let _ = writeln!(
+                    w,
+                    "- User ID {} of {owner} (no `uid` in the spec) must already exist on {name} \
+                     with an OMVS segment (UID and HOME) before the next jobs.",
+                    u.value
+                );
+            }
+        }
         if !home.is_empty() {
             next(w, format!("RACF jobs on {name}"));
             let _ = writeln!(
@@ -135,10 +199,23 @@ pub fn lower(
                     continue;
                 }
                 if sel.has(&t.name.value) {
+                    // JES2 "$P O Job - Purge a job's output": "To cancel a
+                    // job's output and remove all traces of the output from
+                    // the system":
+                    // https://ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.hasa200/sout.htm
                     let pw = client
                         .password
                         .as_ref()
-                        .map(|p| format!(" Replace `{p}` with the export password first."))
+                        .map(|p| {
+                            format!(
+                                " Submit it from a copy you do not save, with `{p}` replaced \
+                                 by the export password; the password is then in the job's \
+                                 SYSTSIN and SYSTSPRT on the spool: once the job ended RC 0, \
+                                 purge its output (SDSF: line command `P` against job {}; \
+                                 JES2: `$P O J<job number>`).",
+                                client.job
+                            )
+                        })
                         .unwrap_or_default();
                     let _ = writeln!(
                         w,
@@ -153,61 +230,31 @@ pub fn lower(
                     );
                 }
             }
-            for (i, _) in &home {
-                let sn = &names.servers[*i];
+            next(w, format!("Exported directories on {name}"));
+            for (_, s) in &home {
                 let _ = writeln!(
                     w,
-                    "- `{}` (job {}): lists the user IDs' OMVS segments, the ring and the \
-                     client certificates; RC 0, every OMVS section with a UID and HOME, the \
-                     ring holding the authority and the server certificate (DEFAULT).",
-                    sn.verify_file, sn.verify_job,
+                    "- In the z/OS UNIX shell, as a superuser: `sh {}` (makes each directory, \
+                     owned by its tenant's user ID, mode 700; refuses a symbolic link). \
+                     Transfer it as text.",
+                    zos::dirs_file(name, &s.jobname.value)
                 );
             }
-            next(
-                w,
-                format!("Tenant user IDs and exported directories on {name}"),
-            );
-            let _ = writeln!(
-                w,
-                "Each tenant's user ID needs an OMVS segment (for example `ALTUSER <user> \
-                 OMVS(UID(<uid>) HOME('<dir>'))`, the UID from the site's plan) and owns its \
-                 exported directories. In the z/OS UNIX shell, as a superuser:\n\n```sh"
-            );
-            for (_, s) in &home {
-                let sidx = sys
-                    .servers
-                    .iter()
-                    .position(|x| std::ptr::eq(x, *s))
-                    .unwrap_or(0);
-                for (t, nfs) in site.tenants_of(ServerId(sid, sidx)) {
-                    if !sel.has(&t.name.value) {
-                        continue;
-                    }
-                    for v in &nfs.volumes {
-                        let _ = writeln!(
-                            w,
-                            "chown {} {}",
-                            nfs.identity.user.value,
-                            super::shell_quote(unix_path(&v.export.value))
-                        );
-                    }
-                }
-            }
-            let _ = writeln!(w, "```");
         }
-        next(w, format!("AT-TLS on stack {} of {name}", sys.stack.value));
+        next(w, format!("AT-TLS on stack {stack} of {name}"));
         let _ = writeln!(
             w,
-            "- Add `zos/{name}/tcpip/tcpconfig.txt` (`TCPCONFIG TTLS`) to the stack's \
-             PROFILE.TCPIP, and activate it now with `V TCPIP,{},OBEYFILE,DSN=<data set>`.",
-            sys.stack.value
+            "- After job `{}` ended RC 0: add `zos/{name}/tcpip/tcpconfig.txt` (`TCPCONFIG \
+             TTLS`) to the stack's PROFILE.TCPIP, and activate it now with `V \
+             TCPIP,{stack},OBEYFILE,DSN=<data set>`.",
+            names.prereq.job
         );
         let _ = writeln!(
             w,
             "- Put the policies in the Policy Agent's AT-TLS file as \
              `zos/{name}/pagent/image.conf` says (`TTLSConfig {} FLUSH PURGE` when the \
              image has none):",
-            zos::ttls_file(&sys.stack.value)
+            zos::ttls_file(stack)
         );
         for sv in &here {
             let s = site.server(*sv);
@@ -215,10 +262,9 @@ pub fn lower(
         }
         let _ = writeln!(
             w,
-            "- `F PAGENT,REFRESH`, then in the z/OS UNIX shell `pasearch -t -p {}`: \
+            "- `F PAGENT,REFRESH`, then in the z/OS UNIX shell `pasearch -t -p {stack}`: \
              success is each rule below listed with its Priority and LocalPortRange, and no \
-             EZZ8434I (policy errors) on the console.",
-            sys.stack.value
+             EZZ8434I (policy errors) on the console."
         );
         for sv in &here {
             let s = site.server(*sv);
@@ -232,19 +278,54 @@ pub fn lower(
                 s.priority.value
             );
         }
-        for (_, s) in &home {
+        for sv in &here {
+            let s = site.server(*sv);
             let job = &s.jobname.value;
-            next(w, format!("NFS server {job} on {name}"));
+            let hs = &site.system(sv.0).name.value;
+            if sv.0 == sid {
+                next(w, format!("NFS server {job} on {name}"));
+                // The seed (IBM's write-up): "This support requires APAR
+                // OA62357 to make the z/OS NFS server an AT-TLS-aware
+                // application. The AT-TLS support for the z/OS NFS server
+                // supports only the NFSv4 protocol."
+                let _ = writeln!(
+                    w,
+                    "- Check that APAR OA62357 (which makes the z/OS NFS server AT-TLS aware) \
+                     is installed on {name}: without it the server does not use the policy. \
+                     AT-TLS covers NFSv4 only; the PersistentVolumes mount with `nfsvers=4`.\n\
+                     - `zos/{name}/nfs/{job}.exports` into the exports data set (EXPORTS DD).\n\
+                     - `zos/{name}/nfs/{job}.attributes` into the attributes data set (NFSATTR DD).\n\
+                     - `zos/{name}/nfs/{job}.services` into `/etc/services` and hlq.ETC.SERVICES.\n\
+                     - Restart: `P {job}`, then `S {job}`; `F {job},EXPORTFS` after later exports changes."
+                );
+            } else {
+                next(w, format!("NFS server {job} (of {hs}) on {name}"));
+                let _ = writeln!(
+                    w,
+                    "- `zos/{hs}/nfs/{job}.services` into `/etc/services` and hlq.ETC.SERVICES \
+                     on {name} too: after a restart here the server's ports must be the ones \
+                     its AT-TLS rule covers.\n\
+                     - Its procedure on {name} names the same exports and attributes data sets \
+                     as on {hs}, and {name} shares {hs}'s RACF database (the key ring and \
+                     certificates of the jobs on {hs})."
+                );
+            }
+        }
+        for (i, s) in &home {
+            let sn = &names.servers[*i];
+            next(w, format!("Verify {} on {name}", s.jobname.value));
             let _ = writeln!(
                 w,
-                "- `zos/{name}/nfs/{job}.exports` into the exports data set (EXPORTS DD).\n\
-                 - `zos/{name}/nfs/{job}.attributes` into the attributes data set (NFSATTR DD).\n\
-                 - `zos/{name}/nfs/{job}.services` into `/etc/services` and hlq.ETC.SERVICES.\n\
-                 - Restart: `P {job}`, then `S {job}`; `F {job},EXPORTFS` after later exports changes."
+                "- `{}` (job {}): lists the user IDs' OMVS segments, the ring and the \
+                 client certificates; RC 0, every OMVS section with a UID and HOME, the \
+                 ring holding the authority and the server certificate (DEFAULT).",
+                sn.verify_file, sn.verify_job,
             );
         }
     }
 
+    let mut local: Vec<String> = Vec::new();
+    let mut cas: BTreeSet<AuthorityId> = BTreeSet::new();
     if !nfs_tenants.is_empty() {
         let _ = writeln!(w, "\n## Certificates to the clusters");
         next(w, "Transfer the exports".into());
@@ -252,7 +333,6 @@ pub fn lower(
             w,
             "From a workstation, by FTP (or any transfer that keeps the modes below):\n"
         );
-        let mut cas: BTreeSet<AuthorityId> = BTreeSet::new();
         for (_, nfs) in &nfs_tenants {
             cas.insert(nfs.proxy.trust.value);
         }
@@ -289,9 +369,7 @@ pub fn lower(
                 e.dsn.value
             );
         }
-        next(w, "Convert and place them".into());
-        let _ = writeln!(w, "openssl asks for each PKCS#12 export password.\n\n```sh");
-        let mut local: Vec<String> = Vec::new();
+        // The workstation copies, deleted once the clusters hold them.
         for ca in &cas {
             local.push(format!(
                 "{}-{}",
@@ -301,52 +379,12 @@ pub fn lower(
         }
         for (t, nfs) in &nfs_tenants {
             let tn = &t.name.value;
-            let ca = format!(
-                "{}-{}",
-                site.authority(nfs.proxy.trust.value).name.value,
-                haproxy::CA_FILE
-            );
-            let cluster = &site.cluster(t.cluster.value).name.value;
-            let ns = &nfs.proxy.namespace.value;
-            let dir = format!("k8s/{cluster}/secrets/{ns}");
-            let e = &nfs.identity.export;
-            let _ = writeln!(w, "# tenant {tn}");
-            if e.format.value == ExportFormat::Pkcs12B64 {
-                let _ = writeln!(
-                    w,
-                    "base64 -d {tn}-client-cert.p12.b64 > {tn}-client-cert.der"
-                );
+            if nfs.identity.export.format.value == ExportFormat::Pkcs12B64 {
                 local.push(format!("{tn}-client-cert.p12.b64"));
+            } else {
+                local.push(format!("{tn}-client-cert.der"));
             }
-            local.push(format!("{tn}-client-cert.der"));
-            let _ = writeln!(
-                w,
-                "mkdir -p {d}/{CLIENT_SECRET} {d}/{CA_SECRET}\n\
-                 openssl pkcs12 -in {tn}-client-cert.der -out {d}/{CLIENT_SECRET}/{crt} -clcerts -nodes\n\
-                 cp {ca} {d}/{CA_SECRET}/{ca_file}",
-                d = super::shell_quote(&dir),
-                crt = haproxy::CRT_FILE,
-                ca_file = haproxy::CA_FILE,
-            );
         }
-        let _ = writeln!(w, "```");
-        next(w, "Delete the exports".into());
-        let _ = writeln!(
-            w,
-            "The PKCS#12 exports hold private keys. Once the PEM files are in place, delete \
-             the workstation copies:\n\n```sh"
-        );
-        for f in &local {
-            let _ = writeln!(w, "rm {f}");
-        }
-        let _ = writeln!(w, "```\n\nand the data sets, in TSO:\n\n```");
-        for ca in &cas {
-            let _ = writeln!(w, "DELETE {}", quote(&site.authority(*ca).export.dsn.value));
-        }
-        for (_, nfs) in &nfs_tenants {
-            let _ = writeln!(w, "DELETE {}", quote(&nfs.identity.export.dsn.value));
-        }
-        let _ = writeln!(w, "```");
     }
 
     let mut arrays: Vec<&FlashArray> = site
@@ -365,12 +403,41 @@ pub fn lower(
         let _ = writeln!(w, "\n## FlashArrays");
         for a in arrays {
             next(w, format!("FlashArray {}", a.name.value));
+            let files = site.pure_tenants().any(|(_, p)| {
+                p.array.value == site_array_id(site, a) && p.token.source == SecretSource::File
+            });
+            // bash, not sh: the script uses `set -o pipefail` and `printf %q`,
+            // which dash (Debian's /bin/sh) refuses.
             let _ = writeln!(
                 w,
-                "`sh pure/{}/setup.sh` (idempotent; asks for each new user's password and \
-                 prints the API tokens: store each where the spec's env()/file() names it).",
+                "- `{}bash pure/{}/setup.sh` (idempotent; asks for each new user's password \
+                 and prints each new API token once).",
+                if files {
+                    "TENANTC_SITE=<the site root> "
+                } else {
+                    ""
+                },
                 a.name.value
             );
+            let mut by_name: Vec<(&Tenant, &TenantPure)> = site
+                .pure_tenants()
+                .filter(|(_, p)| p.array.value == site_array_id(site, a))
+                .collect();
+            by_name.sort_by(|x, y| x.0.name.value.cmp(&y.0.name.value));
+            for (t, p) in by_name {
+                let at = match p.token.source {
+                    SecretSource::Env => format!("the environment variable `{}`", p.token.name),
+                    SecretSource::File => format!(
+                        "the file `{}` under the site root (mode 0600, never committed)",
+                        headers.site_path(p.token.span.file, &p.token.name)
+                    ),
+                };
+                let _ = writeln!(
+                    w,
+                    "- Put tenant {}'s token (user {}) in {at}: pure.json is built from there.",
+                    t.name.value, p.user.value
+                );
+            }
         }
     }
 
@@ -390,17 +457,82 @@ pub fn lower(
             .pure_tenants()
             .any(|(t, _)| t.cluster.value == ClusterId(ci))
         {
+            // The StorageCluster kind comes with the operator's CRDs.
             let _ = writeln!(
                 w,
-                "- Put `k8s/{name}/nodes/multipath.conf` on every worker node as \
-                 `/etc/multipath.conf`."
+                "- The Portworx operator and its CRDs are installed (Portworx's install page for \
+                 the spec's version): `kubectl get crd storageclusters.core.libopenstorage.org` \
+                 succeeds. Without them `kubectl apply -k` fails at the StorageCluster."
             );
+            if c.kind.value == ClusterKind::Openshift {
+                // The Machine Config Operator cordons, drains and reboots each
+                // node of the pool to apply a new machine config; the pool is
+                // done when UPDATED is True ("Checking machine config pool
+                // status"):
+                // https://docs.redhat.com/en/documentation/openshift_container_platform/4.21/html/machine_configuration/checking-mco-node-status_machine-config-overview
+                let _ = writeln!(
+                    w,
+                    "- `oc apply -f k8s/{name}/cluster/machineconfig-{mc}.yaml`: the Machine Config \
+                     Operator writes `/etc/multipath.conf` and the udev rule on every worker \
+                     (do not copy them by hand), cordoning, draining and **rebooting each worker** \
+                     in turn. Wait for the pool before Portworx starts: `oc wait mcp/worker \
+                     --for=condition=Updated --timeout=90m`.",
+                    mc = super::pure::MULTIPATH_MACHINE_CONFIG
+                );
+            } else {
+                let _ = writeln!(
+                    w,
+                    "- Put `k8s/{name}/nodes/multipath.conf` on every worker node as \
+                     `/etc/multipath.conf`, then `systemctl restart multipathd` there."
+                );
+            }
         }
         let _ = writeln!(
             w,
-            "- Check that every secret file `manifest.json` lists under `k8s/{name}/secrets/` \
-             is in place, then `kubectl apply -k k8s/{name}`."
+            "- `kubectl apply -k k8s/{name}`: everything but the Secrets (committed bundles \
+             build with `kustomize build k8s/{name}` as they are; see the README's GitOps \
+             section)."
         );
+        let _ = writeln!(
+            w,
+            "- The Secrets: either the site's secret store (GitOps), or from this workstation: \
+             from the site root, `tenantc compile --materialize-secrets` into this bundle \
+             writes the secret files (mode 0600, ignored by the bundle's `.gitignore`) from \
+             the env()/file() sources; `grep -rlE '[$][{{](ENV|FILE):' k8s/{name}/secrets` must \
+             print nothing (a placeholder is not a secret), then `kubectl apply -k \
+             k8s/{name}/secrets`."
+        );
+        for t in &on {
+            let Some(nfs) = &t.nfs else { continue };
+            let tn = &t.name.value;
+            let ns = &nfs.proxy.namespace.value;
+            let ca_file = format!(
+                "{}-{}",
+                site.authority(nfs.proxy.trust.value).name.value,
+                haproxy::CA_FILE
+            );
+            let source = if nfs.identity.export.format.value == ExportFormat::Pkcs12B64 {
+                format!("base64 -d {tn}-client-cert.p12.b64 | openssl pkcs12 -clcerts -nodes")
+            } else {
+                format!("openssl pkcs12 -in {tn}-client-cert.der -clcerts -nodes")
+            };
+            // The client key goes from openssl straight into the Secret: it
+            // is never written to a file, in the bundle or elsewhere.
+            // `kubectl create secret generic --from-file=key=path
+            // --dry-run=client -o yaml`:
+            // https://kubernetes.io/docs/reference/kubectl/generated/kubectl_create/kubectl_create_secret_generic/
+            let _ = writeln!(
+                w,
+                "- tenant {tn}: the proxy's Secrets from the exports (openssl asks for the \
+                 export password; the private key goes through a pipe, never into a file):\n\n\
+                 ```sh\n\
+                 {source} | kubectl -n {ns} create secret generic {CLIENT_SECRET} --from-file={crt}=/dev/stdin --dry-run=client -o yaml | kubectl apply -f -\n\
+                 kubectl -n {ns} create secret generic {CA_SECRET} --from-file={caf}={ca_file} --dry-run=client -o yaml | kubectl apply -f -\n\
+                 ```",
+                crt = haproxy::CRT_FILE,
+                caf = haproxy::CA_FILE,
+            );
+        }
         for t in on {
             if let Some(nfs) = &t.nfs {
                 let _ = writeln!(
@@ -411,6 +543,26 @@ pub fn lower(
                 );
             }
         }
+    }
+
+    if !nfs_tenants.is_empty() {
+        next(w, "Delete the exports".into());
+        let _ = writeln!(
+            w,
+            "The PKCS#12 exports hold private keys. Once the proxies' Secrets are in place, delete \
+             the workstation copies:\n\n```sh"
+        );
+        for f in &local {
+            let _ = writeln!(w, "rm {f}");
+        }
+        let _ = writeln!(w, "```\n\nand the data sets, in TSO:\n\n```");
+        for ca in &cas {
+            let _ = writeln!(w, "DELETE {}", quote(&site.authority(*ca).export.dsn.value));
+        }
+        for (_, nfs) in &nfs_tenants {
+            let _ = writeln!(w, "DELETE {}", quote(&nfs.identity.export.dsn.value));
+        }
+        let _ = writeln!(w, "```");
     }
 
     if !nfs_tenants.is_empty() {

@@ -93,6 +93,18 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// The bundle's `.gitignore`: teams commit the bundle, never its secrets.
+pub const GITIGNORE: &str = ".gitignore";
+const GITIGNORE_BODY: &str =
+    "# Teams commit this bundle; secret material never goes with it: the files\n\
+# `tenantc compile --materialize-secrets` writes (mode 0600) and placeholders\n\
+# under each cluster's secrets/ directory. Only the secrets overlay's\n\
+# kustomization.yaml is committed. Private keys are never written here at\n\
+# all (APPLY.md pipes them into the cluster).\n\
+/k8s/*/secrets/**\n\
+!/k8s/*/secrets/\n\
+!/k8s/*/secrets/kustomization.yaml\n";
+
 /// What lowering needs besides the site.
 #[derive(Debug, Clone, Default)]
 pub struct LowerOptions {
@@ -175,6 +187,19 @@ impl Headers {
     /// elsewhere in the site never touches it. A tenant's files name the
     /// tenant's file; a shared file (a server's policy and jobs, an array's
     /// script, a cluster's kustomization) the file declaring its owner.
+    /// A `file("...")` name as a path relative to the site root: the
+    /// spec file's directory (relative to the root) joined with it; an
+    /// absolute name as it is.
+    pub fn site_path(&self, file: FileId, name: &str) -> String {
+        if name.starts_with('/') {
+            return name.to_string();
+        }
+        match self.names.get(&file).and_then(|n| n.rsplit_once('/')) {
+            Some((dir, _)) => format!("{dir}/{name}"),
+            None => name.to_string(),
+        }
+    }
+
     pub fn of(&self, files: impl IntoIterator<Item = FileId>) -> String {
         let names: BTreeSet<&str> = files
             .into_iter()
@@ -245,7 +270,7 @@ pub fn lower(
             self::zos::lower(site, &header, sel, &mut zos)?;
             pure::lower(site, &templates, &header, sel, &mut zos)?;
             // The runbook covers the whole site: its header names no file.
-            apply::lower(site, plan, &site_header(), sel, &mut zos)?;
+            apply::lower(site, plan, &header, &site_header(), sel, &mut zos)?;
             Ok(zos)
         });
         let k8s = k8s::lower(
@@ -265,6 +290,13 @@ pub fn lower(
     // The report is about every pair of tenants: its header names no file
     // (a list of every spec file would change with any tenant's added).
     isolation::lower(site, plan, &site_header(), &mut bundle)?;
+    if !site.tenants.is_empty() && sel.any(site.tenants.iter().map(|t| t.name.value.as_str())) {
+        bundle.add_text(
+            GITIGNORE.to_string(),
+            format!("# {}\n{GITIGNORE_BODY}", site_header()),
+            site.tenants.iter().map(|t| t.name.value.clone()).collect(),
+        )?;
+    }
     Ok(bundle)
 }
 

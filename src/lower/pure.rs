@@ -136,7 +136,7 @@ pub fn lower(
         policy: &'a str,
         user: &'a str,
         token_env: Option<&'a str>,
-        token_file: Option<&'a str>,
+        token_file: Option<String>,
     }
     for (ai, array) in site.arrays.iter().enumerate() {
         // Sorted by tenant name, not declaration order, so that the script
@@ -156,7 +156,8 @@ pub fn lower(
                 policy: &p.policy.value,
                 user: &p.user.value,
                 token_env: (p.token.source == SecretSource::Env).then_some(p.token.name.as_str()),
-                token_file: (p.token.source == SecretSource::File).then_some(p.token.name.as_str()),
+                token_file: (p.token.source == SecretSource::File)
+                    .then(|| headers.site_path(p.token.span.file, &p.token.name)),
             })
             .collect();
         // Shared by the array's tenants: written whole when any is selected.

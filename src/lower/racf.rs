@@ -74,6 +74,9 @@ struct Made {
     role: Option<String>,
     signer: Option<String>,
     validity: Option<(String, String)>,
+    /// Commands that complete the object (a user ID's OMVS segment): part
+    /// of its definition, run right after the one that makes it.
+    more: Vec<Command>,
     then: Vec<Command>,
 }
 
@@ -97,6 +100,7 @@ impl Command {
             role: None,
             signer: None,
             validity: None,
+            more: Vec::new(),
             then: Vec::new(),
         });
         self
@@ -171,8 +175,38 @@ struct Job {
     msgclass: String,
     notify: String,
     comments: Vec<String>,
+    steps: Vec<StepOut>,
+}
+
+#[derive(Serialize)]
+struct StepOut {
+    name: &'static str,
+    program: &'static str,
+    comments: Vec<String>,
     commands: Vec<Vec<String>>,
 }
+
+/// One job step of batch TSO.
+struct Step {
+    /// The step name (1-8 characters).
+    name: &'static str,
+    /// Whether a failing command ends the step (IKJEFT1B) or the step goes
+    /// on to the next command (IKJEFT01): for commands whose failure means
+    /// "already there" (ADDUSER of an existing user ID, RDEFINE of an
+    /// existing profile), followed by a strict step that must end RC 0.
+    tolerant: bool,
+    commands: Vec<Command>,
+}
+
+/// IKJEFT1B: a command ending with a nonzero return code ends the step
+/// with that code; IKJEFT01 goes on to the next command (TSO/E, "EXEC
+/// statement"): https://ibm.com/docs/en/zos/2.1.0?topic=execution-exec-statement
+const STRICT: [&str; 3] = [
+    "IKJEFT1B: a command ending with a nonzero return code ends the",
+    "step with that code (IKJEFT01 would go on to the next command).",
+    "https://ibm.com/docs/en/zos/2.1.0?topic=execution-exec-statement",
+];
+const TOLERANT: &str = "IKJEFT01 goes on after a failing command: here a failure means the object exists already, which the next step relies on and checks. https://ibm.com/docs/en/zos/2.1.0?topic=execution-exec-statement";
 
 /// Wraps comment text to fit `//* ` lines.
 fn wrap(text: &str) -> Vec<String> {
@@ -212,6 +246,25 @@ impl JobBuilder<'_> {
         comments: &[&str],
         commands: Vec<Command>,
     ) -> Result<Rendered, LowerError> {
+        self.render_steps(
+            from,
+            name,
+            comments,
+            vec![Step {
+                name: "RACDCERT",
+                tolerant: false,
+                commands,
+            }],
+        )
+    }
+
+    fn render_steps(
+        &self,
+        from: crate::source::FileId,
+        name: String,
+        comments: &[&str],
+        steps: Vec<Step>,
+    ) -> Result<Rendered, LowerError> {
         let header = self.headers.of([from]);
         let mut lines = wrap(&header);
         for c in comments {
@@ -226,20 +279,41 @@ impl JobBuilder<'_> {
             msgclass: jcl.msgclass.value.clone(),
             notify: jcl.notify.value.clone(),
             comments: lines,
-            commands: commands
+            steps: steps
                 .iter()
-                .map(Command::lines)
-                .collect::<Result<_, _>>()?,
+                .map(|st| {
+                    Ok(StepOut {
+                        name: st.name,
+                        program: if st.tolerant { "IKJEFT01" } else { "IKJEFT1B" },
+                        comments: if st.tolerant {
+                            wrap(TOLERANT)
+                        } else {
+                            STRICT.map(String::from).to_vec()
+                        },
+                        commands: st
+                            .commands
+                            .iter()
+                            .map(Command::lines)
+                            .collect::<Result<_, _>>()?,
+                    })
+                })
+                .collect::<Result<_, LowerError>>()?,
         };
         let mut made = Vec::new();
-        for (c, lines) in commands.into_iter().zip(&job.commands) {
+        let commands = steps.into_iter().flat_map(|st| st.commands);
+        let laid_out = job.steps.iter().flat_map(|st| &st.commands);
+        for (c, lines) in commands.zip(laid_out) {
             if let Some(m) = c.object {
                 let then = m
                     .then
                     .iter()
                     .map(Command::lines)
                     .collect::<Result<_, _>>()?;
-                made.push((m, lines.clone(), then));
+                let mut create = vec![lines.clone()];
+                for c in &m.more {
+                    create.push(c.lines()?);
+                }
+                made.push((m, create, then));
             }
         }
         let text = self
@@ -254,7 +328,7 @@ impl JobBuilder<'_> {
 /// them (and the lines to run again after).
 pub(crate) struct Rendered {
     text: String,
-    made: Vec<(Made, Vec<String>, Vec<Vec<String>>)>,
+    made: Vec<(Made, Vec<Vec<String>>, Vec<Vec<String>>)>,
 }
 
 impl Rendered {
@@ -266,23 +340,20 @@ impl Rendered {
         tenants: BTreeSet<String>,
         bundle: &mut Bundle,
     ) -> Result<(), LowerError> {
-        for (m, lines, then) in self.made {
+        for (m, create, then) in self.made {
             bundle.record(
                 inventory::Entry {
                     key: inventory::Key::new(format!("zos/{}", sys.name.value), m.kind, m.name),
                     owners: tenants.iter().cloned().collect(),
                     file: path.clone(),
-                    digest: inventory::digest_lines(&lines),
+                    digest: inventory::digest_lines(&create.concat()),
                     role: m.role,
                     signer: m.signer,
                     not_before: m.validity.as_ref().map(|v| v.0.clone()),
                     not_after: m.validity.map(|v| v.1),
                     text: None,
                 },
-                inventory::Recipe {
-                    create: vec![lines],
-                    then,
-                },
+                inventory::Recipe { create, then },
             )?;
         }
         bundle.add_text(path, self.text, tenants)
@@ -308,6 +379,186 @@ pub fn validate(text: &str) -> Result<(), LowerError> {
     Ok(())
 }
 
+/// The servers that may run on a system (home or standby).
+pub(crate) fn servers_on(site: &Site, sid: SystemId) -> Vec<ServerId> {
+    site.server_ids()
+        .filter(|s| site.server(*s).lpars(s.0).contains(&sid))
+        .collect()
+}
+
+/// The user IDs a server needs on every LPAR it may run on: its own and
+/// its tenants', with their OMVS identity, by user ID (one entry each).
+/// Each with its owner: `NFS server <name>` or `tenant <name>`.
+pub(crate) fn users_on(site: &Site, sid: SystemId) -> Vec<(&Sp<String>, &Omvs, String)> {
+    let mut users: std::collections::BTreeMap<&str, (&Sp<String>, &Omvs, String)> =
+        std::collections::BTreeMap::new();
+    for sv in servers_on(site, sid) {
+        let s = site.server(sv);
+        users
+            .entry(&s.user.value)
+            .or_insert_with(|| (&s.user, &s.omvs, format!("NFS server {}", s.name.value)));
+        for (t, nfs) in site.tenants_of(sv) {
+            let id = &nfs.identity;
+            users
+                .entry(&id.user.value)
+                .or_insert_with(|| (&id.user, &id.omvs, format!("tenant {}", t.name.value)));
+        }
+    }
+    users.into_values().collect()
+}
+
+/// The SERVAUTH resource that guards a stack while it waits for its AT-TLS
+/// policy ("TCP/IP stack initialization access control"):
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.halz002/security_tcpip_resrcs_stack_init.htm
+pub fn initstack(sys: &ZosSystem) -> String {
+    format!("EZB.INITSTACK.{}.{}", sys.name.value, sys.stack.value)
+}
+
+/// Job 0 of a system a server may run on: the prerequisites the later jobs
+/// and the stack's next start rely on, and job 0 of its user IDs.
+fn system_jobs(
+    site: &Site,
+    plan: &Plan,
+    jb: &JobBuilder<'_>,
+    sid: SystemId,
+    bundle: &mut Bundle,
+) -> Result<(), LowerError> {
+    let sys = site.system(sid);
+    let names = &plan.systems[sid.0];
+    let here = servers_on(site, sid);
+    let Some(first) = here.first() else {
+        return Ok(());
+    };
+    let from = site.server(*first).name.span.file;
+    let tenants: BTreeSet<String> = here
+        .iter()
+        .flat_map(|s| super::tenants_of_server(site, *s))
+        .collect();
+    let profile = initstack(sys);
+    // SETROPTS CLASSACT/RACLIST: RACF Command Language Reference, SETROPTS:
+    // https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/setropt.htm
+    // SERVAUTH must be active for AT-TLS ("If AT-TLS is enabled, you must
+    // activate the SERVAUTH class, and define the EZB.INITSTACK..."):
+    // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.halz002/security_tcpip_resrcs_stack_init.htm
+    let mut define = vec![Command::new("SETROPTS CLASSACT(SERVAUTH)").op("RACLIST(SERVAUTH)")];
+    let home: Vec<&NfsServer> = here
+        .iter()
+        .filter(|s| s.0 == sid)
+        .map(|s| site.server(*s))
+        .collect();
+    // The ring profiles of job 2 are checked only in an active, RACLISTed
+    // RDATALIB class (R_datalib, "RACF authorization"):
+    // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.4.0/com.ibm.zos.v2r4.ichd100/dlibauth.htm
+    if home.iter().any(|s| s.ring_access == RingAccess::Rdatalib) {
+        define.push(Command::new("SETROPTS CLASSACT(RDATALIB)").op("RACLIST(RDATALIB)"));
+    }
+    if home.iter().any(|s| s.ring_access == RingAccess::Facility) {
+        define.push(Command::new("SETROPTS CLASSACT(FACILITY)").op("RACLIST(FACILITY)"));
+    }
+    // RDEFINE/PERMIT: the stack's resource, READ for Policy Agent (IBM,
+    // "Define security authorization for Policy Agent"):
+    // https://www.ibm.com/docs/en/SSAUBV/secure_comm_auth_pa.html
+    define.push(
+        Command::new(format!("RDEFINE SERVAUTH {profile}"))
+            .op("UACC(NONE)")
+            .makes("profile", format!("SERVAUTH {profile}")),
+    );
+    let mut permit = Vec::new();
+    for user in std::iter::once(&sys.pagent_user).chain(&sys.initstack) {
+        permit.push(
+            Command::new(format!("PERMIT {profile}"))
+                .op("CLASS(SERVAUTH)")
+                .op(format!("ID({})", user.value))
+                .op("ACCESS(READ)")
+                .makes("permit", format!("SERVAUTH {profile} {}", user.value)),
+        );
+    }
+    permit.push(Command::new("SETROPTS RACLIST(SERVAUTH) REFRESH"));
+    let text = jb.render_steps(
+        from,
+        names.prereq.job.clone(),
+        &[
+            &format!(
+                "System {}: prerequisites before the other jobs and before TCPCONFIG TTLS goes into the initial profile of stack {}. While the stack waits for the AT-TLS policy, only user IDs with READ to {profile} may open sockets; without that profile every socket request fails, Policy Agent's included.",
+                sys.name.value, sys.stack.value
+            ),
+            "Rerunnable: step DEFINE tolerates what exists; step PERMIT must end RC 0.",
+        ],
+        vec![
+            Step {
+                name: "DEFINE",
+                tolerant: true,
+                commands: define,
+            },
+            Step {
+                name: "PERMIT",
+                tolerant: false,
+                commands: permit,
+            },
+        ],
+    )?;
+    text.add(sys, names.prereq.file.clone(), tenants.clone(), bundle)?;
+
+    let users: Vec<_> = users_on(site, sid)
+        .into_iter()
+        .filter(|(_, o, _)| o.uid.is_some())
+        .collect();
+    if users.is_empty() {
+        return Ok(());
+    }
+    // ADDUSER ... DFLTGRP NOPASSWORD (a protected user ID, no logon):
+    // https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/adduser.htm
+    // ALTUSER ... OMVS(UID(n) HOME(path)), the UID of the spec:
+    // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha700/pwprepr.htm
+    let mut add = Vec::new();
+    let mut omvs = Vec::new();
+    for (user, o, _) in &users {
+        let mut c = Command::new(format!("ADDUSER {}", user.value));
+        if let Some(g) = &o.group {
+            c = c.op(format!("DFLTGRP({})", g.value));
+        }
+        let mut c = c.op("NOPASSWORD").makes("racf-user", user.value.clone());
+        if let Some(uid) = &o.uid {
+            let alter = || {
+                Command::new(format!("ALTUSER {}", user.value))
+                    .op(format!("OMVS(UID({})", uid.value))
+                    .op(format!("HOME({}))", quote(&o.home.value)))
+            };
+            omvs.push(alter());
+            // The user ID is made whole by its OMVS segment.
+            if let Some(m) = &mut c.object {
+                m.more.push(alter());
+            }
+        }
+        add.push(c);
+    }
+    let text = jb.render_steps(
+        from,
+        names.users.job.clone(),
+        &[
+            &format!(
+                "System {}: the user IDs of the NFS servers that may run here and of their tenants, with the UIDs and home directories of the spec, before the jobs that give them certificates. UIDs must be unique: the exported directories' owners are what keeps tenants apart.",
+                sys.name.value
+            ),
+            "Rerunnable: step ADD tolerates user IDs that exist; step OMVS must end RC 0.",
+        ],
+        vec![
+            Step {
+                name: "ADD",
+                tolerant: true,
+                commands: add,
+            },
+            Step {
+                name: "OMVS",
+                tolerant: false,
+                commands: omvs,
+            },
+        ],
+    )?;
+    text.add(sys, names.users.file.clone(), tenants, bundle)?;
+    Ok(())
+}
+
 pub fn lower(
     site: &Site,
     plan: &Plan,
@@ -316,6 +567,17 @@ pub fn lower(
     sel: &super::Selection,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
+    for (si, sys) in site.systems.iter().enumerate() {
+        let sid = SystemId(si);
+        let running: Vec<&str> = servers_on(site, sid)
+            .into_iter()
+            .flat_map(|s| site.tenants_of(s).map(|(t, _)| t.name.value.as_str()))
+            .collect();
+        if sel.any(running.into_iter()) {
+            let jb = JobBuilder { t, headers, sys };
+            system_jobs(site, plan, &jb, sid, bundle)?;
+        }
+    }
     for (si, (sys, names)) in site.systems.iter().zip(&plan.systems).enumerate() {
         let on_system = site
             .tenants
@@ -433,7 +695,7 @@ pub fn lower(
                         s.jobname.value, ca.name.value, s.keyring.value, s.user.value
                     ),
                     match s.ring_access {
-                        RingAccess::Rdatalib => "The RDATALIB class must be active and RACLISTed (SETROPTS CLASSACT(RDATALIB) RACLIST(RDATALIB), once per system, by the security administrator) for the ring profile to be checked.",
+                        RingAccess::Rdatalib => "The RDATALIB class must be active and RACLISTed for the ring profile to be checked: job 0-prereq of this system does that (SETROPTS CLASSACT(RDATALIB) RACLIST(RDATALIB)).",
                         RingAccess::Facility => "FACILITY IRR.DIGTCERT.LISTRING READ lets the user read every ring it owns with its own private keys; the RDATALIB profile (ring_access = rdatalib) is narrower.",
                     },
                     RERUN,
@@ -478,10 +740,10 @@ pub fn lower(
                 sn.verify_job.clone(),
                 &[
                     &format!(
-                        "NFS server {}: verification, after jobs 1-3. Reads only; rerunnable.",
+                        "NFS server {}: verification, after everything before it in APPLY.md (jobs 0-3, the exported directories, AT-TLS, the server). Reads only; rerunnable.",
                         s.jobname.value
                     ),
-                    "IKJEFT1B fails the step at the first missing user ID, ring or certificate (nonzero return code). Also read the output: each user's OMVS section must show a UID and a HOME (NO OMVS INFORMATION means the segment is missing: ALTUSER user OMVS(UID(n) HOME(dir))), the ring must list the authority and the server certificate (DEFAULT), each client certificate must be TRUST.",
+                    "IKJEFT1B fails the step at the first missing user ID, ring or certificate (nonzero return code). Also read the output: each user's OMVS section must show a UID and a HOME (NO OMVS INFORMATION means the segment is missing: give the user a uid in the spec and run job 0-users), the ring must list the authority and the server certificate (DEFAULT), each client certificate must be TRUST.",
                 ],
                 checks,
             )?;
@@ -598,7 +860,12 @@ pub(crate) fn change_job(
         msgclass: jcl.msgclass.value.clone(),
         notify: jcl.notify.value.clone(),
         comments: lines,
-        commands,
+        steps: vec![StepOut {
+            name: "CHANGE",
+            program: "IKJEFT1B",
+            comments: STRICT.map(String::from).to_vec(),
+            commands,
+        }],
     };
     let text = t.render("racf.jcl.j2", minijinja::context! { header, job })?;
     validate(&text)?;
@@ -654,6 +921,8 @@ pub(crate) fn delete_lines(kind: &str, name: &str) -> Option<Result<Vec<String>,
             let (class, profile) = name.split_once(' ')?;
             Command::new(format!("RDELETE {class} {profile}"))
         }
+        // https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/deluser.htm
+        "racf-user" => Command::new(format!("DELUSER {name}")),
         _ => return None,
     };
     Some(cmd.lines())

@@ -56,6 +56,62 @@ pub fn export_line(site: &Site, tenant: &Tenant, v: &Volume) -> Result<String, L
     ))
 }
 
+/// A z/OS UNIX path from an export path written with the server's default
+/// `/hfs` prefix (z/OS NFS hfsprefix site attribute, default `/hfs`):
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/attt.htm
+pub fn unix_path(export: &str) -> &str {
+    export
+        .strip_prefix("/hfs/")
+        .map_or(export, |rest| &export[export.len() - rest.len() - 1..])
+}
+
+/// The script that makes a server's exported directories.
+pub fn dirs_file(system: &str, job: &str) -> String {
+    format!("zos/{system}/uss/{job}-dirs.sh")
+}
+
+/// The exported directories of a server's tenants, each made (`mkdir -p`),
+/// given to its tenant's user ID (`chown`) and closed to everyone else
+/// (`chmod 700`): every tenant's export is open to the same node addresses,
+/// and with security(safexp) the server checks the owner and the mode bits
+/// against the client's mapped user ID (z/OS NFS, "security(saf)"):
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/attt.htm
+/// A path that is a symbolic link is refused, not followed. Run in the
+/// z/OS UNIX shell as a superuser; rerunnable.
+fn dirs_script(site: &Site, server: ServerId, header: &str) -> String {
+    let s = site.server(server);
+    let mut out = format!(
+        "#!/bin/sh\n\
+         # {header}\n\
+         # Exported directories of z/OS NFS server {job}: run in the z/OS UNIX shell\n\
+         # as a superuser, after the user IDs exist (job 0-users) and before the\n\
+         # server exports them. Rerunnable. Each directory belongs to its tenant's\n\
+         # user ID with mode 700: every export is open to the same node addresses,\n\
+         # so the owner and the mode are what keep tenants out of each other's files.\n\
+         set -eu\n\
+         dir() {{\n\
+         \x20 if [ -L \"$1\" ]; then echo \"$1 is a symbolic link: not following it\" >&2; exit 1; fi\n\
+         \x20 mkdir -p \"$1\"\n\
+         \x20 chown \"$2\" \"$1\"\n\
+         \x20 chmod 700 \"$1\"\n\
+         \x20 ls -ld \"$1\"\n\
+         }}\n",
+        job = s.jobname.value
+    );
+    for (t, nfs) in site.tenants_of(server) {
+        for v in &nfs.volumes {
+            out.push_str(&format!(
+                "# tenant {}, volume {}\ndir {} {}\n",
+                t.name.value,
+                v.name.value,
+                super::shell_quote(unix_path(&v.export.value)),
+                super::shell_quote(&nfs.identity.user.value)
+            ));
+        }
+    }
+    out
+}
+
 #[derive(Serialize)]
 struct CertDates<'a> {
     owner: &'a str,
@@ -299,7 +355,16 @@ pub fn lower(
             for proto in ["tcp", "udp"] {
                 services.push_str(&format!("{:<14}2049/{proto}\n", "nfsd"));
             }
-            bundle.add_text(format!("zos/{name}/nfs/{job}.services"), services, on)?;
+            bundle.add_text(
+                format!("zos/{name}/nfs/{job}.services"),
+                services,
+                on.clone(),
+            )?;
+            bundle.add_text(
+                dirs_file(name, job),
+                dirs_script(site, server_id, &header),
+                on,
+            )?;
         }
     }
     Ok(())

@@ -42,6 +42,19 @@ pub struct Plan {
 pub struct SystemNames {
     pub authorities: Vec<AuthorityNames>,
     pub servers: Vec<ServerNames>,
+    /// `zos/<system>/jcl/0-prereq-<system>.jcl`: class activation and the
+    /// EZB.INITSTACK profile, on a system a server may run on.
+    pub prereq: JobNames,
+    /// `zos/<system>/jcl/0-users-<system>.jcl`: the user IDs with a `uid`
+    /// and their OMVS segments.
+    pub users: JobNames,
+}
+
+/// A generated job and its file.
+#[derive(Debug, Clone, Default)]
+pub struct JobNames {
+    pub job: String,
+    pub file: String,
 }
 
 /// A certificate's subject as the RACDCERT operand, and the layout decision.
@@ -80,6 +93,9 @@ pub struct ServerNames {
     pub verify_job: String,
     /// `zos/<system>/jcl/4-verify-<jobname>.jcl`.
     pub verify_file: String,
+    /// `zos/<system>/uss/<jobname>-dirs.sh`: makes the exported directories,
+    /// owned by their tenants' user IDs, mode 700.
+    pub dirs_file: String,
     pub dn: Dn,
     pub statements: Statements,
 }
@@ -223,7 +239,16 @@ fn jcl_dir(sys: &ZosSystem) -> String {
 
 fn system(sys: &ZosSystem) -> SystemNames {
     let dir = jcl_dir(sys);
+    let sname = &sys.name.value;
     SystemNames {
+        prereq: JobNames {
+            job: sys.jcl.job_name(JobKind::Prereq, sname),
+            file: format!("{dir}/0-prereq-{sname}.jcl"),
+        },
+        users: JobNames {
+            job: sys.jcl.job_name(JobKind::Users, sname),
+            file: format!("{dir}/0-users-{sname}.jcl"),
+        },
         authorities: sys
             .authorities
             .iter()
@@ -241,6 +266,7 @@ fn system(sys: &ZosSystem) -> SystemNames {
                 file: format!("{dir}/2-server-{}.jcl", s.jobname.value),
                 verify_job: sys.jcl.job_name(JobKind::Verify, &s.name.value),
                 verify_file: format!("{dir}/4-verify-{}.jcl", s.jobname.value),
+                dirs_file: format!("zos/{sname}/uss/{}-dirs.sh", s.jobname.value),
                 dn: Dn::of(&s.certificate.subject),
                 statements: Statements::of(&s.name.value),
             })
@@ -472,6 +498,25 @@ mod tests {
                 let name = text(&meta["name"]).expect("name");
                 written.insert((cluster.to_string(), text(&meta["namespace"]), kind, name));
             }
+            // The proxies' certificate Secrets are created by APPLY.md's
+            // pipe from the exports (the key never touches a file).
+            let b = bundle(&a);
+            let apply = String::from_utf8_lossy(&b.files["APPLY.md"].bytes).to_string();
+            for t in &a.site.tenants {
+                let Some(nfs) = &t.nfs else { continue };
+                let cluster = a.site.cluster(t.cluster.value).name.value.clone();
+                let ns = nfs.proxy.namespace.value.clone();
+                for name in [CLIENT_SECRET, CA_SECRET] {
+                    if apply.contains(&format!("kubectl -n {ns} create secret generic {name} ")) {
+                        written.insert((
+                            cluster.clone(),
+                            Some(ns.clone()),
+                            "Secret".into(),
+                            name.into(),
+                        ));
+                    }
+                }
+            }
             assert!(written.len() > 5, "{example}: {written:?}");
             let unplanned: Vec<_> = written.difference(&planned).collect();
             let unwritten: Vec<_> = planned.difference(&written).collect();
@@ -491,6 +536,8 @@ mod tests {
         let b = bundle(&a);
         let mut jobs: BTreeSet<(String, String)> = BTreeSet::new();
         for sys in &plan.systems {
+            jobs.insert((sys.prereq.file.clone(), sys.prereq.job.clone()));
+            jobs.insert((sys.users.file.clone(), sys.users.job.clone()));
             for an in &sys.authorities {
                 jobs.insert((an.file.clone(), an.job.clone()));
             }

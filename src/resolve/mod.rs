@@ -502,6 +502,17 @@ impl F {
     }
 }
 
+/// A user ID's `uid`, `home` and `group` (on `identity` and `nfs_server`).
+fn omvs(f: &F, user: &Sp<String>) -> Omvs {
+    Omvs {
+        uid: f.int("uid"),
+        home: f
+            .str("home")
+            .unwrap_or_else(|| Sp::new(format!("/u/{}", user.value.to_ascii_lowercase()), f.at)),
+        group: f.str("group"),
+    }
+}
+
 impl Builder<'_, '_> {
     fn f(&mut self, id: SymId) -> F {
         let f = self.ck.fields(id);
@@ -707,6 +718,18 @@ impl Builder<'_, '_> {
             authorities,
             servers,
             valid_from: f.str("valid_from"),
+            pagent_user: f.str_d("pagent_user"),
+            initstack: f
+                .list("initstack")
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|v| match &v.value {
+                            TV::Str(s) => Some(Sp::new(s.clone(), v.span)),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -793,7 +816,9 @@ impl Builder<'_, '_> {
                 )
             }),
         };
+        let server_omvs = omvs(&f, &user);
         Some(NfsServer {
+            omvs: server_omvs,
             name,
             jobname,
             user,
@@ -1032,8 +1057,10 @@ impl Builder<'_, '_> {
             Some(r) => self.authority_ref(&r)?,
             None => server_signer.clone()?,
         };
+        let id_user = idf.required_str("user", "");
         let identity = Identity {
-            user: idf.required_str("user", ""),
+            omvs: omvs(&idf, &id_user),
+            user: id_user,
             subject: idf
                 .subject("subject")
                 .unwrap_or_else(|| Subject(vec![("CN".into(), label.clone())])),

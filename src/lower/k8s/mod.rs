@@ -11,7 +11,7 @@ mod portworx;
 mod types;
 pub mod yaml;
 
-use super::haproxy::{self, CA_FILE, CERT_DIR, CONFIG_DIR, CRT_FILE};
+use super::haproxy::{self, CERT_DIR, CONFIG_DIR};
 use super::{LowerError, SecretValues, Templates};
 use crate::bundle::{inventory, Bundle, SecretNote};
 use crate::ir::*;
@@ -22,6 +22,60 @@ use types::*;
 const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "tenantc");
 const TENANT_LABEL: &str = "tenantc.io/tenant";
 const CONFIG_MAP: &str = "haproxy-config";
+/// The proxy's pod template annotation that changes with its configuration
+/// and its certificates, so that a changed profile or a renewed certificate
+/// rolls the Deployment: haproxy reads haproxy.cfg (mounted with subPath,
+/// which never updates in a running pod) and its `crt`/`ca-file` only at
+/// start. A change of the pod template is what starts a rollout
+/// ("Updating a Deployment": "A Deployment's rollout is triggered if and
+/// only if the Deployment's Pod template (that is, .spec.template) is
+/// changed"):
+/// https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#updating-a-deployment
+const CONFIG_DIGEST: &str = "tenantc.io/config-digest";
+
+/// sha256 of what the bundle knows of a proxy's configuration and Secrets:
+/// the haproxy.cfg text and the identities of its certificates (labels,
+/// subjects, validity, signers, export data sets), never a secret value.
+fn config_digest(site: &Site, nfs: &TenantNfs, cfg: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let sys = site.system(nfs.server.value.0);
+    let id = &nfs.identity;
+    let ca = site.authority(nfs.proxy.trust.value);
+    let signer = site.authority(id.signed_by.value);
+    let dates = |years: u64| {
+        crate::lower::racf::validity(sys, id.valid_from.as_ref(), years)
+            .map(|(a, b)| format!("{a}..{b}"))
+            .unwrap_or_default()
+    };
+    let mut h = Sha256::new();
+    for part in [
+        cfg.to_string(),
+        format!(
+            "client {} {}",
+            id.label.value,
+            crate::plan::jcl::dn(&id.subject)
+        ),
+        format!("valid {}", dates(id.valid_years.value)),
+        format!("signer {}", signer.label.value),
+        format!(
+            "export {} {}",
+            id.export.dsn.value,
+            id.export.format.value.racf()
+        ),
+        format!(
+            "ca {} {}",
+            ca.label.value,
+            crate::plan::jcl::dn(&ca.subject)
+        ),
+        format!("ca-valid {}", dates(ca.valid_years.value)),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let d = h.finalize();
+    let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
 
 struct ClusterOut<'b> {
     dir: String,
@@ -310,6 +364,7 @@ fn proxy(
         &format!("{}/{ns}", out.dir),
         out.bundle,
     )?;
+    let cfg_text = cfg.clone();
     out.add(
         ns,
         &Object {
@@ -323,44 +378,9 @@ fn proxy(
         tn,
     )?;
 
-    let ca = site.authority(p.trust.value);
-    out.secret(
-        ns,
-        CLIENT_SECRET,
-        "Opaque",
-        vec![SecretKey {
-            key: CRT_FILE.into(),
-            note: SecretNote {
-                source: format!(
-                    "data set {} ({}) of RACF user {}, converted to PEM with certificate and key: openssl pkcs12 -in client-cert.der -out {CRT_FILE} -clcerts -nodes",
-                    nfs.identity.export.dsn.value,
-                    nfs.identity.export.format.value.racf(),
-                    nfs.identity.user.value
-                ),
-                tenants: BTreeSet::from([tn.to_string()]),
-            },
-            value: None,
-        }],
-    )?;
-    out.secret(
-        ns,
-        CA_SECRET,
-        "Opaque",
-        vec![SecretKey {
-            key: CA_FILE.into(),
-            note: SecretNote {
-                source: format!(
-                    "data set {} ({}): the certificate of authority `{}`",
-                    ca.export.dsn.value,
-                    ca.export.format.value.racf(),
-                    ca.name.value
-                ),
-                tenants: BTreeSet::from([tn.to_string()]),
-            },
-            value: None,
-        }],
-    )?;
-
+    // The Secrets CLIENT_SECRET and CA_SECRET are created by APPLY.md's
+    // pipe from the exports (the client key never touches a file), not
+    // generated from files under secrets/.
     let pod_labels = labels(&[
         ("app", "haproxy"),
         ("security", security),
@@ -379,7 +399,13 @@ fn proxy(
                     ..Default::default()
                 },
                 template: PodTemplate {
-                    metadata: PodMeta { labels: pod_labels },
+                    metadata: PodMeta {
+                        labels: pod_labels,
+                        annotations: BTreeMap::from([(
+                            CONFIG_DIGEST.to_string(),
+                            config_digest(site, nfs, &cfg_text),
+                        )]),
+                    },
                     spec: PodSpec {
                         affinity: None,
                         automount_service_account_token: false,
@@ -466,6 +492,12 @@ fn proxy(
                 cluster_ip: p.cluster_ip.value.to_string(),
                 ports: service_ports(&ports, "nfs"),
                 selector: labels(&[("app", "haproxy")]),
+                // Plain NFS between the node (the kubelet's mount) and the
+                // proxy never leaves the node: only node-local endpoints,
+                // "dropping the traffic if there are no local endpoints";
+                // the workloads are pinned to the proxy's node already.
+                // https://kubernetes.io/docs/concepts/services-networking/service-traffic-policy/
+                internal_traffic_policy: Some("Local"),
             },
         },
     };
@@ -712,7 +744,10 @@ fn workload(
     let ports: Vec<u16> = w.ports.iter().map(|p| p.value).collect();
     let pod_labels = labels(&[("app", &name), (TENANT_LABEL, tn)]);
     let template = PodTemplate {
-        metadata: PodMeta { labels: pod_labels },
+        metadata: PodMeta {
+            labels: pod_labels,
+            annotations: BTreeMap::new(),
+        },
         spec: PodSpec {
             affinity,
             automount_service_account_token: w.service_account_token,
@@ -773,6 +808,7 @@ fn workload(
                             cluster_ip: "None".into(),
                             ports: service_ports(&ports, "port"),
                             selector: labels(&[("app", &name)]),
+                            internal_traffic_policy: None,
                         },
                     },
                 },
@@ -930,21 +966,50 @@ pub fn lower(
                 let mut resources = std::mem::take(&mut resources);
                 resources.sort();
                 resources.dedup();
+                // The cluster's kustomization holds no Secret generator, so
+                // `kustomize build k8s/<cluster>` (and Argo CD, Flux) works on
+                // a committed bundle without secret files. The Secrets are an
+                // overlay of their own, `secrets/kustomization.yaml`, applied
+                // out of band from a workstation with the materialized files
+                // (or replaced by the site's secret store).
                 let kustomization = Kustomization {
                     api_version: "kustomize.config.k8s.io/v1beta1",
                     kind: "Kustomization",
                     resources,
-                    secret_generator: std::mem::take(&mut generators).into_iter().collect(),
-                    generator_options: GeneratorOptions {
-                        disable_name_suffix_hash: true,
-                    },
+                    secret_generator: Vec::new(),
+                    generator_options: None,
                 };
                 let cluster_file = site.clusters[clusters[cluster - 1].0 .0].name.span.file;
-                let yaml = document(&headers.of([cluster_file]), &kustomization)
+                let header = headers.of([cluster_file]);
+                let yaml = document(&header, &kustomization)
                     .map_err(|e| LowerError(format!("kustomization.yaml: {e}")))?;
                 let all: BTreeSet<String> =
                     tenants.iter().map(|(t, _)| t.name.value.clone()).collect();
-                bundle.add_text(format!("{dir}/kustomization.yaml"), yaml, all)
+                bundle.add_text(format!("{dir}/kustomization.yaml"), yaml, all.clone())?;
+                let generators: Vec<SecretGenerator> = std::mem::take(&mut generators)
+                    .into_iter()
+                    .map(|mut g| {
+                        for f in &mut g.files {
+                            *f = f.replacen("=secrets/", "=", 1);
+                        }
+                        g
+                    })
+                    .collect();
+                if generators.is_empty() {
+                    return Ok(());
+                }
+                let overlay = Kustomization {
+                    api_version: "kustomize.config.k8s.io/v1beta1",
+                    kind: "Kustomization",
+                    resources: Vec::new(),
+                    secret_generator: generators,
+                    generator_options: Some(GeneratorOptions {
+                        disable_name_suffix_hash: true,
+                    }),
+                };
+                let yaml = document(&header, &overlay)
+                    .map_err(|e| LowerError(format!("secrets/kustomization.yaml: {e}")))?;
+                bundle.add_text(format!("{dir}/secrets/kustomization.yaml"), yaml, all)
             });
             if let Err(e) = done {
                 failed = Some(e);

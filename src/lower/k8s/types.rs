@@ -75,6 +75,8 @@ pub struct PodTemplate {
 #[derive(Serialize)]
 pub struct PodMeta {
     pub labels: Labels,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Serialize, Default)]
@@ -305,6 +307,8 @@ pub struct ServiceSpec {
     pub cluster_ip: String,
     pub ports: Vec<ServicePort>,
     pub selector: Labels,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal_traffic_policy: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -431,10 +435,12 @@ pub struct Resources {
 pub struct Kustomization {
     pub api_version: &'static str,
     pub kind: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secret_generator: Vec<SecretGenerator>,
-    pub generator_options: GeneratorOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generator_options: Option<GeneratorOptions>,
 }
 
 #[derive(Serialize, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -1708,7 +1708,10 @@ mod tests {
 
             fn template(&mut self) -> PodTemplate {
                 PodTemplate {
-                    metadata: PodMeta { labels: self.map() },
+                    metadata: PodMeta {
+                        labels: self.map(),
+                        annotations: self.map(),
+                    },
                     spec: PodSpec {
                         affinity: self.opt(|g| Affinity {
                             pod_affinity: PodAffinity {
@@ -1787,6 +1790,7 @@ mod tests {
                         target_port: g.n() as u16,
                     }),
                     selector: self.map(),
+                    internal_traffic_policy: self.opt(Self::st),
                 };
                 let o = self.object(Spec { spec });
                 bytes += same(&o);
@@ -1865,9 +1869,9 @@ mod tests {
                         type_: g.st(),
                         files: g.vec(Self::s),
                     }),
-                    generator_options: GeneratorOptions {
+                    generator_options: Some(GeneratorOptions {
                         disable_name_suffix_hash: self.b(),
-                    },
+                    }),
                 };
                 bytes += same(&k);
                 bytes
