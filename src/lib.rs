@@ -300,7 +300,13 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     // The syntax trees are done with: their memory serves the later stages.
     drop(loaded);
     stop()?;
-    later.extend(resolve::secrets::check(&site, &sources, &bounds));
+    // Secret sources are claims too, judged now: a shared one (E0309) stops
+    // the checks, as an unreadable one (E0308) does.
+    let (secret_claims, unreadable) = resolve::secrets::claims(&site, &sources, &bounds);
+    later.extend(unreadable);
+    later.extend(check::claims::diagnostics(&site, &secret_claims, &|k| {
+        k.early()
+    }));
     later.retain(|d| !guessed.contains(&d.primary.span.file));
     diags.extend(later);
     let mut failing: Vec<source::FileId> = diags
@@ -312,7 +318,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     failing.dedup();
     let mut plan = None;
     if failing.is_empty() {
-        let names = plan::build(&site);
+        let names = plan::build_with(&site, secret_claims);
         if !opts.errors_elsewhere {
             diags.extend(check::run_until(&site, &names, &cancelled));
         }

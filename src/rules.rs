@@ -25,9 +25,69 @@ pub fn looks_secret(name: &str) -> bool {
             .any(|p| matches!(p, ["PRIVATE" | "API" | "ACCESS", "KEY"]))
 }
 
+/// Why `path` is not an export path in normal form, if it is not: absolute,
+/// one `/` between segments, no trailing `/`, no `.` or `..` segment. The
+/// root `/` alone is in normal form. Exports are compared and mounted as
+/// written, so a path not in normal form is refused, never repaired.
+pub fn export_path_not_normal(path: &str) -> Option<&'static str> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Some("it does not start with `/`");
+    };
+    if rest.is_empty() {
+        return None;
+    }
+    if rest.contains("//") || rest.starts_with('/') {
+        return Some("it holds `//`");
+    }
+    if rest.ends_with('/') {
+        return Some("it ends with `/`");
+    }
+    for seg in rest.split('/') {
+        match seg {
+            "." => return Some("it holds a `.` segment"),
+            ".." => return Some("it holds a `..` segment"),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The `/` segments of an export path in normal form (none for `/`).
+pub fn export_segments(path: &str) -> Vec<&str> {
+    path.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+/// The `.` qualifiers of an export path that can only name an MVS data set
+/// or a qualifier prefix of some: not under the z/OS NFS server's `/hfs`
+/// prefix (its hfsprefix site attribute) and without a second `/`. The
+/// server maps the names to upper case (maplower), so two such paths that
+/// differ in case name one data set:
+/// https://www.ibm.com/docs/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/fnxmap.htm
+pub fn mvs_qualifiers(path: &str) -> Option<Vec<&str>> {
+    let rest = path.strip_prefix('/')?;
+    if rest.is_empty() || rest.contains('/') || rest == "hfs" {
+        return None;
+    }
+    Some(rest.split('.').collect())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::looks_secret;
+    use super::*;
+
+    #[test]
+    fn normal_form_is_refused_not_repaired() {
+        let not_normal = export_path_not_normal;
+        assert_eq!(not_normal("/hfs/a/b"), None);
+        assert_eq!(not_normal("/"), None);
+        assert!(not_normal("/hfs/a/")
+            .expect("refused")
+            .contains("ends with"));
+        assert!(not_normal("/hfs//a").expect("refused").contains("//"));
+        assert!(not_normal("/hfs/./a").expect("refused").contains("`.`"));
+        assert!(not_normal("/hfs/a/..").expect("refused").contains("`..`"));
+        assert!(not_normal("hfs/a").is_some());
+    }
 
     #[test]
     fn secret_names() {

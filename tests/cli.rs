@@ -99,6 +99,7 @@ fn every_code_used_in_the_source_is_registered() {
     for dir in [
         "src/syntax",
         "src/resolve",
+        "src/plan",
         "src/check",
         "src/lower",
         "src/bundle",

@@ -4,8 +4,9 @@
 //! it only through what the file shares with other files: the site's
 //! infrastructure (every file that declares more than tenants), the names
 //! it mentions or declares, the files whose references resolve into it, and
-//! the keys the cross-tenant checks compare ([`crate::check::reach`], and
-//! [`crate::resolve::secrets::tenant_keys`] for shared secret sources).
+//! the claims its tenants hold in the plan's ledger
+//! ([`crate::plan::claims`], secret sources included), which are all the
+//! cross-tenant checks compare.
 //! [`Basis`], taken from the last analysis of the whole site and kept up to
 //! date by every slice since, knows these for every file.
 //!
@@ -36,8 +37,6 @@
 //! it after every step of random edit sequences.
 
 use super::{Gathered, Snapshot};
-use crate::check::isolation::segments;
-use crate::check::reach::Reach;
 use crate::diagnostics::registry;
 use crate::resolve::scope::MAX_SUGGESTED;
 use crate::source::FileId;
@@ -89,12 +88,10 @@ struct Facts {
     tenant_only: bool,
     /// Its top-level names, [`hash`]ed.
     tops: Vec<u64>,
-    /// What its tenants reach ([`crate::check::reach`], [`reach_keys`]):
+    /// Its tenants' claims as keys ([`crate::plan::claims::Claim::keys`]):
     /// the keys they hold and the keys whose holders are their partners;
     /// `None` when unknown.
     reach: Option<ReachKeys>,
-    /// Its tenants' secret sources, [`hash`]ed.
-    secrets: Vec<u64>,
     /// Its imports (alias and module), [`hash`]ed, sorted.
     aliases: Vec<u64>,
     /// The names they are imported as, [`hash`]ed like [`Facts::tops`].
@@ -144,31 +141,6 @@ fn hash(kind: &str, key: &str) -> u64 {
 struct ReachKeys {
     holds: Vec<u64>,
     asks: Vec<u64>,
-}
-
-/// [`Reach`] as keys: a key is held and asked for; a path holds itself and
-/// "below" each directory above it, and asks for each directory above it
-/// and itself and "below" itself, so that two tenants meet on a key exactly
-/// when one path equals or is above the other ([`crate::check::reach::partners`]).
-fn reach_keys(r: &Reach, out: &mut ReachKeys) {
-    match r {
-        Reach::Key(k) => {
-            let h = hash("k", k);
-            out.holds.push(h);
-            out.asks.push(h);
-        }
-        Reach::Path { scope, path } => {
-            let segs = segments(path);
-            let at = |n: usize| format!("{scope}\0/{}", segs[..n].join("/"));
-            for n in 0..segs.len() {
-                out.holds.push(hash("below", &at(n)));
-                out.asks.push(hash("path", &at(n)));
-            }
-            out.holds.push(hash("path", &at(segs.len())));
-            out.asks.push(hash("path", &at(segs.len())));
-            out.asks.push(hash("below", &at(segs.len())));
-        }
-    }
 }
 
 /// Files by key; most keys have one holder.
@@ -309,21 +281,20 @@ impl<'a> Learnt<'a> {
         let file_of = |t: &crate::ir::Tenant| self.fid(t.name.span.file);
         match &a.plan {
             Some(plan) => {
-                for (i, t) in a.site.tenants.iter().enumerate() {
-                    if let Some(facts) = file_of(t).and_then(|f| out.get_mut(&f)) {
-                        let r = facts.reach.get_or_insert_with(ReachKeys::default);
-                        for x in crate::check::reach::reach(&a.site, plan, i) {
-                            reach_keys(&x, r);
-                        }
-                    }
+                let (mut holds, mut asks) = (Vec::new(), Vec::new());
+                for c in &plan.claims {
+                    let Some(t) = c.holder.tenant() else { continue };
+                    let Some(facts) = file_of(a.site.tenant(t)).and_then(|f| out.get_mut(&f))
+                    else {
+                        continue;
+                    };
+                    let r = facts.reach.get_or_insert_with(ReachKeys::default);
+                    c.keys(&mut holds, &mut asks);
+                    r.holds.extend(holds.drain(..).map(|k| hash("k", &k)));
+                    r.asks.extend(asks.drain(..).map(|k| hash("k", &k)));
                 }
             }
             None => out.values_mut().for_each(|f| f.reach = None),
-        }
-        for (i, key) in crate::resolve::secrets::tenant_keys(&a.site, &a.sources, &a.bounds) {
-            if let Some(facts) = file_of(&a.site.tenants[i]).and_then(|f| out.get_mut(&f)) {
-                facts.secrets.push(hash("s", &key));
-            }
         }
         for f in out.values_mut() {
             if let Some(r) = &mut f.reach {
@@ -332,8 +303,6 @@ impl<'a> Learnt<'a> {
                 r.asks.sort_unstable();
                 r.asks.dedup();
             }
-            f.secrets.sort();
-            f.secrets.dedup();
             f.aliases.sort_unstable();
             f.alias_names.sort_unstable();
             f.alias_names.dedup();
@@ -451,12 +420,7 @@ impl Basis {
     /// The files holding one of these facts' keys.
     fn holders(&self, facts: &Facts) -> BTreeSet<Fid> {
         let asks = facts.reach.iter().flat_map(|r| &r.asks);
-        facts
-            .secrets
-            .iter()
-            .chain(asks)
-            .flat_map(|k| self.keys.get(*k))
-            .collect()
+        asks.flat_map(|k| self.keys.get(*k)).collect()
     }
 
     /// Judges the analysis `snap` of `slice` for the file `edited`; on
@@ -570,8 +534,7 @@ impl Basis {
         for n in &facts.alias_names {
             put(&mut self.imports, *n);
         }
-        let holds = facts.reach.iter().flat_map(|r| &r.holds);
-        for k in facts.secrets.iter().chain(holds) {
+        for k in facts.reach.iter().flat_map(|r| &r.holds) {
             put(&mut self.keys, *k);
         }
         for to in &facts.refers_to {
@@ -611,27 +574,50 @@ impl Basis {
 mod tests {
     use super::*;
 
-    /// The path index finds exactly the partners `check::reach` defines,
-    /// and the key index survives holders coming and going.
+    /// The key index finds exactly the partners the ledger's pass relates
+    /// (equal keys, nested export paths), and survives holders coming and
+    /// going.
     #[test]
-    fn holders_are_the_partners_reach_defines() {
+    fn holders_are_the_partners_the_claims_relate() {
+        use crate::ir::{SystemId, TenantId};
+        use crate::plan::claims::{conflicts, Claim, ClaimKind, Holder, Part, Scope};
         let paths = [
-            "/", "/a", "/a/", "/a/b", "/a//b/c", "/ab", "/a/bc", "/b", "/b/a", "/a/b/c/d",
+            "/", "/a", "/a/", "/a/b", "/a//b/c", "/ab", "/a/bc", "/b", "/b/a", "/a/b/c/d", "/A.B",
+            "/a.b.c", "/hfs/a",
         ];
         let n = paths.len() * 2;
         let mut b = Basis {
             facts: vec![Facts::default(); n],
             ..Basis::default()
         };
-        let scope = |i: usize| format!("lpar:{}", i / paths.len());
-        let reach = |i: usize| Reach::Path {
-            scope: scope(i),
-            path: paths[i % paths.len()].to_string(),
+        let span = |i: usize| crate::source::Span::new(crate::source::FileId(i as u32), 0, 0);
+        let claims = |i: usize| {
+            let holder = Holder::Tenant(TenantId(i), Part::Volume(0));
+            [
+                Claim {
+                    kind: ClaimKind::TokenSource,
+                    scope: Scope::Site,
+                    text: format!("{}", i % 3),
+                    holder,
+                    span: span(i),
+                },
+                Claim {
+                    kind: ClaimKind::ExportSubtree,
+                    scope: Scope::Lpar(SystemId(i / paths.len())),
+                    text: paths[i % paths.len()].to_string(),
+                    holder,
+                    span: span(i),
+                },
+            ]
         };
         let facts = |i: usize| {
             let mut r = ReachKeys::default();
-            reach_keys(&Reach::Key(format!("{}", i % 3)), &mut r);
-            reach_keys(&reach(i), &mut r);
+            let (mut holds, mut asks) = (Vec::new(), Vec::new());
+            for c in claims(i) {
+                c.keys(&mut holds, &mut asks);
+            }
+            r.holds = holds.iter().map(|k| hash("k", k)).collect();
+            r.asks = asks.iter().map(|k| hash("k", k)).collect();
             r.holds.sort_unstable();
             r.holds.dedup();
             r.asks.sort_unstable();
@@ -647,20 +633,22 @@ mod tests {
         }
         for i in 0..n {
             let want: BTreeSet<Fid> = (0..n)
-                .filter(|j| {
-                    j % 3 == i % 3 || crate::check::reach::partners(&[reach(i)], &[reach(*j)])
+                .filter(|&j| {
+                    let both: Vec<Claim> = claims(i).into_iter().chain(claims(j)).collect();
+                    j == i || !conflicts(&both, &|_| true).is_empty()
                 })
                 .map(|j| j as Fid)
                 .collect();
-            assert_eq!(b.holders(&facts(i)), want, "{:?}", reach(i));
+            assert_eq!(b.holders(&facts(i)), want, "{}", paths[i % paths.len()]);
         }
         // Holders leave: a key keeps its other holders.
         for i in (0..n).step_by(2) {
             b.uninstall(i as Fid);
         }
-        let left: BTreeSet<Fid> = b.keys.get(hash("k", "1")).collect();
-        let want: BTreeSet<Fid> = (0..n as Fid).filter(|j| j % 2 == 1 && j % 3 == 1).collect();
-        assert_eq!(left, want);
+        let one = &facts(1).reach.expect("known").holds;
+        let left: BTreeSet<Fid> = one.iter().flat_map(|k| b.keys.get(*k)).collect();
+        assert!(left.iter().all(|j| j % 2 == 1), "{left:?}");
+        assert!(left.contains(&1) && left.contains(&7), "{left:?}");
     }
 
     #[test]
