@@ -143,8 +143,8 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
-        Err(ToolError(msg)) => {
-            eprintln!("error: {msg}");
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
     }
@@ -281,7 +281,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             }
             if check {
                 let bundle = build_bundle(&a, &opts)?;
-                let d = crate::bundle::drift(&bundle, &out).map_err(|e| ToolError(e.0))?;
+                let d = crate::bundle::drift(&bundle, &out)?;
                 if d.is_empty() {
                     if common.diagnostics_format == Format::Human {
                         eprintln!("ok: {out} is up to date ({} files)", bundle.files.len());
@@ -496,7 +496,7 @@ fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, T
     let inputs = find_inputs(specs)?;
     let mut texts = Vec::with_capacity(inputs.len());
     for path in &inputs {
-        texts.push(crate::resolve::load::read_input(path).map_err(|e| ToolError(e.0))?);
+        texts.push(crate::resolve::load::read_input(path)?);
     }
     let mut diags = Vec::new();
     let mut changed = Vec::new();

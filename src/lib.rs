@@ -24,6 +24,7 @@ pub mod bundle;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
+pub mod error;
 pub mod fmt;
 pub mod ir;
 pub mod lower;
@@ -146,28 +147,10 @@ impl Analysis {
     }
 }
 
-/// An error that is not the spec's fault: unreadable input, I/O, a bug.
-#[derive(Debug)]
-pub struct ToolError(pub String);
-
-impl ToolError {
-    const SUPERSEDED: &'static str = "the analysis was superseded by a newer edit";
-
-    /// What [`analyze`] returns when [`Options::cancel`] fired.
-    pub fn superseded() -> ToolError {
-        ToolError(Self::SUPERSEDED.into())
-    }
-
-    pub fn is_superseded(&self) -> bool {
-        self.0 == Self::SUPERSEDED
-    }
-}
-
-impl std::fmt::Display for ToolError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// An error that is not the spec's fault: unreadable input, I/O, a bug, or
+/// an analysis superseded by a newer edit ([`error::Error`]).
+pub use error::compat::ToolError;
+pub use error::Error;
 
 /// Expands directories into the `*.tenant` files below them (hidden
 /// directories skipped), sorted, so the same tree always gives the same input
@@ -248,7 +231,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         opts.cancel
             .as_ref()
             .is_some_and(Cancel::cancelled)
-            .then(ToolError::superseded)
+            .then_some(Error::Superseded)
             .map_or(Ok(()), Err)
     };
     let cancelled = || opts.cancel.as_ref().is_some_and(Cancel::cancelled);
@@ -267,8 +250,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         opts.parse_cache.as_deref(),
         &mut diags,
         &cancelled,
-    )
-    .map_err(|e| ToolError(e.0))?;
+    )?;
     stop()?;
     let skipped: Vec<Skipped> = loaded
         .modules
@@ -408,11 +390,9 @@ pub fn compile_to(
 ) -> Result<bundle::Bundle, ToolError> {
     let site = checked(analysis)?;
     selection(analysis, opts.only.as_ref())?;
-    let staging = std::sync::Arc::new(
-        bundle::Staging::begin(out, opts.only.as_ref()).map_err(|e| ToolError(e.0))?,
-    );
+    let staging = std::sync::Arc::new(bundle::Staging::begin(out, opts.only.as_ref())?);
     let b = lower_sealed(analysis, site, opts, Some(staging.clone()))?;
-    staging.commit(&b).map_err(|e| ToolError(e.0))?;
+    staging.commit(&b)?;
     Ok(b)
 }
 
@@ -483,8 +463,8 @@ fn lower_sealed(
     };
     // A failed write is an I/O error; anything else here is a bug.
     let failed = |e: lower::LowerError| match opts.staging.as_ref().and_then(|s| s.failure()) {
-        Some(io) => ToolError(format!("cannot write the bundle: {}", io.0)),
-        None => ToolError(format!("internal error while lowering: {e}")),
+        Some(io) => Error::Io(format!("cannot write the bundle: {io}")),
+        None => Error::Internal(format!("internal error while lowering: {e}")),
     };
     let mut b = lower::lower(checked, &opts).map_err(failed)?;
     b.only = opts.only.names().cloned();

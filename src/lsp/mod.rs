@@ -937,7 +937,7 @@ impl Server {
                         self.disk.insert(p.clone(), (mtime, Arc::from(t)));
                     }
                     Err(e) => {
-                        log!("{}", e.0);
+                        log!("{e}");
                         continue;
                     }
                 }
