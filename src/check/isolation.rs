@@ -1,5 +1,5 @@
-//! What keeps tenants apart that no other check covers: export paths in
-//! normal form (E0702; overlapping subtrees, E0701, are claims,
+//! What keeps tenants apart that no other check covers: export paths, by
+//! the one rule [`crate::rules::export_path`] (E0702; overlapping subtrees, E0701, are claims,
 //! [`super::claims`]) and the ports a workload opens to other namespaces
 //! (E0703).
 
@@ -15,27 +15,33 @@ pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
 fn export_paths(site: &Site, out: &mut Vec<Diagnostic>) {
     for t in &site.tenants {
         for v in t.nfs.iter().flat_map(|n| &n.volumes) {
-            // Paths that are not absolute are E0322's already.
-            if !v.export.value.starts_with('/') {
-                continue;
-            }
-            if let Some(why) = crate::rules::export_path_not_normal(&v.export.value) {
-                out.push(
-                    Diagnostic::new(
-                        registry::EXPORT_PATH,
-                        v.export.span,
-                        format!(
-                            "export path `{}` of volume `{}` is not in normal form: {why}",
-                            v.export.value.escape_debug(),
-                            v.name.value
-                        ),
-                        "export path",
-                    )
-                    .help(
-                        "write the path with single `/` between names, without a trailing `/` and without `.` or `..`; tenantc compares and mounts it as written",
+            use crate::rules::ExportPathError as Why;
+            let (what, why, help) = match crate::rules::export_path(&v.export.value) {
+                Ok(()) => continue,
+                Err(Why::Unwritable(why)) => (
+                    "cannot be written into the NFS server's exports data set",
+                    why,
+                    "an absolute path of printable ASCII without blanks, `#` or `,`, e.g. \"/hfs/u/nfs/tenant\"; write z/OS processing attributes in `attributes = [mvsmnt]`",
+                ),
+                Err(Why::NotNormal(why)) => (
+                    "is not in normal form",
+                    why,
+                    "write the path with single `/` between names, without a trailing `/` and without `.` or `..`; tenantc compares and mounts it as written",
+                ),
+            };
+            out.push(
+                Diagnostic::new(
+                    registry::EXPORT_PATH,
+                    v.export.span,
+                    format!(
+                        "export path `{}` of volume `{}` {what}: {why}",
+                        v.export.value.escape_debug(),
+                        v.name.value
                     ),
-                );
-            }
+                    "export path",
+                )
+                .help(help),
+            );
         }
     }
 }

@@ -378,18 +378,8 @@ fn names(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
                     "the PersistentVolume is named <tenant>-<volume>; shorten or rename them",
                     out,
                 );
-                if !v.export.value.starts_with('/')
-                    || v.export.value.contains(',')
-                    || v.export
-                        .value
-                        .chars()
-                        .any(|c| c.is_control() || c.is_whitespace())
-                {
-                    out.push(
-                        Diagnostic::new(registry::BAD_FORMAT, v.export.span, "the export path must be absolute, without blanks or commas", "export path")
-                            .help("write z/OS processing attributes in `attributes = [mvsmnt]`, not in the path"),
-                    );
-                }
+                // The export path is judged once, by `rules::export_path`
+                // (E0702, check/isolation.rs).
                 for a in &v.attributes {
                     if a.value.is_empty()
                         || !a

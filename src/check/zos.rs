@@ -16,41 +16,6 @@ pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
     tls_and_nfs(site, out);
     high_availability(site, out);
     validity(site, out);
-    export_paths(site, out);
-}
-
-/// Whether an export path can be written as an EXPORTS entry: the entry's
-/// directory ends at a blank and `#` starts a comment (z/OS NFS Guide and
-/// Reference, "Exports data set"):
-/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/dirstat.htm
-pub fn export_path_ok(p: &str) -> bool {
-    p.starts_with('/')
-        && p.is_ascii()
-        && !p
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '#')
-}
-
-fn export_paths(site: &Site, out: &mut Vec<Diagnostic>) {
-    for t in &site.tenants {
-        let Some(nfs) = &t.nfs else { continue };
-        for v in &nfs.volumes {
-            if !export_path_ok(&v.export.value) {
-                out.push(
-                    Diagnostic::new(
-                        registry::UNWRITABLE,
-                        v.export.span,
-                        format!(
-                            "export `{}` cannot be written into the NFS server's exports data set",
-                            v.export.value.escape_debug()
-                        ),
-                        "export path",
-                    )
-                    .help("an absolute path of printable ASCII without blanks or `#`, e.g. \"/hfs/u/nfs/tenant\""),
-                );
-            }
-        }
-    }
 }
 
 /// Dates of the certificates: a well-formed `valid_from`, and no

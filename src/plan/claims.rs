@@ -626,7 +626,7 @@ pub fn of_site(site: &Site, names: &super::Plan, domains: &Domains) -> Vec<Claim
             );
             for (vi, (v, vn)) in nfs.volumes.iter().zip(&tn.volumes).enumerate() {
                 add(K::PersistentVolume, cl, &vn.pv, whole, v.name.span);
-                if crate::rules::export_path_not_normal(&v.export.value).is_some() {
+                if crate::rules::export_path(&v.export.value).is_err() {
                     continue; // E0702 already
                 }
                 for lpar in site.server(sid).lpars(sys) {
