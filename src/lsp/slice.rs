@@ -45,7 +45,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// A file of the basis, by its position in the site's sorted input list.
-type Fid = u32;
+type BasisFile = u32;
 
 /// What the site's files share, for choosing slices.
 #[derive(Default)]
@@ -55,7 +55,7 @@ pub(crate) struct Basis {
     /// [`Gathered::list`] of the inputs it was taken from.
     list: u64,
     paths: Vec<Utf8PathBuf>,
-    by_path: HashMap<Utf8PathBuf, Fid>,
+    by_path: HashMap<Utf8PathBuf, BasisFile>,
     /// The texts the facts were learnt from.
     texts: Vec<Arc<str>>,
     facts: Vec<Facts>,
@@ -68,11 +68,11 @@ pub(crate) struct Basis {
     /// tenants holding it.
     keys: Holders,
     /// Files with an error found before the checks.
-    failing: BTreeSet<Fid>,
+    failing: BTreeSet<BasisFile>,
     /// Tenant files whose check keys are unknown (the site had errors).
-    unknown: BTreeSet<Fid>,
+    unknown: BTreeSet<BasisFile>,
     /// Files with unresolved names, and the words of their text.
-    wanting: BTreeMap<Fid, HashSet<u64>>,
+    wanting: BTreeMap<BasisFile, HashSet<u64>>,
     /// At least as many unresolved references as asked for suggestions in
     /// the whole site (its last analysis, plus every slice since): below
     /// [`MAX_SUGGESTED`], every one got them, in the site as in a slice.
@@ -97,16 +97,16 @@ struct Facts {
     /// The names they are imported as, [`hash`]ed like [`Facts::tops`].
     alias_names: Vec<u64>,
     /// Other tenant files its references resolve into.
-    refers_to: BTreeSet<Fid>,
+    refers_to: BTreeSet<BasisFile>,
     /// Files whose references resolve into it (it being a tenant file).
-    referred_by: BTreeSet<Fid>,
+    referred_by: BTreeSet<BasisFile>,
     failing: bool,
 }
 
 /// The files to analyse for one edited file.
 #[derive(Debug)]
 pub(crate) struct Slice {
-    members: BTreeSet<Fid>,
+    members: BTreeSet<BasisFile>,
     /// Files outside the slice have errors.
     pub errors_elsewhere: bool,
 }
@@ -115,7 +115,7 @@ pub(crate) enum Verdict {
     /// The slice's diagnostics for the file are the site's.
     Exact,
     /// These files hold keys of the file too: analyse again with them.
-    Widen(Vec<Fid>),
+    Widen(Vec<BasisFile>),
     /// Only the whole site will do.
     Whole(&'static str),
 }
@@ -146,12 +146,12 @@ struct ReachKeys {
 /// Files by key; most keys have one holder.
 #[derive(Default)]
 struct Holders {
-    first: HashMap<u64, Fid>,
-    more: HashMap<u64, Vec<Fid>>,
+    first: HashMap<u64, BasisFile>,
+    more: HashMap<u64, Vec<BasisFile>>,
 }
 
 impl Holders {
-    fn insert(&mut self, k: u64, f: Fid) {
+    fn insert(&mut self, k: u64, f: BasisFile) {
         match self.first.entry(k) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(f);
@@ -164,7 +164,7 @@ impl Holders {
         }
     }
 
-    fn remove(&mut self, k: u64, f: Fid) {
+    fn remove(&mut self, k: u64, f: BasisFile) {
         if self.first.get(&k) == Some(&f) {
             let next = self.more.get_mut(&k).and_then(Vec::pop);
             match next {
@@ -183,7 +183,7 @@ impl Holders {
         }
     }
 
-    fn get(&self, k: u64) -> impl Iterator<Item = Fid> + '_ {
+    fn get(&self, k: u64) -> impl Iterator<Item = BasisFile> + '_ {
         let more = self.more.get(&k).into_iter().flatten().copied();
         self.first.get(&k).copied().into_iter().chain(more)
     }
@@ -193,11 +193,11 @@ impl Holders {
 struct Learnt<'a> {
     snap: &'a Snapshot,
     /// The analysis's file of each basis file, and back.
-    to_fid: HashMap<FileId, Fid>,
+    to_fid: HashMap<FileId, BasisFile>,
 }
 
 impl<'a> Learnt<'a> {
-    fn new(snap: &'a Snapshot, by_path: &HashMap<Utf8PathBuf, Fid>) -> Learnt<'a> {
+    fn new(snap: &'a Snapshot, by_path: &HashMap<Utf8PathBuf, BasisFile>) -> Learnt<'a> {
         let to_fid = snap
             .by_path
             .iter()
@@ -206,14 +206,14 @@ impl<'a> Learnt<'a> {
         Learnt { snap, to_fid }
     }
 
-    fn fid(&self, f: FileId) -> Option<Fid> {
+    fn fid(&self, f: FileId) -> Option<BasisFile> {
         self.to_fid.get(&f).copied()
     }
 
     /// The facts of every basis file the analysis read, by file.
-    fn facts(&self) -> BTreeMap<Fid, Facts> {
+    fn facts(&self) -> BTreeMap<BasisFile, Facts> {
         let a = &self.snap.analysis;
-        let mut out: BTreeMap<Fid, Facts> = self
+        let mut out: BTreeMap<BasisFile, Facts> = self
             .to_fid
             .values()
             .map(|f| {
@@ -324,10 +324,10 @@ impl Basis {
     /// The basis of a whole-site analysis of `gathered`.
     pub fn new(snap: &Snapshot, gathered: &Gathered) -> Basis {
         let inputs = gathered.readable.as_slice();
-        let by_path: HashMap<Utf8PathBuf, Fid> = inputs
+        let by_path: HashMap<Utf8PathBuf, BasisFile> = inputs
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.clone(), i as Fid))
+            .map(|(i, p)| (p.clone(), i as BasisFile))
             .collect();
         let mut b = Basis {
             root: snap.analysis.bounds.root.clone(),
@@ -385,7 +385,7 @@ impl Basis {
         if !facts.tenant_only {
             return None;
         }
-        let mut members: BTreeSet<Fid> = (0..self.paths.len() as Fid)
+        let mut members: BTreeSet<BasisFile> = (0..self.paths.len() as BasisFile)
             .filter(|f| !self.facts[*f as usize].tenant_only)
             .collect();
         members.insert(fid);
@@ -412,13 +412,13 @@ impl Basis {
     }
 
     /// Adds files found to hold keys of the edited one.
-    pub fn widen(&self, slice: &mut Slice, more: Vec<Fid>) {
+    pub fn widen(&self, slice: &mut Slice, more: Vec<BasisFile>) {
         slice.members.extend(more);
         slice.errors_elsewhere = self.failing.iter().any(|g| !slice.members.contains(g));
     }
 
     /// The files holding one of these facts' keys.
-    fn holders(&self, facts: &Facts) -> BTreeSet<Fid> {
+    fn holders(&self, facts: &Facts) -> BTreeSet<BasisFile> {
         let asks = facts.reach.iter().flat_map(|r| &r.asks);
         asks.flat_map(|k| self.keys.get(*k)).collect()
     }
@@ -433,7 +433,7 @@ impl Basis {
             return Verdict::Whole("the file was not read");
         };
         let learnt = Learnt::new(snap, &self.by_path);
-        let failing: BTreeSet<Fid> = snap
+        let failing: BTreeSet<BasisFile> = snap
             .analysis
             .failing
             .iter()
@@ -494,7 +494,7 @@ impl Basis {
         if checked && self.unknown.iter().any(|f| *f != fid) {
             return Verdict::Whole("the keys of other tenants are unknown");
         }
-        let more: Vec<Fid> = self
+        let more: Vec<BasisFile> = self
             .holders(&facts)
             .into_iter()
             .filter(|f| !slice.members.contains(f))
@@ -511,19 +511,19 @@ impl Basis {
         Verdict::Exact
     }
 
-    fn install(&mut self, fid: Fid, facts: Facts) {
+    fn install(&mut self, fid: BasisFile, facts: Facts) {
         self.index(fid, &facts, true);
         self.facts[fid as usize] = facts;
     }
 
-    fn uninstall(&mut self, fid: Fid) {
+    fn uninstall(&mut self, fid: BasisFile) {
         let facts = std::mem::take(&mut self.facts[fid as usize]);
         self.index(fid, &facts, false);
     }
 
     /// Enters the file's facts in the indexes, or with `add` false takes
     /// them out.
-    fn index(&mut self, fid: Fid, facts: &Facts, add: bool) {
+    fn index(&mut self, fid: BasisFile, facts: &Facts, add: bool) {
         let put = |h: &mut Holders, k: u64| match add {
             true => h.insert(k, fid),
             false => h.remove(k, fid),
@@ -559,7 +559,7 @@ impl Basis {
 
     /// Records whether the file has unresolved names (then the words of its
     /// text: a file declaring one of them may resolve it).
-    fn want(&mut self, fid: Fid, wants: bool) {
+    fn want(&mut self, fid: BasisFile, wants: bool) {
         if wants {
             let text = self.texts[fid as usize].clone();
             self.wanting
@@ -629,24 +629,24 @@ mod tests {
             }
         };
         for i in 0..n {
-            b.install(i as Fid, facts(i));
+            b.install(i as BasisFile, facts(i));
         }
         for i in 0..n {
-            let want: BTreeSet<Fid> = (0..n)
+            let want: BTreeSet<BasisFile> = (0..n)
                 .filter(|&j| {
                     let both: Vec<Claim> = claims(i).into_iter().chain(claims(j)).collect();
                     j == i || !conflicts(&both, &|_| true).is_empty()
                 })
-                .map(|j| j as Fid)
+                .map(|j| j as BasisFile)
                 .collect();
             assert_eq!(b.holders(&facts(i)), want, "{}", paths[i % paths.len()]);
         }
         // Holders leave: a key keeps its other holders.
         for i in (0..n).step_by(2) {
-            b.uninstall(i as Fid);
+            b.uninstall(i as BasisFile);
         }
         let one = &facts(1).reach.expect("known").holds;
-        let left: BTreeSet<Fid> = one.iter().flat_map(|k| b.keys.get(*k)).collect();
+        let left: BTreeSet<BasisFile> = one.iter().flat_map(|k| b.keys.get(*k)).collect();
         assert!(left.iter().all(|j| j % 2 == 1), "{left:?}");
         assert!(left.contains(&1) && left.contains(&7), "{left:?}");
     }
