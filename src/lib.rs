@@ -15,8 +15,14 @@
 //!    setup script, pure.json and Kubernetes YAML, with the plan's names.
 //! 5. [`bundle`]: manifest.json and the atomic write.
 //!
-//! [`diagnostics`] is shared by all stages, and so are the name rules in
-//! [`rules`]; [`cli`] drives them, and [`lsp`] serves them to editors.
+//! [`diagnostics`] is shared by all stages, and so are the value rules in
+//! [`rules`] and the tool's one error type, [`error::Error`]; [`cli`]
+//! drives them, and [`lsp`] serves them to editors.
+//!
+//! A check relates two tenants only through the plan's claims
+//! ([`plan::claims`]): adding a claim kind is the only way to add such a
+//! relation, and the isolation report and the editor's slices read the same
+//! claims. `ARCHITECTURE.md` lists the other invariants.
 //! [`fmt`] prints a syntax tree back in the canonical layout (`tenantc fmt`,
 //! and the server's formatting).
 
