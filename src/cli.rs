@@ -231,8 +231,8 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
-        Err(ToolError(msg)) => {
-            eprintln!("error: {msg}");
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
     }
@@ -390,7 +390,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                     "--out {out} contains {inside}, an input of this plan; write the change elsewhere"
                 )));
             }
-            crate::bundle::write(&bundle, &out).map_err(|e| ToolError(e.0))?;
+            crate::bundle::write(&bundle, &out)?;
             let text = match common.diagnostics_format {
                 Format::Json => crate::change::to_json(&change),
                 _ => crate::change::summary(&change),
@@ -421,7 +421,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             }
             if check {
                 let bundle = build_bundle(&a, &opts)?;
-                let d = crate::bundle::drift(&bundle, &out).map_err(|e| ToolError(e.0))?;
+                let d = crate::bundle::drift(&bundle, &out)?;
                 if d.is_empty() {
                     if common.diagnostics_format == Format::Human {
                         eprintln!("ok: {out} is up to date ({} files)", bundle.files.len());
@@ -582,8 +582,11 @@ fn fix(c: &Common, guesses: bool, diff_only: bool) -> Result<ExitCode, ToolError
                     print_diff(&d, c.diagnostics_format);
                     continue;
                 }
-                let dir = path.parent().filter(|d| !d.as_str().is_empty()).unwrap_or(Utf8Path::new("."));
-                let now = crate::resolve::load::read_input(dir, path).map_err(|e| ToolError(e.0))?;
+                let dir = path
+                    .parent()
+                    .filter(|d| !d.as_str().is_empty())
+                    .unwrap_or(Utf8Path::new("."));
+                let now = crate::resolve::load::read_input(dir, path)?;
                 if now != *f.text {
                     eprintln!("fix: {path} changed while it was checked; left as it is");
                     continue;
@@ -729,7 +732,7 @@ fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, T
     }
     let mut texts = Vec::with_capacity(inputs.len());
     for (path, root) in inputs.iter().zip(&roots) {
-        texts.push(crate::resolve::load::read_input(root, path).map_err(|e| ToolError(e.0))?);
+        texts.push(crate::resolve::load::read_input(root, path)?);
     }
     let mut diags = Vec::new();
     let mut changed = Vec::new();

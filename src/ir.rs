@@ -40,6 +40,9 @@ pub struct ClusterId(pub usize);
 pub struct RegistryId(pub ClusterId, pub usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ArrayId(pub usize);
+/// A tenant, by its position in `Site::tenants`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(pub usize);
 
 /// The whole site: every system, cluster and tenant of every input file.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +71,9 @@ impl Site {
     }
     pub fn array(&self, id: ArrayId) -> &FlashArray {
         &self.arrays[id.0]
+    }
+    pub fn tenant(&self, id: TenantId) -> &Tenant {
+        &self.tenants[id.0]
     }
     /// Tenants with a Pure workspace, with it.
     pub fn pure_tenants(&self) -> impl Iterator<Item = (&Tenant, &TenantPure)> + '_ {

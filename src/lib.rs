@@ -15,8 +15,14 @@
 //!    setup script, pure.json and Kubernetes YAML, with the plan's names.
 //! 5. [`bundle`]: manifest.json and the atomic write.
 //!
-//! [`diagnostics`] is shared by all stages, and so are the name rules in
-//! [`rules`]; [`cli`] drives them, and [`lsp`] serves them to editors.
+//! [`diagnostics`] is shared by all stages, and so are the value rules in
+//! [`rules`] and the tool's one error type, [`error::Error`]; [`cli`]
+//! drives them, and [`lsp`] serves them to editors.
+//!
+//! A check relates two tenants only through the plan's claims
+//! ([`plan::claims`]): adding a claim kind is the only way to add such a
+//! relation, and the isolation report and the editor's slices read the same
+//! claims. `ARCHITECTURE.md` lists the other invariants.
 //! [`fmt`] prints a syntax tree back in the canonical layout (`tenantc fmt`,
 //! and the server's formatting).
 
@@ -26,6 +32,7 @@ pub mod check;
 pub mod cli;
 pub mod confine;
 pub mod diagnostics;
+pub mod error;
 pub mod fix;
 pub mod fmt;
 pub mod ir;
@@ -149,28 +156,10 @@ impl Analysis {
     }
 }
 
-/// An error that is not the spec's fault: unreadable input, I/O, a bug.
-#[derive(Debug)]
-pub struct ToolError(pub String);
-
-impl ToolError {
-    const SUPERSEDED: &'static str = "the analysis was superseded by a newer edit";
-
-    /// What [`analyze`] returns when [`Options::cancel`] fired.
-    pub fn superseded() -> ToolError {
-        ToolError(Self::SUPERSEDED.into())
-    }
-
-    pub fn is_superseded(&self) -> bool {
-        self.0 == Self::SUPERSEDED
-    }
-}
-
-impl std::fmt::Display for ToolError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// An error that is not the spec's fault: unreadable input, I/O, a bug, or
+/// an analysis superseded by a newer edit ([`error::Error`]).
+pub use error::compat::ToolError;
+pub use error::Error;
 
 /// Expands directories into the `*.tenant` files below them (hidden
 /// directories skipped), sorted, so the same tree always gives the same input
@@ -251,7 +240,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         opts.cancel
             .as_ref()
             .is_some_and(Cancel::cancelled)
-            .then(ToolError::superseded)
+            .then_some(Error::Superseded)
             .map_or(Ok(()), Err)
     };
     let cancelled = || opts.cancel.as_ref().is_some_and(Cancel::cancelled);
@@ -270,8 +259,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         opts.parse_cache.as_deref(),
         &mut diags,
         &cancelled,
-    )
-    .map_err(|e| ToolError(e.0))?;
+    )?;
     stop()?;
     let skipped: Vec<Skipped> = loaded
         .modules
@@ -303,7 +291,13 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     // The syntax trees are done with: their memory serves the later stages.
     drop(loaded);
     stop()?;
-    later.extend(resolve::secrets::check(&site, &sources, &bounds));
+    // Secret sources are claims too, judged now: a shared one (E0309) stops
+    // the checks, as an unreadable one (E0308) does.
+    let (secret_claims, unreadable) = resolve::secrets::claims(&site, &sources, &bounds);
+    later.extend(unreadable);
+    later.extend(check::claims::diagnostics(&site, &secret_claims, &|k| {
+        k.early()
+    }));
     later.retain(|d| !guessed.contains(&d.primary.span.file));
     diags.extend(later);
     let mut failing: Vec<source::FileId> = diags
@@ -315,7 +309,7 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
     failing.dedup();
     let mut plan = None;
     if failing.is_empty() {
-        let names = plan::build(&site);
+        let names = plan::build_with(&site, secret_claims);
         if !opts.errors_elsewhere {
             diags.extend(check::run_until(&site, &names, &cancelled));
         }
@@ -405,11 +399,9 @@ pub fn compile_to(
 ) -> Result<bundle::Bundle, ToolError> {
     let site = checked(analysis)?;
     selection(analysis, opts.only.as_ref())?;
-    let staging = std::sync::Arc::new(
-        bundle::Staging::begin(out, opts.only.as_ref()).map_err(|e| ToolError(e.0))?,
-    );
+    let staging = std::sync::Arc::new(bundle::Staging::begin(out, opts.only.as_ref())?);
     let b = lower_sealed(analysis, site, opts, Some(staging.clone()))?;
-    staging.commit(&b).map_err(|e| ToolError(e.0))?;
+    staging.commit(&b)?;
     Ok(b)
 }
 
@@ -512,8 +504,8 @@ fn lower_sealed(
     };
     // A failed write is an I/O error; anything else here is a bug.
     let failed = |e: lower::LowerError| match opts.staging.as_ref().and_then(|s| s.failure()) {
-        Some(io) => ToolError(format!("cannot write the bundle: {}", io.0)),
-        None => ToolError(format!("internal error while lowering: {e}")),
+        Some(io) => Error::Io(format!("cannot write the bundle: {io}")),
+        None => Error::Internal(format!("internal error while lowering: {e}")),
     };
     let mut b = lower::lower(checked, &opts).map_err(failed)?;
     b.only = opts.only.names().cloned();
@@ -579,8 +571,7 @@ pub fn plan(
     let templates = lower::Templates::load(&lower::LowerOptions {
         stdlib_dir: opts.stdlib_dir.clone(),
         ..Default::default()
-    })
-    .map_err(|e| ToolError(e.0))?;
+    })?;
     let internal = |e: lower::LowerError| ToolError(format!("internal error while planning: {e}"));
     let mut b =
         change::bundle(&analysis.site, &templates, &c, &new, inventory, plan).map_err(internal)?;

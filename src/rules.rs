@@ -25,9 +25,135 @@ pub fn looks_secret(name: &str) -> bool {
             .any(|p| matches!(p, ["PRIVATE" | "API" | "ACCESS", "KEY"]))
 }
 
+/// Why `path` is not an export path in normal form, if it is not: absolute,
+/// one `/` between segments, no trailing `/`, no `.` or `..` segment. The
+/// root `/` alone is in normal form. Exports are compared and mounted as
+/// written, so a path not in normal form is refused, never repaired.
+pub fn export_path_not_normal(path: &str) -> Option<&'static str> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Some("it does not start with `/`");
+    };
+    if rest.is_empty() {
+        return None;
+    }
+    if rest.contains("//") || rest.starts_with('/') {
+        return Some("it holds `//`");
+    }
+    if rest.ends_with('/') {
+        return Some("it ends with `/`");
+    }
+    for seg in rest.split('/') {
+        match seg {
+            "." => return Some("it holds a `.` segment"),
+            ".." => return Some("it holds a `..` segment"),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Why an export path cannot be exported as written, if it cannot: the one
+/// rule for export paths (E0702), which the checks report and lowering
+/// relies on. The path is written into the z/OS NFS server's exports data
+/// set, where the directory ends at a blank, `#` starts a comment and `,`
+/// separates options (z/OS NFS Guide and Reference, "Exports data set":
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/dirstat.htm),
+/// and into the PersistentVolume's `nfs.path`; and it is compared with the
+/// other tenants' exports as written, so it is in normal form
+/// ([`export_path_not_normal`]).
+pub fn export_path(path: &str) -> Result<(), ExportPathError> {
+    if !path.starts_with('/') {
+        return Err(ExportPathError::NotNormal("it does not start with `/`"));
+    }
+    let why = if path.chars().any(|c| c.is_control()) {
+        Some("it holds a control character")
+    } else if path.chars().any(char::is_whitespace) {
+        Some("it holds a blank, where the directory would end")
+    } else if !path.is_ascii() {
+        Some("it holds a character that is not ASCII")
+    } else if path.contains('#') {
+        Some("it holds `#`, which starts a comment")
+    } else if path.contains(',') {
+        Some("it holds `,`, which separates options (write them in `attributes`)")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        return Err(ExportPathError::Unwritable(why));
+    }
+    match export_path_not_normal(path) {
+        Some(why) => Err(ExportPathError::NotNormal(why)),
+        None => Ok(()),
+    }
+}
+
+/// Why [`export_path`] refuses a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportPathError {
+    /// The exports data set cannot carry it.
+    Unwritable(&'static str),
+    /// Not in normal form.
+    NotNormal(&'static str),
+}
+
+/// The `/` segments of an export path in normal form (none for `/`).
+pub fn export_segments(path: &str) -> Vec<&str> {
+    path.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+/// The `.` qualifiers of an export path that can only name an MVS data set
+/// or a qualifier prefix of some: not under the z/OS NFS server's `/hfs`
+/// prefix (its hfsprefix site attribute) and without a second `/`. The
+/// server maps the names to upper case (maplower), so two such paths that
+/// differ in case name one data set:
+/// https://www.ibm.com/docs/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/fnxmap.htm
+pub fn mvs_qualifiers(path: &str) -> Option<Vec<&str>> {
+    let rest = path.strip_prefix('/')?;
+    if rest.is_empty() || rest.contains('/') || rest == "hfs" {
+        return None;
+    }
+    Some(rest.split('.').collect())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::looks_secret;
+    use super::*;
+
+    #[test]
+    fn export_paths_are_judged_by_one_rule() {
+        assert_eq!(export_path("/hfs/u/nfs/a"), Ok(()));
+        assert_eq!(export_path("/TENANTA.DATA"), Ok(()));
+        for bad in [
+            "hfs/a",
+            "/hfs/a b",
+            "/hfs/a#b",
+            "/hfs/a,ro",
+            "/hfs/\u{e9}",
+            "/hfs/a\n",
+            "/hfs/a/",
+            "/hfs/../a",
+        ] {
+            assert!(export_path(bad).is_err(), "{bad:?}");
+        }
+        assert!(matches!(
+            export_path("/a b/"),
+            Err(ExportPathError::Unwritable(_))
+        ));
+    }
+
+    #[test]
+    fn normal_form_is_refused_not_repaired() {
+        let not_normal = export_path_not_normal;
+        assert_eq!(not_normal("/hfs/a/b"), None);
+        assert_eq!(not_normal("/"), None);
+        assert!(not_normal("/hfs/a/")
+            .expect("refused")
+            .contains("ends with"));
+        assert!(not_normal("/hfs//a").expect("refused").contains("//"));
+        assert!(not_normal("/hfs/./a").expect("refused").contains("`.`"));
+        assert!(not_normal("/hfs/a/..").expect("refused").contains("`..`"));
+        assert!(not_normal("hfs/a").is_some());
+    }
 
     #[test]
     fn secret_names() {

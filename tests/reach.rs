@@ -1,11 +1,14 @@
-//! The contract of `tenantc::check::reach`, executed: for every tenant `T` of
-//! a site, the sub-site of the infrastructure, `T` and its partners gives
-//! `T` exactly the diagnostics (primary span inside `T`'s block) and the
-//! plan entry that the whole site gives it. Sites: every example, every
+//! The contract of the ledger of claims (`tenantc::plan::claims`), executed:
+//! for every tenant `T` of a site, the sub-site of the infrastructure, `T`
+//! and its partners (the tenants whose claims meet `T`'s,
+//! [`tenantc::plan::claims::partners`], as the editor's slices take them)
+//! gives `T` exactly the diagnostics (primary span inside `T`'s block) and
+//! the plan entry that the whole site gives it. Sites: every example, every
 //! fixture and bad input the resolver accepts, generated sites where tenants
-//! collide on every key, and the benchmark's sites, where no tenant has a
-//! partner. `every_key_is_needed` shows the test can fail: leave out any
-//! one kind of key and some generated tenant's diagnostics differ.
+//! collide on every kind of claim, and the benchmark's sites, where no
+//! tenant has a partner. `every_claim_kind_is_produced_detected_and_needed`
+//! shows the test can fail: leave out any one kind of claim from the
+//! partners and some generated tenant's diagnostics differ.
 
 mod common;
 
@@ -13,8 +16,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use common::mutate::XorShift;
 use common::root;
 use std::collections::BTreeSet;
-use tenantc::check::reach::{partners_of, reach, sub_site, Reach};
 use tenantc::diagnostics::Diagnostic;
+use tenantc::plan::claims::{conflicts, partners, Claim, ClaimKind};
 use tenantc::source::Span;
 
 fn analyze(inputs: &[Utf8PathBuf]) -> Option<tenantc::Analysis> {
@@ -41,22 +44,40 @@ struct Outcome {
     codes: BTreeSet<String>,
 }
 
-type ReachFn = dyn Fn(&tenantc::ir::Site, &tenantc::plan::Plan, usize) -> Vec<Reach>;
-
 /// Holds the contract on one analysed site, for every tenant; panics with
 /// the first difference.
 fn contract(what: &str, a: &tenantc::Analysis) -> Outcome {
-    contract_with(what, a, &reach).unwrap_or_else(|e| panic!("{e}"))
+    contract_with(what, a, &|_| true).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The contract with the reach lists of `reach_of`: the first difference.
-fn contract_with(what: &str, a: &tenantc::Analysis, reach_of: &ReachFn) -> Result<Outcome, String> {
+/// `site` with only the tenants at `keep` (ascending indices), its
+/// infrastructure as it is: the sub-site a tenant is re-checked on.
+fn sub_site(site: &tenantc::ir::Site, keep: &[usize]) -> tenantc::ir::Site {
+    tenantc::ir::Site {
+        systems: site.systems.clone(),
+        clusters: site.clusters.clone(),
+        arrays: site.arrays.clone(),
+        tenants: keep.iter().map(|&i| site.tenants[i].clone()).collect(),
+    }
+}
+
+/// The contract with partners taken from the claims of the kinds `kinds`
+/// selects: the first difference.
+fn contract_with(
+    what: &str,
+    a: &tenantc::Analysis,
+    kinds: &dyn Fn(ClaimKind) -> bool,
+) -> Result<Outcome, String> {
     let site = &a.site;
     let plan = tenantc::plan::build(site);
     let all = tenantc::check::run(site, &plan);
-    let reaches: Vec<Vec<Reach>> = (0..site.tenants.len())
-        .map(|t| reach_of(site, &plan, t))
+    let kept: Vec<Claim> = plan
+        .claims
+        .iter()
+        .filter(|c| kinds(c.kind))
+        .cloned()
         .collect();
+    let partners = partners(&kept, site.tenants.len());
     let block = |t: &tenantc::ir::Tenant| -> Span {
         a.index
             .decls
@@ -78,7 +99,7 @@ fn contract_with(what: &str, a: &tenantc::Analysis, reach_of: &ReachFn) -> Resul
                 .cloned()
                 .collect()
         };
-        let others = partners_of(&reaches, t);
+        let others = partners[t].clone();
         let mut keep = others.clone();
         keep.push(t);
         keep.sort_unstable();
@@ -96,13 +117,12 @@ fn contract_with(what: &str, a: &tenantc::Analysis, reach_of: &ReachFn) -> Resul
         if whole != part {
             return Err(format!(
                 "{what}: tenant `{}` (partners {:?}) gets other diagnostics on its sub-site\n\
-                 whole site: {whole:#?}\nsub-site: {part:#?}\nreach: {:#?}",
+                 whole site: {whole:#?}\nsub-site: {part:#?}",
                 tenant.name.value,
                 others
                     .iter()
                     .map(|&u| site.tenants[u].name.value.as_str())
                     .collect::<Vec<_>>(),
-                reaches[t]
             ));
         }
         out.tenant_diagnostics += whole.len();
@@ -198,16 +218,20 @@ zos SYS1 {
     export  = dataset("SYS1.CA")
   }
   nfs_server NFS1 {
+    user    = NFSSRV
     keyring = NFS-RING
     ports   = 2143..2149
     clients = [10.20.0.11, 10.20.0.12, 10.20.1.11]
     certificate { label = "NFS1", subject = { CN = "nfs1.example.com" }, signed_by = ca1 }
   }
   nfs_server NFS2 {
+    user    = NFSSRV
     keyring = NFS-RING2
     ports   = 2243..2249
     clients = [10.20.0.11, 10.20.0.12, 10.20.1.11]
-    certificate { label = "NFS2", subject = { CN = "nfs2.example.com" }, signed_by = ca1 }
+    # One owner (NFSSRV, which servers may share), one label: RACDCERT would
+    # refuse the second (E0417, a claim of the infrastructure alone).
+    certificate { label = "NFS1", subject = { CN = "nfs2.example.com" }, signed_by = ca1 }
   }
 }
 
@@ -471,59 +495,67 @@ fn colliding_sites_keep_the_contract() {
     );
 }
 
-/// The test can fail, and no key is dead weight: with any one kind of key
-/// (or the export paths) left out of the reach lists, some tenant of some
-/// generated site gets other diagnostics on its sub-site.
+/// Every claim kind is produced by some generated site (secret sources by
+/// its analysis, the others by the plan), detected by the one pass there,
+/// and needed: with its claims left out of the partners, some tenant of
+/// some generated site gets other diagnostics on its sub-site (the test can
+/// fail, and no kind is dead weight). A kind added to `ClaimKind::ALL` and
+/// produced nowhere, or relating no tenants, fails here.
 #[test]
-fn every_key_is_needed() {
+fn every_claim_kind_is_produced_detected_and_needed() {
     let sites = generated_sites();
-    let kinds = [
-        "tenant:",
-        "ns:",
-        "pv:",
-        "storageclass:",
-        "clusterip:",
-        "job:",
-        "dsn:",
-        "racf-user:",
-        "realm-slot:",
-        "realm:",
-        "token:",
-        "pure-policy:",
-        "pure-user:",
-        "pod:",
-        "path",
-    ];
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
-    for (what, a) in &sites {
-        let plan = tenantc::plan::build(&a.site);
-        for t in 0..a.site.tenants.len() {
-            for r in reach(&a.site, &plan, t) {
-                let kind = match &r {
-                    Reach::Key(k) => kinds.iter().find(|p| k.starts_with(**p)),
-                    Reach::Path { .. } => kinds.last(),
-                };
-                let kind = kind.unwrap_or_else(|| panic!("{what}: {r:?} is of no known kind"));
-                seen.insert(kind);
-            }
+    let mut produced: BTreeSet<ClaimKind> = BTreeSet::new();
+    let mut detected: BTreeSet<ClaimKind> = BTreeSet::new();
+    for (_, a) in &sites {
+        let plan = a.plan.as_ref().expect("a plan");
+        produced.extend(plan.claims.iter().map(|c| c.kind));
+        for c in conflicts(&plan.claims, &|_| true) {
+            detected.insert(plan.claims[c.later].kind);
         }
     }
-    assert_eq!(seen.len(), kinds.len(), "kinds the sites reach: {seen:?}");
-    for kind in kinds {
-        let without = move |site: &tenantc::ir::Site, plan: &tenantc::plan::Plan, t: usize| {
-            let mut r = reach(site, plan, t);
-            r.retain(|r| match r {
-                Reach::Key(k) => !k.starts_with(kind),
-                Reach::Path { .. } => kind != "path",
-            });
-            r
-        };
+    // Secret sources shared are E0309, which stops the checks: a site of
+    // its own shows the pass detects them.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = Utf8Path::from_path(tmp.path()).expect("utf-8");
+    let mut files = colliding_site(1, 4, 4);
+    for name in ["s1", "s2"] {
+        files[1].1 += &format!(
+            "tenant {name} {{\n  cluster = c0\n  workload app {{\n    image = \"quay.example.com/app:1\"\n    env = {{ PASSWORD = env(\"SHARED\") }}\n  }}\n}}\n"
+        );
+    }
+    let inputs = write(dir, &files);
+    let a = analyze(&inputs).expect("analysis runs");
+    if a.diagnostics.iter().any(|d| d.code.as_str() == "E0309") {
+        detected.insert(ClaimKind::SecretSource);
+    }
+    for kind in ClaimKind::ALL {
+        assert!(
+            produced.contains(&kind),
+            "no generated site claims {kind:?}"
+        );
+        assert!(
+            detected.contains(&kind),
+            "no generated site has two holders of one {kind:?}"
+        );
+    }
+    let tenants_hold: BTreeSet<ClaimKind> = sites
+        .iter()
+        .flat_map(|(_, a)| &a.plan.as_ref().expect("a plan").claims)
+        .filter(|c| c.holder.tenant().is_some())
+        .map(|c| c.kind)
+        .collect();
+    for kind in ClaimKind::ALL {
+        if kind.early() || !tenants_hold.contains(&kind) {
+            // Judged before the checks (no sub-site sees it), or held by
+            // the infrastructure alone (every sub-site has all of it).
+            continue;
+        }
         let failed = sites
             .iter()
-            .find_map(|(what, a)| contract_with(what, a, &without).err());
+            .find_map(|(what, a)| contract_with(what, a, &|k| k != kind).err());
         assert!(
             failed.is_some(),
-            "without `{kind}` keys every generated site still keeps the contract"
+            "without {kind:?} claims every generated site still keeps the contract"
         );
     }
 }

@@ -14,7 +14,7 @@
 
 pub mod inventory;
 
-use crate::lower::LowerError;
+use crate::error::compat::LowerError;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -367,9 +367,8 @@ pub fn hex(digest: &[u8; 32]) -> String {
     String::from_utf8_lossy(&Hex(digest).digits()).into_owned()
 }
 
-/// Why a bundle could not be written.
-#[derive(Debug)]
-pub struct WriteError(pub String);
+/// Why a bundle could not be written ([`crate::Error::Io`]).
+pub use crate::error::compat::WriteError;
 
 /// Writes an in-memory bundle to `out`, replacing an earlier tenantc bundle
 /// there (see [`Staging`]).
@@ -387,7 +386,7 @@ pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
         },
     );
     if let Some(e) = failed {
-        return Err(staging.failure().unwrap_or(WriteError(e.0)));
+        return Err(staging.failure().unwrap_or(e));
     }
     staging.commit(bundle)
 }
@@ -631,7 +630,7 @@ impl Staging {
         let message = format!("{target}: {e}");
         let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
         failed.get_or_insert(message.clone());
-        LowerError(format!("cannot write the bundle: {message}"))
+        WriteError(format!("cannot write the bundle: {message}"))
     }
 
     fn make_parent(&self, path: &str) -> std::io::Result<()> {

@@ -308,11 +308,10 @@ fn registries(site: &Site, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Tenants related here: `clusterip:` keys in [`super::reach::reach`]; keep
-/// them in step. The missing `service_cidr` is reported on the cluster, once
-/// per NFS tenant (out of scope there).
+/// A proxy's ClusterIP lies in its cluster's service network (two tenants
+/// claiming one are the ledger's, [`super::claims`]). The missing
+/// `service_cidr` is reported on the cluster, once per NFS tenant.
 fn cluster_ips(site: &Site, out: &mut Vec<Diagnostic>) {
-    let mut seen: BTreeMap<(ClusterId, std::net::Ipv4Addr), (&Tenant, Span)> = BTreeMap::new();
     for tenant in &site.tenants {
         let Some(nfs) = &tenant.nfs else { continue };
         let cluster = site.cluster(tenant.cluster.value);
@@ -345,23 +344,6 @@ fn cluster_ips(site: &Site, out: &mut Vec<Diagnostic>) {
                 .related(cluster.service_cidr.span, "the cluster's service network")
                 .help(format!("pick a free address inside {cidr}")),
             );
-        }
-        if let Some((other, first)) = seen.get(&(tenant.cluster.value, ip.value)) {
-            out.push(
-                Diagnostic::new(
-                    registry::OBJECT_COLLISION,
-                    ip.span,
-                    format!(
-                        "tenants `{}` and `{}` both claim ClusterIP {} on cluster `{}`",
-                        other.name.value, tenant.name.value, ip.value, cluster.name.value
-                    ),
-                    "claimed again here",
-                )
-                .related(*first, format!("claimed by `{}`", other.name.value))
-                .help("each proxy Service needs its own ClusterIP"),
-            );
-        } else {
-            seen.insert((tenant.cluster.value, ip.value), (tenant, ip.span));
         }
     }
 }
@@ -550,18 +532,8 @@ fn names(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
                     "the PersistentVolume is named <tenant>-<volume>; shorten or rename them",
                     out,
                 );
-                if !v.export.value.starts_with('/')
-                    || v.export.value.contains(',')
-                    || v.export
-                        .value
-                        .chars()
-                        .any(|c| c.is_control() || c.is_whitespace())
-                {
-                    out.push(
-                        Diagnostic::new(registry::BAD_FORMAT, v.export.span, "the export path must be absolute, without blanks or commas", "export path")
-                            .help("write z/OS processing attributes in `attributes = [mvsmnt]`, not in the path"),
-                    );
-                }
+                // The export path is judged once, by `rules::export_path`
+                // (E0702, check/isolation.rs).
                 for a in &v.attributes {
                     if a.value.is_empty()
                         || !a
@@ -937,117 +909,10 @@ fn no_controls(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Namespaces belong to one tenant and one role; generated objects are unique.
-///
-/// Tenants related here: `ns:`, `pv:` and `storageclass:` keys in
-/// [`super::reach::reach`]; keep them in step.
+/// Two declarations of one tenant that would give two of its objects one
+/// name. Objects of two holders are the ledger's ([`super::claims`]).
 fn collisions(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
-    // (cluster, namespace) -> (owner description, span)
-    let mut owners: BTreeMap<(ClusterId, String), (String, Span)> = BTreeMap::new();
-    let mut claim =
-        |cluster: ClusterId, ns: &Sp<String>, owner: String, out: &mut Vec<Diagnostic>| {
-            if let Some((first, span)) = owners.get(&(cluster, ns.value.clone())) {
-                out.push(
-                    Diagnostic::new(
-                        registry::SHARED_NAMESPACE,
-                        ns.span,
-                        format!("namespace `{}` is used by {owner} and by {first}", ns.value),
-                        "used again here",
-                    )
-                    .related(*span, format!("used by {first}"))
-                    .help("give each tenant, and each tenant's proxy, a namespace of its own"),
-                );
-            } else {
-                owners.insert((cluster, ns.value.clone()), (owner, ns.span));
-            }
-        };
-    for (ci, c) in site.clusters.iter().enumerate() {
-        if let Some(px) = &c.portworx {
-            claim(
-                ClusterId(ci),
-                &px.namespace,
-                format!("Portworx on cluster `{}`", c.name.value),
-                out,
-            );
-        }
-    }
-    for t in &site.tenants {
-        claim(
-            t.cluster.value,
-            &t.namespace,
-            format!("the workloads of tenant `{}`", t.name.value),
-            out,
-        );
-        if let Some(nfs) = &t.nfs {
-            claim(
-                t.cluster.value,
-                &nfs.proxy.namespace,
-                format!("the NFS proxy of tenant `{}`", t.name.value),
-                out,
-            );
-        }
-    }
-    let mut pvs: BTreeMap<(ClusterId, &str), (&Tenant, Span)> = BTreeMap::new();
     for (t, names) in site.tenants.iter().zip(&plan.tenants) {
-        for (v, vn) in t.nfs.iter().flat_map(|n| &n.volumes).zip(&names.volumes) {
-            let pv = &vn.pv;
-            if let Some((other, span)) = pvs.get(&(t.cluster.value, pv.as_str())) {
-                if std::ptr::eq(*other, t) {
-                    continue; // within one tenant: reported by same_k8s_name
-                }
-                out.push(
-                    Diagnostic::new(
-                        registry::OBJECT_COLLISION,
-                        v.name.span,
-                        format!(
-                            "tenants `{}` and `{}` both produce PersistentVolume `{pv}`",
-                            other.name.value, t.name.value
-                        ),
-                        "produces it again",
-                    )
-                    .related(*span, format!("produced by `{}`", other.name.value))
-                    .help("PersistentVolumes are named <tenant>-<volume>; rename one volume"),
-                );
-            } else {
-                pvs.insert((t.cluster.value, pv.as_str()), (t, v.name.span));
-            }
-        }
-    }
-    let mut classes: BTreeMap<(ClusterId, &str), (&Tenant, Span)> = BTreeMap::new();
-    for (t, names) in site.tenants.iter().zip(&plan.tenants) {
-        let nfs_class = t
-            .nfs
-            .as_ref()
-            .map(|n| (n.storage_class.value.as_str(), n.storage_class.span));
-        let fada = t
-            .pure
-            .iter()
-            .flat_map(|p| &p.classes)
-            .zip(&names.classes)
-            .map(|(c, cn)| (cn.as_str(), c.name.span));
-        for (class, span) in nfs_class.into_iter().chain(fada) {
-            let key = (t.cluster.value, class);
-            if let Some((other, first)) = classes.get(&key) {
-                let whose = if std::ptr::eq(*other, t) {
-                    format!(
-                        "tenant `{}` defines StorageClass `{class}` twice",
-                        t.name.value
-                    )
-                } else {
-                    format!(
-                        "tenants `{}` and `{}` both define StorageClass `{class}`",
-                        other.name.value, t.name.value
-                    )
-                };
-                out.push(
-                    Diagnostic::new(registry::OBJECT_COLLISION, span, whose, "defined again")
-                        .related(*first, format!("defined by `{}`", other.name.value))
-                        .help("StorageClasses are cluster-wide; give each its own name"),
-                );
-            } else {
-                classes.insert(key, (t, span));
-            }
-        }
         let workloads = t
             .workloads
             .iter()

@@ -4,10 +4,10 @@
 //! A name the bundle will contain is judged as the [`Plan`] derived it, the
 //! value lowering writes; checks never derive one themselves.
 
+pub mod claims;
 pub mod isolation;
 mod k8s;
 mod pure;
-pub mod reach;
 pub mod zos;
 
 use crate::diagnostics::{registry, Diagnostic};
@@ -17,8 +17,9 @@ use std::collections::BTreeMap;
 
 /// Runs every check over the site, whose derived names are `plan`.
 ///
-/// A check that relates one tenant to another has a key in [`reach`], which
-/// the editor re-checks one tenant with: add one for every new relation.
+/// A check relates two tenants only through the plan's claims
+/// ([`crate::plan::claims`]), judged by [`claims`]: add a claim kind for a
+/// new relation, never a comparison here.
 pub fn run(site: &Site, plan: &Plan) -> Vec<Diagnostic> {
     run_until(site, plan, &|| false)
 }
@@ -28,8 +29,9 @@ pub fn run(site: &Site, plan: &Plan) -> Vec<Diagnostic> {
 pub fn run_until(site: &Site, plan: &Plan, stop: &dyn Fn() -> bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     type Group<'g> = &'g dyn Fn(&mut Vec<Diagnostic>);
-    let groups: [Group; 5] = [
+    let groups: [Group; 6] = [
         &|o| unique_names(site, o),
+        &|o| claims::run(site, &plan.claims, o),
         &|o| zos::run(site, plan, o),
         &|o| k8s::run(site, plan, o),
         &|o| pure::run(site, o),
@@ -44,16 +46,14 @@ pub fn run_until(site: &Site, plan: &Plan, stop: &dyn Fn() -> bool) -> Vec<Diagn
     out
 }
 
-/// Systems, clusters and tenants name bundle directories and files, so their
-/// names are unique across all files and modules of a site.
-///
-/// Tenants related here: `tenant:` keys in [`reach::reach`]; keep them in step.
+/// Systems, clusters and arrays name bundle directories and files, so their
+/// names are unique across all files and modules of a site (tenants' names
+/// are claims, [`claims`]).
 fn unique_names(site: &Site, out: &mut Vec<Diagnostic>) {
-    let kinds: [(&str, Vec<&Sp<String>>); 4] = [
+    let kinds: [(&str, Vec<&Sp<String>>); 3] = [
         ("system", site.systems.iter().map(|s| &s.name).collect()),
         ("cluster", site.clusters.iter().map(|c| &c.name).collect()),
         ("flasharray", site.arrays.iter().map(|a| &a.name).collect()),
-        ("tenant", site.tenants.iter().map(|t| &t.name).collect()),
     ];
     for (kind, names) in kinds {
         let mut seen: BTreeMap<&str, &Sp<String>> = BTreeMap::new();

@@ -4,12 +4,10 @@
 
 use crate::diagnostics::{registry, suggest, Diagnostic};
 use crate::ir::*;
-use crate::source::Span;
 use std::collections::BTreeMap;
 
 pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
     endpoints(site, out);
-    realms(site, out);
     policies_and_users(site, out);
     pods(site, out);
     versions(site, out);
@@ -17,67 +15,6 @@ pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
     names(site, out);
     portworx(site, out);
     claims(site, out);
-}
-
-/// One realm per array per cluster; no realm shared by two tenants.
-///
-/// Tenants related here: `realm-slot:` and `realm:` keys in
-/// [`super::reach::reach`]; keep them in step.
-fn realms(site: &Site, out: &mut Vec<Diagnostic>) {
-    let mut per_cluster: BTreeMap<(ClusterId, ArrayId), (&Tenant, &TenantPure)> = BTreeMap::new();
-    let mut per_array: BTreeMap<(ArrayId, String), (&Tenant, &TenantPure)> = BTreeMap::new();
-    for (t, p) in site.pure_tenants() {
-        let array = site.array(p.array.value);
-        let cluster = site.cluster(t.cluster.value);
-        let realm_key = (p.array.value, p.realm.value.to_ascii_lowercase());
-        if let Some((first, fp)) = per_cluster.get(&(t.cluster.value, p.array.value)) {
-            let same = fp.realm.value.eq_ignore_ascii_case(&p.realm.value);
-            let message = if same {
-                format!(
-                    "tenants `{}` and `{}` both claim realm `{}` of FlashArray `{}` on cluster `{}`",
-                    first.name.value, t.name.value, p.realm.value, array.name.value, cluster.name.value
-                )
-            } else {
-                format!(
-                    "tenants `{}` and `{}` would need two realms (`{}`, `{}`) of FlashArray `{}` on cluster `{}`",
-                    first.name.value,
-                    t.name.value,
-                    fp.realm.value,
-                    p.realm.value,
-                    array.name.value,
-                    cluster.name.value
-                )
-            };
-            out.push(
-                Diagnostic::new(registry::REALM_PER_CLUSTER, p.realm.span, message, "claimed again here")
-                    .related(fp.realm.span, format!("realm of tenant `{}`", first.name.value))
-                    .related(t.cluster.span, format!("tenant `{}` runs on cluster `{}`", t.name.value, cluster.name.value))
-                    .related(first.cluster.span, format!("so does tenant `{}`", first.name.value))
-                    .help("Portworx supports one realm per FlashArray per cluster: move one tenant to another cluster or another array"),
-            );
-            // Reported once, as the cluster-level problem.
-            per_array.entry(realm_key).or_insert((t, p));
-            continue;
-        }
-        per_cluster.insert((t.cluster.value, p.array.value), (t, p));
-        if let Some((first, fp)) = per_array.get(&realm_key) {
-            out.push(
-                Diagnostic::new(
-                    registry::SHARED_REALM,
-                    p.realm.span,
-                    format!(
-                        "tenants `{}` and `{}` share realm `{}` of FlashArray `{}`",
-                        first.name.value, t.name.value, p.realm.value, array.name.value
-                    ),
-                    "shared here",
-                )
-                .related(fp.realm.span, format!("realm of tenant `{}`", first.name.value))
-                .help("give each tenant a realm of its own; a realm is its isolation boundary on the array"),
-            );
-        } else {
-            per_array.insert(realm_key, (t, p));
-        }
-    }
 }
 
 /// One endpoint, one array.
@@ -108,14 +45,10 @@ fn endpoints(site: &Site, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The access policy, the user and the token source of a tenant are its own
-/// on the array; the user is not the array's administrator.
-///
-/// Tenants related here: `token:`, `pure-policy:` and `pure-user:` keys in
-/// [`super::reach::reach`]; keep them in step.
+/// A tenant's user is not the array's administrator. Its access policy,
+/// user and token source being its own is the ledger's
+/// ([`super::claims`]).
 fn policies_and_users(site: &Site, out: &mut Vec<Diagnostic>) {
-    let mut seen: BTreeMap<(ArrayId, &str, String), (&Tenant, Span)> = BTreeMap::new();
-    let mut tokens: BTreeMap<String, (&Tenant, Span)> = BTreeMap::new();
     for (t, p) in site.pure_tenants() {
         let array = site.array(p.array.value);
         if p.user.value.eq_ignore_ascii_case(&array.admin.value) {
@@ -133,59 +66,15 @@ fn policies_and_users(site: &Site, out: &mut Vec<Diagnostic>) {
                 .help("give the tenant a user of its own, bound to its realm's policy"),
             );
         }
-        let token = p.token.to_string();
-        match tokens.get(&token) {
-            Some((first, span)) => out.push(
-                Diagnostic::new(
-                    registry::SHARED_REALM,
-                    p.token.span,
-                    format!(
-                        "tenants `{}` and `{}` take their API token from the same {token}",
-                        first.name.value, t.name.value
-                    ),
-                    "the same token source",
-                )
-                .related(*span, format!("token of tenant `{}`", first.name.value))
-                .help("each tenant's user has a token of its own; name a separate env() or file()"),
-            ),
-            None => {
-                tokens.insert(token, (t, p.token.span));
-            }
-        }
-        for (what, v) in [("policy", &p.policy), ("user", &p.user)] {
-            let key = (p.array.value, what, v.value.to_ascii_lowercase());
-            match seen.get(&key) {
-                Some((first, span)) if !std::ptr::eq(*first, t) => out.push(
-                    Diagnostic::new(
-                        registry::SHARED_REALM,
-                        v.span,
-                        format!(
-                            "tenants `{}` and `{}` share the {what} `{}` of FlashArray `{}`",
-                            first.name.value,
-                            t.name.value,
-                            v.value,
-                            site.array(p.array.value).name.value
-                        ),
-                        "shared here",
-                    )
-                    .related(*span, format!("{what} of tenant `{}`", first.name.value))
-                    .help(format!("give each tenant its own {what}; it carries the tenant's rights on the array")),
-                ),
-                Some(_) => {}
-                None => {
-                    seen.insert(key, (t, v.span));
-                }
-            }
-        }
     }
 }
 
 /// Pods of FADA classes are the tenant's; cloud drive pods are a realm's of
 /// the cluster.
 ///
-/// Tenants related here: `pod:` keys in [`super::reach::reach`]; keep them in
-/// step. The cloud-drive pods are judged on the cluster, against its
-/// tenants' realms (out of scope there).
+/// A pod name in the realms of two arrays on one cluster is the ledger's
+/// ([`super::claims`]). The cloud-drive pods are judged on the cluster,
+/// against its tenants' realms.
 fn pods(site: &Site, out: &mut Vec<Diagnostic>) {
     for (t, p) in site.pure_tenants() {
         let mut seen: BTreeMap<String, &Sp<String>> = BTreeMap::new();
@@ -226,38 +115,6 @@ fn pods(site: &Site, out: &mut Vec<Diagnostic>) {
                     ),
                     p,
                 ));
-            }
-        }
-    }
-    // A pod name in the realms of two arrays on one cluster.
-    let mut pod_names: BTreeMap<(ClusterId, String), (&Tenant, &TenantPure, &Sp<String>)> =
-        BTreeMap::new();
-    for (t, p) in site.pure_tenants() {
-        for pod in p.pods.iter() {
-            let key = (t.cluster.value, pod.value.to_ascii_lowercase());
-            match pod_names.get(&key) {
-                Some((ft, fp, first)) if fp.array.value != p.array.value => out.push(
-                    Diagnostic::new(
-                        registry::AMBIGUOUS_ARRAY,
-                        pod.span,
-                        format!(
-                            "pod `{}` of tenant `{}` (FlashArray `{}`) has the name of a pod of tenant `{}` (FlashArray `{}`) on cluster `{}`",
-                            pod.value,
-                            t.name.value,
-                            site.array(p.array.value).name.value,
-                            ft.name.value,
-                            site.array(fp.array.value).name.value,
-                            site.cluster(t.cluster.value).name.value
-                        ),
-                        "the same pod name",
-                    )
-                    .related(first.span, format!("pod of tenant `{}`", ft.name.value))
-                    .help("Portworx may create a volume in either pod; give pods unique names on a cluster"),
-                ),
-                Some(_) => {}
-                None => {
-                    pod_names.insert(key, (t, p, pod));
-                }
             }
         }
     }

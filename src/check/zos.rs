@@ -7,7 +7,7 @@ use crate::plan::{Dn, Plan};
 use std::collections::BTreeMap;
 
 pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
-    shared_racf(site, plan, out);
+    server_jobnames(site, out);
     dvipa_coverage(site, out);
     node_addresses(site, out);
     ports(site, out);
@@ -16,7 +16,6 @@ pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
     tls_and_nfs(site, out);
     high_availability(site, out);
     validity(site, out);
-    export_paths(site, out);
     nested_exports(site, out);
     unique_uids(site, out);
 }
@@ -27,7 +26,8 @@ pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
 /// directory":
 /// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/nfsexp.htm
 fn nested_exports(site: &Site, out: &mut Vec<Diagnostic>) {
-    use super::isolation::{contains, not_normal, segments};
+    use crate::rules::{export_path_not_normal as not_normal, export_segments as segments};
+    let contains = |outer: &[&str], inner: &[&str]| inner.starts_with(outer);
     for t in &site.tenants {
         let Some(nfs) = &t.nfs else { continue };
         let mut vols: Vec<(Vec<&str>, &Volume)> = nfs
@@ -89,7 +89,7 @@ pub fn unique_uids(site: &Site, out: &mut Vec<Diagnostic>) {
     let mut by_uid: BTreeMap<u64, &Sp<String>> = BTreeMap::new();
     let mut by_user: BTreeMap<&str, &Sp<u64>> = BTreeMap::new();
     for (user, o, tenant) in users {
-        if o.home.span != user.span && !export_path_ok(&o.home.value) {
+        if o.home.span != user.span && crate::rules::export_path(&o.home.value).is_err() {
             out.push(
                 Diagnostic::new(
                     registry::OMVS_HOME,
@@ -157,40 +157,6 @@ pub fn unique_uids(site: &Site, out: &mut Vec<Diagnostic>) {
             );
         } else {
             by_uid.insert(uid.value, user);
-        }
-    }
-}
-
-/// Whether an export path can be written as an EXPORTS entry: the entry's
-/// directory ends at a blank and `#` starts a comment (z/OS NFS Guide and
-/// Reference, "Exports data set"):
-/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/dirstat.htm
-pub fn export_path_ok(p: &str) -> bool {
-    p.starts_with('/')
-        && p.is_ascii()
-        && !p
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '#')
-}
-
-fn export_paths(site: &Site, out: &mut Vec<Diagnostic>) {
-    for t in &site.tenants {
-        let Some(nfs) = &t.nfs else { continue };
-        for v in &nfs.volumes {
-            if !export_path_ok(&v.export.value) {
-                out.push(
-                    Diagnostic::new(
-                        registry::UNWRITABLE,
-                        v.export.span,
-                        format!(
-                            "export `{}` cannot be written into the NFS server's exports data set",
-                            v.export.value.escape_debug()
-                        ),
-                        "export path",
-                    )
-                    .help("an absolute path of printable ASCII without blanks or `#`, e.g. \"/hfs/u/nfs/tenant\""),
-                );
-            }
         }
     }
 }
@@ -1303,13 +1269,12 @@ pub fn hostname_ok(s: &str) -> bool {
         })
 }
 
-/// Tenants on one system have their own RACF user ID and certificate label;
-/// no two exports write the same data set; job names are unique per system.
-///
-/// Tenants related here: `job:`, `dsn:` and `racf-user:` keys in
-/// [`super::reach::reach`]; keep them in step.
-fn shared_racf(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
-    for (si, (sys, names)) in site.systems.iter().zip(&plan.systems).enumerate() {
+/// NFS servers on one system have their own job name (an AT-TLS rule
+/// selects its server by it). The RACF identities, data sets and generated
+/// job names that two holders may not share are the ledger's
+/// ([`super::claims`]).
+fn server_jobnames(site: &Site, out: &mut Vec<Diagnostic>) {
+    for sys in &site.systems {
         let mut jobs: BTreeMap<&str, &NfsServer> = BTreeMap::new();
         for s in &sys.servers {
             if let Some(first) = jobs.insert(&s.jobname.value, s) {
@@ -1330,116 +1295,6 @@ fn shared_racf(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
                     .help(
                         "an AT-TLS rule selects its server by job name; give each server its own",
                     ),
-                );
-            }
-        }
-        // Generated job names: derived from each object alone, so a
-        // collision is reported, never resolved by renaming someone.
-        let mut generated: BTreeMap<&str, (String, crate::source::Span)> = BTreeMap::new();
-        let owners = sys
-            .authorities
-            .iter()
-            .zip(&names.authorities)
-            .map(|(a, an)| {
-                (
-                    an.job.as_str(),
-                    &a.name,
-                    format!("authority `{}`", a.name.value),
-                )
-            })
-            .chain([&names.prereq.job, &names.users.job].map(|job| {
-                (
-                    job.as_str(),
-                    &sys.name,
-                    format!("system `{}`", sys.name.value),
-                )
-            }))
-            .chain(sys.servers.iter().zip(&names.servers).flat_map(|(s, sn)| {
-                [&sn.job, &sn.verify_job].map(|job| {
-                    (
-                        job.as_str(),
-                        &s.name,
-                        format!("NFS server `{}`", s.name.value),
-                    )
-                })
-            }))
-            .chain(
-                site.tenants
-                    .iter()
-                    .zip(&plan.tenants)
-                    .filter(|(t, _)| {
-                        t.nfs
-                            .as_ref()
-                            .is_some_and(|n| n.server.value.0 == SystemId(si))
-                    })
-                    .filter_map(|(t, tn)| {
-                        Some((
-                            tn.client.as_ref()?.job.as_str(),
-                            &t.name,
-                            format!("tenant `{}`", t.name.value),
-                        ))
-                    }),
-            );
-        for (job, name, owner) in owners {
-            if let Some((first, span)) = generated.get(job) {
-                out.push(
-                    Diagnostic::new(
-                        registry::JOB_NAME_COLLISION,
-                        name.span,
-                        format!(
-                            "the RACF jobs of {first} and {owner} on system `{}` would both be named `{job}`",
-                            sys.name.value
-                        ),
-                        format!("job `{job}` again"),
-                    )
-                    .related(*span, format!("job `{job}` of {first}"))
-                    .help(format!(
-                        "job names are `{}` plus a hash of the name; rename one of the two, or shorten `jcl.job_prefix` to leave more characters to the hash",
-                        sys.jcl.job_prefix.value
-                    )),
-                );
-            } else {
-                generated.insert(job, (owner, name.span));
-            }
-        }
-        let mut datasets: BTreeMap<String, (String, crate::source::Span)> = BTreeMap::new();
-        let mut claim_dsn = |dsn: &Sp<String>, owner: String, out: &mut Vec<Diagnostic>| {
-            if let Some((first, span)) = datasets.get(dsn.value.as_str()) {
-                out.push(
-                    Diagnostic::new(
-                        registry::SHARED_RACF,
-                        dsn.span,
-                        format!("{owner} and {first} both export to `{}`", dsn.value),
-                        "exported again here",
-                    )
-                    .related(*span, format!("{first} exports here"))
-                    .help("give each export its own data set"),
-                );
-            } else {
-                datasets.insert(dsn.value.clone(), (owner, dsn.span));
-            }
-        };
-        for a in &sys.authorities {
-            claim_dsn(&a.export.dsn, format!("authority `{}`", a.name.value), out);
-        }
-        let mut users: BTreeMap<&str, (&Tenant, &Identity)> = BTreeMap::new();
-        for t in &site.tenants {
-            let Some(nfs) = &t.nfs else { continue };
-            if nfs.server.value.0 != SystemId(si) {
-                continue;
-            }
-            let id = &nfs.identity;
-            claim_dsn(&id.export.dsn, format!("tenant `{}`", t.name.value), out);
-            if let Some((other, first)) = users.insert(&id.user.value, (t, id)) {
-                out.push(
-                    Diagnostic::new(
-                        registry::SHARED_RACF,
-                        id.user.span,
-                        format!("tenants `{}` and `{}` both use RACF user ID `{}` on system `{}`", other.name.value, t.name.value, id.user.value, sys.name.value),
-                        "used again here",
-                    )
-                    .related(first.user.span, format!("used by `{}`", other.name.value))
-                    .help("each tenant needs its own RACF user ID, or one tenant could read the other's files"),
                 );
             }
         }

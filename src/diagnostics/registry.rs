@@ -1056,16 +1056,20 @@ Bad:
 Good:
     tenant b { nfs { volume data { export = \"/hfs/nfs/b\" } } }";
 
-    EXPORT_PATH = "E0702", Error, "export path not in normal form",
-"An export path is written in its normal form: absolute, segments separated by
-exactly one `/`, no trailing `/`, no `.` or `..` segments. tenantc refuses other
-spellings instead of normalising them: the path is passed to the NFS server as
-written (the PersistentVolume's `nfs.path`), so what is compared for overlaps
-must be exactly what is mounted, and a `..` could climb out of the subtree a
-reviewer reads.
+    EXPORT_PATH = "E0702", Error, "export path that cannot be exported as written",
+"An export path is judged by one rule. It is written into the z/OS NFS
+server's exports data set, where the directory ends at a blank, `#` starts a
+comment and `,` separates options, so it is absolute printable ASCII without
+blanks, `#` or `,` (z/OS processing attributes go in `attributes`). And it is
+in its normal form: segments separated by exactly one `/`, no trailing `/`, no
+`.` or `..` segments. tenantc refuses other spellings instead of normalising
+them: the path is passed to the NFS server as written (the PersistentVolume's
+`nfs.path`), so what is compared for overlaps must be exactly what is
+mounted, and a `..` could climb out of the subtree a reviewer reads.
 
 Bad:
     export = \"/hfs/nfs/a/../b/\"
+    export = \"/hfs/nfs/a,ro\"
 
 Good:
     export = \"/hfs/nfs/b\"";

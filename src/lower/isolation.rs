@@ -4,7 +4,7 @@
 //! FlashArray realm, pods, policy, user and token source, StorageClasses and
 //! the ResourceQuotas that close the other tenants' classes. Each of these is
 //! the tenant's own: the checks refuse a site where two tenants share one
-//! ([`crate::check::isolation::shared`]), and this file is not written if
+//! (the ledger's conflicts, [`crate::plan::claims::shared`]), and this file is not written if
 //! anything is shared, so `"shared": []` is a statement the compiler checked.
 //!
 //! Tenants are sorted by name and each is one self-contained entry, so a
@@ -14,9 +14,10 @@
 use super::k8s::isolation::{summary, PolicySummary, QuotaSummary};
 use super::LowerError;
 use crate::bundle::Bundle;
-use crate::check::isolation::{segments, shared, Shared};
 use crate::ir::*;
+use crate::plan::claims::{shared, Shared};
 use crate::plan::{Plan, TenantNames};
+use crate::rules::export_segments as segments;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -283,7 +284,7 @@ pub fn lower(
     header: &str,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
-    let shared = shared(site);
+    let shared = shared(site, &plan.claims);
     if !shared.is_empty() {
         return Err(LowerError(format!(
             "the isolation report would list shared {} `{}`; the checks should have refused it",

@@ -123,15 +123,8 @@ pub struct LowerOptions {
 }
 
 /// A failure while lowering: a template that does not render, or output that
-/// breaks a format rule the checks should have caught.
-#[derive(Debug)]
-pub struct LowerError(pub String);
-
-impl std::fmt::Display for LowerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// breaks a format rule the checks should have caught ([`crate::Error::Internal`]).
+pub use crate::error::compat::LowerError;
 
 pub struct Templates {
     env: minijinja::Environment<'static>,

@@ -40,7 +40,7 @@ pub fn export_clients(site: &Site, tenant: &Tenant) -> Vec<String> {
 /// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/dirstat.htm
 pub fn export_line(site: &Site, tenant: &Tenant, v: &Volume) -> Result<String, LowerError> {
     let path = &v.export.value;
-    if !crate::check::zos::export_path_ok(path) {
+    if crate::rules::export_path(path).is_err() {
         return Err(LowerError(format!(
             "export path {path:?} cannot be written into an exports data set"
         )));

@@ -973,7 +973,7 @@ impl Server {
                         self.disk.insert(p.clone(), (mtime, Arc::from(t)));
                     }
                     Err(e) => {
-                        log!("{}", e.0);
+                        log!("{e}");
                         continue;
                     }
                 }

@@ -4,8 +4,9 @@
 //! it only through what the file shares with other files: the site's
 //! infrastructure (every file that declares more than tenants), the names
 //! it mentions or declares, the files whose references resolve into it, and
-//! the keys the cross-tenant checks compare ([`crate::check::reach`], and
-//! [`crate::resolve::secrets::tenant_keys`] for shared secret sources).
+//! the claims its tenants hold in the plan's ledger
+//! ([`crate::plan::claims`], secret sources included), which are all the
+//! cross-tenant checks compare.
 //! [`Basis`], taken from the last analysis of the whole site and kept up to
 //! date by every slice since, knows these for every file.
 //!
@@ -36,8 +37,6 @@
 //! it after every step of random edit sequences.
 
 use super::{Gathered, Snapshot};
-use crate::check::isolation::segments;
-use crate::check::reach::Reach;
 use crate::diagnostics::registry;
 use crate::resolve::scope::MAX_SUGGESTED;
 use crate::source::FileId;
@@ -46,7 +45,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 /// A file of the basis, by its position in the site's sorted input list.
-type Fid = u32;
+type BasisFile = u32;
 
 /// What the site's files share, for choosing slices.
 #[derive(Default)]
@@ -56,7 +55,7 @@ pub(crate) struct Basis {
     /// [`Gathered::list`] of the inputs it was taken from.
     list: u64,
     paths: Vec<Utf8PathBuf>,
-    by_path: HashMap<Utf8PathBuf, Fid>,
+    by_path: HashMap<Utf8PathBuf, BasisFile>,
     /// The texts the facts were learnt from.
     texts: Vec<Arc<str>>,
     facts: Vec<Facts>,
@@ -69,11 +68,11 @@ pub(crate) struct Basis {
     /// tenants holding it.
     keys: Holders,
     /// Files with an error found before the checks.
-    failing: BTreeSet<Fid>,
+    failing: BTreeSet<BasisFile>,
     /// Tenant files whose check keys are unknown (the site had errors).
-    unknown: BTreeSet<Fid>,
+    unknown: BTreeSet<BasisFile>,
     /// Files with unresolved names, and the words of their text.
-    wanting: BTreeMap<Fid, HashSet<u64>>,
+    wanting: BTreeMap<BasisFile, HashSet<u64>>,
     /// At least as many unresolved references as asked for suggestions in
     /// the whole site (its last analysis, plus every slice since): below
     /// [`MAX_SUGGESTED`], every one got them, in the site as in a slice.
@@ -89,27 +88,25 @@ struct Facts {
     tenant_only: bool,
     /// Its top-level names, [`hash`]ed.
     tops: Vec<u64>,
-    /// What its tenants reach ([`crate::check::reach`], [`reach_keys`]):
+    /// Its tenants' claims as keys ([`crate::plan::claims::Claim::keys`]):
     /// the keys they hold and the keys whose holders are their partners;
     /// `None` when unknown.
     reach: Option<ReachKeys>,
-    /// Its tenants' secret sources, [`hash`]ed.
-    secrets: Vec<u64>,
     /// Its imports (alias and module), [`hash`]ed, sorted.
     aliases: Vec<u64>,
     /// The names they are imported as, [`hash`]ed like [`Facts::tops`].
     alias_names: Vec<u64>,
     /// Other tenant files its references resolve into.
-    refers_to: BTreeSet<Fid>,
+    refers_to: BTreeSet<BasisFile>,
     /// Files whose references resolve into it (it being a tenant file).
-    referred_by: BTreeSet<Fid>,
+    referred_by: BTreeSet<BasisFile>,
     failing: bool,
 }
 
 /// The files to analyse for one edited file.
 #[derive(Debug)]
 pub(crate) struct Slice {
-    members: BTreeSet<Fid>,
+    members: BTreeSet<BasisFile>,
     /// Files outside the slice have errors.
     pub errors_elsewhere: bool,
 }
@@ -118,7 +115,7 @@ pub(crate) enum Verdict {
     /// The slice's diagnostics for the file are the site's.
     Exact,
     /// These files hold keys of the file too: analyse again with them.
-    Widen(Vec<Fid>),
+    Widen(Vec<BasisFile>),
     /// Only the whole site will do.
     Whole(&'static str),
 }
@@ -146,40 +143,15 @@ struct ReachKeys {
     asks: Vec<u64>,
 }
 
-/// [`Reach`] as keys: a key is held and asked for; a path holds itself and
-/// "below" each directory above it, and asks for each directory above it
-/// and itself and "below" itself, so that two tenants meet on a key exactly
-/// when one path equals or is above the other ([`crate::check::reach::partners`]).
-fn reach_keys(r: &Reach, out: &mut ReachKeys) {
-    match r {
-        Reach::Key(k) => {
-            let h = hash("k", k);
-            out.holds.push(h);
-            out.asks.push(h);
-        }
-        Reach::Path { scope, path } => {
-            let segs = segments(path);
-            let at = |n: usize| format!("{scope}\0/{}", segs[..n].join("/"));
-            for n in 0..segs.len() {
-                out.holds.push(hash("below", &at(n)));
-                out.asks.push(hash("path", &at(n)));
-            }
-            out.holds.push(hash("path", &at(segs.len())));
-            out.asks.push(hash("path", &at(segs.len())));
-            out.asks.push(hash("below", &at(segs.len())));
-        }
-    }
-}
-
 /// Files by key; most keys have one holder.
 #[derive(Default)]
 struct Holders {
-    first: HashMap<u64, Fid>,
-    more: HashMap<u64, Vec<Fid>>,
+    first: HashMap<u64, BasisFile>,
+    more: HashMap<u64, Vec<BasisFile>>,
 }
 
 impl Holders {
-    fn insert(&mut self, k: u64, f: Fid) {
+    fn insert(&mut self, k: u64, f: BasisFile) {
         match self.first.entry(k) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(f);
@@ -192,7 +164,7 @@ impl Holders {
         }
     }
 
-    fn remove(&mut self, k: u64, f: Fid) {
+    fn remove(&mut self, k: u64, f: BasisFile) {
         if self.first.get(&k) == Some(&f) {
             let next = self.more.get_mut(&k).and_then(Vec::pop);
             match next {
@@ -211,7 +183,7 @@ impl Holders {
         }
     }
 
-    fn get(&self, k: u64) -> impl Iterator<Item = Fid> + '_ {
+    fn get(&self, k: u64) -> impl Iterator<Item = BasisFile> + '_ {
         let more = self.more.get(&k).into_iter().flatten().copied();
         self.first.get(&k).copied().into_iter().chain(more)
     }
@@ -221,11 +193,11 @@ impl Holders {
 struct Learnt<'a> {
     snap: &'a Snapshot,
     /// The analysis's file of each basis file, and back.
-    to_fid: HashMap<FileId, Fid>,
+    to_fid: HashMap<FileId, BasisFile>,
 }
 
 impl<'a> Learnt<'a> {
-    fn new(snap: &'a Snapshot, by_path: &HashMap<Utf8PathBuf, Fid>) -> Learnt<'a> {
+    fn new(snap: &'a Snapshot, by_path: &HashMap<Utf8PathBuf, BasisFile>) -> Learnt<'a> {
         let to_fid = snap
             .by_path
             .iter()
@@ -234,14 +206,14 @@ impl<'a> Learnt<'a> {
         Learnt { snap, to_fid }
     }
 
-    fn fid(&self, f: FileId) -> Option<Fid> {
+    fn fid(&self, f: FileId) -> Option<BasisFile> {
         self.to_fid.get(&f).copied()
     }
 
     /// The facts of every basis file the analysis read, by file.
-    fn facts(&self) -> BTreeMap<Fid, Facts> {
+    fn facts(&self) -> BTreeMap<BasisFile, Facts> {
         let a = &self.snap.analysis;
-        let mut out: BTreeMap<Fid, Facts> = self
+        let mut out: BTreeMap<BasisFile, Facts> = self
             .to_fid
             .values()
             .map(|f| {
@@ -309,21 +281,20 @@ impl<'a> Learnt<'a> {
         let file_of = |t: &crate::ir::Tenant| self.fid(t.name.span.file);
         match &a.plan {
             Some(plan) => {
-                for (i, t) in a.site.tenants.iter().enumerate() {
-                    if let Some(facts) = file_of(t).and_then(|f| out.get_mut(&f)) {
-                        let r = facts.reach.get_or_insert_with(ReachKeys::default);
-                        for x in crate::check::reach::reach(&a.site, plan, i) {
-                            reach_keys(&x, r);
-                        }
-                    }
+                let (mut holds, mut asks) = (Vec::new(), Vec::new());
+                for c in &plan.claims {
+                    let Some(t) = c.holder.tenant() else { continue };
+                    let Some(facts) = file_of(a.site.tenant(t)).and_then(|f| out.get_mut(&f))
+                    else {
+                        continue;
+                    };
+                    let r = facts.reach.get_or_insert_with(ReachKeys::default);
+                    c.keys(&mut holds, &mut asks);
+                    r.holds.extend(holds.drain(..).map(|k| hash("k", &k)));
+                    r.asks.extend(asks.drain(..).map(|k| hash("k", &k)));
                 }
             }
             None => out.values_mut().for_each(|f| f.reach = None),
-        }
-        for (i, key) in crate::resolve::secrets::tenant_keys(&a.site, &a.sources, &a.bounds) {
-            if let Some(facts) = file_of(&a.site.tenants[i]).and_then(|f| out.get_mut(&f)) {
-                facts.secrets.push(hash("s", &key));
-            }
         }
         for f in out.values_mut() {
             if let Some(r) = &mut f.reach {
@@ -332,8 +303,6 @@ impl<'a> Learnt<'a> {
                 r.asks.sort_unstable();
                 r.asks.dedup();
             }
-            f.secrets.sort();
-            f.secrets.dedup();
             f.aliases.sort_unstable();
             f.alias_names.sort_unstable();
             f.alias_names.dedup();
@@ -355,10 +324,10 @@ impl Basis {
     /// The basis of a whole-site analysis of `gathered`.
     pub fn new(snap: &Snapshot, gathered: &Gathered) -> Basis {
         let inputs = gathered.readable.as_slice();
-        let by_path: HashMap<Utf8PathBuf, Fid> = inputs
+        let by_path: HashMap<Utf8PathBuf, BasisFile> = inputs
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.clone(), i as Fid))
+            .map(|(i, p)| (p.clone(), i as BasisFile))
             .collect();
         let mut b = Basis {
             root: snap.analysis.bounds.root.clone(),
@@ -416,7 +385,7 @@ impl Basis {
         if !facts.tenant_only {
             return None;
         }
-        let mut members: BTreeSet<Fid> = (0..self.paths.len() as Fid)
+        let mut members: BTreeSet<BasisFile> = (0..self.paths.len() as BasisFile)
             .filter(|f| !self.facts[*f as usize].tenant_only)
             .collect();
         members.insert(fid);
@@ -443,20 +412,15 @@ impl Basis {
     }
 
     /// Adds files found to hold keys of the edited one.
-    pub fn widen(&self, slice: &mut Slice, more: Vec<Fid>) {
+    pub fn widen(&self, slice: &mut Slice, more: Vec<BasisFile>) {
         slice.members.extend(more);
         slice.errors_elsewhere = self.failing.iter().any(|g| !slice.members.contains(g));
     }
 
     /// The files holding one of these facts' keys.
-    fn holders(&self, facts: &Facts) -> BTreeSet<Fid> {
+    fn holders(&self, facts: &Facts) -> BTreeSet<BasisFile> {
         let asks = facts.reach.iter().flat_map(|r| &r.asks);
-        facts
-            .secrets
-            .iter()
-            .chain(asks)
-            .flat_map(|k| self.keys.get(*k))
-            .collect()
+        asks.flat_map(|k| self.keys.get(*k)).collect()
     }
 
     /// Judges the analysis `snap` of `slice` for the file `edited`; on
@@ -469,7 +433,7 @@ impl Basis {
             return Verdict::Whole("the file was not read");
         };
         let learnt = Learnt::new(snap, &self.by_path);
-        let failing: BTreeSet<Fid> = snap
+        let failing: BTreeSet<BasisFile> = snap
             .analysis
             .failing
             .iter()
@@ -530,7 +494,7 @@ impl Basis {
         if checked && self.unknown.iter().any(|f| *f != fid) {
             return Verdict::Whole("the keys of other tenants are unknown");
         }
-        let more: Vec<Fid> = self
+        let more: Vec<BasisFile> = self
             .holders(&facts)
             .into_iter()
             .filter(|f| !slice.members.contains(f))
@@ -547,19 +511,19 @@ impl Basis {
         Verdict::Exact
     }
 
-    fn install(&mut self, fid: Fid, facts: Facts) {
+    fn install(&mut self, fid: BasisFile, facts: Facts) {
         self.index(fid, &facts, true);
         self.facts[fid as usize] = facts;
     }
 
-    fn uninstall(&mut self, fid: Fid) {
+    fn uninstall(&mut self, fid: BasisFile) {
         let facts = std::mem::take(&mut self.facts[fid as usize]);
         self.index(fid, &facts, false);
     }
 
     /// Enters the file's facts in the indexes, or with `add` false takes
     /// them out.
-    fn index(&mut self, fid: Fid, facts: &Facts, add: bool) {
+    fn index(&mut self, fid: BasisFile, facts: &Facts, add: bool) {
         let put = |h: &mut Holders, k: u64| match add {
             true => h.insert(k, fid),
             false => h.remove(k, fid),
@@ -570,8 +534,7 @@ impl Basis {
         for n in &facts.alias_names {
             put(&mut self.imports, *n);
         }
-        let holds = facts.reach.iter().flat_map(|r| &r.holds);
-        for k in facts.secrets.iter().chain(holds) {
+        for k in facts.reach.iter().flat_map(|r| &r.holds) {
             put(&mut self.keys, *k);
         }
         for to in &facts.refers_to {
@@ -596,7 +559,7 @@ impl Basis {
 
     /// Records whether the file has unresolved names (then the words of its
     /// text: a file declaring one of them may resolve it).
-    fn want(&mut self, fid: Fid, wants: bool) {
+    fn want(&mut self, fid: BasisFile, wants: bool) {
         if wants {
             let text = self.texts[fid as usize].clone();
             self.wanting
@@ -611,27 +574,50 @@ impl Basis {
 mod tests {
     use super::*;
 
-    /// The path index finds exactly the partners `check::reach` defines,
-    /// and the key index survives holders coming and going.
+    /// The key index finds exactly the partners the ledger's pass relates
+    /// (equal keys, nested export paths), and survives holders coming and
+    /// going.
     #[test]
-    fn holders_are_the_partners_reach_defines() {
+    fn holders_are_the_partners_the_claims_relate() {
+        use crate::ir::{SystemId, TenantId};
+        use crate::plan::claims::{conflicts, Claim, ClaimKind, Holder, Part, Scope};
         let paths = [
-            "/", "/a", "/a/", "/a/b", "/a//b/c", "/ab", "/a/bc", "/b", "/b/a", "/a/b/c/d",
+            "/", "/a", "/a/", "/a/b", "/a//b/c", "/ab", "/a/bc", "/b", "/b/a", "/a/b/c/d", "/A.B",
+            "/a.b.c", "/hfs/a",
         ];
         let n = paths.len() * 2;
         let mut b = Basis {
             facts: vec![Facts::default(); n],
             ..Basis::default()
         };
-        let scope = |i: usize| format!("lpar:{}", i / paths.len());
-        let reach = |i: usize| Reach::Path {
-            scope: scope(i),
-            path: paths[i % paths.len()].to_string(),
+        let span = |i: usize| crate::source::Span::new(crate::source::FileId(i as u32), 0, 0);
+        let claims = |i: usize| {
+            let holder = Holder::Tenant(TenantId(i), Part::Volume(0));
+            [
+                Claim {
+                    kind: ClaimKind::TokenSource,
+                    scope: Scope::Site,
+                    text: format!("{}", i % 3),
+                    holder,
+                    span: span(i),
+                },
+                Claim {
+                    kind: ClaimKind::ExportSubtree,
+                    scope: Scope::Lpar(SystemId(i / paths.len())),
+                    text: paths[i % paths.len()].to_string(),
+                    holder,
+                    span: span(i),
+                },
+            ]
         };
         let facts = |i: usize| {
             let mut r = ReachKeys::default();
-            reach_keys(&Reach::Key(format!("{}", i % 3)), &mut r);
-            reach_keys(&reach(i), &mut r);
+            let (mut holds, mut asks) = (Vec::new(), Vec::new());
+            for c in claims(i) {
+                c.keys(&mut holds, &mut asks);
+            }
+            r.holds = holds.iter().map(|k| hash("k", k)).collect();
+            r.asks = asks.iter().map(|k| hash("k", k)).collect();
             r.holds.sort_unstable();
             r.holds.dedup();
             r.asks.sort_unstable();
@@ -643,24 +629,26 @@ mod tests {
             }
         };
         for i in 0..n {
-            b.install(i as Fid, facts(i));
+            b.install(i as BasisFile, facts(i));
         }
         for i in 0..n {
-            let want: BTreeSet<Fid> = (0..n)
-                .filter(|j| {
-                    j % 3 == i % 3 || crate::check::reach::partners(&[reach(i)], &[reach(*j)])
+            let want: BTreeSet<BasisFile> = (0..n)
+                .filter(|&j| {
+                    let both: Vec<Claim> = claims(i).into_iter().chain(claims(j)).collect();
+                    j == i || !conflicts(&both, &|_| true).is_empty()
                 })
-                .map(|j| j as Fid)
+                .map(|j| j as BasisFile)
                 .collect();
-            assert_eq!(b.holders(&facts(i)), want, "{:?}", reach(i));
+            assert_eq!(b.holders(&facts(i)), want, "{}", paths[i % paths.len()]);
         }
         // Holders leave: a key keeps its other holders.
         for i in (0..n).step_by(2) {
-            b.uninstall(i as Fid);
+            b.uninstall(i as BasisFile);
         }
-        let left: BTreeSet<Fid> = b.keys.get(hash("k", "1")).collect();
-        let want: BTreeSet<Fid> = (0..n as Fid).filter(|j| j % 2 == 1 && j % 3 == 1).collect();
-        assert_eq!(left, want);
+        let one = &facts(1).reach.expect("known").holds;
+        let left: BTreeSet<BasisFile> = one.iter().flat_map(|k| b.keys.get(*k)).collect();
+        assert!(left.iter().all(|j| j % 2 == 1), "{left:?}");
+        assert!(left.contains(&1) && left.contains(&7), "{left:?}");
     }
 
     #[test]

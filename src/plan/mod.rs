@@ -15,6 +15,7 @@
 //! ([`crate::analyze`]); a [`crate::check::CheckedSite`] carries the plan to
 //! lowering.
 
+pub mod claims;
 pub mod jcl;
 
 use crate::ir::*;
@@ -36,6 +37,11 @@ pub struct Plan {
     pub registries: Vec<Vec<String>>,
     /// In `site.systems` order.
     pub systems: Vec<SystemNames>,
+    /// The ledger of claims ([`claims`]): the only source of what two
+    /// holders may not share.
+    pub claims: Vec<claims::Claim>,
+    /// The security domain of each z/OS system.
+    pub domains: claims::Domains,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -214,8 +220,23 @@ pub fn validity(sys: &ZosSystem, own: Option<&Sp<String>>, years: u64) -> Option
     Some((from.clone(), jcl::add_years(from, years)?))
 }
 
-/// Computes every derived name of a resolved site (one without errors).
+/// Computes every derived name of a resolved site (one without errors),
+/// and its claims but for secret sources.
 pub fn build(site: &Site) -> Plan {
+    build_with(site, Vec::new())
+}
+
+/// [`build`], with the secret sources' claims (`resolve::secrets::claims`,
+/// which alone can tell a file's identity) added to the ledger.
+pub fn build_with(site: &Site, secrets: Vec<claims::Claim>) -> Plan {
+    let mut plan = names(site);
+    plan.domains = claims::Domains::of_site(site);
+    plan.claims = claims::of_site(site, &plan, &plan.domains);
+    plan.claims.extend(secrets);
+    plan
+}
+
+fn names(site: &Site) -> Plan {
     Plan {
         tenants: site.tenants.iter().map(|t| tenant(site, t)).collect(),
         registries: site
@@ -229,6 +250,7 @@ pub fn build(site: &Site) -> Plan {
             })
             .collect(),
         systems: site.systems.iter().map(system).collect(),
+        ..Plan::default()
     }
 }
 

@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 /// A value that passed its type check.
 #[derive(Debug, Clone)]
-pub enum TV {
+pub enum Typed {
     Str(String),
     Int(u64),
     Bool(bool),
@@ -28,7 +28,7 @@ pub enum TV {
     Duration(u64),
     Enum(&'static str),
     Ref(SymId),
-    List(Vec<Sp<TV>>),
+    List(Vec<Sp<Typed>>),
     Secret(SecretRef),
     Object(Vec<(String, Sp<String>)>),
     Env(Vec<(String, Sp<EnvValue>)>),
@@ -45,14 +45,14 @@ pub enum TV {
 /// so a vector searched in order is smaller and faster than a tree (a site
 /// holds hundreds of thousands of blocks).
 #[derive(Debug, Default)]
-pub struct FieldMap(Vec<(&'static str, Sp<TV>)>);
+pub struct FieldMap(Vec<(&'static str, Sp<Typed>)>);
 
 impl FieldMap {
-    pub fn get(&self, name: &str) -> Option<&Sp<TV>> {
+    pub fn get(&self, name: &str) -> Option<&Sp<Typed>> {
         self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
     /// Adds a field; the caller has already refused duplicates.
-    pub fn insert(&mut self, name: &'static str, value: Sp<TV>) {
+    pub fn insert(&mut self, name: &'static str, value: Sp<Typed>) {
         self.0.push((name, value));
     }
 }
@@ -267,11 +267,11 @@ impl<'s, 'a> Checker<'s, 'a> {
             .push(Diagnostic::new(code, span, message, "not allowed").help(help));
     }
 
-    fn value(&mut self, scope: SymId, field: &FieldSchema, ty: &Ty, v: &Value) -> Option<TV> {
+    fn value(&mut self, scope: SymId, field: &FieldSchema, ty: &Ty, v: &Value) -> Option<Typed> {
         let tv = match (ty, &v.kind) {
-            (Ty::Str, ValueKind::Str(s)) => TV::Str(s.clone()),
-            (Ty::Name, ValueKind::Str(s)) => TV::Str(s.clone()),
-            (Ty::Name, ValueKind::Path(p)) if p.len() == 1 => TV::Str(p[0].name.clone()),
+            (Ty::Str, ValueKind::Str(s)) => Typed::Str(s.clone()),
+            (Ty::Name, ValueKind::Str(s)) => Typed::Str(s.clone()),
+            (Ty::Name, ValueKind::Path(p)) if p.len() == 1 => Typed::Str(p[0].name.clone()),
             (Ty::Int(lo, hi), ValueKind::Int(n)) => {
                 if n < lo || n > hi {
                     self.bad_value(
@@ -282,10 +282,10 @@ impl<'s, 'a> Checker<'s, 'a> {
                     );
                     return None;
                 }
-                TV::Int(*n)
+                Typed::Int(*n)
             }
-            (Ty::Bool, ValueKind::Bool(b)) => TV::Bool(*b),
-            (Ty::Ipv4, ValueKind::Ipv4(a)) => TV::Ipv4(*a),
+            (Ty::Bool, ValueKind::Bool(b)) => Typed::Bool(*b),
+            (Ty::Ipv4, ValueKind::Ipv4(a)) => Typed::Ipv4(*a),
             (Ty::Cidr, ValueKind::Cidr(n)) => {
                 if n.network() != n.addr() {
                     self.bad_value(
@@ -296,7 +296,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                     );
                     return None;
                 }
-                TV::Cidr(*n)
+                Typed::Cidr(*n)
             }
             (Ty::Ports, ValueKind::PortRange(lo, hi)) => {
                 if *lo == 0 || *hi > 65535 || lo > hi {
@@ -330,7 +330,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                     }
                     return None;
                 }
-                TV::Ports(PortRange {
+                Typed::Ports(PortRange {
                     low: *lo as u16,
                     high: *hi as u16,
                 })
@@ -339,7 +339,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                 let target = self.reference(scope, field, &["port_set"], p, v.span)?;
                 let fields = self.fields(target);
                 match fields.map.get("range").map(|s| &s.value) {
-                    Some(TV::Ports(r)) => TV::Ports(*r),
+                    Some(Typed::Ports(r)) => Typed::Ports(*r),
                     _ => return None,
                 }
             }
@@ -367,18 +367,18 @@ impl<'s, 'a> Checker<'s, 'a> {
                 }
                 // Kubernetes writes the decimal kilo as `k`.
                 let unit = if unit == "K" { "k" } else { unit.as_str() };
-                TV::Size(Size {
+                Typed::Size(Size {
                     text: format!("{n}{unit}"),
                     bytes: u128::from(*n) * factor,
                 })
             }
-            (Ty::Duration, ValueKind::Duration(ms, _)) => TV::Duration(*ms),
+            (Ty::Duration, ValueKind::Duration(ms, _)) => Typed::Duration(*ms),
             (Ty::Enum(set), ValueKind::Path(p)) if p.len() == 1 => {
                 self.enum_value(field, set, &p[0].name, v.span)?
             }
             (Ty::Enum(set), ValueKind::Str(s)) => self.enum_value(field, set, s, v.span)?,
             (Ty::Ref(kinds), ValueKind::Path(p)) => {
-                TV::Ref(self.reference(scope, field, kinds, p, v.span)?)
+                Typed::Ref(self.reference(scope, field, kinds, p, v.span)?)
             }
             (Ty::List(inner), ValueKind::List(items)) => {
                 let mut out = Vec::with_capacity(items.len());
@@ -387,16 +387,16 @@ impl<'s, 'a> Checker<'s, 'a> {
                         out.push(Sp::new(tv, item.span));
                     }
                 }
-                TV::List(out)
+                Typed::List(out)
             }
             (Ty::Secret, ValueKind::Secret(src, name)) => {
-                TV::Secret(self.secret(*src, name, v.span)?)
+                Typed::Secret(self.secret(*src, name, v.span)?)
             }
             (Ty::Secret, ValueKind::Str(_)) => {
                 self.secret_literal(&format!("the secret `{}`", field.name), v);
                 return None;
             }
-            (Ty::Host, ValueKind::Ipv4(a)) => TV::Str(a.to_string()),
+            (Ty::Host, ValueKind::Ipv4(a)) => Typed::Str(a.to_string()),
             (Ty::Host, ValueKind::Str(h)) => {
                 if !host_ok(h) {
                     self.bad_value(
@@ -407,10 +407,10 @@ impl<'s, 'a> Checker<'s, 'a> {
                     );
                     return None;
                 }
-                TV::Str(h.clone())
+                Typed::Str(h.clone())
             }
             (Ty::Version, ValueKind::Str(t)) => match Version::parse(t) {
-                Some(ver) => TV::Version(ver),
+                Some(ver) => Typed::Version(ver),
                 None => {
                     self.bad_value(
                         registry::BAD_FORMAT,
@@ -421,7 +421,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                     return None;
                 }
             },
-            (Ty::Env, ValueKind::Object(fields)) => TV::Env(self.env(field, fields)?),
+            (Ty::Env, ValueKind::Object(fields)) => Typed::Env(self.env(field, fields)?),
             (Ty::Object(keys), ValueKind::Object(fields)) => {
                 let mut out: Vec<(String, Sp<String>)> = Vec::new();
                 for f in fields {
@@ -456,7 +456,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                         _ => self.wrong_type(field, &Ty::Str, &f.value),
                     }
                 }
-                TV::Object(out)
+                Typed::Object(out)
             }
             (Ty::Key, ValueKind::Call(name, args)) => {
                 let alg = match KeyAlg::from_word(&name.name) {
@@ -481,7 +481,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                 };
                 match args.as_slice() {
                     [ast::Arg { name: None, value }] => match value.kind {
-                        ValueKind::Int(bits) if bits <= 16384 => TV::Key(Key {
+                        ValueKind::Int(bits) if bits <= 16384 => Typed::Key(Key {
                             alg,
                             bits: Sp::new(bits, value.span),
                         }),
@@ -523,9 +523,9 @@ impl<'s, 'a> Checker<'s, 'a> {
         set: &'static [&'static str],
         s: &str,
         span: Span,
-    ) -> Option<TV> {
+    ) -> Option<Typed> {
         if let Some(v) = set.iter().find(|c| c.eq_ignore_ascii_case(s)) {
-            return Some(TV::Enum(v));
+            return Some(Typed::Enum(v));
         }
         let suggestion = suggest(s, set.iter().copied());
         let help = match suggestion {
@@ -588,7 +588,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         formats: &'static [&'static str],
         args: &[ast::Arg],
         span: Span,
-    ) -> Option<TV> {
+    ) -> Option<Typed> {
         let mut dsn = None;
         let mut format = None;
         let mut password = None;
@@ -606,7 +606,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                         default: Dflt::None,
                         doc_template: "",
                     };
-                    if let Some(TV::Enum(f)) = self.value_standalone(&fs, &a.value) {
+                    if let Some(Typed::Enum(f)) = self.value_standalone(&fs, &a.value) {
                         // `formats` are words of ExportFormat (schema.rs).
                         if let Some(f) = ExportFormat::from_word(f) {
                             format = Some(Sp::new(f, a.value.span));
@@ -699,7 +699,7 @@ impl<'s, 'a> Checker<'s, 'a> {
                 "remove `password = ...`".into(),
             );
         }
-        Some(TV::Dataset {
+        Some(Typed::Dataset {
             dsn,
             format,
             password,
@@ -743,7 +743,7 @@ impl<'s, 'a> Checker<'s, 'a> {
     }
 
     /// Checks a value that does not need a scope (no references).
-    fn value_standalone(&mut self, field: &FieldSchema, v: &Value) -> Option<TV> {
+    fn value_standalone(&mut self, field: &FieldSchema, v: &Value) -> Option<Typed> {
         match (&field.ty, &v.kind) {
             (Ty::Enum(set), ValueKind::Path(p)) if p.len() == 1 => {
                 self.enum_value(field, set, &p[0].name, v.span)

@@ -103,9 +103,9 @@ pub fn import_alias(imp: &crate::syntax::ast::Import) -> (String, Span) {
     }
 }
 
-/// An input that could not be read: an I/O problem, not a spec error.
-#[derive(Debug)]
-pub struct InputError(pub String);
+/// An input that could not be read: an I/O problem, not a spec error
+/// ([`crate::Error::Input`]).
+pub use crate::error::compat::InputError;
 
 /// Reads and parses the input files and, transitively, their imports.
 ///
@@ -738,9 +738,9 @@ impl Loader<'_> {
         }
         let text = match read_text(self.overlay, &self.root, &path) {
             Ok(t) => t,
-            Err(InputError(e)) => {
+            Err(e) => {
                 self.diags.push(
-                    Diagnostic::new(registry::IMPORT_NOT_FOUND, span, format!("cannot import `{rel}`"), e)
+                    Diagnostic::new(registry::IMPORT_NOT_FOUND, span, format!("cannot import `{rel}`"), e.message())
                         .help("import paths are relative to the importing file; `std/...` names the standard library"),
                 );
                 return None;

@@ -17,7 +17,7 @@ pub mod siblings;
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::*;
 use crate::source::Span;
-use fields::{Checker, Fields, TV};
+use fields::{Checker, Fields, Typed};
 use load::Loaded;
 use schema::{BlockSchema, Dflt, Word};
 use scope::{SymId, Symbols};
@@ -52,14 +52,14 @@ pub fn resolve_with(
     let syms = Symbols::build(loaded, diags);
     let prelude_root = loaded.prelude.map(|m| syms.module_root[m]);
     let mut b = Builder {
-        ck: Checker::new(&syms),
+        checker: Checker::new(&syms),
         syms: &syms,
         prelude_root,
         ids: Ids::default(),
         bugs: Rc::default(),
         stop,
     };
-    b.ck.record_refs = with_index;
+    b.checker.record_refs = with_index;
     let site = b.site();
     // Blocks the IR did not reach (unused profiles, parts of a tenant whose
     // cluster did not resolve) are still checked, so one bad reference does
@@ -68,12 +68,12 @@ pub fn resolve_with(
         if i % 1024 == 0 && stop() {
             break;
         }
-        b.ck.check(SymId(i));
+        b.checker.check(SymId(i));
     }
-    diags.extend(b.ck.diags);
+    diags.extend(b.checker.diags);
     diags.extend(b.bugs.take());
     let mut index = match with_index {
-        true => build_index(loaded, &syms, b.ck.refs),
+        true => build_index(loaded, &syms, b.checker.refs),
         false => index::Index::default(),
     };
     let (asked, wide, poisoned) = syms.site_wide();
@@ -156,7 +156,7 @@ struct Ids {
 }
 
 struct Builder<'s, 'a> {
-    ck: Checker<'s, 'a>,
+    checker: Checker<'s, 'a>,
     syms: &'s Symbols<'a>,
     prelude_root: Option<usize>,
     ids: Ids,
@@ -169,11 +169,11 @@ struct Builder<'s, 'a> {
 type Bugs = Rc<RefCell<Vec<Diagnostic>>>;
 
 /// Typed getters over checked fields. An absent field takes its schema
-/// default (the `*_d` getters, [`F::word`], [`F::words`], [`F::key`]); a
+/// default (the `*_d` getters, [`BlockFields::word`], [`BlockFields::words`], [`BlockFields::key`]); a
 /// required one that is absent was reported (E0302), and the `required_*`
 /// getters give a placeholder that keeps the checks quiet (nothing is
 /// lowered from a site with errors).
-struct F {
+struct BlockFields {
     f: Rc<Fields>,
     /// Where defaults point: the block header.
     at: Span,
@@ -181,14 +181,14 @@ struct F {
     bugs: Bugs,
 }
 
-impl F {
-    fn get(&self, k: &str) -> Option<&Sp<TV>> {
+impl BlockFields {
+    fn get(&self, k: &str) -> Option<&Sp<Typed>> {
         self.f.map.get(k)
     }
     fn str(&self, k: &str) -> Option<Sp<String>> {
         match self.get(k)? {
             Sp {
-                value: TV::Str(s),
+                value: Typed::Str(s),
                 span,
             } => Some(Sp::new(s.clone(), *span)),
             _ => None,
@@ -284,7 +284,7 @@ impl F {
             Some(l) => Sp::new(
                 l.iter()
                     .filter_map(|v| match v.value {
-                        TV::Enum(w) => self.value_of(k, w),
+                        Typed::Enum(w) => self.value_of(k, w),
                         _ => None,
                     })
                     .collect(),
@@ -315,7 +315,7 @@ impl F {
     fn int(&self, k: &str) -> Option<Sp<u64>> {
         match self.get(k)? {
             Sp {
-                value: TV::Int(n),
+                value: Typed::Int(n),
                 span,
             } => Some(Sp::new(*n, *span)),
             _ => None,
@@ -324,7 +324,7 @@ impl F {
     fn ipv4(&self, k: &str) -> Sp<Ipv4Addr> {
         match self.get(k) {
             Some(Sp {
-                value: TV::Ipv4(a),
+                value: Typed::Ipv4(a),
                 span,
             }) => Sp::new(*a, *span),
             _ => Sp::new(Ipv4Addr::UNSPECIFIED, self.at),
@@ -333,7 +333,7 @@ impl F {
     fn enum_(&self, k: &str) -> Option<Sp<&'static str>> {
         match self.get(k)? {
             Sp {
-                value: TV::Enum(e),
+                value: Typed::Enum(e),
                 span,
             } => Some(Sp::new(*e, *span)),
             _ => None,
@@ -342,7 +342,7 @@ impl F {
     fn duration(&self, k: &str) -> Option<Sp<u64>> {
         match self.get(k)? {
             Sp {
-                value: TV::Duration(ms),
+                value: Typed::Duration(ms),
                 span,
             } => Some(Sp::new(*ms, *span)),
             _ => None,
@@ -351,16 +351,16 @@ impl F {
     fn reference(&self, k: &str) -> Option<Sp<SymId>> {
         match self.get(k)? {
             Sp {
-                value: TV::Ref(id),
+                value: Typed::Ref(id),
                 span,
             } => Some(Sp::new(*id, *span)),
             _ => None,
         }
     }
-    fn list(&self, k: &str) -> Option<Sp<&[Sp<TV>]>> {
+    fn list(&self, k: &str) -> Option<Sp<&[Sp<Typed>]>> {
         match self.get(k)? {
             Sp {
-                value: TV::List(v),
+                value: Typed::List(v),
                 span,
             } => Some(Sp::new(v.as_slice(), *span)),
             _ => None,
@@ -369,7 +369,7 @@ impl F {
     fn ports(&self, k: &str) -> Option<Sp<PortRange>> {
         match self.get(k)? {
             Sp {
-                value: TV::Ports(p),
+                value: Typed::Ports(p),
                 span,
             } => Some(Sp::new(*p, *span)),
             _ => None,
@@ -378,7 +378,7 @@ impl F {
     fn size(&self, k: &str) -> Option<Sp<Size>> {
         match self.get(k)? {
             Sp {
-                value: TV::Size(s),
+                value: Typed::Size(s),
                 span,
             } => Some(Sp::new(s.clone(), *span)),
             _ => None,
@@ -388,7 +388,7 @@ impl F {
     fn required_version(&self, k: &str) -> Sp<Version> {
         match self.get(k) {
             Some(Sp {
-                value: TV::Version(v),
+                value: Typed::Version(v),
                 span,
             }) => Sp::new(v.clone(), *span),
             _ => Sp::new(
@@ -403,7 +403,7 @@ impl F {
     fn bool_d(&self, k: &str) -> Sp<bool> {
         match self.get(k) {
             Some(Sp {
-                value: TV::Bool(b),
+                value: Typed::Bool(b),
                 span,
             }) => Sp::new(*b, *span),
             _ => match self.dflt(k) {
@@ -421,7 +421,7 @@ impl F {
             Some(l) => Sp::new(
                 l.iter()
                     .filter_map(|v| match &v.value {
-                        TV::Str(s) => Some(Sp::new(s.clone(), v.span)),
+                        Typed::Str(s) => Some(Sp::new(s.clone(), v.span)),
                         _ => None,
                     })
                     .collect(),
@@ -433,7 +433,7 @@ impl F {
     fn object(&self, k: &str) -> Vec<(String, Sp<String>)> {
         match self.get(k) {
             Some(Sp {
-                value: TV::Object(o),
+                value: Typed::Object(o),
                 ..
             }) => o.clone(),
             _ => Vec::new(),
@@ -442,7 +442,7 @@ impl F {
     fn subject(&self, k: &str) -> Option<Subject> {
         match self.get(k)? {
             Sp {
-                value: TV::Object(o),
+                value: Typed::Object(o),
                 ..
             } => Some(Subject(o.clone())),
             _ => None,
@@ -451,7 +451,7 @@ impl F {
     fn key(&self, k: &str) -> Key {
         match self.get(k) {
             Some(Sp {
-                value: TV::Key(key),
+                value: Typed::Key(key),
                 ..
             }) => key.clone(),
             _ => {
@@ -472,7 +472,7 @@ impl F {
     fn secret(&self, k: &str) -> Option<SecretRef> {
         match self.get(k)? {
             Sp {
-                value: TV::Secret(s),
+                value: Typed::Secret(s),
                 ..
             } => Some(s.clone()),
             _ => None,
@@ -482,7 +482,7 @@ impl F {
         match self.get(k) {
             Some(Sp {
                 value:
-                    TV::Dataset {
+                    Typed::Dataset {
                         dsn,
                         format,
                         password,
@@ -503,7 +503,7 @@ impl F {
 }
 
 /// A user ID's `uid`, `home` and `group` (on `identity` and `nfs_server`).
-fn omvs(f: &F, user: &Sp<String>) -> Omvs {
+fn omvs(f: &BlockFields, user: &Sp<String>) -> Omvs {
     Omvs {
         uid: f.int("uid"),
         home: f
@@ -514,11 +514,11 @@ fn omvs(f: &F, user: &Sp<String>) -> Omvs {
 }
 
 impl Builder<'_, '_> {
-    fn f(&mut self, id: SymId) -> F {
-        let f = self.ck.fields(id);
+    fn f(&mut self, id: SymId) -> BlockFields {
+        let f = self.checker.fields(id);
         let sym = self.syms.get(id);
         let at = f.header.unwrap_or(sym.name_span);
-        F {
+        BlockFields {
             f,
             at,
             schema: sym.kind,
@@ -528,8 +528,8 @@ impl Builder<'_, '_> {
 
     /// The fields of an absent block of `kind` (every field at its
     /// default), pointing at `at`.
-    fn absent(&self, kind: &str, at: Span) -> F {
-        F {
+    fn absent(&self, kind: &str, at: Span) -> BlockFields {
+        BlockFields {
             f: Rc::new(Fields::default()),
             at,
             schema: schema::block(kind).unwrap_or(&schema::all()[0]),
@@ -539,7 +539,7 @@ impl Builder<'_, '_> {
 
     /// The profile field `k` names, else the prelude profile its default
     /// names (none when the stdlib in use does not declare it).
-    fn profile(&self, f: &F, k: &str) -> Option<SymId> {
+    fn profile(&self, f: &BlockFields, k: &str) -> Option<SymId> {
         match f.reference(k) {
             Some(r) => Some(r.value),
             None => self.prelude(f.default_profile(k)?),
@@ -632,7 +632,7 @@ impl Builder<'_, '_> {
                 break;
             }
             tenants.extend(self.tenant(t));
-            self.ck.release(t);
+            self.checker.release(t);
         }
         Site {
             systems,
@@ -724,7 +724,7 @@ impl Builder<'_, '_> {
                 .map(|l| {
                     l.iter()
                         .filter_map(|v| match &v.value {
-                            TV::Str(s) => Some(Sp::new(s.clone(), v.span)),
+                            Typed::Str(s) => Some(Sp::new(s.clone(), v.span)),
                             _ => None,
                         })
                         .collect()
@@ -756,7 +756,7 @@ impl Builder<'_, '_> {
             .map(|id| Sp::new(*id, r.span))
     }
 
-    fn server(&mut self, s: SymId, system: &F, system_name: &str) -> Option<NfsServer> {
+    fn server(&mut self, s: SymId, system: &BlockFields, system_name: &str) -> Option<NfsServer> {
         let f = self.f(s);
         let own_address = f.get("address").is_some();
         let address = if own_address {
@@ -769,7 +769,7 @@ impl Builder<'_, '_> {
             .map(|l| {
                 l.iter()
                     .filter_map(|v| match v.value {
-                        TV::Ref(id) => self.ids.systems.get(&id).map(|s| Sp::new(*s, v.span)),
+                        Typed::Ref(id) => self.ids.systems.get(&id).map(|s| Sp::new(*s, v.span)),
                         _ => None,
                     })
                     .collect()
@@ -787,7 +787,7 @@ impl Builder<'_, '_> {
             Sp::new(
                 l.iter()
                     .filter_map(|v| match v.value {
-                        TV::Ipv4(a) => Some(Sp::new(a, v.span)),
+                        Typed::Ipv4(a) => Some(Sp::new(a, v.span)),
                         _ => None,
                     })
                     .collect(),
@@ -852,7 +852,7 @@ impl Builder<'_, '_> {
         // A `--stdlib` whose prelude lacks the port set: nothing to take the
         // ports from, so the server has to say them.
         let sym = self.syms.get(server);
-        self.ck.diags.push(
+        self.checker.diags.push(
             Diagnostic::new(
                 registry::MISSING_FIELD,
                 f.at,
@@ -887,7 +887,7 @@ impl Builder<'_, '_> {
             .map(|l| {
                 l.iter()
                     .filter_map(|c| match &c.value {
-                        TV::Str(s) => Some(Sp::new(s.clone(), c.span)),
+                        Typed::Str(s) => Some(Sp::new(s.clone(), c.span)),
                         _ => None,
                     })
                     .collect()
@@ -914,7 +914,7 @@ impl Builder<'_, '_> {
         let kind = f.required_word("kind");
         let service_cidr = match f.get("service_cidr") {
             Some(Sp {
-                value: TV::Cidr(n),
+                value: Typed::Cidr(n),
                 span,
             }) => Sp::new(*n, *span),
             _ => Sp::new(ipnet::Ipv4Net::default(), f.at),
@@ -956,7 +956,7 @@ impl Builder<'_, '_> {
         }
     }
 
-    fn registry_ref(&self, f: &F, k: &str) -> Option<Sp<RegistryId>> {
+    fn registry_ref(&self, f: &BlockFields, k: &str) -> Option<Sp<RegistryId>> {
         let r = f.reference(k)?;
         self.ids
             .registries
@@ -1119,7 +1119,7 @@ impl Builder<'_, '_> {
             let vf = self.f(v);
             let size = match vf.get("size") {
                 Some(Sp {
-                    value: TV::Size(s),
+                    value: Typed::Size(s),
                     span,
                 }) => Sp::new(s.clone(), *span),
                 _ => Sp::new(
@@ -1138,7 +1138,7 @@ impl Builder<'_, '_> {
                     .map(|l| {
                         l.iter()
                             .filter_map(|a| match &a.value {
-                                TV::Str(s) => Some(Sp::new(s.clone(), a.span)),
+                                Typed::Str(s) => Some(Sp::new(s.clone(), a.span)),
                                 _ => None,
                             })
                             .collect()
@@ -1177,7 +1177,8 @@ impl Builder<'_, '_> {
         let f = self.f(w);
         let env = match f.get("env") {
             Some(Sp {
-                value: TV::Env(o), ..
+                value: Typed::Env(o),
+                ..
             }) => o.clone(),
             _ => Vec::new(),
         };
@@ -1190,7 +1191,7 @@ impl Builder<'_, '_> {
             let owner = self.tenant_of(v.value);
             if owner != self.syms.get(w).parent {
                 let vs = self.syms.get(v.value);
-                self.ck.diags.push(
+                self.checker.diags.push(
                     Diagnostic::new(
                         registry::CROSS_TENANT,
                         v.span,
@@ -1219,7 +1220,7 @@ impl Builder<'_, '_> {
             };
             if self.tenant_of(class.value) != self.syms.get(w).parent {
                 let cs = self.syms.get(class.value);
-                self.ck.diags.push(
+                self.checker.diags.push(
                     Diagnostic::new(
                         registry::CROSS_TENANT,
                         class.span,
@@ -1262,7 +1263,7 @@ impl Builder<'_, '_> {
                 .map(|l| {
                     l.iter()
                         .filter_map(|p| match p.value {
-                            TV::Int(n) => u16::try_from(n).ok().map(|n| Sp::new(n, p.span)),
+                            Typed::Int(n) => u16::try_from(n).ok().map(|n| Sp::new(n, p.span)),
                             _ => None,
                         })
                         .collect()
@@ -1320,7 +1321,7 @@ impl Builder<'_, '_> {
                 failures: lf.int_d("failures").value,
             };
             for span in too_long {
-                self.ck.diags.push(
+                self.checker.diags.push(
                     Diagnostic::new(
                         registry::DURATION_RANGE,
                         span,

@@ -5,10 +5,10 @@
 
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::{self, SecretRef, SecretSource};
+use crate::plan::claims::{Claim, ClaimKind, Holder, Part, Scope};
 use crate::resolve::load::{canonical, normalize, within};
 use crate::source::SourceMap;
 use camino::{Utf8Path, Utf8PathBuf};
-use std::collections::BTreeMap;
 
 /// The largest secret file read; larger ones are refused (`/dev/zero`).
 pub const MAX_SECRET: u64 = 64 << 10;
@@ -66,74 +66,71 @@ fn spec_dir(sources: &SourceMap, r: &SecretRef) -> Utf8PathBuf {
 
 /// Every secret reference of the site with its owner, in declaration order.
 pub fn owned_refs(site: &ir::Site) -> Vec<(String, &SecretRef)> {
-    owned(site).into_iter().map(|(o, _, r)| (o, r)).collect()
-}
-
-/// What [`check`] compares the sources of tenant `t` by: two tenants with a
-/// key in common are related by it (an editor re-checking one tenant
-/// re-checks those with it, `src/lsp/slice.rs`).
-pub fn tenant_keys(
-    site: &ir::Site,
-    sources: &SourceMap,
-    bounds: &Confinement,
-) -> Vec<(usize, String)> {
     owned(site)
         .into_iter()
-        .filter_map(|(_, t, r)| Some((t?, key(sources, bounds, r).ok()?)))
+        .map(|(o, r)| (o.label(site, true), r))
         .collect()
 }
 
-/// The source a reference reads, as [`check`] compares them; the error
-/// says why a `file()` path may not be read.
-fn key(sources: &SourceMap, bounds: &Confinement, r: &SecretRef) -> Result<String, String> {
+/// The source a reference reads, as its claims compare them: an
+/// environment variable by name, a file by its identity (device and inode,
+/// so that two hard links, or two spellings, of one file are one source;
+/// red-team N6), or by its canonical path while it does not exist. The
+/// error says why a `file()` path may not be read.
+fn identity(sources: &SourceMap, bounds: &Confinement, r: &SecretRef) -> Result<String, String> {
     Ok(match r.source {
         SecretSource::Env => format!("env:{}", r.name),
-        SecretSource::File => format!("file:{}", canonical(&bounds.resolve(sources, r)?)),
+        SecretSource::File => {
+            let path = canonical(&bounds.resolve(sources, r)?);
+            match std::fs::metadata(&path) {
+                Ok(m) => {
+                    use std::os::unix::fs::MetadataExt;
+                    format!("file:{}:{}", m.dev(), m.ino())
+                }
+                Err(_) => format!("file:{path}"),
+            }
+        }
     })
 }
 
-/// [`owned_refs`], with the index of the tenant owning each.
-fn owned(site: &ir::Site) -> Vec<(String, Option<usize>, &SecretRef)> {
+/// Every secret reference with its holder.
+fn owned(site: &ir::Site) -> Vec<(Holder, &SecretRef)> {
     let mut out = Vec::new();
-    for sys in &site.systems {
-        for a in &sys.authorities {
+    for (si, sys) in site.systems.iter().enumerate() {
+        for (ai, a) in sys.authorities.iter().enumerate() {
             if let Some(p) = &a.export.password {
-                out.push((
-                    format!(
-                        "authority `{}` of system `{}`",
-                        a.name.value, sys.name.value
-                    ),
-                    None,
-                    p,
-                ));
+                out.push((Holder::Authority(ir::AuthorityId(ir::SystemId(si), ai)), p));
             }
         }
     }
-    for c in &site.clusters {
-        for r in &c.registries {
+    for (ci, c) in site.clusters.iter().enumerate() {
+        for (ri, r) in c.registries.iter().enumerate() {
             out.push((
-                format!("registry `{}` of cluster `{}`", r.name.value, c.name.value),
-                None,
+                Holder::Registry(ir::RegistryId(ir::ClusterId(ci), ri)),
                 &r.credentials,
             ));
         }
     }
+    // A tenant is known by its name: a second declaration of one (E0202,
+    // which the checks report) is not a second owner.
+    let mut by_name: std::collections::HashMap<&str, usize> = Default::default();
     for (i, t) in site.tenants.iter().enumerate() {
-        let owner = format!("tenant `{}`", t.name.value);
+        let i = *by_name.entry(t.name.value.as_str()).or_insert(i);
+        let owner = Holder::Tenant(ir::TenantId(i), Part::Whole);
         if let Some(p) = t
             .nfs
             .as_ref()
             .and_then(|n| n.identity.export.password.as_ref())
         {
-            out.push((owner.clone(), Some(i), p));
+            out.push((owner, p));
         }
         if let Some(p) = &t.pure {
-            out.push((owner.clone(), Some(i), &p.token));
+            out.push((owner, &p.token));
         }
         for w in &t.workloads {
             for (_, v) in &w.env {
                 if let ir::EnvValue::Secret(r) = &v.value {
-                    out.push((owner.clone(), Some(i), r));
+                    out.push((owner, r));
                 }
             }
         }
@@ -141,50 +138,40 @@ fn owned(site: &ir::Site) -> Vec<(String, Option<usize>, &SecretRef)> {
     out
 }
 
-/// Diagnostics for `file()` paths out of bounds and sources shared by owners.
-pub fn check(site: &ir::Site, sources: &SourceMap, bounds: &Confinement) -> Vec<Diagnostic> {
+/// The ledger's claims of every secret source, site-wide, by identity; and
+/// diagnostics for `file()` paths out of bounds (E0308), which claim
+/// nothing. Two holders of one source are judged by the claims pass
+/// (E0309): the site's own credentials (registries, authorities) may serve
+/// several of its objects, e.g. one registry account on every cluster; a
+/// tenant's source is the tenant's alone.
+pub fn claims(
+    site: &ir::Site,
+    sources: &SourceMap,
+    bounds: &Confinement,
+) -> (Vec<Claim>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let mut first: BTreeMap<String, (String, &SecretRef)> = BTreeMap::new();
-    for (owner, _, r) in owned(site) {
-        let key = match key(sources, bounds, r) {
-            Ok(k) => k,
-            Err(why) => {
-                diags.push(
-                        Diagnostic::new(
-                            registry::SECRET_PATH,
-                            r.span,
-                            format!("{r} {why}"),
-                            "not read",
-                        )
-                        .help("file(\"path\") names a file relative to the spec, inside the site root; to read a secret from elsewhere, name its directory with --allowed-resources DIR"),
-                    );
-                continue;
-            }
-        };
-        // The site's own credentials (registries, authorities) may serve
-        // several of its objects, e.g. one registry account on every
-        // cluster; a tenant's source is the tenant's alone.
-        let site_owned = |o: &str| !o.starts_with("tenant ");
-        match first.get(&key) {
-            Some((o, prev)) if *o != owner && !(site_owned(o) && site_owned(&owner)) => {
-                diags.push(
-                    Diagnostic::new(
-                        registry::SHARED_SECRET,
-                        r.span,
-                        format!("{r} of {owner} is already the secret of {o}"),
-                        format!("used by {owner}"),
-                    )
-                    .related(prev.span, format!("belongs to {o}"))
-                    .help("a tenant's secret source is the tenant's alone (registries and authorities may share the site's): give each its own env(\"...\") or file(\"...\")"),
-                );
-            }
-            Some(_) => {}
-            None => {
-                first.insert(key, (owner, r));
-            }
+    let mut out = Vec::new();
+    for (holder, r) in owned(site) {
+        match identity(sources, bounds, r) {
+            Ok(id) => out.push(Claim {
+                kind: ClaimKind::SecretSource,
+                scope: Scope::Site,
+                text: format!("{r}\0{id}"),
+                holder,
+                span: r.span,
+            }),
+            Err(why) => diags.push(
+                Diagnostic::new(
+                    registry::SECRET_PATH,
+                    r.span,
+                    format!("{r} {why}"),
+                    "not read",
+                )
+                .help("file(\"path\") names a file relative to the spec, inside the site root; to read a secret from elsewhere, name its directory with --allowed-resources DIR"),
+            ),
         }
     }
-    diags
+    (out, diags)
 }
 
 /// Reads a secret file `bounds` allows: a regular file (not a FIFO or a

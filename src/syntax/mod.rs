@@ -374,7 +374,7 @@ fn build(
     skipped: Vec<Span>,
     diags: Vec<Diagnostic>,
 ) -> (Option<SyntaxFile>, Vec<Diagnostic>) {
-    let mut cx = Cx { file, diags };
+    let mut cx = FileDiags { file, diags };
     let root = pairs.next().map(|p| {
         let mut f = cx.file(p);
         f.skipped = skipped;
@@ -1023,12 +1023,12 @@ fn is_punct(r: Rule) -> bool {
     )
 }
 
-struct Cx {
+struct FileDiags {
     file: FileId,
     diags: Vec<Diagnostic>,
 }
 
-impl Cx {
+impl FileDiags {
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
         Span::new(self.file, s.start(), s.end())

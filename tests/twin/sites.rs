@@ -52,8 +52,26 @@ pub struct Model {
 
 /// The anchors of an anchored model.
 const ANCHORS: [(&str, Tenant); 2] = [
-    ("anchor0", Tenant { id: 9000, cluster: 0, nfs: true, pure: false, generation: 0 }),
-    ("anchor1", Tenant { id: 9001, cluster: 1, nfs: true, pure: false, generation: 0 }),
+    (
+        "anchor0",
+        Tenant {
+            id: 9000,
+            cluster: 0,
+            nfs: true,
+            pure: false,
+            generation: 0,
+        },
+    ),
+    (
+        "anchor1",
+        Tenant {
+            id: 9001,
+            cluster: 1,
+            nfs: true,
+            pure: false,
+            generation: 0,
+        },
+    ),
 ];
 
 /// One edit of a site, as a deployer would make it.
@@ -171,8 +189,13 @@ impl Model {
 
     /// The tenants, anchors included.
     fn all(&self) -> Vec<(&str, &Tenant)> {
-        let anchors = ANCHORS.iter().filter(|_| self.anchored).map(|(n, t)| (*n, t));
-        anchors.chain(self.tenants.iter().map(|(n, t)| (n.as_str(), t))).collect()
+        let anchors = ANCHORS
+            .iter()
+            .filter(|_| self.anchored)
+            .map(|(n, t)| (*n, t));
+        anchors
+            .chain(self.tenants.iter().map(|(n, t)| (n.as_str(), t)))
+            .collect()
     }
 
     fn infra(&self) -> String {
