@@ -779,26 +779,6 @@ fn a_partial_materialized_bundle_carries_no_other_tenants_token() {
     .expect("w");
     let out = dir.parent().expect("parent").join("out");
     let o = command(
-/// Red-team N6: a hard link to another tenant's secret file is the same
-/// source (a file is known by its device and inode, not its path), so the
-/// second owner is refused (E0309) instead of getting the token materialized.
-#[cfg(unix)]
-#[test]
-fn a_hard_link_to_another_tenants_secret_is_the_same_source() {
-    let (_t, dir) = site("file(\"secrets/c1.token\")");
-    std::fs::create_dir(dir.join("secrets")).expect("mkdir");
-    std::fs::write(dir.join("secrets/c1.token"), "SECRET_CANARY_HL_TOKEN\n").expect("write");
-    std::fs::hard_link(dir.join("secrets/c1.token"), dir.join("secrets/mine.txt")).expect("link");
-    let c2 = dir.join("customer2.tenant");
-    let text2 = std::fs::read_to_string(&c2).expect("read");
-    let stolen = text2.replace(
-        "env(\"CUSTOMER2_POSTGRES_PASSWORD\")",
-        "file(\"secrets/mine.txt\")",
-    );
-    assert_ne!(stolen, text2, "the example names the variable");
-    std::fs::write(&c2, stolen).expect("write");
-    let out = dir.join("out");
-    let o = run(
         &dir,
         &[
             "compile",
@@ -1050,6 +1030,33 @@ fn portworx_pool_classes_are_closed_to_tenants() {
         }
     }
     assert!(quotas >= 2, "{quotas}");
+}
+/// Red-team N6: a hard link to another tenant's secret file is the same
+/// source (a file is known by its device and inode, not its path), so the
+/// second owner is refused (E0309) instead of getting the token materialized.
+#[cfg(unix)]
+#[test]
+fn a_hard_link_to_another_tenants_secret_is_the_same_source() {
+    let (_t, dir) = site("file(\"secrets/c1.token\")");
+    std::fs::create_dir(dir.join("secrets")).expect("mkdir");
+    std::fs::write(dir.join("secrets/c1.token"), "SECRET_CANARY_HL_TOKEN\n").expect("write");
+    std::fs::hard_link(dir.join("secrets/c1.token"), dir.join("secrets/mine.txt")).expect("link");
+    let c2 = dir.join("customer2.tenant");
+    let text2 = std::fs::read_to_string(&c2).expect("read");
+    let stolen = text2.replace(
+        "env(\"CUSTOMER2_POSTGRES_PASSWORD\")",
+        "file(\"secrets/mine.txt\")",
+    );
+    assert_ne!(stolen, text2, "the example names the variable");
+    std::fs::write(&c2, stolen).expect("write");
+    let out = dir.join("out");
+    let o = run(
+        &dir,
+        &[
+            "compile",
+            ".",
+            "--out",
+            out.as_str(),
             "--materialize-secrets",
         ],
     );
