@@ -1,5 +1,5 @@
 //! Stage 6, day 2: `tenantc plan`. The change that takes the target systems
-//! from what the deployed bundle put on them (its `inventory.json`) to what
+//! from what the deployed bundle put on them (its `inventory.jsonl`) to what
 //! the specs ask for (the new bundle's inventory): the difference of two
 //! ledgers ([`diff`]), written as a change bundle ([`bundle`]) that holds only
 //! what the change needs, in an order where nothing runs before what it
@@ -178,10 +178,14 @@ pub fn due(inv: &Inventory, today: &str, days: u32) -> Result<Vec<Entry>, String
         .collect())
 }
 
-/// The digests of a site's inputs ([`Inputs`]): each tenant block with its
-/// file's name, and everything else (the tenant blocks cut out), with the
-/// tool's version and the stdlib directory when one replaces the embedded
-/// one.
+/// The digests of a site's inputs ([`Inputs`]), from their tokens (blanks
+/// and comments change no output): each tenant block with its file's name
+/// (the headers name it) and, for a file of only tenants and imports, that
+/// file's imports; and everything else: the other files with their tenant
+/// blocks cut out, and the set of the tenant files' imports. So adding,
+/// editing, moving or removing a tenant changes its own digest and no other.
+/// With a stdlib directory (its templates are no input of the analysis) the
+/// site digest is empty: every plan then lowers the whole site.
 pub fn inputs(analysis: &crate::Analysis, stdlib: Option<&camino::Utf8Path>) -> Inputs {
     use crate::syntax::lex::{tokens, Kind};
     use sha2::{Digest, Sha256};
@@ -189,24 +193,26 @@ pub fn inputs(analysis: &crate::Analysis, stdlib: Option<&camino::Utf8Path>) -> 
     let mut site = Sha256::new();
     site.update(env!("CARGO_PKG_VERSION"));
     site.update([0]);
-    if let Some(dir) = stdlib {
-        site.update(dir.as_str());
-        site.update([0]);
-    }
     let mut blocks: BTreeMap<(String, String), String> = BTreeMap::new();
-    let mut files: Vec<(&str, &str)> = analysis
+    let mut imports_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut tenant_imports: BTreeSet<String> = BTreeSet::new();
+    let mut files: Vec<(String, &str)> = analysis
         .sources
         .files()
-        .map(|(_, f)| (f.name.as_str(), &*f.text))
+        .map(|(_, f)| (crate::site_name(analysis, f), &*f.text))
         .collect();
     files.sort();
-    for (name, text) in files {
-        // Top-level `tenant <name> { ... }` blocks, found by the lexer (so a
-        // brace in a string or a comment is no brace).
-        let toks: Vec<_> = tokens(text).filter(|t| !t.kind.is_trivia()).collect();
+    for (name, text) in &files {
+        // Commas too are layout: the formatter may add or drop one.
+        let toks: Vec<_> = tokens(text)
+            .filter(|t| !t.kind.is_trivia() && &text[t.start..t.end] != ",")
+            .collect();
         let word = |i: usize| toks.get(i).map(|t| &text[t.start..t.end]);
         let mut depth = 0usize;
-        let mut cut = Vec::new();
+        // The token ranges of the tenant blocks.
+        let mut blocks_at: Vec<(usize, usize)> = Vec::new();
+        let mut imports = Vec::new();
+        let mut only_tenants = true;
         let mut i = 0;
         while i < toks.len() {
             let t = toks[i];
@@ -231,14 +237,27 @@ pub fn inputs(analysis: &crate::Analysis, stdlib: Option<&camino::Utf8Path>) -> 
                     }
                     j += 1;
                 }
-                let end = toks.get(j).map_or(text.len(), |t| t.end);
-                let words: Vec<&str> = toks[i..=j.min(toks.len() - 1)]
+                let j = j.min(toks.len() - 1);
+                let words: Vec<&str> = toks[i..=j].iter().map(|t| &text[t.start..t.end]).collect();
+                blocks.insert((tenant, name.clone()), words.join("\u{2}"));
+                blocks_at.push((i, j));
+                i = j + 1;
+                continue;
+            }
+            if depth == 0 && word(i) == Some("import") {
+                // `import "path"`, then `as alias`.
+                let end = if word(i + 2) == Some("as") {
+                    i + 3
+                } else {
+                    i + 1
+                };
+                let end = end.min(toks.len() - 1);
+                let words: Vec<&str> = toks[i..=end]
                     .iter()
                     .map(|t| &text[t.start..t.end])
                     .collect();
-                blocks.insert((tenant, name.to_string()), words.join("\u{2}"));
-                cut.push((t.start, end));
-                i = j + 1;
+                imports.push(words.join(" "));
+                i = end + 1;
                 continue;
             }
             match word(i) {
@@ -246,18 +265,23 @@ pub fn inputs(analysis: &crate::Analysis, stdlib: Option<&camino::Utf8Path>) -> 
                 Some("}") => depth = depth.saturating_sub(1),
                 _ => {}
             }
+            only_tenants = false;
             i += 1;
         }
-        // The tokens, not the text: blanks and comments change no output.
-        site.update(name);
+        if only_tenants {
+            tenant_imports.extend(imports.iter().cloned());
+            imports_of.insert(name.clone(), imports.join("\u{2}"));
+            continue;
+        }
+        // Everything but the tenant blocks (imports here are everyone's).
+        site.update(name.as_bytes());
         site.update([0]);
-        let mut cuts = cut.iter().peekable();
-        for t in &toks {
-            while cuts.peek().is_some_and(|(_, to)| *to <= t.start) {
-                cuts.next();
-                site.update([1]);
+        let mut next = blocks_at.iter().peekable();
+        for (k, t) in toks.iter().enumerate() {
+            while next.peek().is_some_and(|(_, to)| *to < k) {
+                next.next();
             }
-            if cuts.peek().is_some_and(|(from, _)| *from <= t.start) {
+            if next.peek().is_some_and(|(from, _)| *from <= k) {
                 continue;
             }
             site.update(&text[t.start..t.end]);
@@ -265,26 +289,33 @@ pub fn inputs(analysis: &crate::Analysis, stdlib: Option<&camino::Utf8Path>) -> 
         }
         site.update([0]);
     }
+    for i in &tenant_imports {
+        site.update(i.as_bytes());
+        site.update([3]);
+    }
     let mut tenants = BTreeMap::new();
     for t in &analysis.site.tenants {
-        let file = analysis.sources.get(t.name.span.file).name.as_str();
+        let file = crate::site_name(analysis, analysis.sources.get(t.name.span.file));
         let mut h = Sha256::new();
-        h.update(file);
+        h.update(file.as_bytes());
         h.update([0]);
-        match blocks.get(&(t.name.value.clone(), file.to_string())) {
+        if let Some(i) = imports_of.get(&file) {
+            h.update(i.as_bytes());
+            h.update([0]);
+        }
+        match blocks.get(&(t.name.value.clone(), file)) {
             Some(b) => h.update(b),
             // Not found as a block of its own: it changes with the site.
-            None => {
-                return Inputs {
-                    site: hex(site),
-                    tenants: BTreeMap::new(),
-                }
-            }
+            None => return Inputs::default(),
         }
         tenants.insert(t.name.value.clone(), hex(h));
     }
     Inputs {
-        site: hex(site),
+        site: if stdlib.is_some() {
+            String::new()
+        } else {
+            hex(site)
+        },
         tenants,
     }
 }
@@ -587,7 +618,7 @@ pub fn bundle(
         return Ok(out);
     }
     md.push_str(
-        "Every step in order; paths are relative to this directory. Creation comes first (z/OS, then the arrays, then the clusters), removal last and in the reverse order, so nothing is removed before what replaces it serves. When every step is done, the new bundle (`tenantc compile` of the same specs) is the deployed one: commit it; its `inventory.json` equals this directory's.\n",
+        "Every step in order; paths are relative to this directory. Creation comes first (z/OS, then the arrays, then the clusters), removal last and in the reverse order, so nothing is removed before what replaces it serves. When every step is done, the new bundle (`tenantc compile` of the same specs) is the deployed one: commit it; its `inventory.jsonl` equals this directory's.\n",
     );
 
     // 1. z/OS creation and renewal.

@@ -102,7 +102,7 @@ enum Command {
         tenants: Vec<String>,
     },
     /// Plan a day-2 change: compare the specs with the bundle that is
-    /// deployed (its inventory.json) and write a change bundle holding only
+    /// deployed (its inventory.jsonl) and write a change bundle holding only
     /// what the change needs (CHANGE.md, jobs, scripts, manifests), ordered
     /// so nothing runs before what it needs and nothing is removed before its
     /// replacement serves. Prints a summary per target system on stdout.

@@ -444,7 +444,7 @@ fn checked(analysis: &Analysis) -> Result<check::CheckedSite<'_>, ToolError> {
 /// command line used, so that the same specs give the same bundle from
 /// anywhere. A file outside the root (or without a path: the stdlib) keeps
 /// its name.
-fn site_name(analysis: &Analysis, f: &source::SourceFile) -> String {
+pub(crate) fn site_name(analysis: &Analysis, f: &source::SourceFile) -> String {
     let Some(path) = &f.path else {
         return f.name.clone();
     };
@@ -519,7 +519,7 @@ fn lower_sealed(
 }
 
 /// The day-2 plan: the change from the bundle deployed at `deployed` (its
-/// `inventory.json`) to the specs of a clean analysis, and the change
+/// `inventory.jsonl`) to the specs of a clean analysis, and the change
 /// bundle that makes it.
 pub fn plan(
     analysis: &Analysis,
@@ -632,27 +632,27 @@ fn read_inventory(dir: &camino::Utf8Path) -> Result<bundle::inventory::Inventory
     let refuse = |why: &str| ToolError(format!("--deployed {dir}: {why}"));
     let f = o.open(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
-            refuse("holds no inventory.json (is it a bundle tenantc compiled?)")
+            refuse("holds no inventory.jsonl (is it a bundle tenantc compiled?)")
         }
         _ => refuse(&format!(
-            "cannot open inventory.json ({e}); a link is not followed"
+            "cannot open inventory.jsonl ({e}); a link is not followed"
         )),
     })?;
     let meta = f.metadata().map_err(|e| refuse(&e.to_string()))?;
     if !meta.is_file() {
-        return Err(refuse("inventory.json is not a regular file"));
+        return Err(refuse("inventory.jsonl is not a regular file"));
     }
     if meta.len() > LIMIT {
         return Err(refuse(
-            "inventory.json is larger than any inventory tenantc writes",
+            "inventory.jsonl is larger than any inventory tenantc writes",
         ));
     }
     let mut text = String::new();
     f.take(LIMIT + 1)
         .read_to_string(&mut text)
-        .map_err(|_| refuse("inventory.json is not UTF-8 text"))?;
-    bundle::inventory::Inventory::from_json(&text)
-        .map_err(|_| refuse("inventory.json is not an inventory tenantc wrote"))
+        .map_err(|_| refuse("inventory.jsonl is not UTF-8 text"))?;
+    bundle::inventory::Inventory::from_jsonl(&text)
+        .map_err(|_| refuse("inventory.jsonl is not an inventory tenantc wrote"))
 }
 
 /// The secret references whose values a materialized bundle carries: API

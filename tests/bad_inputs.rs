@@ -337,10 +337,18 @@ fn an_empty_spec_compiles_to_an_empty_bundle() {
         target.to_str().expect("utf-8"),
     ]);
     assert_eq!(o.status.code(), Some(0));
-    let names: Vec<_> = std::fs::read_dir(&target)
+    let mut names: Vec<_> = std::fs::read_dir(&target)
         .expect("bundle")
         .filter_map(Result::ok)
         .map(|e| e.file_name())
         .collect();
-    assert_eq!(names, ["manifest.json"]);
+    names.sort();
+    // The manifest, and the inventory of the objects: none.
+    assert_eq!(names, ["inventory.jsonl", "manifest.json"]);
+    let inventory = std::fs::read_to_string(target.join("inventory.jsonl")).expect("inventory");
+    assert_eq!(
+        inventory.lines().count(),
+        1,
+        "a header and no object: {inventory}"
+    );
 }

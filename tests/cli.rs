@@ -305,7 +305,8 @@ fn bundle_of(
     let b = tenantc::build_bundle(&a, &opts).expect("bundle");
     Ok(b.files
         .into_iter()
-        .filter(|(p, _)| p != "manifest.json")
+        // Both record the inputs (the stdlib differs): compared apart.
+        .filter(|(p, _)| p != "manifest.json" && p != "inventory.jsonl")
         .map(|(p, f)| (p, String::from_utf8_lossy(&f.bytes).into_owned()))
         .collect())
 }
@@ -352,7 +353,7 @@ fn compile_check_reports_drift_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!out.exists(), "--check wrote a bundle");
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("36 missing"),
+        String::from_utf8_lossy(&o.stderr).contains("37 missing"),
         "{o:?}"
     );
 
@@ -477,8 +478,8 @@ fn compiling_some_tenants_writes_their_files_and_the_shared_ones_whole() {
                 .collect();
             assert!(tenants.contains(&tenant), "{path} belongs to {tenants:?}");
             files += 1;
-            if path.ends_with("kustomization.yaml") {
-                continue; // lists this part's resources only
+            if path.ends_with("kustomization.yaml") || path == "inventory.jsonl" {
+                continue; // lists this part's resources (objects) only
             }
             // Every other file is exactly the full compile's.
             assert_eq!(
@@ -803,7 +804,7 @@ fn compile_check_reports_drift_per_tenant_before_the_diff() {
     // for people on stderr, before the totals line.
     let stdout = String::from_utf8_lossy(&o.stdout);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    let summary = "drift by tenant: 1 tenant(s) with files of their own, 1 shared file(s)\n  tenant customer2: 1 file(s) (1 changed)\n  shared manifest.json: changed (site-wide)\n";
+    let summary = "drift by tenant: 1 tenant(s) with files of their own, 2 shared file(s)\n  tenant customer2: 1 file(s) (1 changed)\n  shared inventory.jsonl: changed (2 tenants)\n  shared manifest.json: changed (site-wide)\n";
     assert!(stderr.starts_with(summary), "{stderr}");
     assert!(!stdout.contains("drift by tenant"), "{stdout}");
     assert!(stdout.starts_with("--- a/"), "{stdout}");
@@ -829,8 +830,9 @@ fn compile_check_reports_drift_per_tenant_before_the_diff() {
         d["tenants"][0]["paths"][0],
         "k8s/k8s2/customer2/statefulset-postgres.yaml"
     );
-    assert_eq!(d["shared"][0]["path"], "manifest.json");
-    assert_eq!(d["changed"], 2);
+    assert_eq!(d["shared"][0]["path"], "inventory.jsonl");
+    assert_eq!(d["shared"][1]["path"], "manifest.json");
+    assert_eq!(d["changed"], 3);
 }
 
 /// Each cipher reaches the TTLSCipherParms parameter its form needs: a

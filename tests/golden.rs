@@ -169,6 +169,10 @@ fn problems(old: &Compiled, new: &Compiled, tenant: &str, kind: Change) -> Vec<S
             out.extend(manifest_problems(&os, &ns, tenant));
             continue;
         }
+        if path == "inventory.jsonl" {
+            out.extend(inventory_problems(&os, &ns, tenant));
+            continue;
+        }
         if !ot.iter().chain(nt).any(|t| t == tenant) && !ot.is_empty() {
             out.push(format!("{path}: a file of other tenants changed"));
             continue;
@@ -234,6 +238,48 @@ fn problems(old: &Compiled, new: &Compiled, tenant: &str, kind: Change) -> Vec<S
             if from.files.contains_key(p) {
                 out.push(format!("{p}: of {tenant} alone, but also there without it"));
             }
+        }
+    }
+    out
+}
+
+/// inventory.jsonl: the objects of other tenants are the same, apart from
+/// the tenant's name in the owners of the objects it shares.
+fn inventory_problems(old: &str, new: &str, tenant: &str) -> Vec<String> {
+    let lines = |s: &str| -> BTreeMap<String, serde_json::Value> {
+        s.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+                let key = if v.get("tool").is_some() {
+                    "header".to_string()
+                } else if let Some(t) = v.get("tenant") {
+                    format!("tenant {t}")
+                } else {
+                    format!("{} {} {}", v["target"], v["kind"], v["name"])
+                };
+                (key, v)
+            })
+            .collect()
+    };
+    let (o, n) = (lines(old), lines(new));
+    let mut out = Vec::new();
+    for key in o.keys().chain(n.keys()).collect::<BTreeSet<_>>() {
+        let (a, b) = (o.get(key), n.get(key));
+        // The digests of the inputs, like the manifest's inputs, follow
+        // the spec files; the objects are what must stay the tenant's.
+        if a == b || key == "header" || key.starts_with("tenant ") {
+            continue;
+        }
+        let about = |e: Option<&serde_json::Value>| {
+            e.is_some_and(|e| {
+                e["tenant"] == tenant
+                    || e["owners"]
+                        .as_array()
+                        .is_some_and(|ts| ts.iter().any(|t| t == tenant))
+            })
+        };
+        if !(about(a) || about(b)) {
+            out.push(format!("inventory.jsonl: `{key}` changed, not {tenant}'s"));
         }
     }
     out

@@ -2,8 +2,8 @@
 //! entry each, recorded by lowering at the one place that writes the object's
 //! definition (the RACF command, the Purity command, the export line, the
 //! AT-TLS rule, the Kubernetes document). `inventory.json` is this ledger
-//! written out; `tenantc plan` diffs the deployed bundle's inventory against
-//! the specs' ([`crate::change`]).
+//! written out (`inventory.jsonl`, JSON Lines); `tenantc plan` diffs the
+//! deployed bundle's inventory against the specs' ([`crate::change`]).
 //!
 //! An object's identity is its [`Key`]: the target system (`zos/<system>`,
 //! `array/<array>`, `cluster/<cluster>`), a kind and a name unique within
@@ -27,14 +27,16 @@
 //! Each entry has its owners (the tenants it serves; none for a platform
 //! object), the bundle file that creates it and a digest of its definition,
 //! so a plan can tell an object that must change from one that is untouched.
-//! The entries are sorted by key and written one per line, so a change to one
-//! tenant changes that tenant's lines only.
+//! The file is JSON Lines: a header line, a line per tenant's input digest,
+//! then the objects sorted by key, one a line, so a change to one tenant
+//! changes the lines about that tenant only (no separator moves between
+//! lines).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The file an inventory is written to, at the bundle root.
-pub const INVENTORY: &str = "inventory.json";
+pub const INVENTORY: &str = "inventory.jsonl";
 
 /// An object's identity on its target system.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -144,13 +146,19 @@ pub struct Inventory {
     pub inputs: Inputs,
 }
 
+/// The first line of `inventory.jsonl`.
 #[derive(Serialize, Deserialize)]
-struct Document {
+struct Header {
     tool: String,
     version: String,
-    #[serde(default)]
-    inputs: Inputs,
-    objects: Vec<Entry>,
+    site: String,
+}
+
+/// A tenant's input digest, one line each.
+#[derive(Serialize, Deserialize)]
+struct TenantInput {
+    tenant: String,
+    digest: String,
 }
 
 impl Inventory {
@@ -187,56 +195,80 @@ impl Inventory {
         Ok(())
     }
 
-    /// `inventory.json`: one object a line, sorted by key.
-    pub fn to_json(&self) -> String {
+    /// `inventory.jsonl`: the header, the tenants' input digests, then the
+    /// objects, one a line, sorted by key.
+    pub fn to_jsonl(&self) -> String {
         let mut out = String::with_capacity(self.entries.len() * 200 + 100);
-        out.push_str("{\n  \"tool\": \"tenantc\",\n  \"version\": ");
-        out.push_str(&serde_json::Value::from(env!("CARGO_PKG_VERSION")).to_string());
-        // The digests of the inputs, one tenant a line.
-        out.push_str(",\n  \"inputs\": {\n    \"site\": ");
-        out.push_str(&serde_json::Value::from(self.inputs.site.as_str()).to_string());
-        out.push_str(",\n    \"tenants\": {");
-        for (i, (t, d)) in self.inputs.tenants.iter().enumerate() {
-            out.push_str(if i == 0 { "\n      " } else { ",\n      " });
-            out.push_str(&serde_json::Value::from(t.as_str()).to_string());
-            out.push_str(": ");
-            out.push_str(&serde_json::Value::from(d.as_str()).to_string());
+        let line = |out: &mut String, v: &dyn erased::Ser| {
+            out.push_str(&v.json());
+            out.push('\n');
+        };
+        line(
+            &mut out,
+            &Header {
+                tool: "tenantc".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                site: self.inputs.site.clone(),
+            },
+        );
+        for (t, d) in &self.inputs.tenants {
+            line(
+                &mut out,
+                &TenantInput {
+                    tenant: t.clone(),
+                    digest: d.clone(),
+                },
+            );
         }
-        out.push_str(if self.inputs.tenants.is_empty() {
-            "}\n  }"
-        } else {
-            "\n    }\n  }"
-        });
-        out.push_str(",\n  \"objects\": [");
-        for (i, e) in self.entries.values().enumerate() {
-            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-            // An Entry holds only strings: serializing it cannot fail.
-            out.push_str(&serde_json::to_string(e).unwrap_or_default());
+        for e in self.entries.values() {
+            line(&mut out, e);
         }
-        out.push_str(if self.entries.is_empty() {
-            "]\n}\n"
-        } else {
-            "\n  ]\n}\n"
-        });
         out
     }
 
-    /// Reads an inventory written by [`Inventory::to_json`].
-    pub fn from_json(text: &str) -> Result<Inventory, String> {
-        let doc: Document = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        if doc.tool != "tenantc" {
-            return Err(format!("written by `{}`, not tenantc", doc.tool));
+    /// The tenants the objects serve, for the manifest.
+    pub fn owners(&self) -> std::collections::BTreeSet<String> {
+        self.entries
+            .values()
+            .flat_map(|e| e.owners.iter().cloned())
+            .collect()
+    }
+
+    /// Reads an inventory written by [`Inventory::to_jsonl`].
+    pub fn from_jsonl(text: &str) -> Result<Inventory, String> {
+        let mut lines = text.lines();
+        let header: Header =
+            serde_json::from_str(lines.next().ok_or("empty")?).map_err(|e| e.to_string())?;
+        if header.tool != "tenantc" {
+            return Err(format!("written by `{}`, not tenantc", header.tool));
         }
-        let mut inv = Inventory {
-            inputs: doc.inputs,
-            ..Inventory::default()
-        };
-        for e in doc.objects {
+        let mut inv = Inventory::default();
+        inv.inputs.site = header.site;
+        for l in lines {
+            if l.starts_with("{\"tenant\":") {
+                let t: TenantInput = serde_json::from_str(l).map_err(|e| e.to_string())?;
+                inv.inputs.tenants.insert(t.tenant, t.digest);
+                continue;
+            }
+            let e: Entry = serde_json::from_str(l).map_err(|e| e.to_string())?;
             if inv.entries.insert(e.key.clone(), e).is_some() {
                 return Err("an object is listed twice".into());
             }
         }
         Ok(inv)
+    }
+}
+
+/// One JSON line of a serializable value.
+mod erased {
+    pub trait Ser {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn json(&self) -> String {
+            // Strings and maps of strings only: serializing cannot fail.
+            serde_json::to_string(self).unwrap_or_default()
+        }
     }
 }
 
@@ -275,17 +307,21 @@ mod tests {
             .expect("new");
         inv.record(entry("certificate", "U/l", "2"), Recipe::default())
             .expect("new");
-        let json = inv.to_json();
-        assert_eq!(json.lines().count(), 8, "{json}");
-        assert!(json
+        inv.inputs.site = "s".into();
+        inv.inputs.tenants.insert("t1".into(), "d".into());
+        let text = inv.to_jsonl();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text
             .lines()
-            .nth(4)
+            .nth(2)
             .is_some_and(|l| l.contains("certificate")));
-        let back = Inventory::from_json(&json).expect("parses");
+        let back = Inventory::from_jsonl(&text).expect("parses");
         assert_eq!(back.entries, inv.entries);
-        assert_eq!(
-            Inventory::from_json(&Inventory::default().to_json()).map(|i| i.entries.len()),
-            Ok(0)
+        assert_eq!(back.inputs, inv.inputs);
+        let empty = Inventory::from_jsonl(&Inventory::default().to_jsonl()).expect("parses");
+        assert!(empty.entries.is_empty());
+        assert!(
+            Inventory::from_jsonl("{\"tool\":\"other\",\"version\":\"1\",\"site\":\"\"}").is_err()
         );
     }
 

@@ -247,8 +247,9 @@ impl Bundle {
             return Err(LowerError(format!("{MANIFEST} was added twice")));
         }
         // The ledger of objects, listed in the manifest like any file.
-        let inventory = self.inventory.to_json();
-        self.add_text(inventory::INVENTORY.to_string(), inventory, BTreeSet::new())?;
+        let inventory = self.inventory.to_jsonl();
+        let owners = self.inventory.owners();
+        self.add_text(inventory::INVENTORY.to_string(), inventory, owners)?;
         let digests: Vec<[u8; 32]> = inputs
             .iter()
             .map(|(_, b)| Sha256::digest(b).into())

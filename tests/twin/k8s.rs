@@ -534,6 +534,10 @@ impl Cluster {
                 }
                 _ => Err("kubectl rollout outside the twin".into()),
             },
+            // The runbook's precondition that the Portworx operator's CRDs
+            // are installed: the twin holds the kinds of every operator
+            // the bundle names (it applies a StorageCluster as any object).
+            "get" if args.first().is_some_and(|k| k == "crd") => Ok(()),
             "get" => {
                 let n = ns.as_deref().unwrap_or("default");
                 if !self.has_namespace(n) {

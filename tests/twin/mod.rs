@@ -12,7 +12,7 @@
 //! stop half-way on a real system stops here.
 //!
 //! Each twin exports its state as a sorted set of [`Obj`] (target, kind,
-//! name, digest) with the keys of the bundle's inventory (`inventory.json`).
+//! name, digest) with the keys of the bundle's inventory (`inventory.jsonl`).
 #![allow(dead_code)]
 
 pub mod array;
@@ -75,7 +75,7 @@ pub fn overlay(base: &Files, overlay: &Files) -> Files {
 
 /// Walks a bundle's APPLY.md on empty twins: the day-0 deployment.
 pub fn day0(files: &Files) -> (World, runbook::Walk) {
-    let mut world = World::default();
+    let mut world = World::empty_systems();
     let walk = runbook::walk(&mut world, files, "APPLY.md");
     (world, walk)
 }
@@ -174,8 +174,25 @@ pub struct Zos {
 }
 
 impl World {
+    /// Systems as the bundle finds them: nothing of the site's, on z/OS
+    /// systems that run Policy Agent already (its started task's user ID,
+    /// PAGENT, exists: the bundle permits it, never defines it), and
+    /// scripts that run with TENANTC_SITE, the site root the token files
+    /// are found under (APPLY.md says to set it).
+    pub fn empty_systems() -> World {
+        let mut w = World::default();
+        w.env.insert("TENANTC_SITE".into(), "/site".into());
+        w
+    }
+
     pub fn zos(&mut self, sys: &str) -> &mut Zos {
-        self.zos.entry(sys.to_string()).or_default()
+        self.zos.entry(sys.to_string()).or_insert_with(|| {
+            let mut z = Zos::default();
+            // Policy Agent's user ID, there before the site (see empty_systems).
+            let _ = z.racf.exec("ADDUSER PAGENT");
+            z.racf.preexisting.insert("PAGENT".to_string());
+            z
+        })
     }
     pub fn array(&mut self, name: &str) -> &mut array::Array {
         self.arrays.entry(name.to_string()).or_default()
@@ -234,6 +251,18 @@ pub fn shell_words(line: &str, env: &BTreeMap<String, String>) -> Result<Vec<Str
                 .map(|p| start + p)
                 .ok_or("unterminated ${")?;
             let body: String = chars[start..end].iter().collect();
+            // `${NAME:?message}`: the value, or the script stops with the
+            // message (POSIX parameter expansion): an unset one fails here.
+            if let Some((name, message)) = body.split_once(":?") {
+                *i = end + 1;
+                return match env.get(name) {
+                    Some(v) if !v.is_empty() => {
+                        out.push_str(v);
+                        Ok(())
+                    }
+                    _ => Err(format!("{name}: {message}")),
+                };
+            }
             let name = body.split(":-").next().unwrap_or_default();
             let default = body.split_once(":-").map(|(_, d)| d).unwrap_or_default();
             if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -331,7 +360,7 @@ pub fn shell_words(line: &str, env: &BTreeMap<String, String>) -> Result<Vec<Str
     Ok(words)
 }
 
-/// The objects an inventory (`inventory.json`) lists, identity and digest
+/// The objects an inventory (`inventory.jsonl`, its lines as an array) lists, identity and digest
 /// as given. Read leniently, since the format is the lead's: every JSON
 /// object with `kind` and `name` is one, its `target` its own field or
 /// the nearest enclosing key or field named like a target (`zos/...`,

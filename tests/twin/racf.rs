@@ -68,6 +68,9 @@ pub struct Racf {
     pub setropts: Vec<String>,
     /// Commands that failed in an IKJEFT01 step, which goes on after them.
     pub tolerated: Vec<String>,
+    /// User IDs the system had before the site (Policy Agent's): not the
+    /// bundle's objects, so not in the state.
+    pub preexisting: BTreeSet<String>,
 }
 
 /// A job that stopped: the 0-based index of the failing command, the
@@ -971,7 +974,11 @@ impl Racf {
     /// The objects of this database with the inventory's keys.
     pub fn state(&self, target: &str) -> BTreeSet<Obj> {
         let mut out = BTreeSet::new();
-        for (id, u) in &self.users {
+        for (id, u) in self
+            .users
+            .iter()
+            .filter(|(id, _)| !self.preexisting.contains(*id))
+        {
             let d = match (&u.uid, &u.home) {
                 (None, None) => String::new(),
                 _ => digest(&format!(

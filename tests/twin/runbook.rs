@@ -101,6 +101,13 @@ pub fn walk(world: &mut World, files: &Files, doc: &str) -> Walk {
         if t.starts_with("<!--") {
             continue;
         }
+        // A cluster's section names the cluster its kubectl lines address.
+        if let Some(name) = t
+            .strip_prefix("### Cluster ")
+            .and_then(|r| r.split_whitespace().next())
+        {
+            w.cluster = Some(name.to_string());
+        }
         for span in spans(line) {
             w.span(&span);
         }
@@ -161,7 +168,18 @@ impl Walker<'_> {
     }
 
     fn span(&mut self, s: &str) {
-        let s = s.trim();
+        let mut s = s.trim();
+        // `NAME=<what the operator puts> command`: the environment the
+        // twins run with has it (World::empty_systems).
+        if let Some((assign, rest)) = s.split_once("> ") {
+            if assign.contains("=<") && !assign.contains(char::is_whitespace)
+                || assign
+                    .split_once("=<")
+                    .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            {
+                s = rest.trim();
+            }
+        }
         if self.files.contains_key(s) {
             self.file(s, s);
             return;
@@ -206,6 +224,9 @@ impl Walker<'_> {
                 self.file(&p, line);
                 true
             }
+            // Prose naming the command, not a step: `kubectl apply -k`
+            // with no directory.
+            Some("kubectl") if words.last().is_some_and(|w| w == "-k") => true,
             Some("kubectl") => {
                 // `--context NAME` names the cluster; otherwise a
                 // `k8s/<cluster>` path does, or the cluster last named.
