@@ -83,7 +83,12 @@ pub fn diff(old: &Inventory, new: &Inventory) -> Change {
         match old.entries.get(k) {
             None => c.create.push(e.clone()),
             Some(o) if o.digest != e.digest => {
-                if k.kind == "certificate" {
+                if k.target.starts_with("array/") {
+                    c.refused.push(format!(
+                        "{k}: its definition changed (its realm or policy) but its name did not; Purity moves no {} to another realm or policy, so give it a new name (the plan then creates it and removes the old one)",
+                        k.kind
+                    ));
+                } else if k.kind == "certificate" {
                     c.refused.push(format!(
                         "{k}: its definition changed but its label did not; RACF cannot make a certificate under a label in use, so give the renewed certificate a new label (the plan then renews it by REKEY and ROLLOVER)"
                     ));
@@ -426,6 +431,16 @@ pub fn merge(
     }
 }
 
+/// The kinds a RACF command makes, run by a change job.
+const RACF_KINDS: [&str; 6] = [
+    "racf-user",
+    "certificate",
+    "keyring",
+    "ring-connection",
+    "profile",
+    "permit",
+];
+
 /// The order objects are made in on a system: what each needs exists first.
 fn create_rank(e: &Entry) -> u8 {
     match (e.key.kind.as_str(), e.key.name.starts_with("CERTAUTH/")) {
@@ -680,6 +695,9 @@ pub fn bundle(
             }
         }
         for e in t.create.get(target).into_iter().flatten() {
+            if !RACF_KINDS.contains(&e.key.kind.as_str()) {
+                continue;
+            }
             let Some(r) = new.inventory.recipes.get(&e.key) else {
                 continue;
             };
@@ -744,6 +762,41 @@ pub fn bundle(
         );
         out.add_text(path, text, none())?;
     }
+    // The exported directories of new volumes, once their owners exist.
+    for target in &zos {
+        let made: Vec<&&Entry> = t
+            .create
+            .get(target)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.key.kind == "directory")
+            .collect();
+        if made.is_empty() {
+            continue;
+        }
+        let mut script = format!(
+            "#!/bin/sh\n# {header}\n# The exported directories of new volumes, each its tenant's with mode 700.\nset -eu\n{}",
+            crate::lower::zos::DIR_FUNCTION
+        );
+        for e in &made {
+            for line in new
+                .inventory
+                .recipes
+                .get(&e.key)
+                .into_iter()
+                .flat_map(|r| &r.create)
+            {
+                let _ = writeln!(script, "{}", line.join(" "));
+            }
+        }
+        let path = format!("{target}/uss/C2-dirs.sh");
+        if first {
+            heading(&mut md, "z/OS: create and renew");
+            first = false;
+        }
+        let _ = writeln!(md, "- In the z/OS UNIX shell, as a superuser: `sh {path}` (the new volumes' directories, after the user IDs that own them).");
+        out.add_text(path, script, none())?;
+    }
     // 2. The new certificates to the clusters.
     let clients: Vec<&&Entry> = exports_needed
         .iter()
@@ -760,6 +813,34 @@ pub fn bundle(
                 e.role.as_deref().unwrap_or_default()
             );
         }
+    }
+    // The exports hold private keys: once transferred, they go (as in
+    // APPLY.md).
+    let mut datasets: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for e in &exports_needed {
+        let lines = new
+            .inventory
+            .recipes
+            .get(&e.key)
+            .map(|r| r.then.concat())
+            .unwrap_or_default();
+        for l in lines {
+            if let Some(dsn) = l.split("DSN('").nth(1).and_then(|r| r.split("')").next()) {
+                datasets
+                    .entry(e.key.target.as_str())
+                    .or_default()
+                    .insert(dsn.replace("''", "'"));
+            }
+        }
+    }
+    if !datasets.is_empty() {
+        md.push_str("\nOnce the PEM files are in place, delete the exports (they hold private keys), in TSO:\n\n```\n");
+        for dsns in datasets.values() {
+            for d in dsns {
+                let _ = writeln!(md, "DELETE '{d}'");
+            }
+        }
+        md.push_str("```\n");
     }
     // 3. z/OS files: exports and AT-TLS policies.
     let mut files_step = false;
@@ -805,14 +886,14 @@ pub fn bundle(
                 heading(&mut md, "z/OS: exports and AT-TLS policies");
                 files_step = true;
             }
-            let path = format!("{target}/nfs/C3-{job}.exports");
+            let path = format!("{target}/nfs/{job}.exports");
             let _ = writeln!(
                 md,
                 "- Replace the exports data set of {job} with `{path}`, then `F {job},EXPORTFS`: the server reloads its exports without a restart, so mounts in use stay (z/OS Network File System Guide and Reference, \"exportfs\" operand of MODIFY).",
             );
             out.add_text(path, staged, none())?;
             if !kept.is_empty() {
-                final_exports.push((format!("{target}/nfs/C8-{job}.exports"), base));
+                final_exports.push((format!("{target}/nfs/final/{job}.exports"), base));
             }
         }
         for file in touched("attls-rule") {
@@ -821,7 +902,7 @@ pub fn bundle(
                     heading(&mut md, "z/OS: exports and AT-TLS policies");
                     files_step = true;
                 }
-                let path = file.replace("/pagent/", "/pagent/C3-");
+                let path = file.clone();
                 let _ = writeln!(
                     md,
                     "- Replace the policy in the Policy Agent's AT-TLS file with `{path}`, then `F PAGENT,REFRESH` (connections in progress keep their session).",
@@ -1056,7 +1137,6 @@ pub fn bundle(
             .rsplit('/')
             .next()
             .unwrap_or_default()
-            .trim_start_matches("C8-")
             .trim_end_matches(".exports")
             .to_string();
         let _ = writeln!(
@@ -1065,20 +1145,31 @@ pub fn bundle(
         );
         out.add_text(path, text, none())?;
     }
-    let dirs: Vec<&Entry> = c.delete.iter().filter(|e| e.key.kind == "export").collect();
-    if !dirs.is_empty() {
+    // The exported directories of removed volumes: a flag decides, never
+    // silently.
+    for target in &zos {
+        let gone: Vec<&&Entry> = t
+            .delete
+            .get(target)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.key.kind == "directory")
+            .collect();
+        if gone.is_empty() {
+            continue;
+        }
         removal_heading(&mut md);
         if opts.remove_directories {
-            md.push_str("- In the z/OS UNIX shell, as a superuser, remove the directories of the removed exports (their files are gone):\n\n```sh\n");
-            for e in &dirs {
-                if let Some((_, path)) = e.key.name.split_once(' ') {
-                    let _ = writeln!(md, "rm -r {}", shell_quote(path));
-                }
+            let mut script = format!("#!/bin/sh\n# {header}\n# Removes the exported directories of removed volumes, with their files.\nset -eu\n");
+            for e in &gone {
+                let _ = writeln!(script, "rm -r {}", shell_quote(&e.key.name));
             }
-            md.push_str("```\n");
+            let path = format!("{target}/uss/C8-rmdirs.sh");
+            let _ = writeln!(md, "- In the z/OS UNIX shell, as a superuser: `sh {path}` (the directories of the removed volumes go, with their files).");
+            out.add_text(path, script, none())?;
         } else {
-            md.push_str("- The directories of the removed exports are kept, with their files (plan with --remove-directories to remove them):");
-            for e in &dirs {
+            let _ = write!(md, "- {target}: the directories of the removed volumes are kept, with their files (plan with --remove-directories to remove them):");
+            for e in &gone {
                 let _ = write!(md, " `{}`", e.key.name);
             }
             md.push('\n');
@@ -1259,6 +1350,24 @@ mod tests {
                 "ring-connection S/R/CERTAUTH/ca1"
             ]
         );
+    }
+
+    #[test]
+    fn an_array_object_changed_under_its_name_is_refused() {
+        let mut old = Inventory::default();
+        let mut new = Inventory::default();
+        for (inv, digest) in [(&mut old, "1"), (&mut new, "2")] {
+            let e = Entry::new(
+                Key::new("array/fa1", "policy", "px"),
+                &[String::from("t")],
+                "f",
+                digest.into(),
+            );
+            inv.record(e, Recipe::default()).expect("one definition");
+        }
+        let c = diff(&old, &new);
+        assert_eq!(c.refused.len(), 1, "{:?}", c.refused);
+        assert!(c.update.is_empty());
     }
 
     #[test]

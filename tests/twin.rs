@@ -1088,7 +1088,9 @@ fn plan(old: &Files, new: &tenantc::Analysis) -> (Files, Files) {
     let plan_opts = tenantc::change::PlanOptions {
         today: None,
         renew_within: None,
-        remove_directories: false,
+        // The twins compare with a fresh day 0, which has no directory of
+        // a removed volume.
+        remove_directories: true,
         eradicate: true,
         full: false,
     };
@@ -1149,9 +1151,9 @@ fn a_planned_change_leaves_the_twins_as_a_fresh_day0_would() {
     );
     // A realm renamed (its pod destroyed and created in the new realm,
     // the policy scoped to it changed) and a pod added to another tenant.
-    // Known (issue 26, tenantc plan): CHANGE.md lists `~ policy pxrole2`
-    // but neither script changes it, so the policy stays scoped to the
-    // realm the change destroys; a fresh day 0 scopes it to c2new.
+    // Purity moves no policy to another realm: the plan refuses the
+    // changed policy (`tenantc plan` exits 1 and says to rename it), so the
+    // policy stays scoped to the old realm; a fresh day 0 scopes it to c2new.
     assert_eq!(
         change_vs_fresh_day0(
             "px-pure-saw",
@@ -1236,4 +1238,118 @@ fn uss_scripts_call_their_functions_with_parameters() {
         .run_script(&script.replace("'LEDGER'", "'NOUID'"), &uid)
         .expect_err("must fail");
     assert!(e.2.contains("no OMVS segment"), "{e:?}");
+}
+
+/// Writes a model site's spec files into `dir` (emptied first).
+fn write_site(dir: &Utf8PathBuf, model: &twin::sites::Model) {
+    let _ = std::fs::remove_dir_all(dir);
+    for (path, text) in model.files() {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+}
+
+fn analyze_site(dir: &Utf8PathBuf) -> tenantc::Analysis {
+    let inputs = tenantc::find_inputs(std::slice::from_ref(dir)).expect("inputs");
+    tenantc::analyze(&inputs, &tenantc::Options::default()).expect("analysis")
+}
+
+/// Properties (1)-(3) of issue 26 over random edit sequences (add, remove,
+/// move to the other cluster, rename, renew a client certificate) from a
+/// site with no tenant (tests/twin/sites.rs): day 0 on empty twins runs
+/// clean; each edit's plan, walked on the twins as deployed, runs clean;
+/// after it the twins equal a fresh day 0 of the edited specs, digests
+/// included, nothing orphaned and nothing missing. `TENANTC_DAY2_CASES`
+/// sequences (default 6) of `TENANTC_DAY2_STEPS` edits (default 6), each
+/// keeping two tenants that are never edited.
+#[test]
+fn random_edit_sequences_leave_the_twins_as_a_fresh_day0_would() {
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (cases, steps) = (env("TENANTC_DAY2_CASES", 6), env("TENANTC_DAY2_STEPS", 6));
+    let mut problems = Vec::new();
+    let mut planned = 0;
+    for seed in 0..cases {
+        let mut rng = twin::sites::Rng::new(seed + 1);
+        // Known (issue 26): the first tenant on a system with none, and the
+        // last one leaving it, are not planned yet (the system's own files
+        // and prerequisite jobs are day-0 steps only), so every sequence
+        // keeps two anchor tenants.
+        // Known (issue 26): the RACF twin does not model GENREQ and
+        // GENCERT from a request data set yet, which a renewal's plan runs;
+        // renewals are tested on the plan's output (src/change.rs) only.
+        let mut model = twin::sites::Model::anchored();
+        model.no_renewals = true;
+        let tmp = tempfile::tempdir().expect("tmp");
+        let site = Utf8PathBuf::from_path_buf(tmp.path().join("site")).expect("utf-8");
+        write_site(&site, &model);
+        let a = analyze_site(&site);
+        assert!(!a.has_errors(), "seed {seed}: {:#?}", a.diagnostics);
+        let mut deployed = twin::files_of(
+            &tenantc::build_bundle(&a, &tenantc::Options::default()).expect("bundle"),
+        );
+        let (mut world, w0) = twin::day0(&deployed);
+        if !w0.ok() {
+            problems.push(format!("seed {seed} day 0: {:?}", w0.failures));
+            continue;
+        }
+        // A removed array's delete script asks for its address.
+        world
+            .env
+            .insert("PURE_ARRAY".into(), "removed-array".into());
+        let mut edits = Vec::new();
+        for _ in 0..steps {
+            edits.push(model.edit(&mut rng));
+            write_site(&site, &model);
+            let a = analyze_site(&site);
+            assert!(
+                !a.has_errors(),
+                "seed {seed} {edits:?}: the model wrote {:#?}",
+                a.diagnostics
+            );
+            let (change, full) = plan(&deployed, &a);
+            planned += 1;
+            let w = walk(&mut world, &change, "CHANGE.md");
+            if !w.ok() {
+                problems.push(format!(
+                    "seed {seed} {edits:?}: CHANGE.md: {:?}",
+                    w.failures
+                ));
+                break;
+            }
+            let bad: Vec<&String> = w
+                .unhandled
+                .iter()
+                .filter(|s| !allowed_unhandled_in_change(s))
+                .collect();
+            if !bad.is_empty() {
+                problems.push(format!(
+                    "seed {seed} {edits:?}: steps no twin maps: {bad:?}"
+                ));
+            }
+            let (fresh, wf) = twin::day0(&full);
+            if !wf.ok() {
+                problems.push(format!(
+                    "seed {seed} {edits:?}: fresh day 0: {:?}",
+                    wf.failures
+                ));
+                break;
+            }
+            let (got, want) = (world.full_state(), fresh.full_state());
+            if got != want {
+                let extra: Vec<String> = got.difference(&want).map(ToString::to_string).collect();
+                let missing: Vec<String> = want.difference(&got).map(ToString::to_string).collect();
+                problems.push(format!("seed {seed} {edits:?}: after the plan, not in a fresh day 0: {extra:#?}; missing: {missing:#?}"));
+                break;
+            }
+            deployed = full;
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(planned >= cases as usize, "{planned} plans");
 }

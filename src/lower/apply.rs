@@ -34,7 +34,11 @@ pub fn lower(
 ) -> Result<(), LowerError> {
     // Written whole, like the other shared files, when any selected tenant
     // is in the site: the runbook covers the whole site.
-    if site.tenants.is_empty() || !sel.any(site.tenants.iter().map(|t| t.name.value.as_str())) {
+    // A site with no tenant yet still has its day 0 (the authorities and
+    // servers the first tenant's plan builds on); a partial compile has
+    // none of its own.
+    let partial = sel.names().is_some();
+    if partial && !sel.any(site.tenants.iter().map(|t| t.name.value.as_str())) {
         return Ok(());
     }
     let sel = &Selection::default();

@@ -78,7 +78,7 @@ pub fn dirs_file(system: &str, job: &str) -> String {
 /// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/attt.htm
 /// A path that is a symbolic link is refused, not followed. Run in the
 /// z/OS UNIX shell as a superuser; rerunnable.
-fn dirs_script(site: &Site, server: ServerId, header: &str) -> String {
+fn dirs_script(site: &Site, server: ServerId, header: &str) -> (String, Vec<DirLine>) {
     let s = site.server(server);
     let mut out = format!(
         "#!/bin/sh\n\
@@ -88,29 +88,47 @@ fn dirs_script(site: &Site, server: ServerId, header: &str) -> String {
          # server exports them. Rerunnable. Each directory belongs to its tenant's\n\
          # user ID with mode 700: every export is open to the same node addresses,\n\
          # so the owner and the mode are what keep tenants out of each other's files.\n\
-         set -eu\n\
-         dir() {{\n\
-         \x20 if [ -L \"$1\" ]; then echo \"$1 is a symbolic link: not following it\" >&2; exit 1; fi\n\
-         \x20 mkdir -p \"$1\"\n\
-         \x20 chown \"$2\" \"$1\"\n\
-         \x20 chmod 700 \"$1\"\n\
-         \x20 ls -ld \"$1\"\n\
-         }}\n",
+         set -eu\n",
         job = s.jobname.value
     );
+    out.push_str(DIR_FUNCTION);
+    let mut dirs = Vec::new();
     for (t, nfs) in site.tenants_of(server) {
         for v in &nfs.volumes {
-            out.push_str(&format!(
-                "# tenant {}, volume {}\ndir {} {}\n",
-                t.name.value,
-                v.name.value,
-                super::shell_quote(unix_path(&v.export.value)),
+            let path = unix_path(&v.export.value).to_string();
+            let line = format!(
+                "dir {} {}",
+                super::shell_quote(&path),
                 super::shell_quote(&nfs.identity.user.value)
+            );
+            out.push_str(&format!(
+                "# tenant {}, volume {}\n{line}\n",
+                t.name.value, v.name.value,
             ));
+            dirs.push(DirLine {
+                tenant: t.name.value.clone(),
+                path,
+                owner: nfs.identity.user.value.clone(),
+                line,
+            });
         }
     }
-    out
+    (out, dirs)
 }
+
+/// An exported directory the script makes: its tenant, path, owner and the
+/// script line that makes it.
+struct DirLine {
+    tenant: String,
+    path: String,
+    owner: String,
+    line: String,
+}
+
+/// The shell function every directory script defines: make the directory,
+/// give it to its tenant's user ID, close it to everyone else; a symbolic
+/// link is refused, not followed.
+pub const DIR_FUNCTION: &str = "dir() {\n  if [ -L \"$1\" ]; then echo \"$1 is a symbolic link: not following it\" >&2; exit 1; fi\n  mkdir -p \"$1\"\n  chown \"$2\" \"$1\"\n  chmod 700 \"$1\"\n  ls -ld \"$1\"\n}\n";
 
 #[derive(Serialize)]
 struct CertDates<'a> {
@@ -360,11 +378,23 @@ pub fn lower(
                 services,
                 on.clone(),
             )?;
-            bundle.add_text(
-                dirs_file(name, job),
-                dirs_script(site, server_id, &header),
-                on,
-            )?;
+            let path = dirs_file(name, job);
+            let (script, dirs) = dirs_script(site, server_id, &header);
+            for d in dirs {
+                bundle.record(
+                    inventory::Entry::new(
+                        inventory::Key::new(format!("zos/{name}"), "directory", d.path),
+                        [&d.tenant],
+                        &path,
+                        inventory::digest_lines(&[format!("owner={} mode=700", d.owner)]),
+                    ),
+                    inventory::Recipe {
+                        create: vec![vec![d.line]],
+                        then: Vec::new(),
+                    },
+                )?;
+            }
+            bundle.add_text(path, script, on)?;
         }
     }
     Ok(())

@@ -306,7 +306,8 @@ impl Walker<'_> {
                     );
                 }
             }
-            ["zos", sys, "nfs", file] if ext == "exports" => {
+            // A plan's final exports file sits in a folder of its own.
+            ["zos", sys, "nfs", file] | ["zos", sys, "nfs", "final", file] if ext == "exports" => {
                 let server = file.trim_end_matches(".exports");
                 let r = self.world.zos(sys).uss.place_exports(server, &text);
                 self.walk

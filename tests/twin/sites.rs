@@ -48,6 +48,8 @@ pub struct Model {
     /// server's AT-TLS clients stay the same and most edits leave the
     /// infrastructure alone (a plan then lowers only the edited tenants).
     pub anchored: bool,
+    /// No renewals among the edits.
+    pub no_renewals: bool,
 }
 
 /// The anchors of an anchored model.
@@ -96,7 +98,12 @@ impl Model {
     /// Applies a random edit (an add when there is nothing to edit).
     pub fn edit(&mut self, rng: &mut Rng) -> Edit {
         let names: Vec<String> = self.tenants.keys().cloned().collect();
-        let kind = if names.is_empty() { 0 } else { rng.below(6) };
+        let kinds = if self.no_renewals { 5 } else { 6 };
+        let kind = if names.is_empty() {
+            0
+        } else {
+            rng.below(kinds)
+        };
         let pick = |rng: &mut Rng| names[rng.below(names.len())].clone();
         match kind {
             0 | 1 => {
@@ -221,7 +228,8 @@ impl Model {
         for (c, (name, kind, cidr, nodes)) in CLUSTERS.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "cluster {name} {{\n  kind         = {kind}\n  service_cidr = {cidr}\n"
+                "cluster {name} {{\n  kind         = {kind}\n  service_cidr = {cidr}\n\n  registry images {{\n    server      = \"registry.example.com\"\n    credentials = env(\"REGISTRY_{}\")\n  }}\n",
+                name.to_ascii_uppercase()
             );
             for (i, ip) in nodes.iter().enumerate() {
                 let _ = writeln!(s, "  node w{i} {{ dvipa = {ip} }}");
@@ -276,6 +284,7 @@ zos SYS1 {
 
   nfs_server NFS1 {
     keyring = TWIN-RING
+    uid     = 900
     clients = [CLIENTS]
 
     certificate {
@@ -291,6 +300,7 @@ zos SYS1 {
 fn tenant(name: &str, t: &Tenant) -> String {
     let id = t.id;
     let (cluster, _, _, _) = CLUSTERS[t.cluster];
+    let uid = 1000 + id;
     let mut s = format!("tenant {name} {{\n  cluster = {cluster}\n");
     if t.nfs {
         let ip = match t.cluster {
@@ -312,6 +322,7 @@ fn tenant(name: &str, t: &Tenant) -> String {
 
     identity {{
       user   = TNT{id:04}
+      uid    = {uid}
       label  = "{label}"{from}
       export = dataset("TWIN.T{id}.P12", format = pkcs12der,
                        password = env("T{id}_P12_PASSWORD"))
@@ -320,6 +331,7 @@ fn tenant(name: &str, t: &Tenant) -> String {
     proxy {{
       cluster_ip = {ip}
       image      = "registry.example.com/haproxy:2.8"
+      registry   = {cluster}.images
     }}
 
     volume data {{

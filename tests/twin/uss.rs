@@ -333,6 +333,27 @@ impl Uss {
                 }
                 Ok(())
             }
+            // rm -r PATH: the path must exist (POSIX rm: "a diagnostic
+            // message shall be written ... if file does not exist"); it goes
+            // with everything beneath it.
+            // https://pubs.opengroup.org/onlinepubs/9699919799/utilities/rm.html
+            "rm" => {
+                let [flag, paths @ ..] = args else {
+                    return Err("rm without arguments".into());
+                };
+                if flag != "-r" || paths.is_empty() {
+                    return Err("only `rm -r PATH` is in the twin's subset".into());
+                }
+                for p in paths {
+                    let p = normalize(p)?;
+                    if !self.exists(&p) {
+                        return Err(format!("rm: {p} does not exist"));
+                    }
+                    let below = format!("{p}/");
+                    self.dirs.retain(|d, _| *d != p && !d.starts_with(&below));
+                }
+                Ok(())
+            }
             other => Err(format!("`{other}` is outside the twin's z/OS UNIX subset")),
         }
     }

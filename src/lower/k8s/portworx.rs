@@ -93,6 +93,20 @@ pub(super) fn lower(
         crate::bundle::sha256(defined.as_bytes()),
         &tenants,
     )?;
+    // How to generate it again, for a plan's kustomization.
+    let target = out.dir.replacen("k8s/", "cluster/", 1);
+    out.bundle.inventory.recipes.insert(
+        crate::bundle::inventory::Key::new(target, "Secret", format!("{ns}/{PURE_SECRET}")),
+        crate::bundle::inventory::Recipe {
+            create: vec![vec![
+                PURE_SECRET.to_string(),
+                ns.to_string(),
+                "Opaque".to_string(),
+                format!("{PURE_JSON}={rel}"),
+            ]],
+            then: Vec::new(),
+        },
+    );
     out.generators.insert(SecretGenerator {
         name: PURE_SECRET.into(),
         namespace: ns.to_string(),
