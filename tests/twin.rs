@@ -671,6 +671,16 @@ fn allowed_unhandled(step: &str) -> bool {
         || step.ends_with("/nodes/multipath.conf")
         // The manifest is read by the operator to check secret files.
         || step == "manifest.json"
+        // Issue 27's runbook: checks and local commands with no target
+        // system (kustomize build, grep for placeholders, the compile that
+        // materializes secrets, the bundle's .gitignore), the OpenShift
+        // MachineConfig and the wait for its pool (no twin of a node pool),
+        // and the pipelines that turn the exports into the proxies' TLS
+        // Secrets on the workstation (known, issue 26: no twin of openssl,
+        // and those Secrets are not inventory objects yet).
+        || matches!(words.first(), Some(&("kustomize" | "grep" | "tenantc" | "oc" | "openssl" | "systemctl")))
+        || step == ".gitignore"
+        || (step.starts_with("kubectl ") && step.contains(" create secret "))
 }
 
 #[test]

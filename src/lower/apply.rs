@@ -41,6 +41,9 @@ pub fn lower(
     if partial && !sel.any(site.tenants.iter().map(|t| t.name.value.as_str())) {
         return Ok(());
     }
+    if site.tenants.is_empty() && site.systems.is_empty() {
+        return Ok(()); // nothing to apply anywhere
+    }
     let sel = &Selection::default();
     let tenants: BTreeSet<String> = site.tenants.iter().map(|t| t.name.value.clone()).collect();
     let mut md = String::new();
