@@ -161,18 +161,19 @@ pub fn unique_uids(site: &Site, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Every certificate of a site: what it is, the system it is made on, its
-/// own `valid_from`, its validity and the authority that signs it (none for
-/// an authority).
-fn certificates(
-    site: &Site,
-) -> Vec<(
+/// A certificate of the site, for the date rules: what it is, the system it
+/// is made on, its own `valid_from`, its validity and the authority that
+/// signs it (none for an authority).
+type SiteCert<'s> = (
     String,
-    &ZosSystem,
-    Option<&Sp<String>>,
-    &Sp<u64>,
+    &'s ZosSystem,
+    Option<&'s Sp<String>>,
+    &'s Sp<u64>,
     Option<AuthorityId>,
-)> {
+);
+
+/// Every certificate of a site.
+fn certificates(site: &Site) -> Vec<SiteCert<'_>> {
     let mut out = Vec::new();
     for sys in &site.systems {
         for a in &sys.authorities {

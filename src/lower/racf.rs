@@ -324,11 +324,15 @@ impl JobBuilder<'_> {
     }
 }
 
+/// An object a job makes, the commands (as lines) that make it, and those
+/// to run again after it is made.
+type MadeLines = (Made, Vec<Vec<String>>, Vec<Vec<String>>);
+
 /// A job's text, and the objects its commands make with the lines that make
 /// them (and the lines to run again after).
 pub(crate) struct Rendered {
     text: String,
-    made: Vec<(Made, Vec<Vec<String>>, Vec<Vec<String>>)>,
+    made: Vec<MadeLines>,
 }
 
 impl Rendered {
