@@ -954,30 +954,21 @@ pub(crate) fn renewal_lines(
     } else {
         format!("RACDCERT ID({o})")
     };
-    let mut rekey = Command::new(id.clone())
+    let validity = validity.map(|(from, to)| (from.to_string(), to.to_string()));
+    let rekey = Command::new(id.clone())
         .op(format!("REKEY(LABEL({}))", quote(old_label)))
         .op(format!("WITHLABEL({})", quote(new_label)));
-    if let Some((from, to)) = validity {
-        rekey = rekey
-            .op(format!("NOTBEFORE(DATE({from}))"))
-            .op(format!("NOTAFTER(DATE({to}))"));
-    }
-    let mut cmds = vec![rekey];
+    let mut cmds = vec![dated(rekey, &validity)];
     if let Some(ca) = signer {
         cmds.push(
             Command::new(id.clone())
                 .op(format!("GENREQ(LABEL({}))", quote(new_label)))
                 .op(format!("DSN({})", quote(request_dsn))),
         );
-        let mut gencert = Command::new(id.clone())
+        let gencert = Command::new(id.clone())
             .op(format!("GENCERT({})", quote(request_dsn)))
             .op(format!("SIGNWITH(CERTAUTH LABEL({}))", quote(ca)));
-        if let Some((from, to)) = validity {
-            gencert = gencert
-                .op(format!("NOTBEFORE(DATE({from}))"))
-                .op(format!("NOTAFTER(DATE({to}))"));
-        }
-        cmds.push(gencert);
+        cmds.push(dated(gencert, &validity));
     }
     cmds.push(
         Command::new(id)
