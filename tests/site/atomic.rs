@@ -2,7 +2,7 @@
 //! SIGKILL at moments spread over their run, and the bundle on disk is always
 //! one complete bundle, the old or the new, never a mix or a partial one.
 
-mod common;
+use crate::common;
 
 use common::{read_tree, root};
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@
 //! `.ci/run` installs checkov; when it is missing the test fails if `CI` is
 //! set and is skipped (with a note on stderr) otherwise.
 
-mod common;
+use crate::common;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use common::root;

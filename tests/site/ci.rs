@@ -2,7 +2,7 @@
 //! formats checked against their documented syntax, `tenantc fix`, and a
 //! reader that goes away (`| head`).
 
-mod common;
+use crate::common;
 
 use camino::Utf8PathBuf;
 use common::{root, tenantc};

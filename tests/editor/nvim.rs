@@ -3,7 +3,7 @@
 //! z/OS NFS example, and asks for diagnostics, hover, definition, completion
 //! and rename. Neovim writes what it got to a JSON file; this test checks it.
 
-mod common;
+use crate::common;
 
 use camino::Utf8Path;
 use std::process::{Command, Stdio};

@@ -14,7 +14,7 @@
 //! `server` line has no port), so scenarios can run in parallel. Every wait
 //! is bounded and every process is killed when its guard drops.
 
-mod common;
+use crate::common;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use std::io::{BufRead, BufReader, Write};

@@ -12,7 +12,7 @@
 //! deterministic, so a failure reproduces; `TENANTC_PARSE_VARIANTS` sets how
 //! many variants run.
 
-mod common;
+use crate::common;
 
 use common::mutate::{line_deleted_or_duplicated, word_swapped, XorShift};
 

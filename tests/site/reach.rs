@@ -10,7 +10,7 @@
 //! shows the test can fail: leave out any one kind of claim from the
 //! partners and some generated tenant's diagnostics differ.
 
-mod common;
+use crate::common;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use common::mutate::XorShift;

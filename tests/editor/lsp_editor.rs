@@ -2,7 +2,7 @@
 //! semantic tokens, inlay hints of derived names and defaults, and an
 //! outline of a file with a syntax error in its middle.
 
-mod common;
+use crate::common;
 
 use common::lsp::Lsp;
 use serde_json::{json, Value};

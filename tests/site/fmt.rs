@@ -9,7 +9,7 @@
 //! same order. A text that does not parse is refused with its parse
 //! diagnostics.
 
-mod common;
+use crate::common;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use common::{root, tenantc};

@@ -4,7 +4,7 @@
 //! reading that matters). Random documents are printed by tenantc, read back
 //! by PyYAML and compared with the values they were printed from.
 
-mod common;
+use crate::common;
 
 use common::mutate::XorShift;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! `tenantc lsp` at the protocol level: the real binary, JSON-RPC messages
 //! with Content-Length framing over its stdin and stdout, every wait bounded.
 
-mod common;
+use crate::common;
 
 use camino::Utf8Path;
 use common::lsp::{example, uri, Lsp, WAIT};

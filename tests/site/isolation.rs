@@ -4,7 +4,7 @@
 //! that close other tenants' FADA classes, and an isolation report that
 //! lists nothing shared, which `tenantc check` guarantees.
 
-mod common;
+use crate::common;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use common::{compile, root, spec_in_tmp};
@@ -125,7 +125,7 @@ fn the_nfs_ports_are_admitted_only_from_the_host_network_on_openshift() {
     assert_eq!(admitted, svc_ports, "exactly the Service's NFS ports");
 }
 
-const K8S_NFS: &str = include_str!("fixtures/k8s-nfs/site.tenant");
+const K8S_NFS: &str = include_str!("../fixtures/k8s-nfs/site.tenant");
 
 #[test]
 fn plain_kubernetes_admits_the_nfs_ports_from_the_nodes_addresses() {

@@ -10,7 +10,7 @@
 //! `.ci/run` installs these tools. When one is missing the test fails if `CI`
 //! is set and is skipped (with a note on stderr) otherwise.
 
-mod common;
+use crate::common;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use common::root;

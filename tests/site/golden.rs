@@ -7,7 +7,7 @@
 //! of several tenants, manifest.json) only in lines about it. The seed is
 //! fixed, so a failure reproduces; `GOLDEN_CASES` raises the budget.
 
-mod common;
+use crate::common;
 
 use camino::Utf8PathBuf;
 use common::mutate::XorShift;

@@ -17,7 +17,7 @@
 //! `+` or `-` continues the command; apostrophes inside a quoted string are
 //! doubled).
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

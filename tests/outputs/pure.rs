@@ -3,7 +3,7 @@
 //! fields; tokens stay placeholders unless materialized, and materialized
 //! values land only in files of mode 0600; realms are never shared.
 
-mod common;
+use crate::common;
 
 use common::{root, tenantc};
 use std::collections::BTreeMap;

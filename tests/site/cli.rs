@@ -1,7 +1,7 @@
 //! The command line as a pipeline sees it: exit codes, quiet success,
 //! machine-readable diagnostics, refusing to clobber, `explain`.
 
-mod common;
+use crate::common;
 
 use common::{compile, root, tenantc};
 

@@ -17,7 +17,7 @@
 //! `LSP_EQUIV_CASES` sets the number of steps (default 40), `LSP_EQUIV_SEED`
 //! the sequence.
 
-mod common;
+use crate::common;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use common::lsp::{uri, Lsp};
