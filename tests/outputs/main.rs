@@ -4,8 +4,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod consumers;
+mod mtls;
+mod pure;
 mod scanners;
 mod structure;
-mod mtls;
 mod yaml_oracle;
-mod pure;
