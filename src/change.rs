@@ -21,13 +21,14 @@
 //! Nothing is created that the deployed inventory holds, so no GENCERT,
 //! ADDRING or realm create meets an object that exists.
 
-use crate::bundle::inventory::{Entry, Inputs, Inventory, Key};
+use crate::bundle::inventory::{Deployed, Entry, Inputs, Inventory, Key};
 use crate::bundle::Bundle;
 use crate::ir::Site;
 use crate::lower::{racf, shell_quote, LowerError, Templates};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 /// What `tenantc plan` is asked beyond the specs.
 #[derive(Debug, Clone, Default)]
@@ -174,13 +175,17 @@ pub fn diff(old: &Inventory, new: &Inventory) -> Change {
 pub fn due(inv: &Inventory, today: &str, days: u32) -> Result<Vec<Entry>, String> {
     let limit = crate::plan::jcl::add_days(today, days)
         .ok_or_else(|| format!("--today {today}: not a date (yyyy-mm-dd)"))?;
-    Ok(inv
+    let mut certs: Vec<Entry> = inv
         .entries
         .values()
         .filter(|e| e.key.kind == "certificate")
-        .filter(|e| e.not_after.as_deref().is_some_and(|d| d <= limit.as_str()))
         .cloned()
-        .collect())
+        .collect();
+    // And those of the tenants a plan did not lower.
+    certs.extend(inv.kept_entries(|k| k[1] == "certificate")?);
+    certs.retain(|e| e.not_after.as_deref().is_some_and(|d| d <= limit.as_str()));
+    certs.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(certs)
 }
 
 /// The digests of a site's inputs ([`Inputs`]), from their tokens (blanks
@@ -334,7 +339,7 @@ pub fn inputs(analysis: &crate::Analysis, stdlib: Option<&camino::Utf8Path>) -> 
 /// is added, changed or removed.
 pub fn scope(
     site: &Site,
-    old: &Inventory,
+    old: &Deployed,
     now: &Inputs,
 ) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
     if old.inputs.site.is_empty()
@@ -367,24 +372,24 @@ pub fn scope(
             ));
         }
     }
-    for e in old.entries.values() {
-        let touched = e
-            .owners
-            .iter()
-            .any(|o| changed.contains(o) || removed.contains(o));
-        if touched
-            && e.key.kind == "StorageClass"
-            && e.owners.len() == 1
-            && e.key.target.starts_with("cluster/")
-        {
-            // An old FlashArray class: its tenant held a realm.
-            let owner = &e.owners[0];
-            if old
-                .entries
-                .values()
-                .any(|x| x.key.kind == "realm" && x.owners.contains(owner))
-            {
-                clusters.insert(e.key.target.clone());
+    // The deployed objects' keys and owners are enough here: no line is
+    // parsed.
+    let touched = old.ids(changed.iter().chain(&removed));
+    let mut with_realm: BTreeSet<&str> = BTreeSet::new();
+    for i in 0..old.len() {
+        if old.key(i)[1] == "realm" {
+            with_realm.extend(old.owners(i));
+        }
+    }
+    for i in 0..old.len() {
+        let [target, kind, _] = old.key(i);
+        if kind == "StorageClass" && target.starts_with("cluster/") && old.owned_by(i, &touched) {
+            // An old FlashArray class: its one tenant held a realm.
+            let owners: Vec<&str> = old.owners(i).collect();
+            if let [owner] = owners[..] {
+                if with_realm.contains(owner) {
+                    clusters.insert(target.to_string());
+                }
             }
         }
     }
@@ -398,6 +403,20 @@ pub fn scope(
     Some((lower, removed))
 }
 
+/// What [`merge`] gives.
+pub enum Merged {
+    /// The inventory after the change (the deployed lines of untouched
+    /// objects kept as they are), and the deployed objects it differs from
+    /// the specs' in, parsed: those lowering recorded anew and those of the
+    /// affected tenants. [`diff`] of the two is the change.
+    Done {
+        inventory: Inventory,
+        old: Inventory,
+    },
+    /// More tenants to lower (below).
+    More(BTreeSet<String>),
+}
+
 /// The inventory after a change that lowered only `lowered` (their files,
 /// and the shared files they use, written whole): the objects it recorded,
 /// and the deployed ones of the tenants it did not touch. Returns the
@@ -405,30 +424,48 @@ pub fn scope(
 /// in a file this lowering did not write (their objects must be recorded
 /// anew), else the inventory.
 pub fn merge(
-    old: &Inventory,
+    old: &Arc<Deployed>,
     lowered: &Bundle,
     affected: &BTreeSet<String>,
-) -> Result<Inventory, BTreeSet<String>> {
+) -> Result<Merged, String> {
     let mut inv = lowered.inventory.clone();
+    let mut part = Inventory {
+        inputs: old.inputs.clone(),
+        ..Default::default()
+    };
+    let mut anew = vec![false; old.len()];
+    for k in inv.entries.keys() {
+        if let Some(i) = old.find(k) {
+            anew[i] = true;
+        }
+    }
+    let touched = old.ids(affected);
+    let mut kept = Vec::new();
     let mut more = BTreeSet::new();
-    for (k, e) in &old.entries {
-        if inv.entries.contains_key(k) {
-            continue;
-        }
-        let touched = e.owners.iter().any(|o| affected.contains(o));
-        if !touched {
-            inv.entries.insert(k.clone(), e.clone());
-        } else if e.owners.iter().any(|o| !affected.contains(o))
-            && !lowered.files.contains_key(&e.file)
-        {
-            more.extend(e.owners.iter().filter(|o| !affected.contains(*o)).cloned());
+    for (i, anew) in anew.into_iter().enumerate() {
+        if anew {
+            let e = old.entry(i)?;
+            part.entries.insert(e.key.clone(), e);
+        } else if old.owned_by(i, &touched) {
+            let e = old.entry(i)?;
+            if e.owners.iter().any(|o| !affected.contains(o))
+                && !lowered.files.contains_key(&e.file)
+            {
+                more.extend(e.owners.iter().filter(|o| !affected.contains(*o)).cloned());
+            }
+            part.entries.insert(e.key.clone(), e);
+        } else {
+            kept.push(i);
         }
     }
-    if more.is_empty() {
-        Ok(inv)
-    } else {
-        Err(more)
+    if !more.is_empty() {
+        return Ok(Merged::More(more));
     }
+    inv.kept = Some(old.keep(kept));
+    Ok(Merged::Done {
+        inventory: inv,
+        old: part,
+    })
 }
 
 /// The kinds a RACF command makes, run by a change job.

@@ -1106,7 +1106,14 @@ fn plan(old: &Files, new: &tenantc::Analysis) -> (Files, Files) {
     };
     let (_, change) = tenantc::plan(new, &opts, dep, &plan_opts).expect("plan");
     let full = tenantc::build_bundle(new, &opts).expect("bundle");
-    (twin::files_of(&change), twin::files_of(&full))
+    let (change, full) = (twin::files_of(&change), twin::files_of(&full));
+    // CHANGE.md: "its `inventory.jsonl` equals this directory's" (the
+    // deployed lines of the tenants not lowered again copied through).
+    assert!(
+        change["inventory.jsonl"] == full["inventory.jsonl"],
+        "the change bundle's inventory differs from the new bundle's"
+    );
+    (change, full)
 }
 
 /// Steps of a CHANGE.md no twin models.

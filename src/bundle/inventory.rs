@@ -33,7 +33,9 @@
 //! lines).
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// The file an inventory is written to, at the bundle root.
 pub const INVENTORY: &str = "inventory.jsonl";
@@ -144,6 +146,18 @@ pub struct Inventory {
     pub entries: BTreeMap<Key, Entry>,
     pub recipes: BTreeMap<Key, Recipe>,
     pub inputs: Inputs,
+    /// Objects of a deployed inventory carried through unchanged, as their
+    /// lines (a plan that lowered some tenants only keeps the others'
+    /// objects without parsing them). Their keys are not in `entries`.
+    pub kept: Option<Kept>,
+}
+
+/// Lines of a [`Deployed`] inventory kept as they are.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    deployed: Arc<Deployed>,
+    /// Indexes into the deployed inventory's lines, in key order.
+    lines: Vec<usize>,
 }
 
 /// The first line of `inventory.jsonl`.
@@ -198,7 +212,15 @@ impl Inventory {
     /// `inventory.jsonl`: the header, the tenants' input digests, then the
     /// objects, one a line, sorted by key.
     pub fn to_jsonl(&self) -> String {
-        let mut out = String::with_capacity(self.entries.len() * 200 + 100);
+        let kept_bytes: usize = self.kept.as_ref().map_or(0, |k| {
+            k.lines
+                .iter()
+                .map(|&i| k.deployed.lines[i].len as usize + 1)
+                .sum()
+        });
+        let mut out = String::with_capacity(
+            (self.entries.len() + self.inputs.tenants.len()) * 200 + kept_bytes + 100,
+        );
         let line = |out: &mut String, v: &dyn erased::Ser| {
             out.push_str(&v.json());
             out.push('\n');
@@ -220,42 +242,359 @@ impl Inventory {
                 },
             );
         }
+        // The parsed objects and the kept lines, merged in key order.
+        let kept: &[usize] = self.kept.as_ref().map_or(&[], |k| &k.lines);
+        let mut kept = kept.iter().peekable();
         for e in self.entries.values() {
+            if let Some(d) = self.kept.as_ref().map(|k| &k.deployed) {
+                while let Some(&&i) = kept.peek() {
+                    if d.key(i) > key_parts(&e.key) {
+                        break;
+                    }
+                    out.push_str(d.line(i));
+                    out.push('\n');
+                    kept.next();
+                }
+            }
             line(&mut out, e);
+        }
+        if let Some(d) = self.kept.as_ref().map(|k| &k.deployed) {
+            for &i in kept {
+                out.push_str(d.line(i));
+                out.push('\n');
+            }
         }
         out
     }
 
     /// The tenants the objects serve, for the manifest.
-    pub fn owners(&self) -> std::collections::BTreeSet<String> {
-        self.entries
+    pub fn owners(&self) -> BTreeSet<String> {
+        let mut all: BTreeSet<String> = self
+            .entries
             .values()
             .flat_map(|e| e.owners.iter().cloned())
+            .collect();
+        if let Some(k) = &self.kept {
+            let mut seen = vec![false; k.deployed.tenants.len()];
+            for &i in &k.lines {
+                for &o in k.deployed.owner_ids(i) {
+                    seen[o as usize] = true;
+                }
+            }
+            for (t, s) in k.deployed.tenants.iter().zip(seen) {
+                if s {
+                    all.insert(t.clone());
+                }
+            }
+        }
+        all
+    }
+
+    /// The kept objects whose key `wanted` accepts, parsed.
+    pub fn kept_entries(&self, wanted: impl Fn(&[&str; 3]) -> bool) -> Result<Vec<Entry>, String> {
+        let Some(k) = &self.kept else {
+            return Ok(Vec::new());
+        };
+        k.lines
+            .iter()
+            .filter(|&&i| wanted(&k.deployed.key(i)))
+            .map(|&i| k.deployed.entry(i))
             .collect()
     }
 
-    /// Reads an inventory written by [`Inventory::to_jsonl`].
+    /// Reads an inventory written by [`Inventory::to_jsonl`], every object
+    /// parsed.
     pub fn from_jsonl(text: &str) -> Result<Inventory, String> {
-        let mut lines = text.lines();
-        let header: Header =
-            serde_json::from_str(lines.next().ok_or("empty")?).map_err(|e| e.to_string())?;
-        if header.tool != "tenantc" {
-            return Err(format!("written by `{}`, not tenantc", header.tool));
+        Deployed::read(text.to_string())?.to_inventory()
+    }
+}
+
+/// A key as the parts it is ordered by.
+fn key_parts(k: &Key) -> [&str; 3] {
+    [&k.target, &k.kind, &k.name]
+}
+
+/// A deployed bundle's inventory, read lazily: the header and the tenants'
+/// input digests are parsed, the objects only indexed (each line's key and
+/// owners, read from the line's start), so that a plan which lowers a few
+/// tenants parses only the objects it compares and copies the others' lines
+/// through unchanged. At 10,000 tenants the file is some 60 MB; parsing
+/// every object of it cost a one-tenant plan most of its second.
+#[derive(Debug)]
+pub struct Deployed {
+    text: String,
+    pub inputs: Inputs,
+    /// The object lines, in key order.
+    lines: Vec<Line>,
+    /// Keys holding a JSON escape, decoded, by line index.
+    decoded: HashMap<usize, [String; 3]>,
+    /// The owners of every line, as indexes into `tenants`.
+    pool: Vec<u32>,
+    /// Every tenant named as an owner.
+    tenants: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    at: u32,
+    len: u32,
+    /// The raw spans of the key's target, kind and name in `text`.
+    key: [(u32, u32); 3],
+    /// The owners' range in `pool`.
+    owners: (u32, u32),
+}
+
+/// A JSON string starting at `s[at]` (its opening quote): its contents' span,
+/// whether it holds an escape, and the index after its closing quote.
+fn json_string(s: &[u8], at: usize) -> Option<((usize, usize), bool, usize)> {
+    if s.get(at) != Some(&b'"') {
+        return None;
+    }
+    let mut i = at + 1;
+    let mut escaped = false;
+    while i < s.len() {
+        match s[i] {
+            b'"' => return Some(((at + 1, i), escaped, i + 1)),
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            c if c < 0x20 => return None,
+            _ => i += 1,
         }
-        let mut inv = Inventory::default();
-        inv.inputs.site = header.site;
-        for l in lines {
-            if l.starts_with("{\"tenant\":") {
-                let t: TenantInput = serde_json::from_str(l).map_err(|e| e.to_string())?;
-                inv.inputs.tenants.insert(t.tenant, t.digest);
+    }
+    None
+}
+
+impl Deployed {
+    /// Reads an inventory written by [`Inventory::to_jsonl`].
+    pub fn read(text: String) -> Result<Deployed, String> {
+        let mut d = Deployed {
+            text: String::new(),
+            inputs: Inputs::default(),
+            lines: Vec::new(),
+            decoded: HashMap::new(),
+            pool: Vec::new(),
+            tenants: Vec::new(),
+        };
+        let mut ids: HashMap<String, u32> = HashMap::new();
+        let bytes = text.as_bytes();
+        let mut pos = 0usize;
+        let mut first = true;
+        let bad = |what: &str| Err(format!("not an inventory: {what}"));
+        while pos < text.len() {
+            let end = text[pos..].find('\n').map_or(text.len(), |n| pos + n);
+            let l = &text[pos..end];
+            let at = pos;
+            pos = end + 1;
+            if first {
+                first = false;
+                let header: Header = serde_json::from_str(l).map_err(|e| e.to_string())?;
+                if header.tool != "tenantc" {
+                    return Err(format!("written by `{}`, not tenantc", header.tool));
+                }
+                d.inputs.site = header.site;
                 continue;
             }
-            let e: Entry = serde_json::from_str(l).map_err(|e| e.to_string())?;
-            if inv.entries.insert(e.key.clone(), e).is_some() {
-                return Err("an object is listed twice".into());
+            if l.starts_with("{\"tenant\":") {
+                let t: TenantInput = serde_json::from_str(l).map_err(|e| e.to_string())?;
+                d.inputs.tenants.insert(t.tenant, t.digest);
+                continue;
+            }
+            // `{"target":"..","kind":"..","name":"..",["owners":[..],]"file":..}`
+            let mut i = at;
+            let mut key = [(0u32, 0u32); 3];
+            let mut escaped = false;
+            for (n, field) in ["{\"target\":", ",\"kind\":", ",\"name\":"]
+                .iter()
+                .enumerate()
+            {
+                if !text[i..end].starts_with(field) {
+                    return bad("an object line does not start with its key");
+                }
+                let Some((span, esc, next)) = json_string(&bytes[..end], i + field.len()) else {
+                    return bad("a key is not a string");
+                };
+                key[n] = (span.0 as u32, span.1 as u32);
+                escaped |= esc;
+                i = next;
+            }
+            let from = d.pool.len() as u32;
+            if text[i..end].starts_with(",\"owners\":[") {
+                i += ",\"owners\":[".len();
+                loop {
+                    let Some(((a, b), esc, next)) = json_string(&bytes[..end], i) else {
+                        return bad("an owner is not a string");
+                    };
+                    let name: Cow<str> = if esc {
+                        Cow::Owned(
+                            serde_json::from_str::<String>(&text[a - 1..=b])
+                                .map_err(|e| e.to_string())?,
+                        )
+                    } else {
+                        Cow::Borrowed(&text[a..b])
+                    };
+                    let id = match ids.get(name.as_ref()) {
+                        Some(&id) => id,
+                        None => {
+                            let id = d.tenants.len() as u32;
+                            ids.insert(name.to_string(), id);
+                            d.tenants.push(name.into_owned());
+                            id
+                        }
+                    };
+                    d.pool.push(id);
+                    match bytes.get(next) {
+                        Some(b',') => i = next + 1,
+                        Some(b']') => break,
+                        _ => return bad("the owners are not a list of strings"),
+                    }
+                }
+            }
+            if !l.ends_with('}') {
+                return bad("an object line is cut short");
+            }
+            let index = d.lines.len();
+            d.lines.push(Line {
+                at: at as u32,
+                len: (end - at) as u32,
+                key,
+                owners: (from, d.pool.len() as u32),
+            });
+            if escaped {
+                let mut k: [String; 3] = Default::default();
+                for (n, (a, b)) in key.iter().enumerate() {
+                    k[n] = serde_json::from_str(&text[*a as usize - 1..=*b as usize])
+                        .map_err(|e| e.to_string())?;
+                }
+                d.decoded.insert(index, k);
             }
         }
+        if first {
+            return Err("empty".into());
+        }
+        d.text = text;
+        // Written sorted; an inventory sorted otherwise is put in order.
+        let sorted = (1..d.lines.len()).all(|i| d.key(i - 1) < d.key(i));
+        if !sorted {
+            let mut order: Vec<usize> = (0..d.lines.len()).collect();
+            order.sort_by(|&a, &b| d.key(a).cmp(&d.key(b)));
+            if order.windows(2).any(|w| d.key(w[0]) == d.key(w[1])) {
+                return Err("an object is listed twice".into());
+            }
+            let decoded = std::mem::take(&mut d.decoded);
+            d.decoded = order
+                .iter()
+                .enumerate()
+                .filter_map(|(n, &o)| decoded.get(&o).map(|k| (n, k.clone())))
+                .collect();
+            d.lines = order.iter().map(|&o| d.lines[o]).collect();
+        }
+        Ok(d)
+    }
+
+    /// The number of objects.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Line `i`'s key: target, kind and name.
+    pub fn key(&self, i: usize) -> [&str; 3] {
+        if let Some(k) = self.decoded.get(&i) {
+            return [&k[0], &k[1], &k[2]];
+        }
+        let l = &self.lines[i];
+        l.key.map(|(a, b)| &self.text[a as usize..b as usize])
+    }
+
+    fn line(&self, i: usize) -> &str {
+        let l = &self.lines[i];
+        &self.text[l.at as usize..(l.at + l.len) as usize]
+    }
+
+    fn owner_ids(&self, i: usize) -> &[u32] {
+        let (a, b) = self.lines[i].owners;
+        &self.pool[a as usize..b as usize]
+    }
+
+    /// Whether an owner of line `i` is one of `tenants` (by [`Deployed::ids`]).
+    pub fn owned_by(&self, i: usize, tenants: &[bool]) -> bool {
+        self.owner_ids(i).iter().any(|&o| tenants[o as usize])
+    }
+
+    /// The owners of line `i`.
+    pub fn owners(&self, i: usize) -> impl Iterator<Item = &str> {
+        self.owner_ids(i)
+            .iter()
+            .map(|&o| self.tenants[o as usize].as_str())
+    }
+
+    /// Whether line `i` has owners at all.
+    pub fn has_owners(&self, i: usize) -> bool {
+        let (a, b) = self.lines[i].owners;
+        a != b
+    }
+
+    /// `tenants` as a mask over the owners this inventory names.
+    pub fn ids<'t>(&self, tenants: impl IntoIterator<Item = &'t String>) -> Vec<bool> {
+        let set: BTreeSet<&str> = tenants.into_iter().map(String::as_str).collect();
+        self.tenants
+            .iter()
+            .map(|t| set.contains(t.as_str()))
+            .collect()
+    }
+
+    /// The line of `key`, if the inventory holds it.
+    pub fn find(&self, key: &Key) -> Option<usize> {
+        let k = key_parts(key);
+        self.lines_search(&k).ok()
+    }
+
+    fn lines_search(&self, k: &[&str; 3]) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.lines.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.key(mid).cmp(k) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
+    }
+
+    /// Line `i`, parsed.
+    pub fn entry(&self, i: usize) -> Result<Entry, String> {
+        let e: Entry = serde_json::from_str(self.line(i)).map_err(|e| e.to_string())?;
+        if key_parts(&e.key) != self.key(i) {
+            return Err("an object line names two keys".into());
+        }
+        Ok(e)
+    }
+
+    /// Every object, parsed.
+    pub fn to_inventory(&self) -> Result<Inventory, String> {
+        let mut inv = Inventory {
+            inputs: self.inputs.clone(),
+            ..Default::default()
+        };
+        for i in 0..self.lines.len() {
+            let e = self.entry(i)?;
+            inv.entries.insert(e.key.clone(), e);
+        }
         Ok(inv)
+    }
+
+    /// `lines` (indexes, in key order) kept as they are in an inventory.
+    pub fn keep(self: &Arc<Self>, lines: Vec<usize>) -> Kept {
+        Kept {
+            deployed: Arc::clone(self),
+            lines,
+        }
     }
 }
 
@@ -323,6 +662,85 @@ mod tests {
         assert!(
             Inventory::from_jsonl("{\"tool\":\"other\",\"version\":\"1\",\"site\":\"\"}").is_err()
         );
+    }
+
+    #[test]
+    fn a_deployed_inventory_read_lazily_writes_back_its_kept_lines_unchanged() {
+        let mut inv = Inventory::default();
+        inv.inputs.site = "s".into();
+        for (i, name) in ["U/a", "U/b \"quoted\" \u{e9}", "U/c", "U/d", "U/e"]
+            .iter()
+            .enumerate()
+        {
+            let mut e = entry("certificate", name, &i.to_string());
+            e.owners = match i {
+                0 => vec![],
+                1 => vec!["t\"1".into(), "t2".into()],
+                _ => vec![format!("t{i}")],
+            };
+            e.not_after = Some("2027-01-01".into());
+            inv.record(e, Recipe::default()).expect("new");
+            inv.inputs.tenants.insert(format!("t{i}"), format!("d{i}"));
+        }
+        let text = inv.to_jsonl();
+        let d = Arc::new(Deployed::read(text.clone()).expect("reads"));
+        assert_eq!(d.len(), 5);
+        assert_eq!(d.inputs, inv.inputs);
+        assert_eq!(d.to_inventory().expect("parses").entries, inv.entries);
+        assert_eq!(
+            d.key(1),
+            ["zos/SYS1", "certificate", "U/b \"quoted\" \u{e9}"]
+        );
+        assert_eq!(d.owners(1).collect::<Vec<_>>(), ["t\"1", "t2"]);
+        assert!(d.owned_by(3, &d.ids([&"t3".to_string()])));
+        assert!(!d.owned_by(3, &d.ids([&"t2".to_string()])));
+        assert!(!d.has_owners(0));
+        for (i, e) in inv.entries.values().enumerate() {
+            assert_eq!(d.find(&e.key), Some(i));
+        }
+        assert_eq!(d.find(&Key::new("zos/SYS1", "certificate", "U/bb")), None);
+        // Lines 1 and 3 parsed again, the others kept: the same file.
+        let mut back = Inventory {
+            inputs: inv.inputs.clone(),
+            ..Default::default()
+        };
+        for i in [1, 3] {
+            let e = d.entry(i).expect("parses");
+            back.entries.insert(e.key.clone(), e);
+        }
+        back.kept = Some(d.keep(vec![0, 2, 4]));
+        assert_eq!(back.to_jsonl(), text);
+        assert_eq!(back.owners(), inv.owners());
+        let certs = back
+            .kept_entries(|k| k[1] == "certificate")
+            .expect("parses");
+        assert_eq!(certs.len(), 3);
+        // Out of order, it is put in order; an object twice is refused.
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines[6..].reverse();
+        let shuffled = Deployed::read(lines.join("\n")).expect("reads");
+        assert_eq!(
+            shuffled.to_inventory().expect("parses").entries,
+            inv.entries
+        );
+        let twice = format!("{text}{}\n", text.lines().last().expect("a line"));
+        assert!(Deployed::read(twice).is_err());
+        // Lines that are not objects as tenantc writes them are refused.
+        for bad in [
+            "{\"kind\":\"x\",\"target\":\"t\",\"name\":\"n\",\"file\":\"f\",\"digest\":\"d\"}",
+            "{\"target\":\"t\",\"kind\":\"x\",\"name\":\"n\",\"owners\":[1],\"file\":\"f\"}",
+            "{\"target\":\"t\",\"kind\":\"x\",\"name\":\"n",
+            "",
+        ] {
+            assert!(Deployed::read(format!("{text}{bad}\n")).is_err(), "{bad}");
+        }
+        // A line whose key differs from its parse is refused when parsed.
+        let forged = format!(
+            "{text}{}\n",
+            "{\"target\":\"zz\",\"kind\":\"x\",\"name\":\"n\",\"file\":\"f\",\"digest\":\"d\",\"target\":\"other\"}"
+        );
+        let d = Deployed::read(forged).expect("indexes");
+        assert!(d.to_inventory().is_err());
     }
 
     #[test]
