@@ -7,7 +7,7 @@
 //!
 //! 1. z/OS: a job per system creating what is absent (certificates, rings,
 //!    connections, profiles, permits) and renewing certificates replaced
-//!    under a new label (REKEY, GENREQ/GENCERT, ROLLOVER), then the exports
+//!    under a new label (GENCERT, then ROLLOVER), then the exports
 //!    of the new certificates;
 //! 2. the new certificates transferred and converted for the new proxies;
 //! 3. z/OS files: the exports (with lines still needed kept until phase 6),
@@ -91,7 +91,7 @@ pub fn diff(old: &Inventory, new: &Inventory) -> Change {
                     ));
                 } else if k.kind == "certificate" {
                     c.refused.push(format!(
-                        "{k}: its definition changed but its label did not; RACF cannot make a certificate under a label in use, so give the renewed certificate a new label (the plan then renews it by REKEY and ROLLOVER)"
+                        "{k}: its definition changed but its label did not; RACF cannot make a certificate under a label in use, so give the renewed certificate a new label (the plan then generates it and rolls the old one over to it)"
                     ));
                 } else {
                     c.update.push(e.clone());
@@ -748,22 +748,17 @@ pub fn bundle(
         let mut renewals: Vec<&&Renewal> = t.renew.get(target).into_iter().flatten().collect();
         renewals.sort_by_key(|r| !r.new.key.name.starts_with("CERTAUTH/"));
         for r in renewals {
-            let owner = r.new.key.name.split('/').next().unwrap_or_default();
-            let validity = r.new.not_before.as_deref().zip(r.new.not_after.as_deref());
-            let signer = r
-                .new
-                .signer
-                .as_deref()
-                .and_then(|s| s.strip_prefix("CERTAUTH/"));
-            let dsn = format!("{owner}.TENANTC.CSR");
-            if let Some(lines) =
-                racf::renewal_lines(&r.old.key.name, &r.new.key.name, validity, signer, &dsn)
-            {
-                cmds.extend(lines?);
+            // The new certificate is generated as a fresh deployment would
+            // (its own subject, key, dates and signer), then ROLLOVER
+            // supersedes the old one in every ring and retires its key.
+            let Some(rec) = new.inventory.recipes.get(&r.new.key) else {
+                continue;
+            };
+            if let Some(rollover) = racf::rollover_lines(&r.old.key.name, &r.new.key.name) {
+                cmds.extend(rec.create.iter().cloned());
+                cmds.push(rollover?);
             }
-            if let Some(rec) = new.inventory.recipes.get(&r.new.key) {
-                then.extend(rec.then.iter().cloned());
-            }
+            then.extend(rec.then.iter().cloned());
             exports_needed.push(&r.new);
             what.push(format!(
                 "renewal of {} as {}",
@@ -787,7 +782,7 @@ pub fn bundle(
             &header,
             &format!("{target} create"),
             &[
-                "Makes only what the deployed inventory lacks, in dependency order, renews certificates replaced under a new label (REKEY, GENREQ and GENCERT, ROLLOVER), then exports the new certificates. IKJEFT1B stops at the first failing command.",
+                "Makes only what the deployed inventory lacks, in dependency order, renews certificates replaced under a new label (GENCERT, then ROLLOVER), then exports the new certificates. IKJEFT1B stops at the first failing command.",
             ],
             cmds,
         )?;

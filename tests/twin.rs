@@ -312,6 +312,52 @@ fn rekey_gencert_and_rollover_move_the_rings_to_the_new_key() {
 }
 
 #[test]
+fn genreq_writes_a_request_that_gencert_signs_and_rollover_needs_it_signed() {
+    let mut r = racf_with_ca();
+    r.exec("RACDCERT ID(NFSPRD) ADDRING(RING)").expect("ring");
+    r.exec("RACDCERT ID(NFSPRD) CONNECT(LABEL('S') RING(RING) DEFAULT)")
+        .expect("connect");
+    r.exec("RACDCERT ID(NFSPRD) REKEY(LABEL('S')) WITHLABEL('S2')")
+        .expect("rekey");
+    // The REKEY copy is self-signed: rolling over to it is refused.
+    let e = r
+        .exec("RACDCERT ID(NFSPRD) ROLLOVER(LABEL('S')) NEWLABEL('S2')")
+        .expect_err("not signed yet");
+    assert!(e.contains("self-signed"), "{e}");
+    assert!(
+        r.exec("RACDCERT ID(NFSPRD) GENCERT('NFSPRD.CSR') SIGNWITH(CERTAUTH LABEL('CA'))")
+            .is_err(),
+        "no request data set yet"
+    );
+    assert!(
+        r.exec("RACDCERT ID(NFSPRD) GENREQ(LABEL('S9')) DSN('NFSPRD.CSR')")
+            .is_err(),
+        "no such certificate"
+    );
+    r.exec("RACDCERT ID(NFSPRD) GENREQ(LABEL('S2')) DSN('NFSPRD.CSR')")
+        .expect("request");
+    assert!(r.datasets.contains_key("NFSPRD.CSR"));
+    assert!(
+        r.exec("RACDCERT CERTAUTH GENCERT('NFSPRD.CSR') SIGNWITH(CERTAUTH LABEL('CA'))")
+            .is_err(),
+        "another owner's request"
+    );
+    r.exec("RACDCERT ID(NFSPRD) GENCERT('NFSPRD.CSR') SIGNWITH(CERTAUTH LABEL('CA')) NOTAFTER(DATE(2031-01-01))")
+        .expect("signed from the request");
+    let c = &r.certs[&("NFSPRD".into(), "S2".into())];
+    assert_eq!(c.signer, Some(("CERTAUTH".into(), "CA".into())));
+    assert!(c.notafter.contains("2031-01-01"), "{c:?}");
+    r.exec("RACDCERT ID(NFSPRD) ROLLOVER(LABEL('S')) NEWLABEL('S2')")
+        .expect("rollover once signed");
+    // The old certificate's key is retired: no request from it any more.
+    assert!(r
+        .exec("RACDCERT ID(NFSPRD) GENREQ(LABEL('S')) DSN('NFSPRD.CSR2')")
+        .is_err());
+    r.exec("DELETE 'NFSPRD.CSR'")
+        .expect("the request data set goes");
+}
+
+#[test]
 fn ikjeft1b_stops_at_the_first_failing_command() {
     let mut r = Racf::default();
     let jcl = job(&["ADDUSER A", "ADDUSER A", "ADDUSER B"]);
@@ -1297,11 +1343,10 @@ fn random_edit_sequences_leave_the_twins_as_a_fresh_day0_would() {
         // last one leaving it, are not planned yet (the system's own files
         // and prerequisite jobs are day-0 steps only), so every sequence
         // keeps two anchor tenants.
-        // Known (issue 26): the RACF twin does not model GENREQ and
-        // GENCERT from a request data set yet, which a renewal's plan runs;
-        // renewals are tested on the plan's output (src/change.rs) only.
+        // Renewals included: the RACF twin replays REKEY, GENREQ, GENCERT
+        // from the request data set and ROLLOVER.
         let mut model = twin::sites::Model::anchored();
-        model.no_renewals = true;
+        model.no_renewals = false;
         let tmp = tempfile::tempdir().expect("tmp");
         let site = Utf8PathBuf::from_path_buf(tmp.path().join("site")).expect("utf-8");
         write_site(&site, &model);

@@ -296,7 +296,7 @@ pub fn due(site: &Site, today: &str, days: u32) -> Vec<Diagnostic> {
                 format!("{what} ends on {to}, within {days} days of {today}"),
                 "renew it",
             )
-            .help("renew it under a new label with its own valid_from (e.g. label = \"... 2\", valid_from = today), then `tenantc plan`: RACF's REKEY and ROLLOVER replace it in its ring"),
+            .help("renew it under a new label with its own valid_from (e.g. label = \"... 2\", valid_from = today), then `tenantc plan`: RACF's GENCERT and ROLLOVER replace it in its ring"),
         );
     }
     out

@@ -763,10 +763,10 @@ certificate whose NOTAFTER falls within DAYS of DATE is reported. tenantc never
 reads the clock: the date is a flag, so the same inputs give the same output.
 
 A certificate is renewed by giving it a new label and its own dates in the
-spec; `tenantc plan` then replaces it on the system by RACF's rekeying
-procedure (REKEY with the new label, GENREQ and GENCERT to have its authority
-sign it, ROLLOVER to put it in the old one's place in every key ring and
-retire the old private key), exports it again and the proxies roll:
+spec; `tenantc plan` then replaces it on the system: GENCERT makes the new
+certificate as a fresh deployment would (signed by its authority), ROLLOVER
+puts it in the old one's place in every key ring and retires the old private
+key; it is exported again and the proxies roll:
 
     identity {
       label      = \"NFSTST Private Cert 2\"

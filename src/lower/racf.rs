@@ -932,50 +932,40 @@ pub(crate) fn delete_lines(kind: &str, name: &str) -> Option<Result<Vec<String>,
     Some(cmd.lines())
 }
 
-/// The renewal of a certificate under a new label by RACF's rekeying
-/// procedure: REKEY replicates it with a new key pair (self-signed), a
-/// certificate signed by an authority is signed again through a PKCS #10
-/// request (GENREQ, then GENCERT with the request data set), and ROLLOVER
-/// supersedes the old certificate in every ring and retires its private key.
-/// https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/le-rekey.htm
-/// https://www.ibm.com/docs/SSLTBW_2.2.0/com.ibm.zos.v2r2.icha400/le-genreq.htm
+/// The ROLLOVER that ends the renewal of certificate `old` (`<owner>/<label>`)
+/// as `new`, once `new` was generated: it "supersede[s] one certificate
+/// (the source certificate) with another certificate (the target
+/// certificate)", deletes the source's private key and adds the target to
+/// every ring holding the source (replacing a PERSONAL connection, beside a
+/// CERTAUTH or SITE one).
 /// https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha400/le-rollover.htm
-pub(crate) fn renewal_lines(
-    old: &str,
-    new: &str,
-    validity: Option<(&str, &str)>,
-    signer: Option<&str>,
-    request_dsn: &str,
-) -> Option<Result<Vec<Vec<String>>, LowerError>> {
+///
+/// The new certificate is made by GENCERT, not by REKEY (then GENREQ and
+/// GENCERT from the request data set): REKEY copies "the subject's
+/// distinguished name, key usage, and subject alternate name" from the
+/// original, and IBM says to "Use the RACDCERT GENCERT command instead of
+/// REKEY when you want to change the subject's distinguished name". A
+/// client's subject defaults to its label, which a renewal changes, and the
+/// deployed inventory does not say what the old subject was; the RACF twin
+/// found the REKEY path leaving the old subject on the renewed certificate.
+/// https://www.ibm.com/docs/SSLTBW_2.2.0/com.ibm.zos.v2r2.icha400/le-rekey.htm
+pub(crate) fn rollover_lines(old: &str, new: &str) -> Option<Result<Vec<String>, LowerError>> {
     let (o, old_label) = old.split_once('/')?;
-    let (_, new_label) = new.split_once('/')?;
+    let (n, new_label) = new.split_once('/')?;
+    if o != n {
+        return None;
+    }
     let id = if o == "CERTAUTH" {
         "RACDCERT CERTAUTH".to_string()
     } else {
         format!("RACDCERT ID({o})")
     };
-    let validity = validity.map(|(from, to)| (from.to_string(), to.to_string()));
-    let rekey = Command::new(id.clone())
-        .op(format!("REKEY(LABEL({}))", quote(old_label)))
-        .op(format!("WITHLABEL({})", quote(new_label)));
-    let mut cmds = vec![dated(rekey, &validity)];
-    if let Some(ca) = signer {
-        cmds.push(
-            Command::new(id.clone())
-                .op(format!("GENREQ(LABEL({}))", quote(new_label)))
-                .op(format!("DSN({})", quote(request_dsn))),
-        );
-        let gencert = Command::new(id.clone())
-            .op(format!("GENCERT({})", quote(request_dsn)))
-            .op(format!("SIGNWITH(CERTAUTH LABEL({}))", quote(ca)));
-        cmds.push(dated(gencert, &validity));
-    }
-    cmds.push(
+    Some(
         Command::new(id)
             .op(format!("ROLLOVER(LABEL({}))", quote(old_label)))
-            .op(format!("NEWLABEL({})", quote(new_label))),
-    );
-    Some(cmds.iter().map(Command::lines).collect())
+            .op(format!("NEWLABEL({})", quote(new_label)))
+            .lines(),
+    )
 }
 
 #[cfg(test)]

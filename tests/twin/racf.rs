@@ -13,6 +13,10 @@
 use super::{digest, Obj};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What a data set GENREQ wrote holds: this, then the owner, the key pair's
+/// number and the label.
+const REQUEST: &str = "PKCS10 request of ";
+
 /// A certificate's owner: CERTAUTH, SITE, or a user ID.
 pub type Owner = String;
 
@@ -651,6 +655,7 @@ impl Racf {
                 matches!(
                     k.as_str(),
                     "GENCERT"
+                        | "GENREQ"
                         | "ADDRING"
                         | "DELRING"
                         | "CONNECT"
@@ -677,6 +682,30 @@ impl Racf {
         }
         match func.as_str() {
             "GENCERT" => self.gencert(&owner, &ops),
+            "GENREQ" => {
+                // GENREQ "create[s] a PKCS #10 Base64-encoded certificate
+                // request based on the specified certificate and write[s]
+                // the request to a data set. The specified certificate must
+                // have a private key associated with it. Otherwise an
+                // informational message is issued and processing stops."
+                // Syntax: GENREQ(LABEL('label-name')) DSN('output-data-set-name').
+                // The request carries the certificate's public key.
+                // https://www.ibm.com/docs/SSLTBW_2.2.0/com.ibm.zos.v2r2.icha400/le-genreq.htm
+                let label = ops
+                    .args("GENREQ")
+                    .and_then(label_in)
+                    .ok_or("GENREQ without LABEL")?;
+                let dsn = ops.value("DSN").ok_or("GENREQ without DSN")?;
+                let key = (owner, label);
+                let cert = self.need_cert(&key)?;
+                if !cert.has_key {
+                    return Err(format!("'{}' has no private key: GENREQ stops", key.1));
+                }
+                // As EXPORT, an existing data set is taken as replaced.
+                let what = format!("{REQUEST}{} {} {}", key.0, cert.key, key.1);
+                self.datasets.insert(dsn, what);
+                Ok(())
+            }
             "ADDRING" => {
                 let ring = ops.value("ADDRING").ok_or("ADDRING without a ring name")?;
                 // ADDRING creates a new key ring; IBM's CICS guide: "If
@@ -860,8 +889,24 @@ impl Racf {
                 if !self.need_cert(&ok)?.has_key {
                     return Err(format!("'{old}' has no private key to roll over"));
                 }
-                if !self.need_cert(&nk)?.has_key {
+                let target = self.need_cert(&nk)?;
+                if !target.has_key {
                     return Err(format!("'{new}' has no private key"));
+                }
+                // REKEY: "The replicated certificate is then self-signed
+                // ... If the rekeyed certificate needs to be signed by
+                // another certificate in RACF ... Perform signing (if
+                // needed) before issuing the RACDCERT ROLLOVER command."
+                // The twin holds a certificate signed by another rolled
+                // over to its still self-signed REKEY copy as a failure:
+                // every ring holding the old one would serve a certificate
+                // its peers do not trust.
+                // https://www.ibm.com/docs/SSLTBW_2.2.0/com.ibm.zos.v2r2.icha400/le-rekey.htm
+                let source_signer = self.need_cert(&ok)?.signer.clone();
+                if source_signer.is_some_and(|s| s != ok) && target.signer.as_ref() == Some(&nk) {
+                    return Err(format!(
+                        "'{new}' is still self-signed (REKEY's copy) where '{old}' was signed by an authority: sign it (GENREQ, GENCERT) before ROLLOVER"
+                    ));
                 }
                 for r in self.rings.values_mut() {
                     let Some(c) = r.certs.get(&ok).cloned() else {
@@ -915,6 +960,50 @@ impl Racf {
         };
         let notbefore = ops.args("NOTBEFORE").map(render_all).unwrap_or_default();
         let notafter = ops.args("NOTAFTER").map(render_all).unwrap_or_default();
+        if let Some([Tok::Quoted(dsn) | Tok::Word(dsn)]) = ops.args("GENCERT") {
+            // GENCERT('request-data-set-name'): GENREQ's requests "can also
+            // be imported into and signed by RACF using the GENCERT
+            // function with a request-data-set-name"; REKEY: "Use the
+            // resulting request as input to RACDCERT GENCERT to sign the
+            // replicated certificate with another certificate in RACF".
+            // The request names no certificate, only its public key: the
+            // twin signs the owner's certificate that holds that key (and
+            // fails on a data set no GENREQ wrote, or a key no certificate
+            // of the owner holds any more).
+            // https://www.ibm.com/docs/SSLTBW_2.2.0/com.ibm.zos.v2r2.icha400/le-genreq.htm
+            // https://www.ibm.com/docs/SSLTBW_2.2.0/com.ibm.zos.v2r2.icha400/le-rekey.htm
+            // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.3.0/com.ibm.zos.v2r3.icha400/le-gencert.htm
+            let what = self
+                .datasets
+                .get(dsn)
+                .ok_or_else(|| format!("request data set {dsn} not found"))?;
+            let (req_owner, keyno) = what
+                .strip_prefix(REQUEST)
+                .and_then(|r| {
+                    let mut w = r.splitn(3, ' ');
+                    Some((w.next()?.to_string(), w.next()?.parse::<u32>().ok()?))
+                })
+                .ok_or_else(|| format!("{dsn} holds no certificate request"))?;
+            let key = self
+                .certs
+                .iter()
+                .find(|((o, _), c)| *o == req_owner && o == owner && c.key == keyno && c.has_key)
+                .map(|(k, _)| k.clone())
+                .ok_or_else(|| {
+                    format!(
+                        "no certificate of {owner} holds the public key of the request in {dsn}"
+                    )
+                })?;
+            let c = self.certs.get_mut(&key).expect("found");
+            c.signer = signer.or_else(|| Some(key.clone()));
+            if !notbefore.is_empty() {
+                c.notbefore = notbefore;
+            }
+            if !notafter.is_empty() {
+                c.notafter = notafter;
+            }
+            return Ok(());
+        }
         if let Some(args) = ops.args("GENCERT") {
             // GENCERT(LABEL('x')): the request comes from the certificate x.
             let label = label_in(args).ok_or("GENCERT(...) without LABEL")?;
