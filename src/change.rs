@@ -1027,6 +1027,19 @@ pub fn bundle(
                     );
                     for f in &g[3..] {
                         let _ = writeln!(generators, "  - {f}");
+                        // The file the operator provides, listed in the
+                        // manifest as the new bundle lists its own copy
+                        // (`<key>=secrets/<path>` here, `secrets/<path>`
+                        // beside the new bundle's cluster directory).
+                        let rel = f.split_once('=').map_or(f.as_str(), |(_, r)| r);
+                        let day0 = format!("{dir}/{rel}");
+                        let note = new.secrets.get(&day0).cloned().unwrap_or_else(|| {
+                            crate::bundle::SecretNote {
+                                source: format!("as {day0} of the new bundle"),
+                                tenants: e.owners.iter().cloned().collect(),
+                            }
+                        });
+                        out.note_secret(format!("{dir}/apply/{rel}"), note);
                     }
                 }
                 continue;

@@ -481,3 +481,247 @@ fn kustomize_builds_every_cluster() {
     }
     assert!(built >= 4, "{built} kustomizations built");
 }
+
+/// A copy of example `example` under `dir/name`, with `edit` applied to
+/// the text of its file `file`.
+fn edited_example(
+    dir: &Utf8Path,
+    name: &str,
+    example: &str,
+    edits: &[(&str, &dyn Fn(&str) -> String)],
+) -> Utf8PathBuf {
+    let from = root().join("examples").join(example);
+    let to = dir.join(name);
+    std::fs::create_dir_all(&to).expect("mkdir");
+    for e in from.read_dir_utf8().expect("dir") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+    }
+    for (file, edit) in edits {
+        let p = to.join(file);
+        let text = std::fs::read_to_string(&p).expect("read");
+        let new = edit(&text);
+        assert_ne!(new, text, "{name}: the edit of {file} changed nothing");
+        std::fs::write(&p, new).expect("write");
+    }
+    to
+}
+
+/// `tenantc plan` from the bundle of `deployed` (a spec directory) to the
+/// specs in `specs`, written under `dir/change-<name>`.
+fn change_bundle(dir: &Utf8Path, name: &str, deployed: &Utf8Path, specs: &Utf8Path) -> Utf8PathBuf {
+    let (dep, _) = common::compile_into(deployed, &dir.join(format!("deployed-{name}")));
+    let inputs = tenantc::find_inputs(&[specs.to_path_buf()]).expect("inputs");
+    let opts = tenantc::Options::default();
+    let a = tenantc::analyze(&inputs, &opts).expect("analysis");
+    assert!(!a.has_errors(), "{name}: {:#?}", a.diagnostics);
+    let plan = tenantc::change::PlanOptions {
+        remove_directories: true,
+        ..Default::default()
+    };
+    let (c, b) = tenantc::plan(&a, &opts, &dep, &plan).expect("plan");
+    assert!(c.refused.is_empty(), "{name}: {:?}", c.refused);
+    assert!(!c.is_empty(), "{name}: an empty change");
+    let out = dir.join(format!("change-{name}"));
+    tenantc::bundle::write(&b, &out).expect("write");
+    out
+}
+
+/// The second tenant of README's onboarding example: the zcx-nfs tenant
+/// `fios` copied under new names.
+fn payroll(site: &str) -> String {
+    let block = &site[site.find("tenant fios {").expect("fios")..];
+    let mut block = block.to_string();
+    for (a, b) in [
+        ("tenant fios", "tenant payroll"),
+        ("namespace = \"fios\"", "namespace = \"payroll\""),
+        ("NFSTST", "NFSPAY"),
+        ("uid       = 2001", "uid       = 2002"),
+        ("DNAPH.ZCX.DNAP4.P12DER", "DNAPH.ZCX.PAYROLL.P12DER"),
+        ("namespace  = \"haproxy\"", "namespace  = \"payroll-proxy\""),
+        ("172.30.226.71", "172.30.226.72"),
+        ("OCPTSTB/fios-test", "OCPTSTB/payroll"),
+        ("\"nfs-saf\"", "\"nfs-saf-payroll\""),
+    ] {
+        assert!(block.contains(a), "{a}");
+        block = block.replace(a, b);
+    }
+    format!("{site}\n{block}")
+}
+
+/// The change bundles of plans that add, remove, move and renew on the
+/// examples: z/OS and NFS tenants, Purity objects, cluster moves.
+fn change_bundles(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
+    std::env::set_current_dir(root()).expect("cd");
+    let ex = |n: &str| root().join("examples").join(n);
+    let with_payroll = edited_example(dir, "zcx-payroll", "zcx-nfs", &[("site.tenant", &payroll)]);
+    let renewed = edited_example(
+        dir,
+        "zcx-renewed",
+        "zcx-nfs",
+        &[("site.tenant", &|t: &str| {
+            t.replacen(
+                "label     = \"NFSTST Private Cert\"",
+                "label     = \"NFSTST Private Cert 2\"\n      valid_from = \"2028-01-04\"",
+                1,
+            )
+        })],
+    );
+    let pod_added = edited_example(
+        dir,
+        "saw-pod-added",
+        "px-pure-saw",
+        &[("customer1.tenant", &|t: &str| {
+            t.replacen("pods   = [\"pod\"]", "pods   = [\"pod\", \"pod2\"]", 1)
+        })],
+    );
+    let moved = edited_example(
+        dir,
+        "saw-moved",
+        "px-pure-saw",
+        &[
+            ("customer1.tenant", &|t: &str| {
+                t.replacen("cluster   = k8s1", "cluster   = k8s2", 1)
+            }),
+            ("customer2.tenant", &|t: &str| {
+                t.replacen("cluster   = k8s2", "cluster   = k8s1", 1)
+            }),
+        ],
+    );
+    let analytics_removed = edited_example(
+        dir,
+        "mixed-no-analytics",
+        "mixed-site",
+        &[("site.tenant", &|t: &str| {
+            let t = t.replacen(
+                "pods             = [\"ledger-drives\", \"analytics-drives\"]",
+                "pods             = [\"ledger-drives\"]",
+                1,
+            );
+            t[..t.find("tenant analytics {").expect("analytics")].to_string()
+        })],
+    );
+    vec![
+        change_bundle(dir, "add", &ex("zcx-nfs"), &with_payroll),
+        change_bundle(dir, "remove", &with_payroll, &ex("zcx-nfs")),
+        change_bundle(dir, "renew", &ex("zcx-nfs"), &renewed),
+        change_bundle(dir, "add-pod", &ex("px-pure-saw"), &pod_added),
+        change_bundle(dir, "move", &ex("px-pure-saw"), &moved),
+        change_bundle(dir, "remove-pure", &ex("mixed-site"), &analytics_removed),
+    ]
+}
+
+/// Issue 26: every file of a change bundle passes the consumers the bundle's
+/// own files pass: its scripts bash and shellcheck, its kustomizations
+/// kustomize build, its manifests kubernetes-validate, its YAML yamllint,
+/// its jobs the JCL rules (tests/outputs/structure.rs).
+#[test]
+fn change_bundles_pass_the_same_consumers() {
+    let tools: Vec<Option<Utf8PathBuf>> = [
+        "bash",
+        "shellcheck",
+        "kustomize",
+        "kubernetes-validate",
+        "yamllint",
+    ]
+    .iter()
+    .map(|t| common::require_tool(t))
+    .collect();
+    let [Some(bash), Some(shellcheck), Some(kustomize), Some(validate), Some(yamllint)] =
+        &tools[..]
+    else {
+        return;
+    };
+    let (_t, dir) = tmp();
+    let changes = change_bundles(&dir);
+    let all = |pred: &dyn Fn(&Utf8Path) -> bool| -> Vec<Utf8PathBuf> {
+        changes
+            .iter()
+            .flat_map(|c| common::files(c, pred))
+            .collect()
+    };
+    // Every kind of change file the plans write, at least once.
+    for (what, tail) in [
+        ("z/OS create job", "/jcl/C1-create.jcl"),
+        ("directories", "/uss/C2-dirs.sh"),
+        ("Purity create", "/C4-create.sh"),
+        ("cluster deletes", "/C6-delete.sh"),
+        ("Purity delete", "/C7-delete.sh"),
+        ("directory removal", "/uss/C8-rmdirs.sh"),
+        ("z/OS delete job", "/jcl/C9-delete.jcl"),
+        ("cluster apply", "/apply/kustomization.yaml"),
+    ] {
+        assert!(
+            !all(&|p: &Utf8Path| p.as_str().ends_with(tail)).is_empty(),
+            "no plan wrote a {what} file (*{tail})"
+        );
+    }
+
+    let scripts = all(&|p: &Utf8Path| p.extension() == Some("sh"));
+    for script in &scripts {
+        let (ok, out) = run(Command::new(bash).args(["-n", script.as_str()]));
+        assert!(ok, "{script}: {out}");
+        // The shell named by each script's #! line.
+        let (ok, out) = run(Command::new(shellcheck).arg(script.as_str()));
+        assert!(ok, "{script}: {out}");
+    }
+
+    let jobs = all(&|p: &Utf8Path| p.extension() == Some("jcl"));
+    for job in &jobs {
+        let text = std::fs::read_to_string(job).expect("read");
+        assert_eq!(
+            crate::structure::check_jcl(&text),
+            Vec::<String>::new(),
+            "{job}\n{text}"
+        );
+    }
+
+    // The files the operator provides (CHANGE.md: "put the new secret
+    // files this kustomization generates from under ..."), each listed in
+    // the change bundle's manifest: stand-ins there, as for day 0.
+    for c in &changes {
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(c.join("manifest.json")).expect("manifest"),
+        )
+        .expect("json");
+        for s in manifest["secrets"].as_array().expect("secrets") {
+            let path = c.join(s["path"].as_str().expect("path"));
+            assert!(!path.exists(), "{path}: a secret written into the change");
+            std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+            std::fs::write(&path, "stand-in\n").expect("write");
+        }
+    }
+    let mut built = 0;
+    for k in all(&|p: &Utf8Path| p.file_name() == Some("kustomization.yaml")) {
+        let kdir = k.parent().expect("dir");
+        let (ok, out) = run(Command::new(kustomize).args(["build", kdir.as_str()]));
+        assert!(ok, "{kdir}: {out}");
+        built += 1;
+    }
+    assert!(built >= 5, "{built} kustomizations built");
+
+    let mut manifests = all(&|p: &Utf8Path| {
+        p.extension() == Some("yaml") && p.file_name() != Some("kustomization.yaml")
+    });
+    manifests.retain(|p| {
+        let text = std::fs::read_to_string(p).expect("read");
+        !text.contains("apiVersion: core.libopenstorage.org/")
+            && !text.contains("apiVersion: machineconfiguration.openshift.io/")
+    });
+    assert!(!manifests.is_empty());
+    let (ok, out) = run(Command::new(validate)
+        .args(["-k", K8S_VERSION, "--strict"])
+        .args(manifests.iter().map(|p| p.as_str())));
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.matches(" passed for resource ").count(),
+        manifests.len(),
+        "{out}"
+    );
+
+    let config = root().join(".yamllint.yaml");
+    for c in &changes {
+        let (ok, out) = run(Command::new(yamllint).args(["-s", "-c", config.as_str(), c.as_str()]));
+        assert!(ok, "{c}: {out}");
+    }
+}

@@ -298,7 +298,7 @@ fn jcl_name_ok(n: &str) -> bool {
 }
 
 /// Checks one batch TSO job; returns the problems found.
-fn check_jcl(text: &str) -> Vec<String> {
+pub(crate) fn check_jcl(text: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
     let Some(card) = lines.first() else {
@@ -344,6 +344,7 @@ fn check_jcl(text: &str) -> Vec<String> {
                 let verb = line.split_whitespace().next().unwrap_or("");
                 if ![
                     "RACDCERT", "SETROPTS", "PERMIT", "RDEFINE", "LISTUSER", "ADDUSER", "ALTUSER",
+                    "RDELETE", "DELUSER",
                 ]
                 .contains(&verb)
                 {
