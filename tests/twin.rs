@@ -1342,10 +1342,17 @@ fn random_edit_sequences_leave_the_twins_as_a_fresh_day0_would() {
         // Known (issue 26): the first tenant on a system with none, and the
         // last one leaving it, are not planned yet (the system's own files
         // and prerequisite jobs are day-0 steps only), so every sequence
-        // keeps two anchor tenants.
-        // Renewals included: the RACF twin replays REKEY, GENREQ, GENCERT
-        // from the request data set and ROLLOVER.
-        let mut model = twin::sites::Model::anchored();
+        // keeps two anchor tenants. `TENANTC_DAY2_UNANCHORED=1` drops them,
+        // to work on it: today the first plan then fails (its client
+        // certificate's GENCERT finds no authority on the system).
+        // Renewals included: the RACF twin replays GENCERT and ROLLOVER
+        // (and, in its own tests, REKEY, GENREQ and GENCERT from a request
+        // data set).
+        let mut model = if std::env::var_os("TENANTC_DAY2_UNANCHORED").is_some() {
+            twin::sites::Model::default()
+        } else {
+            twin::sites::Model::anchored()
+        };
         model.no_renewals = false;
         let tmp = tempfile::tempdir().expect("tmp");
         let site = Utf8PathBuf::from_path_buf(tmp.path().join("site")).expect("utf-8");
