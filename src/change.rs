@@ -410,8 +410,8 @@ pub enum Merged {
     /// the specs' in, parsed: those lowering recorded anew and those of the
     /// affected tenants. [`diff`] of the two is the change.
     Done {
-        inventory: Inventory,
-        old: Inventory,
+        inventory: Box<Inventory>,
+        old: Box<Inventory>,
     },
     /// More tenants to lower (below).
     More(BTreeSet<String>),
@@ -463,8 +463,8 @@ pub fn merge(
     }
     inv.kept = Some(old.keep(kept));
     Ok(Merged::Done {
-        inventory: inv,
-        old: part,
+        inventory: Box::new(inv),
+        old: Box::new(part),
     })
 }
 

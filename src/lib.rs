@@ -566,7 +566,7 @@ pub fn plan(
                             analysis.site.tenants.len()
                         );
                     }
-                    break (b, inventory, old);
+                    break (b, *inventory, *old);
                 }
                 change::Merged::More(more) => lower.extend(more),
             }

@@ -482,14 +482,12 @@ fn kustomize_builds_every_cluster() {
     assert!(built >= 4, "{built} kustomizations built");
 }
 
-/// A copy of example `example` under `dir/name`, with `edit` applied to
-/// the text of its file `file`.
-fn edited_example(
-    dir: &Utf8Path,
-    name: &str,
-    example: &str,
-    edits: &[(&str, &dyn Fn(&str) -> String)],
-) -> Utf8PathBuf {
+/// An edit of a spec file's text.
+type Edit<'a> = (&'a str, &'a dyn Fn(&str) -> String);
+
+/// A copy of example `example` under `dir/name`, each edit applied to the
+/// text of the file it names.
+fn edited_example(dir: &Utf8Path, name: &str, example: &str, edits: &[Edit]) -> Utf8PathBuf {
     let from = root().join("examples").join(example);
     let to = dir.join(name);
     std::fs::create_dir_all(&to).expect("mkdir");
