@@ -95,6 +95,38 @@ fn an_input_symlinked_out_of_the_site_is_not_read() {
     assert!(text(&o).contains("E0101"), "{}", text(&o));
 }
 
+/// Issue 28: a directory link out of the site is reported (E0211), not
+/// skipped without a word while the tenants in it drop out of the compile;
+/// a directory link that stays inside is skipped (its files are read where
+/// they are).
+#[cfg(unix)]
+#[test]
+fn a_directory_linked_out_of_the_site_is_reported() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let outside = dir.parent().expect("parent").join("elsewhere");
+    std::fs::create_dir(&outside).expect("mkdir");
+    std::fs::rename(
+        dir.join("customer2.tenant"),
+        outside.join("customer2.tenant"),
+    )
+    .expect("mv");
+    std::os::unix::fs::symlink(&outside, dir.join("more")).expect("symlink");
+    std::fs::create_dir(dir.join("real")).expect("mkdir");
+    std::os::unix::fs::symlink("real", dir.join("inner")).expect("symlink");
+    let o = run(&dir, &["check", "."]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("E0211"), "{all}");
+    assert!(
+        all.contains("more` is a link to a directory outside the site root"),
+        "{all}"
+    );
+    assert!(!all.contains("inner"), "{all}");
+    // fmt has nothing to say about it.
+    let o = run(&dir, &["fmt", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
 #[test]
 fn an_import_of_an_outside_file_is_not_read() {
     let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
@@ -319,6 +351,12 @@ fn walks_do_not_follow_directory_links() {
             text(&o)
         );
     }
+    // `up` leads out of the site: reported (E0211), so nothing was written.
+    let o = run_bounded(&dir, &["check", "."]);
+    assert!(text(&o).contains("E0211"), "{}", text(&o));
+    std::fs::remove_file(dir.join("up")).expect("rm");
+    let o = run_bounded(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // A link to `/` inside a bundle is one stale entry, not the file system.
     std::os::unix::fs::symlink("/", out.join("k8s/root")).expect("symlink");
     let o = run_bounded(&dir, &["compile", ".", "--out", out.as_str(), "--check"]);
