@@ -1042,12 +1042,43 @@ fn a_wide_port_range_is_refused_before_it_becomes_objects() {
     assert!(all.contains("E0332"), "{all}");
 }
 
-/// N9: Portworx's own pool classes (`px-csi-db`, ...) are closed in every
-/// tenant's quota on a cluster with Portworx.
+/// N9: Portworx's own pool classes (`px-csi-db`, ...) are closed to every
+/// tenant's namespace on a cluster with Portworx: by the cluster's pool
+/// fence (a ValidatingAdmissionPolicy refusing them in namespaces labelled
+/// as a tenant's), or, with `storage_fence = quota`, in every tenant's quota.
 #[test]
 fn portworx_pool_classes_are_closed_to_tenants() {
     let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
     let out = dir.parent().expect("parent").join("out");
+    let o = run(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mut fences = 0;
+    for p in common::walk(out.as_std_path()) {
+        let t = std::fs::read_to_string(&p).unwrap_or_default();
+        if t.contains("kind: ValidatingAdmissionPolicy\n") && t.contains("portworx-pool") {
+            fences += 1;
+            for class in ["'px-csi-db'", "'px-csi-replicated'"] {
+                assert!(t.contains(class), "{}", p.display());
+            }
+            assert!(
+                t.contains("!(has(namespaceObject.metadata.labels)"),
+                "{}",
+                p.display()
+            );
+        }
+        assert!(!t.contains("kind: ResourceQuota"), "{}", p.display());
+    }
+    assert!(fences >= 2, "{fences}");
+    // With quotas, every tenant namespace's quota closes them.
+    let site_file = dir.join("site.tenant");
+    let text0 = std::fs::read_to_string(&site_file).expect("read");
+    let quota = text0.replace(
+        "  kind = kubernetes\n",
+        "  kind = kubernetes\n  storage_fence = quota\n",
+    );
+    assert_ne!(quota, text0);
+    std::fs::write(&site_file, quota).expect("write");
+    let out = dir.parent().expect("parent").join("out-quota");
     let o = run(&dir, &["compile", ".", "--out", out.as_str()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let mut quotas = 0;
@@ -1066,6 +1097,11 @@ fn portworx_pool_classes_are_closed_to_tenants() {
                 p.display()
             );
         }
+        assert!(
+            !t.contains("kind: ValidatingAdmissionPolicy"),
+            "{}",
+            p.display()
+        );
     }
     assert!(quotas >= 2, "{quotas}");
 }

@@ -429,13 +429,16 @@ fn fence(
         Some(t) => meta(n, None, t),
         None => shared_meta(n, None),
     };
+    // One class a line: YAML writes an expression with line breaks as a
+    // block scalar, so no line grows with the number of classes (yamllint's
+    // line length); CEL reads a line break as a blank.
     let list = format!(
-        "[{}]",
+        "[\n  {}\n]",
         classes
             .iter()
             .map(|c| cel(c))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(",\n  ")
     );
     let beta = cel(BETA_CLASS);
     let policy = Object {
@@ -453,16 +456,24 @@ fn fence(
                         resources: vec!["persistentvolumeclaims"],
                     }],
                 },
+                // A variable may use the ones before it (the policy
+                // document, "Variable composition").
                 variables: vec![
+                    // Each ends in a line break, so that YAML writes it as
+                    // a literal block (`|`), a line of CEL a line.
+                    NamedExpression {
+                        name: "classes",
+                        expression: format!("{list}\n"),
+                    },
                     NamedExpression {
                         name: "fenced",
                         expression: format!(
-                            "(has(object.spec.storageClassName) && object.spec.storageClassName in {list}) || (has(object.metadata.annotations) && {beta} in object.metadata.annotations && object.metadata.annotations[{beta}] in {list})"
+                            "(has(object.spec.storageClassName)\n  && object.spec.storageClassName in variables.classes)\n|| (has(object.metadata.annotations)\n  && {beta} in object.metadata.annotations\n  && object.metadata.annotations[{beta}] in variables.classes)\n"
                         ),
                     },
                     NamedExpression {
                         name: "allowed",
-                        expression: allowed,
+                        expression: format!("{allowed}\n"),
                     },
                 ],
                 validations: vec![Validation {
@@ -490,11 +501,12 @@ fn fence(
 /// CEL: the claim's namespace carries the tenant label (with `value`).
 fn labelled(value: Option<&str>) -> String {
     let key = cel(TENANT_LABEL);
-    let has =
-        format!("has(namespaceObject.metadata.labels) && {key} in namespaceObject.metadata.labels");
+    let has = format!(
+        "has(namespaceObject.metadata.labels)\n&& {key} in namespaceObject.metadata.labels"
+    );
     match value {
         Some(v) => format!(
-            "{has} && namespaceObject.metadata.labels[{key}] == {}",
+            "{has}\n&& namespaceObject.metadata.labels[{key}] == {}",
             cel(v)
         ),
         None => has,
@@ -524,7 +536,7 @@ fn tenant_fence(
         &classes,
         labelled(Some(tn)),
         format!(
-            "the StorageClasses of tenant {tn} may be claimed only in its namespaces (label {TENANT_LABEL}={tn})"
+            "a StorageClass of tenant {tn}: only namespaces labelled {TENANT_LABEL}={tn} may claim it"
         ),
     ))
 }
@@ -638,7 +650,7 @@ pub(super) fn portworx_fence(
         &classes,
         format!("!({})", labelled(None)),
         format!(
-            "Portworx's pool StorageClasses may not be claimed in a tenant's namespace (label {TENANT_LABEL})"
+            "Portworx's pool StorageClasses: no namespace labelled {TENANT_LABEL} may claim them"
         ),
     );
     out.add_shared("cluster", &policy, tenants.clone())?;
