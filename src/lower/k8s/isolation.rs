@@ -412,6 +412,12 @@ fn cel(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
+/// A storage fence's ValidatingAdmissionPolicy and its binding.
+type Fence = (
+    Object<Spec<AdmissionPolicySpec>>,
+    Object<Spec<AdmissionBindingSpec>>,
+);
+
 /// A storage fence: the policy refusing a claim that names one of
 /// `classes` in a namespace where `allowed` (CEL over `namespaceObject`) is
 /// false, and its binding (every namespace).
@@ -421,10 +427,7 @@ fn fence(
     classes: &[String],
     allowed: String,
     message: String,
-) -> (
-    Object<Spec<AdmissionPolicySpec>>,
-    Object<Spec<AdmissionBindingSpec>>,
-) {
+) -> Fence {
     let meta_of = |n: &str| match tenant {
         Some(t) => meta(n, None, t),
         None => shared_meta(n, None),
@@ -515,14 +518,7 @@ fn labelled(value: Option<&str>) -> String {
 
 /// A tenant's storage fence, when it has FADA classes on a cluster fenced
 /// by admission policy.
-fn tenant_fence(
-    site: &Site,
-    t: &Tenant,
-    names: &TenantNames,
-) -> Option<(
-    Object<Spec<AdmissionPolicySpec>>,
-    Object<Spec<AdmissionBindingSpec>>,
-)> {
+fn tenant_fence(site: &Site, t: &Tenant, names: &TenantNames) -> Option<Fence> {
     let c = site.cluster(t.cluster.value);
     if c.storage_fence.value != StorageFence::AdmissionPolicy || names.classes.is_empty() {
         return None;
