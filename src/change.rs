@@ -506,6 +506,8 @@ fn delete_rank(e: &Entry) -> u8 {
         "Service" | "PersistentVolumeClaim" | "ConfigMap" | "Secret" => 1,
         "PersistentVolume" | "NetworkPolicy" | "ResourceQuota" => 2,
         "StorageClass" | "StorageCluster" | "MachineConfig" => 3,
+        // The storage fence stays until the claims it guards are gone.
+        "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding" => 3,
         "Namespace" => 4,
         "api-token" => 10,
         "user" => 11,

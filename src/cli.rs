@@ -724,6 +724,11 @@ fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, T
                 .unwrap_or(Utf8Path::new("."))
         });
         for p in find_inputs(std::slice::from_ref(spec))? {
+            // A directory link out of the site is an input only for the
+            // compile to report it (E0211); fmt leaves it alone.
+            if p.is_dir() {
+                continue;
+            }
             if seen.insert(crate::resolve::load::canonical(&p)) {
                 inputs.push(p);
                 roots.push(root.clone());

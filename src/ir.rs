@@ -194,6 +194,10 @@ pub struct ZosSystem {
     pub pagent_user: Sp<String>,
     /// Further user IDs that may use the stack before the AT-TLS policy is in.
     pub initstack: Vec<Sp<String>>,
+    /// The security domain (RACF database) it shares with the systems naming
+    /// the same one; none: the site's default domain
+    /// ([`crate::plan::claims::Domains`]).
+    pub security_domain: Option<Sp<String>>,
 }
 
 /// Subject distinguished name, attributes in the order written.
@@ -523,6 +527,17 @@ pub enum ClusterKind {
     Kubernetes,
 }
 
+/// How a cluster keeps each tenant's FADA StorageClasses to the tenant's
+/// namespaces (`lower/k8s/isolation.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFence {
+    /// A ValidatingAdmissionPolicy per tenant, for every namespace of the
+    /// cluster (Kubernetes 1.30+, OpenShift 4.17+).
+    AdmissionPolicy,
+    /// ResourceQuotas in the namespaces the bundle creates (older clusters).
+    Quota,
+}
+
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub name: Sp<String>,
@@ -530,6 +545,7 @@ pub struct Cluster {
     pub service_cidr: Sp<Ipv4Net>,
     /// Required only where a proxy's ClusterIP must lie inside it.
     pub service_cidr_given: bool,
+    pub storage_fence: Sp<StorageFence>,
     pub nodes: Vec<Node>,
     pub registries: Vec<Registry>,
     pub portworx: Option<Portworx>,

@@ -164,8 +164,14 @@ pub use error::Error;
 /// Expands directories into the `*.tenant` files below them (hidden
 /// directories skipped), sorted, so the same tree always gives the same input
 /// order.
+///
+/// A link to a directory is not followed. One that leads out of the
+/// directory walked is kept as an input of its own, so that loading reports
+/// it (E0211, like an import leaving the site) instead of its tenants
+/// dropping out of the compile without a word; one that stays inside is
+/// skipped, its files are read where they are.
 pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError> {
-    fn walk(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) -> Result<(), ToolError> {
+    fn walk(dir: &Utf8Path, top: &Utf8Path, out: &mut Vec<Utf8PathBuf>) -> Result<(), ToolError> {
         let entries = dir
             .read_dir_utf8()
             .map_err(|e| ToolError(format!("cannot read directory {dir}: {e}")))?;
@@ -179,10 +185,15 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
             // Directory links are not followed: two links to each other (or
             // to `..`) would make the walk endless.
             let real_dir = p.symlink_metadata().is_ok_and(|m| m.is_dir());
+            let hidden = p.file_name().is_some_and(|n| n.starts_with('.'));
             if real_dir {
                 // Hidden directories (`.git`, an editor's backups) hold no specs.
-                if !p.file_name().is_some_and(|n| n.starts_with('.')) {
-                    walk(&p, out)?;
+                if !hidden {
+                    walk(&p, top, out)?;
+                }
+            } else if p.is_dir() {
+                if !hidden && !resolve::load::within(&resolve::load::canonical(&p), top) {
+                    out.push(p);
                 }
             } else if p.extension() == Some("tenant") {
                 out.push(p);
@@ -201,7 +212,7 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
         }
         if spec.is_dir() {
             let before = out.len();
-            walk(spec, &mut out)?;
+            walk(spec, &resolve::load::canonical(spec), &mut out)?;
             if out.len() == before {
                 return Err(ToolError(format!("no .tenant files in {spec}")));
             }

@@ -289,7 +289,7 @@ fn a_changed_profile_or_certificate_rolls_the_proxy() {
     };
     let base = digest(&spec);
     assert_eq!(base, digest(&spec), "deterministic");
-    let renewed = spec.replace("valid_from = \"2027-01-04\"", "valid_from = \"2029-01-01\"");
+    let renewed = spec.replace("\"2027-01-04\"", "\"2029-01-01\"");
     assert_ne!(renewed, spec);
     assert_ne!(
         base,

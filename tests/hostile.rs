@@ -95,6 +95,38 @@ fn an_input_symlinked_out_of_the_site_is_not_read() {
     assert!(text(&o).contains("E0101"), "{}", text(&o));
 }
 
+/// Issue 28: a directory link out of the site is reported (E0211), not
+/// skipped without a word while the tenants in it drop out of the compile;
+/// a directory link that stays inside is skipped (its files are read where
+/// they are).
+#[cfg(unix)]
+#[test]
+fn a_directory_linked_out_of_the_site_is_reported() {
+    let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let outside = dir.parent().expect("parent").join("elsewhere");
+    std::fs::create_dir(&outside).expect("mkdir");
+    std::fs::rename(
+        dir.join("customer2.tenant"),
+        outside.join("customer2.tenant"),
+    )
+    .expect("mv");
+    std::os::unix::fs::symlink(&outside, dir.join("more")).expect("symlink");
+    std::fs::create_dir(dir.join("real")).expect("mkdir");
+    std::os::unix::fs::symlink("real", dir.join("inner")).expect("symlink");
+    let o = run(&dir, &["check", "."]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("E0211"), "{all}");
+    assert!(
+        all.contains("more` is a link to a directory outside the site root"),
+        "{all}"
+    );
+    assert!(!all.contains("inner"), "{all}");
+    // fmt has nothing to say about it.
+    let o = run(&dir, &["fmt", "--check", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
 #[test]
 fn an_import_of_an_outside_file_is_not_read() {
     let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
@@ -319,6 +351,12 @@ fn walks_do_not_follow_directory_links() {
             text(&o)
         );
     }
+    // `up` leads out of the site: reported (E0211), so nothing was written.
+    let o = run_bounded(&dir, &["check", "."]);
+    assert!(text(&o).contains("E0211"), "{}", text(&o));
+    std::fs::remove_file(dir.join("up")).expect("rm");
+    let o = run_bounded(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // A link to `/` inside a bundle is one stale entry, not the file system.
     std::os::unix::fs::symlink("/", out.join("k8s/root")).expect("symlink");
     let o = run_bounded(&dir, &["compile", ".", "--out", out.as_str(), "--check"]);
@@ -1004,12 +1042,43 @@ fn a_wide_port_range_is_refused_before_it_becomes_objects() {
     assert!(all.contains("E0332"), "{all}");
 }
 
-/// N9: Portworx's own pool classes (`px-csi-db`, ...) are closed in every
-/// tenant's quota on a cluster with Portworx.
+/// N9: Portworx's own pool classes (`px-csi-db`, ...) are closed to every
+/// tenant's namespace on a cluster with Portworx: by the cluster's pool
+/// fence (a ValidatingAdmissionPolicy refusing them in namespaces labelled
+/// as a tenant's), or, with `storage_fence = quota`, in every tenant's quota.
 #[test]
 fn portworx_pool_classes_are_closed_to_tenants() {
     let (_t, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
     let out = dir.parent().expect("parent").join("out");
+    let o = run(&dir, &["compile", ".", "--out", out.as_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let mut fences = 0;
+    for p in common::walk(out.as_std_path()) {
+        let t = std::fs::read_to_string(&p).unwrap_or_default();
+        if t.contains("kind: ValidatingAdmissionPolicy\n") && t.contains("portworx-pool") {
+            fences += 1;
+            for class in ["'px-csi-db'", "'px-csi-replicated'"] {
+                assert!(t.contains(class), "{}", p.display());
+            }
+            assert!(
+                t.contains("!(has(namespaceObject.metadata.labels)"),
+                "{}",
+                p.display()
+            );
+        }
+        assert!(!t.contains("kind: ResourceQuota"), "{}", p.display());
+    }
+    assert!(fences >= 2, "{fences}");
+    // With quotas, every tenant namespace's quota closes them.
+    let site_file = dir.join("site.tenant");
+    let text0 = std::fs::read_to_string(&site_file).expect("read");
+    let quota = text0.replace(
+        "  kind = kubernetes\n",
+        "  kind = kubernetes\n  storage_fence = quota\n",
+    );
+    assert_ne!(quota, text0);
+    std::fs::write(&site_file, quota).expect("write");
+    let out = dir.parent().expect("parent").join("out-quota");
     let o = run(&dir, &["compile", ".", "--out", out.as_str()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let mut quotas = 0;
@@ -1028,6 +1097,11 @@ fn portworx_pool_classes_are_closed_to_tenants() {
                 p.display()
             );
         }
+        assert!(
+            !t.contains("kind: ValidatingAdmissionPolicy"),
+            "{}",
+            p.display()
+        );
     }
     assert!(quotas >= 2, "{quotas}");
 }

@@ -915,7 +915,7 @@ fn a_change_runbook_deletes_on_every_twin() {
     assert!(walk0.ok(), "{:#?}", walk0.failures);
     base.insert(
         "CHANGE.md".into(),
-        b"# Change\n\n- `kubectl --context k8s2 delete namespace customer2`\n- `sh pure/fa1/remove-customer2.sh`\n".to_vec(),
+        b"# Change\n\n- `kubectl --context k8s2 delete namespace customer2`\n- `kubectl --context k8s2 delete validatingadmissionpolicybinding tenantc-storage-fence-customer2`\n- `kubectl --context k8s2 delete validatingadmissionpolicy tenantc-storage-fence-customer2`\n- `sh pure/fa1/remove-customer2.sh`\n".to_vec(),
     );
     base.insert(
         "pure/fa1/remove-customer2.sh".into(),
@@ -939,7 +939,12 @@ fn a_change_runbook_deletes_on_every_twin() {
     let steps: Vec<&str> = w2.failures.iter().map(|f| f.step.as_str()).collect();
     assert_eq!(
         steps,
-        vec!["cluster/k8s2", "pure/fa1/remove-customer2.sh:3"],
+        vec![
+            "cluster/k8s2",
+            "cluster/k8s2",
+            "cluster/k8s2",
+            "pure/fa1/remove-customer2.sh:3"
+        ],
         "{:#?}",
         w2.failures
     );

@@ -125,6 +125,15 @@ fn render(site: &Site, first: &Claim, later: &Claim) -> Diagnostic {
                 sys.jcl.job_prefix.value
             ))
         }
+        K::RacfUser if matches!(f, Holder::System(_)) => new(
+            format!(
+                "{ll} uses RACF user ID `{x}`, which {fl} gives Policy Agent or the stack's early users (`pagent_user`, `initstack`) {}",
+                on_systems(site, first, later)
+            ),
+            "a user ID with another role".into(),
+        )
+        .related(first.span, format!("a role on {fl}"))
+        .help("a tenant's client certificate is never issued to a user the site gives another role: give the tenant a RACF user ID of its own"),
         K::RacfUser => new(
             format!(
                 "{} both use RACF user ID `{x}` {}",
@@ -228,6 +237,29 @@ fn render(site: &Site, first: &Claim, later: &Claim) -> Diagnostic {
                 "the same pod name".into(),
             )
             .related(first.span, format!("pod of {fl}"))
+        }
+        K::HostName => {
+            let what = |c: &Claim| {
+                if c.is_subject() {
+                    "the certificate common name"
+                } else if c.key().parse::<std::net::Ipv4Addr>().is_ok() {
+                    "the address"
+                } else {
+                    "the host name"
+                }
+            };
+            let name = later.key();
+            let (fl, ll) = (f.label(site, true), l.label(site, true));
+            new(
+                format!(
+                    "{} of {ll} is `{}`, {} of {fl}",
+                    what(later),
+                    name.to_ascii_lowercase(),
+                    what(first)
+                ),
+                "claimed again here".into(),
+            )
+            .related(first.span, format!("{} of {fl}", what(first)))
         }
         K::SecretSource => {
             let (fl, ll) = (f.label(site, true), l.label(site, true));

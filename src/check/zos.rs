@@ -15,6 +15,8 @@ pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
     names(site, plan, out);
     tls_and_nfs(site, out);
     high_availability(site, out);
+    standby_domains(site, plan, out);
+    subject_names(site, out);
     validity(site, out);
     nested_exports(site, out);
     unique_uids(site, out);
@@ -428,6 +430,81 @@ fn high_availability(site: &Site, out: &mut Vec<Diagnostic>) {
                 .related(s.standby[0].span, "standby LPARs")
                 .help("give the server a dynamic VIPA of its own: `address = ...`"),
             );
+        }
+    }
+}
+
+/// E0333: an NFS server's standby LPARs are in its home's security domain.
+/// The server runs there under the same user ID with the same key ring and
+/// exports, which only one RACF database (and one catalog) can give it.
+fn standby_domains(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
+    let d = &plan.domains;
+    let named = |sid: SystemId| match d.name(d.of(sid)) {
+        Some(n) => format!("security domain `{n}`"),
+        None => "the site's default security domain".to_string(),
+    };
+    for sid in site.server_ids() {
+        let s = site.server(sid);
+        let home = site.system(sid.0);
+        for sb in &s.standby {
+            if d.of(sb.value) == d.of(sid.0) {
+                continue;
+            }
+            let other = site.system(sb.value);
+            let mut diag = Diagnostic::new(
+                registry::STANDBY_DOMAIN,
+                sb.span,
+                format!(
+                    "NFS server `{}` of system `{}` ({}) may restart on `{}`, which is in {}",
+                    s.name.value,
+                    home.name.value,
+                    named(sid.0),
+                    other.name.value,
+                    named(sb.value)
+                ),
+                "standby LPAR in another security domain",
+            );
+            for sys in [home, other] {
+                if let Some(n) = &sys.security_domain {
+                    diag = diag.related(n.span, format!("domain of `{}`", sys.name.value));
+                }
+            }
+            out.push(diag.help(
+                "a server moves with its user ID, key ring and exports, which need one RACF database: \
+                 put the standby LPAR in the home system's `security_domain`, or name another standby",
+            ));
+        }
+    }
+}
+
+/// E0335: a tenant's client certificate names no host by a wildcard.
+/// haproxy's `verifyhost` accepts wildcards in the names of the
+/// certificate it checks (configuration manual, section 5.2:
+/// https://docs.haproxy.org/2.8/configuration.html#5.2-verifyhost), so a
+/// tenant's certificate with `CN = "*.np8"`, signed by the authority the
+/// proxies trust, would pass as every server of that domain. Exact names
+/// are the ledger's ([`crate::plan::claims::ClaimKind::HostName`]).
+fn subject_names(site: &Site, out: &mut Vec<Diagnostic>) {
+    for t in &site.tenants {
+        let Some(nfs) = &t.nfs else { continue };
+        for (k, v) in &nfs.identity.subject.0 {
+            if k.eq_ignore_ascii_case("CN") && v.value.contains('*') {
+                out.push(
+                    Diagnostic::new(
+                        registry::WILDCARD_SUBJECT,
+                        v.span,
+                        format!(
+                            "the client certificate of tenant `{}` has the wildcard common name `{}`",
+                            t.name.value, v.value
+                        ),
+                        "a wildcard name",
+                    )
+                    .help(
+                        "haproxy's verifyhost matches wildcards, so the certificate could pass as an NFS server's; \
+                         give it a name of its own, such as the tenant's user ID",
+                    ),
+                );
+            }
         }
     }
 }

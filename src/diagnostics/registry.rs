@@ -570,6 +570,56 @@ Bad:
 Good:
     port_set zos_nfs { range = 2043..2049 }";
 
+    STANDBY_DOMAIN = "E0333", Error, "NFS server's standby LPAR in another security domain",
+"An NFS server with `standby = [...]` restarts on those LPARs under the same
+RACF user ID, with the same key ring and certificate and the same export data
+sets. Only systems that share one RACF database (and one catalog) give it
+those, so a standby LPAR is in its home system's security domain: the systems
+whose `security_domain` names the same domain, or, for systems naming none,
+the site's default domain.
+
+Bad:
+    zos NP8 { security_domain = PLEXA, nfs_server MVSNFS8 { standby = [NP9] } }
+    zos NP9 { security_domain = PLEXB }
+
+Good:
+    zos NP8 { security_domain = PLEXA, nfs_server MVSNFS8 { standby = [NP9] } }
+    zos NP9 { security_domain = PLEXA }";
+
+    HOST_NAME_CLAIMED = "E0334", Error, "name a proxy trusts claimed by another holder",
+"A proxy connects to its NFS server's address and accepts the certificate it is
+shown only if the certificate names the server's host name (haproxy's
+`verifyhost` checks the certificate's DNS alternative names, then its subject
+common name: https://docs.haproxy.org/2.8/configuration.html#5.2-verifyhost).
+So a server's host name, its own address and its system's address belong to
+that server alone across the whole site: a second server certificate with the
+same host name, another server's certificate whose common name is that name,
+or a tenant's client certificate whose common name is it could be presented
+to the proxies as that server, and the holder of the key would read every
+tenant's NFS traffic. tenantc compares these names across the whole site, not
+only per authority: stricter than needed when two authorities are never
+trusted by one proxy, never weaker.
+
+Bad:
+    nfs_server MVSNFS8 { certificate { hostname = \"mvsnfs8.np8\" } }
+    identity { user = NFSTST, subject = { CN = \"mvsnfs8.np8\" } }
+
+Good:
+    identity { user = NFSTST, subject = { CN = \"NFSTST\" } }";
+
+    WILDCARD_SUBJECT = "E0335", Error, "tenant certificate named by a wildcard",
+"haproxy's `verifyhost` accepts wildcards in the names of the certificate it
+checks (https://docs.haproxy.org/2.8/configuration.html#5.2-verifyhost). A
+tenant's client certificate whose common name is a wildcard such as `*.np8`,
+signed by the authority the proxies trust, could be presented as any NFS
+server whose host name it matches. A client certificate names its tenant.
+
+Bad:
+    identity { user = NFSTST, subject = { CN = \"*.np8\" } }
+
+Good:
+    identity { user = NFSTST, subject = { CN = \"NFSTST\" } }";
+
     DVIPA_NOT_COVERED = "E0401", Error, "compute node DVIPA missing from the AT-TLS address group",
 "A proxy pod of a tenant may be scheduled on every compute node of its cluster,
 and it connects to the z/OS NFS server from that node's DVIPA. The AT-TLS rule

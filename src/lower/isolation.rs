@@ -11,7 +11,7 @@
 //! change to one tenant changes only its lines (and, for a StorageClass, the
 //! quota lines of the tenants of its cluster that close it).
 
-use super::k8s::isolation::{summary, PolicySummary, QuotaSummary};
+use super::k8s::isolation::{summary, FenceSummary, PolicySummary, QuotaSummary};
 use super::LowerError;
 use crate::bundle::Bundle;
 use crate::ir::*;
@@ -25,7 +25,56 @@ use std::collections::BTreeSet;
 struct Report<'a> {
     /// Everything two tenants share; always empty in a written bundle.
     shared: Vec<Shared>,
+    /// Each security domain's systems and the RACF identities held in it.
+    security_domains: Vec<DomainEntry>,
     tenants: Vec<TenantEntry<'a>>,
+}
+
+/// A security domain: systems sharing one RACF database, and every identity
+/// held in it (the ledger's claims of the domain): a tenant's has no other
+/// holder; the site's own may be shared by its systems and servers.
+#[derive(Serialize)]
+struct DomainEntry {
+    /// As the systems write it; `null` for the site's default domain.
+    name: Option<String>,
+    systems: Vec<String>,
+    identities: Vec<IdentityEntry>,
+}
+
+#[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+struct IdentityEntry {
+    /// The claim kind's noun: RACF user ID, certificate, data set.
+    what: &'static str,
+    value: String,
+    holder: String,
+}
+
+/// The domains of the site from the ledger: the default one first.
+fn domains(site: &Site, plan: &Plan) -> Vec<DomainEntry> {
+    use crate::plan::claims::Scope;
+    let d = &plan.domains;
+    d.all()
+        .map(|dom| {
+            let mut identities: Vec<IdentityEntry> = (plan.claims.iter())
+                .filter(|c| c.scope == Scope::Domain(dom))
+                .map(|c| IdentityEntry {
+                    what: c.kind.info().noun,
+                    value: c.shown().to_string(),
+                    holder: c.holder.label(site, true),
+                })
+                .collect();
+            identities.sort();
+            identities.dedup();
+            DomainEntry {
+                name: d.name(dom).map(str::to_string),
+                systems: d
+                    .systems(dom)
+                    .map(|s| site.system(s).name.value.clone())
+                    .collect(),
+                identities,
+            }
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -37,6 +86,10 @@ struct TenantEntry<'a> {
     pure: Option<PureEntry<'a>>,
     network_policies: Vec<PolicySummary>,
     resource_quotas: Vec<QuotaSummary>,
+    /// The ValidatingAdmissionPolicies that keep its FADA classes to its
+    /// namespaces, cluster-wide (`storage_fence = admission_policy`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    admission_policies: Vec<FenceSummary>,
     /// Workload ports open to other namespaces (`expose`).
     exposed_ports: Vec<Exposed<'a>>,
 }
@@ -151,7 +204,7 @@ fn entry<'a>(site: &'a Site, plan: &Plan, t: &'a Tenant, names: &TenantNames) ->
             storage_classes: classes,
         }
     });
-    let (network_policies, resource_quotas) = summary(site, plan, t, names);
+    let (network_policies, resource_quotas, admission_policies) = summary(site, plan, t, names);
     let mut exposed_ports: Vec<Exposed<'a>> = t
         .workloads
         .iter()
@@ -175,6 +228,7 @@ fn entry<'a>(site: &'a Site, plan: &Plan, t: &'a Tenant, names: &TenantNames) ->
         pure,
         network_policies,
         resource_quotas,
+        admission_policies,
         exposed_ports,
     }
 }
@@ -199,6 +253,28 @@ fn markdown(header: &str, report: &Report<'_>) -> String {
         "What separates each tenant from every other. Every item below is the tenant's own: \
          `tenantc check` refuses a site where two tenants share one, and nothing is shared here.\n",
     );
+    for d in &report.security_domains {
+        let name = match &d.name {
+            Some(n) => format!("Security domain `{n}`"),
+            None => "The site's default security domain".to_string(),
+        };
+        md.push_str(&format!(
+            "\n## {name}\n\nThe RACF database of {}. No tenant shares an identity below with any other holder; only the site's own (its systems, servers and authorities) may share one.\n\n",
+            d.systems
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        for i in &d.identities {
+            md.push_str(&format!(
+                "- {} `{}`: {}\n",
+                i.what,
+                inline(&i.value),
+                i.holder
+            ));
+        }
+    }
     for t in &report.tenants {
         md.push_str(&format!("\n## {}\n\n", t.name));
         md.push_str(&format!(
@@ -260,6 +336,18 @@ fn markdown(header: &str, report: &Report<'_>) -> String {
                 q.namespace, q.name, q.closes
             ));
         }
+        for f in &t.admission_policies {
+            md.push_str(&format!(
+                "- ValidatingAdmissionPolicy `{}` keeps {} to {}\n",
+                f.name,
+                f.classes
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                f.admits
+            ));
+        }
         for e in &t.exposed_ports {
             md.push_str(&format!(
                 "- workload `{}` exposes TCP {} to other namespaces\n",
@@ -300,6 +388,7 @@ pub fn lower(
     let names: BTreeSet<String> = tenants.iter().map(|(t, _)| t.name.value.clone()).collect();
     let report = Report {
         shared,
+        security_domains: domains(site, plan),
         tenants: tenants
             .iter()
             .map(|(t, tn)| entry(site, plan, t, tn))

@@ -20,13 +20,15 @@
 //!
 //! **Security domains.** RACF user IDs, certificate owners and labels and
 //! data sets are compared per security domain: the z/OS systems that share
-//! one RACF database (and so one catalog). The language cannot say yet
-//! which systems share one (issue 28), so every z/OS system of a site is in
-//! one domain: two tenants on two systems may not have one user ID. That is
-//! the safe default (red-team N11): it refuses sites that separate RACF
-//! databases, never accepts one that shares them. When the language gains
-//! a `security_domain` field, [`Domains::of_site`] is the one place that
-//! reads it.
+//! one RACF database (and so one catalog). A system states its domain with
+//! `security_domain = NAME`; every system naming none is in the site's
+//! default domain, so a site that says nothing is one domain and two tenants
+//! on two systems may not have one user ID. That is the safe default
+//! (red-team N11): it refuses sites that separate RACF databases without
+//! saying so, never accepts one that shares them. [`Domains::of_site`] is
+//! the one place that reads the field; `check::zos` refuses an NFS server
+//! whose standby LPAR is in another domain than its home (E0333), since the
+//! server's user ID, key ring and exports must be the same on both.
 
 use crate::ir::*;
 use crate::source::Span;
@@ -40,19 +42,49 @@ pub struct DomainId(pub usize);
 pub struct Domains {
     /// By `SystemId`.
     of: Vec<DomainId>,
+    /// By `DomainId`: the name as first written, `None` for the default
+    /// domain (`DomainId(0)`, the systems naming none).
+    names: Vec<Option<String>>,
 }
 
 impl Domains {
-    /// Every system in one domain (see the module doc): the field that will
-    /// split them is read here and nowhere else.
+    /// The systems' `security_domain` fields: names compared without case
+    /// (RACF and sysplex names are upper case), the default domain first,
+    /// then each named one in the order it is first written.
     pub fn of_site(site: &Site) -> Domains {
-        Domains {
-            of: site.systems.iter().map(|_| DomainId(0)).collect(),
-        }
+        let mut names: Vec<Option<String>> = vec![None];
+        let of = (site.systems.iter())
+            .map(|s| match &s.security_domain {
+                None => DomainId(0),
+                Some(n) => {
+                    let at = names.iter().position(|x| {
+                        x.as_deref()
+                            .is_some_and(|x| x.eq_ignore_ascii_case(&n.value))
+                    });
+                    DomainId(at.unwrap_or_else(|| {
+                        names.push(Some(n.value.clone()));
+                        names.len() - 1
+                    }))
+                }
+            })
+            .collect();
+        Domains { of, names }
     }
 
     pub fn of(&self, s: SystemId) -> DomainId {
         self.of.get(s.0).copied().unwrap_or(DomainId(0))
+    }
+
+    /// A domain's name as written; `None` for the site's default domain.
+    pub fn name(&self, d: DomainId) -> Option<&str> {
+        self.names.get(d.0).and_then(|n| n.as_deref())
+    }
+
+    /// The domains that hold at least one system, default first.
+    pub fn all(&self) -> impl Iterator<Item = DomainId> + '_ {
+        (0..self.names.len())
+            .map(DomainId)
+            .filter(|d| self.of.contains(d))
     }
 
     /// The systems of a domain, in site order.
@@ -202,6 +234,10 @@ pub enum Sharing {
     /// Pods of realms of two different arrays (Portworx could create a
     /// volume in either).
     OtherArray,
+    /// Names a proxy trusts ([`ClaimKind::HostName`]): claims of two
+    /// different holders, unless both are certificate subjects (two
+    /// tenants' common names) or both addresses (judged by E0419).
+    Names,
 }
 
 /// Every kind of claim, in the order the pass judges them.
@@ -224,6 +260,11 @@ pub enum ClaimKind {
     TokenSource,
     Pod,
     SecretSource,
+    /// A name a proxy trusts: an NFS server's host name (its certificate's
+    /// DNS alternative name, which `verifyhost` checks), its own address, its
+    /// system's address, and every certificate's subject common name
+    /// (`verifyhost` checks it after the alternative names).
+    HostName,
 }
 
 /// A [`ClaimKind`]'s row of the table.
@@ -243,7 +284,7 @@ pub struct KindInfo {
 }
 
 impl ClaimKind {
-    pub const ALL: [ClaimKind; 17] = [
+    pub const ALL: [ClaimKind; 18] = [
         ClaimKind::TenantName,
         ClaimKind::Namespace,
         ClaimKind::PersistentVolume,
@@ -261,6 +302,7 @@ impl ClaimKind {
         ClaimKind::TokenSource,
         ClaimKind::Pod,
         ClaimKind::SecretSource,
+        ClaimKind::HostName,
     ];
 
     pub fn info(self) -> KindInfo {
@@ -303,7 +345,7 @@ impl ClaimKind {
             K::Certificate => row(registry::SHARED_RACF, "certificate (owner and label)",
                 "RACDCERT refuses a second certificate of one owner under one label; give each its own label",
                 Exact, Equal, Never, "a security domain"),
-            K::DataSet => row(registry::SHARED_RACF, "client certificate data set",
+            K::DataSet => row(registry::SHARED_RACF, "export data set",
                 "give each export its own data set",
                 Fold, Equal, Never, "a security domain"),
             K::ExportSubtree => row(registry::EXPORT_OVERLAP, "export subtree",
@@ -330,6 +372,12 @@ impl ClaimKind {
             K::SecretSource => row(registry::SHARED_SECRET, "secret source",
                 "a tenant's secret source is the tenant's alone (registries and authorities may share the site's): give each its own env(\"...\") or file(\"...\")",
                 Exact, Equal, SiteMayShare, "the site (a file by its identity: device and inode)"),
+            // haproxy's verifyhost: the certificate's DNS alternative names,
+            // then its subject CN, wildcards allowed; names without case:
+            // https://docs.haproxy.org/2.8/configuration.html#5.2-verifyhost
+            K::HostName => row(registry::HOST_NAME_CLAIMED, "name a proxy trusts",
+                "a server's host name and addresses are its own across the site: no other server's certificate and no tenant's client certificate may carry them",
+                Fold, Equal, Names, "the site"),
         }
     }
 
@@ -353,6 +401,12 @@ pub struct Claim {
 }
 
 impl Claim {
+    /// A certificate's subject common name among the names a proxy trusts
+    /// ([`ClaimKind::HostName`]): its text is `CN=<name>\0<name>`.
+    pub fn is_subject(&self) -> bool {
+        self.kind == ClaimKind::HostName && self.text.starts_with("CN=") && self.text.contains('\0')
+    }
+
     /// The value as written.
     pub fn shown(&self) -> &str {
         self.text.split('\0').next().unwrap_or_default()
@@ -379,6 +433,22 @@ impl Claim {
     pub fn keys(&self, holds: &mut Vec<String>, asks: &mut Vec<String>) {
         let head = format!("{:?}\0{:?}", self.kind, self.scope);
         match self.kind.info().relation {
+            // A certificate's common name meets host names and addresses,
+            // not another common name ([`Sharing::Names`]).
+            Relation::Equal if self.kind == ClaimKind::HostName => {
+                let (name, subject) = (
+                    format!("{head}\0name={}", self.key()),
+                    format!("{head}\0subject={}", self.key()),
+                );
+                if self.is_subject() {
+                    holds.push(subject);
+                    asks.push(name);
+                } else {
+                    holds.push(name.clone());
+                    asks.push(name);
+                    asks.push(subject);
+                }
+            }
             Relation::Equal => {
                 let k = format!("{head}\0={}", self.key());
                 holds.push(k.clone());
@@ -441,6 +511,12 @@ fn clash(a: &Claim, b: &Claim) -> bool {
             (Holder::Tenant(_, Part::Pod(x)), Holder::Tenant(_, Part::Pod(y))) => x != y,
             _ => true,
         },
+        Sharing::Names => {
+            let address = |c: &Claim| c.key().parse::<std::net::Ipv4Addr>().is_ok();
+            a.holder.owner() != b.holder.owner()
+                && !(a.is_subject() && b.is_subject())
+                && !(address(a) && address(b))
+        }
     }
 }
 
@@ -544,9 +620,28 @@ pub fn of_site(site: &Site, names: &super::Plan, domains: &Domains) -> Vec<Claim
         })
     };
     use ClaimKind as K;
+    // A certificate's subject common name, as `verifyhost` would read it.
+    let cn = |subject: &Subject| {
+        (subject.0.iter())
+            .find(|(k, _)| k.eq_ignore_ascii_case("CN"))
+            .map(|(_, v)| (format!("CN={}\0{}", v.value, v.value), v.span))
+    };
     for (si, (sys, sn)) in site.systems.iter().zip(&names.systems).enumerate() {
         let sid = SystemId(si);
         let dom = Scope::Domain(domains.of(sid));
+        let me = Holder::System(sid);
+        add(
+            K::HostName,
+            Scope::Site,
+            &sys.address.value.to_string(),
+            me,
+            sys.address.span,
+        );
+        // Users the site gives a role of their own (Policy Agent and the
+        // stack's early users): no tenant may be one of them.
+        for u in std::iter::once(&sys.pagent_user).chain(&sys.initstack) {
+            add(K::RacfUser, dom, &u.value, me, u.span);
+        }
         for job in [&sn.prereq.job, &sn.users.job] {
             add(
                 K::Job,
@@ -572,6 +667,21 @@ pub fn of_site(site: &Site, names: &super::Plan, domains: &Domains) -> Vec<Claim
                 s.certificate.label.value
             );
             add(K::Certificate, dom, &owned, h, s.certificate.label.span);
+            let sc = &s.certificate;
+            // Two servers of one job name (E0503) would have one default
+            // host name: that is one mistake, reported once.
+            let twin = (sys.servers[..vi].iter()).any(|o| o.jobname.value == s.jobname.value);
+            if !twin {
+                let n = &sc.hostname;
+                add(K::HostName, Scope::Site, &n.value, h, n.span);
+            }
+            if s.own_address {
+                let a = &s.address;
+                add(K::HostName, Scope::Site, &a.value.to_string(), h, a.span);
+            }
+            if let Some((text, span)) = cn(&sc.subject) {
+                add(K::HostName, Scope::Site, &text, h, span);
+            }
         }
     }
     for (ci, c) in site.clusters.iter().enumerate() {
@@ -654,6 +764,15 @@ pub fn of_site(site: &Site, names: &super::Plan, domains: &Domains) -> Vec<Claim
             }
             let idn = &nfs.identity;
             add(K::RacfUser, dom, &idn.user.value, whole, idn.user.span);
+            let owned = format!(
+                "{}/{}",
+                idn.user.value.to_ascii_uppercase(),
+                idn.label.value
+            );
+            add(K::Certificate, dom, &owned, whole, idn.label.span);
+            if let Some((text, span)) = cn(&idn.subject) {
+                add(K::HostName, Scope::Site, &text, whole, span);
+            }
             add(
                 K::DataSet,
                 dom,

@@ -225,18 +225,38 @@ pub fn load_in(
     let mut refused = Vec::new();
     for path in inputs {
         let in_overlay = overlay.is_some_and(|o| overlay_get(o, path).is_some());
-        if !in_overlay && !within(&canonical(path), &loader.root) {
+        // A link to a directory out of the directory walked
+        // (`crate::find_inputs`): not followed, and said so.
+        let dir_link = !in_overlay && path.is_symlink() && path.is_dir();
+        let outside = !in_overlay && !within(&canonical(path), &loader.root);
+        if outside || dir_link {
             // Not read: its text must not reach a diagnostic.
             let file = loader.map.add(path.to_string(), Some(path.clone()), "");
             refused.push(file);
-            loader.diags.push(
-                Diagnostic::new(
-                    registry::OUTSIDE_SITE,
-                    Span::new(file, 0, 0),
+            let (message, label) = match (dir_link, outside) {
+                (true, true) => (
+                    format!("`{path}` is a link to a directory outside the site root"),
+                    "a directory link out of the site; its *.tenant files are not read",
+                ),
+                (true, false) => (
+                    format!(
+                        "`{path}` is a link to `{}`, outside the directories named as inputs",
+                        canonical(path)
+                    ),
+                    "a directory link is not followed; its *.tenant files are not read",
+                ),
+                _ => (
                     format!("`{path}` leads outside the site root"),
                     "a symbolic link out of the site; not read",
-                )
-                .help("spec files are read only inside the site root (the common directory of the inputs); pass --root DIR to widen it"),
+                ),
+            };
+            loader.diags.push(
+                Diagnostic::new(registry::OUTSIDE_SITE, Span::new(file, 0, 0), message, label)
+                .help(if dir_link {
+                    "a directory link is never followed: name the directory it leads to as an input (inside the site root; --root DIR widens the root)"
+                } else {
+                    "spec files are read only inside the site root (the common directory of the inputs); pass --root DIR to widen it"
+                }),
             );
             files.push(file);
             continue;

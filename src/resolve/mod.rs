@@ -730,6 +730,7 @@ impl Builder<'_, '_> {
                         .collect()
                 })
                 .unwrap_or_default(),
+            security_domain: f.str("security_domain"),
         }
     }
 
@@ -920,6 +921,7 @@ impl Builder<'_, '_> {
             _ => Sp::new(ipnet::Ipv4Net::default(), f.at),
         };
         let service_cidr_given = f.get("service_cidr").is_some();
+        let storage_fence = f.word("storage_fence");
         let name = self.name(c);
         let portworx = self.child(c, "portworx").map(|p| self.portworx(p, &name));
         let nodes = self
@@ -950,6 +952,7 @@ impl Builder<'_, '_> {
             kind,
             service_cidr,
             service_cidr_given,
+            storage_fence,
             nodes,
             registries,
             portworx,

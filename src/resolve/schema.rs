@@ -16,7 +16,7 @@
 
 use crate::ir::{
     AccessMode, Binding, ClientAuth, ClusterKind, ExportFormat, HandshakeRole, KeyAlg, NfsSecurity,
-    NfsVersion, PullPolicy, Reclaim, RingAccess, SanType, TlsVersion, WorkloadKind,
+    NfsVersion, PullPolicy, Reclaim, RingAccess, SanType, StorageFence, TlsVersion, WorkloadKind,
 };
 use std::borrow::Cow;
 
@@ -134,6 +134,7 @@ words! {
     ClientAuth { PassThru = "pass_thru", Full = "full", Required = "required", SafCheck = "saf_check" }
     TlsVersion { Ssl3 = "ssl3", Tls10 = "tls1_0", Tls11 = "tls1_1", Tls12 = "tls1_2", Tls13 = "tls1_3" }
     ClusterKind { Openshift = "openshift", Kubernetes = "kubernetes" }
+    StorageFence { AdmissionPolicy = "admission_policy", Quota = "quota" }
     AccessMode { ReadWriteMany = "read_write_many", ReadWriteOnce = "read_write_once", ReadOnlyMany = "read_only_many" }
     Reclaim { Retain = "retain", Delete = "delete" }
     WorkloadKind { Deployment = "deployment", StatefulSet = "stateful_set" }
@@ -318,6 +319,7 @@ static SCHEMAS: &[BlockSchema] = &[
             f!("stack", Ty::Name, Dflt::Str("TCPIP"), "TCP/IP stack name, for the policy header (default {default})."),
             f!("valid_from", Ty::Str, opt, "First day (\"YYYY-MM-DD\") of every certificate made on this system; each certificate is valid for its `valid_years` from it (NOTBEFORE/NOTAFTER). Without it RACF's defaults apply."),
             f!("pagent_user", Ty::Name, Dflt::Str("PAGENT"), "User ID of Policy Agent (PAGENT), given READ to SERVAUTH EZB.INITSTACK.<system>.<stack> so it can install the AT-TLS policy at stack start (default {default})."),
+            f!("security_domain", Ty::Name, opt, "The security domain (one RACF database, and so one catalog) the system shares with every system naming the same domain; systems naming none share the site's default domain. RACF user IDs, certificates and data sets are unique within a domain, and an NFS server's standby LPARs are in its home's domain."),
             f!("initstack", Ty::List(&Ty::Name), opt, "User IDs besides PAGENT (Policy Agent) given READ to SERVAUTH EZB.INITSTACK.<system>.<stack>, so they may open sockets while the stack waits for the AT-TLS policy (e.g. the resolver, syslogd, OMPROUTE)."),
         ],
         children: &["jcl", "authority", "nfs_server"],
@@ -432,6 +434,7 @@ static SCHEMAS: &[BlockSchema] = &[
         fields: &[
             f!("kind", Ty::Enum(ClusterKind::WORDS), req, "openshift or kubernetes."),
             f!("service_cidr", Ty::Cidr, opt, "The cluster's service network; static ClusterIPs of NFS proxies lie inside it (required when a tenant has NFS storage)."),
+            f!("storage_fence", Ty::Enum(StorageFence::WORDS), Dflt::Word(StorageFence::AdmissionPolicy.word()), "How each tenant's FADA StorageClasses are kept to its namespaces (default {default}): `admission_policy`, a ValidatingAdmissionPolicy per tenant refusing claims from every other namespace of the cluster (Kubernetes 1.30 or later, OpenShift 4.17 or later); `quota`, for older clusters, ResourceQuotas closing the other tenants' classes in the namespaces the bundle creates only."),
         ],
         children: &["node", "registry", "portworx"],
     },
@@ -734,6 +737,7 @@ mod tests {
         round_trip(ClientAuth::word);
         round_trip(TlsVersion::word);
         round_trip(ClusterKind::word);
+        round_trip(StorageFence::word);
         round_trip(AccessMode::word);
         round_trip(Reclaim::word);
         round_trip(WorkloadKind::word);

@@ -103,11 +103,10 @@ fn the_nfs_ports_are_admitted_only_from_the_host_network_on_openshift() {
             ["policy-group.network.openshift.io/host-network"],
         ""
     );
-    // Without podSelector: {} beside it, OVN-Kubernetes matches no host-network pod.
-    assert_eq!(
-        from[0]["podSelector"],
-        serde_yaml::Value::Mapping(Default::default())
-    );
+    // No podSelector beside it: OVN-Kubernetes releases that send a peer
+    // with both selectors (even `podSelector: {}`) to the pod address sets
+    // would leave the nodes' host-network addresses out.
+    assert!(from[0].get("podSelector").is_none(), "{:?}", from[0]);
     assert_eq!(p["spec"]["podSelector"]["matchLabels"]["app"], "haproxy");
     let svc = yaml(&ns.join("service-nfs-server.yaml"));
     let svc_ports: BTreeSet<u64> = svc["spec"]["ports"]
@@ -156,8 +155,17 @@ fn plain_kubernetes_admits_the_nfs_ports_from_the_nodes_addresses() {
 }
 
 #[test]
-fn each_tenant_namespace_is_closed_to_the_other_tenants_fada_classes() {
-    let (_d, out) = compiled(&root().join("examples/mixed-site"));
+fn with_quotas_each_tenant_namespace_is_closed_to_the_other_tenants_fada_classes() {
+    // An older cluster (`storage_fence = quota`); the default fence is
+    // checked by the_files_do_what_the_report_says.
+    let text = std::fs::read_to_string(root().join("examples/mixed-site/site.tenant"))
+        .expect("example")
+        .replace(
+            "  kind         = openshift\n",
+            "  kind         = openshift\n  storage_fence = quota\n",
+        );
+    let (_s, spec) = spec_in_tmp(&text);
+    let (_d, out) = compiled(&spec);
     // The FADA classes of each tenant, from the StorageClasses the bundle holds.
     let mut classes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for f in common::walk(out.join("k8s/ocp_prod/cluster").as_std_path()) {
@@ -270,7 +278,8 @@ fn check_refuses_whatever_the_report_would_list_as_shared() {
     for kind in [
         "namespace",
         "RACF user ID",
-        "client certificate data set",
+        "export data set",
+        "name a proxy trusts",
         "ClusterIP",
         "realm",
         "array user",
@@ -309,11 +318,16 @@ fn the_report_lists_each_tenant_and_a_change_to_one_changes_only_its_entry() {
     assert_eq!(ledger["nfs"]["exports"][0]["path"], "/hfs/ledger/reports");
     assert_eq!(ledger["nfs"]["lpars"], serde_json::json!(["PRD1", "PRD2"]));
     assert_eq!(ledger["pure"]["realm"], "ledger");
-    // The report says what the quota closes without listing the other
-    // tenants' classes (the quota file lists them).
+    // The report names the tenant's own fence and classes, never the other
+    // tenants' (a tenant added elsewhere changes nothing here).
+    assert_eq!(ledger["resource_quotas"], serde_json::json!([]));
     assert_eq!(
-        ledger["resource_quotas"][0]["closes"],
-        "every FADA storage class of the other tenants of cluster ocp_prod"
+        ledger["admission_policies"][0]["name"],
+        "tenantc-storage-fence-ledger"
+    );
+    assert_eq!(
+        ledger["admission_policies"][0]["classes"],
+        serde_json::json!(["ledger-db"])
     );
 
     let after = report(&text.replace("/hfs/ledger/reports", "/hfs/ledger/monthly"));
@@ -336,5 +350,585 @@ fn nested_exports_of_one_tenant_are_refused() {
     assert!(
         codes.iter().all(|c| c == "E0429" || c == "E0506"),
         "{rendered}"
+    );
+}
+
+/// Security domains: two systems that name different domains have two RACF
+/// databases, so two tenants on them may use one RACF user ID, one label
+/// and one data set name; the report lists each domain's identities. The
+/// same site with one domain (or none named: the default) is refused.
+#[test]
+fn separate_security_domains_may_reuse_racf_identities() {
+    let bad =
+        std::fs::read_to_string(root().join("tests/bad/domain_shared_user_in_named_domain.tenant"))
+            .expect("bad input");
+    // t3 (PAGENT) is another refusal; leave it out.
+    let bad = &bad[..bad.find("tenant t3").expect("t3")];
+    let (codes, rendered) = common::diagnose(bad);
+    assert_eq!(codes, ["E0417"], "one domain: refused\n{rendered}");
+    let unnamed = bad
+        .replace("security_domain = PLEXA", "")
+        .replace("security_domain = plexa", "");
+    let (codes, rendered) = common::diagnose(&unnamed);
+    assert_eq!(codes, ["E0417"], "the default domain: refused\n{rendered}");
+
+    let split = bad
+        .replace("security_domain = plexa", "security_domain = PLEXB")
+        .replace("SYS2.T2.P12", "SYS1.T1.P12")
+        .replace("\"T2 client\"", "\"T1 client\"");
+    assert_ne!(
+        split,
+        bad.replace("security_domain = plexa", "security_domain = PLEXB")
+    );
+    let (codes, rendered) = common::diagnose(&split);
+    assert!(codes.iter().all(|c| c == "E0506"), "{rendered}");
+    let (_s, spec) = spec_in_tmp(&split);
+    let (_d, out) = compiled(&spec);
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("isolation.json")).expect("present"),
+    )
+    .expect("json");
+    let domains = report["security_domains"].as_array().expect("domains");
+    let names: Vec<&str> = domains
+        .iter()
+        .map(|d| d["name"].as_str().expect("named"))
+        .collect();
+    assert_eq!(names, ["PLEXA", "PLEXB"]);
+    for (d, tenant) in domains.iter().zip(["t1", "t2"]) {
+        let holders: Vec<&str> = d["identities"]
+            .as_array()
+            .expect("identities")
+            .iter()
+            .filter(|i| i["value"] == "SHARED")
+            .map(|i| i["holder"].as_str().expect("holder"))
+            .collect();
+        assert_eq!(holders, [format!("tenant `{tenant}`")], "{d}");
+    }
+}
+
+/// The files of `text`'s bundle that hold tenant ledger's objects on its
+/// cluster: its namespaces' and its cluster-scoped objects'.
+fn ledger_files(text: &str) -> BTreeMap<String, String> {
+    let (_s, spec) = spec_in_tmp(text);
+    let (_d, out) = compiled(&spec);
+    let mut files = BTreeMap::new();
+    for f in common::walk(out.as_std_path()) {
+        let rel = f
+            .strip_prefix(out.as_std_path())
+            .expect("inside")
+            .to_string_lossy()
+            .to_string();
+        let ours = rel.starts_with("k8s/ocp_prod/ledger/")
+            || rel.starts_with("k8s/ocp_prod/ledger-nfs-proxy/")
+            || (rel.starts_with("k8s/ocp_prod/cluster/") && rel.contains("ledger"));
+        if ours {
+            files.insert(rel, std::fs::read_to_string(&f).expect("read"));
+        }
+    }
+    assert!(!files.is_empty());
+    files
+}
+
+/// Issue 28: the storage fence of a tenant names its own classes only, so
+/// adding (or removing) another tenant of its cluster changes none of its
+/// files. The quotas older clusters get (`storage_fence = quota`) list the
+/// other tenants' classes: the same change rewrites ledger's quota, which
+/// shows the comparison can fail.
+#[test]
+fn adding_a_tenant_changes_no_file_of_another_tenant() {
+    let text =
+        std::fs::read_to_string(root().join("examples/mixed-site/site.tenant")).expect("example");
+    // Without analytics, its cloud drives' pod goes too.
+    let without = text[..text.find("tenant analytics {").expect("analytics")].replace(
+        "[\"ledger-drives\", \"analytics-drives\"]",
+        "[\"ledger-drives\"]",
+    );
+    assert!(!without.contains("analytics-drives"));
+    let without = without.as_str();
+    let (before, after) = (ledger_files(without), ledger_files(&text));
+    assert_eq!(
+        before, after,
+        "ledger's files changed when analytics was added"
+    );
+    assert!(
+        after
+            .keys()
+            .any(|p| p.contains("validatingadmissionpolicy-tenantc-storage-fence-ledger")),
+        "{:?}",
+        after.keys()
+    );
+    let quota = |t: &str| {
+        t.replace(
+            "  kind         = openshift\n",
+            "  kind         = openshift\n  storage_fence = quota\n",
+        )
+    };
+    assert_ne!(quota(&text), text);
+    let (before, after) = (ledger_files(&quota(without)), ledger_files(&quota(&text)));
+    let changed: Vec<&String> = after
+        .iter()
+        .filter(|(p, t)| before.get(*p) != Some(*t))
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "k8s/ocp_prod/ledger-nfs-proxy/resourcequota-other-tenants-storage-classes.yaml",
+            "k8s/ocp_prod/ledger/resourcequota-other-tenants-storage-classes.yaml"
+        ],
+        "with quotas, analytics rewrites ledger's quotas"
+    );
+}
+
+// ---------------------------------------------------------------------
+// The report checked against the files (issue 28): the generated
+// NetworkPolicies, Services and storage fences evaluated with Kubernetes'
+// documented semantics, compared with what isolation.json says.
+//
+// NetworkPolicy
+// (https://kubernetes.io/docs/concepts/services-networking/network-policies/):
+// a pod selected by some Ingress policy of its namespace is isolated and
+// accepts a connection only if a rule of such a policy admits it: its
+// `ports` (empty: every port) hold the port and its `from` (empty: every
+// source) has a peer matching the source; a peer with `podSelector` alone
+// selects pods of the policy's namespace, with `namespaceSelector` pods of
+// the matching namespaces (and, with both, the pods matching both), an
+// `ipBlock` addresses. OpenShift's host network is the namespace labelled
+// `policy-group.network.openshift.io/host-network`. A Service forwards its
+// `targetPort` to the pods its selector matches in its namespace.
+// ValidatingAdmissionPolicy
+// (https://kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy/):
+// a policy acts only through a binding naming it; with `Deny` a request
+// whose validation is false is refused. ResourceQuota: a class whose
+// `persistentvolumeclaims` is 0 in a namespace cannot be claimed there.
+
+type Labels = BTreeMap<String, String>;
+
+#[derive(Debug)]
+struct Pod {
+    ns: String,
+    workload: String,
+    labels: Labels,
+    ports: BTreeSet<u64>,
+}
+
+fn labels_of(v: &serde_yaml::Value) -> Labels {
+    v.as_mapping()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().expect("key").to_string(),
+                        v.as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A label selector (matchLabels only; the bundle writes nothing else).
+fn selects(sel: &serde_yaml::Value, labels: &Labels) -> bool {
+    assert!(sel.get("matchExpressions").is_none(), "{sel:?}");
+    labels_of(&sel["matchLabels"])
+        .iter()
+        .all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// Where a connection comes from: a pod (no labels) of a namespace, or the
+/// host network.
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    Pod(String),
+    Host,
+}
+
+struct Cluster {
+    namespaces: BTreeMap<String, Labels>,
+    pods: Vec<Pod>,
+    policies: Vec<serde_yaml::Value>,
+    services: Vec<serde_yaml::Value>,
+    fences: Vec<serde_yaml::Value>,
+    bindings: Vec<serde_yaml::Value>,
+    quotas: Vec<serde_yaml::Value>,
+}
+
+const HOST_NETWORK: &str = "policy-group.network.openshift.io/host-network";
+/// A namespace the bundle never creates (a project anyone may make).
+const INTRUDER: &str = "intruder";
+
+fn cluster_of(dir: &Utf8Path) -> Cluster {
+    let mut c = Cluster {
+        namespaces: BTreeMap::from([(INTRUDER.to_string(), Labels::new())]),
+        pods: Vec::new(),
+        policies: Vec::new(),
+        services: Vec::new(),
+        fences: Vec::new(),
+        bindings: Vec::new(),
+        quotas: Vec::new(),
+    };
+    for f in common::walk(dir.as_std_path()) {
+        let f = Utf8PathBuf::from_path_buf(f).expect("utf-8");
+        if f.extension() != Some("yaml") || f.file_name() == Some("kustomization.yaml") {
+            continue;
+        }
+        let v = yaml(&f);
+        let ns = v["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        match v["kind"].as_str().unwrap_or_default() {
+            "Namespace" => {
+                let name = v["metadata"]["name"].as_str().expect("name").to_string();
+                c.namespaces
+                    .insert(name, labels_of(&v["metadata"]["labels"]));
+            }
+            "Deployment" | "StatefulSet" => {
+                let t = &v["spec"]["template"];
+                let ports = t["spec"]["containers"]
+                    .as_sequence()
+                    .expect("containers")
+                    .iter()
+                    .flat_map(|k| k["ports"].as_sequence().cloned().unwrap_or_default())
+                    .map(|p| p["containerPort"].as_u64().expect("port"))
+                    .collect();
+                c.pods.push(Pod {
+                    ns,
+                    workload: v["metadata"]["name"].as_str().expect("name").to_string(),
+                    labels: labels_of(&t["metadata"]["labels"]),
+                    ports,
+                });
+            }
+            "NetworkPolicy" => c.policies.push(v),
+            "Service" => c.services.push(v),
+            "ValidatingAdmissionPolicy" => c.fences.push(v),
+            "ValidatingAdmissionPolicyBinding" => c.bindings.push(v),
+            "ResourceQuota" => c.quotas.push(v),
+            _ => {}
+        }
+    }
+    c
+}
+
+impl Cluster {
+    fn peer_admits(&self, peer: &serde_yaml::Value, policy_ns: &str, src: &Source) -> bool {
+        if peer.get("ipBlock").is_some() {
+            return false; // no host address is modelled on OpenShift
+        }
+        let (src_ns_labels, src_ns) = match src {
+            Source::Host => (
+                Labels::from([(HOST_NETWORK.to_string(), String::new())]),
+                None,
+            ),
+            Source::Pod(ns) => (self.namespaces[ns].clone(), Some(ns.as_str())),
+        };
+        let pod_ok = peer
+            .get("podSelector")
+            .is_none_or(|s| selects(s, &Labels::new()));
+        match peer.get("namespaceSelector") {
+            Some(sel) => selects(sel, &src_ns_labels) && pod_ok,
+            None => src_ns == Some(policy_ns) && pod_ok,
+        }
+    }
+
+    fn admits(&self, src: &Source, dst: &Pod, port: u64) -> bool {
+        let selecting: Vec<&serde_yaml::Value> = self
+            .policies
+            .iter()
+            .filter(|p| p["metadata"]["namespace"].as_str() == Some(dst.ns.as_str()))
+            .filter(|p| selects(&p["spec"]["podSelector"], &dst.labels))
+            .filter(|p| {
+                p["spec"]["policyTypes"]
+                    .as_sequence()
+                    .is_none_or(|t| t.iter().any(|x| x.as_str() == Some("Ingress")))
+            })
+            .collect();
+        if selecting.is_empty() {
+            return true;
+        }
+        selecting.iter().any(|p| {
+            p["spec"]["ingress"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .any(|rule| {
+                    let ports = rule["ports"].as_sequence().cloned().unwrap_or_default();
+                    let from = rule["from"].as_sequence().cloned().unwrap_or_default();
+                    (ports.is_empty() || ports.iter().any(|p| p["port"].as_u64() == Some(port)))
+                        && (from.is_empty()
+                            || from.iter().any(|peer| self.peer_admits(peer, &dst.ns, src)))
+                })
+        })
+    }
+
+    /// Whether a claim naming `class` in `ns` passes every bound fence and
+    /// quota.
+    fn may_claim(&self, ns: &str, class: &str) -> bool {
+        let labels = &self.namespaces[ns];
+        let bound = |name: &str| {
+            self.bindings.iter().any(|b| {
+                b["spec"]["policyName"].as_str() == Some(name)
+                    && b["spec"].get("matchResources").is_none()
+                    && b["spec"]["validationActions"]
+                        .as_sequence()
+                        .is_some_and(|a| a.iter().any(|x| x.as_str() == Some("Deny")))
+            })
+        };
+        for f in &self.fences {
+            if !bound(f["metadata"]["name"].as_str().expect("name")) {
+                continue;
+            }
+            let var = |n: &str| -> String {
+                f["spec"]["variables"]
+                    .as_sequence()
+                    .expect("variables")
+                    .iter()
+                    .find(|v| v["name"].as_str() == Some(n))
+                    .and_then(|v| v["expression"].as_str())
+                    .unwrap_or_else(|| panic!("no variable {n}"))
+                    .to_string()
+            };
+            assert_eq!(
+                f["spec"]["validations"][0]["expression"].as_str(),
+                Some("!variables.fenced || variables.allowed")
+            );
+            // The fenced classes: the list `classes`, which `fenced` tests
+            // the field and the beta annotation against, as generated (a
+            // line break is a blank to CEL).
+            let flat = |e: String| e.split_whitespace().collect::<Vec<_>>().join(" ");
+            let classes: Vec<String> = var("classes")
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .split(',')
+                .map(|x| x.trim().trim_matches('\'').to_string())
+                .collect();
+            assert_eq!(
+                flat(var("fenced")),
+                "(has(object.spec.storageClassName) && object.spec.storageClassName in variables.classes) || (has(object.metadata.annotations) && 'volume.beta.kubernetes.io/storage-class' in object.metadata.annotations && object.metadata.annotations['volume.beta.kubernetes.io/storage-class'] in variables.classes)"
+            );
+            let allowed = flat(var("allowed"));
+            let has = "has(namespaceObject.metadata.labels) && 'tenantc.io/tenant' in namespaceObject.metadata.labels";
+            let ok = if let Some(rest) = allowed.strip_prefix(&format!(
+                "{has} && namespaceObject.metadata.labels['tenantc.io/tenant'] == "
+            )) {
+                labels.get("tenantc.io/tenant").map(String::as_str) == Some(rest.trim_matches('\''))
+            } else if allowed == format!("!({has})") {
+                !labels.contains_key("tenantc.io/tenant")
+            } else {
+                panic!("an `allowed` this model does not read: {allowed}")
+            };
+            if classes.iter().any(|c| c == class) && !ok {
+                return false;
+            }
+        }
+        !self.quotas.iter().any(|q| {
+            q["metadata"]["namespace"].as_str() == Some(ns)
+                && q["spec"]["hard"]
+                    [format!("{class}.storageclass.storage.k8s.io/persistentvolumeclaims").as_str()]
+                .as_str()
+                    == Some("0")
+        })
+    }
+}
+
+/// What the files let happen, as facts: connections admitted to tenants'
+/// pods, and claims of tenants' classes.
+fn evaluated(
+    c: &Cluster,
+    tenant_ns: &BTreeSet<String>,
+    classes: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let sources: Vec<Source> = c
+        .namespaces
+        .keys()
+        .map(|n| Source::Pod(n.clone()))
+        .chain([Source::Host])
+        .collect();
+    for dst in c.pods.iter().filter(|p| tenant_ns.contains(&p.ns)) {
+        for port in &dst.ports {
+            for src in &sources {
+                if c.admits(src, dst, *port) {
+                    out.insert(format!("{src:?} -> {}/{}:{port}", dst.ns, dst.workload));
+                }
+            }
+        }
+    }
+    for s in &c.services {
+        let ns = s["metadata"]["namespace"].as_str().expect("ns");
+        for p in s["spec"]["ports"].as_sequence().expect("ports") {
+            let target = p["targetPort"]
+                .as_u64()
+                .or(p["port"].as_u64())
+                .expect("port");
+            let selector = labels_of(&s["spec"]["selector"]);
+            assert!(!selector.is_empty(), "a Service without a selector");
+            let backed = c.pods.iter().any(|pod| {
+                pod.ns == ns
+                    && selector.iter().all(|(k, v)| pod.labels.get(k) == Some(v))
+                    && pod.ports.contains(&target)
+            });
+            assert!(
+                backed,
+                "Service {ns}/{} port {target} reaches no pod",
+                s["metadata"]["name"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    for ns in c.namespaces.keys() {
+        for class in classes {
+            if c.may_claim(ns, class) {
+                out.insert(format!("claim {class} in {ns}"));
+            }
+        }
+    }
+    out
+}
+
+/// What isolation.json says about the tenants of `cluster`, as the same
+/// facts.
+fn reported(
+    c: &Cluster,
+    cluster: &str,
+    report: &serde_json::Value,
+) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>) {
+    let mut out = BTreeSet::new();
+    let (mut tenant_ns, mut classes) = (BTreeSet::new(), BTreeSet::new());
+    for t in report["tenants"].as_array().expect("tenants") {
+        if t["cluster"].as_str() != Some(cluster) {
+            continue;
+        }
+        let own: Vec<String> = t["namespaces"]
+            .as_array()
+            .expect("namespaces")
+            .iter()
+            .map(|n| n.as_str().expect("ns").to_string())
+            .collect();
+        tenant_ns.extend(own.iter().cloned());
+        let proxy_ns = t["nfs"]["proxy_namespace"].as_str();
+        let exposed: BTreeSet<(String, u64)> = t["exposed_ports"]
+            .as_array()
+            .expect("exposed")
+            .iter()
+            .flat_map(|e| {
+                let w = e["workload"].as_str().expect("w").replace('_', "-");
+                e["ports"]
+                    .as_array()
+                    .expect("ports")
+                    .iter()
+                    .map(move |p| (w.clone(), p.as_u64().expect("port")))
+            })
+            .collect();
+        for dst in c.pods.iter().filter(|p| own.contains(&p.ns)) {
+            for port in &dst.ports {
+                let open = exposed.contains(&(dst.workload.clone(), *port));
+                for ns in c.namespaces.keys() {
+                    if *ns == dst.ns || open {
+                        out.insert(format!(
+                            "{:?} -> {}/{}:{port}",
+                            Source::Pod(ns.clone()),
+                            dst.ns,
+                            dst.workload
+                        ));
+                    }
+                }
+                if open || proxy_ns == Some(dst.ns.as_str()) {
+                    out.insert(format!(
+                        "{:?} -> {}/{}:{port}",
+                        Source::Host,
+                        dst.ns,
+                        dst.workload
+                    ));
+                }
+            }
+        }
+        for class in t["pure"]["storage_classes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let class = class.as_str().expect("class").to_string();
+            for ns in &own {
+                out.insert(format!("claim {class} in {ns}"));
+            }
+            classes.insert(class);
+        }
+    }
+    (out, tenant_ns, classes)
+}
+
+fn check_against_report(bundle: &Utf8Path, cluster: &str) -> Result<(), String> {
+    let c = cluster_of(&bundle.join("k8s").join(cluster));
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(bundle.join("isolation.json")).expect("report"),
+    )
+    .expect("json");
+    let (expected, tenant_ns, classes) = reported(&c, cluster, &report);
+    assert!(!tenant_ns.is_empty(), "{cluster}: no tenant");
+    let got = evaluated(&c, &tenant_ns, &classes);
+    if got == expected {
+        return Ok(());
+    }
+    Err(format!(
+        "the files admit, the report does not: {:#?}\nthe report says, the files do not: {:#?}",
+        got.difference(&expected).collect::<Vec<_>>(),
+        expected.difference(&got).collect::<Vec<_>>()
+    ))
+}
+
+#[test]
+fn the_files_do_what_the_report_says() {
+    let (_d, out) = compiled(&root().join("examples/mixed-site"));
+    check_against_report(&out, "ocp_prod").unwrap_or_else(|e| panic!("{e}"));
+    let (_d2, px) = compiled(&root().join("examples/px-pure-saw"));
+    for c in ["k8s1", "k8s2"] {
+        check_against_report(&px, c).unwrap_or_else(|e| panic!("{c}: {e}"));
+    }
+    // Each mutation of a generated file, a policy removed or widened, is
+    // caught.
+    let k8s = out.join("k8s/ocp_prod");
+    let mutate = |path: &str, edit: &dyn Fn(&str) -> Option<String>| {
+        let p = k8s.join(path);
+        let before = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
+        match edit(&before) {
+            Some(t) => std::fs::write(&p, t).expect("write"),
+            None => std::fs::remove_file(&p).expect("rm"),
+        }
+        let r = check_against_report(&out, "ocp_prod");
+        std::fs::write(&p, &before).expect("restore");
+        assert!(r.is_err(), "{path}: the mutation went unnoticed");
+    };
+    // Removed: ledger's pods no longer admit each other.
+    mutate("ledger/networkpolicy-allow-same-namespace.yaml", &|_| None);
+    // Widened: the proxy's NFS ports from every source.
+    mutate(
+        "ledger-nfs-proxy/networkpolicy-allow-nfs-from-nodes.yaml",
+        &|t| {
+            let cut = t.find("  - from:").expect("from");
+            let end = t.find("    ports:").expect("ports");
+            Some(format!(
+                "{}  - ports:{}",
+                &t[..cut],
+                &t[end + "    ports:".len()..]
+            ))
+        },
+    );
+    // Widened: ledger's pods admit every namespace's.
+    mutate("ledger/networkpolicy-allow-same-namespace.yaml", &|t| {
+        Some(t.replace("    - podSelector: {}", "    - namespaceSelector: {}"))
+    });
+    // Removed: Spark's UI port no longer exposed.
+    mutate("analytics/networkpolicy-expose-spark.yaml", &|_| None);
+    // Removed: ledger's storage fence no longer bound.
+    mutate(
+        "cluster/validatingadmissionpolicybinding-tenantc-storage-fence-ledger.yaml",
+        &|_| None,
+    );
+    // Widened: the fence lists no class of ledger's.
+    mutate(
+        "cluster/validatingadmissionpolicy-tenantc-storage-fence-ledger.yaml",
+        &|t| Some(t.replace("  'ledger-db'", "  'nothing'")),
     );
 }

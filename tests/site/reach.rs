@@ -314,8 +314,15 @@ cluster c1 {
                 format!("SYS.T{i}.P12")
             };
             // A secret source belongs to one tenant (E0309, the resolver's).
+            // Now and then a client certificate named as NFS1 (E0334),
+            // without a draw, so the sites are otherwise as they were.
+            let cn = if i % 11 == 5 {
+                ", subject = { CN = \"nfs1.sys1\" }"
+            } else {
+                ""
+            };
             t += &format!(
-                "    identity {{ user = {user}, label = \"{name} client\", export = dataset(\"{dsn}\", password = env(\"PW_{i}\")) }}\n",
+                "    identity {{ user = {user}, label = \"{name} client\"{cn}, export = dataset(\"{dsn}\", password = env(\"PW_{i}\")) }}\n",
             );
             let ip = if rng.chance(3) {
                 format!("172.30.0.{}", rng.below(pool) + 1)
@@ -545,9 +552,15 @@ fn every_claim_kind_is_produced_detected_and_needed() {
         .map(|c| c.kind)
         .collect();
     for kind in ClaimKind::ALL {
-        if kind.early() || !tenants_hold.contains(&kind) {
+        let implied = [ClaimKind::HostName, ClaimKind::Certificate];
+        if kind.early() || !tenants_hold.contains(&kind) || implied.contains(&kind) {
             // Judged before the checks (no sub-site sees it), or held by
-            // the infrastructure alone (every sub-site has all of it).
+            // the infrastructure alone (every sub-site has all of it), or
+            // never relating two tenants: names a proxy trusts relate a
+            // tenant to servers and systems only (two tenants' common names
+            // never clash), and a tenant's certificate is owned by its user
+            // ID, so two tenants' certificates meet only where their user
+            // IDs do (RacfUser).
             continue;
         }
         let failed = sites

@@ -35,6 +35,8 @@ const CLUSTER_SCOPED: &[&str] = &[
     "Node",
     "CSIDriver",
     "VolumeSnapshotClass",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
 ];
 
 /// kustomize's legacy sort (the default): these kinds first, in this order,
@@ -382,6 +384,17 @@ fn kind_of(word: &str) -> Option<&'static str> {
             "ServiceAccount",
         ),
         (&["role", "roles"], "Role"),
+        (
+            &["validatingadmissionpolicy", "validatingadmissionpolicies"],
+            "ValidatingAdmissionPolicy",
+        ),
+        (
+            &[
+                "validatingadmissionpolicybinding",
+                "validatingadmissionpolicybindings",
+            ],
+            "ValidatingAdmissionPolicyBinding",
+        ),
         (&["rolebinding", "rolebindings"], "RoleBinding"),
     ];
     table

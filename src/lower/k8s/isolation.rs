@@ -15,8 +15,20 @@
 //! - in an NFS proxy's namespace, `allow-nfs-from-nodes`: the proxy's ports
 //!   from where the mounts come from, the kubelet on the host network. On
 //!   OpenShift with OVN-Kubernetes that is the namespace selector
-//!   `policy-group.network.openshift.io/host-network: ""` together with
-//!   `podSelector: {}` (without it host-network pods are not matched):
+//!   `policy-group.network.openshift.io/host-network: ""` alone, without a
+//!   `podSelector`: OVN-Kubernetes adds the nodes' host-network addresses
+//!   to the address set of the host-network namespace
+//!   (`config.Kubernetes.HostNetworkNamespace`, in
+//!   ovn-org/ovn-kubernetes `go-controller/pkg/ovn/ovn.go`), and a peer
+//!   uses that namespace address set only when it has no pod selector: the
+//!   releases of `go-controller/pkg/ovn/policy.go` send a peer with both
+//!   selectors, `podSelector: {}` included, to
+//!   `handlePeerNamespaceAndPodSelector`, which collects pod IPs only (no
+//!   host addresses); current ones (`setupGressPolicy` in
+//!   `base_network_controller_policy.go`) treat an empty pod selector as
+//!   absent. Without one the rule works on both, and for Kubernetes a peer
+//!   with a namespace selector alone selects every pod of those namespaces,
+//!   the same as with `podSelector: {}`:
 //!   https://docs.redhat.com/en/documentation/openshift_container_platform/4.18/html/network_security/network-policy
 //!   (section "About network policy", and the 4.6 release note "Network
 //!   policy supports selecting host network traffic":
@@ -29,7 +41,36 @@
 //! - for each workload port listed in `expose`, `expose-<workload>`: those
 //!   ports of that workload's pods from every source.
 //!
-//! ResourceQuota (v1), per storage class:
+//! The storage fence, per cluster (`storage_fence`). StorageClasses are
+//! cluster-wide and Portworx holds every tenant's realm token, so a claim
+//! in any namespace naming tenant A's FADA class would get a volume in A's
+//! realm. With `admission_policy` (the default; Kubernetes 1.30 or later,
+//! OpenShift 4.17 or later, where admissionregistration.k8s.io/v1
+//! ValidatingAdmissionPolicy is stable:
+//! https://kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy/,
+//! https://docs.redhat.com/en/documentation/openshift_container_platform_api/4.17/html/extension_apis/validatingadmissionpolicy-admissionregistration-k8s-io-v1)
+//! each Pure tenant gets a policy and a binding of its own,
+//! `tenantc-storage-fence-<namespace>`: a PersistentVolumeClaim created or
+//! updated in ANY namespace of the cluster, ones the bundle never creates
+//! included, that names one of the tenant's classes (by `storageClassName`,
+//! or by the `volume.beta.kubernetes.io/storage-class` annotation Kubernetes
+//! still honours: https://kubernetes.io/docs/concepts/storage/persistent-volumes/#class)
+//! is refused unless its namespace carries the label
+//! `tenantc.io/tenant: <tenant>` (the policy reads it from
+//! `namespaceObject`). The policy names the tenant's classes only, so a
+//! tenant added or removed changes no other tenant's file. Portworx's pool
+//! classes get one policy of the cluster, refusing them in every namespace
+//! labelled as a tenant's. The label is the fence: it holds as long as a
+//! tenant cannot label a namespace itself. Kubernetes' user-facing `admin`
+//! and `edit` roles may not update namespaces
+//! (https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles),
+//! and on OpenShift a project's requester gets the project from the
+//! cluster's project template, and its `admin` role may not update the
+//! Namespace; whoever may (cluster admins, a GitOps service account) is
+//! trusted with every tenant's storage.
+//!
+//! With `quota` (older clusters) the fence is per namespace the bundle
+//! creates: ResourceQuota (v1), per storage class:
 //! https://kubernetes.io/docs/concepts/policy/resource-quotas/#storage-resource-quota
 //! (`<class>.storageclass.storage.k8s.io/requests.storage` and
 //! `<class>.storageclass.storage.k8s.io/persistentvolumeclaims`). StorageClasses
@@ -55,6 +96,10 @@ pub const SAME_NAMESPACE: &str = "allow-same-namespace";
 pub const NFS_FROM_NODES: &str = "allow-nfs-from-nodes";
 pub const FROM_NODES: &str = "allow-from-nodes";
 pub const QUOTA: &str = "other-tenants-storage-classes";
+/// The name of a storage fence's policy and binding, before its holder.
+pub const FENCE: &str = "tenantc-storage-fence";
+/// The annotation that names a claim's class, before `storageClassName`.
+const BETA_CLASS: &str = "volume.beta.kubernetes.io/storage-class";
 /// The label OVN-Kubernetes gives host-network traffic's namespace.
 pub const HOST_NETWORK: &str = "policy-group.network.openshift.io/host-network";
 
@@ -63,6 +108,15 @@ pub const HOST_NETWORK: &str = "policy-group.network.openshift.io/host-network";
 pub struct PolicySummary {
     pub namespace: String,
     pub name: String,
+    pub admits: String,
+}
+
+/// A storage fence (ValidatingAdmissionPolicy) of the bundle: its name, the
+/// classes it keeps and the namespaces that may claim them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FenceSummary {
+    pub name: String,
+    pub classes: Vec<String>,
     pub admits: String,
 }
 
@@ -108,7 +162,8 @@ fn node_peers(site: &Site, cluster: ClusterId) -> Vec<PolicyPeer> {
                 match_labels: labels(&[(HOST_NETWORK, "")]),
                 ..Default::default()
             }),
-            pod_selector: Some(all_pods()),
+            // Absent, not `{}`: see the module doc (OVN-Kubernetes).
+            pod_selector: None,
             ip_block: None,
         }],
         ClusterKind::Kubernetes => {
@@ -313,6 +368,9 @@ pub const PORTWORX_BUILTIN_CLASSES: &[&str] = &[
 ];
 
 fn tenant_quotas(site: &Site, plan: &Plan, t: &Tenant) -> Vec<Object<Spec<ResourceQuotaSpec>>> {
+    if site.cluster(t.cluster.value).storage_fence.value != StorageFence::Quota {
+        return Vec::new();
+    }
     let mut classes = foreign_classes(site, plan, t);
     // On a cluster with Portworx, every tenant's namespaces close the pool
     // classes too (red team N9: they were open to all).
@@ -348,6 +406,137 @@ fn tenant_quotas(site: &Site, plan: &Plan, t: &Tenant) -> Vec<Object<Spec<Resour
         .collect()
 }
 
+/// A CEL string literal (CEL spec, string literals:
+/// https://github.com/google/cel-spec/blob/master/doc/langdef.md#string-and-bytes-values).
+fn cel(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// A storage fence's ValidatingAdmissionPolicy and its binding.
+type Fence = (
+    Object<Spec<AdmissionPolicySpec>>,
+    Object<Spec<AdmissionBindingSpec>>,
+);
+
+/// A storage fence: the policy refusing a claim that names one of
+/// `classes` in a namespace where `allowed` (CEL over `namespaceObject`) is
+/// false, and its binding (every namespace).
+fn fence(
+    name: String,
+    tenant: Option<&str>,
+    classes: &[String],
+    allowed: String,
+    message: String,
+) -> Fence {
+    let meta_of = |n: &str| match tenant {
+        Some(t) => meta(n, None, t),
+        None => shared_meta(n, None),
+    };
+    // One class a line: YAML writes an expression with line breaks as a
+    // block scalar, so no line grows with the number of classes (yamllint's
+    // line length); CEL reads a line break as a blank.
+    let list = format!(
+        "[\n  {}\n]",
+        classes
+            .iter()
+            .map(|c| cel(c))
+            .collect::<Vec<_>>()
+            .join(",\n  ")
+    );
+    let beta = cel(BETA_CLASS);
+    let policy = Object {
+        api_version: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicy",
+        metadata: meta_of(&name),
+        body: Spec {
+            spec: AdmissionPolicySpec {
+                failure_policy: "Fail",
+                match_constraints: MatchResources {
+                    resource_rules: vec![ResourceRule {
+                        api_groups: vec![""],
+                        api_versions: vec!["v1"],
+                        operations: vec!["CREATE", "UPDATE"],
+                        resources: vec!["persistentvolumeclaims"],
+                    }],
+                },
+                // A variable may use the ones before it (the policy
+                // document, "Variable composition").
+                variables: vec![
+                    // Each ends in a line break, so that YAML writes it as
+                    // a literal block (`|`), a line of CEL a line.
+                    NamedExpression {
+                        name: "classes",
+                        expression: format!("{list}\n"),
+                    },
+                    NamedExpression {
+                        name: "fenced",
+                        expression: format!(
+                            "(has(object.spec.storageClassName)\n  && object.spec.storageClassName in variables.classes)\n|| (has(object.metadata.annotations)\n  && {beta} in object.metadata.annotations\n  && object.metadata.annotations[{beta}] in variables.classes)\n"
+                        ),
+                    },
+                    NamedExpression {
+                        name: "allowed",
+                        expression: format!("{allowed}\n"),
+                    },
+                ],
+                validations: vec![Validation {
+                    expression: "!variables.fenced || variables.allowed".into(),
+                    message,
+                    reason: "Forbidden",
+                }],
+            },
+        },
+    };
+    let binding = Object {
+        api_version: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicyBinding",
+        metadata: meta_of(&name),
+        body: Spec {
+            spec: AdmissionBindingSpec {
+                policy_name: name.clone(),
+                validation_actions: vec!["Deny"],
+            },
+        },
+    };
+    (policy, binding)
+}
+
+/// CEL: the claim's namespace carries the tenant label (with `value`).
+fn labelled(value: Option<&str>) -> String {
+    let key = cel(TENANT_LABEL);
+    let has = format!(
+        "has(namespaceObject.metadata.labels)\n&& {key} in namespaceObject.metadata.labels"
+    );
+    match value {
+        Some(v) => format!(
+            "{has}\n&& namespaceObject.metadata.labels[{key}] == {}",
+            cel(v)
+        ),
+        None => has,
+    }
+}
+
+/// A tenant's storage fence, when it has FADA classes on a cluster fenced
+/// by admission policy.
+fn tenant_fence(site: &Site, t: &Tenant, names: &TenantNames) -> Option<Fence> {
+    let c = site.cluster(t.cluster.value);
+    if c.storage_fence.value != StorageFence::AdmissionPolicy || names.classes.is_empty() {
+        return None;
+    }
+    let tn = t.name.value.as_str();
+    let mut classes = names.classes.clone();
+    classes.sort();
+    Some(fence(
+        format!("{FENCE}-{}", t.namespace.value),
+        Some(tn),
+        &classes,
+        labelled(Some(tn)),
+        format!(
+            "a StorageClass of tenant {tn}: only namespaces labelled {TENANT_LABEL}={tn} may claim it"
+        ),
+    ))
+}
+
 /// Writes a tenant's NetworkPolicies and ResourceQuotas.
 pub(super) fn tenant(
     site: &Site,
@@ -379,6 +568,10 @@ pub(super) fn tenant(
     for q in tenant_quotas(site, plan, t) {
         let ns = q.metadata.namespace.clone().unwrap_or_default();
         out.add_shared(&ns, &q, owners.clone())?;
+    }
+    if let Some((policy, binding)) = tenant_fence(site, t, names) {
+        out.add("cluster", &policy, tn)?;
+        out.add("cluster", &binding, tn)?;
     }
     Ok(())
 }
@@ -427,13 +620,46 @@ pub(super) fn portworx(
     Ok(())
 }
 
+/// Writes the fence of Portworx's pool classes, on a cluster fenced by
+/// admission policy: refused in every namespace labelled as a tenant's.
+pub(super) fn portworx_fence(
+    site: &Site,
+    cluster: ClusterId,
+    out: &mut ClusterOut<'_>,
+) -> Result<(), LowerError> {
+    let c = site.cluster(cluster);
+    if c.portworx.is_none() || c.storage_fence.value != StorageFence::AdmissionPolicy {
+        return Ok(());
+    }
+    let tenants: BTreeSet<String> = site
+        .pure_tenants()
+        .filter(|(t, _)| t.cluster.value == cluster)
+        .map(|(t, _)| t.name.value.clone())
+        .collect();
+    let classes: Vec<String> = PORTWORX_BUILTIN_CLASSES
+        .iter()
+        .map(|c| (*c).to_string())
+        .collect();
+    let (policy, binding) = fence(
+        format!("{FENCE}-portworx-pool"),
+        None,
+        &classes,
+        format!("!({})", labelled(None)),
+        format!(
+            "Portworx's pool StorageClasses: no namespace labelled {TENANT_LABEL} may claim them"
+        ),
+    );
+    out.add_shared("cluster", &policy, tenants.clone())?;
+    out.add_shared("cluster", &binding, tenants)
+}
+
 /// What the isolation report says about a tenant's policies and quotas.
 pub(crate) fn summary(
     site: &Site,
     plan: &Plan,
     t: &Tenant,
     names: &TenantNames,
-) -> (Vec<PolicySummary>, Vec<QuotaSummary>) {
+) -> (Vec<PolicySummary>, Vec<QuotaSummary>, Vec<FenceSummary>) {
     let policies = tenant_policies(site, t, names)
         .into_iter()
         .map(|(p, admits)| PolicySummary {
@@ -453,5 +679,21 @@ pub(crate) fn summary(
             ),
         })
         .collect();
-    (policies, quotas)
+    let fences = tenant_fence(site, t, names)
+        .map(|(p, _)| {
+            let mut classes = names.classes.clone();
+            classes.sort();
+            FenceSummary {
+                name: p.metadata.name,
+                classes,
+                admits: format!(
+                    "claims in namespaces labelled {TENANT_LABEL}={} only, in every namespace of cluster {}",
+                    t.name.value,
+                    site.cluster(t.cluster.value).name.value
+                ),
+            }
+        })
+        .into_iter()
+        .collect();
+    (policies, quotas, fences)
 }

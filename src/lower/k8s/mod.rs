@@ -1059,6 +1059,7 @@ fn lower_part(
     if shared {
         portworx::lower(site, cluster, &mut out)?;
         isolation::portworx(site, cluster, &mut out)?;
+        isolation::portworx_fence(site, cluster, &mut out)?;
         portworx::machine_config(site, t, cluster, &mut out)?;
     }
     for &(tenant, names) in tenants {

@@ -552,3 +552,54 @@ pub struct IgnitionUnit {
     pub name: &'static str,
     pub enabled: bool,
 }
+
+/// A ValidatingAdmissionPolicy's spec (admissionregistration.k8s.io/v1,
+/// stable since Kubernetes 1.30):
+/// https://kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy/
+/// and the API reference,
+/// https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/validating-admission-policy-v1/
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionPolicySpec {
+    pub failure_policy: &'static str,
+    pub match_constraints: MatchResources,
+    pub variables: Vec<NamedExpression>,
+    pub validations: Vec<Validation>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatchResources {
+    pub resource_rules: Vec<ResourceRule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceRule {
+    pub api_groups: Vec<&'static str>,
+    pub api_versions: Vec<&'static str>,
+    pub operations: Vec<&'static str>,
+    pub resources: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct NamedExpression {
+    pub name: &'static str,
+    pub expression: String,
+}
+
+#[derive(Serialize)]
+pub struct Validation {
+    pub expression: String,
+    pub message: String,
+    pub reason: &'static str,
+}
+
+/// A ValidatingAdmissionPolicyBinding's spec: without `matchResources` it
+/// applies to every namespace.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdmissionBindingSpec {
+    pub policy_name: String,
+    pub validation_actions: Vec<&'static str>,
+}
