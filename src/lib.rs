@@ -46,7 +46,7 @@ pub mod rules;
 pub mod source;
 pub mod syntax;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 use diagnostics::Diagnostic;
 use source::SourceMap;
 
@@ -139,6 +139,21 @@ pub struct Analysis {
     /// The files with an error found before the checks (loading, resolving,
     /// secrets): while there is one, the checks do not run. Sorted.
     pub failing: Vec<source::FileId>,
+    /// The files that parsed whole (a tree, nothing skipped to recover
+    /// from a syntax error), sorted: read from the trees before they are
+    /// dropped, so no one infers it from the diagnostics.
+    pub parsed: Vec<source::FileId>,
+    /// Names files declare that no declaration of the index holds, sorted:
+    /// top-level blocks of an unknown kind (references to them are dropped
+    /// silently) and blocks a syntax error made the parser skip (references
+    /// to them are not reported, [`skipped_declaration`]). What a file says
+    /// about these names depends on the files declaring them.
+    pub undeclared: Vec<(source::FileId, String)>,
+    /// With [`Options::index`] (an editor), each file's syntax tree by
+    /// [`source::FileId`], as loading parsed it (shared with the parse
+    /// cache): what answers requests about the text, never parsed again.
+    /// Empty otherwise, the trees' memory going to the later stages.
+    pub trees: Vec<Option<std::sync::Arc<syntax::ast::SyntaxFile>>>,
 }
 
 impl Analysis {
@@ -165,31 +180,6 @@ pub use error::Error;
 /// directories skipped), sorted, so the same tree always gives the same input
 /// order.
 pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError> {
-    fn walk(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) -> Result<(), ToolError> {
-        let entries = dir
-            .read_dir_utf8()
-            .map_err(|e| ToolError(format!("cannot read directory {dir}: {e}")))?;
-        let mut paths = Vec::new();
-        for e in entries {
-            let e = e.map_err(|e| ToolError(format!("cannot read directory {dir}: {e}")))?;
-            paths.push(e.path().to_path_buf());
-        }
-        paths.sort();
-        for p in paths {
-            // Directory links are not followed: two links to each other (or
-            // to `..`) would make the walk endless.
-            let real_dir = p.symlink_metadata().is_ok_and(|m| m.is_dir());
-            if real_dir {
-                // Hidden directories (`.git`, an editor's backups) hold no specs.
-                if !p.file_name().is_some_and(|n| n.starts_with('.')) {
-                    walk(&p, out)?;
-                }
-            } else if p.extension() == Some("tenant") {
-                out.push(p);
-            }
-        }
-        Ok(())
-    }
     let mut out = Vec::new();
     for spec in specs {
         if let Some(bad) = spec.as_str().chars().find(|c| !path_char_ok(*c)) {
@@ -200,11 +190,15 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
             )));
         }
         if spec.is_dir() {
-            let before = out.len();
-            walk(spec, &mut out)?;
-            if out.len() == before {
+            // The language server lists a workspace by the same walk.
+            let walked = resolve::load::walk_specs(spec, true, usize::MAX);
+            if let Some(e) = walked.errors.into_iter().next() {
+                return Err(ToolError(e));
+            }
+            if walked.files.is_empty() {
                 return Err(ToolError(format!("no .tenant files in {spec}")));
             }
+            out.extend(walked.files);
         } else if spec.exists() {
             out.push(spec.clone());
         } else {
@@ -218,10 +212,7 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
         )));
     }
     // The same file named twice (`dir` and `./dir/x.tenant`) is read once.
-    let mut seen = std::collections::BTreeSet::new();
-    out.retain(|p| {
-        seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone().into_std_path_buf()))
-    });
+    resolve::load::read_once(&mut out, &mut Default::default());
     Ok(out)
 }
 
@@ -282,12 +273,40 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         .filter(|m| m.tree.closed_at_end())
         .map(|m| m.tree.file)
         .collect();
+    let mut parsed: Vec<source::FileId> = (loaded.modules.iter())
+        .filter(|m| m.tree.skipped.is_empty())
+        .map(|m| m.tree.file)
+        .collect();
+    parsed.sort();
+    parsed.dedup();
+    let mut undeclared: Vec<(source::FileId, String)> = Vec::new();
+    for m in &loaded.modules {
+        for b in &m.tree.blocks {
+            if let (None, Some(name)) = (resolve::scope::top_level_kind(b), &b.name) {
+                undeclared.push((m.tree.file, name.name.clone()));
+            }
+        }
+        for span in &m.tree.skipped {
+            if let Some(name) = skipped_declaration(sources.snippet(*span)) {
+                undeclared.push((m.tree.file, name.to_string()));
+            }
+        }
+    }
+    undeclared.sort();
+    undeclared.dedup();
     let mut later = Vec::new();
     let (site, index) = resolve::resolve_with(&loaded, &mut later, opts.index, &cancelled);
     if !skipped.is_empty() {
         later.retain(|d| !skipped.iter().any(|s| s.explains(d, &sources)));
     }
     drop(skipped);
+    let mut trees = Vec::new();
+    if opts.index {
+        trees.resize(sources.files().count(), None);
+        for m in &loaded.modules {
+            trees[m.file.0 as usize] = Some(m.tree.clone());
+        }
+    }
     // The syntax trees are done with: their memory serves the later stages.
     drop(loaded);
     stop()?;
@@ -325,6 +344,9 @@ pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolE
         bounds,
         plan,
         failing,
+        parsed,
+        undeclared,
+        trees,
     })
 }
 
@@ -335,6 +357,24 @@ struct Skipped<'t> {
     block: Option<source::Span>,
     /// Its first two words: a field's name, or a block's kind and name.
     words: [&'t str; 2],
+    /// The name it could declare ([`skipped_declaration`]).
+    declares: Option<&'t str>,
+}
+
+/// The name a statement skipped by parse-error recovery could declare: a
+/// block, `kind name {`, declares its second word. A field, or a broken line
+/// of any other shape, declares nothing, so it silences no reference (it
+/// once silenced every reference to its second word, in every file of the
+/// site). The language server's slices read the same names
+/// ([`Analysis::undeclared`]), so both agree on what a broken file hides.
+pub fn skipped_declaration(snippet: &str) -> Option<&str> {
+    let word = |c: char| c.is_alphanumeric() || "_-$#@".contains(c);
+    let rest = snippet.trim_start();
+    let kind_len = rest.find(|c: char| !word(c))?;
+    let rest = rest[kind_len..].trim_start();
+    let name_len = rest.find(|c: char| !word(c)).unwrap_or(rest.len());
+    let (name, after) = rest.split_at(name_len);
+    (kind_len > 0 && !name.is_empty() && after.trim_start().starts_with('{')).then_some(name)
 }
 
 impl<'t> Skipped<'t> {
@@ -355,13 +395,14 @@ impl<'t> Skipped<'t> {
             });
             inner(&mut nested, span).or(Some(b.kind.span))
         }
-        let mut words = sources
-            .snippet(span)
+        let snippet = sources.snippet(span);
+        let mut words = snippet
             .split(|c: char| !(c.is_alphanumeric() || "_-$#@".contains(c)))
             .filter(|w| !w.is_empty());
         Skipped {
             block: inner(&mut tree.blocks.iter(), span),
             words: [words.next().unwrap_or(""), words.next().unwrap_or("")],
+            declares: skipped_declaration(snippet),
         }
     }
 
@@ -376,7 +417,8 @@ impl<'t> Skipped<'t> {
                 && d.subject.as_deref() == Some(self.words[0])
         } else if d.code == UNRESOLVED {
             let reference = sources.snippet(d.primary.span);
-            !self.words[1].is_empty() && reference.split('.').any(|seg| seg == self.words[1])
+            self.declares
+                .is_some_and(|name| reference.split('.').any(|seg| seg == name))
         } else {
             false
         }
@@ -762,12 +804,25 @@ fn read_secrets(
 
 #[cfg(test)]
 mod tests {
+    /// A skipped block declares its name; a broken field or line declares
+    /// nothing (it once silenced its second word everywhere).
+    #[test]
+    fn only_a_skipped_block_declares() {
+        use super::skipped_declaration as d;
+        assert_eq!(d("cluster ocq1 { kind = ] }"), Some("ocq1"));
+        assert_eq!(d("  tenant t-1\n  {"), Some("t-1"));
+        assert_eq!(d("image ocq1 ]"), None);
+        assert_eq!(d("cluster = ocq1 ]"), None);
+        assert_eq!(d("ocq1 { }"), None);
+        assert_eq!(d(""), None);
+    }
+
     use super::*;
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
 
     fn seed() -> Vec<Utf8PathBuf> {
-        let dir = Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let dir = camino::Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
         let mut specs: Vec<Utf8PathBuf> = find_inputs(&[dir]).expect("the examples are readable");
         specs.truncate(1);
         specs

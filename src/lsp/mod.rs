@@ -235,7 +235,6 @@ pub(crate) struct Snapshot {
     pub paths: Vec<Option<Utf8PathBuf>>,
     pub by_path: HashMap<Utf8PathBuf, FileId>,
     lines: Vec<OnceCell<LineIndex>>,
-    trees: Vec<OnceCell<Option<crate::syntax::ast::SyntaxFile>>>,
 }
 
 impl Snapshot {
@@ -256,7 +255,6 @@ impl Snapshot {
             paths,
             by_path,
             lines: (0..n).map(|_| OnceCell::new()).collect(),
-            trees: (0..n).map(|_| OnceCell::new()).collect(),
         }
     }
 
@@ -268,12 +266,9 @@ impl Snapshot {
         self.lines[f.0 as usize].get_or_init(|| LineIndex::new(self.text(f)))
     }
 
-    /// The file's syntax tree, parsed again on first use (the analysis
-    /// drops its trees).
+    /// The file's syntax tree, as the analysis parsed it.
     pub fn tree(&self, f: FileId) -> Option<&crate::syntax::ast::SyntaxFile> {
-        self.trees[f.0 as usize]
-            .get_or_init(|| crate::syntax::parse(f, self.text(f)).0)
-            .as_ref()
+        self.analysis.trees.get(f.0 as usize)?.as_deref()
     }
 
     pub fn range(&self, span: Span) -> lt::Range {
@@ -281,13 +276,10 @@ impl Snapshot {
             .range(self.text(span.file), span.start as usize, span.end as usize)
     }
 
-    /// Whether the file parsed in this analysis.
+    /// Whether the file parsed whole in this analysis (as its parse said,
+    /// [`Analysis::parsed`], not inferred from a diagnostic's code).
     fn parsed(&self, f: FileId) -> bool {
-        !self
-            .analysis
-            .diagnostics
-            .iter()
-            .any(|d| d.primary.span.file == f && d.code == crate::diagnostics::registry::SYNTAX)
+        self.analysis.parsed.binary_search(&f).is_ok()
     }
 }
 
@@ -333,6 +325,8 @@ struct Site {
     root: Utf8PathBuf,
     folder: bool,
     files: Vec<Utf8PathBuf>,
+    /// The identity of each file of `files` ([`crate::resolve::load::Walked`]).
+    identities: std::collections::HashSet<std::path::PathBuf>,
     scanned: Option<Instant>,
     snap: Option<Rc<Snapshot>>,
     /// What was last published per file, to send only what changed.
@@ -373,6 +367,7 @@ impl Site {
             root,
             folder,
             files: Vec::new(),
+            identities: Default::default(),
             scanned: None,
             snap: None,
             published: HashMap::new(),
@@ -937,7 +932,9 @@ impl Server {
     fn listed(&mut self, i: usize, old: Option<Gathered>) -> Gathered {
         {
             let root = self.sites[i].root.clone();
-            self.sites[i].files = scan(&root, self.sites[i].folder);
+            let walked = scan(&root, self.sites[i].folder);
+            self.sites[i].files = walked.files;
+            self.sites[i].identities = walked.identities;
             self.sites[i].scanned = Some(Instant::now());
             // Drop cached texts that changed on disk.
             let files = self.sites[i].files.clone();
@@ -950,12 +947,16 @@ impl Server {
         }
         let root = self.sites[i].root.clone();
         let mut inputs: BTreeSet<Utf8PathBuf> = self.sites[i].files.iter().cloned().collect();
-        inputs.extend(
-            self.docs
-                .keys()
-                .filter(|p| p.starts_with(&root) && p.extension() == Some("tenant"))
-                .cloned(),
-        );
+        // An open document is an input when `tenantc check` would read it:
+        // not a copy in a hidden directory, nor another path of a file read
+        // (a link to a spec, or its target), which would be "declared twice".
+        let (folder, ids) = (self.sites[i].folder, &self.sites[i].identities);
+        let opened: Vec<Utf8PathBuf> = (self.docs.keys())
+            .filter(|p| !inputs.contains(*p))
+            .filter(|p| crate::resolve::load::walk_reaches(&root, p, folder, ids))
+            .cloned()
+            .collect();
+        inputs.extend(opened);
         let mut overlay = crate::resolve::load::Overlay::new();
         let mut readable = Vec::with_capacity(inputs.len());
         for p in &inputs {
@@ -1493,44 +1494,19 @@ fn request_id(v: &Value) -> Option<RequestId> {
     }
 }
 
-/// The `*.tenant` files in `root` (and below it when `recursive`), skipping
-/// hidden directories as `tenantc check DIR` does, and bounded so that
-/// opening a home directory stays cheap.
-fn scan(root: &Utf8Path, recursive: bool) -> Vec<Utf8PathBuf> {
+/// The `*.tenant` files in `root` (and below it when `recursive`) by the
+/// walk of `tenantc check DIR` ([`crate::resolve::load::walk_specs`]), and
+/// bounded so that opening a home directory stays cheap.
+fn scan(root: &Utf8Path, recursive: bool) -> crate::resolve::load::Walked {
     const MAX_ENTRIES: usize = 50_000;
-    let mut out = Vec::new();
-    let mut seen = 0usize;
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = dir.read_dir_utf8() else {
-            continue;
-        };
-        for e in entries.flatten() {
-            seen += 1;
-            if seen > MAX_ENTRIES {
-                log!("{root} holds more than {MAX_ENTRIES} entries; not all are checked");
-                out.sort();
-                return out;
-            }
-            let name = e.file_name();
-            let Ok(ft) = e.file_type() else { continue };
-            // As `tenantc check DIR` reads a directory (`find_inputs`):
-            // hidden directories skipped, a file reached twice read once.
-            if ft.is_dir() {
-                if recursive && !name.starts_with('.') {
-                    stack.push(e.path().to_path_buf());
-                }
-            } else if name.ends_with(".tenant") {
-                out.push(e.path().to_path_buf());
-            }
-        }
+    let w = crate::resolve::load::walk_specs(root, recursive, MAX_ENTRIES);
+    for e in &w.errors {
+        log!("{e}");
     }
-    out.sort();
-    let mut seen = std::collections::BTreeSet::new();
-    out.retain(|p| {
-        seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone().into_std_path_buf()))
-    });
-    out
+    if w.truncated {
+        log!("{root} holds more than {MAX_ENTRIES} entries; not all are checked");
+    }
+    w
 }
 
 #[cfg(test)]
