@@ -425,6 +425,26 @@ impl<'t> Skipped<'t> {
     }
 }
 
+/// With `TENANTC_TIMINGS` set, prints the resident set now and at its peak
+/// (Linux's `/proc/self/status`), after `what`: where a compile's memory goes.
+pub fn memory_note(what: &str) {
+    if std::env::var_os("TENANTC_TIMINGS").is_none() {
+        return;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        (status.lines())
+            .find_map(|l| l.strip_prefix(name))
+            .map_or("?", |v| v.trim())
+            .to_string()
+    };
+    eprintln!(
+        "memory: after {what}: resident {}, peak {}",
+        field("VmRSS:"),
+        field("VmHWM:")
+    );
+}
+
 /// Lowers a clean analysis into a sealed bundle (manifest included), in memory.
 pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundle, ToolError> {
     lower_sealed(analysis, checked(analysis)?, opts, None)
@@ -525,10 +545,12 @@ fn lower_sealed(
 ) -> Result<bundle::Bundle, ToolError> {
     // Sorted by name, not load order: manifest.json lists them, and adding
     // one spec file must add one entry, not shift the others.
-    let mut inputs: Vec<(String, Vec<u8>)> = analysis
+    // Borrowed: a copy of the specs' text (40 MB at 10,000 tenants) stayed
+    // alive through the whole lowering.
+    let mut inputs: Vec<(String, &[u8])> = analysis
         .sources
         .files()
-        .map(|(_, f)| (site_name(analysis, f), f.text.as_bytes().to_vec()))
+        .map(|(_, f)| (site_name(analysis, f), f.text.as_bytes()))
         .collect();
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let names = input_names(analysis);
@@ -550,6 +572,7 @@ fn lower_sealed(
         None => Error::Internal(format!("internal error while lowering: {e}")),
     };
     let mut b = lower::lower(checked, &opts).map_err(failed)?;
+    memory_note("lowering");
     b.only = opts.only.names().cloned();
     // What the objects were made from, for the next plan; a partial bundle
     // says nothing of the tenants it left out, so a plan from it lowers all.
@@ -557,6 +580,7 @@ fn lower_sealed(
         b.inventory.inputs = change::inputs(analysis, opts.stdlib_dir.as_deref());
     }
     b.seal(&inputs).map_err(failed)?;
+    memory_note("the inventory and the manifest");
     Ok(b)
 }
 
