@@ -448,7 +448,9 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                     "--out {out} contains {inside}, an input of this compile; replacing the bundle would delete it. Write the bundle elsewhere"
                 )));
             }
+            crate::memory_note("the analysis");
             let bundle = crate::compile_to(&a, &opts, &out)?;
+            crate::memory_note("the commit");
             if std::env::var_os("TENANTC_TIMINGS").is_some() {
                 eprintln!(
                     "timings: analyze {:?}, lower and write {:?}",

@@ -218,29 +218,37 @@ impl Inventory {
                 .map(|&i| k.deployed.lines[i].len as usize + 1)
                 .sum()
         });
-        let mut out = String::with_capacity(
+        let mut out = Vec::with_capacity(
             (self.entries.len() + self.inputs.tenants.len()) * 200 + kept_bytes + 100,
         );
-        let line = |out: &mut String, v: &dyn erased::Ser| {
-            out.push_str(&v.json());
-            out.push('\n');
+        // Writing to memory cannot fail; the lines are JSON, so UTF-8.
+        let _ = self.write_jsonl(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// [`Inventory::to_jsonl`], written to `w` a line at a time: a compile
+    /// streams it into its file (66 MB at 10,000 tenants, one file each).
+    pub fn write_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let line = |w: &mut dyn std::io::Write, v: &dyn erased::Ser| -> std::io::Result<()> {
+            w.write_all(v.json().as_bytes())?;
+            w.write_all(b"\n")
         };
         line(
-            &mut out,
+            w,
             &Header {
                 tool: "tenantc".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
                 site: self.inputs.site.clone(),
             },
-        );
+        )?;
         for (t, d) in &self.inputs.tenants {
             line(
-                &mut out,
+                w,
                 &TenantInput {
                     tenant: t.clone(),
                     digest: d.clone(),
                 },
-            );
+            )?;
         }
         // The parsed objects and the kept lines, merged in key order.
         let kept: &[usize] = self.kept.as_ref().map_or(&[], |k| &k.lines);
@@ -251,20 +259,20 @@ impl Inventory {
                     if d.key(i) > key_parts(&e.key) {
                         break;
                     }
-                    out.push_str(d.line(i));
-                    out.push('\n');
+                    w.write_all(d.line(i).as_bytes())?;
+                    w.write_all(b"\n")?;
                     kept.next();
                 }
             }
-            line(&mut out, e);
+            line(w, e)?;
         }
         if let Some(d) = self.kept.as_ref().map(|k| &k.deployed) {
             for &i in kept {
-                out.push_str(d.line(i));
-                out.push('\n');
+                w.write_all(d.line(i).as_bytes())?;
+                w.write_all(b"\n")?;
             }
         }
-        out
+        Ok(())
     }
 
     /// The tenants the objects serve, for the manifest.

@@ -164,7 +164,19 @@ impl Bundle {
         entry: inventory::Entry,
         recipe: inventory::Recipe,
     ) -> Result<(), LowerError> {
+        let recipe = match self.keeps_recipes() {
+            true => recipe,
+            false => inventory::Recipe::default(),
+        };
         self.inventory.record(entry, recipe).map_err(LowerError)
+    }
+
+    /// Whether the inventory keeps each object's [`inventory::Recipe`]: only
+    /// a bundle lowered in memory, which a plan reads them from. A compile
+    /// streams its bundle and never writes them (at 10,000 tenants they
+    /// were tens of megabytes held to the end).
+    pub fn keeps_recipes(&self) -> bool {
+        self.staging.is_none()
     }
 
     /// Moves another bundle's files, objects and secret notes into this one.
@@ -191,7 +203,7 @@ impl Bundle {
     /// Adds manifest.json, describing the bundle and its inputs. A streamed
     /// bundle's manifest (15 MB at 10,000 tenants) is written as it is
     /// serialized, never held whole.
-    pub fn seal(&mut self, inputs: &[(String, Vec<u8>)]) -> Result<(), LowerError> {
+    pub fn seal(&mut self, inputs: &[(String, &[u8])]) -> Result<(), LowerError> {
         #[derive(Serialize)]
         struct Entry<'a> {
             path: &'a str,
@@ -246,10 +258,27 @@ impl Bundle {
         if self.files.contains_key(MANIFEST) {
             return Err(LowerError(format!("{MANIFEST} was added twice")));
         }
-        // The ledger of objects, listed in the manifest like any file.
-        let inventory = self.inventory.to_jsonl();
+        // The ledger of objects, listed in the manifest like any file; a
+        // streamed bundle writes it straight into its file.
         let owners = self.inventory.owners();
-        self.add_text(inventory::INVENTORY.to_string(), inventory, owners)?;
+        match self.staging.clone() {
+            Some(staging) => {
+                let inv = &self.inventory;
+                let sha256 =
+                    staging.write_with(inventory::INVENTORY, false, |w| inv.write_jsonl(w))?;
+                let file = BundleFile {
+                    bytes: Vec::new(),
+                    sha256,
+                    tenants: owners.into_iter().collect(),
+                    secret: false,
+                };
+                self.insert(inventory::INVENTORY.to_string(), file, |_, _| Ok(()))?;
+            }
+            None => {
+                let inventory = self.inventory.to_jsonl();
+                self.add_text(inventory::INVENTORY.to_string(), inventory, owners)?;
+            }
+        }
         let digests: Vec<[u8; 32]> = inputs
             .iter()
             .map(|(_, b)| Sha256::digest(b).into())

@@ -278,6 +278,26 @@ Good:
     # a site's libraries import each other a few levels deep; a file that
     # needs many modules imports each of them directly";
 
+    ALIAS_TWO_MODULES = "E0213", Error, "one import name bound to two modules across files",
+"The input files of a site share one namespace, their imports included: a
+module imported by one file is reached under its name from every other file.
+Two input files that bind one name to two different modules would make every
+reference through that name ambiguous (which module a file reached would depend
+on the order the files were read in), so the second binding is an error.
+Importing the same module under the same name in several files is fine.
+
+Bad:
+    # a.tenant
+    import \"lib/gold\" as profiles
+    # b.tenant
+    import \"lib/silver\" as profiles
+
+Good:
+    # a.tenant
+    import \"lib/gold\" as gold
+    # b.tenant
+    import \"lib/silver\" as silver";
+
     UNKNOWN_FIELD = "E0301", Error, "unknown field",
 "The block has no field of this name. The help line suggests the nearest known
 field; `tenantc explain` on the block's documentation in the README lists them

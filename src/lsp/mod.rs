@@ -21,29 +21,43 @@
 //! from the text alone ([`context`]).
 //!
 //! Nothing is printed to stdout but protocol messages; logs go to stderr.
+//!
+//! Layers, each reading only the one below:
+//! - [`transport`]: framing on stdin and stdout, the reader and writer
+//!   threads;
+//! - the server state (this module): open documents, sites, the main loop
+//!   that applies changes and dispatches requests;
+//! - [`site`]: each site's files (the compiler's walk,
+//!   [`crate::resolve::load::walk_specs`]), their analysis whole or on a
+//!   [`slice`], kept as a [`Snapshot`] (the analysis with its trees, which
+//!   says which files parsed), and the diagnostics published from it;
+//! - the handlers ([`features`], [`tokens`], [`hints`]): each request reads a
+//!   snapshot through a [`View`], and parses nothing the analysis parsed.
 
 pub mod context;
 mod features;
 mod hints;
+mod site;
 mod slice;
 pub mod text;
 mod tokens;
+mod transport;
 
-use crate::diagnostics::Severity;
 use crate::source::{FileId, Span};
 use crate::{Analysis, Options};
 use camino::{Utf8Path, Utf8PathBuf};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types as lt;
 use serde_json::Value;
+use site::Site;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{BufRead, Write};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use text::LineIndex;
+use transport::{request_id, Incoming, CHANGES};
 
 /// Logs a line to stderr (stdout carries the protocol).
 macro_rules! log {
@@ -53,179 +67,18 @@ macro_rules! log {
 }
 pub(crate) use log;
 
-/// Notifications that change the texts an analysis reads.
-const CHANGES: [&str; 5] = [
-    "textDocument/didChange",
-    "textDocument/didOpen",
-    "textDocument/didClose",
-    "textDocument/didSave",
-    "workspace/didChangeWatchedFiles",
-];
-
-/// Largest message body accepted (a document of this size is refused).
-const MAX_BODY: usize = 256 << 20;
-
 /// Serves LSP on stdin and stdout until `exit`. Returns the process exit
 /// code: 0 after `shutdown` and `exit`, 1 when the client goes away first.
 pub fn run(stdlib: Option<Utf8PathBuf>) -> u8 {
-    let (in_tx, in_rx) = mpsc::channel::<Incoming>();
-    let generation = Arc::new(AtomicU64::new(0));
-    let bump = generation.clone();
-    let (out_tx, out_rx) = mpsc::channel::<String>();
-    std::thread::Builder::new()
-        .name("lsp-reader".into())
-        .spawn(move || read_loop(std::io::stdin().lock(), in_tx, &bump))
-        .map_err(|e| log!("cannot start the reader: {e}"))
-        .ok();
-    let writer = std::thread::Builder::new()
-        .name("lsp-writer".into())
-        .spawn(move || {
-            let mut out = std::io::stdout().lock();
-            for body in out_rx {
-                let framed = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-                if out
-                    .write_all(framed.as_bytes())
-                    .and_then(|()| out.flush())
-                    .is_err()
-                {
-                    break;
-                }
-            }
-        })
-        .ok();
-    let mut server = Server::new(stdlib, out_tx);
-    server.generation = generation;
-    let code = server.main_loop(&in_rx);
+    let wire = transport::start();
+    let mut server = Server::new(stdlib, wire.out);
+    server.generation = wire.generation;
+    let code = server.main_loop(&wire.incoming);
     drop(server);
-    if let Some(w) = writer {
+    if let Some(w) = wire.writer {
         let _ = w.join();
     }
     code
-}
-
-/// What the reader hands the main loop.
-enum Incoming {
-    Msg(Message),
-    /// A body that is not a JSON-RPC message; answered with this error.
-    Invalid(Value, ErrorCode, String),
-}
-
-/// The longest header line kept (`Content-Length: ...`, `Content-Type: ...`).
-const MAX_HEADER_LINE: usize = 8 << 10;
-
-/// Reads past the rest of a line without keeping it; false at the end of
-/// the stream.
-fn skip_line(input: &mut impl BufRead) -> bool {
-    loop {
-        let (done, n) = match input.fill_buf() {
-            Ok([]) | Err(_) => return false,
-            Ok(buf) => match buf.iter().position(|b| *b == b'\n') {
-                Some(i) => (true, i + 1),
-                None => (false, buf.len()),
-            },
-        };
-        input.consume(n);
-        if done {
-            return true;
-        }
-    }
-}
-
-/// Reads `Content-Length` framed messages. A malformed header is skipped up
-/// to the next blank line, a body that is not JSON-RPC is reported to the
-/// client, so no input stops the server short of the stream closing.
-fn read_loop(mut input: impl BufRead, tx: mpsc::Sender<Incoming>, generation: &AtomicU64) {
-    const HEADER: &str = "content-length:";
-    loop {
-        // `Some(None)`: a Content-Length header whose value is unusable.
-        let mut length: Option<Option<usize>> = None;
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            // A header line is bounded: a peer sending bytes without a
-            // newline must not make the server hold them all.
-            match std::io::Read::take(&mut input, MAX_HEADER_LINE as u64)
-                .read_until(b'\n', &mut line)
-            {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-            if !line.ends_with(b"\n") && line.len() >= MAX_HEADER_LINE {
-                log!("ignoring a header line longer than {MAX_HEADER_LINE} bytes");
-                if !skip_line(&mut input) {
-                    return;
-                }
-                continue;
-            }
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim();
-            if text.is_empty() {
-                if length.is_some() {
-                    break;
-                }
-                continue;
-            }
-            // Found anywhere on the line: after a message whose length was
-            // unusable, its body runs into the next header, and that header
-            // is where reading resumes.
-            match text.to_ascii_lowercase().find(HEADER) {
-                Some(at) => length = Some(text[at + HEADER.len()..].trim().parse().ok()),
-                None if text.contains(':') => {} // another header (Content-Type)
-                None => log!("ignoring a malformed header line"),
-            }
-        }
-        let Some(length) = length.flatten() else {
-            log!("ignoring a message without a usable Content-Length");
-            continue;
-        };
-        if length > MAX_BODY {
-            log!("ignoring a message of {length} bytes (at most {MAX_BODY})");
-            let mut rest = std::io::Read::take(&mut input, length as u64);
-            if std::io::copy(&mut rest, &mut std::io::sink()).is_err() {
-                return;
-            }
-            continue;
-        }
-        let mut body = vec![0u8; length];
-        if input.read_exact(&mut body).is_err() {
-            return;
-        }
-        let incoming = match serde_json::from_slice::<Value>(&body) {
-            Err(e) => {
-                Incoming::Invalid(Value::Null, ErrorCode::ParseError, format!("not JSON: {e}"))
-            }
-            Ok(v) => {
-                let id = v.get("id").cloned().unwrap_or(Value::Null);
-                // An id lsp-server cannot hold (1.5, 2^40) would make the
-                // request parse as a notification and go unanswered.
-                let unusable_id = !id.is_null() && request_id(&id).is_none();
-                match serde_json::from_value::<Message>(v) {
-                    Ok(_) if unusable_id => Incoming::Invalid(
-                        id,
-                        ErrorCode::InvalidRequest,
-                        "a request id must be a string or an integer of at most 32 bits".into(),
-                    ),
-                    Ok(m) => Incoming::Msg(m),
-                    Err(e) => Incoming::Invalid(
-                        id,
-                        ErrorCode::InvalidRequest,
-                        format!("not a JSON-RPC message: {e}"),
-                    ),
-                }
-            }
-        };
-        let exit =
-            matches!(&incoming, Incoming::Msg(Message::Notification(n)) if n.method == "exit");
-        // A change to what is analyzed makes a running analysis stale
-        // before the main loop even sees the message.
-        if matches!(&incoming, Incoming::Msg(Message::Notification(n)) if CHANGES.contains(&n.method.as_str()))
-        {
-            generation.fetch_add(1, Ordering::SeqCst);
-        }
-        if tx.send(incoming).is_err() || exit {
-            return;
-        }
-    }
 }
 
 /// An analysis with what the server needs to answer from it.
@@ -235,7 +88,6 @@ pub(crate) struct Snapshot {
     pub paths: Vec<Option<Utf8PathBuf>>,
     pub by_path: HashMap<Utf8PathBuf, FileId>,
     lines: Vec<OnceCell<LineIndex>>,
-    trees: Vec<OnceCell<Option<crate::syntax::ast::SyntaxFile>>>,
 }
 
 impl Snapshot {
@@ -256,7 +108,6 @@ impl Snapshot {
             paths,
             by_path,
             lines: (0..n).map(|_| OnceCell::new()).collect(),
-            trees: (0..n).map(|_| OnceCell::new()).collect(),
         }
     }
 
@@ -268,12 +119,9 @@ impl Snapshot {
         self.lines[f.0 as usize].get_or_init(|| LineIndex::new(self.text(f)))
     }
 
-    /// The file's syntax tree, parsed again on first use (the analysis
-    /// drops its trees).
+    /// The file's syntax tree, as the analysis parsed it.
     pub fn tree(&self, f: FileId) -> Option<&crate::syntax::ast::SyntaxFile> {
-        self.trees[f.0 as usize]
-            .get_or_init(|| crate::syntax::parse(f, self.text(f)).0)
-            .as_ref()
+        self.analysis.trees.get(f.0 as usize)?.as_deref()
     }
 
     pub fn range(&self, span: Span) -> lt::Range {
@@ -281,13 +129,10 @@ impl Snapshot {
             .range(self.text(span.file), span.start as usize, span.end as usize)
     }
 
-    /// Whether the file parsed in this analysis.
+    /// Whether the file parsed whole in this analysis (as its parse said,
+    /// [`Analysis::parsed`], not inferred from a diagnostic's code).
     fn parsed(&self, f: FileId) -> bool {
-        !self
-            .analysis
-            .diagnostics
-            .iter()
-            .any(|d| d.primary.span.file == f && d.code == crate::diagnostics::registry::SYNTAX)
+        self.analysis.parsed.binary_search(&f).is_ok()
     }
 }
 
@@ -327,35 +172,6 @@ impl Doc {
     }
 }
 
-/// One site: a workspace folder, or the directory of a file opened outside
-/// every folder.
-struct Site {
-    root: Utf8PathBuf,
-    folder: bool,
-    files: Vec<Utf8PathBuf>,
-    scanned: Option<Instant>,
-    snap: Option<Rc<Snapshot>>,
-    /// What was last published per file, to send only what changed.
-    published: HashMap<Utf8PathBuf, Value>,
-    /// Trees of unchanged files, reused by the next check.
-    cache: Arc<crate::resolve::load::ParseCache>,
-    /// What the files share, from the last whole analysis and the slices
-    /// since ([`slice`]); `None` until the first whole analysis.
-    basis: Option<slice::Basis>,
-    /// Trees for slices (whose files have other ids than in the site).
-    slice_cache: Arc<crate::resolve::load::ParseCache>,
-    /// An edit was checked on a slice only: the whole site is analysed once
-    /// typing pauses ([`DEBOUNCE`]), or before a workspace-wide answer.
-    stale: bool,
-    /// The inputs and texts of the last check, updated in place for edits
-    /// to open documents (a site of 10,000 files is not listed again on
-    /// every keystroke).
-    gathered: Option<Gathered>,
-    /// The last file checked on a slice and that analysis: the file's
-    /// requests are answered from it while the site is [`Site::stale`].
-    sliced: Option<(Utf8PathBuf, Rc<Snapshot>)>,
-}
-
 /// A site's inputs, in order, and the texts to read them from.
 #[derive(Clone)]
 pub(crate) struct Gathered {
@@ -365,25 +181,6 @@ pub(crate) struct Gathered {
     pub overlay: Arc<crate::resolve::load::Overlay>,
     /// Changes whenever `readable` does.
     pub list: u64,
-}
-
-impl Site {
-    fn new(root: Utf8PathBuf, folder: bool) -> Site {
-        Site {
-            root,
-            folder,
-            files: Vec::new(),
-            scanned: None,
-            snap: None,
-            published: HashMap::new(),
-            cache: Arc::default(),
-            basis: None,
-            slice_cache: Arc::default(),
-            stale: false,
-            gathered: None,
-            sliced: None,
-        }
-    }
 }
 
 /// How long typing must pause before a site checked on slices only is
@@ -847,441 +644,6 @@ impl Server {
         )));
     }
 
-    /// A file opened outside every folder makes its directory a site: the
-    /// files directly in it (its subdirectories are not searched, so a file
-    /// in `/` or `$HOME` does not make the server walk a whole tree).
-    fn ensure_site_for(&mut self, path: &Utf8Path) {
-        if self.sites.iter().any(|s| path.starts_with(&s.root)) {
-            return;
-        }
-        let Some(dir) = path.parent() else { return };
-        self.sites.push(Site::new(dir.to_path_buf(), false));
-    }
-
-    fn rescan_site_of(&mut self, path: &Utf8Path) {
-        for s in &mut self.sites {
-            if path.starts_with(&s.root) {
-                s.scanned = None;
-            }
-        }
-    }
-
-    /// Re-checks every site and publishes what changed.
-    fn check_and_publish(&mut self) {
-        self.dirty = false;
-        let touched = std::mem::take(&mut self.touched);
-        for i in 0..self.sites.len() {
-            if !self.check_site(i, &touched, true) {
-                // A newer change is waiting: check again once it is applied,
-                // republishing what this round would have.
-                self.dirty = true;
-                self.touched.extend(touched);
-                return;
-            }
-        }
-    }
-
-    /// Analyses whole the sites whose last edits were checked on slices.
-    fn refresh(&mut self) {
-        for i in 0..self.sites.len() {
-            if self.sites[i].stale && !self.check_site(i, &BTreeSet::new(), false) {
-                return; // superseded: the change that did it is on its way
-            }
-        }
-    }
-
-    /// The site's inputs, in order, and the texts to read them from: listed
-    /// again after a rescan, else the last list with the open documents'
-    /// texts brought up to date. Files are listed again when a change asked
-    /// for it (open, close, save, a watched file) and, with `poll`, when the
-    /// last listing is over 2 s old (changes no client told of): at 10,000
-    /// files that costs 60 ms, so a keystroke checked on a slice does not
-    /// poll; the whole-site analysis after it does.
-    fn gather(&mut self, i: usize, poll: bool) -> Gathered {
-        let stale_scan = self.sites[i]
-            .scanned
-            .is_none_or(|t| poll && t.elapsed() > Duration::from_secs(2));
-        match self.sites[i].gathered.take() {
-            Some(g) if !stale_scan => {
-                let g = self.refreshed(g);
-                self.sites[i].gathered = Some(g.clone());
-                g
-            }
-            old => {
-                let g = self.listed(i, old);
-                self.sites[i].gathered = Some(g.clone());
-                g
-            }
-        }
-    }
-
-    /// `g` with the open documents' current texts.
-    fn refreshed(&self, mut g: Gathered) -> Gathered {
-        for (p, d) in &self.docs {
-            let Some(now) = g.overlay.get(p) else {
-                continue;
-            };
-            if **now == *d.text {
-                continue;
-            }
-            let text: Arc<str> = Arc::from(d.text.as_str());
-            if let Ok(at) = g.readable.binary_search(p) {
-                Arc::make_mut(&mut g.texts)[at] = text.clone();
-            }
-            Arc::make_mut(&mut g.overlay).insert(p.clone(), text);
-        }
-        g
-    }
-
-    /// Lists the site's files again (`old`: the last list).
-    fn listed(&mut self, i: usize, old: Option<Gathered>) -> Gathered {
-        {
-            let root = self.sites[i].root.clone();
-            self.sites[i].files = scan(&root, self.sites[i].folder);
-            self.sites[i].scanned = Some(Instant::now());
-            // Drop cached texts that changed on disk.
-            let files = self.sites[i].files.clone();
-            for f in &files {
-                let mtime = std::fs::metadata(f).and_then(|m| m.modified()).ok();
-                if self.disk.get(f).is_some_and(|(t, _)| *t != mtime) {
-                    self.disk.remove(f);
-                }
-            }
-        }
-        let root = self.sites[i].root.clone();
-        let mut inputs: BTreeSet<Utf8PathBuf> = self.sites[i].files.iter().cloned().collect();
-        inputs.extend(
-            self.docs
-                .keys()
-                .filter(|p| p.starts_with(&root) && p.extension() == Some("tenant"))
-                .cloned(),
-        );
-        let mut overlay = crate::resolve::load::Overlay::new();
-        let mut readable = Vec::with_capacity(inputs.len());
-        for p in &inputs {
-            if let Some(d) = self.docs.get(p) {
-                overlay.insert(p.clone(), Arc::from(d.text.as_str()));
-                readable.push(p.clone());
-                continue;
-            }
-            if !self.disk.contains_key(p) {
-                let mtime = std::fs::metadata(p).and_then(|m| m.modified()).ok();
-                // Only beneath the site: a link out of the workspace is
-                // never read, and its text never published.
-                match crate::resolve::load::read_input(&root, p) {
-                    Ok(t) => {
-                        self.disk.insert(p.clone(), (mtime, Arc::from(t)));
-                    }
-                    Err(e) => {
-                        log!("{e}");
-                        continue;
-                    }
-                }
-            }
-            if let Some((_, t)) = self.disk.get(p) {
-                overlay.insert(p.clone(), t.clone());
-                readable.push(p.clone());
-            }
-        }
-        // Open documents outside the site may be imported by it.
-        for (p, d) in &self.docs {
-            overlay
-                .entry(p.clone())
-                .or_insert_with(|| Arc::from(d.text.as_str()));
-        }
-        let texts = readable
-            .iter()
-            .map(|p| overlay.get(p).cloned().unwrap_or_else(|| Arc::from("")))
-            .collect();
-        let list = match old {
-            Some(o) if *o.readable == readable => o.list,
-            Some(o) => o.list + 1,
-            None => 0,
-        };
-        Gathered {
-            readable: Arc::new(readable),
-            texts: Arc::new(texts),
-            overlay: Arc::new(overlay),
-            list,
-        }
-    }
-
-    /// Checks one site and publishes; `false` when a newer change
-    /// superseded the analysis (nothing published). With `slices`, one
-    /// edited tenant file is checked on a slice of the site when that gives
-    /// the whole site's answer ([`slice`]).
-    fn check_site(&mut self, i: usize, touched: &BTreeSet<Utf8PathBuf>, slices: bool) -> bool {
-        let t0 = Instant::now();
-        let root = self.sites[i].root.clone();
-        let mut gathered = self.gather(i, !slices);
-        if slices {
-            if let Some(done) = self.check_slice(i, touched, &gathered) {
-                if std::env::var_os("TENANTC_TIMINGS").is_some() {
-                    log!("checked {root} on a slice in {:?}", t0.elapsed());
-                }
-                return done;
-            }
-            // The whole site after all: with what changed unannounced.
-            gathered = self.gather(i, true);
-        }
-        let readable = gathered.readable.clone();
-        let overlay = gathered.overlay.clone();
-        let mut opts = self.opts.clone();
-        opts.overlay = Some(overlay);
-        opts.parse_cache = Some(self.sites[i].cache.clone());
-        opts.cancel = Some(crate::Cancel::at(self.generation.clone(), self.applied));
-        drop(gathered);
-        let analyzed = std::panic::catch_unwind(|| crate::analyze(&readable, &opts));
-        let analysis = match analyzed {
-            Ok(Ok(a)) => a,
-            Ok(Err(e)) if e.is_superseded() => return false,
-            Ok(Err(e)) => {
-                log!("cannot check {root}: {e}");
-                return true;
-            }
-            Err(_) => {
-                log!("internal error while checking {root}; keeping the last results");
-                return true;
-            }
-        };
-        let t1 = Instant::now();
-        let mut snap = Snapshot::new(analysis);
-        self.sites[i].basis = None;
-        if let Some(g) = &self.sites[i].gathered {
-            self.sites[i].basis = Some(slice::Basis::new(&snap, g));
-        }
-        // The server never lowers: the derived names were for the basis
-        // (a tenth of an analysis at 10,000 tenants).
-        snap.analysis.plan = None;
-        let snap = Rc::new(snap);
-        // Replaced analyses are freed after publishing, off this thread.
-        let mut retired = Vec::new();
-        for (path, doc) in self.docs.iter_mut() {
-            if let Some(f) = snap.by_path.get(path) {
-                if snap.parsed(*f) && snap.text(*f) == doc.text {
-                    let text = snap.analysis.sources.get(*f).text.clone();
-                    retired.extend(doc.good.replace((text, snap.clone())).map(|(_, s)| s));
-                    doc.edits.clear();
-                }
-            }
-        }
-        retired.extend(self.sites[i].snap.replace(snap.clone()));
-        self.sites[i].stale = false;
-        if let Some(old) = self.sites[i].sliced.take() {
-            retired.push(old.1);
-        }
-        self.publish_site(i, &snap, touched);
-        for old in retired {
-            if let Ok(old) = Rc::try_unwrap(old) {
-                if let Err(mpsc::SendError(old)) = self.graveyard.send(old) {
-                    drop(old);
-                }
-            }
-        }
-
-        if std::env::var_os("TENANTC_TIMINGS").is_some() {
-            log!(
-                "checked {root}: {} file(s) in {:?}, published in {:?}",
-                readable.len(),
-                t1 - t0,
-                t1.elapsed()
-            );
-        }
-        true
-    }
-
-    /// Checks the one edited file of `touched` on a slice of site `i`;
-    /// `None` when only the whole site gives its diagnostics.
-    fn check_slice(
-        &mut self,
-        i: usize,
-        touched: &BTreeSet<Utf8PathBuf>,
-        gathered: &Gathered,
-    ) -> Option<bool> {
-        let edited = match touched.iter().collect::<Vec<_>>()[..] {
-            [one] if self.docs.contains_key(one) => one.clone(),
-            _ => return None,
-        };
-        let timings = std::env::var_os("TENANTC_TIMINGS").is_some();
-        let whole = |why: &str| {
-            if timings {
-                log!("{edited}: checking the whole site: {why}");
-            }
-            None
-        };
-        let site = &self.sites[i];
-        let Some(basis) = site.basis.as_ref() else {
-            return whole("no analysis of it yet");
-        };
-        if !basis.same_site(gathered, &edited) {
-            return whole("other files changed");
-        }
-        let Some(mut slice) = basis.slice(&edited, &self.docs[&edited].text) else {
-            return whole("not a file of tenants only");
-        };
-        let root = basis.root.clone();
-        for _ in 0..3 {
-            let basis = self.sites[i].basis.as_ref()?;
-            let inputs = basis.paths(&slice);
-            let mut opts = self.opts.clone();
-            opts.overlay = Some(gathered.overlay.clone());
-            opts.parse_cache = Some(self.sites[i].slice_cache.clone());
-            opts.cancel = Some(crate::Cancel::at(self.generation.clone(), self.applied));
-            opts.root = Some(root.clone());
-            opts.errors_elsewhere = slice.errors_elsewhere;
-            let analysis = match std::panic::catch_unwind(|| crate::analyze(&inputs, &opts)) {
-                Ok(Ok(a)) => a,
-                Ok(Err(e)) if e.is_superseded() => return Some(false),
-                _ => return None,
-            };
-            let snap = Snapshot::new(analysis);
-            let basis = self.sites[i].basis.as_mut()?;
-            match basis.judge(&edited, &slice, &snap) {
-                slice::Verdict::Exact => {
-                    self.publish_slice(i, &edited, &snap);
-                    self.sites[i].stale = true;
-                    let old = self.sites[i].sliced.replace((edited, Rc::new(snap)));
-                    if let Some(old) = old.and_then(|(_, s)| Rc::try_unwrap(s).ok()) {
-                        let _ = self.graveyard.send(old);
-                    }
-                    return Some(true);
-                }
-                slice::Verdict::Widen(more) => basis.widen(&mut slice, more),
-                slice::Verdict::Whole(why) => return whole(why),
-            }
-        }
-        whole("its partners keep growing")
-    }
-
-    /// Publishes the diagnostics a slice's analysis gives the edited file.
-    fn publish_slice(&mut self, i: usize, edited: &Utf8Path, snap: &Snapshot) {
-        let Some(&file) = snap.by_path.get(edited) else {
-            return;
-        };
-        let diags: Vec<lt::Diagnostic> = snap
-            .analysis
-            .diagnostics
-            .iter()
-            .filter(|d| d.primary.span.file == file)
-            .map(|d| self.to_lsp(snap, d))
-            .collect();
-        let value = serde_json::to_value(&diags).unwrap_or(Value::Null);
-        let version = self.docs.get(edited).map(|d| d.version);
-        self.publish(edited, diags, version);
-        self.remember(i, edited, value);
-    }
-
-    /// Records what was published for a file, to send only what changes.
-    fn remember(&mut self, i: usize, path: &Utf8Path, published: Value) {
-        if published.as_array().is_some_and(|a| a.is_empty()) {
-            self.sites[i].published.remove(path);
-        } else {
-            self.sites[i]
-                .published
-                .insert(path.to_path_buf(), published);
-        }
-    }
-
-    fn publish_site(&mut self, i: usize, snap: &Snapshot, touched: &BTreeSet<Utf8PathBuf>) {
-        let mut by_file: BTreeMap<Utf8PathBuf, Vec<lt::Diagnostic>> = BTreeMap::new();
-        for d in &snap.analysis.diagnostics {
-            let Some(path) = snap.paths[d.primary.span.file.0 as usize].clone() else {
-                continue;
-            };
-            by_file.entry(path).or_default().push(self.to_lsp(snap, d));
-        }
-        let root = self.sites[i].root.clone();
-        // Files of this site: published ones, ones with diagnostics, open ones.
-        let mut paths: BTreeSet<Utf8PathBuf> = self.sites[i].published.keys().cloned().collect();
-        paths.extend(by_file.keys().cloned());
-        paths.extend(
-            self.docs
-                .keys()
-                .filter(|p| p.starts_with(&root) || snap.by_path.contains_key(*p))
-                .cloned(),
-        );
-        for path in paths {
-            let diags = by_file.remove(&path).unwrap_or_default();
-            let value = serde_json::to_value(&diags).unwrap_or(Value::Null);
-            let unchanged = self.sites[i].published.get(&path) == Some(&value)
-                || (diags.is_empty() && !self.sites[i].published.contains_key(&path));
-            if unchanged && !touched.contains(&path) {
-                continue;
-            }
-            let version = self.docs.get(&path).map(|d| d.version);
-            self.publish(&path, diags, version);
-            self.remember(i, &path, value);
-        }
-    }
-
-    fn publish(&self, path: &Utf8Path, diagnostics: Vec<lt::Diagnostic>, version: Option<i32>) {
-        let uri = self
-            .docs
-            .get(path)
-            .map_or_else(|| text::path_to_uri(path), |d| d.uri.clone());
-        self.notify(
-            "textDocument/publishDiagnostics",
-            lt::PublishDiagnosticsParams {
-                uri,
-                diagnostics,
-                version,
-            },
-        );
-    }
-
-    fn uri_of(&self, path: &Utf8Path) -> lt::Uri {
-        self.docs
-            .get(path)
-            .map_or_else(|| text::path_to_uri(path), |d| d.uri.clone())
-    }
-
-    fn to_lsp(&self, snap: &Snapshot, d: &crate::diagnostics::Diagnostic) -> lt::Diagnostic {
-        let related: Vec<lt::DiagnosticRelatedInformation> = d
-            .related
-            .iter()
-            .filter_map(|l| {
-                let path = snap.paths[l.span.file.0 as usize].as_ref()?;
-                Some(lt::DiagnosticRelatedInformation {
-                    location: lt::Location {
-                        uri: self.uri_of(path),
-                        range: snap.range(l.span),
-                    },
-                    message: l.message.clone(),
-                })
-            })
-            .collect();
-        let message = if d.help.is_empty() {
-            d.message.clone()
-        } else {
-            format!("{}\nhelp: {}", d.message, d.help)
-        };
-        let data = d.fix.as_ref().and_then(|f| {
-            let path = snap.paths[f.span.file.0 as usize].as_ref()?;
-            Some(serde_json::json!({
-                "fix": {
-                    "title": f.title,
-                    "uri": self.uri_of(path),
-                    "range": snap.range(f.span),
-                    "text": f.text,
-                }
-            }))
-        });
-        lt::Diagnostic {
-            range: snap.range(d.primary.span),
-            severity: Some(match d.severity {
-                Severity::Error => lt::DiagnosticSeverity::ERROR,
-                Severity::Warning => lt::DiagnosticSeverity::WARNING,
-            }),
-            code: Some(lt::NumberOrString::String(d.code.as_str().to_string())),
-            code_description: None,
-            source: Some("tenantc".into()),
-            message,
-            related_information: (!related.is_empty()).then_some(related),
-            tags: None,
-            data,
-        }
-    }
-
     /// The current text of a file: the editor's buffer, else the disk's.
     fn text_of(&mut self, path: &Utf8Path) -> Option<Arc<str>> {
         if let Some(d) = self.docs.get(path) {
@@ -1480,57 +842,6 @@ impl<'s> Locator<'s> {
             range: self.range(span)?,
         })
     }
-}
-
-fn request_id(v: &Value) -> Option<RequestId> {
-    match v {
-        Value::Number(n) => n
-            .as_i64()
-            .and_then(|n| i32::try_from(n).ok())
-            .map(RequestId::from),
-        Value::String(s) => Some(RequestId::from(s.clone())),
-        _ => None,
-    }
-}
-
-/// The `*.tenant` files in `root` (and below it when `recursive`), skipping
-/// hidden directories as `tenantc check DIR` does, and bounded so that
-/// opening a home directory stays cheap.
-fn scan(root: &Utf8Path, recursive: bool) -> Vec<Utf8PathBuf> {
-    const MAX_ENTRIES: usize = 50_000;
-    let mut out = Vec::new();
-    let mut seen = 0usize;
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = dir.read_dir_utf8() else {
-            continue;
-        };
-        for e in entries.flatten() {
-            seen += 1;
-            if seen > MAX_ENTRIES {
-                log!("{root} holds more than {MAX_ENTRIES} entries; not all are checked");
-                out.sort();
-                return out;
-            }
-            let name = e.file_name();
-            let Ok(ft) = e.file_type() else { continue };
-            // As `tenantc check DIR` reads a directory (`find_inputs`):
-            // hidden directories skipped, a file reached twice read once.
-            if ft.is_dir() {
-                if recursive && !name.starts_with('.') {
-                    stack.push(e.path().to_path_buf());
-                }
-            } else if name.ends_with(".tenant") {
-                out.push(e.path().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    let mut seen = std::collections::BTreeSet::new();
-    out.retain(|p| {
-        seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone().into_std_path_buf()))
-    });
-    out
 }
 
 #[cfg(test)]

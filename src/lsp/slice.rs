@@ -227,6 +227,14 @@ impl<'a> Learnt<'a> {
                 )
             })
             .collect();
+        // Names no declaration holds (a block of unknown kind, a block a
+        // syntax error skipped) decide what references to them say
+        // elsewhere, as declarations do.
+        for (f, name) in &a.undeclared {
+            if let Some(facts) = self.fid(*f).and_then(|f| out.get_mut(&f)) {
+                facts.tops.push(hash("t", name));
+            }
+        }
         for (i, d) in a.index.decls.iter().enumerate() {
             if d.parent.is_some() {
                 continue;
@@ -282,6 +290,7 @@ impl<'a> Learnt<'a> {
         match &a.plan {
             Some(plan) => {
                 let (mut holds, mut asks) = (Vec::new(), Vec::new());
+                let mut names: HashMap<crate::plan::claims::Scope, String> = HashMap::new();
                 for c in &plan.claims {
                     let Some(t) = c.holder.tenant() else { continue };
                     let Some(facts) = file_of(a.site.tenant(t)).and_then(|f| out.get_mut(&f))
@@ -289,7 +298,9 @@ impl<'a> Learnt<'a> {
                         continue;
                     };
                     let r = facts.reach.get_or_insert_with(ReachKeys::default);
-                    c.keys(&mut holds, &mut asks);
+                    let scope = (names.entry(c.scope))
+                        .or_insert_with(|| scope_name(&a.site, &a.sources, c.scope));
+                    c.keys_in(scope, &mut holds, &mut asks);
                     r.holds.extend(holds.drain(..).map(|k| hash("k", &k)));
                     r.asks.extend(asks.drain(..).map(|k| hash("k", &k)));
                 }
@@ -317,6 +328,32 @@ impl<'a> Learnt<'a> {
             .diagnostics
             .iter()
             .any(|d| d.primary.span.file == f && d.code == registry::UNRESOLVED)
+    }
+}
+
+/// A claim's scope by the file and name of its declaration: the same in
+/// every slice and in the whole site, which number their clusters, systems
+/// and arrays in the order they read them (a cluster declared by a module
+/// that tenant files import is read only with them).
+fn scope_name(
+    site: &crate::ir::Site,
+    sources: &crate::source::SourceMap,
+    scope: crate::plan::claims::Scope,
+) -> String {
+    use crate::plan::claims::Scope;
+    let at = |what: &str, name: &crate::ir::Sp<String>| {
+        let file = &sources.get(name.span.file).name;
+        format!("{what}\0{file}\0{}", name.value)
+    };
+    match scope {
+        Scope::Site => "site".to_string(),
+        // Every system is in the site's one domain until domains are
+        // declared (then a domain is named by its declaration too).
+        Scope::Domain(d) => format!("domain {}", d.0),
+        Scope::System(s) => at("system", &site.system(s).name),
+        Scope::Lpar(s) => at("lpar", &site.system(s).name),
+        Scope::Cluster(c) => at("cluster", &site.cluster(c).name),
+        Scope::Array(x) => at("array", &site.array(x).name),
     }
 }
 
@@ -396,6 +433,10 @@ impl Basis {
             .collect();
         for w in &said {
             members.extend(self.tops.get(*w));
+            // The input files share their imports: a file binding a name
+            // this one says decides what it resolves to, or that two
+            // bindings of it clash (E0213).
+            members.extend(self.imports.get(*w));
         }
         members.extend(&facts.referred_by);
         for (g, wants) in &self.wanting {
@@ -508,6 +549,7 @@ impl Basis {
         self.texts[fid as usize] = snap.analysis.sources.get(file).text.clone();
         self.want(fid, unresolved);
         self.asked += suggestions.asked;
+        self.poisoned |= suggestions.poisoned;
         Verdict::Exact
     }
 

@@ -152,8 +152,23 @@ pub fn recovered_outline(
 ) -> Option<lt::DocumentSymbolResponse> {
     let path = text::uri_to_path(&p.text_document.uri)?;
     let text = s.text_of(&path)?;
-    let file = crate::source::FileId(0);
-    let (tree, diags) = crate::syntax::parse(file, &text);
+    // The tree an analysis of this very text parsed, else (a text no
+    // analysis has read yet) a parse of it.
+    let analyzed = s.snapshots().into_iter().find_map(|snap| {
+        let f = *snap.by_path.get(&path)?;
+        (*snap.text(f) == *text).then_some((snap, f))
+    });
+    let parsed;
+    let (tree, clean) = match &analyzed {
+        Some((snap, f)) => (snap.tree(*f), snap.parsed(*f)),
+        None => {
+            let (tree, diags) = crate::syntax::parse(crate::source::FileId(0), &text);
+            parsed = tree;
+            let errors = diags.iter().any(crate::diagnostics::Diagnostic::is_error);
+            let clean = parsed.as_ref().is_some_and(|t| t.skipped.is_empty()) && !errors;
+            (parsed.as_ref(), clean)
+        }
+    };
     let lines = LineIndex::new(&text);
     let Some(tree) = tree else {
         // Nothing recovered (a stray `}`, brackets that do not nest): the
@@ -162,7 +177,7 @@ pub fn recovered_outline(
             &text, &lines,
         )));
     };
-    if tree.skipped.is_empty() && !diags.iter().any(crate::diagnostics::Diagnostic::is_error) {
+    if clean {
         return None;
     }
     fn build(b: &crate::syntax::ast::Block, text: &str, lines: &LineIndex) -> lt::DocumentSymbol {

@@ -431,7 +431,15 @@ impl Claim {
     /// it, and asks for each directory above it, itself and "below" itself.
     /// Used by the editor's slices (hashed) and the sub-site contract.
     pub fn keys(&self, holds: &mut Vec<String>, asks: &mut Vec<String>) {
-        let head = format!("{:?}\0{:?}", self.kind, self.scope);
+        self.keys_in(&format!("{:?}", self.scope), holds, asks);
+    }
+
+    /// [`Claim::keys`], with the scope named by `scope`: a name of the
+    /// scope's declaration that does not depend on which files were read
+    /// (its file and name; an editor's slice numbers clusters, systems and
+    /// arrays as it reads them, not as the whole site does).
+    pub fn keys_in(&self, scope: &str, holds: &mut Vec<String>, asks: &mut Vec<String>) {
+        let head = format!("{:?}\0{scope}", self.kind);
         match self.kind.info().relation {
             // A certificate's common name meets host names and addresses,
             // not another common name ([`Sharing::Names`]).

@@ -445,6 +445,121 @@ pub fn normalize(path: &Utf8Path) -> Utf8PathBuf {
     out
 }
 
+/// The `*.tenant` files of a directory as `tenantc check DIR` reads them,
+/// and as the language server lists a workspace: the one walk of both.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// In walk order (each directory's entries sorted, depth first, which
+    /// is the order of [`Utf8PathBuf`]'s components), each file once.
+    pub files: Vec<Utf8PathBuf>,
+    /// The identity (canonical path) of each file read.
+    pub identities: std::collections::HashSet<std::path::PathBuf>,
+    /// Directories that could not be read, with the reason.
+    pub errors: Vec<String>,
+    /// More than the bound of entries: the walk stopped there.
+    pub truncated: bool,
+    /// Links to directories outside the directory walked (not followed):
+    /// `crate::find_inputs` passes them on, so that loading reports them
+    /// (E0211) instead of their tenants dropping out without a word.
+    pub links_out: Vec<Utf8PathBuf>,
+}
+
+/// Walks `dir` (and below it when `recursive`): hidden directories (`.git`,
+/// an editor's backups) hold no specs and are skipped, directory links are
+/// not followed (two links to each other would make the walk endless), and
+/// a file reached twice (a link to a spec, and the spec) is read once, at
+/// the first path the walk reaches it by. At most `max_entries` directory
+/// entries are looked at.
+pub fn walk_specs(dir: &Utf8Path, recursive: bool, max_entries: usize) -> Walked {
+    fn walk(dir: &Utf8Path, top: &Utf8Path, recursive: bool, budget: &mut usize, w: &mut Walked) {
+        let entries = match dir.read_dir_utf8() {
+            Ok(e) => e,
+            Err(e) => return w.errors.push(format!("cannot read directory {dir}: {e}")),
+        };
+        let mut paths = Vec::new();
+        for e in entries {
+            match e {
+                Ok(e) => paths.push(e.path().to_path_buf()),
+                Err(e) => return w.errors.push(format!("cannot read directory {dir}: {e}")),
+            }
+        }
+        paths.sort();
+        for p in paths {
+            if *budget == 0 {
+                w.truncated = true;
+                return;
+            }
+            *budget -= 1;
+            let real_dir = p.symlink_metadata().is_ok_and(|m| m.is_dir());
+            let hidden = p.file_name().is_some_and(|n| n.starts_with('.'));
+            if real_dir {
+                if recursive && !hidden {
+                    walk(&p, top, recursive, budget, w);
+                }
+            } else if p.is_dir() {
+                // Directory links are not followed: two links to each other
+                // (or to `..`) would make the walk endless.
+                if recursive && !hidden && !within(&canonical(&p), top) {
+                    w.links_out.push(p);
+                }
+            } else if p.extension() == Some("tenant") {
+                w.files.push(p);
+            }
+        }
+    }
+    let mut w = Walked::default();
+    let mut budget = max_entries;
+    walk(dir, &canonical(dir), recursive, &mut budget, &mut w);
+    read_once(&mut w.files, &mut w.identities);
+    w
+}
+
+/// Keeps the first path of each file (by identity, its canonical path),
+/// recording the identities in `seen`.
+pub fn read_once(
+    paths: &mut Vec<Utf8PathBuf>,
+    seen: &mut std::collections::HashSet<std::path::PathBuf>,
+) {
+    paths.retain(|p| {
+        seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone().into_std_path_buf()))
+    });
+}
+
+/// Whether [`walk_specs`] of `root` would reach `path` once it is on disk:
+/// a `*.tenant` file below `root` (directly in it unless `recursive`)
+/// through no hidden directory and no directory link, and not another path
+/// of a file the walk reads (`identities`). For a path the walk did not
+/// list: an editor's open document is a file of the site exactly then, as
+/// `tenantc check` would read it once saved.
+pub fn walk_reaches(
+    root: &Utf8Path,
+    path: &Utf8Path,
+    recursive: bool,
+    identities: &std::collections::HashSet<std::path::PathBuf>,
+) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    if path.extension() != Some("tenant") {
+        return false;
+    }
+    let dirs: Vec<&str> = rel.parent().map_or(Vec::new(), |p| p.iter().collect());
+    if !recursive && !dirs.is_empty() {
+        return false;
+    }
+    let mut at = root.to_path_buf();
+    for d in dirs {
+        at.push(d);
+        let linked = at.symlink_metadata().is_ok_and(|m| !m.is_dir());
+        if d.starts_with('.') || d == ".." || linked {
+            return false;
+        }
+    }
+    // Not on disk yet (a new buffer): read once saved. On disk: read
+    // unless the walk reads it by another path (or it is new since).
+    std::fs::canonicalize(path).map_or(true, |id| !identities.contains(&id))
+}
+
 /// The deepest chain of imports loaded (E0212): loading recurses once per
 /// link of a chain, and 12,000 links overflowed the stack.
 pub const MAX_IMPORT_DEPTH: usize = 256;

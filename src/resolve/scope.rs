@@ -57,6 +57,13 @@ impl<'a> Children<'a> {
     }
 }
 
+/// The schema of a top-level block, `None` for a kind that may not stand
+/// at the top level (its name is [`Root::poisoned`]).
+pub fn top_level_kind(block: &Block) -> Option<&'static schema::BlockSchema> {
+    schema::block(&block.kind.name)
+        .filter(|_| schema::TOP_LEVEL.contains(&block.kind.name.as_str()))
+}
+
 #[derive(Debug, Default)]
 pub struct Root<'a> {
     pub symbols: BTreeMap<&'a str, SymId>,
@@ -99,11 +106,37 @@ impl<'a> Symbols<'a> {
                 s.roots.push(Root::default());
             }
         }
+        // The input files share root 0 and so their aliases: one name bound
+        // to two modules by two files is an error (E0213), and the first
+        // binding in input order stands, whatever subset of the files is
+        // read (an editor's slice reads the files that say the name).
+        let mut bound_at: BTreeMap<&str, Span> = BTreeMap::new();
         for (mi, m) in loaded.modules.iter().enumerate() {
             let root = s.module_root[mi];
-            for (alias, (target, _)) in &m.imports {
+            for (alias, (target, span)) in &m.imports {
                 let target_root = s.module_root[*target];
-                s.roots[root].aliases.insert(alias.clone(), target_root);
+                match s.roots[root].aliases.get(alias) {
+                    Some(first) if *first != target_root => {
+                        let first_at = bound_at.get(alias.as_str()).copied().unwrap_or(*span);
+                        diags.push(
+                            Diagnostic::new(
+                                registry::ALIAS_TWO_MODULES,
+                                *span,
+                                format!("`{alias}` is already the name of another module in this site"),
+                                "binds it to a second module",
+                            )
+                            .related(first_at, "bound here, in another input file")
+                            .help("the input files share their imports: give one of the modules another name with `as`, or import the same module in both files"),
+                        );
+                    }
+                    Some(_) => {}
+                    None => {
+                        if root == 0 {
+                            bound_at.insert(alias.as_str(), *span);
+                        }
+                        s.roots[root].aliases.insert(alias.clone(), target_root);
+                    }
+                }
             }
         }
         // Declarations in input order first, so the IR follows the inputs.
@@ -141,9 +174,7 @@ impl<'a> Symbols<'a> {
         for (mi, m) in order {
             let root = s.module_root[mi];
             for block in &m.tree.blocks {
-                let Some(kind) = schema::block(&block.kind.name)
-                    .filter(|_| schema::TOP_LEVEL.contains(&block.kind.name.as_str()))
-                else {
+                let Some(kind) = top_level_kind(block) else {
                     diags.push(unknown_kind(
                         &block.kind,
                         schema::TOP_LEVEL,

@@ -900,3 +900,342 @@ fn slices_keep_the_sites_import_aliases_and_order() {
         );
     }
 }
+
+/// `tenantc check`'s diagnostics of the site in `dir`, by file (relative to
+/// `dir`): line (1-based), code and message with its help, as the editor
+/// words them ([`editor_view`]).
+fn cli_check(dir: &Utf8Path) -> BTreeMap<String, BTreeSet<(u64, String, String)>> {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tenantc"))
+        .args(["check", dir.as_str(), "--diagnostics-format", "json"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("tenantc check runs");
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "tenantc check {dir}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut out: BTreeMap<String, BTreeSet<(u64, String, String)>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&o.stdout).lines() {
+        let Ok(d) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let file = d["file"].as_str().unwrap_or("");
+        let file = file
+            .strip_prefix(&format!("{dir}/"))
+            .unwrap_or(file)
+            .to_string();
+        let help = d["help"].as_str().unwrap_or("");
+        let message = match help {
+            "" => d["message"].as_str().unwrap_or("").to_string(),
+            h => format!("{}\nhelp: {h}", d["message"].as_str().unwrap_or("")),
+        };
+        out.entry(file).or_default().insert((
+            d["start"]["line"].as_u64().unwrap_or(0),
+            d["code"].as_str().unwrap_or("").to_string(),
+            message,
+        ));
+    }
+    out
+}
+
+/// Published LSP diagnostics as [`cli_check`] gives them.
+fn editor_view(diagnostics: &Value) -> BTreeSet<(u64, String, String)> {
+    diagnostics
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            (
+                d["range"]["start"]["line"].as_u64().unwrap_or(0) + 1,
+                d["code"].as_str().unwrap_or("").to_string(),
+                d["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Writes `texts` below `root`.
+fn write_site(root: &Utf8Path, texts: &BTreeMap<String, String>) {
+    for (f, t) in texts {
+        let p = root.join(f);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, t).expect("write");
+    }
+}
+
+/// `tenantc check` on a copy of `texts`.
+fn cli_on(texts: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<(u64, String, String)>> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Utf8Path::from_path(dir.path())
+        .expect("utf-8")
+        .to_path_buf();
+    write_site(&root, texts);
+    cli_check(&root)
+}
+
+/// Sends `edits` (file, whole new text) to a server on the site `files`,
+/// one after another without letting the site settle: each waits only for
+/// the first diagnostics published for its version (the slice's, when the
+/// edit was checked on one), which must be what `tenantc check` and a fresh
+/// server say of the file with the texts as they are then.
+fn first_published_are_the_clis(case: &str, files: &[(&str, &str)], edits: &[(&str, &str)]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Utf8Path::from_path(dir.path())
+        .expect("utf-8")
+        .to_path_buf();
+    let mut texts: BTreeMap<String, String> = files
+        .iter()
+        .map(|(f, t)| (f.to_string(), t.to_string()))
+        .collect();
+    write_site(&root, &texts);
+    let log = tempfile::NamedTempFile::new().expect("log file");
+    let log_path = Utf8Path::from_path(log.path()).expect("utf-8");
+    let mut lsp = Lsp::start_logging(Some(dir), &root, Some(log_path));
+    let server_log = || std::fs::read_to_string(log.path()).unwrap_or_default();
+    let mut versions: BTreeMap<String, i64> = BTreeMap::new();
+    for (f, _) in edits {
+        if versions.insert(f.to_string(), 1).is_none() {
+            lsp.open(f, &texts[*f]);
+        }
+    }
+    lsp.sync();
+    let open: Vec<String> = versions.keys().cloned().collect();
+    for (n, (f, new)) in edits.iter().enumerate() {
+        let u = uri(&root.join(f));
+        let v = versions.get_mut(*f).expect("open");
+        *v += 1;
+        let v = *v;
+        lsp.change(&u, v, new);
+        let m = lsp.wait_for("the edit's diagnostics", |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == json!(u)
+                && m["params"]["version"] == json!(v)
+        });
+        texts.insert(f.to_string(), new.to_string());
+        let first = &m["params"]["diagnostics"];
+        let cli = cli_on(&texts).remove(*f).unwrap_or_default();
+        assert_eq!(
+            editor_view(first),
+            cli,
+            "{case}: after edit {n} of {f}, the first diagnostics the editor published \
+             are not tenantc check's\nthe server's log:\n{}",
+            server_log()
+        );
+        if std::env::var_os("LSP_EQUIV_TRACE").is_some() {
+            eprintln!("{case}: edit {n} of {f}:\n{}", server_log());
+        }
+        let fresh = from_scratch(&texts, &open);
+        assert_eq!(
+            Some(rooted(first, &root)).filter(|d| d != "[]"),
+            fresh.diagnostics.get(&format!("ROOT/{f}")).cloned(),
+            "{case}: after edit {n} of {f}, not a fresh server's"
+        );
+    }
+    lsp.sync();
+}
+
+const CLUSTER: &str = "cluster ocp0 { kind = openshift  service_cidr = 172.30.0.0/16 }\n";
+
+/// Issue 31, exact slices (a): a tenant-only file importing a module that
+/// declares a cluster. The slice numbers clusters as it reads them, the
+/// site otherwise; claims are keyed by their scope's declaration, so a
+/// namespace duplicated with a tenant of another file is still found.
+#[test]
+fn slices_key_claims_by_declarations_not_numbers() {
+    let m = |name: &str, cidr: &str| {
+        format!("cluster {name} {{ kind = openshift  service_cidr = {cidr} }}\n")
+    };
+    let (m1, m2) = (m("ocpx", "172.31.0.0/16"), m("ocpy", "172.32.0.0/16"));
+    first_published_are_the_clis(
+        "a module's cluster",
+        &[
+            ("site.tenant", CLUSTER),
+            (".lib/m1.tenant", &m1),
+            (".lib/m2.tenant", &m2),
+            (
+                "a.tenant",
+                "import \".lib/m1\" as m1\ntenant ta { cluster = m1.ocpx }\n",
+            ),
+            (
+                "b.tenant",
+                "import \".lib/m2\" as n2\ntenant tb { cluster = n2.ocpy, namespace = \"shared\" }\n",
+            ),
+            (
+                "d.tenant",
+                "import \".lib/m2\" as m2\ntenant td { cluster = m2.ocpy, namespace = \"mine\" }\n",
+            ),
+        ],
+        // The later holder is the one told: the edited file sorts last.
+        &[
+            (
+                "d.tenant",
+                "import \".lib/m2\" as m2\ntenant td { cluster = m2.ocpy, namespace = \"shared\" }\n",
+            ),
+            (
+                "d.tenant",
+                "import \".lib/m2\" as m2\ntenant td { cluster = m2.ocpy, namespace = \"mine\" }\n",
+            ),
+        ],
+    );
+}
+
+/// Issue 31, exact slices (b): a syntax error silences a reference only to
+/// the name its skipped block could declare (`kind name {`), in the CLI as
+/// in a slice; a broken line that declares nothing silences nothing.
+#[test]
+fn a_broken_file_hides_only_what_it_could_declare() {
+    let b = "tenant tb { cluster = ocp0 }\n";
+    for (case, a) in [
+        (
+            "a broken line",
+            "tenant ta {\n  cluster = ocp0\n  image ocq1 ]\n}\n",
+        ),
+        (
+            "a broken block",
+            "tenant ta { cluster = ocp0 }\ncluster ocq1 { kind = ] }\n",
+        ),
+    ] {
+        first_published_are_the_clis(
+            case,
+            &[("site.tenant", CLUSTER), ("a.tenant", a), ("b.tenant", b)],
+            &[
+                ("b.tenant", "tenant tb { cluster = ocq1 }\n"),
+                ("b.tenant", "tenant tb { cluster = ocq2 }\n"),
+                ("b.tenant", b),
+            ],
+        );
+    }
+}
+
+/// Issue 31, exact slices (c): two input files binding one import name to
+/// two modules is an error (E0213) on the second, and a slice of either
+/// file reads the other.
+#[test]
+fn one_import_name_for_two_modules_is_an_error_in_slices_too() {
+    let files: &[(&str, &str)] = &[
+        ("site.tenant", CLUSTER),
+        (
+            "lib/p.tenant",
+            "tls_profile tls12 { versions = [tls1_2], handshake_timeout = 60s }\n",
+        ),
+        (
+            "lib/q.tenant",
+            "tls_profile tls13 { versions = [tls1_3], handshake_timeout = 60s }\n",
+        ),
+        (
+            "a.tenant",
+            "import \"lib/p\" as zz\ntenant ta { cluster = ocp0 }\n",
+        ),
+        ("b.tenant", "tenant tb { cluster = ocp0 }\n"),
+    ];
+    let q = "import \"lib/q\" as zz\ntenant tb { cluster = ocp0 }\n";
+    first_published_are_the_clis(
+        "the second binding",
+        files,
+        &[
+            ("b.tenant", q),
+            // An error of its own: the slice is not checked across
+            // tenants, so no other tenant's keys are needed.
+            (
+                "b.tenant",
+                "import \"lib/q\" as zz\ntenant tb { cluster = ocp0, colour = 1 }\n",
+            ),
+            ("b.tenant", q),
+        ],
+    );
+    let mut with_q = files.to_vec();
+    with_q[4] = ("b.tenant", q);
+    first_published_are_the_clis(
+        "the first binding",
+        &with_q,
+        &[
+            (
+                "a.tenant",
+                "import \"lib/p\" as zz\ntenant ta { cluster = ocp0, namespace = \"a2\" }\n",
+            ),
+            ("a.tenant", files[3].1),
+        ],
+    );
+}
+
+/// Issue 31, exact slices (d): a block of unknown kind added in one file,
+/// and its name used in another before typing pauses (references to it are
+/// dropped silently, as the block itself is reported).
+#[test]
+fn a_name_of_unknown_kind_reaches_slices() {
+    first_published_are_the_clis(
+        "an unknown kind",
+        &[
+            ("site.tenant", CLUSTER),
+            ("a.tenant", "tenant ta { cluster = ocp0 }\n"),
+            ("b.tenant", "tenant tb { cluster = ocp0 }\n"),
+        ],
+        &[
+            (
+                "a.tenant",
+                "tenant ta { cluster = ocp0 }\nwidget w1 { size = 1 }\n",
+            ),
+            ("b.tenant", "tenant tb { cluster = w1 }\n"),
+            ("b.tenant", "tenant tb { cluster = ocp0 }\n"),
+        ],
+    );
+}
+
+/// Issue 31, exact slices (e): the editor's files are the CLI's. A copy of
+/// a spec in a hidden directory, or the target of a linked spec, opened in
+/// the editor is not a second input ("declared twice"): the editor says of
+/// every file what `tenantc check` says.
+#[test]
+fn the_editors_files_are_the_clis() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Utf8Path::from_path(dir.path())
+        .expect("utf-8")
+        .to_path_buf();
+    let ta = "tenant ta { cluster = ocp0, namespace = \"ta\" }\n";
+    let texts: BTreeMap<String, String> = [
+        ("site.tenant", CLUSTER),
+        ("tenants/ta.tenant", ta),
+        (".backup/ta.tenant", ta),
+        (
+            "real/tb.tenant",
+            "tenant tb { cluster = ocp0, namespace = \"tb\" }\n",
+        ),
+    ]
+    .iter()
+    .map(|(f, t)| (f.to_string(), t.to_string()))
+    .collect();
+    write_site(&root, &texts);
+    std::os::unix::fs::symlink("real/tb.tenant", root.join("tb.tenant")).expect("symlink");
+    let cli = cli_check(&root);
+    let mut lsp = Lsp::start(Some(dir), &root);
+    lsp.sync();
+    // Opened: the copy, the link's target, a new buffer in a hidden
+    // directory, and the link itself.
+    for f in [
+        ".backup/ta.tenant",
+        "real/tb.tenant",
+        ".new/tc.tenant",
+        "tb.tenant",
+    ] {
+        let text = texts
+            .get(f)
+            .cloned()
+            .unwrap_or_else(|| ta.replace("ta", "tc"));
+        lsp.open(f, &text);
+        let (_, messages) = lsp.sync();
+        let mut published: BTreeMap<String, Value> = BTreeMap::new();
+        record(&mut published, &messages);
+        for (u, d) in &published {
+            let file = u
+                .strip_prefix(&format!("{}/", uri(&root)))
+                .unwrap_or(u)
+                .to_string();
+            assert_eq!(
+                editor_view(d),
+                cli.get(&file).cloned().unwrap_or_default(),
+                "after opening {f}, the editor's diagnostics of {file} are not tenantc check's"
+            );
+        }
+    }
+}

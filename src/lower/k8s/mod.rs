@@ -193,13 +193,15 @@ impl ClusterOut<'_> {
         let mut generator = vec![name.to_string(), ns.to_string(), type_.to_string()];
         generator.extend(files.iter().cloned());
         let target = self.dir.replacen("k8s/", "cluster/", 1);
-        self.bundle.inventory.recipes.insert(
-            inventory::Key::new(target, "Secret", format!("{ns}/{name}")),
-            inventory::Recipe {
-                create: vec![generator],
-                then: Vec::new(),
-            },
-        );
+        if self.bundle.keeps_recipes() {
+            self.bundle.inventory.recipes.insert(
+                inventory::Key::new(target, "Secret", format!("{ns}/{name}")),
+                inventory::Recipe {
+                    create: vec![generator],
+                    then: Vec::new(),
+                },
+            );
+        }
         self.generators.insert(SecretGenerator {
             name: name.to_string(),
             namespace: ns.to_string(),
