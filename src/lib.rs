@@ -574,6 +574,7 @@ fn lower_sealed(
         secrets,
         only: selection(analysis, opts.only.as_ref())?,
         staging,
+        skip_site_reports: false,
     };
     // A failed write is an I/O error; anything else here is a bug.
     let failed = |e: lower::LowerError| match opts.staging.as_ref().and_then(|s| s.failure()) {
@@ -602,7 +603,15 @@ pub fn plan(
     deployed: &camino::Utf8Path,
     plan: &change::PlanOptions,
 ) -> Result<(change::Change, bundle::Bundle), ToolError> {
-    let old = read_inventory(deployed)?;
+    let timings = std::env::var_os("TENANTC_TIMINGS").is_some();
+    let started = std::time::Instant::now();
+    let old = std::sync::Arc::new(read_inventory(deployed)?);
+    let read = started.elapsed();
+    let refuse = |_| {
+        ToolError(format!(
+            "--deployed {deployed}: inventory.jsonl is not an inventory tenantc wrote"
+        ))
+    };
     let checked = checked(analysis)?;
     let inputs = change::inputs(analysis, opts.stdlib_dir.as_deref());
     let scope = if plan.full {
@@ -612,29 +621,29 @@ pub fn plan(
     };
     // Only the tenants whose specs changed, and what they share, are
     // lowered again, until every shared object a removed tenant held was
-    // recorded anew; everything else is as deployed.
-    let (new, mut inventory) = match scope {
+    // recorded anew; everything else is as deployed, its lines copied.
+    let (new, mut inventory, old) = match scope {
         None => {
             let b = lower_unsealed(analysis, checked, opts, None)?;
             let inv = b.inventory.clone();
-            (b, inv)
+            (b, inv, old.to_inventory().map_err(refuse)?)
         }
         Some((mut lower, removed)) => loop {
             let b = lower_unsealed(analysis, checked, opts, Some(&lower))?;
             let affected: std::collections::BTreeSet<String> =
                 lower.union(&removed).cloned().collect();
-            match change::merge(&old, &b, &affected) {
-                Ok(inv) => {
-                    if std::env::var_os("TENANTC_TIMINGS").is_some() {
+            match change::merge(&old, &b, &affected).map_err(refuse)? {
+                change::Merged::Done { inventory, old } => {
+                    if timings {
                         eprintln!(
                             "plan: lowered {} of {} tenants again",
                             lower.len(),
                             analysis.site.tenants.len()
                         );
                     }
-                    break (b, inv);
+                    break (b, *inventory, *old);
                 }
-                Err(more) => lower.extend(more),
+                change::Merged::More(more) => lower.extend(more),
             }
         },
     };
@@ -643,6 +652,7 @@ pub fn plan(
     if let (Some(today), Some(days)) = (&plan.today, plan.renew_within) {
         c.due = change::due(&inventory, today, days).map_err(ToolError)?;
     }
+    let merged = started.elapsed();
     let templates = lower::Templates::load(&lower::LowerOptions {
         stdlib_dir: opts.stdlib_dir.clone(),
         ..Default::default()
@@ -651,6 +661,13 @@ pub fn plan(
     let mut b =
         change::bundle(&analysis.site, &templates, &c, &new, inventory, plan).map_err(internal)?;
     b.seal(&[]).map_err(internal)?;
+    if timings {
+        eprintln!(
+            "plan: read the deployed inventory {read:?}, lowered and compared {:?}, change bundle {:?}",
+            merged - read,
+            started.elapsed() - merged
+        );
+    }
     Ok((c, b))
 }
 
@@ -670,6 +687,7 @@ fn lower_unsealed(
             lower::Selection::only(o.clone())
         }),
         staging: None,
+        skip_site_reports: true,
     };
     lower::lower(checked, &lopts)
         .map_err(|e| ToolError(format!("internal error while lowering: {e}")))
@@ -688,7 +706,7 @@ fn input_names(analysis: &Analysis) -> Vec<(source::FileId, String)> {
 /// Reads the inventory of a deployed bundle. The bundle is data the user may
 /// not have written: the file is opened without following a link, must be a
 /// regular file of bounded size, and none of its text is quoted back.
-fn read_inventory(dir: &camino::Utf8Path) -> Result<bundle::inventory::Inventory, ToolError> {
+fn read_inventory(dir: &camino::Utf8Path) -> Result<bundle::inventory::Deployed, ToolError> {
     use std::io::Read;
     const LIMIT: u64 = 512 << 20;
     let path = dir.join(bundle::inventory::INVENTORY);
@@ -726,7 +744,7 @@ fn read_inventory(dir: &camino::Utf8Path) -> Result<bundle::inventory::Inventory
     f.take(LIMIT + 1)
         .read_to_string(&mut text)
         .map_err(|_| refuse("inventory.jsonl is not UTF-8 text"))?;
-    bundle::inventory::Inventory::from_jsonl(&text)
+    bundle::inventory::Deployed::read(text)
         .map_err(|_| refuse("inventory.jsonl is not an inventory tenantc wrote"))
 }
 
