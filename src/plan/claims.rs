@@ -547,7 +547,7 @@ pub fn of_site(site: &Site, names: &super::Plan, domains: &Domains) -> Vec<Claim
     for (si, (sys, sn)) in site.systems.iter().zip(&names.systems).enumerate() {
         let sid = SystemId(si);
         let dom = Scope::Domain(domains.of(sid));
-        for job in [&sn.prereq.job, &sn.users.job] {
+        for job in [&sn.prereq.job, &sn.users.job, &sn.cleanup.job] {
             add(
                 K::Job,
                 Scope::System(sid),

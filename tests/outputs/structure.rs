@@ -344,6 +344,8 @@ fn check_jcl(text: &str) -> Vec<String> {
                 let verb = line.split_whitespace().next().unwrap_or("");
                 if ![
                     "RACDCERT", "SETROPTS", "PERMIT", "RDEFINE", "LISTUSER", "ADDUSER", "ALTUSER",
+                    // TSO/E DELETE of the certificate exports (job 5).
+                    "DELETE",
                 ]
                 .contains(&verb)
                 {
