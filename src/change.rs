@@ -1327,6 +1327,23 @@ fn purity_delete(e: &Entry, eradicate: bool) -> Vec<String> {
     }
 }
 
+/// The script that makes `tenant`'s proxy TLS Secrets in the bundle `new`
+/// (the file of its client Secret's inventory entry), if it has a proxy.
+fn tls_script_of<'a>(new: &'a Bundle, tenant: Option<&str>) -> Option<&'a str> {
+    let tenant = tenant?;
+    let client = format!("/{}", crate::plan::CLIENT_SECRET);
+    new.inventory
+        .entries
+        .values()
+        .find(|e| {
+            e.key.kind == "Secret"
+                && e.key.name.ends_with(&client)
+                && e.file.ends_with(".sh")
+                && e.owners.iter().any(|o| o == tenant)
+        })
+        .map(|e| e.file.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1447,21 +1464,4 @@ mod tests {
         assert_eq!(add_days("2027-13-01", 1), None);
         assert_eq!(add_days("soon", 1), None);
     }
-}
-
-/// The script that makes `tenant`'s proxy TLS Secrets in the bundle `new`
-/// (the file of its client Secret's inventory entry), if it has a proxy.
-fn tls_script_of<'a>(new: &'a Bundle, tenant: Option<&str>) -> Option<&'a str> {
-    let tenant = tenant?;
-    let client = format!("/{}", crate::plan::CLIENT_SECRET);
-    new.inventory
-        .entries
-        .values()
-        .find(|e| {
-            e.key.kind == "Secret"
-                && e.key.name.ends_with(&client)
-                && e.file.ends_with(".sh")
-                && e.owners.iter().any(|o| o == tenant)
-        })
-        .map(|e| e.file.as_str())
 }
