@@ -704,7 +704,10 @@ pub fn bundle(
         .map(|e| &e.key)
         .chain(c.renew.iter().map(|r| &r.new.key))
         .collect();
-    let reexport: Vec<&Entry> = inventory
+    // By the new bundle's roles: a renamed tenant's certificate, unchanged
+    // under its old role in the deployed inventory, serves the new proxy.
+    let reexport: Vec<&Entry> = new
+        .inventory
         .entries
         .values()
         .filter(|e| e.key.kind == "certificate" && !made.contains(&e.key))
@@ -716,7 +719,16 @@ pub fn bundle(
         })
         .collect();
     let mut first = true;
-    for target in &zos {
+    // A system with nothing to create still exports again for a new proxy
+    // (a renamed tenant's, whose certificate stays).
+    let mut job_targets: Vec<&str> = zos.clone();
+    for e in &reexport {
+        if !job_targets.contains(&e.key.target.as_str()) {
+            job_targets.push(e.key.target.as_str());
+        }
+    }
+    job_targets.sort_unstable();
+    for target in &job_targets {
         let Some(sys) = system(site, target) else {
             continue;
         };
@@ -838,7 +850,7 @@ pub fn bundle(
         .collect();
     if !clients.is_empty() {
         heading(&mut md, "Certificates to the new proxies");
-        md.push_str("The job above exported each new client certificate and its authority's certificate. Transfer and convert them as APPLY.md of the new bundle says for these tenants (binary for PKCS#12, text for the authority), put the PEM files where its `manifest.json` lists the proxies' secret files, and delete the exports and the workstation copies afterwards:\n\n");
+        md.push_str("The job above exported each new client certificate and its authority's certificate. From a private directory of the workstation (mode 0700, outside the bundles; EXPORTS_DIR below), log in to the z/OS FTP server and enter the subcommands of each tenant's file (they fetch its exports; issue 27):\n\n");
         for e in clients {
             let _ = writeln!(
                 md,
@@ -846,6 +858,19 @@ pub fn bundle(
                 e.key.name,
                 e.role.as_deref().unwrap_or_default()
             );
+            // The tenant's TLS script (the file of its proxy's client
+            // Secret in the new inventory) has its FTP file beside it.
+            let tenant = e.role.as_deref().and_then(|r| r.strip_prefix("client:"));
+            if let Some(ftp) = tls_script_of(new, tenant).map(|f| f.replace(".sh", ".ftp")) {
+                if let Some(f) = new.files.get(&ftp) {
+                    out.add_text(
+                        ftp.clone(),
+                        String::from_utf8_lossy(&f.bytes).into_owned(),
+                        none(),
+                    )?;
+                    let _ = writeln!(md, "  - `{ftp}`");
+                }
+            }
         }
     }
     // The exports hold private keys: once transferred, they go (as in
@@ -1096,10 +1121,35 @@ pub fn bundle(
             }
         }
         let path = format!("{dir}/apply/kustomization.yaml");
-        let _ = writeln!(
-            md,
-            "- Cluster {name}: put the new secret files this kustomization generates from under `{dir}/apply/secrets/` (the new bundle's `manifest.json` says where each comes from), then `kubectl apply -k {dir}/apply`. Only the objects listed above change; the others are not touched."
-        );
+        // Nothing for kubectl apply -k when only the TLS Secrets change (a
+        // renewal): kubectl refuses a kustomization with no object.
+        let kustomized = !(resources.is_empty() && generators.is_empty());
+        if kustomized {
+            let _ = writeln!(
+                md,
+                "- Cluster {name}: put the new secret files this kustomization generates from under `{dir}/apply/secrets/` (the new bundle's `manifest.json` says where each comes from), then `kubectl apply -k {dir}/apply`. Only the objects listed above change; the others are not touched."
+            );
+        }
+        // The proxies' TLS Secrets, made from the exports by each tenant's
+        // script (issue 27: never from a file of the bundle).
+        let scripts: BTreeSet<&str> = apply
+            .iter()
+            .filter(|e| e.key.kind == "Secret" && e.file.ends_with(".sh"))
+            .map(|e| e.file.as_str())
+            .collect();
+        for script in scripts {
+            if let Some(f) = new.files.get(script) {
+                out.add_text(
+                    script.to_string(),
+                    String::from_utf8_lossy(&f.bytes).into_owned(),
+                    none(),
+                )?;
+                let _ = writeln!(
+                    md,
+                    "- `EXPORTS_DIR=<the private directory> bash {script}`: the proxy's TLS Secrets from the exports (openssl asks for the export password), then the workstation copies deleted."
+                );
+            }
+        }
         for ns in restarts {
             let _ = writeln!(
                 md,
@@ -1108,7 +1158,9 @@ pub fn bundle(
                 crate::plan::PROXY_DEPLOYMENT
             );
         }
-        out.add_text(path, k, none())?;
+        if kustomized {
+            out.add_text(path, k, none())?;
+        }
     }
     // 6. Removal: clusters, arrays, z/OS.
     let mut removal = false;
@@ -1320,6 +1372,23 @@ fn purity_delete(e: &Entry, eradicate: bool) -> Vec<String> {
         }
         _ => Vec::new(),
     }
+}
+
+/// The script that makes `tenant`'s proxy TLS Secrets in the bundle `new`
+/// (the file of its client Secret's inventory entry), if it has a proxy.
+fn tls_script_of<'a>(new: &'a Bundle, tenant: Option<&str>) -> Option<&'a str> {
+    let tenant = tenant?;
+    let client = format!("/{}", crate::plan::CLIENT_SECRET);
+    new.inventory
+        .entries
+        .values()
+        .find(|e| {
+            e.key.kind == "Secret"
+                && e.key.name.ends_with(&client)
+                && e.file.ends_with(".sh")
+                && e.owners.iter().any(|o| o == tenant)
+        })
+        .map(|e| e.file.as_str())
 }
 
 #[cfg(test)]

@@ -552,8 +552,11 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                     Ok(ExitCode::SUCCESS)
                 }
                 None => {
+                    // The argument is the operator's, maybe pasted from a
+                    // log: never echo its control bytes to the terminal.
                     eprintln!(
-                        "error: unknown diagnostic code `{code}`; `tenantc explain all` lists them"
+                        "error: unknown diagnostic code `{}`; `tenantc explain all` lists them",
+                        crate::diagnostics::printable_with(&code, false)
                     );
                     Ok(ExitCode::from(2))
                 }

@@ -131,6 +131,8 @@ pub enum JobKind {
     Prereq,
     /// A system's user IDs and their OMVS segments.
     Users,
+    /// A system's clean-up after day 0: the certificate exports deleted.
+    Cleanup,
 }
 
 impl JobKind {
@@ -143,6 +145,7 @@ impl JobKind {
             JobKind::Change => "change",
             JobKind::Prereq => "prereq",
             JobKind::Users => "users",
+            JobKind::Cleanup => "cleanup",
         }
     }
 }

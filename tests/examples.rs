@@ -167,8 +167,8 @@ fn jcl_lines_stay_within_column_71() {
         );
     }
     assert_eq!(
-        jobs, 6,
-        "prerequisites, users, authority, server, client and verification jobs"
+        jobs, 7,
+        "prerequisites, users, authority, server, client, verification and clean-up jobs"
     );
 }
 

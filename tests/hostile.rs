@@ -1138,3 +1138,180 @@ fn a_hard_link_to_another_tenants_secret_is_the_same_source() {
     assert!(text(&o).contains("E0309"), "{}", text(&o));
     assert!(!out.exists(), "nothing is written");
 }
+
+/// N17: the compile lock lives where only the bundle's owner can hold it.
+/// Another process holding `flock` on the parent directory of `--out` (which
+/// anyone who can open it may do) no longer stalls a compile; a lock
+/// directory that is not the operator's alone is refused with the reason
+/// (exit 2), never waited on; and a compile that waits for the real lock
+/// says so, then finishes once it is released. TMPDIR names where the lock
+/// directory is.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_compile_lock_is_the_owners_alone_and_a_wait_is_announced() {
+    use rustix::fs::{flock, FlockOperation};
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let (_tmp, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let parent = dir.join("out");
+    std::fs::create_dir(&parent).expect("mkdir");
+    let locks = dir.join("tmp");
+    std::fs::create_dir(&locks).expect("mkdir");
+    let bounded = |tmpdir: &Utf8Path, out: &str| {
+        let mut child = command(&dir, &["compile", ".", "--out", out])
+            .env("TMPDIR", tmpdir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().expect("wait").is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the compile into {out} hangs");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child.wait_with_output().expect("output")
+    };
+    // The parent held by someone else: the compile does not wait.
+    let held = std::fs::File::open(&parent).expect("open parent");
+    flock(&held, FlockOperation::LockExclusive).expect("flock parent");
+    let o = bounded(&locks, "out/bundle");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("waiting"), "{}", text(&o));
+    drop(held);
+    assert_eq!(
+        std::fs::read_dir(&parent).expect("dir").count(),
+        1,
+        "nothing but the bundle beside it"
+    );
+
+    // The lock directory open to others: refused, with the reason.
+    let me = std::fs::metadata(&parent).expect("meta").uid();
+    let open_tmp = dir.join("open-tmp");
+    let lock_dir = open_tmp.join(format!("tenantc-{me}"));
+    std::fs::create_dir_all(&lock_dir).expect("mkdir");
+    std::fs::set_permissions(&lock_dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let o = bounded(&open_tmp, "out/other");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("is not yours alone"), "{}", text(&o));
+    assert!(!parent.join("other").exists());
+
+    // The operator's own lock held: the compile says it waits, then runs.
+    let lock_dir = locks.join(format!("tenantc-{me}"));
+    let files: Vec<_> = std::fs::read_dir(&lock_dir)
+        .expect("the lock directory")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(
+        std::fs::metadata(&lock_dir)
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+    let mine = std::fs::File::open(&files[0]).expect("the lock");
+    flock(&mine, FlockOperation::LockExclusive).expect("flock lock");
+    let mut child = command(&dir, &["compile", ".", "--out", "out/bundle"])
+        .env("TMPDIR", &locks)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut s).map(|_| s)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the compile did not wait for the lock"
+    );
+    drop(mine);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success());
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the compile hangs");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let stderr = reader.join().expect("reader").expect("read");
+    assert!(
+        stderr.contains("waiting for another compile into out/bundle"),
+        "{stderr}"
+    );
+}
+
+/// N22: `tenantc explain` never echoes the control bytes of its argument.
+#[test]
+fn explain_never_echoes_control_bytes() {
+    let (_tmp, dir) = site("env(\"CUSTOMER1_PURE_TOKEN\")");
+    let o = run(&dir, &["explain", "\u{1b}[2J\u{7}E9\r"]);
+    assert_eq!(o.status.code(), Some(2));
+    let all = text(&o);
+    assert!(!all.chars().any(|c| c.is_control() && c != '\n'), "{all:?}");
+    assert!(all.contains("\\u{1b}[2J"), "{all}");
+}
+
+/// N16: a file with one diagnostic per item (here 60,000 unknown fields,
+/// and 20,000 AT-TLS clients no node has) builds a bounded number of
+/// diagnostics: past the per-file budget they are counted, not formatted;
+/// the summary still counts every one. A count, not a time.
+#[test]
+fn diagnostics_past_the_cap_are_counted_not_built() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = Utf8Path::from_path(tmp.path()).expect("utf-8").join("site");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let n = 60_000;
+    let mut text = String::from("tenant a {\n");
+    for i in 0..n {
+        text.push_str(&format!("  f{i} = 1\n"));
+    }
+    text.push_str("}\n");
+    std::fs::write(dir.join("a.tenant"), text).expect("write");
+    let inputs = tenantc::find_inputs(std::slice::from_ref(&dir)).expect("inputs");
+    let before = tenantc::diagnostics::built();
+    let a = tenantc::analyze(&inputs, &tenantc::Options::default()).expect("analysis");
+    let built = tenantc::diagnostics::built() - before;
+    eprintln!("{built} diagnostics built for {n} unknown fields");
+    // Other tests of this binary run beside this one: a generous bound, far
+    // below one per field.
+    assert!(built < n / 10, "{built} diagnostics built for {n} fields");
+    let (errors, _) = tenantc::diagnostics::totals(&a.diagnostics);
+    assert!(errors >= n, "the summary counts {errors} of {n}");
+    assert!(a.diagnostics.len() <= tenantc::diagnostics::MAX_PER_FILE + 5);
+
+    // The same for E0402 in zcx-nfs: 20,000 clients no node has.
+    let site = dir.join("zcx");
+    std::fs::create_dir(&site).expect("mkdir");
+    let spec =
+        std::fs::read_to_string(root().join("examples/zcx-nfs/site.tenant")).expect("example");
+    let extra: Vec<String> = (0..20_000u32)
+        .map(|i| format!("10.{}.{}.{}", 100 + i / 65536, (i / 256) % 256, i % 256))
+        .collect();
+    let at = spec.find("clients").expect("clients in the example");
+    let open = at + spec[at..].find('[').expect("[");
+    let spec = format!(
+        "{}{}, {}",
+        &spec[..=open],
+        extra.join(", "),
+        &spec[open + 1..]
+    );
+    std::fs::write(site.join("site.tenant"), spec).expect("write");
+    let inputs = tenantc::find_inputs(std::slice::from_ref(&site)).expect("inputs");
+    let before = tenantc::diagnostics::built();
+    let a = tenantc::analyze(&inputs, &tenantc::Options::default()).expect("analysis");
+    let built = tenantc::diagnostics::built() - before;
+    eprintln!("{built} diagnostics built for 20,000 unknown clients");
+    assert!(
+        built < 2_000,
+        "{built} diagnostics built for 20,000 clients"
+    );
+    let (errors, _) = tenantc::diagnostics::totals(&a.diagnostics);
+    assert!(errors >= 20_000, "the summary counts {errors}");
+}

@@ -10,7 +10,7 @@ mod twin;
 
 use camino::Utf8PathBuf;
 use common::{examples, root};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use twin::array::Array;
 use twin::k8s::Cluster;
 use twin::racf::{systsin, Racf};
@@ -698,35 +698,33 @@ fn known_day0_failures(name: &str) -> Vec<&'static str> {
     vec![]
 }
 
-/// Steps of a runbook no twin models, and why each may stay so.
+/// Steps of a runbook no twin models, and why each may stay so. Issue 27
+/// turned the inline steps into files the walker runs (console command
+/// lists, FTP subcommands, the TLS Secrets' scripts, the clean-up job):
+/// console commands, openssl and `kubectl create secret` pipelines are no
+/// longer allowed here (CHANGE.md still names console commands inline).
 fn allowed_unhandled(step: &str) -> bool {
     let words: Vec<&str> = step.split_whitespace().collect();
-    // z/OS console commands (MODIFY, STOP, START, VARY): the operator's.
-    let console = matches!(words.first(), Some(&("F" | "P" | "S" | "V"))) && words.len() == 2;
-    console
-        // A USS read-back of the Policy Agent (no twin of pasearch output).
-        || step.starts_with("pasearch ")
+    // A USS read-back of the Policy Agent (no twin of pasearch output).
+    step.starts_with("pasearch ")
         // Lines quoted for the operator to add to a profile or image file
         // they own (the bundle's own files are placed as files).
         || step == "TCPCONFIG TTLS"
         || step.starts_with("TTLSConfig ")
-        // A prose template with <placeholders>, not a command (issue 27
-        // turns it into ADDUSER/ALTUSER jobs).
+        // A command template with <placeholders> (the OBEYFILE data set the
+        // operator chooses), not a command.
         || (step.contains('<') && step.contains('>'))
         // Node files: no twin of a worker node's /etc.
         || step.ends_with("/nodes/multipath.conf")
         // The manifest is read by the operator to check secret files.
         || step == "manifest.json"
-        // Issue 27's runbook: checks and local commands with no target
-        // system (kustomize build, grep for placeholders, the compile that
-        // materializes secrets, the bundle's .gitignore), the OpenShift
-        // MachineConfig and the wait for its pool (no twin of a node pool),
-        // and the pipelines that turn the exports into the proxies' TLS
-        // Secrets on the workstation (known, issue 26: no twin of openssl,
-        // and those Secrets are not inventory objects yet).
-        || matches!(words.first(), Some(&("kustomize" | "grep" | "tenantc" | "oc" | "openssl" | "systemctl")))
+        // Checks and local commands with no target system (kustomize
+        // build, grep for placeholders, the compile that materializes
+        // secrets, the bundle's .gitignore), the OpenShift MachineConfig
+        // and the wait for its pool (no twin of a node pool), a plain
+        // Kubernetes node's multipathd restart.
+        || matches!(words.first(), Some(&("kustomize" | "grep" | "tenantc" | "oc" | "systemctl")))
         || step == ".gitignore"
-        || (step.starts_with("kubectl ") && step.contains(" create secret "))
 }
 
 #[test]
@@ -1169,7 +1167,11 @@ fn plan(old: &Files, new: &tenantc::Analysis) -> (Files, Files) {
 
 /// Steps of a CHANGE.md no twin models.
 fn allowed_unhandled_in_change(step: &str) -> bool {
+    let words: Vec<&str> = step.split_whitespace().collect();
+    // z/OS console commands (MODIFY, STOP, START, VARY): the operator's.
+    let console = matches!(words.first(), Some(&("F" | "P" | "S" | "V"))) && words.len() == 2;
     allowed_unhandled(step)
+        || console
         // "the new bundle (`tenantc compile` of the same specs) is the
         // deployed one": bookkeeping, no target system.
         || step == "tenantc compile"
@@ -1390,6 +1392,9 @@ fn random_edit_sequences_leave_the_twins_as_a_fresh_day0_would() {
             planned += 1;
             let w = walk(&mut world, &change, "CHANGE.md");
             if !w.ok() {
+                if std::env::var_os("TWIN_DEBUG").is_some() {
+                    eprintln!("{}", String::from_utf8_lossy(&change["CHANGE.md"]));
+                }
                 problems.push(format!(
                     "seed {seed} {edits:?}: CHANGE.md: {:?}",
                     w.failures
@@ -1426,4 +1431,95 @@ fn random_edit_sequences_leave_the_twins_as_a_fresh_day0_would() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
     assert!(planned >= cases as usize, "{planned} plans");
+}
+
+/// Issue 27: APPLY.md names a cluster's secrets overlay
+/// (`kubectl apply -k k8s/<c>/secrets`) only where the bundle writes it:
+/// zcx-nfs without its registry references has no generated Secret (and no
+/// overlay), the examples' clusters have one.
+#[test]
+fn apply_md_names_a_secrets_overlay_only_where_it_is_written() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let site = Utf8PathBuf::from_path_buf(tmp.path().join("site")).expect("utf-8");
+    std::fs::create_dir_all(&site).expect("mkdir");
+    let text = std::fs::read_to_string(root().join("examples/zcx-nfs/site.tenant")).expect("read");
+    let text: String = text
+        .lines()
+        .filter(|l| !(l.trim_start().starts_with("registry") && l.contains("= ocp1.my_registry")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(site.join("site.tenant"), text).expect("write");
+    let a = analyze_site(&site);
+    assert!(!a.has_errors(), "{:#?}", a.diagnostics);
+    let model =
+        twin::files_of(&tenantc::build_bundle(&a, &tenantc::Options::default()).expect("bundle"));
+    assert!(
+        !model.contains_key("k8s/ocp1/secrets/kustomization.yaml"),
+        "the case has no overlay"
+    );
+    let mut named_total = 0;
+    let mut bundles = vec![("zcx-nfs without registries".to_string(), model)];
+    for dir in examples() {
+        let name = dir.file_name().expect("name").to_string();
+        bundles.push((name, twin::files_of(&compile(&dir))));
+    }
+    for (name, files) in &bundles {
+        let apply = String::from_utf8_lossy(&files["APPLY.md"]).into_owned();
+        let named: BTreeSet<String> = apply
+            .split('`')
+            .filter_map(|s| s.strip_prefix("kubectl apply -k "))
+            .filter(|d| d.ends_with("/secrets"))
+            .map(str::to_string)
+            .collect();
+        let written: BTreeSet<String> = files
+            .keys()
+            .filter_map(|p| p.strip_suffix("/kustomization.yaml"))
+            .filter(|d| d.ends_with("/secrets"))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(named, written, "{name}: overlays named vs written");
+        named_total += named.len();
+    }
+    assert!(named_total > 0, "some example has an overlay");
+}
+
+/// Issue 27: the HOME of each user ID job 0-users defines is made on every
+/// LPAR the user IDs are defined on, owned by its user, mode 700; a home of
+/// `/` (NFSPRD's in mixed-site) is left alone.
+#[test]
+fn day0_makes_the_home_directories_on_every_lpar() {
+    let (failures, _, world, _) = day0("mixed-site");
+    assert!(failures.is_empty(), "{failures:#?}");
+    for sys in ["PRD1", "PRD2"] {
+        let uss = &world.zos[sys].uss;
+        let home = uss
+            .dirs
+            .get("/u/ledger")
+            .unwrap_or_else(|| panic!("{sys}: no /u/ledger among {:?}", uss.dirs.keys()));
+        assert!(home.named && home.owner.is_some(), "{sys}: {home:?}");
+        assert_eq!(home.mode.as_deref(), Some("700"), "{sys}");
+        assert!(
+            uss.dirs.get("/").is_none_or(|d| d.owner.is_none()),
+            "{sys}: / was given away"
+        );
+    }
+}
+
+/// Issue 27: a standby LPAR gets what the server needs there: the
+/// VIPABACKUP of the server's dynamic VIPA (named in APPLY.md), and the
+/// ring's class (RDATALIB) active and RACLISTed by its own job 0.
+#[test]
+fn a_standby_lpar_backs_up_the_dvipa_and_activates_the_ring_class() {
+    let files = twin::files_of(&compile(&root().join("examples/mixed-site")));
+    let text = |p: &str| String::from_utf8_lossy(&files[p]).into_owned();
+    let vipa = "zos/PRD2/tcpip/NFSPRD-vipabackup.txt";
+    let backup = text(vipa);
+    assert!(
+        backup.contains("VIPADYNAMIC\n  VIPABACKUP 100 10.20.0.20\nENDVIPADYNAMIC\n"),
+        "{backup}"
+    );
+    assert!(text("APPLY.md").contains(&format!("`{vipa}`")));
+    assert!(!files.contains_key("zos/PRD1/tcpip/NFSPRD-vipabackup.txt"));
+    let prereq = text("zos/PRD2/jcl/0-prereq-PRD2.jcl");
+    assert!(prereq.contains("CLASSACT(RDATALIB)"), "{prereq}");
 }

@@ -441,7 +441,7 @@ pub struct Staging {
     /// The first write that failed: an I/O error, not a bug in lowering.
     failed: Mutex<Option<String>>,
     committed: std::sync::atomic::AtomicBool,
-    /// The exclusive lock on the directory holding `out` (see [`lock_dir`]).
+    /// The exclusive lock of compiles into `out` (see [`lock_out`]).
     _lock: std::fs::File,
 }
 
@@ -474,42 +474,126 @@ fn create_dirs(root: &Utf8Path, dir: &str) -> std::io::Result<()> {
     builder.create(root.join(dir))
 }
 
-/// Takes an exclusive advisory lock (flock) on `dir`, waiting for a compile
-/// that holds it. The directory, not `out`, is locked: `out` is replaced by
-/// another inode at every commit, and a lock file beside it would be one
-/// more file in the operator's directory. The kernel releases the lock when
-/// its holder exits, also on kill -9.
+/// The suffix of a committed placeholder version of a secret file (the
+/// bundle's .gitignore keeps `*.placeholder` under `secrets/`): compared by
+/// `--check`, never shown.
+pub const PLACEHOLDER_SUFFIX: &str = ".placeholder";
+
+/// Where the lock of compiles into `out` (an existing parent's child) is:
+/// `<temp dir>/tenantc-<euid>/<digest of out's canonical path>.lock`. The
+/// directory is the operator's own (mode 0700, checked), so no other user
+/// can open, and so hold, the lock; it is beside none of the operator's
+/// files.
+pub fn lock_path(out: &Utf8Path) -> Result<(Utf8PathBuf, Utf8PathBuf), WriteError> {
+    let err = |what: &str, e: std::io::Error| WriteError(format!("{what}: {e}"));
+    let parent = match out.parent() {
+        Some(p) if !p.as_str().is_empty() => p.to_path_buf(),
+        _ => Utf8PathBuf::from("."),
+    };
+    let canonical = parent
+        .canonicalize_utf8()
+        .map_err(|e| err(parent.as_str(), e))?
+        .join(out.file_name().unwrap_or("bundle"));
+    #[cfg(target_os = "linux")]
+    let me = rustix::process::geteuid().as_raw();
+    #[cfg(not(target_os = "linux"))]
+    let me = 0u32;
+    let tmp = Utf8PathBuf::from_path_buf(std::env::temp_dir()).map_err(|p| {
+        WriteError(format!(
+            "{}: the temporary directory is not UTF-8",
+            p.display()
+        ))
+    })?;
+    let dir = tmp.join(format!("tenantc-{me}"));
+    let digest = sha256(canonical.as_str().as_bytes());
+    let name = digest.trim_start_matches("sha256:");
+    let file = dir.join(format!("{}.lock", &name[..name.len().min(32)]));
+    Ok((dir, file))
+}
+
+/// Takes the exclusive advisory lock (flock) that serializes compiles into
+/// `out`, waiting for a compile that holds it, and says so on stderr.
 ///
-/// A compile that has to wait says so on stderr, naming the directory, so a
-/// lock held by someone else (anyone who can open a shared directory such as
-/// `/tmp` can take it) is seen, not a silent hang.
-fn lock_dir(dir: &Utf8Path, out: &Utf8Path) -> std::io::Result<std::fs::File> {
-    let f = std::fs::File::open(dir)?;
+/// The lock file is in a directory of the operator's own ([`lock_path`]):
+/// created mode 0700 and required to be owned by the effective UID with no
+/// access for group or others, and not a link, and the lock file in it a
+/// regular file of the operator's. `flock` needs only an open descriptor,
+/// so the lock is where only its owner (and root) can open it. (The parent
+/// directory of `--out`, locked before, could be held by anyone who can
+/// open a shared parent such as /tmp: red team 2026-12b, N17.) A lock
+/// directory that is not the operator's alone is refused with the reason,
+/// never waited on. The kernel releases the lock when its holder exits,
+/// also on kill -9; the lock file stays (removing it would race with a
+/// waiter).
+fn lock_out(out: &Utf8Path) -> Result<std::fs::File, WriteError> {
+    let (dir, path) = lock_path(out)?;
+    let err = |e: std::io::Error| WriteError(format!("locking {path}: {e}"));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    match builder.create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(err(e)),
+    }
     #[cfg(target_os = "linux")]
     {
-        use rustix::fs::{flock, FlockOperation};
+        use rustix::fs::{flock, fstat, open, openat, FileType, FlockOperation, Mode, OFlags};
+        // Opened without following a link, as a directory, then judged by
+        // what was opened; the lock file beneath it the same way.
+        let dfd = open(
+            dir.as_std_path(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| {
+            WriteError(format!(
+                "locking {path}: {dir}: {} (it must be a directory of your own, not a link: remove it)",
+                std::io::Error::from(e)
+            ))
+        })?;
+        let me = rustix::process::geteuid().as_raw();
+        let st = fstat(&dfd).map_err(|e| err(e.into()))?;
+        if st.st_uid != me || st.st_mode & 0o077 != 0 {
+            return Err(WriteError(format!(
+                "{dir} (where the lock of compiles into {out} is) is not yours alone (owner UID {}, mode {:o}): another user could hold the lock and stall every compile. Remove it, or set TMPDIR to a directory of your own",
+                st.st_uid,
+                st.st_mode & 0o7777
+            )));
+        }
+        let name = path.file_name().unwrap_or("lock");
+        let fd = openat(
+            &dfd,
+            name,
+            OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .map_err(|e| err(e.into()))?;
+        let st = fstat(&fd).map_err(|e| err(e.into()))?;
+        if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || st.st_uid != me {
+            return Err(WriteError(format!(
+                "{path} is not a regular file of yours: remove it"
+            )));
+        }
+        let f = std::fs::File::from(fd);
         match flock(&f, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => return Ok(f),
             Err(e) if e == rustix::io::Errno::WOULDBLOCK => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(err(e.into())),
         }
-        let shared = std::fs::metadata(dir).is_ok_and(|m| {
-            use std::os::unix::fs::PermissionsExt;
-            m.permissions().mode() & 0o022 != 0
-        });
-        eprintln!(
-            "waiting for another compile into {out}: it holds the lock on {dir}{}",
-            if shared {
-                " (a directory others may write: any user who can open it can hold the lock; put --out in a directory of your own)"
-            } else {
-                ""
-            }
-        );
-        flock(&f, FlockOperation::LockExclusive)?;
+        eprintln!("waiting for another compile into {out}: it holds the lock {path}");
+        flock(&f, FlockOperation::LockExclusive).map_err(|e| err(e.into()))?;
+        Ok(f)
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = out;
-    Ok(f)
+    {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(err)
+    }
 }
 
 /// What is wrong with `--out` as a place for a bundle, said in words (the
@@ -565,7 +649,7 @@ impl Staging {
         // Held until this staging is dropped: compiles into one `--out` run
         // one after the other, and every staging directory found below is
         // one whose compile is gone.
-        let lock = lock_dir(&parent, &out).map_err(|e| err(&format!("locking {parent}"), e))?;
+        let lock = lock_out(&out)?;
         let mut old = None;
         if out.exists() {
             if !out.is_dir() {
@@ -981,10 +1065,15 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
                 continue;
             }
         };
-        // Secret files are compared, never shown: materialized ones, and
-        // generated ones the manifest names as secrets (pure.json, whose
-        // placeholders an operator may have filled in).
-        if file.secret || on_disk_secret.contains(path) || bundle.secrets.contains_key(path) {
+        // Secret files are compared, never shown: materialized ones,
+        // generated ones the manifest names as secrets, and the committed
+        // placeholder versions (pure.json.placeholder), whose placeholders
+        // an operator may have filled in by mistake.
+        if file.secret
+            || on_disk_secret.contains(path)
+            || bundle.secrets.contains_key(path)
+            || path.ends_with(PLACEHOLDER_SUFFIX)
+        {
             if old != file.bytes {
                 d.changed += 1;
                 d.files.push((path.clone(), DriftKind::Changed));

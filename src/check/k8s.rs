@@ -439,7 +439,19 @@ fn names(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
                 LABEL_RULE,
                 out,
             );
-            if !registry_server_ok(&r.server.value) {
+            if let Some(n) = long_label(&r.server.value) {
+                out.push(
+                    Diagnostic::new(
+                        registry::BAD_HOST,
+                        r.server.span,
+                        format!(
+                            "the registry host has a label of {n} characters; a DNS label has at most 63 (RFC 1035, 2.3.4), a name at most 253"
+                        ),
+                        "label too long",
+                    )
+                    .help("name the registry by its DNS name, each dot-separated label at most 63 characters"),
+                );
+            } else if !registry_server_ok(&r.server.value) {
                 out.push(
                     Diagnostic::new(
                         registry::BAD_HOST,
@@ -837,13 +849,32 @@ fn domain_ok(d: &str) -> bool {
     if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         return v6.parse::<std::net::Ipv6Addr>().is_ok();
     }
+    // RFC 1035, 2.3.4 "Size limits": labels of 63 octets or less, names
+    // of 255 octets or less (253 characters in dotted text):
+    // https://www.rfc-editor.org/rfc/rfc1035#section-2.3.4
     !host.is_empty()
+        && host.len() <= 253
         && host.split('.').all(|c| {
             !c.is_empty()
+                && c.len() <= 63
                 && !c.starts_with('-')
                 && !c.ends_with('-')
                 && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
         })
+}
+
+/// The length of the registry host's first label over 63 characters (or of
+/// the whole host over 253), for a message that names the limit.
+fn long_label(server: &str) -> Option<usize> {
+    let host = server.split('/').next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    if host.starts_with('[') {
+        return None;
+    }
+    host.split('.')
+        .map(str::len)
+        .find(|n| *n > 63)
+        .or((host.len() > 253).then_some(host.len()))
 }
 
 /// A registry `server`: the key of the `.dockerconfigjson` entry it names,

@@ -515,6 +515,7 @@ fn subject_names(site: &Site, out: &mut Vec<Diagnostic>) {
 /// Reported on infrastructure (nodes, a server's clients) but depending on
 /// the tenants: listed as out of scope in [`super::reach`].
 fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
+    let mut budget = crate::diagnostics::Budget::default();
     for sid in site.server_ids() {
         let server = site.server(sid);
         // A node missing from `clients` and a client no node has: kept
@@ -577,6 +578,9 @@ fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
         let mut seen = BTreeMap::new();
         for client in server.clients.iter() {
             if let Some(first) = seen.insert(client.value, client.span) {
+                if !budget.admit(client.span, registry::DVIPA_DUPLICATE) {
+                    continue;
+                }
                 out.push(
                     Diagnostic::new(
                         registry::DVIPA_DUPLICATE,
@@ -590,6 +594,11 @@ fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             if !node_addrs.contains_key(&client.value) {
+                // Counted past the budget, not built (red team N16: a
+                // million clients no node has).
+                if !budget.admit(client.span, registry::DVIPA_UNKNOWN) {
+                    continue;
+                }
                 let names: Vec<String> = clusters
                     .iter()
                     .map(|c| format!("`{}`", site.cluster(*c).name.value))
@@ -633,6 +642,7 @@ fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
         }
         out.extend(unknown.into_iter().map(|(_, d)| d));
     }
+    out.extend(budget.summaries());
 }
 
 /// The node's DVIPA and an address of `clients` that no node has differ in

@@ -85,6 +85,7 @@ impl Diagnostic {
         message: impl Into<String>,
         label: impl Into<String>,
     ) -> Self {
+        BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Diagnostic {
             code,
             severity: code.info().severity,
@@ -211,6 +212,95 @@ pub fn printable_with(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str>
     std::borrow::Cow::Owned(out)
 }
 
+/// Diagnostics this process has built ([`Diagnostic::new`]): a structural
+/// measure for the hostile tests (a count, not a time).
+static BUILT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many diagnostics this process has built so far.
+pub fn built() -> usize {
+    BUILT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// How many diagnostics of one file a pass that reports one per input item
+/// (an unknown field, an AT-TLS client no node has) builds; past it, it
+/// only counts them ([`Budget`]). More than [`MAX_PER_FILE`], so the cap
+/// still has diagnostics of other passes to choose the first from.
+pub const BUILD_PER_FILE: usize = 2 * MAX_PER_FILE;
+
+/// A pass's per-file budget of diagnostics built: red team 2026-12b N16,
+/// 31 MB of unknown fields built 2.5 million diagnostics (2.4 GB) before
+/// the cap kept 100. Past [`BUILD_PER_FILE`] of a file the pass counts
+/// instead of formatting; [`Budget::summaries`] gives one diagnostic per
+/// file with the counts, which [`normalize`] folds into its "not shown"
+/// summary and [`totals`] into the totals.
+#[derive(Debug, Default)]
+pub struct Budget {
+    per_file: std::collections::HashMap<crate::source::FileId, Spent>,
+}
+
+#[derive(Debug)]
+struct Spent {
+    built: usize,
+    errors: usize,
+    warnings: usize,
+    first: Span,
+}
+
+impl Budget {
+    /// Whether the pass may build a diagnostic at `span` (of this code's
+    /// severity); when not, it is counted.
+    pub fn admit(&mut self, span: Span, code: Code) -> bool {
+        let spent = self.per_file.entry(span.file).or_insert(Spent {
+            built: 0,
+            errors: 0,
+            warnings: 0,
+            first: span,
+        });
+        if spent.built < BUILD_PER_FILE {
+            spent.built += 1;
+            return true;
+        }
+        if spent.errors + spent.warnings == 0 {
+            spent.first = span;
+        }
+        match code.info().severity {
+            Severity::Error => spent.errors += 1,
+            _ => spent.warnings += 1,
+        }
+        false
+    }
+
+    /// One diagnostic per file with uncounted ones: a [`registry::TOO_MANY`]
+    /// whose subject is `counted:<errors>:<warnings>`.
+    pub fn summaries(self) -> Vec<Diagnostic> {
+        let mut out: Vec<Diagnostic> = self
+            .per_file
+            .into_values()
+            .filter(|s| s.errors + s.warnings > 0)
+            .map(|s| {
+                let mut d = Diagnostic::new(registry::TOO_MANY, s.first, "counted, not built", "");
+                if s.errors == 0 {
+                    d.severity = Severity::Warning;
+                }
+                d.subject = Some(format!("counted:{}:{}", s.errors, s.warnings));
+                d
+            })
+            .collect();
+        out.sort_by_key(|d| d.primary.span);
+        out
+    }
+}
+
+/// The counts of a [`Budget::summaries`] diagnostic.
+fn counted(d: &Diagnostic) -> Option<(usize, usize)> {
+    d.subject
+        .as_deref()
+        .filter(|_| d.code == registry::TOO_MANY)
+        .and_then(|s| s.strip_prefix("counted:"))
+        .and_then(|s| s.split_once(':'))
+        .and_then(|(e, w)| Some((e.parse().ok()?, w.parse().ok()?)))
+}
+
 /// Diagnostics reported for one file; the rest are counted in one
 /// [`registry::TOO_MANY`] (a hostile spec can produce hundreds of thousands,
 /// and nobody reads past the first screen of them).
@@ -263,7 +353,23 @@ fn drop_literal_cascades(diags: &mut Vec<Diagnostic>) {
 /// by one [`too_many`] that counts the rest.
 fn cap_per_file(diags: &mut Vec<Diagnostic>) {
     let same_file = |a: &Diagnostic, b: &Diagnostic| a.primary.span.file == b.primary.span.file;
-    if !diags.chunk_by(same_file).any(|c| c.len() > MAX_PER_FILE) {
+    // What passes counted instead of building ([`Budget`]), by file.
+    let mut extra: std::collections::HashMap<crate::source::FileId, (usize, usize, Span)> =
+        std::collections::HashMap::new();
+    if diags.iter().any(|d| counted(d).is_some()) {
+        diags.retain(|d| match counted(d) {
+            Some((e, w)) => {
+                let x = extra
+                    .entry(d.primary.span.file)
+                    .or_insert((0, 0, d.primary.span));
+                x.0 += e;
+                x.1 += w;
+                false
+            }
+            None => true,
+        });
+    }
+    if extra.is_empty() && !diags.chunk_by(same_file).any(|c| c.len() > MAX_PER_FILE) {
         return;
     }
     let mut out = Vec::with_capacity(diags.len());
@@ -273,31 +379,43 @@ fn cap_per_file(diags: &mut Vec<Diagnostic>) {
         while let Some(d) = it.next_if(|d| same_file(d, &group[0])) {
             group.push(d);
         }
-        if group.len() > MAX_PER_FILE {
-            let hidden = group.split_off(MAX_PER_FILE);
-            group.push(too_many(&hidden));
+        let more = extra.remove(&group[0].primary.span.file);
+        if group.len() > MAX_PER_FILE || more.is_some() {
+            let hidden = group.split_off(group.len().min(MAX_PER_FILE));
+            group.push(too_many(&hidden, more));
         }
         out.extend(group);
+    }
+    // A file whose only diagnostics were counted.
+    let mut rest: Vec<_> = extra.into_values().collect();
+    rest.sort_by_key(|x| x.2);
+    for more in rest {
+        out.push(too_many(&[], Some(more)));
     }
     *diags = out;
 }
 
 /// The summary of the diagnostics [`cap_per_file`] leaves out, at the first
 /// of them: an error when any of them is one, so a capped list still fails.
-fn too_many(hidden: &[Diagnostic]) -> Diagnostic {
-    let errors = hidden.iter().filter(|d| d.is_error()).count();
+fn too_many(hidden: &[Diagnostic], counted: Option<(usize, usize, Span)>) -> Diagnostic {
+    let (more_errors, more_warnings) = counted.map_or((0, 0), |c| (c.0, c.1));
+    let errors = hidden.iter().filter(|d| d.is_error()).count() + more_errors;
+    let total = hidden.len() + more_errors + more_warnings;
     let what = match errors {
         0 => "all warnings".to_string(),
-        n if n == hidden.len() => format!("{n} errors"),
-        n => format!("{n} errors, {} warnings", hidden.len() - n),
+        n if n == total => format!("{n} errors"),
+        n => format!("{n} errors, {} warnings", total - n),
+    };
+    // Callers give hidden diagnostics, counted ones, or both.
+    let at = match (hidden.first(), counted) {
+        (Some(d), _) => d.primary.span,
+        (None, Some(c)) => c.2,
+        (None, None) => Span::new(crate::source::FileId(0), 0, 0),
     };
     let mut d = Diagnostic::new(
         registry::TOO_MANY,
-        hidden[0].primary.span,
-        format!(
-            "{} more diagnostics in this file are not shown ({what})",
-            hidden.len()
-        ),
+        at,
+        format!("{total} more diagnostics in this file are not shown ({what})"),
         "the first one not shown is here",
     )
     .help(format!(
@@ -306,7 +424,7 @@ fn too_many(hidden: &[Diagnostic]) -> Diagnostic {
     if errors == 0 {
         d.severity = Severity::Warning;
     }
-    d.subject = Some(format!("hidden:{errors}:{}", hidden.len() - errors));
+    d.subject = Some(format!("hidden:{errors}:{}", total - errors));
     d
 }
 

@@ -3,11 +3,10 @@
 //! site's data sets, user IDs, jobs, files and commands. Deterministic: it
 //! follows the declaration order of the spec and reads no clock.
 
-use super::{haproxy, zos, LowerError, Selection};
+use super::{zos, LowerError, Selection};
 use crate::bundle::Bundle;
 use crate::ir::*;
-use crate::plan::jcl::quote;
-use crate::plan::{Plan, TenantNames, CA_SECRET, CLIENT_SECRET};
+use crate::plan::{Plan, TenantNames};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -44,6 +43,8 @@ pub fn lower(
     if site.tenants.is_empty() && site.systems.is_empty() {
         return Ok(()); // nothing to apply anywhere
     }
+    // The files written beside the runbook follow the compile's selection.
+    let only = sel;
     let sel = &Selection::default();
     let tenants: BTreeSet<String> = site.tenants.iter().map(|t| t.name.value.clone()).collect();
     let mut md = String::new();
@@ -114,15 +115,15 @@ pub fn lower(
              resolver, syslogd, OMPROUTE), name them in the spec's `initstack`.",
             names.prereq.file,
             names.prereq.job,
-            if home
+            // As job 0 does (lower/racf.rs): on every LPAR a server may
+            // run on, standby LPARs included.
+            if here
                 .iter()
-                .any(|(_, s)| s.ring_access == RingAccess::Rdatalib)
+                .any(|s| site.server(*s).ring_access == RingAccess::Rdatalib)
             {
                 " and RDATALIB"
-            } else if !home.is_empty() {
-                " and FACILITY"
             } else {
-                ""
+                " and FACILITY"
             },
             super::racf::initstack(sys),
             permitted.join(", ")
@@ -144,6 +145,11 @@ pub fn lower(
                     );
                 }
             }
+            let _ = writeln!(
+                w,
+                "- In the z/OS UNIX shell, as a superuser: `sh zos/{name}/uss/homes-{name}.sh` \
+                 (makes each user ID's home directory, owned by it, mode 700). Transfer it as text."
+            );
         }
         for (u, o, owner) in &users {
             if o.uid.is_none() {
@@ -267,11 +273,21 @@ pub fn lower(
             let s = site.server(*sv);
             let _ = writeln!(w, "  - `zos/{name}/pagent/{}.policy`", s.jobname.value);
         }
+        // MODIFY PAGENT,REFRESH rereads the configuration files:
+        // https://www.ibm.com/docs/en/zos/3.1.0?topic=agent-modify-command-policy
+        let refresh = console_file(name, "pagent-refresh");
+        let owners: BTreeSet<String> = here
+            .iter()
+            .flat_map(|s| super::tenants_of_server(site, *s))
+            .collect();
+        if only.any(owners.iter().map(String::as_str)) {
+            bundle.add_text(refresh.clone(), "F PAGENT,REFRESH\n".to_string(), owners)?;
+        }
         let _ = writeln!(
             w,
-            "- `F PAGENT,REFRESH`, then in the z/OS UNIX shell `pasearch -t -p {stack}`: \
-             success is each rule below listed with its Priority and LocalPortRange, and no \
-             EZZ8434I (policy errors) on the console."
+            "- The console commands of `{refresh}`, then in the z/OS UNIX shell `pasearch -t -p \
+             {stack}`: success is each rule below listed with its Priority and LocalPortRange, \
+             and no EZZ8434I (policy errors) on the console."
         );
         for sv in &here {
             let s = site.server(*sv);
@@ -291,6 +307,14 @@ pub fn lower(
             let hs = &site.system(sv.0).name.value;
             if sv.0 == sid {
                 next(w, format!("NFS server {job} on {name}"));
+                // STOP and START of the server's started task (z/OS NFS
+                // Guide, "Starting and stopping the NFS server"):
+                // https://www.ibm.com/docs/en/zos/3.1.0?topic=server-starting-stopping-nfs
+                let restart = console_file(name, &format!("{job}-restart"));
+                let owners = super::tenants_of_server(site, *sv);
+                if only.any(owners.iter().map(String::as_str)) {
+                    bundle.add_text(restart.clone(), format!("P {job}\nS {job}\n"), owners)?;
+                }
                 // The seed (IBM's write-up): "This support requires APAR
                 // OA62357 to make the z/OS NFS server an AT-TLS-aware
                 // application. The AT-TLS support for the z/OS NFS server
@@ -303,7 +327,8 @@ pub fn lower(
                      - `zos/{name}/nfs/{job}.exports` into the exports data set (EXPORTS DD).\n\
                      - `zos/{name}/nfs/{job}.attributes` into the attributes data set (NFSATTR DD).\n\
                      - `zos/{name}/nfs/{job}.services` into `/etc/services` and hlq.ETC.SERVICES.\n\
-                     - Restart: `P {job}`, then `S {job}`; `F {job},EXPORTFS` after later exports changes."
+                     - Restart: the console commands of `{restart}` (after later exports \
+                     changes, F {job},EXPORTFS instead)."
                 );
             } else {
                 next(w, format!("NFS server {job} (of {hs}) on {name}"));
@@ -314,7 +339,12 @@ pub fn lower(
                      its AT-TLS rule covers.\n\
                      - Its procedure on {name} names the same exports and attributes data sets \
                      as on {hs}, and {name} shares {hs}'s RACF database (the key ring and \
-                     certificates of the jobs on {hs})."
+                     certificates of the jobs on {hs}).\n\
+                     - `zos/{name}/tcpip/{job}-vipabackup.txt` (VIPABACKUP of the server's \
+                     dynamic VIPA {addr}) into stack {stack}'s PROFILE.TCPIP on {name}, and \
+                     activated like TCPCONFIG TTLS above: without it the server restarted here \
+                     listens on an address this stack does not own.",
+                    addr = s.address.value
                 );
             }
         }
@@ -331,66 +361,26 @@ pub fn lower(
         }
     }
 
-    let mut local: Vec<String> = Vec::new();
-    let mut cas: BTreeSet<AuthorityId> = BTreeSet::new();
     if !nfs_tenants.is_empty() {
         let _ = writeln!(w, "\n## Certificates to the clusters");
         next(w, "Transfer the exports".into());
         let _ = writeln!(
             w,
-            "From a workstation, by FTP (or any transfer that keeps the modes below):\n"
+            "On a workstation with kubectl access to the clusters, in a private directory \
+             outside this bundle (made with mkdir -m 700; EXPORTS_DIR below names it): log in to \
+             each system's FTP server and enter the subcommands of each tenant's file (they \
+             fetch the tenant's exports, the authority's as text, a PKCS#12 in binary):\n"
         );
-        for (_, nfs) in &nfs_tenants {
-            cas.insert(nfs.proxy.trust.value);
-        }
-        for ca in &cas {
-            let a = site.authority(*ca);
-            let _ = writeln!(
-                w,
-                "- `{}` ({}) **as text** (`ascii`, converted to ASCII): `get '{}' {}-{}`",
-                a.export.dsn.value,
-                a.export.format.value.racf(),
-                a.export.dsn.value,
-                a.name.value,
-                haproxy::CA_FILE
-            );
-        }
         for (t, nfs) in &nfs_tenants {
-            let e = &nfs.identity.export;
-            let (mode, file) = match e.format.value {
-                ExportFormat::Pkcs12B64 => (
-                    "**as text** (`ascii`)",
-                    format!("{}-client-cert.p12.b64", t.name.value),
-                ),
-                _ => (
-                    "**in binary** (`binary`)",
-                    format!("{}-client-cert.der", t.name.value),
-                ),
-            };
+            let c = &site.cluster(t.cluster.value).name.value;
             let _ = writeln!(
                 w,
-                "- tenant {}: `{}` ({}) {mode}: `get '{}' {file}`",
+                "- tenant {}: `k8s/{c}/{}/{}.ftp` (on {})",
                 t.name.value,
-                e.dsn.value,
-                e.format.value.racf(),
-                e.dsn.value
+                super::k8s::TLS_DIR,
+                t.name.value,
+                site.system(nfs.server.value.0).name.value
             );
-        }
-        // The workstation copies, deleted once the clusters hold them.
-        for ca in &cas {
-            local.push(format!(
-                "{}-{}",
-                site.authority(*ca).name.value,
-                haproxy::CA_FILE
-            ));
-        }
-        for (t, nfs) in &nfs_tenants {
-            let tn = &t.name.value;
-            if nfs.identity.export.format.value == ExportFormat::Pkcs12B64 {
-                local.push(format!("{tn}-client-cert.p12.b64"));
-            } else {
-                local.push(format!("{tn}-client-cert.der"));
-            }
         }
     }
 
@@ -500,44 +490,36 @@ pub fn lower(
              build with `kustomize build k8s/{name}` as they are; see the README's GitOps \
              section)."
         );
-        let _ = writeln!(
+        // The overlay exists only for a cluster with generated Secrets: a
+        // step naming a missing directory would fail.
+        let overlay = super::k8s::has_secret_overlay(
+            site,
+            ClusterId(ci),
+            site.tenants.iter().filter(|t| sel.has(&t.name.value)),
+        );
+        if overlay {
+            let _ = writeln!(
             w,
             "- The Secrets: either the site's secret store (GitOps), or from this workstation: \
              from the site root, `tenantc compile --materialize-secrets` into this bundle \
              writes the secret files (mode 0600, ignored by the bundle's `.gitignore`) from \
-             the env()/file() sources; `grep -rlE '[$][{{](ENV|FILE):' k8s/{name}/secrets` must \
-             print nothing (a placeholder is not a secret), then `kubectl apply -k \
+             the env()/file() sources; `grep -rlE --exclude='*.placeholder' '[$][{{](ENV|FILE):' \
+             k8s/{name}/secrets` must print nothing (a placeholder is not a secret), then `kubectl apply -k \
              k8s/{name}/secrets`."
         );
+        }
         for t in &on {
-            let Some(nfs) = &t.nfs else { continue };
-            let tn = &t.name.value;
-            let ns = &nfs.proxy.namespace.value;
-            let ca_file = format!(
-                "{}-{}",
-                site.authority(nfs.proxy.trust.value).name.value,
-                haproxy::CA_FILE
-            );
-            let source = if nfs.identity.export.format.value == ExportFormat::Pkcs12B64 {
-                format!("base64 -d {tn}-client-cert.p12.b64 | openssl pkcs12 -clcerts -nodes")
-            } else {
-                format!("openssl pkcs12 -in {tn}-client-cert.der -clcerts -nodes")
-            };
-            // The client key goes from openssl straight into the Secret: it
-            // is never written to a file, in the bundle or elsewhere.
-            // `kubectl create secret generic --from-file=key=path
-            // --dry-run=client -o yaml`:
-            // https://kubernetes.io/docs/reference/kubectl/generated/kubectl_create/kubectl_create_secret_generic/
+            if t.nfs.is_none() {
+                continue;
+            }
             let _ = writeln!(
                 w,
-                "- tenant {tn}: the proxy's Secrets from the exports (openssl asks for the \
-                 export password; the private key goes through a pipe, never into a file):\n\n\
-                 ```sh\n\
-                 {source} | kubectl -n {ns} create secret generic {CLIENT_SECRET} --from-file={crt}=/dev/stdin --dry-run=client -o yaml | kubectl apply -f -\n\
-                 kubectl -n {ns} create secret generic {CA_SECRET} --from-file={caf}={ca_file} --dry-run=client -o yaml | kubectl apply -f -\n\
-                 ```",
-                crt = haproxy::CRT_FILE,
-                caf = haproxy::CA_FILE,
+                "- tenant {}: `EXPORTS_DIR=<the private directory> bash k8s/{name}/{}/{}.sh`: the \
+                 proxy's TLS Secrets from the exports (openssl asks for the export password; the \
+                 private key goes through a pipe, never into a file), then the copies deleted.",
+                t.name.value,
+                super::k8s::TLS_DIR,
+                t.name.value
             );
         }
         for t in on {
@@ -556,20 +538,21 @@ pub fn lower(
         next(w, "Delete the exports".into());
         let _ = writeln!(
             w,
-            "The PKCS#12 exports hold private keys. Once the proxies' Secrets are in place, delete \
-             the workstation copies:\n\n```sh"
+            "The exports hold private keys. Each tenant's script above deleted its workstation \
+             copies once its Secrets were in place; once every proxy's are, delete the data sets:\n"
         );
-        for f in &local {
-            let _ = writeln!(w, "rm {f}");
+        for (si, names) in plan.systems.iter().enumerate() {
+            if nfs_tenants
+                .iter()
+                .any(|(_, n)| n.server.value.0 == SystemId(si))
+            {
+                let _ = writeln!(
+                    w,
+                    "- `{}` (job {}) on {}.",
+                    names.cleanup.file, names.cleanup.job, site.systems[si].name.value
+                );
+            }
         }
-        let _ = writeln!(w, "```\n\nand the data sets, in TSO:\n\n```");
-        for ca in &cas {
-            let _ = writeln!(w, "DELETE {}", quote(&site.authority(*ca).export.dsn.value));
-        }
-        for (_, nfs) in &nfs_tenants {
-            let _ = writeln!(w, "DELETE {}", quote(&nfs.identity.export.dsn.value));
-        }
-        let _ = writeln!(w, "```");
     }
 
     if !nfs_tenants.is_empty() {
@@ -581,4 +564,9 @@ pub fn lower(
         );
     }
     bundle.add_text(APPLY.to_string(), md, tenants)
+}
+
+/// A file of console commands for the operator of `system`, one a line.
+fn console_file(system: &str, what: &str) -> String {
+    format!("zos/{system}/console/{what}.txt")
 }

@@ -99,11 +99,15 @@ const GITIGNORE_BODY: &str =
     "# Teams commit this bundle; secret material never goes with it: the files\n\
 # `tenantc compile --materialize-secrets` writes (mode 0600) and placeholders\n\
 # under each cluster's secrets/ directory. Only the secrets overlay's\n\
-# kustomization.yaml is committed. Private keys are never written here at\n\
-# all (APPLY.md pipes them into the cluster).\n\
+# kustomization.yaml and the placeholder versions (*.placeholder) are\n\
+# committed, so a fresh clone passes `tenantc compile --check`. Private\n\
+# keys are never written here at all (the TLS scripts pipe them into the\n\
+# cluster). Directories are re-included so the files below them can be.\n\
 /k8s/*/secrets/**\n\
 !/k8s/*/secrets/\n\
-!/k8s/*/secrets/kustomization.yaml\n";
+!/k8s/*/secrets/**/\n\
+!/k8s/*/secrets/kustomization.yaml\n\
+!/k8s/*/secrets/**/*.placeholder\n";
 
 /// What lowering needs besides the site.
 #[derive(Debug, Clone, Default)]

@@ -445,11 +445,17 @@ fn system_jobs(
     // activate the SERVAUTH class, and define the EZB.INITSTACK..."):
     // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.halz002/security_tcpip_resrcs_stack_init.htm
     let mut define = vec![Command::new("SETROPTS CLASSACT(SERVAUTH)").op("RACLIST(SERVAUTH)")];
-    let home: Vec<&NfsServer> = here
-        .iter()
-        .filter(|s| s.0 == sid)
-        .map(|s| site.server(*s))
-        .collect();
+    // On every LPAR a server may run on, its standby LPARs included, not
+    // only its home system: the server opens its ring wherever it runs.
+    // With a shared RACF database, CLASSACT is kept in the shared ICB, but
+    // RACLIST and RACLIST REFRESH reach the other systems only "when RACF
+    // is enabled for sysplex communication" (by XCF), which the bundle
+    // cannot know ("Commands that are propagated for RACF sysplex
+    // communication", RACF System Programmer's Guide):
+    // https://www.ibm.com/docs/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha200/icha200447.htm
+    // So each LPAR's job 0 activates and RACLISTs the classes itself; on a
+    // system that has them already (propagated) the commands change nothing.
+    let home: Vec<&NfsServer> = here.iter().map(|s| site.server(*s)).collect();
     // The ring profiles of job 2 are checked only in an active, RACLISTed
     // RDATALIB class (R_datalib, "RACF authorization"):
     // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.4.0/com.ibm.zos.v2r4.ichd100/dlibauth.htm
@@ -559,8 +565,110 @@ fn system_jobs(
             },
         ],
     )?;
-    text.add(sys, names.users.file.clone(), tenants, bundle)?;
-    Ok(())
+    text.add(sys, names.users.file.clone(), tenants.clone(), bundle)?;
+    homes(site, sid, &users, jb.headers.of([from]), &tenants, bundle)
+}
+
+/// `zos/<system>/uss/homes-<system>.sh`: the HOME directory of each user ID
+/// job 0-users gives an OMVS segment, made (`mkdir -p`), given to its user
+/// ID and closed to others (mode 700), as the exported directories are. IBM:
+/// "Make sure the HOME directory in the OMVS segment matches the home
+/// directory that is defined for that user in the file system" (Defining
+/// z/OS UNIX users to RACF):
+/// https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.bpxb200/secuid.htm
+/// Left out, and said so in the script: `/` (a superuser's home, never
+/// given away), a home two user IDs share, and a home that is an exported
+/// directory (the server's directory script makes it). Each home is a
+/// `directory` object of the inventory, of the tenants its user serves.
+fn homes(
+    site: &Site,
+    sid: SystemId,
+    users: &[(&Sp<String>, &Omvs, String)],
+    header: String,
+    tenants: &BTreeSet<String>,
+    bundle: &mut Bundle,
+) -> Result<(), LowerError> {
+    let sys = site.system(sid);
+    let name = &sys.name.value;
+    let path = format!("zos/{name}/uss/homes-{name}.sh");
+    let exported: BTreeSet<&str> = servers_on(site, sid)
+        .into_iter()
+        .flat_map(|s| site.tenants_of(s))
+        .flat_map(|(_, n)| n.volumes.iter())
+        .map(|v| super::zos::unix_path(&v.export.value))
+        .collect();
+    let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (_, o, _) in users {
+        *count.entry(o.home.value.as_str()).or_default() += 1;
+    }
+    let mut script = format!(
+        "#!/bin/sh\n\
+         # {header}\n\
+         # Home directories of the user IDs job 0-users gives OMVS segments on {name}:\n\
+         # run in the z/OS UNIX shell as a superuser, after that job. Rerunnable.\n\
+         # Each belongs to its user ID with mode 700. IBM: make sure the HOME\n\
+         # directory in the OMVS segment matches the home directory defined for\n\
+         # that user in the file system:\n\
+         # https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.bpxb200/secuid.htm\n\
+         set -eu\n",
+        header = crate::diagnostics::printable_with(&header, false)
+    );
+    script.push_str(super::zos::DIR_FUNCTION);
+    for (user, o, owner) in users {
+        let home = o.home.value.as_str();
+        let why = if home == "/" {
+            Some("the root directory is never given away")
+        } else if count.get(home).copied().unwrap_or(0) > 1 {
+            Some("two user IDs share it: give each a home of its own")
+        } else if exported.contains(home) {
+            Some("an exported directory: the server's directory script makes it")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            script.push_str(&format!(
+                "# {} ({owner}): HOME {} left as it is ({why}).\n",
+                user.value,
+                super::shell_quote(home)
+            ));
+            continue;
+        }
+        let line = format!(
+            "dir {} {}",
+            super::shell_quote(home),
+            super::shell_quote(&user.value)
+        );
+        script.push_str(&format!("# {} ({owner})\n{line}\n", user.value));
+        // Of the tenants this user ID serves: its own tenants', or every
+        // tenant here for a server's user ID.
+        let owners: BTreeSet<String> = match owner.strip_prefix("tenant ") {
+            Some(_) => site
+                .tenants
+                .iter()
+                .filter(|t| {
+                    t.nfs
+                        .as_ref()
+                        .is_some_and(|n| n.identity.user.value == user.value)
+                        && tenants.contains(&t.name.value)
+                })
+                .map(|t| t.name.value.clone())
+                .collect(),
+            None => tenants.clone(),
+        };
+        bundle.record(
+            inventory::Entry::new(
+                inventory::Key::new(format!("zos/{name}"), "directory", home.to_string()),
+                owners.iter(),
+                &path,
+                inventory::digest_lines(&[format!("owner={} mode=700", user.value)]),
+            ),
+            inventory::Recipe {
+                create: vec![vec![line]],
+                then: Vec::new(),
+            },
+        )?;
+    }
+    bundle.add_text(path, script, tenants.clone())
 }
 
 pub fn lower(
@@ -830,8 +938,60 @@ pub fn lower(
                 bundle,
             )?;
         }
+        cleanup_job(site, names, &jb, sid, bundle)?;
     }
     Ok(())
+}
+
+/// `5-delete-exports-<system>.jcl`: deletes the certificate exports of the
+/// system's NFS tenants (their client certificates with private keys, and
+/// the authorities' certificates their proxies trust) once every proxy's
+/// TLS Secrets are made from them. TSO/E DELETE of a cataloged data set in
+/// batch TSO; IKJEFT1B ends the step at a data set that is not there:
+/// https://www.ibm.com/docs/en/zos/3.1.0?topic=commands-delete-command
+fn cleanup_job(
+    site: &Site,
+    names: &crate::plan::SystemNames,
+    jb: &JobBuilder<'_>,
+    sid: SystemId,
+    bundle: &mut Bundle,
+) -> Result<(), LowerError> {
+    let mut dsns: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut tenants = BTreeSet::new();
+    for t in &site.tenants {
+        let Some(nfs) = &t.nfs else { continue };
+        if nfs.server.value.0 != sid {
+            continue;
+        }
+        tenants.insert(t.name.value.clone());
+        let ca = site.authority(nfs.proxy.trust.value);
+        for d in [&ca.export.dsn.value, &nfs.identity.export.dsn.value] {
+            if seen.insert(d.as_str()) {
+                dsns.push(d.clone());
+            }
+        }
+    }
+    if tenants.is_empty() {
+        return Ok(());
+    }
+    // Each data set once, in spec order; the header names the system's file.
+    let text = jb.render_steps(
+        jb.sys.name.span.file,
+        names.cleanup.job.clone(),
+        &[
+            "After every proxy's TLS Secrets are made (APPLY.md): the certificate exports hold private keys, and nothing reads them again.",
+        ],
+        vec![Step {
+            name: "DELETE",
+            tolerant: false,
+            commands: dsns
+                .iter()
+                .map(|d| Command::new(format!("DELETE {}", quote(d))))
+                .collect(),
+        }],
+    )?;
+    text.add(jb.sys, names.cleanup.file.clone(), tenants, bundle)
 }
 
 /// A day-2 change job of a system (`tenantc plan`): the given commands,

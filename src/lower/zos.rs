@@ -182,6 +182,41 @@ pub fn lower(
             ),
             tenants.clone(),
         )?;
+        // A standby LPAR of a server backs up the server's dynamic VIPA:
+        // "VIPABACKUP: Designates one or more dynamic VIPAs (DVIPAs) for
+        // which this stack provides automatic backup if the owning stack
+        // fails. Another stack is expected, but not required, to have this
+        // same DVIPA defined with a VIPADYNAMIC VIPADEFINE statement"; the
+        // statements go in a VIPADYNAMIC ... ENDVIPADYNAMIC block (IP
+        // Configuration Reference, VIPADYNAMIC block and VIPABACKUP):
+        // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.halz001/vdyvipabackupstatement.htm
+        // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.halz001/vdynamicstatementsumm.htm
+        // Without it, the server restarted here listens on an address no
+        // stack here owns, and the proxies' connections go nowhere. Rank
+        // 100 (1-254, larger first in the backup chain).
+        for sv in here.iter().filter(|s| s.0 != sid) {
+            let s = site.server(*sv);
+            let job = &s.jobname.value;
+            let home = &site.system(sv.0).name.value;
+            bundle.add_text(
+                format!("zos/{name}/tcpip/{job}-vipabackup.txt"),
+                format!(
+                    "; {header}\n\
+                     ; For the TCP/IP profile of stack {stack} on system {name}, a standby LPAR\n\
+                     ; of NFS server {job}: this stack takes over the server's dynamic VIPA\n\
+                     ; when {home}'s stack (VIPADEFINE {addr}, the site's) fails. Add it to the\n\
+                     ; profile, and activate it now with an OBEYFILE data set holding these\n\
+                     ; lines: V TCPIP,{stack},OBEYFILE,DSN=<data set>\n\
+                     VIPADYNAMIC\n\
+                     \x20 VIPABACKUP 100 {addr}\n\
+                     ENDVIPADYNAMIC\n",
+                    addr = s.address.value
+                ),
+                site.tenants_of(*sv)
+                    .map(|(t, _)| t.name.value.clone())
+                    .collect(),
+            )?;
+        }
         // The image's TTLSConfig statement (IP Configuration Reference,
         // Policy Agent configuration; FLUSH/PURGE: IP Configuration Guide):
         // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.halz002/attls_cfg_on_pa_role.htm

@@ -650,7 +650,7 @@ pub fn of_site(site: &Site, names: &super::Plan, domains: &Domains) -> Vec<Claim
         for u in std::iter::once(&sys.pagent_user).chain(&sys.initstack) {
             add(K::RacfUser, dom, &u.value, me, u.span);
         }
-        for job in [&sn.prereq.job, &sn.users.job] {
+        for job in [&sn.prereq.job, &sn.users.job, &sn.cleanup.job] {
             add(
                 K::Job,
                 Scope::System(sid),

@@ -54,6 +54,9 @@ pub struct SystemNames {
     /// `zos/<system>/jcl/0-users-<system>.jcl`: the user IDs with a `uid`
     /// and their OMVS segments.
     pub users: JobNames,
+    /// `zos/<system>/jcl/5-delete-exports-<system>.jcl`: the certificate
+    /// exports (private keys among them) deleted once the proxies hold them.
+    pub cleanup: JobNames,
 }
 
 /// A generated job and its file.
@@ -270,6 +273,10 @@ fn system(sys: &ZosSystem) -> SystemNames {
         users: JobNames {
             job: sys.jcl.job_name(JobKind::Users, sname),
             file: format!("{dir}/0-users-{sname}.jcl"),
+        },
+        cleanup: JobNames {
+            job: sys.jcl.job_name(JobKind::Cleanup, sname),
+            file: format!("{dir}/5-delete-exports-{sname}.jcl"),
         },
         authorities: sys
             .authorities
@@ -520,16 +527,21 @@ mod tests {
                 let name = text(&meta["name"]).expect("name");
                 written.insert((cluster.to_string(), text(&meta["namespace"]), kind, name));
             }
-            // The proxies' certificate Secrets are created by APPLY.md's
-            // pipe from the exports (the key never touches a file).
+            // The proxies' certificate Secrets are created by each tenant's
+            // TLS script's pipe from the exports (the key never touches a
+            // file).
             let b = bundle(&a);
-            let apply = String::from_utf8_lossy(&b.files["APPLY.md"].bytes).to_string();
             for t in &a.site.tenants {
                 let Some(nfs) = &t.nfs else { continue };
                 let cluster = a.site.cluster(t.cluster.value).name.value.clone();
                 let ns = nfs.proxy.namespace.value.clone();
+                let script = b
+                    .files
+                    .get(&format!("k8s/{cluster}/tls/{}.sh", t.name.value))
+                    .map(|f| String::from_utf8_lossy(&f.bytes).to_string())
+                    .unwrap_or_default();
                 for name in [CLIENT_SECRET, CA_SECRET] {
-                    if apply.contains(&format!("kubectl -n {ns} create secret generic {name} ")) {
+                    if script.contains(&format!("kubectl -n {ns} create secret generic {name} ")) {
                         written.insert((
                             cluster.clone(),
                             Some(ns.clone()),
@@ -560,6 +572,7 @@ mod tests {
         for sys in &plan.systems {
             jobs.insert((sys.prereq.file.clone(), sys.prereq.job.clone()));
             jobs.insert((sys.users.file.clone(), sys.users.job.clone()));
+            jobs.insert((sys.cleanup.file.clone(), sys.cleanup.job.clone()));
             for an in &sys.authorities {
                 jobs.insert((an.file.clone(), an.job.clone()));
             }

@@ -68,6 +68,9 @@ pub struct Fields {
 pub struct Checker<'s, 'a> {
     pub syms: &'s Symbols<'a>,
     pub diags: Vec<Diagnostic>,
+    /// Unknown fields are built up to a per-file budget, then counted
+    /// (red team N16: one diagnostic per field of a 31 MB block).
+    pub budget: crate::diagnostics::Budget,
     /// Every name of every reference and what it resolved to, when
     /// `record_refs` (editors want them; a compile does not).
     pub refs: Vec<super::index::Ref>,
@@ -83,6 +86,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         Checker {
             syms,
             diags: Vec::new(),
+            budget: crate::diagnostics::Budget::default(),
             refs: Vec::new(),
             record_refs: true,
             cache: vec![None; syms.syms.len()],
@@ -155,7 +159,9 @@ impl<'s, 'a> Checker<'s, 'a> {
         for entry in &block.entries {
             let Entry::Field(field) = entry else { continue };
             let Some(fs) = schema.field(&field.key.name) else {
-                self.diags.push(unknown_field(schema, &field.key));
+                if self.budget.admit(field.key.span, registry::UNKNOWN_FIELD) {
+                    self.diags.push(unknown_field(schema, &field.key));
+                }
                 continue;
             };
             if let Some(first) = first_seen.get(fs.name) {

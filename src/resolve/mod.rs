@@ -71,6 +71,7 @@ pub fn resolve_with(
         b.checker.check(SymId(i));
     }
     diags.extend(b.checker.diags);
+    diags.extend(std::mem::take(&mut b.checker.budget).summaries());
     diags.extend(b.bugs.take());
     let mut index = match with_index {
         true => build_index(loaded, &syms, b.checker.refs),

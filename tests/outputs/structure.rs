@@ -345,6 +345,8 @@ pub(crate) fn check_jcl(text: &str) -> Vec<String> {
                 if ![
                     "RACDCERT", "SETROPTS", "PERMIT", "RDEFINE", "LISTUSER", "ADDUSER", "ALTUSER",
                     "RDELETE", "DELUSER",
+                    // TSO/E DELETE of the certificate exports (job 5).
+                    "DELETE",
                 ]
                 .contains(&verb)
                 {

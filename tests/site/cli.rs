@@ -353,7 +353,7 @@ fn compile_check_reports_drift_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!out.exists(), "--check wrote a bundle");
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("37 missing"),
+        String::from_utf8_lossy(&o.stderr).contains("43 missing"),
         "{o:?}"
     );
 
@@ -642,7 +642,9 @@ fn compile_check_never_shows_a_filled_in_placeholder() {
         compile("examples/px-pure-saw", out_s, &[]).status.code(),
         Some(0)
     );
-    let pure = out.join("k8s/k8s1/secrets/portworx/px-pure-secret/pure.json");
+    // The committed placeholder version, filled in by mistake (issue 27:
+    // pure.json itself is the operator's file, never compared).
+    let pure = out.join("k8s/k8s1/secrets/portworx/px-pure-secret/pure.json.placeholder");
     let text = std::fs::read_to_string(&pure).expect("read");
     std::fs::write(
         &pure,
@@ -658,7 +660,7 @@ fn compile_check_never_shows_a_filled_in_placeholder() {
     );
     assert!(!all.contains("SECRET9"), "{all}");
     assert!(
-        all.contains("pure.json (it holds secrets; not shown)"),
+        all.contains("pure.json.placeholder (it holds secrets; not shown)"),
         "{all}"
     );
 }
@@ -914,4 +916,68 @@ fn the_bundle_does_not_depend_on_the_working_directory() {
             "{k} records the build machine's layout"
         );
     }
+}
+
+/// Issue 27: a committed bundle, cloned afresh, passes `compile --check`:
+/// the `.gitignore` keeps the secret files out but the placeholder
+/// versions (pure.json.placeholder) in, so nothing the check compares is
+/// missing from the clone.
+#[test]
+fn a_fresh_clone_of_a_committed_bundle_passes_compile_check() {
+    let Some(git) = common::require_tool("git") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let repo = tmp.path().join("repo");
+    let out = repo.join("bundle");
+    let o = compile("examples/px-pure-saw", out.to_str().expect("utf-8"), &[]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let run = |dir: &std::path::Path, args: &[&str]| {
+        let o = std::process::Command::new(&git)
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", tmp.path())
+            .output()
+            .expect("git runs");
+        assert!(o.status.success(), "git {args:?}: {o:?}");
+    };
+    run(&repo, &["init", "-q"]);
+    run(&repo, &["add", "-A"]);
+    run(
+        &repo,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-qm",
+            "bundle",
+        ],
+    );
+    run(tmp.path(), &["clone", "-q", "repo", "clone"]);
+    let clone = tmp.path().join("clone/bundle");
+    assert!(clone.join("manifest.json").is_file());
+    assert!(clone
+        .join("k8s/k8s1/secrets/portworx/px-pure-secret/pure.json.placeholder")
+        .is_file());
+    assert!(
+        !clone
+            .join("k8s/k8s1/secrets/portworx/px-pure-secret/pure.json")
+            .exists(),
+        "the secret file itself stays out of git"
+    );
+    let o = compile(
+        "examples/px-pure-saw",
+        clone.to_str().expect("utf-8"),
+        &["--check"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

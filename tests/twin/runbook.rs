@@ -7,8 +7,13 @@
 //!   `zos/<SYS>/pagent/*.policy|image.conf`, `zos/<SYS>/tcpip/*` are
 //!   placed on the z/OS UNIX twin of SYS; `zos/<SYS>/**/*.sh` runs there;
 //!   `pure/<array>/*.sh` runs on the array twin; `k8s/<cluster>/**/*.sh`
-//!   runs its kubectl lines on the cluster twin. A bundle file runs at its
-//!   first mention; later mentions are references.
+//!   runs its kubectl lines on the cluster twin, and its workstation lines
+//!   (`cd` to EXPORTS_DIR, `rm` of transferred exports, the `openssl |
+//!   kubectl create secret ... | kubectl apply -f -` pipelines that make a
+//!   proxy's TLS Secrets); `*.ftp` holds FTP subcommands (`ascii`,
+//!   `binary`, `get 'DSN' local`, `quit`); `zos/<SYS>/console/*.txt` holds
+//!   console commands (MODIFY, STOP, START, VARY: checked, no twin). A
+//!   bundle file runs at its first mention; later mentions are references.
 //! - a backticked command: `sh|bash <bundle script>`, `kubectl ...` (the
 //!   cluster from `--context NAME`, else from its `k8s/<cluster>` path,
 //!   else the cluster last named),
@@ -356,10 +361,64 @@ impl Walker<'_> {
                     self.fail(&format!("{path}:{}", f.line), &f.command, &f.reason);
                 }
             }
+            // FTP subcommands after logging in: `ascii`/`binary` set the
+            // transfer type, `get 'DSN' local` fetches a data set that must
+            // exist on a z/OS twin, `quit` ends the session.
+            [.., _] if ext == "ftp" => {
+                for l in text.lines() {
+                    let t = l.trim();
+                    let words = match shell_words(t, &BTreeMap::new()) {
+                        Ok(w) => w,
+                        Err(e) => {
+                            self.fail(path, t, &e);
+                            return;
+                        }
+                    };
+                    match words.first().map(String::as_str) {
+                        None | Some("ascii" | "binary" | "quit") => {}
+                        Some("get") if words.len() == 3 => {
+                            self.command(t, &words);
+                        }
+                        _ => {
+                            self.fail(path, t, "not an FTP subcommand the twin knows");
+                            return;
+                        }
+                    }
+                }
+            }
+            // Console commands, one a line: MODIFY, STOP, START, VARY (no
+            // twin of the console: the verbs are checked, the step recorded).
+            ["zos", sys, "console", _] if ext == "txt" => {
+                for l in text.lines() {
+                    let verb = l.split_whitespace().next().unwrap_or_default();
+                    if !matches!(
+                        verb,
+                        "F" | "P" | "S" | "V" | "MODIFY" | "STOP" | "START" | "VARY"
+                    ) {
+                        self.fail(path, l, "not a console command");
+                        return;
+                    }
+                }
+                self.walk.ran.push(format!("zos/{sys}: console {path}"));
+            }
             ["k8s", cluster, ..] if ext == "sh" => {
                 for (i, l) in text.lines().enumerate() {
                     let l = l.trim();
                     if l.is_empty() || l.starts_with('#') || l.starts_with("set -") {
+                        continue;
+                    }
+                    // The workstation's directory of exports (EXPORTS_DIR).
+                    if l.starts_with("cd ") {
+                        continue;
+                    }
+                    if let Err(e) = self.workstation_line(cluster, l) {
+                        match e {
+                            None => {}
+                            Some(e) => {
+                                self.fail(&format!("{path}:{}", i + 1), l, &e);
+                                return;
+                            }
+                        }
                         continue;
                     }
                     let words = match shell_words(l, &BTreeMap::new()) {
@@ -381,6 +440,116 @@ impl Walker<'_> {
             }
             _ => self.walk.unhandled.push(mention.to_string()),
         }
+    }
+
+    /// A line of a cluster's TLS script that is not a plain kubectl line:
+    /// `rm -- FILE...` (workstation copies, which must be there) or a
+    /// pipeline `[openssl pkcs12 -in F | base64 -d F | ...] | kubectl -n NS
+    /// create secret generic NAME --from-file=K=SRC --dry-run=client -o
+    /// yaml | kubectl apply -f -`, which puts the Secret in the cluster (its
+    /// namespace must exist; a file source must be on the workstation).
+    /// `Ok(())` when the line is a kubectl line for the caller, `Err(None)`
+    /// when it ran here, `Err(Some(reason))` when it failed.
+    fn workstation_line(&mut self, cluster: &str, l: &str) -> Result<(), Option<String>> {
+        // A pipeline's segments split at ` | ` (the shell subset has no `|`).
+        let parts: Vec<&str> = l.split(" | ").collect();
+        if parts.len() == 1 && !l.starts_with("rm ") {
+            return Ok(());
+        }
+        let parsed: Vec<Vec<String>> = parts
+            .iter()
+            .map(|p| shell_words(p, &BTreeMap::new()))
+            .collect::<Result<_, _>>()
+            .map_err(Some)?;
+        let words = parsed[0].clone();
+        let need = |ws: &BTreeSet<String>, f: &str| -> Result<(), Option<String>> {
+            if ws.contains(f) {
+                Ok(())
+            } else {
+                Err(Some(format!("{f}: no such file on the workstation")))
+            }
+        };
+        if words.first().map(String::as_str) == Some("rm") {
+            let files: Vec<&String> = words[1..].iter().filter(|w| *w != "--").collect();
+            for f in &files {
+                need(&self.world.workstation, f)?;
+            }
+            for f in files {
+                self.world.workstation.remove(f);
+            }
+            self.walk.ran.push(format!("workstation: {l}"));
+            return Err(None);
+        }
+        let segments: Vec<&[String]> = parsed.iter().map(Vec::as_slice).collect();
+        let (last, rest) = segments.split_last().expect("one segment");
+        if last.join(" ") != "kubectl apply -f -" {
+            return Err(Some(
+                "a pipeline that does not end in kubectl apply -f -".into(),
+            ));
+        }
+        let (create, sources) = rest
+            .split_last()
+            .ok_or(Some("an empty pipeline".to_string()))?;
+        for seg in sources {
+            let input = match seg.first().map(String::as_str) {
+                Some("openssl") => seg
+                    .iter()
+                    .position(|w| w == "-in")
+                    .and_then(|i| seg.get(i + 1)),
+                Some("base64") => seg.iter().skip(1).find(|w| !w.starts_with('-')),
+                _ => return Err(Some(format!("{} outside the twin", seg.join(" ")))),
+            };
+            if let Some(f) = input {
+                need(&self.world.workstation, f)?;
+            }
+        }
+        // kubectl -n NS create secret generic NAME --from-file=K=SRC ...
+        let arg = |flag: &str| {
+            create
+                .iter()
+                .position(|w| w == flag)
+                .and_then(|i| create.get(i + 1))
+                .cloned()
+        };
+        let ns = arg("-n").ok_or(Some("create secret without -n".to_string()))?;
+        let at = create
+            .iter()
+            .position(|w| w == "generic")
+            .ok_or(Some("only generic Secrets are modelled".to_string()))?;
+        let name = create
+            .get(at + 1)
+            .cloned()
+            .ok_or(Some("no name".to_string()))?;
+        let mut keys = Vec::new();
+        for w in create.iter() {
+            if let Some(kv) = w.strip_prefix("--from-file=") {
+                let (k, src) = kv.split_once('=').unwrap_or((kv, kv));
+                if src != "/dev/stdin" {
+                    need(&self.world.workstation, src)?;
+                } else if sources.is_empty() {
+                    return Err(Some("/dev/stdin with nothing piped in".into()));
+                }
+                keys.push(format!("files:{k}"));
+            }
+        }
+        if !(create.iter().any(|w| w == "--dry-run=client") && arg("-o").as_deref() == Some("yaml"))
+        {
+            return Err(Some(
+                "create secret without --dry-run=client -o yaml".into(),
+            ));
+        }
+        let c = self.world.cluster(cluster);
+        let has_ns = c.objects.keys().any(|k| k.1 == "Namespace" && k.3 == ns);
+        if !has_ns && ns != "default" {
+            return Err(Some(format!("namespace {ns} not found")));
+        }
+        // The digest a generator with these keys would have (k8s.rs).
+        c.objects.insert(
+            (String::new(), "Secret".into(), ns, name),
+            super::digest(&format!("Opaque|{}", keys.join(","))),
+        );
+        self.walk.ran.push(format!("cluster/{cluster}: {l}"));
+        Err(None)
     }
 
     fn block(&mut self, lang: &str, body: &[String]) {

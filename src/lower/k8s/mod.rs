@@ -891,6 +891,168 @@ fn probe(l: &Liveness) -> Probe {
     }
 }
 
+/// The folder of a cluster's per-tenant TLS files: `<tenant>.ftp` (the FTP
+/// subcommands that bring the tenant's exports to the workstation) and
+/// `<tenant>.sh` (the script that makes the proxy's TLS Secrets from them).
+pub const TLS_DIR: &str = "tls";
+
+/// The workstation's names of a tenant's transferred exports: (client
+/// certificate, authority certificate). Per tenant, so one tenant's script
+/// deleting its copies leaves every other tenant's in place.
+pub fn export_copies(tenant: &Tenant, nfs: &TenantNfs) -> (String, String) {
+    let tn = &tenant.name.value;
+    let client = match nfs.identity.export.format.value {
+        ExportFormat::Pkcs12B64 => format!("{tn}-client-cert.p12.b64"),
+        _ => format!("{tn}-client-cert.der"),
+    };
+    (client, format!("{tn}-{}", haproxy::CA_FILE))
+}
+
+/// A tenant's proxy TLS Secrets (CLIENT_SECRET with the client certificate
+/// and its private key, CA_SECRET with the authority's certificate): made on
+/// the operator's workstation from the exports by `k8s/<c>/tls/<tenant>.sh`,
+/// never from files of the bundle (the private key goes from openssl
+/// through a pipe into the Secret). Writes that script and the FTP
+/// subcommands `k8s/<c>/tls/<tenant>.ftp` that fetch the exports, and
+/// records both Secrets in the inventory with the script as their file, so
+/// the cluster after day 0 equals the inventory and a plan deletes them
+/// with their tenant.
+fn tls_secrets(
+    site: &Site,
+    tenant: &Tenant,
+    nfs: &TenantNfs,
+    header: &str,
+    out: &mut ClusterOut<'_>,
+) -> Result<(), LowerError> {
+    use super::shell_quote as q;
+    let tn = tenant.name.value.as_str();
+    let ns = nfs.proxy.namespace.value.as_str();
+    let id = &nfs.identity;
+    let ca = site.authority(nfs.proxy.trust.value);
+    let (client_copy, ca_copy) = export_copies(tenant, nfs);
+    let owners = BTreeSet::from([tn.to_string()]);
+    // FTP subcommands, one a line, typed (or pasted) after logging in to
+    // the z/OS FTP server from the private directory: `ascii` converts the
+    // Base64 text from EBCDIC, `binary` keeps the PKCS#12 bytes; a quoted
+    // name is a fully qualified data set name. z/OS Communications Server
+    // FTP subcommands (ascii, binary, get, quit):
+    // https://www.ibm.com/docs/en/zos/3.1.0?topic=subcommands-get-copy-files
+    // https://www.ibm.com/docs/en/zos/3.1.0?topic=subcommands-ascii-set-transfer-type-ascii
+    // https://www.ibm.com/docs/en/zos/3.1.0?topic=subcommands-binary-set-transfer-type-image
+    let mut ftp = String::new();
+    ftp.push_str("ascii\n");
+    ftp.push_str(&format!(
+        "get {} {ca_copy}\n",
+        crate::plan::jcl::quote(&ca.export.dsn.value)
+    ));
+    let client_mode = match id.export.format.value {
+        ExportFormat::Pkcs12B64 => "ascii",
+        _ => "binary",
+    };
+    ftp.push_str(&format!(
+        "{client_mode}\nget {} {client_copy}\nquit\n",
+        crate::plan::jcl::quote(&id.export.dsn.value)
+    ));
+    let ftp_path = format!("{}/{TLS_DIR}/{tn}.ftp", out.dir);
+    out.bundle.add_text(ftp_path, ftp, owners.clone())?;
+
+    let source = match id.export.format.value {
+        ExportFormat::Pkcs12B64 => format!(
+            "base64 -d -- {} | openssl pkcs12 -clcerts -nodes",
+            q(&client_copy)
+        ),
+        _ => format!("openssl pkcs12 -in {} -clcerts -nodes", q(&client_copy)),
+    };
+    let script = format!(
+        "#!/usr/bin/env bash
+# {header}
+# Tenant {tn}: the NFS proxy's TLS Secrets in namespace {ns}, from the
+# exports that {tn}.ftp brought to EXPORTS_DIR (a private directory, mode
+# 0700, outside this bundle). openssl asks for the export password; the
+# client's private key goes through a pipe into the Secret, never into a
+# file. The workstation copies of the exports are deleted at the end.
+# openssl pkcs12 -clcerts -nodes (certificate and key out, unencrypted):
+# https://docs.openssl.org/3.0/man1/openssl-pkcs12/
+# kubectl create secret generic NAME --from-file=key=source
+# --dry-run=client -o yaml, applied with kubectl apply -f -:
+# https://kubernetes.io/docs/reference/kubectl/generated/kubectl_create/kubectl_create_secret_generic/
+set -euo pipefail
+cd -- \"${{EXPORTS_DIR:?set EXPORTS_DIR to the directory holding the transferred exports}}\"
+{source} | kubectl -n {ns} create secret generic {CLIENT_SECRET} --from-file={crt}=/dev/stdin --dry-run=client -o yaml | kubectl apply -f -
+kubectl -n {ns} create secret generic {CA_SECRET} --from-file={caf}={ca_q} --dry-run=client -o yaml | kubectl apply -f -
+rm -- {client_q} {ca_q}
+",
+        header = crate::diagnostics::printable_with(header, false),
+        crt = haproxy::CRT_FILE,
+        caf = haproxy::CA_FILE,
+        ca_q = q(&ca_copy),
+        client_q = q(&client_copy),
+    );
+    let script_path = format!("{}/{TLS_DIR}/{tn}.sh", out.dir);
+    // Defined by what each Secret holds: the key, and the export (data set,
+    // format, certificate label) it comes from; never a value.
+    let client_digest = inventory::digest_lines(&[
+        format!("{ns}/{CLIENT_SECRET} Opaque"),
+        format!(
+            "{}={} {} {}",
+            haproxy::CRT_FILE,
+            id.export.dsn.value,
+            id.export.format.value.racf(),
+            id.label.value
+        ),
+    ]);
+    let ca_digest = inventory::digest_lines(&[
+        format!("{ns}/{CA_SECRET} Opaque"),
+        format!(
+            "{}={} {} {}",
+            haproxy::CA_FILE,
+            ca.export.dsn.value,
+            ca.export.format.value.racf(),
+            ca.label.value
+        ),
+    ]);
+    out.record(
+        "Secret",
+        format!("{ns}/{CLIENT_SECRET}"),
+        &script_path,
+        client_digest,
+        &owners,
+    )?;
+    out.record(
+        "Secret",
+        format!("{ns}/{CA_SECRET}"),
+        &script_path,
+        ca_digest,
+        &owners,
+    )?;
+    out.bundle.add_text(script_path, script, owners)
+}
+
+/// Whether `k8s/<cluster>/secrets/kustomization.yaml` (the secrets
+/// overlay) is written for these tenants of the cluster: one of them has a
+/// generated Secret (Portworx's pure.json, a registry's pull secret for a
+/// workload or the proxy, a workload's secret variable). The same
+/// conditions as the [`ClusterOut::secret`] calls and `portworx::lower`;
+/// the runbook names the overlay only when it is written.
+pub(crate) fn has_secret_overlay<'a>(
+    site: &Site,
+    cluster: ClusterId,
+    tenants: impl Iterator<Item = &'a Tenant> + Clone,
+) -> bool {
+    let c = site.cluster(cluster);
+    let on = tenants.filter(|t| t.cluster.value == cluster);
+    (c.portworx.is_some() && on.clone().any(|t| t.pure.is_some()))
+        || on.clone().any(|t| {
+            t.nfs.as_ref().is_some_and(|n| n.proxy.registry.is_some())
+                || t.workloads.iter().any(|w| {
+                    w.registry.is_some()
+                        || w.env
+                            .iter()
+                            .any(|(_, v)| matches!(v.value, EnvValue::Secret(_)))
+                })
+        })
+}
+
 /// Tenants lowered as one unit of work: small enough that the cores stay
 /// busy to the end, large enough that merging the parts costs nothing.
 const TENANTS_PER_PART: usize = 32;
@@ -1075,6 +1237,7 @@ fn lower_part(
         )?;
         if let Some(nfs) = &tenant.nfs {
             proxy(site, plan, tenant, nfs, t, &header, &mut out)?;
+            tls_secrets(site, tenant, nfs, &header, &mut out)?;
             storage(site, tenant, names, nfs, &mut out)?;
         }
         if let Some(pure) = &tenant.pure {
