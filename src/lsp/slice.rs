@@ -64,6 +64,9 @@ pub(crate) struct Basis {
     /// Import alias ([`hash`]ed like a name) to the files importing as it:
     /// the input files share their aliases, which no declaration may take.
     imports: Holders,
+    /// An import name to the bindings of it (alias and module, [`hash`]ed)
+    /// and how many files make each: a name bound to two modules is E0213.
+    bindings: HashMap<u64, HashMap<u64, usize>>,
     /// A key ([`hash`]ed: secret sources, check keys) to the files of the
     /// tenants holding it.
     keys: Holders,
@@ -96,6 +99,8 @@ struct Facts {
     aliases: Vec<u64>,
     /// The names they are imported as, [`hash`]ed like [`Facts::tops`].
     alias_names: Vec<u64>,
+    /// Each import as (name, alias and module) [`hash`]ed, sorted.
+    bound: Vec<(u64, u64)>,
     /// Other tenant files its references resolve into.
     refers_to: BTreeSet<BasisFile>,
     /// Files whose references resolve into it (it being a tenant file).
@@ -279,6 +284,7 @@ impl<'a> Learnt<'a> {
             if let Some(f) = self.fid(alias.span.file).and_then(|f| out.get_mut(&f)) {
                 f.aliases.push(hash("import", &key));
                 f.alias_names.push(hash("t", &alias.name));
+                f.bound.push((hash("t", &alias.name), hash("import", &key)));
             }
         }
         for f in &a.failing {
@@ -317,6 +323,8 @@ impl<'a> Learnt<'a> {
             f.aliases.sort_unstable();
             f.alias_names.sort_unstable();
             f.alias_names.dedup();
+            f.bound.sort_unstable();
+            f.bound.dedup();
         }
         out
     }
@@ -433,10 +441,13 @@ impl Basis {
             .collect();
         for w in &said {
             members.extend(self.tops.get(*w));
-            // The input files share their imports: a file binding a name
-            // this one says decides what it resolves to, or that two
-            // bindings of it clash (E0213).
-            members.extend(self.imports.get(*w));
+            // The input files share their imports: where a name this file
+            // says is bound to two modules (E0213, reported on the later
+            // binding), every file binding it. (A file that changes its
+            // own imports is judged on the whole site.)
+            if self.bindings.get(w).is_some_and(|b| b.len() > 1) {
+                members.extend(self.imports.get(*w));
+            }
         }
         members.extend(&facts.referred_by);
         for (g, wants) in &self.wanting {
@@ -575,6 +586,20 @@ impl Basis {
         }
         for n in &facts.alias_names {
             put(&mut self.imports, *n);
+        }
+        for (name, key) in &facts.bound {
+            let by = self.bindings.entry(*name).or_default();
+            let n = by.entry(*key).or_default();
+            match add {
+                true => *n += 1,
+                false => *n = n.saturating_sub(1),
+            }
+            if *n == 0 {
+                by.remove(key);
+            }
+            if by.is_empty() {
+                self.bindings.remove(name);
+            }
         }
         for k in facts.reach.iter().flat_map(|r| &r.holds) {
             put(&mut self.keys, *k);
