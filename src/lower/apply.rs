@@ -212,10 +212,12 @@ pub fn lower(
                     continue;
                 }
                 if sel.has(&t.name.value) {
-                    // JES2 "$P O Job - Purge a job's output": "To cancel a
-                    // job's output and remove all traces of the output from
-                    // the system":
-                    // https://ibm.com/support/knowledgecenter/SSLTBW_2.2.0/com.ibm.zos.v2r2.hasa200/sout.htm
+                    // The password is in the job's instream SYSTSIN (spooled
+                    // input) as well as its SYSTSPRT, so the job itself is
+                    // purged, not only its output. JES2 "$P Job - Purge a
+                    // job": "including purging the job's output, and
+                    // removing all traces of it from the system":
+                    // https://www.ibm.com/support/knowledgecenter/en/SSLTBW_2.4.0/com.ibm.zos.v2r4.hasa200/sj.htm
                     let pw = client
                         .password
                         .as_ref()
@@ -224,8 +226,8 @@ pub fn lower(
                                 " Submit it from a copy you do not save, with `{p}` replaced \
                                  by the export password; the password is then in the job's \
                                  SYSTSIN and SYSTSPRT on the spool: once the job ended RC 0, \
-                                 purge its output (SDSF: line command `P` against job {}; \
-                                 JES2: `$P O J<job number>`).",
+                                 purge the job, input and output (SDSF: line command `P` \
+                                 against job {} on the ST panel; JES2: `$P J<job number>`).",
                                 client.job
                             )
                         })

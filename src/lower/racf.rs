@@ -926,7 +926,7 @@ pub fn lower(
                         "Tenant {}: client certificate of {} signed by {}, exported to {} for the proxy's crt file.",
                         tenant.name.value, idn.user.value, ca.name.value, idn.export.dsn.value
                     ),
-                    "Replace the ${ENV:...} placeholder with the export password before submitting.",
+                    "Replace the ${ENV:...} placeholder with the export password before submitting, in a copy you do not save; the password is then on the spool (SYSTSIN, SYSTSPRT): once the job ended RC 0, purge the job ($P J<job number>).",
                     RERUN,
                 ],
                 vec![gencert, export, refresh()],
