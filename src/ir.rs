@@ -549,6 +549,11 @@ pub struct Cluster {
     /// Required only where a proxy's ClusterIP must lie inside it.
     pub service_cidr_given: bool,
     pub storage_fence: Sp<StorageFence>,
+    /// Plain Kubernetes: the networks the API servers connect from
+    /// (`control_plane`), admitted to the Portworx namespace's webhook and
+    /// API ports; the span is the list's, when given.
+    pub control_plane: Sp<Vec<Sp<Ipv4Net>>>,
+    pub control_plane_given: bool,
     pub nodes: Vec<Node>,
     pub registries: Vec<Registry>,
     pub portworx: Option<Portworx>,

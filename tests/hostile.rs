@@ -1073,8 +1073,8 @@ fn portworx_pool_classes_are_closed_to_tenants() {
     let site_file = dir.join("site.tenant");
     let text0 = std::fs::read_to_string(&site_file).expect("read");
     let quota = text0.replace(
-        "  kind = kubernetes\n",
-        "  kind = kubernetes\n  storage_fence = quota\n",
+        "  kind          = kubernetes\n",
+        "  kind          = kubernetes\n  storage_fence = quota\n",
     );
     assert_ne!(quota, text0);
     std::fs::write(&site_file, quota).expect("write");

@@ -16,6 +16,60 @@ pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
     openshift_ids(site, out);
     reserved(site, out);
     workload_users(site, out);
+    control_plane(site, out);
+}
+
+/// The control plane's networks (`control_plane`): required on plain
+/// Kubernetes where Portworx runs Stork, whose mutating webhook the API
+/// server calls through the Portworx namespace's default-deny
+/// (`lower/k8s/isolation.rs`, `allow-control-plane`); refused on OpenShift,
+/// where the API server is on the host network and is admitted by its
+/// policy group instead.
+fn control_plane(site: &Site, out: &mut Vec<Diagnostic>) {
+    for c in &site.clusters {
+        match c.kind.value {
+            ClusterKind::Kubernetes => {
+                let Some(px) = &c.portworx else { continue };
+                if !px.stork || !c.control_plane.value.is_empty() {
+                    continue;
+                }
+                let (span, what) = if c.control_plane_given {
+                    (c.control_plane.span, "an empty `control_plane`")
+                } else {
+                    (c.name.span, "no `control_plane`")
+                };
+                out.push(
+                    Diagnostic::new(
+                        registry::CONTROL_PLANE_MISSING,
+                        span,
+                        format!(
+                            "cluster `{}` runs Stork, whose webhook the API server calls, but has {what}: the Portworx namespace denies ingress, so every pod create would wait for the webhook's timeout",
+                            c.name.value
+                        ),
+                        "needs `control_plane`",
+                    )
+                    .related(px.span, "Portworx, with Stork on")
+                    .help("add `control_plane = [10.0.0.0/24]`, the networks the API servers connect from (or `stork = false` in `portworx`)"),
+                );
+            }
+            ClusterKind::Openshift => {
+                if c.control_plane_given {
+                    out.push(
+                        Diagnostic::new(
+                            registry::CONTROL_PLANE_ON_OPENSHIFT,
+                            c.control_plane.span,
+                            format!(
+                                "cluster `{}` is OpenShift, whose API server is on the host network: `control_plane` would have no effect",
+                                c.name.value
+                            ),
+                            "not used on OpenShift",
+                        )
+                        .help("remove it; the Portworx namespace admits the host network by its policy group"),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Whether the cluster keeps the namespace `ns` for its own components:

@@ -640,6 +640,36 @@ Bad:
 Good:
     identity { user = NFSTST, subject = { CN = \"NFSTST\" } }";
 
+    CONTROL_PLANE_MISSING = "E0336", Error, "Stork's webhook on plain Kubernetes without the control plane's addresses",
+"The Portworx namespace denies ingress by default, and Stork (on unless
+`stork = false`) registers a mutating webhook that the API server calls, on
+the port Stork's pod listens on, for every pod, Deployment and StatefulSet
+created. On plain Kubernetes the API server's connections come from the
+control plane's addresses, which the cluster does not declare: the policy
+cannot admit them, the call times out, and every pod create waits for it.
+`control_plane` names those networks (CIDRs); the Portworx namespace then
+admits them on Stork's webhook port and Portworx's API ports, and nothing
+else. (On OpenShift the API server is on the host network, which the
+namespace admits by its policy group.)
+
+Bad:
+    cluster k8s1 { kind = kubernetes, portworx { ... } }
+
+Good:
+    cluster k8s1 { kind = kubernetes, control_plane = [10.0.0.0/24], portworx { ... } }";
+
+    CONTROL_PLANE_ON_OPENSHIFT = "E0337", Error, "`control_plane` on an OpenShift cluster",
+"OpenShift's API server runs on the host network; the Portworx namespace admits
+it by the host-network policy group
+(`policy-group.network.openshift.io/host-network`), not by address, so
+`control_plane` would have no effect there.
+
+Bad:
+    cluster ocp1 { kind = openshift, control_plane = [10.0.0.0/24] }
+
+Good:
+    cluster ocp1 { kind = openshift }";
+
     DVIPA_NOT_COVERED = "E0401", Error, "compute node DVIPA missing from the AT-TLS address group",
 "A proxy pod of a tenant may be scheduled on every compute node of its cluster,
 and it connects to the z/OS NFS server from that node's DVIPA. The AT-TLS rule

@@ -923,6 +923,20 @@ impl Builder<'_, '_> {
         };
         let service_cidr_given = f.get("service_cidr").is_some();
         let storage_fence = f.word("storage_fence");
+        let control_plane_given = f.get("control_plane").is_some();
+        let control_plane = f
+            .list("control_plane")
+            .map_or(Sp::new(Vec::new(), f.at), |l| {
+                Sp::new(
+                    l.iter()
+                        .filter_map(|v| match v.value {
+                            Typed::Cidr(n) => Some(Sp::new(n, v.span)),
+                            _ => None,
+                        })
+                        .collect(),
+                    l.span,
+                )
+            });
         let name = self.name(c);
         let portworx = self.child(c, "portworx").map(|p| self.portworx(p, &name));
         let nodes = self
@@ -954,6 +968,8 @@ impl Builder<'_, '_> {
             service_cidr,
             service_cidr_given,
             storage_fence,
+            control_plane,
+            control_plane_given,
             nodes,
             registries,
             portworx,

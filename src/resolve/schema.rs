@@ -434,6 +434,7 @@ static SCHEMAS: &[BlockSchema] = &[
         fields: &[
             f!("kind", Ty::Enum(ClusterKind::WORDS), req, "openshift or kubernetes."),
             f!("service_cidr", Ty::Cidr, opt, "The cluster's service network; static ClusterIPs of NFS proxies lie inside it (required when a tenant has NFS storage)."),
+            f!("control_plane", Ty::List(&Ty::Cidr), opt, "Plain Kubernetes: the networks the control plane (the API servers) connects from, e.g. [10.0.0.0/24]; the Portworx namespace admits them on the ports of Stork's webhook and Portworx's API (required when Portworx runs Stork; OpenShift's API server is on the host network, admitted by its policy group)."),
             f!("storage_fence", Ty::Enum(StorageFence::WORDS), Dflt::Word(StorageFence::AdmissionPolicy.word()), "How each tenant's FADA StorageClasses are kept to its namespaces (default {default}): `admission_policy`, a ValidatingAdmissionPolicy per tenant refusing claims from every other namespace of the cluster (Kubernetes 1.30 or later, OpenShift 4.17 or later); `quota`, for older clusters, ResourceQuotas closing the other tenants' classes in the namespaces the bundle creates only."),
         ],
         children: &["node", "registry", "portworx"],

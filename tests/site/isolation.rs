@@ -535,16 +535,35 @@ fn selects(sel: &serde_yaml::Value, labels: &Labels) -> bool {
         .all(|(k, v)| labels.get(k) == Some(v))
 }
 
-/// Where a connection comes from: a pod (no labels) of a namespace, or the
-/// host network.
+/// Where a connection comes from: a pod (no labels) of a namespace, the
+/// host network, or an address outside the pod network (a plain Kubernetes
+/// control plane's). A pod has an address of [`POD_NETWORK`]: a CNI may
+/// match pod addresses against an `ipBlock` (the Kubernetes documentation
+/// leaves it to the implementation), so the model does.
 #[derive(Debug, Clone, PartialEq)]
 enum Source {
     Pod(String),
     Host,
+    Addr(std::net::Ipv4Addr),
+}
+
+/// The address every modelled pod connects from.
+const POD_NETWORK_ADDR: std::net::Ipv4Addr = std::net::Ipv4Addr::new(10, 244, 0, 7);
+
+/// An address of each plain Kubernetes example cluster's `control_plane`
+/// (examples/px-pure-saw); OpenShift's control plane is the host network.
+fn control_plane_of(cluster: &str) -> Source {
+    match cluster {
+        "k8s1" => Source::Addr(std::net::Ipv4Addr::new(10, 0, 0, 10)),
+        "k8s2" => Source::Addr(std::net::Ipv4Addr::new(10, 0, 16, 10)),
+        _ => Source::Host,
+    }
 }
 
 struct Cluster {
     namespaces: BTreeMap<String, Labels>,
+    /// The namespaces of the StorageClusters (Portworx's).
+    portworx: BTreeSet<String>,
     pods: Vec<Pod>,
     policies: Vec<serde_yaml::Value>,
     services: Vec<serde_yaml::Value>,
@@ -560,6 +579,7 @@ const INTRUDER: &str = "intruder";
 fn cluster_of(dir: &Utf8Path) -> Cluster {
     let mut c = Cluster {
         namespaces: BTreeMap::from([(INTRUDER.to_string(), Labels::new())]),
+        portworx: BTreeSet::new(),
         pods: Vec::new(),
         policies: Vec::new(),
         services: Vec::new(),
@@ -600,6 +620,9 @@ fn cluster_of(dir: &Utf8Path) -> Cluster {
                 });
             }
             "NetworkPolicy" => c.policies.push(v),
+            "StorageCluster" => {
+                c.portworx.insert(ns);
+            }
             "Service" => c.services.push(v),
             "ValidatingAdmissionPolicy" => c.fences.push(v),
             "ValidatingAdmissionPolicyBinding" => c.bindings.push(v),
@@ -612,8 +635,19 @@ fn cluster_of(dir: &Utf8Path) -> Cluster {
 
 impl Cluster {
     fn peer_admits(&self, peer: &serde_yaml::Value, policy_ns: &str, src: &Source) -> bool {
-        if peer.get("ipBlock").is_some() {
-            return false; // no host address is modelled on OpenShift
+        if let Some(block) = peer.get("ipBlock") {
+            assert!(block.get("except").is_none(), "{block:?}");
+            let net: ipnet::Ipv4Net = block["cidr"]
+                .as_str()
+                .expect("cidr")
+                .parse()
+                .expect("a CIDR");
+            return match src {
+                Source::Addr(a) => net.contains(a),
+                Source::Pod(_) => net.contains(&POD_NETWORK_ADDR),
+                // No host address is modelled on OpenShift.
+                Source::Host => false,
+            };
         }
         let (src_ns_labels, src_ns) = match src {
             Source::Host => (
@@ -621,6 +655,8 @@ impl Cluster {
                 None,
             ),
             Source::Pod(ns) => (self.namespaces[ns].clone(), Some(ns.as_str())),
+            // Outside the cluster: no namespace selects it.
+            Source::Addr(_) => return false,
         };
         let pod_ok = peer
             .get("podSelector")
@@ -737,16 +773,20 @@ impl Cluster {
 /// pods, and claims of tenants' classes.
 fn evaluated(
     c: &Cluster,
+    control_plane: &Source,
     tenant_ns: &BTreeSet<String>,
     classes: &BTreeSet<String>,
 ) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let sources: Vec<Source> = c
+    let mut sources: Vec<Source> = c
         .namespaces
         .keys()
         .map(|n| Source::Pod(n.clone()))
         .chain([Source::Host])
         .collect();
+    if *control_plane != Source::Host {
+        sources.push(control_plane.clone());
+    }
     for dst in c.pods.iter().filter(|p| tenant_ns.contains(&p.ns)) {
         for port in &dst.ports {
             for src in &sources {
@@ -792,6 +832,7 @@ fn evaluated(
 fn reported(
     c: &Cluster,
     cluster: &str,
+    control_plane: &Source,
     report: &serde_json::Value,
 ) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>) {
     let mut out = BTreeSet::new();
@@ -842,6 +883,14 @@ fn reported(
                         dst.workload
                     ));
                 }
+                // A plain Kubernetes control plane is admitted to no
+                // tenant's pod but through an exposed port.
+                if open && *control_plane != Source::Host {
+                    out.insert(format!(
+                        "{control_plane:?} -> {}/{}:{port}",
+                        dst.ns, dst.workload
+                    ));
+                }
             }
         }
         for class in t["pure"]["storage_classes"]
@@ -859,23 +908,100 @@ fn reported(
     (out, tenant_ns, classes)
 }
 
+/// The Portworx namespace's pods, as the operator runs them (the bundle
+/// writes only their StorageCluster): Stork, with its admission webhook
+/// (443) and scheduler extender (8099) ports. The control plane reaches
+/// the webhook port, and on plain Kubernetes nothing else of it; no pod of
+/// a tenant's namespace or of a namespace the bundle never made (a project
+/// anyone may create) reaches any of its ports.
+fn control_plane_reaches_portworx(
+    c: &Cluster,
+    control_plane: &Source,
+    tenant_ns: &BTreeSet<String>,
+) -> Result<(), String> {
+    let mut wrong = Vec::new();
+    for ns in &c.portworx {
+        let stork = Pod {
+            ns: ns.clone(),
+            workload: "stork".into(),
+            labels: Labels::from([
+                ("name".to_string(), "stork".to_string()),
+                ("tier".to_string(), "control-plane".to_string()),
+            ]),
+            ports: BTreeSet::from([443, 8099]),
+        };
+        if !c.admits(control_plane, &stork, 443) {
+            wrong.push(format!(
+                "{control_plane:?} may not call Stork's webhook in {ns}"
+            ));
+        }
+        if *control_plane != Source::Host && c.admits(control_plane, &stork, 8099) {
+            wrong.push(format!(
+                "{control_plane:?} reaches Stork's port 8099 in {ns}"
+            ));
+        }
+        for src in tenant_ns.iter().chain([&INTRUDER.to_string()]) {
+            for port in &stork.ports {
+                if c.admits(&Source::Pod(src.clone()), &stork, *port) {
+                    wrong.push(format!("pods of {src} reach {ns}/stork:{port}"));
+                }
+            }
+        }
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("\n"))
+    }
+}
+
 fn check_against_report(bundle: &Utf8Path, cluster: &str) -> Result<(), String> {
     let c = cluster_of(&bundle.join("k8s").join(cluster));
     let report: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(bundle.join("isolation.json")).expect("report"),
     )
     .expect("json");
-    let (expected, tenant_ns, classes) = reported(&c, cluster, &report);
+    let control_plane = control_plane_of(cluster);
+    let (expected, tenant_ns, classes) = reported(&c, cluster, &control_plane, &report);
     assert!(!tenant_ns.is_empty(), "{cluster}: no tenant");
-    let got = evaluated(&c, &tenant_ns, &classes);
+    let got = evaluated(&c, &control_plane, &tenant_ns, &classes);
     if got == expected {
-        return Ok(());
+        return control_plane_reaches_portworx(&c, &control_plane, &tenant_ns);
     }
     Err(format!(
         "the files admit, the report does not: {:#?}\nthe report says, the files do not: {:#?}",
         got.difference(&expected).collect::<Vec<_>>(),
         expected.difference(&got).collect::<Vec<_>>()
     ))
+}
+
+/// A claim without a class gets the cluster's default StorageClass
+/// (https://kubernetes.io/docs/concepts/storage/storage-classes/#default-storageclass):
+/// no class the bundle writes is marked default, so none lands in a
+/// tenant's realm unnamed.
+#[test]
+fn no_storage_class_of_the_bundle_is_the_default() {
+    let (_d, px) = compiled(&root().join("examples/px-pure-saw"));
+    let mut classes = 0;
+    for f in common::walk(px.as_std_path()) {
+        let f = Utf8PathBuf::from_path_buf(f).expect("utf-8");
+        if f.extension() != Some("yaml") || f.file_name() == Some("kustomization.yaml") {
+            continue;
+        }
+        let v = yaml(&f);
+        if v["kind"].as_str() != Some("StorageClass") {
+            continue;
+        }
+        classes += 1;
+        let ann = &v["metadata"]["annotations"];
+        for key in [
+            "storageclass.kubernetes.io/is-default-class",
+            "storageclass.beta.kubernetes.io/is-default-class",
+        ] {
+            assert!(ann.get(key).is_none(), "{f}: {key}");
+        }
+    }
+    assert!(classes > 0, "no StorageClass in the bundle");
 }
 
 #[test]
@@ -931,4 +1057,36 @@ fn the_files_do_what_the_report_says() {
         "cluster/validatingadmissionpolicy-tenantc-storage-fence-ledger.yaml",
         &|t| Some(t.replace("  'ledger-db'", "  'nothing'")),
     );
+    // (Removing it changes nothing on OpenShift, where `allow-from-nodes`
+    // admits the host network on every port; plain Kubernetes below.)
+    // Widened: the control plane's ports from every source.
+    mutate("portworx/networkpolicy-allow-control-plane.yaml", &|t| {
+        let cut = t.find("  - from:").expect("from");
+        let end = t.find("    ports:").expect("ports");
+        Some(format!(
+            "{}  - ports:{}",
+            &t[..cut],
+            &t[end + "    ports:".len()..]
+        ))
+    });
+    // On plain Kubernetes: the control plane's network removed, or widened
+    // to every address (pods' included).
+    let k8s1 = px.join("k8s/k8s1/portworx/networkpolicy-allow-control-plane.yaml");
+    let before = std::fs::read_to_string(&k8s1).expect("read");
+    for edited in [
+        None,
+        Some(before.replace("cidr: 10.0.0.0/24", "cidr: 0.0.0.0/0")),
+        Some(before.replace("port: 443", "port: 8099")),
+    ] {
+        match &edited {
+            Some(t) => {
+                assert_ne!(*t, before, "the mutation changed nothing");
+                std::fs::write(&k8s1, t).expect("write")
+            }
+            None => std::fs::remove_file(&k8s1).expect("rm"),
+        }
+        let r = check_against_report(&px, "k8s1");
+        std::fs::write(&k8s1, &before).expect("restore");
+        assert!(r.is_err(), "k8s1 {edited:?}: the mutation went unnoticed");
+    }
 }

@@ -251,8 +251,9 @@ cluster c0 {
 }
 
 cluster c1 {
-  kind         = kubernetes
-  service_cidr = 172.30.0.0/16
+  kind          = kubernetes
+  service_cidr  = 172.30.0.0/16
+  control_plane = [10.0.0.0/24]
   node n1 { dvipa = 10.20.1.11 }
   portworx { version = "3.2.0", device_size = 50Gi, pods = ["p1"] }
 }
@@ -394,7 +395,7 @@ cluster c1 {
     // also take the API token of its namesake (E0602, the checks').
     let mut module = String::from(
         "flasharray fm { endpoint = \"fm.example.com\", purity = \"6.6.11\", san = iscsi }\n\n\
-         cluster cm {\n  kind = kubernetes\n  service_cidr = 10.96.0.0/12\n  \
+         cluster cm {\n  kind = kubernetes\n  service_cidr = 10.96.0.0/12\n  control_plane = [10.0.0.0/24]\n  \
          portworx { version = \"3.2.0\", device_size = 50Gi, pods = [\"pm\"] }\n}\n\n",
     );
     let mut named = BTreeSet::new();

@@ -231,6 +231,10 @@ impl Model {
                 "cluster {name} {{\n  kind         = {kind}\n  service_cidr = {cidr}\n\n  registry images {{\n    server      = \"registry.example.com\"\n    credentials = env(\"REGISTRY_{}\")\n  }}\n",
                 name.to_ascii_uppercase()
             );
+            // Plain Kubernetes names its API servers' network (E0336).
+            if *kind == "kubernetes" {
+                s.push_str("  control_plane = [10.0.0.0/24]\n");
+            }
             for (i, ip) in nodes.iter().enumerate() {
                 let _ = writeln!(s, "  node w{i} {{ dvipa = {ip} }}");
             }

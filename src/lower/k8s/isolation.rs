@@ -37,7 +37,16 @@
 //!   reaches a pod from the node's address, so the rule admits `ipBlock`s of
 //!   the cluster's nodes (each node's `dvipa`, /32);
 //! - in the Portworx namespace, `allow-from-nodes`: every port from the same
-//!   sources (the API server's webhook calls, the kubelet's CSI traffic);
+//!   sources (the kubelet's CSI traffic), where nodes are declared;
+//! - in the Portworx namespace, `allow-control-plane`: the API server's
+//!   calls, on Stork's webhook port (443, when Stork is on) and Portworx's
+//!   API ports (9001, 9020, 9021) only, from the host network on OpenShift
+//!   (where the API server runs) and from the cluster's `control_plane`
+//!   networks (`ipBlock`s) on plain Kubernetes, which declares no address
+//!   of its API servers otherwise (required with Stork: E0336). Without
+//!   it the API server cannot reach Stork's mutating webhook through the
+//!   default-deny, and every pod create waits for the webhook's timeout.
+//!   Tenants' namespaces get nothing from it;
 //! - for each workload port listed in `expose`, `expose-<workload>`: those
 //!   ports of that workload's pods from every source.
 //!
@@ -95,6 +104,30 @@ pub const DEFAULT_DENY: &str = "default-deny-ingress";
 pub const SAME_NAMESPACE: &str = "allow-same-namespace";
 pub const NFS_FROM_NODES: &str = "allow-nfs-from-nodes";
 pub const FROM_NODES: &str = "allow-from-nodes";
+pub const FROM_CONTROL_PLANE: &str = "allow-control-plane";
+/// The port Stork's admission webhook listens on in its pod, and the port of
+/// `stork-service` the API server calls: Stork's webhook controller serves
+/// `/mutate` with `http.Server{Addr: ":443"}` and registers the
+/// MutatingWebhookConfiguration `stork-webhooks-cfg` naming the Service
+/// `stork-service` in its namespace without a port, which Kubernetes reads
+/// as 443 (libopenstorage/stork `pkg/webhookadmission/webhook.go` and
+/// `utils.go`; "ServiceReference ... port ... Defaults to 443":
+/// https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#service-reference).
+/// The StorageCluster's `stork.args.webhook-controller: "true"` switches it
+/// on (`portworx.rs`).
+pub const STORK_WEBHOOK_PORT: u16 = 443;
+/// Portworx's API ports: the REST API (`portworx-api`/`portworx-service`
+/// port `px-api`, 9001, which Kubernetes' Portworx volume plugin calls from
+/// the controller manager: https://github.com/kubernetes/kubernetes/pull/70392),
+/// and the OpenStorage SDK's gRPC (9020) and REST gateway (9021) ports
+/// ("OpenStorage SDK Ports on Portworx systems":
+/// https://docs.portworx.com/reference/developer-sdk/; the range 9001-9022
+/// of "Securing Portworx API endpoints with Kubernetes Network Policies":
+/// https://docs.portworx.com/portworx-enterprise/3.1/shared/hidden/running-in-production/restrict-network-access).
+/// Portworx's own pods run on the host network, which NetworkPolicies do not
+/// govern; the rule matters where a CNI puts them behind one (and says what
+/// the control plane may reach).
+pub const PORTWORX_API_PORTS: [u16; 3] = [9001, 9020, 9021];
 pub const QUOTA: &str = "other-tenants-storage-classes";
 /// The name of a storage fence's policy and binding, before its holder.
 pub const FENCE: &str = "tenantc-storage-fence";
@@ -592,6 +625,9 @@ pub(super) fn portworx(
         .map(|(t, _)| t.name.value.clone())
         .collect();
     let [deny, same] = base(ns, None);
+    if let Some(p) = control_plane_policy(site, cluster) {
+        out.add_shared(ns, &p, tenants.clone())?;
+    }
     let peers = node_peers(site, cluster);
     // A rule without peers would admit every source: with no node declared
     // (plain Kubernetes), the namespace keeps to itself.
@@ -618,6 +654,74 @@ pub(super) fn portworx(
         out.add_shared(ns, &p, tenants.clone())?;
     }
     Ok(())
+}
+
+/// Where the API server's calls to the Portworx namespace come from: on
+/// OpenShift the host network: the kube-apiserver runs as a static pod with
+/// `hostNetwork: true` on the control-plane nodes (the operator's pod
+/// template, openshift/cluster-kube-apiserver-operator
+/// `bindata/assets/kube-apiserver/pod.yaml`), and OVN-Kubernetes puts the
+/// nodes' host-network addresses in the address set of the host-network
+/// namespace, selected by its policy group with no pod selector (see the
+/// module doc; "Network policy supports selecting host network traffic",
+/// https://docs.redhat.com/zh-cn/documentation/openshift_container_platform/4.6/html/release_notes/ocp-4-6-network-policy-host-network-policy-group).
+/// On plain Kubernetes the networks `control_plane` names (`ipBlock`s).
+fn control_plane_peers(site: &Site, cluster: ClusterId) -> Vec<PolicyPeer> {
+    let c = site.cluster(cluster);
+    match c.kind.value {
+        ClusterKind::Openshift => node_peers(site, cluster),
+        ClusterKind::Kubernetes => {
+            let mut nets: Vec<String> = c
+                .control_plane
+                .value
+                .iter()
+                .map(|n| n.value.to_string())
+                .collect();
+            nets.sort();
+            nets.dedup();
+            nets.into_iter()
+                .map(|cidr| PolicyPeer {
+                    ip_block: Some(IpBlock { cidr }),
+                    ..Default::default()
+                })
+                .collect()
+        }
+    }
+}
+
+/// `allow-control-plane` in the Portworx namespace: the control plane on
+/// Stork's webhook port (when Stork is on) and Portworx's API ports, and
+/// nothing else; tenants' namespaces get nothing of it. None without a
+/// control plane to admit (plain Kubernetes without `control_plane`, which
+/// the checks require when Stork is on: E0336); a rule without peers would
+/// admit every source.
+fn control_plane_policy(
+    site: &Site,
+    cluster: ClusterId,
+) -> Option<Object<Spec<NetworkPolicySpec>>> {
+    let px = site.cluster(cluster).portworx.as_ref()?;
+    let peers = control_plane_peers(site, cluster);
+    if peers.is_empty() {
+        return None;
+    }
+    let mut ports: Vec<u16> = PORTWORX_API_PORTS.to_vec();
+    if px.stork {
+        ports.push(STORK_WEBHOOK_PORT);
+    }
+    ports.sort();
+    Some(policy(
+        &px.namespace.value,
+        FROM_CONTROL_PLANE,
+        None,
+        NetworkPolicySpec {
+            pod_selector: all_pods(),
+            policy_types: vec!["Ingress"],
+            ingress: vec![IngressRule {
+                from: peers,
+                ports: tcp(ports),
+            }],
+        },
+    ))
 }
 
 /// Writes the fence of Portworx's pool classes, on a cluster fenced by
