@@ -150,6 +150,9 @@ pub struct Inventory {
     /// lines (a plan that lowered some tenants only keeps the others'
     /// objects without parsing them). Their keys are not in `entries`.
     pub kept: Option<Kept>,
+    /// The objects of a streamed compile, held small ([`Compact`]); their
+    /// keys are not in `entries`.
+    pub compact: Compact,
 }
 
 /// Lines of a [`Deployed`] inventory kept as they are.
@@ -206,7 +209,34 @@ impl Inventory {
             let r = recipes.remove(&k).unwrap_or_default();
             self.record(e, r)?;
         }
+        self.compact.absorb(other.compact);
         Ok(())
+    }
+
+    /// Sorts and merges the [`Compact`] objects (an object recorded twice
+    /// with two definitions is refused here), before the inventory is
+    /// written.
+    pub fn settle(&mut self) -> Result<(), String> {
+        self.compact.settle()
+    }
+
+    /// Every object, parsed or compact, in key order (not the kept lines).
+    fn objects(&self) -> Result<impl Iterator<Item = Cow<'_, Entry>>, String> {
+        if !self.compact.settled && !self.compact.objects.is_empty() {
+            return Err("the inventory's compact objects were not settled".into());
+        }
+        let mut parsed = self.entries.values().peekable();
+        let mut compact = self.compact.objects.iter().peekable();
+        Ok(std::iter::from_fn(move || {
+            let first = match (parsed.peek(), compact.peek()) {
+                (Some(e), Some(o)) => key_parts(&e.key) <= self.compact.key(o),
+                (p, _) => p.is_some(),
+            };
+            match first {
+                true => parsed.next().map(Cow::Borrowed),
+                false => compact.next().map(|o| Cow::Owned(self.compact.entry(o))),
+            }
+        }))
     }
 
     /// `inventory.jsonl`: the header, the tenants' input digests, then the
@@ -219,7 +249,9 @@ impl Inventory {
                 .sum()
         });
         let mut out = Vec::with_capacity(
-            (self.entries.len() + self.inputs.tenants.len()) * 200 + kept_bytes + 100,
+            (self.entries.len() + self.compact.objects.len() + self.inputs.tenants.len()) * 200
+                + kept_bytes
+                + 100,
         );
         // Writing to memory cannot fail; the lines are JSON, so UTF-8.
         let _ = self.write_jsonl(&mut out);
@@ -229,6 +261,10 @@ impl Inventory {
     /// [`Inventory::to_jsonl`], written to `w` a line at a time: a compile
     /// streams it into its file (66 MB at 10,000 tenants, one file each).
     pub fn write_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        // Nothing written from an inventory that cannot be written whole.
+        let objects = self
+            .objects()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let line = |w: &mut dyn std::io::Write, v: &dyn erased::Ser| -> std::io::Result<()> {
             w.write_all(v.json().as_bytes())?;
             w.write_all(b"\n")
@@ -253,7 +289,7 @@ impl Inventory {
         // The parsed objects and the kept lines, merged in key order.
         let kept: &[usize] = self.kept.as_ref().map_or(&[], |k| &k.lines);
         let mut kept = kept.iter().peekable();
-        for e in self.entries.values() {
+        for e in objects {
             if let Some(d) = self.kept.as_ref().map(|k| &k.deployed) {
                 while let Some(&&i) = kept.peek() {
                     if d.key(i) > key_parts(&e.key) {
@@ -264,7 +300,7 @@ impl Inventory {
                     kept.next();
                 }
             }
-            line(w, e)?;
+            line(w, &*e)?;
         }
         if let Some(d) = self.kept.as_ref().map(|k| &k.deployed) {
             for &i in kept {
@@ -282,6 +318,7 @@ impl Inventory {
             .values()
             .flat_map(|e| e.owners.iter().cloned())
             .collect();
+        all.extend(self.compact.owners());
         if let Some(k) = &self.kept {
             let mut seen = vec![false; k.deployed.tenants.len()];
             for &i in &k.lines {
@@ -314,6 +351,265 @@ impl Inventory {
     /// parsed.
     pub fn from_jsonl(text: &str) -> Result<Inventory, String> {
         Deployed::read(text.to_string())?.to_inventory()
+    }
+}
+
+/// The objects of a streamed compile (273,581 at 10,000 tenants), each held
+/// once and small: its target, kind and owners as indexes into words spelt
+/// once, its digest as its 32 bytes, the certificate's and export's fields
+/// apart (few objects have them). Recorded in the order lowering makes
+/// them, then sorted by key and merged once ([`Compact::settle`]) where a
+/// map would hold each key twice. An [`Entry`] again when written, so the
+/// lines are those of [`Inventory::entries`].
+#[derive(Debug, Clone, Default)]
+pub struct Compact {
+    /// Targets, kinds and owners.
+    words: Vec<Arc<str>>,
+    ids: HashMap<Arc<str>, u32>,
+    objects: Vec<Object>,
+    /// Whether `objects` is in key order, each key once.
+    settled: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Object {
+    target: u32,
+    kind: u32,
+    name: Box<str>,
+    /// Sorted by id, each once after [`Compact::settle`].
+    owners: Box<[u32]>,
+    file: Box<str>,
+    digest: Digest,
+    extra: Option<Box<Extra>>,
+}
+
+/// A digest as its bytes when it is lowercase hex (as [`digest_lines`]
+/// writes it), else as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Digest {
+    Sha([u8; 32]),
+    Text(Box<str>),
+}
+
+impl Digest {
+    fn new(hex: String) -> Digest {
+        let b = hex.as_bytes();
+        let nibble = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        let mut out = [0u8; 32];
+        if b.len() == 64 {
+            let ok = out.iter_mut().enumerate().all(|(i, o)| {
+                match (nibble(b[2 * i]), nibble(b[2 * i + 1])) {
+                    (Some(h), Some(l)) => {
+                        *o = h << 4 | l;
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            if ok {
+                return Digest::Sha(out);
+            }
+        }
+        Digest::Text(hex.into_boxed_str())
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Digest::Sha(d) => super::hex(d),
+            Digest::Text(t) => t.to_string(),
+        }
+    }
+}
+
+/// An [`Entry`]'s fields only some objects have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Extra {
+    role: Option<String>,
+    signer: Option<String>,
+    not_before: Option<String>,
+    not_after: Option<String>,
+    text: Option<String>,
+}
+
+impl Compact {
+    fn id(&mut self, word: &str) -> u32 {
+        if let Some(&i) = self.ids.get(word) {
+            return i;
+        }
+        let w: Arc<str> = Arc::from(word);
+        let i = self.words.len() as u32;
+        self.words.push(w.clone());
+        self.ids.insert(w, i);
+        i
+    }
+
+    /// Records an object; [`Compact::settle`] merges an object recorded
+    /// twice, or refuses its two definitions.
+    pub fn record(&mut self, e: Entry) {
+        let mut owners: Vec<u32> = e.owners.iter().map(|o| self.id(o)).collect();
+        owners.sort_unstable();
+        owners.dedup();
+        let extra = (e.role.is_some()
+            || e.signer.is_some()
+            || e.not_before.is_some()
+            || e.not_after.is_some()
+            || e.text.is_some())
+        .then(|| {
+            Box::new(Extra {
+                role: e.role,
+                signer: e.signer,
+                not_before: e.not_before,
+                not_after: e.not_after,
+                text: e.text,
+            })
+        });
+        let o = Object {
+            target: self.id(&e.key.target),
+            kind: self.id(&e.key.kind),
+            name: e.key.name.into_boxed_str(),
+            owners: owners.into_boxed_slice(),
+            file: e.file.into_boxed_str(),
+            digest: Digest::new(e.digest),
+            extra,
+        };
+        self.objects.push(o);
+        self.settled = false;
+    }
+
+    /// Moves another's objects into this one, after its own.
+    pub fn absorb(&mut self, other: Compact) {
+        if other.objects.is_empty() {
+            return;
+        }
+        let map: Vec<u32> = other.words.iter().map(|w| self.id(w)).collect();
+        self.objects.reserve(other.objects.len());
+        for mut o in other.objects {
+            o.target = map[o.target as usize];
+            o.kind = map[o.kind as usize];
+            for w in o.owners.iter_mut() {
+                *w = map[*w as usize];
+            }
+            o.owners.sort_unstable();
+            self.objects.push(o);
+        }
+        self.settled = false;
+    }
+
+    /// Puts the objects in key order, an object recorded twice once with
+    /// its owners merged (the first recorded kept, as
+    /// [`Inventory::record`] does); two definitions of one object are a
+    /// bug in lowering.
+    pub fn settle(&mut self) -> Result<(), String> {
+        if self.settled {
+            return Ok(());
+        }
+        // The words' ranks in string order, so keys compare as their text.
+        let mut order: Vec<u32> = (0..self.words.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.words[a as usize].cmp(&self.words[b as usize]));
+        let mut rank = vec![0u32; self.words.len()];
+        for (r, &w) in order.iter().enumerate() {
+            rank[w as usize] = r as u32;
+        }
+        // Stable: of one key recorded twice, the first stays first.
+        self.objects.sort_by(|a, b| {
+            (rank[a.target as usize], rank[a.kind as usize], &a.name).cmp(&(
+                rank[b.target as usize],
+                rank[b.kind as usize],
+                &b.name,
+            ))
+        });
+        let mut merged: Vec<Object> = Vec::with_capacity(self.objects.len());
+        for o in std::mem::take(&mut self.objects) {
+            match merged.last_mut() {
+                Some(have)
+                    if have.target == o.target && have.kind == o.kind && have.name == o.name =>
+                {
+                    if have.digest != o.digest || have.file != o.file {
+                        let key = self.key(&o);
+                        return Err(format!(
+                            "two definitions of {} {} {}",
+                            key[0], key[1], key[2]
+                        ));
+                    }
+                    if o.owners.iter().any(|w| !have.owners.contains(w)) {
+                        let mut owners = have.owners.to_vec();
+                        owners.extend(o.owners.iter());
+                        owners.sort_unstable();
+                        owners.dedup();
+                        have.owners = owners.into_boxed_slice();
+                    }
+                }
+                _ => merged.push(o),
+            }
+        }
+        merged.shrink_to_fit();
+        self.objects = merged;
+        self.settled = true;
+        Ok(())
+    }
+
+    fn key<'a>(&'a self, o: &'a Object) -> [&'a str; 3] {
+        [
+            &self.words[o.target as usize],
+            &self.words[o.kind as usize],
+            &o.name,
+        ]
+    }
+
+    /// An object as the entry it was recorded from (owners merged).
+    fn entry(&self, o: &Object) -> Entry {
+        let mut owners: Vec<String> = o
+            .owners
+            .iter()
+            .map(|&w| self.words[w as usize].to_string())
+            .collect();
+        owners.sort();
+        let extra = o.extra.as_deref().cloned();
+        let (role, signer, not_before, not_after, text) = match extra {
+            Some(x) => (x.role, x.signer, x.not_before, x.not_after, x.text),
+            None => (None, None, None, None, None),
+        };
+        Entry {
+            key: Key::new(
+                self.words[o.target as usize].to_string(),
+                &self.words[o.kind as usize],
+                o.name.to_string(),
+            ),
+            owners,
+            file: o.file.to_string(),
+            digest: o.digest.text(),
+            role,
+            signer,
+            not_before,
+            not_after,
+            text,
+        }
+    }
+
+    /// The tenants the objects serve.
+    fn owners(&self) -> impl Iterator<Item = String> + '_ {
+        let mut seen = vec![false; self.words.len()];
+        for o in &self.objects {
+            for &w in o.owners.iter() {
+                seen[w as usize] = true;
+            }
+        }
+        (self.words.iter().zip(seen))
+            .filter(|(_, s)| *s)
+            .map(|(w, _)| w.to_string())
+    }
+
+    /// How many objects are held (each key once when settled).
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
     }
 }
 
@@ -749,6 +1045,74 @@ mod tests {
         );
         let d = Deployed::read(forged).expect("indexes");
         assert!(d.to_inventory().is_err());
+    }
+
+    #[test]
+    fn compact_objects_write_the_lines_of_parsed_ones() {
+        let digest = |i: u8| super::super::sha256(&[i]);
+        let mut objects = Vec::new();
+        for (i, (kind, name, owner)) in [
+            ("keyring", "U/R", "t2"),
+            ("certificate", "U/l", "t1"),
+            ("keyring", "U/R", "t1"),
+            ("racf-user", "U", "t\"3"),
+            ("keyring", "U/R", "t2"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut e = entry(
+                kind,
+                name,
+                &digest(if kind == "keyring" { 0 } else { i as u8 }),
+            );
+            e.owners = vec![owner.to_string()];
+            if kind == "certificate" {
+                e.role = Some("client:t1".into());
+                e.not_after = Some("2027-01-01".into());
+            }
+            objects.push(e);
+        }
+        // Not a sha256: kept as given.
+        let mut odd = entry("export", "S /p", "not hex");
+        odd.owners.clear();
+        odd.text = Some("/p -(ro)".into());
+        objects.push(odd);
+        objects.push(Entry {
+            key: Key::new("array/A", "pod", "r::p"),
+            ..entry("x", "y", &digest(9).to_uppercase())
+        });
+        let mut parsed = Inventory::default();
+        parsed.inputs.site = "s".into();
+        let mut compact = Inventory {
+            inputs: parsed.inputs.clone(),
+            ..Default::default()
+        };
+        let mut part = Compact::default();
+        for (i, e) in objects.into_iter().enumerate() {
+            parsed
+                .record(e.clone(), Recipe::default())
+                .expect("one definition");
+            match i % 2 {
+                0 => compact.compact.record(e),
+                _ => part.record(e),
+            }
+        }
+        compact.compact.absorb(part);
+        assert!(compact.to_jsonl().is_empty(), "written before settled");
+        compact.settle().expect("one definition each");
+        assert_eq!(compact.compact.len(), 5);
+        assert_eq!(compact.to_jsonl(), parsed.to_jsonl());
+        assert_eq!(compact.owners(), parsed.owners());
+        // Both kinds at once, merged in key order.
+        let mut both = compact.clone();
+        let e = entry("attls-rule", "R", &digest(7));
+        parsed.record(e.clone(), Recipe::default()).expect("new");
+        both.record(e, Recipe::default()).expect("new");
+        assert_eq!(both.to_jsonl(), parsed.to_jsonl());
+        // Two definitions of one object are refused when settled.
+        compact.compact.record(entry("keyring", "U/R", &digest(1)));
+        assert!(compact.settle().is_err());
     }
 
     #[test]
