@@ -517,11 +517,23 @@ fn recover(work: &[u8], at: usize, bounds: &[usize]) -> Option<Repair> {
         Ok(()) => usize::MAX,
         Err(e) => error_pos(&e),
     };
+    // The window ends at a boundary of the text as it is. A repair that
+    // blanks the end of a comment or a string (`/* " */` cut in two) makes
+    // the text after it lex differently, possibly past that boundary (the
+    // comment now runs on to a later `*/`): then the window says nothing
+    // of the repaired text, which is parsed whole. The boundaries from the
+    // window's end on are the same exactly when the text from there lexes
+    // and nests as before.
+    let after_end = &bounds[bounds.partition_point(|&b| b < end)..];
+    let same_after = |t: &str| {
+        let b = item_boundaries(t.as_bytes());
+        b[b.partition_point(|&x| x < end)..] == *after_end
+    };
     let mut reach: Vec<usize> = trials
         .iter()
         .map(|t| match t {
             None => 0,
-            Some(t) if end == t.len() => whole(t),
+            Some(t) if end == t.len() || !same_after(t) => whole(t),
             Some(t) => match parse_window(t, base, end) {
                 Ok(()) => BEYOND,
                 Err(e) if error_pos(&e) < end => error_pos(&e),
@@ -1622,5 +1634,25 @@ mod tests {
     fn huge_numbers_do_not_panic() {
         let (_, diags) = parse(FileId(0), "b { x = 99999999999999999999999999 }");
         assert_eq!(diags[0].code, registry::BAD_LITERAL);
+    }
+}
+#[cfg(test)]
+mod window_tests {
+    /// A repair that blanks the `*/` closing a comment opened blocks
+    /// before makes the comment run on past the window's end: the windowed
+    /// recovery must then reach what a whole parse reaches (found by the
+    /// parser differential test, `tests/site/parse_differential.rs`).
+    #[test]
+    fn a_repair_that_reopens_a_comment_is_judged_on_the_whole_text() {
+        let text = "zos A {\n  addres/*s = 10.2.0.9\n  x = 2\n}\n\nzos B {\n  y = 1\n}\n\nzos C {\n  export = dataset(\"D.E\"/* \" */, format = certb64)\n}\n\nzos D {\n  z = 1\n}\n\nzos E {\n  format = pkcs/* c */12der\n}\n";
+        let file = crate::source::FileId(3);
+        let windowed = super::parse_recovering(file, text, true);
+        let whole = super::parse_recovering(file, text, false);
+        assert_eq!(windowed, whole);
+        assert!(
+            whole.1.len() > 1,
+            "the repaired text must reach the second error: {:?}",
+            whole.1
+        );
     }
 }
