@@ -361,6 +361,26 @@ pub fn scope(
         .filter(|t| !now.tenants.contains_key(*t))
         .cloned()
         .collect();
+    // Issue 26: a server whose last tenant leaves (removed, or moved to
+    // another server) keeps its own objects, which the deployed inventory
+    // lists as its tenants'; lowering some tenants does not write the
+    // files of a server with none, so the whole site is lowered to record
+    // them anew (without owners).
+    let emptied = (0..old.len()).any(|i| {
+        let [target, kind, name] = old.key(i);
+        kind == "export"
+            && old
+                .owners(i)
+                .any(|o| removed.contains(o) || changed.contains(o))
+            && site.server_ids().any(|s| {
+                site.server(s).jobname.value == name.split(' ').next().unwrap_or_default()
+                    && target.strip_prefix("zos/") == Some(site.system(s.0).name.value.as_str())
+                    && site.tenants_of(s).next().is_none()
+            })
+    });
+    if emptied {
+        return None;
+    }
     // Clusters where a tenant with FlashArray classes comes, goes or changes.
     let mut clusters: BTreeSet<String> = BTreeSet::new();
     for t in &site.tenants {
@@ -903,7 +923,8 @@ pub fn bundle(
     }
     // 3. z/OS files: exports and AT-TLS policies.
     let mut files_step = false;
-    let mut final_exports: Vec<(String, String)> = Vec::new();
+    // The final exports files, each with whether its server then stops.
+    let mut final_exports: Vec<(String, String, bool)> = Vec::new();
     for target in &zos {
         let touched = |kind: &str| -> BTreeSet<String> {
             [&t.create, &t.update, &t.delete]
@@ -933,6 +954,29 @@ pub fn bundle(
                 .unwrap_or_else(|| {
                     format!("# {header}\n# No tenant is exported by {job} any more.\n")
                 });
+            // Issue 26: a server is started with its first tenant and
+            // stopped when its last one leaves (APPLY.md deploys a server with
+            // no tenant, but does not start it: it has nothing to export).
+            // First: every export line of its new file is created here, and
+            // none was there to change or remove.
+            let exported_here = |m: &BTreeMap<&str, Vec<&Entry>>| {
+                m.get(target)
+                    .into_iter()
+                    .flatten()
+                    .filter(|e| e.key.kind == "export" && e.file == file)
+                    .count()
+            };
+            let created = exported_here(&t.create);
+            let starts = new.files.get(&file).is_some_and(|f| {
+                String::from_utf8_lossy(&f.bytes)
+                    .lines()
+                    .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                    .count()
+                    == created
+            }) && created > 0
+                && exported_here(&t.update) == 0
+                && kept.is_empty();
+            let stops = !new.files.contains_key(&file);
             let mut staged = base.clone();
             for e in &kept {
                 let _ = writeln!(
@@ -946,13 +990,43 @@ pub fn bundle(
                 files_step = true;
             }
             let path = format!("{target}/nfs/{job}.exports");
-            let _ = writeln!(
-                md,
-                "- Replace the exports data set of {job} with `{path}`, then `F {job},EXPORTFS`: the server reloads its exports without a restart, so mounts in use stay (z/OS Network File System Guide and Reference, \"exportfs\" operand of MODIFY).",
-            );
+            if starts {
+                // STOP and START of the server's started task (z/OS NFS
+                // Guide, "Starting and stopping the NFS server"):
+                // https://www.ibm.com/docs/en/zos/3.1.0?topic=server-starting-stopping-nfs
+                let mut placed = Vec::new();
+                for (ext, dd) in [
+                    ("attributes", "into its attributes data set (NFSATTR DD)"),
+                    (
+                        "services",
+                        "into `/etc/services` and hlq.ETC.SERVICES on every LPAR it runs on",
+                    ),
+                ] {
+                    let f = format!("{target}/nfs/{job}.{ext}");
+                    if let Some(text) = new.files.get(&f) {
+                        out.add_text(
+                            f.clone(),
+                            String::from_utf8_lossy(&text.bytes).into_owned(),
+                            none(),
+                        )?;
+                        placed.push(format!("`{f}` {dd}"));
+                    }
+                }
+                placed.push(format!("`{path}` into its exports data set (EXPORTS DD)"));
+                let _ = writeln!(
+                    md,
+                    "- {job} exports its first tenant: {}, then start it: `S {job}` (z/OS Network File System Guide and Reference, \"Starting and stopping the NFS server\"; it was not started while it had nothing to export).",
+                    placed.join(", ")
+                );
+            } else {
+                let _ = writeln!(
+                    md,
+                    "- Replace the exports data set of {job} with `{path}`, then `F {job},EXPORTFS`: the server reloads its exports without a restart, so mounts in use stay (z/OS Network File System Guide and Reference, \"exportfs\" operand of MODIFY).",
+                );
+            }
             out.add_text(path, staged, none())?;
             if !kept.is_empty() {
-                final_exports.push((format!("{target}/nfs/final/{job}.exports"), base));
+                final_exports.push((format!("{target}/nfs/final/{job}.exports"), base, stops));
             }
         }
         for file in touched("attls-rule") {
@@ -1230,7 +1304,7 @@ pub fn bundle(
         );
         out.add_text(path, script, none())?;
     }
-    for (path, text) in final_exports {
+    for (path, text, stops) in final_exports {
         removal_heading(&mut md);
         let job = path
             .rsplit('/')
@@ -1242,6 +1316,15 @@ pub fn bundle(
             md,
             "- Replace the exports data set of {job} with `{path}`, then `F {job},EXPORTFS`."
         );
+        if stops {
+            // STOP of the server's started task (z/OS NFS Guide, "Starting
+            // and stopping the NFS server"):
+            // https://www.ibm.com/docs/en/zos/3.1.0?topic=server-starting-stopping-nfs
+            let _ = writeln!(
+                md,
+                "- No tenant is exported by {job} any more: stop it, `P {job}` (z/OS Network File System Guide and Reference, \"Starting and stopping the NFS server\"). A server still in the specs keeps its certificate, key ring and AT-TLS rule; the plan that adds its next tenant starts it again."
+            );
+        }
         out.add_text(path, text, none())?;
     }
     // The exported directories of removed volumes: a flag decides, never

@@ -1158,10 +1158,20 @@ fn plan(old: &Files, new: &tenantc::Analysis) -> (Files, Files) {
     let (change, full) = (twin::files_of(&change), twin::files_of(&full));
     // CHANGE.md: "its `inventory.jsonl` equals this directory's" (the
     // deployed lines of the tenants not lowered again copied through).
-    assert!(
-        change["inventory.jsonl"] == full["inventory.jsonl"],
-        "the change bundle's inventory differs from the new bundle's"
-    );
+    if change["inventory.jsonl"] != full["inventory.jsonl"] {
+        let lines = |f: &Files| -> BTreeSet<String> {
+            String::from_utf8_lossy(&f["inventory.jsonl"])
+                .lines()
+                .map(String::from)
+                .collect()
+        };
+        let (c, f) = (lines(&change), lines(&full));
+        panic!(
+            "the change bundle's inventory differs from the new bundle's: only in the change: {:#?}; only in the new bundle: {:#?}",
+            c.difference(&f).collect::<Vec<_>>(),
+            f.difference(&c).collect::<Vec<_>>()
+        );
+    }
     (change, full)
 }
 
@@ -1331,8 +1341,8 @@ fn analyze_site(dir: &Utf8PathBuf) -> tenantc::Analysis {
 /// clean; each edit's plan, walked on the twins as deployed, runs clean;
 /// after it the twins equal a fresh day 0 of the edited specs, digests
 /// included, nothing orphaned and nothing missing. `TENANTC_DAY2_CASES`
-/// sequences (default 6) of `TENANTC_DAY2_STEPS` edits (default 6), each
-/// keeping two tenants that are never edited.
+/// sequences (default 6) of `TENANTC_DAY2_STEPS` edits (default 6), the
+/// first tenant and the last one leaving included.
 #[test]
 fn random_edit_sequences_leave_the_twins_as_a_fresh_day0_would() {
     let env = |k: &str, d: u64| {
@@ -1346,19 +1356,17 @@ fn random_edit_sequences_leave_the_twins_as_a_fresh_day0_would() {
     let mut planned = 0;
     for seed in 0..cases {
         let mut rng = twin::sites::Rng::new(seed + 1);
-        // Known (issue 26): the first tenant on a system with none, and the
-        // last one leaving it, are not planned yet (the system's own files
-        // and prerequisite jobs are day-0 steps only), so every sequence
-        // keeps two anchor tenants. `TENANTC_DAY2_UNANCHORED=1` drops them,
-        // to work on it: today the first plan then fails (its client
-        // certificate's GENCERT finds no authority on the system).
+        // From a site with no tenant, and none kept: the first tenant on the
+        // server and the last one leaving it are planned (issue 26).
+        // `TENANTC_DAY2_ANCHORED=1` keeps two tenants that are never edited
+        // (most plans then leave the server's AT-TLS clients alone).
         // Renewals included: the RACF twin replays GENCERT and ROLLOVER
         // (and, in its own tests, REKEY, GENREQ and GENCERT from a request
         // data set).
-        let mut model = if std::env::var_os("TENANTC_DAY2_UNANCHORED").is_some() {
-            twin::sites::Model::default()
-        } else {
+        let mut model = if std::env::var_os("TENANTC_DAY2_ANCHORED").is_some() {
             twin::sites::Model::anchored()
+        } else {
+            twin::sites::Model::default()
         };
         model.no_renewals = false;
         let tmp = tempfile::tempdir().expect("tmp");
@@ -1522,4 +1530,104 @@ fn a_standby_lpar_backs_up_the_dvipa_and_activates_the_ring_class() {
     assert!(!files.contains_key("zos/PRD1/tcpip/NFSPRD-vipabackup.txt"));
     let prereq = text("zos/PRD2/jcl/0-prereq-PRD2.jcl");
     assert!(prereq.contains("CLASSACT(RDATALIB)"), "{prereq}");
+}
+
+/// Issue 26, property (1) for a server with no tenant: day 0 on empty twins
+/// runs clean and leaves them holding exactly what the inventory lists (the
+/// server's user ID, authority, certificate, key ring, profiles and AT-TLS
+/// rule), so that the first tenant's plan finds them.
+#[test]
+fn day0_of_a_tenantless_server_deploys_what_the_inventory_lists() {
+    let model = twin::sites::Model::default();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let site = Utf8PathBuf::from_path_buf(tmp.path().join("site")).expect("utf-8");
+    write_site(&site, &model);
+    let a = analyze_site(&site);
+    assert!(!a.has_errors(), "{:#?}", a.diagnostics);
+    let files =
+        twin::files_of(&tenantc::build_bundle(&a, &tenantc::Options::default()).expect("bundle"));
+    let (world, w) = twin::day0(&files);
+    assert!(w.ok(), "{:#?}", w.failures);
+    let (missing, extra) = inventory_vs_twins(&files, &world);
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "inventory only: {missing:#?}\ntwins only: {extra:#?}"
+    );
+    let apply = String::from_utf8_lossy(&files["APPLY.md"]);
+    assert!(
+        apply.contains("No tenant is exported by NFS1 yet"),
+        "{apply}"
+    );
+    assert!(!files.contains_key("zos/SYS1/nfs/NFS1.exports"));
+}
+
+/// Issue 26, property (2) at its edges: the plan adding the first tenant to
+/// a server with none starts the server (after its exports), and the plan
+/// removing the last one stops it; each runs clean on the deployed twins and
+/// leaves them equal to a fresh day 0 of the edited specs.
+#[test]
+fn the_first_tenant_of_a_server_and_the_last_one_leaving_are_planned() {
+    // On cluster 0 the server's AT-TLS clients stay the same (a site with no
+    // NFS tenant lists cluster 0's nodes), so the plans lower only the
+    // tenant (the last one leaving must still record the server's objects
+    // anew); on cluster 1 they change, and the plans lower everything.
+    for cluster in [0, 1] {
+        first_and_last_tenant_of_a_server(cluster);
+    }
+}
+
+fn first_and_last_tenant_of_a_server(cluster: usize) {
+    let mut model = twin::sites::Model::default();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let site = Utf8PathBuf::from_path_buf(tmp.path().join("site")).expect("utf-8");
+    write_site(&site, &model);
+    let a = analyze_site(&site);
+    let mut deployed =
+        twin::files_of(&tenantc::build_bundle(&a, &tenantc::Options::default()).expect("bundle"));
+    let (mut world, w0) = twin::day0(&deployed);
+    assert!(w0.ok(), "day 0: {:#?}", w0.failures);
+    let tenant = twin::sites::Tenant {
+        id: 7,
+        cluster,
+        nfs: true,
+        pure: false,
+        generation: 0,
+    };
+    for (step, add) in [("add the first", true), ("remove the last", false)] {
+        if add {
+            model.tenants.insert("t7".into(), tenant.clone());
+        } else {
+            model.tenants.clear();
+        }
+        write_site(&site, &model);
+        let a = analyze_site(&site);
+        assert!(
+            !a.has_errors(),
+            "cluster {cluster}, {step}: {:#?}",
+            a.diagnostics
+        );
+        let (change, full) = plan(&deployed, &a);
+        let md = String::from_utf8_lossy(&change["CHANGE.md"]).into_owned();
+        let w = walk(&mut world, &change, "CHANGE.md");
+        assert!(w.ok(), "cluster {cluster}, {step}: {:#?}\n{md}", w.failures);
+        let console = if add { "`S NFS1`" } else { "`P NFS1`" };
+        assert!(
+            md.contains(console),
+            "cluster {cluster}, {step}: {console} in\n{md}"
+        );
+        let (fresh, wf) = twin::day0(&full);
+        assert!(
+            wf.ok(),
+            "cluster {cluster}, {step}: fresh day 0: {:#?}",
+            wf.failures
+        );
+        let (got, want) = (world.full_state(), fresh.full_state());
+        let extra: Vec<String> = got.difference(&want).map(ToString::to_string).collect();
+        let missing: Vec<String> = want.difference(&got).map(ToString::to_string).collect();
+        assert!(
+            extra.is_empty() && missing.is_empty(),
+            "cluster {cluster}, {step}: not in a fresh day 0: {extra:#?}; missing: {missing:#?}\n{md}"
+        );
+        deployed = full;
+    }
 }

@@ -74,7 +74,13 @@ pub fn lower(
         .filter_map(|t| t.nfs.as_ref().map(|n| (t, n)))
         .collect();
 
-    if !nfs_tenants.is_empty() {
+    // Issue 26: every server the specs declare is deployed, with or without
+    // tenants (its user ID, certificate, key ring and AT-TLS rule, as the
+    // inventory records them), so that the first tenant's plan finds them
+    // and the last one leaving removes only what is the tenant's. Its NFS
+    // files (exports, attributes, services) are written with its first
+    // tenant: a server with nothing to export is not started.
+    if !nfs_tenants.is_empty() || site.systems.iter().any(|s| !s.servers.is_empty()) {
         let _ = writeln!(w, "## z/OS");
     }
     for (si, (sys, names)) in site.systems.iter().zip(&plan.systems).enumerate() {
@@ -82,7 +88,6 @@ pub fn lower(
         let here: Vec<ServerId> = site
             .server_ids()
             .filter(|s| site.server(*s).lpars(s.0).contains(&sid))
-            .filter(|s| site.tenants_of(*s).any(|(t, _)| sel.has(&t.name.value)))
             .collect();
         if here.is_empty() {
             continue;
@@ -245,8 +250,14 @@ pub fn lower(
                     );
                 }
             }
-            next(w, format!("Exported directories on {name}"));
-            for (_, s) in &home {
+            let exported: Vec<&(usize, &NfsServer)> = home
+                .iter()
+                .filter(|(i, _)| site.tenants_of(ServerId(sid, *i)).next().is_some())
+                .collect();
+            if !exported.is_empty() {
+                next(w, format!("Exported directories on {name}"));
+            }
+            for (_, s) in exported {
                 let _ = writeln!(
                     w,
                     "- In the z/OS UNIX shell, as a superuser: `sh {}` (makes each directory, \
@@ -307,7 +318,19 @@ pub fn lower(
             let s = site.server(*sv);
             let job = &s.jobname.value;
             let hs = &site.system(sv.0).name.value;
-            if sv.0 == sid {
+            if sv.0 == sid && site.tenants_of(*sv).next().is_none() {
+                // No exports file yet (lower/zos.rs writes it with the first
+                // tenant): the first tenant's plan places it and starts the
+                // server.
+                next(w, format!("NFS server {job} on {name}"));
+                let _ = writeln!(
+                    w,
+                    "- `zos/{name}/nfs/{job}.attributes` into the attributes data set (NFSATTR DD).\n\
+                     - `zos/{name}/nfs/{job}.services` into `/etc/services` and hlq.ETC.SERVICES.\n\
+                     - No tenant is exported by {job} yet: do not start it (it has nothing to \
+                     export). The plan that adds its first tenant places its exports and starts it."
+                );
+            } else if sv.0 == sid {
                 next(w, format!("NFS server {job} on {name}"));
                 // STOP and START of the server's started task (z/OS NFS
                 // Guide, "Starting and stopping the NFS server"):
@@ -536,7 +559,19 @@ pub fn lower(
         }
     }
 
-    if !nfs_tenants.is_empty() {
+    // The systems whose certificate exports job 5 deletes: those of the
+    // NFS tenants, and the authorities' of a system whose jobs APPLY.md
+    // lists (a server with no tenant yet included).
+    let cleaned: Vec<usize> = (0..plan.systems.len())
+        .filter(|si| {
+            nfs_tenants
+                .iter()
+                .any(|(_, n)| n.server.value.0 == SystemId(*si))
+                || (!site.systems[*si].authorities.is_empty()
+                    && !site.systems[*si].servers.is_empty())
+        })
+        .collect();
+    if !cleaned.is_empty() {
         next(w, "Delete the exports".into());
         let _ = writeln!(
             w,
@@ -544,10 +579,7 @@ pub fn lower(
              copies once its Secrets were in place; once every proxy's are, delete the data sets:\n"
         );
         for (si, names) in plan.systems.iter().enumerate() {
-            if nfs_tenants
-                .iter()
-                .any(|(_, n)| n.server.value.0 == SystemId(si))
-            {
+            if cleaned.contains(&si) {
                 let _ = writeln!(
                     w,
                     "- `{}` (job {}) on {}.",

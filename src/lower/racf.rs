@@ -972,7 +972,14 @@ fn cleanup_job(
             }
         }
     }
-    if tenants.is_empty() {
+    // Job 1 exports every authority of the system, a tenantless server's
+    // included (issue 26): nothing reads an export no tenant trusts.
+    for a in &jb.sys.authorities {
+        if seen.insert(a.export.dsn.value.as_str()) {
+            dsns.push(a.export.dsn.value.clone());
+        }
+    }
+    if dsns.is_empty() {
         return Ok(());
     }
     // Each data set once, in spec order; the header names the system's file.

@@ -312,7 +312,7 @@ pub fn lower(
                 .tenants_of(server_id)
                 .map(|(t, _)| t.name.value.clone())
                 .collect();
-            if on.is_empty() || !sel.any(on.iter().map(String::as_str)) {
+            if !sel.any(on.iter().map(String::as_str)) {
                 continue;
             }
             let job = &s.jobname.value;
@@ -359,7 +359,14 @@ pub fn lower(
                     bundle.record(e, inventory::Recipe::default())?;
                 }
             }
-            bundle.add_text(path, exports, on.clone())?;
+            // A server with no tenant has nothing to export and is not
+            // started (issue 26): no exports file, no directories; its
+            // attributes and services are written, as its certificate and
+            // AT-TLS rule are, so that its first tenant's plan only exports
+            // and starts it.
+            if !on.is_empty() {
+                bundle.add_text(path, exports, on.clone())?;
+            }
             // Site attributes: security(safexp) (z/OS NFS Guide and
             // Reference, "Initialization attributes for the z/OS NFS server"):
             // https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/attt.htm
@@ -413,6 +420,9 @@ pub fn lower(
                 services,
                 on.clone(),
             )?;
+            if on.is_empty() {
+                continue;
+            }
             let path = dirs_file(name, job);
             let (script, dirs) = dirs_script(site, server_id, &header);
             for d in dirs {
