@@ -81,6 +81,21 @@ impl Site {
             .iter()
             .filter_map(|t| t.pure.as_ref().map(|p| (t, p)))
     }
+    /// The tenants with Pure storage on `cluster`, in declaration order.
+    pub fn pure_tenants_on(
+        &self,
+        cluster: ClusterId,
+    ) -> impl Iterator<Item = (&Tenant, &TenantPure)> + '_ {
+        self.pure_tenants()
+            .filter(move |(t, _)| t.cluster.value == cluster)
+    }
+    /// The names of [`Site::pure_tenants_on`], sorted: the owners of what a
+    /// cluster's Portworx holds for all of them.
+    pub fn pure_tenant_names_on(&self, cluster: ClusterId) -> std::collections::BTreeSet<String> {
+        self.pure_tenants_on(cluster)
+            .map(|(t, _)| t.name.value.clone())
+            .collect()
+    }
     /// Every server id, in declaration order.
     pub fn server_ids(&self) -> impl Iterator<Item = ServerId> + '_ {
         self.systems

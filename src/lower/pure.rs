@@ -33,10 +33,7 @@ pub fn pure_json(
         #[serde(rename = "FlashArrays")]
         flash_arrays: Vec<Entry<'a>>,
     }
-    let mut users: Vec<(&Tenant, &TenantPure)> = site
-        .pure_tenants()
-        .filter(|(t, _)| t.cluster.value == cluster)
-        .collect();
+    let mut users: Vec<(&Tenant, &TenantPure)> = site.pure_tenants_on(cluster).collect();
     // By array name, then tenant name: a tenant added, removed or moved in the
     // specs changes its own entry only.
     users.sort_by(|(a, pa), (b, pb)| {

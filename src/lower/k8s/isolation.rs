@@ -619,11 +619,7 @@ pub(super) fn portworx(
         return Ok(());
     };
     let ns = px.namespace.value.as_str();
-    let tenants: std::collections::BTreeSet<String> = site
-        .pure_tenants()
-        .filter(|(t, _)| t.cluster.value == cluster)
-        .map(|(t, _)| t.name.value.clone())
-        .collect();
+    let tenants: std::collections::BTreeSet<String> = site.pure_tenant_names_on(cluster);
     let [deny, same] = base(ns, None);
     if let Some(p) = control_plane_policy(site, cluster) {
         out.add_shared(ns, &p, tenants.clone())?;
@@ -735,11 +731,7 @@ pub(super) fn portworx_fence(
     if c.portworx.is_none() || c.storage_fence.value != StorageFence::AdmissionPolicy {
         return Ok(());
     }
-    let tenants: BTreeSet<String> = site
-        .pure_tenants()
-        .filter(|(t, _)| t.cluster.value == cluster)
-        .map(|(t, _)| t.name.value.clone())
-        .collect();
+    let tenants: BTreeSet<String> = site.pure_tenant_names_on(cluster);
     let classes: Vec<String> = PORTWORX_BUILTIN_CLASSES
         .iter()
         .map(|c| (*c).to_string())

@@ -35,10 +35,7 @@ pub(super) fn lower(
     let Some(px) = &c.portworx else {
         return Ok(());
     };
-    let users: Vec<(&Tenant, &TenantPure)> = site
-        .pure_tenants()
-        .filter(|(t, _)| t.cluster.value == cluster)
-        .collect();
+    let users: Vec<(&Tenant, &TenantPure)> = site.pure_tenants_on(cluster).collect();
     let tenants: BTreeSet<String> = users.iter().map(|(t, _)| t.name.value.clone()).collect();
     let ns = px.namespace.value.as_str();
     // The operator runs Portworx's node pods here, privileged and on the
@@ -299,11 +296,7 @@ pub(super) fn machine_config(
     if c.kind.value != ClusterKind::Openshift || c.portworx.is_none() {
         return Ok(());
     }
-    let tenants: BTreeSet<String> = site
-        .pure_tenants()
-        .filter(|(t, _)| t.cluster.value == cluster)
-        .map(|(t, _)| t.name.value.clone())
-        .collect();
+    let tenants: BTreeSet<String> = site.pure_tenant_names_on(cluster);
     if tenants.is_empty() {
         return Ok(());
     }
