@@ -228,8 +228,9 @@ fn versions(site: &Site, out: &mut Vec<Diagnostic>) {
 
 /// One cluster's arrays share one SAN type.
 ///
-/// Reported on an array, by the order of the cluster's Pure tenants: out of
-/// scope in [`super::reach`].
+/// Reported on an array, by the order of the cluster's Pure tenants: an
+/// editor slice whose infrastructure errors change is not used
+/// ([`crate::lsp::slice`]).
 fn san_types(site: &Site, out: &mut Vec<Diagnostic>) {
     // Every SAN type Portworx documents is usable: the SMT install pages list
     // "FC, iSCSI, NVMe-oF/RoCE, or NVMe-oF/TCP"
@@ -341,7 +342,8 @@ fn names(site: &Site, out: &mut Vec<Diagnostic>) {
 /// sizes are whole GiB.
 ///
 /// CSI off and "serves no tenant" are reported on the cluster but depend on
-/// its tenants: out of scope in [`super::reach`].
+/// its tenants: an editor slice whose infrastructure errors change is not
+/// used ([`crate::lsp::slice`]).
 fn portworx(site: &Site, out: &mut Vec<Diagnostic>) {
     for (t, p) in site.pure_tenants() {
         let c = site.cluster(t.cluster.value);

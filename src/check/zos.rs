@@ -513,7 +513,8 @@ fn subject_names(site: &Site, out: &mut Vec<Diagnostic>) {
 /// list, and every client address is such a node.
 ///
 /// Reported on infrastructure (nodes, a server's clients) but depending on
-/// the tenants: listed as out of scope in [`super::reach`].
+/// the tenants: an editor slice whose infrastructure errors change is not
+/// used ([`crate::lsp::slice`]).
 fn dvipa_coverage(site: &Site, out: &mut Vec<Diagnostic>) {
     let mut budget = crate::diagnostics::Budget::default();
     for sid in site.server_ids() {
