@@ -607,9 +607,11 @@ pub fn plan(
     let started = std::time::Instant::now();
     let old = std::sync::Arc::new(read_inventory(deployed)?);
     let read = started.elapsed();
-    let refuse = |_| {
+    // An object is judged when it is first parsed; the reasons name it by
+    // its number and never quote it (`Deployed::entry`).
+    let refuse = |why: String| {
         ToolError(format!(
-            "--deployed {deployed}: inventory.jsonl is not an inventory tenantc wrote"
+            "--deployed {deployed}: inventory.jsonl is not an inventory tenantc wrote ({why})"
         ))
     };
     let checked = checked(analysis)?;
@@ -705,7 +707,9 @@ fn input_names(analysis: &Analysis) -> Vec<(source::FileId, String)> {
 
 /// Reads the inventory of a deployed bundle. The bundle is data the user may
 /// not have written: the file is opened without following a link, must be a
-/// regular file of bounded size, and none of its text is quoted back.
+/// regular file of bounded size, every object in it is judged by the rules of
+/// its kind ([`bundle::admit`]) before a plan writes its name anywhere, and
+/// none of its text is quoted back.
 fn read_inventory(dir: &camino::Utf8Path) -> Result<bundle::inventory::Deployed, ToolError> {
     use std::io::Read;
     const LIMIT: u64 = 512 << 20;
@@ -744,8 +748,12 @@ fn read_inventory(dir: &camino::Utf8Path) -> Result<bundle::inventory::Deployed,
     f.take(LIMIT + 1)
         .read_to_string(&mut text)
         .map_err(|_| refuse("inventory.jsonl is not UTF-8 text"))?;
-    bundle::inventory::Deployed::read(text)
-        .map_err(|_| refuse("inventory.jsonl is not an inventory tenantc wrote"))
+    // The reasons name a line and never quote it (`Deployed::read`).
+    bundle::inventory::Deployed::read(text).map_err(|why| {
+        refuse(&format!(
+            "inventory.jsonl is not an inventory tenantc wrote ({why})"
+        ))
+    })
 }
 
 /// The secret references whose values a materialized bundle carries: API

@@ -115,6 +115,100 @@ pub fn mvs_qualifiers(path: &str) -> Option<Vec<&str>> {
     Some(rest.split('.').collect())
 }
 
+// ------------------------------------------------------------- names
+//
+// The names a target system spells, each judged by one predicate: the
+// checks report a spec value that fails one (with its own code and help),
+// and `tenantc plan` refuses a deployed inventory whose objects fail them
+// (`bundle::admit`), since a committed bundle is untrusted input too.
+
+/// A RACF user ID, job name, class or TCP/IP stack name: 1-8 of A-Z 0-9 #
+/// $ @, not starting with a digit.
+pub fn racf_name_ok(s: &str) -> bool {
+    (1..=8).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "#$@".contains(c))
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// A RACF certificate label: 1-32 printable ASCII characters, without `/*`
+/// (a TSO comment).
+pub fn cert_label_ok(s: &str) -> bool {
+    let n = s.chars().count();
+    (1..=32).contains(&n) && s.is_ascii() && !s.chars().any(|c| c.is_control()) && !s.contains("/*")
+}
+
+/// A key ring name as written unquoted in RACDCERT ADDRING/CONNECT operands
+/// and in PAGENT's Keyring, where `( ) , ; '` and blanks would end or add
+/// operands: 1-237 of A-Z a-z 0-9 . _ - # $ @.
+/// https://ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha400/le-addring.htm
+pub fn keyring_ok(s: &str) -> bool {
+    (1..=237).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-#$@".contains(c))
+}
+
+/// An MVS data set name: qualifiers of 1-8 characters (A-Z # $ @ first,
+/// then also 0-9 and -), separated by periods, 44 characters at most.
+pub fn dataset_ok(s: &str) -> bool {
+    s.len() <= 44
+        && s.split('.').all(|q| {
+            (1..=8).contains(&q.len())
+                && q.starts_with(|c: char| c.is_ascii_uppercase() || "#$@".contains(c))
+                && q.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "#$@-".contains(c))
+        })
+}
+
+/// A Policy Agent statement name.
+pub fn pagent_name_ok(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.@#$-".contains(c))
+}
+
+/// A host name that RACDCERT `ALTNAME(DOMAIN('...'))` and haproxy's
+/// `verifyhost` both carry verbatim: lower-case LDH labels (RFC 1123).
+pub fn hostname_ok(s: &str) -> bool {
+    (1..=253).contains(&s.len())
+        && s.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+}
+
+/// DNS-1123 label: at most 63 of [a-z0-9-], alphanumeric at both ends.
+pub fn dns_label_ok(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// RFC 1035 label (Service names): a DNS-1123 label starting with a letter.
+pub fn rfc1035_label_ok(s: &str) -> bool {
+    dns_label_ok(s) && s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+/// DNS-1123 subdomain: at most 253, dot-separated labels.
+pub fn dns_subdomain_ok(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(dns_label_ok)
+}
+
+/// Purity naming: 1-63 letters, digits and '-', alphanumeric at both ends,
+/// at least one letter.
+pub fn purity_name_ok(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s.chars().any(|c| c.is_ascii_alphabetic())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1315,3 +1315,110 @@ fn diagnostics_past_the_cap_are_counted_not_built() {
     let (errors, _) = tenantc::diagnostics::totals(&a.diagnostics);
     assert!(errors >= 20_000, "the summary counts {errors}");
 }
+
+/// A committed bundle is untrusted input like a spec: a deployed inventory
+/// whose object names, owners or export lines would break out of the JCL,
+/// the exports file, a path or CHANGE.md a plan writes them into is refused
+/// whole (exit 2, nothing written, the text not quoted back), and the names
+/// never reach a change file. Without `bundle::admit` the first case wrote
+/// `//STEP2 EXEC PGM=IEFBR14` as a card of the delete job.
+#[test]
+fn a_tampered_deployed_inventory_is_refused() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = Utf8Path::from_path(tmp.path()).expect("utf-8");
+    let site = dir.join("site");
+    std::fs::create_dir(&site).expect("mkdir");
+    let text = std::fs::read_to_string(root().join("examples/zcx-nfs/site.tenant")).expect("spec");
+    std::fs::write(site.join("site.tenant"), &text).expect("write");
+    let o = run(dir, &["compile", "site", "--out", "deployed"]);
+    assert!(o.status.success(), "{}", text_of(&o));
+    // The tenant `fios` is removed, so a plan deletes what it owned.
+    let start = text.find("tenant fios {").expect("tenant fios");
+    let mut depth = 0;
+    let end = start
+        + text[start..]
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '{' => 1,
+                    '}' => -1,
+                    _ => 0,
+                };
+                c == '}' && depth == 0
+            })
+            .expect("block end")
+            .0;
+    std::fs::write(
+        site.join("site.tenant"),
+        format!("{}{}", &text[..start], &text[end + 1..]),
+    )
+    .expect("write");
+    let deployed =
+        std::fs::read_to_string(dir.join("deployed/inventory.jsonl")).expect("inventory");
+    let user = deployed
+        .lines()
+        .find(|l| l.contains("\"kind\":\"racf-user\"") && l.contains("\"NFSTST\""))
+        .expect("NFSTST line")
+        .to_string();
+    let export = deployed
+        .lines()
+        .find(|l| l.contains("\"kind\":\"export\""))
+        .expect("export line")
+        .to_string();
+    // The untampered inventory plans (the test can fail only by its cases).
+    let o = run(
+        dir,
+        &["plan", "site", "--deployed", "deployed", "--out", "change"],
+    );
+    assert!(o.status.success(), "{}", text_of(&o));
+    assert!(text_of(&o).contains("racf-user NFSTST"), "{}", text_of(&o));
+    std::fs::remove_dir_all(dir.join("change")).expect("rm");
+    let cases = [
+        (
+            user.clone(),
+            user.replace("\"NFSTST\"", "\"EVIL\\n//STEP2 EXEC PGM=IEFBR14\""),
+        ),
+        (user.clone(), user.replace("\"fios\"", "\"fios\\n## done\"")),
+        (
+            user.clone(),
+            user.replace(
+                "\"racf-user\",\"name\":\"NFSTST\"",
+                "\"permit\",\"name\":\"FACILITY BPX.SUPERUSER) ALTER ID(EVIL\"",
+            ),
+        ),
+        (
+            export.clone(),
+            export.replace("|10.1.1.3\"", "|10.1.1.3\\n/ -rw\""),
+        ),
+        (
+            export.clone(),
+            export.replace("\"file\":\"zos/NP8/nfs/", "\"file\":\"zos/NP8/../../"),
+        ),
+        (user.clone(), user.replace("\"zos/NP8\"", "\"zos/../../x\"")),
+    ];
+    for (from, to) in cases {
+        assert_ne!(from, to, "the case changes the line");
+        std::fs::write(
+            dir.join("deployed/inventory.jsonl"),
+            deployed.replace(&from, &to),
+        )
+        .expect("tamper");
+        let o = run(
+            dir,
+            &["plan", "site", "--deployed", "deployed", "--out", "change"],
+        );
+        let said = text_of(&o);
+        assert_eq!(o.status.code(), Some(2), "{to}\n{said}");
+        assert!(
+            said.contains("not an inventory tenantc wrote (line "),
+            "{said}"
+        );
+        for quoted in ["EVIL", "IEFBR14", "## done", "/ -rw", "../"] {
+            assert!(!said.contains(quoted), "{quoted} quoted back: {said}");
+        }
+        assert!(
+            !dir.join("change").exists(),
+            "a change was written for {to}"
+        );
+    }
+}

@@ -1631,3 +1631,21 @@ fn first_and_last_tenant_of_a_server(cluster: usize) {
         deployed = full;
     }
 }
+
+/// Every object the compiler writes is one a plan admits when it reads the
+/// bundle back as deployed (`bundle::admit`): the rules that refuse a
+/// tampered inventory refuse nothing tenantc wrote. Seen to fail with the
+/// AT-TLS rule names narrowed to upper case (`MVSNFS8_rule`).
+#[test]
+fn every_inventory_the_compiler_writes_is_admitted() {
+    for name in ["zcx-nfs", "px-pure-saw", "mixed-site"] {
+        let b = compile(&root().join("examples").join(name));
+        let text = b.inventory.to_jsonl();
+        let d = tenantc::bundle::inventory::Deployed::read(text)
+            .unwrap_or_else(|why| panic!("{name}: {why}"));
+        let inv = d
+            .to_inventory()
+            .unwrap_or_else(|why| panic!("{name}: {why}"));
+        assert_eq!(inv.entries.len(), b.inventory.entries.len(), "{name}");
+    }
+}

@@ -685,23 +685,30 @@ impl Deployed {
         let bytes = text.as_bytes();
         let mut pos = 0usize;
         let mut first = true;
-        let bad = |what: &str| Err(format!("not an inventory: {what}"));
+        // Every reason names a line and says what is wrong without quoting
+        // it: the inventory is untrusted text.
+        let mut number = 0usize;
+        let why = |number: usize, what: &str| format!("line {number}: {what}");
+        let bad = |number: usize, what: &str| Err(why(number, what));
+        let json = |number: usize| move |_| why(number, "not an inventory line's JSON");
         while pos < text.len() {
+            number += 1;
             let end = text[pos..].find('\n').map_or(text.len(), |n| pos + n);
             let l = &text[pos..end];
             let at = pos;
             pos = end + 1;
             if first {
                 first = false;
-                let header: Header = serde_json::from_str(l).map_err(|e| e.to_string())?;
+                let header: Header = serde_json::from_str(l).map_err(json(number))?;
                 if header.tool != "tenantc" {
-                    return Err(format!("written by `{}`, not tenantc", header.tool));
+                    return bad(number, "the header does not name tenantc");
                 }
                 d.inputs.site = header.site;
                 continue;
             }
             if l.starts_with("{\"tenant\":") {
-                let t: TenantInput = serde_json::from_str(l).map_err(|e| e.to_string())?;
+                let t: TenantInput = serde_json::from_str(l).map_err(json(number))?;
+                super::admit::tenant(&t.tenant).map_err(|w| why(number, w))?;
                 d.inputs.tenants.insert(t.tenant, t.digest);
                 continue;
             }
@@ -714,10 +721,10 @@ impl Deployed {
                 .enumerate()
             {
                 if !text[i..end].starts_with(field) {
-                    return bad("an object line does not start with its key");
+                    return bad(number, "an object line does not start with its key");
                 }
                 let Some((span, esc, next)) = json_string(&bytes[..end], i + field.len()) else {
-                    return bad("a key is not a string");
+                    return bad(number, "a key is not a string");
                 };
                 key[n] = (span.0 as u32, span.1 as u32);
                 escaped |= esc;
@@ -728,12 +735,12 @@ impl Deployed {
                 i += ",\"owners\":[".len();
                 loop {
                     let Some(((a, b), esc, next)) = json_string(&bytes[..end], i) else {
-                        return bad("an owner is not a string");
+                        return bad(number, "an owner is not a string");
                     };
                     let name: Cow<str> = if esc {
                         Cow::Owned(
                             serde_json::from_str::<String>(&text[a - 1..=b])
-                                .map_err(|e| e.to_string())?,
+                                .map_err(json(number))?,
                         )
                     } else {
                         Cow::Borrowed(&text[a..b])
@@ -741,6 +748,7 @@ impl Deployed {
                     let id = match ids.get(name.as_ref()) {
                         Some(&id) => id,
                         None => {
+                            super::admit::tenant(&name).map_err(|w| why(number, w))?;
                             let id = d.tenants.len() as u32;
                             ids.insert(name.to_string(), id);
                             d.tenants.push(name.into_owned());
@@ -751,12 +759,12 @@ impl Deployed {
                     match bytes.get(next) {
                         Some(b',') => i = next + 1,
                         Some(b']') => break,
-                        _ => return bad("the owners are not a list of strings"),
+                        _ => return bad(number, "the owners are not a list of strings"),
                     }
                 }
             }
             if !l.ends_with('}') {
-                return bad("an object line is cut short");
+                return bad(number, "an object line is cut short");
             }
             let index = d.lines.len();
             d.lines.push(Line {
@@ -769,13 +777,17 @@ impl Deployed {
                 let mut k: [String; 3] = Default::default();
                 for (n, (a, b)) in key.iter().enumerate() {
                     k[n] = serde_json::from_str(&text[*a as usize - 1..=*b as usize])
-                        .map_err(|e| e.to_string())?;
+                        .map_err(json(number))?;
                 }
+                super::admit::key(&k[0], &k[1], &k[2]).map_err(|w| why(number, w))?;
                 d.decoded.insert(index, k);
+            } else {
+                let [t, k, n] = key.map(|(a, b)| &text[a as usize..b as usize]);
+                super::admit::key(t, k, n).map_err(|w| why(number, w))?;
             }
         }
         if first {
-            return Err("empty".into());
+            return Err("the inventory is empty".into());
         }
         d.text = text;
         // Written sorted; an inventory sorted otherwise is put in order.
@@ -873,10 +885,18 @@ impl Deployed {
 
     /// Line `i`, parsed.
     pub fn entry(&self, i: usize) -> Result<Entry, String> {
-        let e: Entry = serde_json::from_str(self.line(i)).map_err(|e| e.to_string())?;
+        // Numbered as `read` numbers lines (on an error only: a count of the
+        // line breaks before it).
+        let why = |what: &str| {
+            let at = self.lines[i].at as usize;
+            format!("line {}: {what}", self.text[..at].matches('\n').count() + 1)
+        };
+        let e: Entry =
+            serde_json::from_str(self.line(i)).map_err(|_| why("not an object line's JSON"))?;
         if key_parts(&e.key) != self.key(i) {
-            return Err("an object line names two keys".into());
+            return Err(why("an object line names two keys"));
         }
+        super::admit::entry(&e).map_err(why)?;
         Ok(e)
     }
 
@@ -934,7 +954,8 @@ mod tests {
             key: Key::new("zos/SYS1", kind, name),
             owners: vec!["t1".into()],
             file: "f".into(),
-            digest: digest.into(),
+            // A sha256 in hex, as `bundle::admit` wants one.
+            digest: format!("{digest:0>64}"),
             role: None,
             signer: None,
             not_before: None,
@@ -972,14 +993,14 @@ mod tests {
     fn a_deployed_inventory_read_lazily_writes_back_its_kept_lines_unchanged() {
         let mut inv = Inventory::default();
         inv.inputs.site = "s".into();
-        for (i, name) in ["U/a", "U/b \"quoted\" \u{e9}", "U/c", "U/d", "U/e"]
+        for (i, name) in ["U/a", "U/b \"quoted\" x", "U/c", "U/d", "U/e"]
             .iter()
             .enumerate()
         {
             let mut e = entry("certificate", name, &i.to_string());
             e.owners = match i {
                 0 => vec![],
-                1 => vec!["t\"1".into(), "t2".into()],
+                1 => vec!["t1".into(), "t2".into()],
                 _ => vec![format!("t{i}")],
             };
             e.not_after = Some("2027-01-01".into());
@@ -991,11 +1012,8 @@ mod tests {
         assert_eq!(d.len(), 5);
         assert_eq!(d.inputs, inv.inputs);
         assert_eq!(d.to_inventory().expect("parses").entries, inv.entries);
-        assert_eq!(
-            d.key(1),
-            ["zos/SYS1", "certificate", "U/b \"quoted\" \u{e9}"]
-        );
-        assert_eq!(d.owners(1).collect::<Vec<_>>(), ["t\"1", "t2"]);
+        assert_eq!(d.key(1), ["zos/SYS1", "certificate", "U/b \"quoted\" x"]);
+        assert_eq!(d.owners(1).collect::<Vec<_>>(), ["t1", "t2"]);
         assert!(d.owned_by(3, &d.ids([&"t3".to_string()])));
         assert!(!d.owned_by(3, &d.ids([&"t2".to_string()])));
         assert!(!d.has_owners(0));
@@ -1033,6 +1051,8 @@ mod tests {
         for bad in [
             "{\"kind\":\"x\",\"target\":\"t\",\"name\":\"n\",\"file\":\"f\",\"digest\":\"d\"}",
             "{\"target\":\"t\",\"kind\":\"x\",\"name\":\"n\",\"owners\":[1],\"file\":\"f\"}",
+            // An owner no tenant can be named (`bundle::admit`).
+            "{\"target\":\"zos/S\",\"kind\":\"racf-user\",\"name\":\"N\",\"owners\":[\"t\\\"1\"],\"file\":\"f\"}",
             "{\"target\":\"t\",\"kind\":\"x\",\"name\":\"n",
             "",
         ] {
@@ -1041,7 +1061,7 @@ mod tests {
         // A line whose key differs from its parse is refused when parsed.
         let forged = format!(
             "{text}{}\n",
-            "{\"target\":\"zz\",\"kind\":\"x\",\"name\":\"n\",\"file\":\"f\",\"digest\":\"d\",\"target\":\"other\"}"
+            "{\"target\":\"zos/ZZ\",\"kind\":\"racf-user\",\"name\":\"N\",\"file\":\"f\",\"digest\":\"d\",\"target\":\"zos/OTHER\"}"
         );
         let d = Deployed::read(forged).expect("indexes");
         assert!(d.to_inventory().is_err());

@@ -12,6 +12,7 @@
 //! would double the peak memory of a compile and leave the second core idle
 //! while they are written.
 
+pub mod admit;
 pub mod inventory;
 
 use crate::error::compat::LowerError;

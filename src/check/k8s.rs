@@ -4,6 +4,7 @@
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::*;
 use crate::plan::Plan;
+use crate::rules::{dns_label_ok, dns_subdomain_ok, rfc1035_label_ok};
 use crate::source::Span;
 use std::collections::BTreeMap;
 
@@ -400,25 +401,6 @@ fn cluster_ips(site: &Site, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-}
-
-/// DNS-1123 label: at most 63 of [a-z0-9-], alphanumeric at both ends.
-pub fn dns_label_ok(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-/// RFC 1035 label (Service names): a DNS-1123 label starting with a letter.
-fn rfc1035_label_ok(s: &str) -> bool {
-    dns_label_ok(s) && s.starts_with(|c: char| c.is_ascii_lowercase())
-}
-
-/// DNS-1123 subdomain: at most 253, dot-separated labels.
-pub fn dns_subdomain_ok(s: &str) -> bool {
-    s.len() <= 253 && s.split('.').all(dns_label_ok)
 }
 
 fn name(ok: bool, what: &str, v: &str, span: Span, rule: &str, out: &mut Vec<Diagnostic>) {

@@ -4,6 +4,7 @@
 
 use crate::diagnostics::{registry, suggest, Diagnostic};
 use crate::ir::*;
+use crate::rules::purity_name_ok;
 use std::collections::BTreeMap;
 
 pub fn run(site: &Site, out: &mut Vec<Diagnostic>) {
@@ -270,16 +271,6 @@ fn san_types(site: &Site, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-}
-
-/// Purity naming: 1-63 letters, digits and '-', alphanumeric at both ends,
-/// at least one letter.
-pub fn purity_name_ok(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-        && s.chars().any(|c| c.is_ascii_alphabetic())
 }
 
 fn names(site: &Site, out: &mut Vec<Diagnostic>) {

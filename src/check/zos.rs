@@ -4,6 +4,9 @@
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::*;
 use crate::plan::{Dn, Plan};
+use crate::rules::{
+    cert_label_ok, dataset_ok, hostname_ok, keyring_ok, pagent_name_ok, racf_name_ok,
+};
 use std::collections::BTreeMap;
 
 pub fn run(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
@@ -987,13 +990,6 @@ fn ciphers(tls: &crate::ir::Tls, out: &mut Vec<Diagnostic>) {
         }
     }
 }
-fn racf_name_ok(s: &str) -> bool {
-    (1..=8).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "#$@".contains(c))
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-}
-
 fn racf_name(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
     if racf_name_ok(&v.value) {
         return;
@@ -1017,12 +1013,7 @@ fn racf_name(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
 
 fn label(what: &str, v: &Sp<String>, out: &mut Vec<Diagnostic>) {
     let n = v.value.chars().count();
-    if n == 0
-        || n > 32
-        || v.value.chars().any(|c| c.is_control())
-        || !v.value.is_ascii()
-        || v.value.contains("/*")
-    {
+    if !cert_label_ok(&v.value) {
         out.push(
             Diagnostic::new(
                 registry::CERT_LABEL,
@@ -1076,25 +1067,12 @@ fn dn_values(subject: &Subject, dn: &Dn, out: &mut Vec<Diagnostic>) {
 }
 
 fn dataset(v: &Sp<String>, out: &mut Vec<Diagnostic>) {
-    let ok = v.value.len() <= 44
-        && v.value.split('.').all(|q| {
-            (1..=8).contains(&q.len())
-                && q.starts_with(|c: char| c.is_ascii_uppercase() || "#$@".contains(c))
-                && q.chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "#$@-".contains(c))
-        });
-    if !ok {
+    if !dataset_ok(&v.value) {
         out.push(
             Diagnostic::new(registry::DATASET_NAME, v.span, format!("`{}` is not a valid data set name", v.value.escape_debug()), "invalid data set name")
                 .help("qualifiers of 1-8 characters (A-Z # $ @ first, then also 0-9 and -), separated by periods, 44 characters at most"),
         );
     }
-}
-
-pub fn pagent_name_ok(s: &str) -> bool {
-    (1..=32).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.@#$-".contains(c))
 }
 
 fn names(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
@@ -1165,16 +1143,7 @@ fn names(site: &Site, plan: &Plan, out: &mut Vec<Diagnostic>) {
             dn_values(&s.certificate.subject, &sn.dn, out);
             key_size(&s.certificate.key, out);
             let ring = &s.keyring.value;
-            if ring.is_empty()
-                || ring.len() > 237
-                // The set the help names: the ring is written unquoted in
-                // RACDCERT ADDRING/CONNECT operands and in PAGENT's Keyring,
-                // where `( ) , ; '` and blanks would end or add operands.
-                // https://ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.icha400/le-addring.htm
-                || !ring
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-#$@".contains(c))
-            {
+            if !keyring_ok(ring) {
                 out.push(
                     Diagnostic::new(
                         registry::CERT_LABEL,
@@ -1343,19 +1312,6 @@ fn tls_and_nfs(site: &Site, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-}
-
-/// A host name that RACDCERT `ALTNAME(DOMAIN('...'))` and haproxy's
-/// `verifyhost` both carry verbatim: lower-case LDH labels (RFC 1123).
-pub fn hostname_ok(s: &str) -> bool {
-    (1..=253).contains(&s.len())
-        && s.split('.').all(|l| {
-            (1..=63).contains(&l.len())
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        })
 }
 
 /// NFS servers on one system have their own job name (an AT-TLS rule
