@@ -1372,7 +1372,33 @@ pub fn bundle(
         let rules: Vec<&&Entry> = list.iter().filter(|e| e.key.kind == "attls-rule").collect();
         for r in rules {
             removal_heading(&mut md);
-            let _ = writeln!(md, "- {target}: remove the policy of rule `{}` (`{}`) from the Policy Agent's AT-TLS file, then `F PAGENT,REFRESH`.", r.key.name, r.file);
+            // A server no spec declares any more: its policy file is gone
+            // from the new bundle. The change holds it emptied, so the step
+            // is a file like every other (the statements that file placed
+            // are replaced by none); `bundle::admit` holds the deployed
+            // `file` to `zos/<system>/pagent/<name>.policy`.
+            // TTLSRule and the Policy Agent's refresh:
+            // https://www.ibm.com/docs/en/zos/latest?topic=statements-ttlsrule-statement
+            // https://www.ibm.com/docs/en/zos/3.1.0?topic=agent-modify-command-policy-address-space
+            if !new.files.contains_key(&r.file) && !out.files.contains_key(&r.file) {
+                out.add_text(
+                    r.file.clone(),
+                    format!(
+                        "# {header}\n\
+                         # The AT-TLS policy of an NFS server no spec declares any more\n\
+                         # (rule {}): no statement. Delete the statements this file placed\n\
+                         # in the Policy Agent's AT-TLS file, then F PAGENT,REFRESH.\n",
+                        r.key.name
+                    ),
+                    none(),
+                )?;
+                let _ = writeln!(md, "- {target}: `{}` holds no statement any more (the rule `{}` of a removed server): delete the statements it placed from the Policy Agent's AT-TLS file, then `F PAGENT,REFRESH`.", r.file, r.key.name);
+                // What the site set up for the server beyond the bundle's
+                // objects is not in the inventory: said, not planned.
+                let _ = writeln!(md, "- {target}: the NFS server of that policy is no longer in the specs: stop it if it still runs, then retire what the site set up for it (its procedure, its attributes data set from the deployed bundle's `nfs/*.attributes`, and its `/etc/services` lines where no other server of the system lists the same ones).");
+            } else {
+                let _ = writeln!(md, "- {target}: remove the policy of rule `{}` (`{}`) from the Policy Agent's AT-TLS file, then `F PAGENT,REFRESH`.", r.key.name, r.file);
+            }
         }
         if cmds.is_empty() {
             continue;

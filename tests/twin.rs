@@ -1649,3 +1649,155 @@ fn every_inventory_the_compiler_writes_is_admitted() {
         assert_eq!(inv.entries.len(), b.inventory.entries.len(), "{name}");
     }
 }
+
+/// A second NFS server on zcx-nfs's NP8, with a tenant of its own: the
+/// edits that add it (the server before the cluster, its port set, the
+/// tenant at the end).
+fn second_server_on_np8() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        (
+            "site.tenant",
+            "\ncluster ocp1 {",
+            r#"
+port_set nfs9_ports {
+  range = 3043..3049
+}
+
+cluster ocp1 {"#,
+        ),
+        (
+            "site.tenant",
+            "      signed_by = zcx_ca\n    }\n  }\n}\n",
+            r#"      signed_by = zcx_ca
+    }
+  }
+
+  nfs_server MVSNFS9 {
+    jobname = MVSNFS9
+    user    = MVSNFS9
+    uid     = 909
+    ports   = nfs9_ports
+    keyring = ZCX-NFS9-RING
+    clients = [10.1.1.1, 10.1.1.2, 10.1.1.3]
+
+    certificate {
+      label     = "NFS9 Server Cert"
+      subject   = { CN = "NFS9 Server Cert" }
+      signed_by = zcx_ca
+    }
+  }
+}
+"#,
+        ),
+    ]
+}
+
+/// The tenant of the second server.
+const T9: &str = r#"
+tenant t9 {
+  cluster   = ocp1
+  namespace = "t9"
+
+  nfs {
+    server        = NP8.MVSNFS9
+    storage_class = "nfs-t9"
+
+    identity {
+      user      = NFST9
+      uid       = 2009
+      label     = "NFST9 Client Cert"
+      signed_by = NP8.zcx_ca
+      export    = dataset("DNAPH.ZCX.T9.P12DER", format = pkcs12der,
+                          password = env("NFST9_P12_PASSWORD"))
+    }
+
+    proxy {
+      namespace  = "haproxy9"
+      cluster_ip = 172.30.226.79
+      image      = "my-repo.com/sys-z/my-haproxy-image:tag"
+      registry   = ocp1.my_registry
+    }
+
+    volume data {
+      export = "/hfs/oc4z/nfs/OCPTSTB/t9"
+      size   = 1Gi
+    }
+  }
+}
+"#;
+
+/// Issue 26's untested case: a server removed from a system that stays,
+/// first with its last tenant, then alone. Each plan, walked on the twins of
+/// the deployed bundle, runs clean and leaves them as a fresh day 0 of the
+/// specs without it: its user ID, certificate, ring, RDATALIB profile,
+/// AT-TLS rule and home go, the other server's objects stay untouched.
+#[test]
+fn a_server_removed_from_a_system_that_stays() {
+    let dir = root().join("examples/zcx-nfs");
+    let with = second_server_on_np8();
+    let tail = "  }\n}\n";
+    let text = std::fs::read_to_string(dir.join("site.tenant")).expect("spec");
+    assert!(
+        text.ends_with(tail),
+        "the example ends with the fios tenant"
+    );
+    let with_tenant = format!("{text}{T9}");
+    for (deployed, what) in [
+        (with_tenant.as_str(), "the server and its last tenant"),
+        (text.as_str(), "the server alone"),
+    ] {
+        let (_t0, old) = analyze_edited(&dir, &with_replaced(&with, &text, deployed));
+        let old = twin::files_of(
+            &tenantc::build_bundle(&old, &tenantc::Options::default()).expect("bundle"),
+        );
+        assert!(
+            old.contains_key("zos/NP8/pagent/MVSNFS9.policy"),
+            "{what}: deployed"
+        );
+        let (mut world, w0) = twin::day0(&old);
+        assert!(w0.ok(), "{what} day 0: {:#?}", w0.failures);
+        let (_t1, new) = analyze_edited(&dir, &[]);
+        let (change, full) = plan(&old, &new);
+        let md = String::from_utf8_lossy(&change["CHANGE.md"]).into_owned();
+        assert!(md.contains("racf-user MVSNFS9"), "{what}: {md}");
+        assert!(
+            !md.contains("MVSNFS8 "),
+            "{what}: the staying server is untouched: {md}"
+        );
+        let w = walk(&mut world, &change, "CHANGE.md");
+        assert!(w.ok(), "{what}: {:#?}", w.failures);
+        let (fresh, wf) = twin::day0(&full);
+        assert!(wf.ok(), "{what} fresh day 0: {:#?}", wf.failures);
+        // The server's attributes and services lines are the site's to
+        // retire (CHANGE.md says so): not inventory objects, so no plan
+        // removes them, and they are left out of the comparison by name.
+        assert!(
+            md.contains("retire what the site set up for it"),
+            "{what}: {md}"
+        );
+        let site_owned = |o: &&twin::Obj| {
+            let o = o.to_string();
+            o.contains("file zos/NP8/nfs/MVSNFS9.attributes")
+                || o.contains("file zos/NP8/nfs/MVSNFS9.services")
+        };
+        let (a, b) = (world.full_state(), fresh.full_state());
+        let mut diff: Vec<String> = a
+            .difference(&b)
+            .filter(|o| !site_owned(o))
+            .map(|o| format!("after the change: {o}"))
+            .collect();
+        diff.extend(b.difference(&a).map(|o| format!("fresh: {o}")));
+        assert_eq!(diff, Vec::<String>::new(), "{what}");
+    }
+}
+
+/// `edits` with the whole file's text `from` replaced by `to` first.
+fn with_replaced<'a>(
+    edits: &[(&'a str, &'a str, &'a str)],
+    from: &'a str,
+    to: &'a str,
+) -> Vec<(&'a str, &'a str, &'a str)> {
+    let mut all = vec![("site.tenant", from, to)];
+    all.extend_from_slice(edits);
+    all
+}

@@ -199,6 +199,19 @@ pub fn entry(e: &Entry) -> Result<(), &'static str> {
             return Err("an export's line is not the line tenantc writes for its path");
         }
     }
+    if e.key.kind == "attls-rule" {
+        // Its policy file is one of its own system's: a plan writes that
+        // path, emptied, when the server is gone.
+        let system = e.key.target.strip_prefix("zos/").unwrap_or_default();
+        let ok = e
+            .file
+            .strip_prefix(&format!("zos/{system}/pagent/"))
+            .and_then(|f| f.strip_suffix(".policy"))
+            .is_some_and(|n| !n.is_empty() && !n.contains('/'));
+        if !ok {
+            return Err("an AT-TLS rule's file is not a policy file of its system");
+        }
+    }
     if e.key.kind == "export" {
         // Its exports file is the one of its own system and server.
         let (system, job) = (
@@ -327,5 +340,16 @@ mod tests {
         );
         e.signer = Some("CERT AUTH/x".into());
         assert!(entry(&e).is_err(), "signer");
+        let mut e = entry_of("zos/NP8", "attls-rule", "MVSNFS8_rule");
+        e.file = "zos/NP8/pagent/MVSNFS8.policy".into();
+        assert_eq!(entry(&e), Ok(()));
+        for bad in [
+            "zos/NP9/pagent/MVSNFS8.policy",
+            "zos/NP8/nfs/MVSNFS8.exports",
+            "zos/NP8/pagent/.policy",
+        ] {
+            e.file = bad.into();
+            assert!(entry(&e).is_err(), "{bad}");
+        }
     }
 }
