@@ -116,11 +116,42 @@ pub fn diff(old: &Inventory, new: &Inventory) -> Change {
     }
     let mut renewed_new = BTreeSet::new();
     let mut renewed_old = BTreeSet::new();
+    // An inventory tenantc wrote holds one certificate per role and system:
+    // two deleted under one role are refused, not paired (a forged line
+    // would otherwise have its certificate rolled over in the creation
+    // phase). A renewal keeps its owner: a certificate moved to another
+    // user ID is created and deleted, not rolled over.
+    let mut per_role: BTreeMap<(String, Option<String>), Vec<&Key>> = BTreeMap::new();
+    for e in c
+        .delete
+        .iter()
+        .filter(|e| e.key.kind == "certificate" && e.role.is_some())
+    {
+        per_role.entry(role(e)).or_default().push(&e.key);
+    }
+    let mut twice = Vec::new();
+    for ((target, r), keys) in &per_role {
+        if keys.len() > 1 {
+            twice.push(format!(
+                "{target}: the deployed inventory holds {} certificates of role {} ({}); an inventory tenantc wrote holds one",
+                keys.len(),
+                r.as_deref().unwrap_or_default(),
+                keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    let owner = |k: &Key| k.name.split_once('/').map(|(o, _)| o.to_string());
     for e in &c.delete {
         if e.key.kind != "certificate" || e.role.is_none() {
             continue;
         }
-        if let Some(&i) = created.get(&role(e)) {
+        if per_role.get(&role(e)).is_some_and(|k| k.len() > 1) {
+            continue;
+        }
+        if let Some(&i) = created
+            .get(&role(e))
+            .filter(|&&i| owner(&c.create[i].key) == owner(&e.key))
+        {
             let new = c.create[i].clone();
             renewed_new.insert(new.key.clone());
             renewed_old.insert(e.key.clone());
@@ -168,6 +199,7 @@ pub fn diff(old: &Inventory, new: &Inventory) -> Change {
         .retain(|e| !renewed_new.contains(&e.key) && !connection_of(&e.key, &renewed_new, true));
     c.delete
         .retain(|e| !connection_of(&e.key, &renewed_old, false));
+    c.refused.extend(twice);
     c
 }
 
@@ -656,6 +688,83 @@ pub fn to_json(c: &Change) -> String {
     s
 }
 
+/// Export lines a removal keeps served until their consumers go come from
+/// the deployed inventory, which is untrusted: a line is kept only when it
+/// opens its path to no address but nodes of the site's clusters and the
+/// server's clients (the addresses tenantc's export lines name), and does
+/// not nest with another line of the file (an exports data set refuses a
+/// parent or a subdirectory of an exported directory, z/OS NFS Guide and
+/// Reference, "Exports data set":
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/nfsexp.htm).
+/// Any other is not kept, and the file says so: dropping a line only ends a
+/// removed tenant's access early, where a forged `/hfs -access=<elsewhere>`
+/// would open every tenant's directory from the creation step on. Returns
+/// the lines to keep, and a comment for each dropped one.
+fn kept_lines<'e>(
+    site: &Site,
+    target: &str,
+    job: &str,
+    base: &str,
+    kept: &[&'e &'e Entry],
+) -> (Vec<&'e Entry>, String) {
+    let here = site
+        .systems
+        .iter()
+        .position(|s| Some(s.name.value.as_str()) == target.strip_prefix("zos/"));
+    let mut allowed: BTreeSet<String> = site
+        .clusters
+        .iter()
+        .flat_map(|c| &c.nodes)
+        .map(|n| n.dvipa.value.to_string())
+        .collect();
+    for id in site.server_ids() {
+        let s = site.server(id);
+        if s.jobname.value == job
+            && here.is_some_and(|h| s.lpars(id.0).contains(&crate::ir::SystemId(h)))
+        {
+            allowed.extend(s.clients.value.iter().map(|a| a.value.to_string()));
+        }
+    }
+    let mut paths: Vec<String> = base
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect();
+    let (mut keep, mut dropped) = (Vec::new(), String::new());
+    for e in kept {
+        let text = e.text.as_deref().unwrap_or_default();
+        let (path, options) = text.split_once(' ').unwrap_or((text, ""));
+        let addresses = options
+            .trim_start_matches("-access=")
+            .trim_end_matches(",ro");
+        let under = |a: &str, b: &str| {
+            a == b || a == "/" || b.strip_prefix(a).is_some_and(|r| r.starts_with('/'))
+        };
+        let why = if !addresses.split('|').all(|a| allowed.contains(a)) {
+            Some("it names addresses that are no node of the site and no client of the server")
+        } else if paths.iter().any(|o| under(path, o) || under(o, path)) {
+            Some("it would nest with another export of this file")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => {
+                let _ = writeln!(
+                    dropped,
+                    "# the deployed export of {path} is not kept: {why}"
+                );
+            }
+            None => {
+                paths.push(path.to_string());
+                keep.push(**e);
+            }
+        }
+    }
+    (keep, dropped)
+}
+
 /// The z/OS system a `zos/<name>` target names.
 fn system<'s>(site: &'s Site, target: &str) -> Option<&'s crate::ir::ZosSystem> {
     let name = target.strip_prefix("zos/")?;
@@ -978,6 +1087,8 @@ pub fn bundle(
                 && kept.is_empty();
             let stops = !new.files.contains_key(&file);
             let mut staged = base.clone();
+            let (kept, dropped) = kept_lines(site, target, job, &base, &kept);
+            staged.push_str(&dropped);
             for e in &kept {
                 let _ = writeln!(
                     staged,

@@ -384,25 +384,37 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 eradicate,
                 full,
             };
+            // The change replaces `--out` whole: it may neither be the
+            // deployed bundle, lie inside it, nor hold it.
+            if let (Some(o), Some(d)) = (resolved(&out), resolved(&deployed)) {
+                if o.starts_with(&d) || d.starts_with(&o) {
+                    return Err(ToolError(format!(
+                        "--out {out} and --deployed {deployed} overlap; write the change elsewhere"
+                    )));
+                }
+            }
             let (change, bundle) = crate::plan(&a, &opts, &deployed, &plan_opts)?;
             if let Some(inside) = input_inside(&a, common.stdlib.as_ref(), &out) {
                 return Err(ToolError(format!(
                     "--out {out} contains {inside}, an input of this plan; write the change elsewhere"
                 )));
             }
-            crate::bundle::write(&bundle, &out)?;
             let text = match common.diagnostics_format {
                 Format::Json => crate::change::to_json(&change),
                 _ => crate::change::summary(&change),
             };
             let _ = std::io::stdout().write_all(text.as_bytes());
+            // A change with a refused part is not written: applying the rest
+            // alone (a new authority without the certificates it signs) can
+            // break what runs.
             if !change.refused.is_empty() {
                 eprintln!(
-                    "error: {} change(s) cannot be planned (see above)",
+                    "error: {} change(s) cannot be planned (see above); nothing written",
                     change.refused.len()
                 );
                 return Ok(ExitCode::from(1));
             }
+            crate::bundle::write(&bundle, &out)?;
             leave_to_exit((a, bundle));
             Ok(ExitCode::SUCCESS)
         }
@@ -667,6 +679,22 @@ fn svg(dot: &str) -> Result<Vec<u8>, ToolError> {
 
 /// An input file or the stdlib directory that lies inside `out`, which a
 /// compile replaces as a whole.
+/// `p` as an absolute path with its links resolved as far as it exists:
+/// the canonical form of its nearest existing ancestor, with the rest of it
+/// appended (a `--out` that does not exist yet).
+fn resolved(p: &camino::Utf8Path) -> Option<std::path::PathBuf> {
+    let abs = std::path::absolute(p).ok()?;
+    let mut rest = Vec::new();
+    let mut at = abs.as_path();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(at) {
+            return Some(rest.iter().rev().fold(c, |acc, n| acc.join(n)));
+        }
+        rest.push(at.file_name()?.to_os_string());
+        at = at.parent()?;
+    }
+}
+
 fn input_inside(
     a: &Analysis,
     stdlib: Option<&Utf8PathBuf>,

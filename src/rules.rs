@@ -96,6 +96,47 @@ pub enum ExportPathError {
     NotNormal(&'static str),
 }
 
+/// A z/OS UNIX path from an export path written with the server's default
+/// `/hfs` prefix (z/OS NFS hfsprefix site attribute, default `/hfs`); `/hfs`
+/// alone is the root:
+/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/attt.htm
+pub fn unix_path(export: &str) -> &str {
+    if export == "/hfs" {
+        return "/";
+    }
+    export
+        .strip_prefix("/hfs/")
+        .map_or(export, |rest| &export[export.len() - rest.len() - 1..])
+}
+
+/// Why the z/OS UNIX directory `dir` (in normal form) is the system's and
+/// not one to give a tenant or a user ID, if it is: the root, the root of
+/// the home directories, or one of the directories z/OS installs and
+/// customises (`/bin`, `/dev`, `/etc`, `/lib`, `/opt`, `/samples`,
+/// `/SYSTEM`, `/tmp`, `/usr`, `/var`) or a directory under one. The bundle
+/// gives an exported directory to its tenant's user ID (`chown`, `chmod
+/// 700`) and a home to its user ID, as a superuser, and a plan may remove a
+/// directory with `rm -r`: a spec exporting `/hfs/etc` would hand `/etc` to
+/// a tenant. z/OS UNIX System Services User's Guide, "The root file system
+/// and mountable file systems"; Planning, "Structure of the z/OS UNIX file
+/// system":
+/// https://www-01.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.bpxa400/rootmou.htm
+/// https://www-01.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.bpxb200/fs1.htm
+pub fn system_directory(dir: &str) -> Option<&'static str> {
+    const SYSTEM: [&str; 10] = [
+        "bin", "dev", "etc", "lib", "opt", "samples", "SYSTEM", "tmp", "usr", "var",
+    ];
+    let mut segments = dir.split('/').filter(|s| !s.is_empty());
+    match (segments.next(), segments.next()) {
+        (None, _) => Some("the root directory"),
+        (Some("u"), None) => Some("the root of the home directories"),
+        (Some(top), _) if SYSTEM.contains(&top) => {
+            Some("a directory z/OS installs or customises, or one under it")
+        }
+        _ => None,
+    }
+}
+
 /// The `/` segments of an export path in normal form (none for `/`).
 pub fn export_segments(path: &str) -> Vec<&str> {
     path.split('/').filter(|s| !s.is_empty()).collect()
@@ -209,9 +250,48 @@ pub fn purity_name_ok(s: &str) -> bool {
         && s.chars().any(|c| c.is_ascii_alphabetic())
 }
 
+/// Whether the cluster keeps the namespace `ns` for its own components:
+/// Kubernetes' initial namespaces and `kube-*`
+/// (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces),
+/// and on OpenShift `openshift` and `openshift-*`, the projects it keeps for
+/// cluster components
+/// (https://docs.redhat.com/en/documentation/openshift_container_platform/4.16/html/building_applications/projects).
+/// Both prefixes are refused on every kind: a plain Kubernetes cluster runs
+/// OpenShift's operators under those names too when they are installed.
+pub fn reserved_namespace(ns: &str) -> bool {
+    ns == "default" || ns == "openshift" || ns.starts_with("kube-") || ns.starts_with("openshift-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn system_directories_are_nobodys_to_take() {
+        for dir in [
+            "/",
+            "/u",
+            "/etc",
+            "/etc/ssh",
+            "/usr/lpp",
+            "/tmp",
+            "/SYSTEM/etc",
+        ] {
+            assert!(system_directory(dir).is_some(), "{dir}");
+        }
+        for dir in [
+            "/u/nfstst",
+            "/oc4z/nfs/a",
+            "/ledger/reports",
+            "/etcetera",
+            "/users",
+        ] {
+            assert_eq!(system_directory(dir), None, "{dir}");
+        }
+        assert_eq!(unix_path("/hfs/etc"), "/etc");
+        assert_eq!(unix_path("/hfs"), "/");
+        assert_eq!(unix_path("/hfsx/a"), "/hfsx/a");
+    }
 
     #[test]
     fn export_paths_are_judged_by_one_rule() {

@@ -1422,3 +1422,205 @@ fn a_tampered_deployed_inventory_is_refused() {
         );
     }
 }
+
+/// zcx-nfs compiled into `dir/deployed`, its spec copied to `dir/site` with
+/// `edits` (from, to) applied: the deployed inventory's text.
+fn deployed_zcx(dir: &Utf8Path, edits: &[(&str, &str)]) -> String {
+    let site = dir.join("site");
+    std::fs::create_dir_all(&site).expect("mkdir");
+    let text = std::fs::read_to_string(root().join("examples/zcx-nfs/site.tenant")).expect("spec");
+    std::fs::write(site.join("site.tenant"), &text).expect("write");
+    let o = run(dir, &["compile", "site", "--out", "deployed"]);
+    assert!(o.status.success(), "{}", text_of(&o));
+    let mut edited = text;
+    for (from, to) in edits {
+        assert!(edited.contains(from), "{from}");
+        edited = edited.replace(from, to);
+    }
+    std::fs::write(site.join("site.tenant"), edited).expect("write");
+    std::fs::read_to_string(dir.join("deployed/inventory.jsonl")).expect("inventory")
+}
+
+fn append(dir: &Utf8Path, lines: &[&str]) {
+    let inv = dir.join("deployed/inventory.jsonl");
+    let mut text = std::fs::read_to_string(&inv).expect("inventory");
+    for l in lines {
+        text.push_str(&l.replace("$D", &"a".repeat(64)));
+        text.push('\n');
+    }
+    std::fs::write(inv, text).expect("append");
+}
+
+/// A forged export line kept open while a tenant changes is not kept: its
+/// addresses are no node of the site, or it nests with the tenant's own
+/// export (red team H1: `/hfs -access=203.0.113.66` was written into the
+/// exports file of the creation step). The plan still runs.
+#[test]
+fn a_forged_export_is_not_kept_open() {
+    for (forged, why) in [
+        ("/hfs -access=203.0.113.66", "no node of the site"),
+        ("/hfs -access=10.1.1.1", "nest with another export"),
+    ] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = Utf8Path::from_path(tmp.path()).expect("utf-8");
+        deployed_zcx(dir, &[("replicas = 1", "replicas = 2")]);
+        append(dir, &[&format!(
+            "{{\"target\":\"zos/NP8\",\"kind\":\"export\",\"name\":\"MVSNFS8 /hfs\",\"owners\":[\"fios\"],\"file\":\"zos/NP8/nfs/MVSNFS8.exports\",\"digest\":\"$D\",\"text\":\"{forged}\"}}"
+        )]);
+        let o = run(
+            dir,
+            &["plan", "site", "--deployed", "deployed", "--out", "change"],
+        );
+        assert!(o.status.success(), "{}", text_of(&o));
+        let exports = std::fs::read_to_string(dir.join("change/zos/NP8/nfs/MVSNFS8.exports"))
+            .expect("the exports file of the change");
+        assert!(
+            !exports.lines().any(|l| l == forged),
+            "{forged} kept open:\n{exports}"
+        );
+        assert!(
+            exports.contains("the deployed export of /hfs is not kept"),
+            "{exports}"
+        );
+        assert!(exports.contains(why), "{exports}");
+    }
+}
+
+/// Forged lines that pass the spelling rules but name what tenantc never
+/// creates (a cluster role binding, a system namespace, a system directory)
+/// or put a live object of one tenant under another are refused whole
+/// (red team H2), not deleted with a removed tenant.
+#[test]
+fn forged_objects_a_plan_would_delete_are_refused() {
+    let cases = [
+        r#"{"target":"cluster/ocp1","kind":"ClusterRoleBinding","name":"cluster-admin","owners":["fios"],"file":"k8s/ocp1/fios/namespace.yaml","digest":"$D"}"#,
+        r#"{"target":"cluster/ocp1","kind":"Namespace","name":"kube-system","owners":["fios"],"file":"k8s/ocp1/fios/namespace.yaml","digest":"$D"}"#,
+        r#"{"target":"cluster/ocp1","kind":"Secret","name":"openshift-etcd/x","owners":["fios"],"file":"k8s/ocp1/fios/namespace.yaml","digest":"$D"}"#,
+        r#"{"target":"zos/NP8","kind":"directory","name":"/etc","owners":["fios"],"file":"zos/NP8/uss/homes-NP8.sh","digest":"$D"}"#,
+        r#"{"target":"cluster/ocp1","kind":"PersistentVolumeClaim","name":"fios/data-0","owners":["ghost"],"file":"k8s/ocp1/fios/namespace.yaml","digest":"$D"}"#,
+    ];
+    for forged in cases {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = Utf8Path::from_path(tmp.path()).expect("utf-8");
+        deployed_zcx(dir, &[("replicas = 1", "replicas = 2")]);
+        append(dir, &[r#"{"tenant":"ghost","digest":"$D"}"#, forged]);
+        let o = run(
+            dir,
+            &[
+                "plan",
+                "site",
+                "--deployed",
+                "deployed",
+                "--out",
+                "change",
+                "--remove-directories",
+            ],
+        );
+        let said = text_of(&o);
+        assert_eq!(o.status.code(), Some(2), "{forged}\n{said}");
+        assert!(
+            said.contains("not an inventory tenantc wrote (line "),
+            "{said}"
+        );
+        assert!(
+            !dir.join("change").exists(),
+            "a change was written for {forged}"
+        );
+    }
+}
+
+/// Two deployed certificates claiming one role are refused, not paired as
+/// a renewal (red team H3: a forged CERTAUTH certificate with the
+/// authority's role was rolled over in the creation job), and a refused
+/// plan writes nothing (M3). A certificate moved to another user ID is
+/// created and deleted, not rolled over (M1).
+#[test]
+fn renewals_pair_one_certificate_of_one_owner() {
+    let relabel = [
+        (
+            "label   = \"CA Cert for zCX HAPROXY\"",
+            "label   = \"CA Cert 2029\"",
+        ),
+        (
+            "label     = \"NFS Server Cert\"",
+            "label     = \"NFS Server Cert 2029\"",
+        ),
+        (
+            "label     = \"NFSTST Private Cert\"",
+            "label     = \"NFSTST Cert 2029\"",
+        ),
+    ];
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = Utf8Path::from_path(tmp.path()).expect("utf-8");
+    deployed_zcx(dir, &relabel);
+    let o = run(
+        dir,
+        &["plan", "site", "--deployed", "deployed", "--out", "change"],
+    );
+    assert!(
+        o.status.success(),
+        "the renewal alone plans: {}",
+        text_of(&o)
+    );
+    std::fs::remove_dir_all(dir.join("change")).expect("rm");
+    append(
+        dir,
+        &[
+            r#"{"target":"zos/NP8","kind":"certificate","name":"CERTAUTH/A Site Root CA","file":"zos/NP8/jcl/1-authority-zcx_ca.jcl","digest":"$D","role":"authority:zcx_ca"}"#,
+        ],
+    );
+    let o = run(
+        dir,
+        &["plan", "site", "--deployed", "deployed", "--out", "change"],
+    );
+    let said = text_of(&o);
+    assert_eq!(o.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("certificates of role authority:zcx_ca"),
+        "{said}"
+    );
+    assert!(said.contains("nothing written"), "{said}");
+    assert!(
+        !dir.join("change").exists(),
+        "a refused plan wrote its change"
+    );
+
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = Utf8Path::from_path(tmp.path()).expect("utf-8");
+    deployed_zcx(dir, &[("user      = NFSTST", "user      = NFSNEW")]);
+    let o = run(
+        dir,
+        &["plan", "site", "--deployed", "deployed", "--out", "change"],
+    );
+    assert!(o.status.success(), "{}", text_of(&o));
+    let create = std::fs::read_to_string(dir.join("change/zos/NP8/jcl/C1-create.jcl")).expect("C1");
+    assert!(!create.contains(" ROLLOVER("), "{create}");
+    assert!(
+        create.contains("GENCERT"),
+        "the moved certificate is made: {create}"
+    );
+}
+
+/// `--out` may not be the deployed bundle, lie inside it, or hold it: the
+/// change replaces `--out` whole (red team L1).
+#[test]
+fn a_change_is_not_written_over_the_deployed_bundle() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = Utf8Path::from_path(tmp.path()).expect("utf-8");
+    deployed_zcx(dir, &[("replicas = 1", "replicas = 2")]);
+    let before = std::fs::read(dir.join("deployed/APPLY.md")).expect("APPLY.md");
+    for out in ["deployed", "deployed/change", "./deployed/../deployed", "."] {
+        let o = run(
+            dir,
+            &["plan", "site", "--deployed", "deployed", "--out", out],
+        );
+        let said = text_of(&o);
+        assert_eq!(o.status.code(), Some(2), "--out {out}: {said}");
+        assert!(said.contains("overlap"), "{said}");
+    }
+    assert_eq!(
+        std::fs::read(dir.join("deployed/APPLY.md")).expect("APPLY.md"),
+        before
+    );
+    assert!(!dir.join("deployed/change").exists());
+}

@@ -12,7 +12,7 @@
 use super::inventory::Entry;
 use crate::rules::{
     cert_label_ok, dns_label_ok, dns_subdomain_ok, export_path, export_path_not_normal, keyring_ok,
-    pagent_name_ok, purity_name_ok, racf_name_ok,
+    pagent_name_ok, purity_name_ok, racf_name_ok, reserved_namespace,
 };
 
 /// A name the grammar reads as an identifier (`grammar/tenant.pest`,
@@ -44,13 +44,27 @@ fn certificate_ok(s: &str) -> bool {
         .is_some_and(|(o, label)| (o == "CERTAUTH" || racf_name_ok(o)) && cert_label_ok(label))
 }
 
-/// A Kubernetes kind as the API spells it (`Deployment`,
-/// `ValidatingAdmissionPolicy`).
-fn k8s_kind_ok(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.starts_with(|c: char| c.is_ascii_uppercase())
-        && s.chars().all(|c| c.is_ascii_alphanumeric())
-}
+/// The Kubernetes kinds the bundle creates, and so the only ones a plan
+/// deletes (`tests/twin.rs::every_inventory_the_compiler_writes_is_admitted`
+/// holds every example's objects to it). A forged `ClusterRoleBinding` or
+/// `CustomResourceDefinition` is never deleted by name.
+pub const KUBERNETES_KINDS: [&str; 15] = [
+    "ConfigMap",
+    "Deployment",
+    "MachineConfig",
+    "Namespace",
+    "NetworkPolicy",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "ResourceQuota",
+    "Secret",
+    "Service",
+    "StatefulSet",
+    "StorageClass",
+    "StorageCluster",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+];
 
 /// A bundle file's path: relative, of segments a bundle writes (no `.` or
 /// `..`, no blank or shell or Markdown syntax).
@@ -105,9 +119,10 @@ pub fn key(target: &str, kind: &str, name: &str) -> Result<(), &'static str> {
             .split_once(' ')
             .is_some_and(|(job, path)| racf_name_ok(job) && export_path(path).is_ok()),
         // A home or an exported directory: absolute, in normal form, printable
-        // ASCII without blanks; never `/` (a plan may remove it with `rm -r`).
+        // ASCII without blanks; never a system directory (a plan may remove
+        // it with `rm -r`), as the checks refuse one in a spec.
         ("zos", "directory") => {
-            name != "/"
+            crate::rules::system_directory(name).is_none()
                 && export_path_not_normal(name).is_none()
                 && name.is_ascii()
                 && !name.chars().any(|c| c.is_control() || c.is_whitespace())
@@ -117,9 +132,11 @@ pub fn key(target: &str, kind: &str, name: &str) -> Result<(), &'static str> {
         ("array", "pod") => name
             .split_once("::")
             .is_some_and(|(realm, pod)| purity_name_ok(realm) && purity_name_ok(pod)),
-        ("cluster", kind) if k8s_kind_ok(kind) => match name.split_once('/') {
-            Some((ns, n)) => dns_label_ok(ns) && dns_subdomain_ok(n),
-            None => dns_subdomain_ok(name),
+        // Never in, or of, a namespace the cluster keeps for itself, which
+        // the checks refuse a tenant.
+        ("cluster", kind) if KUBERNETES_KINDS.contains(&kind) => match name.split_once('/') {
+            Some((ns, n)) => dns_label_ok(ns) && !reserved_namespace(ns) && dns_subdomain_ok(n),
+            None => dns_subdomain_ok(name) && !(kind == "Namespace" && reserved_namespace(name)),
         },
         ("zos" | "array" | "cluster", _) => return Err("an object of a kind tenantc never writes"),
         _ => return Err("a target that is not a z/OS system, an array or a cluster"),
@@ -159,6 +176,18 @@ pub fn entry(e: &Entry) -> Result<(), &'static str> {
         });
         if !ok || e.key.kind != "certificate" {
             return Err("a certificate's role is not `authority:`, `server:` or `client:` a name");
+        }
+        // An authority's certificate is a CERTAUTH one, a server's and a
+        // client's a user ID's; a client's serves its tenant alone.
+        let authority = e.key.name.starts_with("CERTAUTH/");
+        let fits = match role.split_once(':') {
+            Some(("authority", _)) => authority,
+            Some(("server", _)) => !authority,
+            Some(("client", t)) => !authority && e.owners.len() == 1 && e.owners[0] == t,
+            _ => false,
+        };
+        if !fits {
+            return Err("a certificate's role does not fit its owner or its tenants");
         }
     }
     if e.signer.as_deref().is_some_and(|s| !certificate_ok(s)) {
@@ -283,6 +312,8 @@ mod tests {
             ("zos/NP8", "directory", "/"),
             ("zos/NP8", "directory", "/u/../etc"),
             ("zos/NP8", "directory", "/u/a b"),
+            ("zos/NP8", "directory", "/etc"),
+            ("zos/NP8", "directory", "/usr/lib"),
             ("zos/NP8", "attls-rule", "a rule"),
             ("zos/NP8", "dataset", "A.B"),
             ("zos/../../x", "racf-user", "A"),
@@ -291,6 +322,10 @@ mod tests {
             ("array/fa1", "pod", "r::p;rm"),
             ("cluster/ocp1", "Deployment", "ns/name\n---"),
             ("cluster/ocp1", "deployment", "ns/name"),
+            ("cluster/ocp1", "ClusterRoleBinding", "cluster-admin"),
+            ("cluster/ocp1", "Namespace", "kube-system"),
+            ("cluster/ocp1", "Namespace", "openshift-etcd"),
+            ("cluster/ocp1", "Secret", "kube-system/x"),
             ("cluster/ocp1", "Secret", "../x"),
         ] {
             assert!(key(t, k, n).is_err(), "{t} {k} {n:?}");

@@ -806,7 +806,42 @@ impl Deployed {
                 .collect();
             d.lines = order.iter().map(|&o| d.lines[o]).collect();
         }
+        d.consistent()?;
         Ok(d)
+    }
+
+    /// What an inventory tenantc wrote says of its own objects, beyond each
+    /// line's spelling ([`super::admit`]): an object in a tenant's namespace
+    /// (a namespace with owners) serves only that namespace's tenants, and a
+    /// pod only its realm's. A forged line that puts another tenant's
+    /// claim, or a live object of a surviving tenant, under a removed
+    /// tenant would otherwise be deleted with it.
+    fn consistent(&self) -> Result<(), String> {
+        for i in 0..self.lines.len() {
+            let [target, kind, name] = self.key(i);
+            let parent = match (kind, name.split_once('/'), name.split_once("::")) {
+                (_, Some((ns, _)), _) if target.starts_with("cluster/") => {
+                    Some([target, "Namespace", ns])
+                }
+                ("pod", _, Some((realm, _))) => Some([target, "realm", realm]),
+                _ => None,
+            };
+            let Some(parent) = parent else { continue };
+            let Ok(p) = self.lines_search(&parent) else {
+                // A namespace or realm the bundle does not create is the
+                // platform's; its objects are judged by their spelling.
+                continue;
+            };
+            let theirs = self.owner_ids(p);
+            if !theirs.is_empty() && !self.owner_ids(i).iter().all(|o| theirs.contains(o)) {
+                let at = self.lines[i].at as usize;
+                return Err(format!(
+                    "line {}: an object serves tenants its namespace or realm does not",
+                    self.text[..at].matches('\n').count() + 1
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The number of objects.

@@ -17,7 +17,14 @@ fn export_paths(site: &Site, out: &mut Vec<Diagnostic>) {
         for v in t.nfs.iter().flat_map(|n| &n.volumes) {
             use crate::rules::ExportPathError as Why;
             let (what, why, help) = match crate::rules::export_path(&v.export.value) {
-                Ok(()) => continue,
+                Ok(()) => match crate::rules::system_directory(crate::rules::unix_path(&v.export.value)) {
+                    None => continue,
+                    Some(why) => (
+                        "would give the tenant a system directory",
+                        why,
+                        "export a directory of the tenant's own, e.g. \"/hfs/u/nfs/<tenant>\": the directory script gives the exported directory to the tenant's user ID (chown, chmod 700)",
+                    ),
+                },
                 Err(Why::Unwritable(why)) => (
                     "cannot be written into the NFS server's exports data set",
                     why,

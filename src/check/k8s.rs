@@ -4,7 +4,7 @@
 use crate::diagnostics::{registry, Diagnostic};
 use crate::ir::*;
 use crate::plan::Plan;
-use crate::rules::{dns_label_ok, dns_subdomain_ok, rfc1035_label_ok};
+use crate::rules::{dns_label_ok, dns_subdomain_ok, reserved_namespace, rfc1035_label_ok};
 use crate::source::Span;
 use std::collections::BTreeMap;
 
@@ -71,18 +71,6 @@ fn control_plane(site: &Site, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-}
-
-/// Whether the cluster keeps the namespace `ns` for its own components:
-/// Kubernetes' initial namespaces and `kube-*`
-/// (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces),
-/// and on OpenShift `openshift` and `openshift-*`, the projects it keeps for
-/// cluster components
-/// (https://docs.redhat.com/en/documentation/openshift_container_platform/4.16/html/building_applications/projects).
-/// Both prefixes are refused on every kind: a plain Kubernetes cluster runs
-/// OpenShift's operators under those names too when they are installed.
-pub fn reserved_namespace(ns: &str) -> bool {
-    ns == "default" || ns == "openshift" || ns.starts_with("kube-") || ns.starts_with("openshift-")
 }
 
 /// The ClusterIPs the cluster gives its own Services: the first address of

@@ -94,7 +94,23 @@ pub fn unique_uids(site: &Site, out: &mut Vec<Diagnostic>) {
     let mut by_uid: BTreeMap<u64, &Sp<String>> = BTreeMap::new();
     let mut by_user: BTreeMap<&str, &Sp<u64>> = BTreeMap::new();
     for (user, o, tenant) in users {
-        if o.home.span != user.span && crate::rules::export_path(&o.home.value).is_err() {
+        let system = (o.home.value != "/")
+            .then(|| crate::rules::system_directory(&o.home.value))
+            .flatten();
+        if let (Some(why), true) = (system, crate::rules::export_path(&o.home.value).is_ok()) {
+            out.push(
+                Diagnostic::new(
+                    registry::OMVS_HOME,
+                    o.home.span,
+                    format!(
+                        "home `{}` of user ID `{}` is {why}",
+                        o.home.value, user.value
+                    ),
+                    "a system directory",
+                )
+                .help("the homes script gives a home to its user ID (chown, chmod 700): write a directory of its own, such as \"/u/nfsa\""),
+            );
+        } else if o.home.span != user.span && crate::rules::export_path(&o.home.value).is_err() {
             out.push(
                 Diagnostic::new(
                     registry::OMVS_HOME,

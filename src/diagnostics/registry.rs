@@ -932,12 +932,17 @@ Bad:
 Good:
     identity { user = NFSA, uid = 2001 ... }";
 
-    OMVS_HOME = "E0432", Error, "home directory not an absolute z/OS UNIX path",
+    OMVS_HOME = "E0432", Error, "home directory not an absolute z/OS UNIX path, or a system directory",
 "The `home` of a user ID becomes HOME of its OMVS segment (ALTUSER OMVS(HOME)):
-an absolute path of printable ASCII without blanks.
+an absolute path of printable ASCII without blanks. The homes script gives the
+directory to the user ID (chown, chmod 700) as a superuser, so it is not a
+system directory: `/u` itself, or `/bin`, `/dev`, `/etc`, `/lib`, `/opt`,
+`/samples`, `/SYSTEM`, `/tmp`, `/usr`, `/var` or a directory under one (a
+server's started task may keep `/`, which the script never touches).
 
 Bad:
     home = \"u/nfsa\"
+    home = \"/etc\"
 
 Good:
     home = \"/u/nfsa\"";
@@ -1167,9 +1172,16 @@ them: the path is passed to the NFS server as written (the PersistentVolume's
 `nfs.path`), so what is compared for overlaps must be exactly what is
 mounted, and a `..` could climb out of the subtree a reviewer reads.
 
+The directory script gives an exported directory to its tenant's user ID
+(chown, chmod 700) as a superuser, so its z/OS UNIX directory (the path
+without the `/hfs` prefix) is not a system directory: the root, `/u` itself,
+or `/bin`, `/dev`, `/etc`, `/lib`, `/opt`, `/samples`, `/SYSTEM`, `/tmp`,
+`/usr`, `/var` or a directory under one.
+
 Bad:
     export = \"/hfs/nfs/a/../b/\"
     export = \"/hfs/nfs/a,ro\"
+    export = \"/hfs/etc\"
 
 Good:
     export = \"/hfs/nfs/b\"";

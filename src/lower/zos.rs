@@ -56,14 +56,7 @@ pub fn export_line(site: &Site, tenant: &Tenant, v: &Volume) -> Result<String, L
     ))
 }
 
-/// A z/OS UNIX path from an export path written with the server's default
-/// `/hfs` prefix (z/OS NFS hfsprefix site attribute, default `/hfs`):
-/// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/attt.htm
-pub fn unix_path(export: &str) -> &str {
-    export
-        .strip_prefix("/hfs/")
-        .map_or(export, |rest| &export[export.len() - rest.len() - 1..])
-}
+pub use crate::rules::unix_path;
 
 /// The script that makes a server's exported directories.
 pub fn dirs_file(system: &str, job: &str) -> String {
