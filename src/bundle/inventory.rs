@@ -697,6 +697,13 @@ impl Deployed {
             let l = &text[pos..end];
             let at = pos;
             pos = end + 1;
+            // JSON carries no raw control character (RFC 8259: escaped in
+            // strings, none elsewhere but blanks tenantc never writes); the
+            // lines of untouched objects are copied into a change as they
+            // are, so a raw escape or NUL must not reach a terminal or a log.
+            if l.bytes().any(|b| b < 0x20) {
+                return bad(number, "a line holds a control character");
+            }
             if first {
                 first = false;
                 let header: Header = serde_json::from_str(l).map_err(json(number))?;
@@ -1086,6 +1093,8 @@ mod tests {
         for bad in [
             "{\"kind\":\"x\",\"target\":\"t\",\"name\":\"n\",\"file\":\"f\",\"digest\":\"d\"}",
             "{\"target\":\"t\",\"kind\":\"x\",\"name\":\"n\",\"owners\":[1],\"file\":\"f\"}",
+            // A raw control character in the tail a plan copies unparsed.
+            "{\"target\":\"zos/S\",\"kind\":\"racf-user\",\"name\":\"N\",\"file\":\"f\",\"x\":\"\u{1b}[2J\"}",
             // An owner no tenant can be named (`bundle::admit`).
             "{\"target\":\"zos/S\",\"kind\":\"racf-user\",\"name\":\"N\",\"owners\":[\"t\\\"1\"],\"file\":\"f\"}",
             "{\"target\":\"t\",\"kind\":\"x\",\"name\":\"n",
