@@ -364,6 +364,17 @@ fn parse_cached(cache: Option<&ParseCache>, file: FileId, text: &Arc<str>) -> Pa
     parsed
 }
 
+/// The tree loading makes of an input's text, through `cache` (a text
+/// parsed once is not parsed again): for an editor asked about a text that
+/// no analysis has read.
+pub fn parse_input(
+    cache: Option<&ParseCache>,
+    file: FileId,
+    text: &Arc<str>,
+) -> Option<Arc<SyntaxFile>> {
+    parse_cached(cache, file, text).0
+}
+
 /// Parses files on up to as many threads as there are cores; with a cache,
 /// only those whose text changed.
 fn parse_all(map: &SourceMap, files: &[FileId], cache: Option<&ParseCache>) -> Vec<Parsed> {
