@@ -935,7 +935,7 @@ fn rename(s: &Snapshot, p: lt::RenameParams) -> Result<Option<lt::WorkspaceEdit>
     let spans: Vec<Span> = std::iter::once(d.name_span)
         .chain(index.refs_to(Target::Decl(id)).map(|r| r.span))
         .collect();
-    if let Some(problem) = rename_breaks(s, &view.snap.analysis, &spans, new) {
+    if let Some(problem) = rename_breaks(s, &view.snap, &spans, new) {
         return Err(Failure(
             ErrorCode::RequestFailed,
             format!("renaming to `{new}` would break the site: {problem}"),
@@ -966,28 +966,36 @@ fn rename(s: &Snapshot, p: lt::RenameParams) -> Result<Option<lt::WorkspaceEdit>
 /// alias, or stop being unique. `None` when it adds no error.
 fn rename_breaks(
     s: &Snapshot,
-    analysis: &crate::Analysis,
+    snap: &std::rc::Rc<Analysed>,
     spans: &[Span],
     new: &str,
 ) -> Option<String> {
+    let analysis = &snap.analysis;
     let sources = &analysis.sources;
     let mut overlay = crate::resolve::load::Overlay::new();
     let mut inputs = Vec::new();
     for (id, f) in sources.files() {
         let Some(path) = &f.path else { continue };
-        let mut text = f.text.to_string();
         let mut here: Vec<&Span> = spans.iter().filter(|sp| sp.file == id).collect();
-        here.sort_by_key(|sp| std::cmp::Reverse(sp.start));
-        here.dedup();
-        for sp in here {
-            text.replace_range(sp.start as usize..sp.end as usize, new);
-        }
-        overlay.insert(path.clone(), std::sync::Arc::from(text));
+        // A file the rename leaves alone keeps its text, and so its tree.
+        let text = if here.is_empty() {
+            f.text.clone()
+        } else {
+            let mut text = f.text.to_string();
+            here.sort_by_key(|sp| std::cmp::Reverse(sp.start));
+            here.dedup();
+            for sp in here {
+                text.replace_range(sp.start as usize..sp.end as usize, new);
+            }
+            std::sync::Arc::from(text)
+        };
+        overlay.insert(path.clone(), text);
         inputs.push(path.clone());
     }
     let mut opts = s.opts.clone();
     opts.overlay = Some(std::sync::Arc::new(overlay));
-    opts.parse_cache = None;
+    // The trees the analysis parsed: only the renamed files are parsed again.
+    opts.parse_cache = s.parse_cache_of(snap);
     let after = crate::analyze(&inputs, &opts).ok()?;
     let before: Vec<(&str, &str)> = analysis
         .diagnostics
@@ -1008,6 +1016,9 @@ fn rename_breaks(
 fn formatting(s: &Snapshot, p: lt::DocumentFormattingParams) -> Option<Vec<lt::TextEdit>> {
     let path = text::uri_to_path(&p.text_document.uri)?;
     let now = s.text_of(&path)?;
+    // `tenantc fmt`'s own entry, which parses: it refuses a text whose parse
+    // reported any error (a bad literal too, where the tree is whole), and
+    // those diagnostics are the parse's, not kept with an analysis's trees.
     match crate::fmt::format_source(FileId(0), &now) {
         Ok(formatted) if formatted == *now => Some(Vec::new()),
         Ok(formatted) => {

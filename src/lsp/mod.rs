@@ -789,6 +789,24 @@ impl Snapshot<'_> {
         })
     }
 
+    /// The parse cache an analysis read its trees from (its site's, or its
+    /// site's slices'), for an analysis of texts that differ from it in a
+    /// few files.
+    pub fn parse_cache_of(
+        &self,
+        a: &Rc<Analysed>,
+    ) -> Option<Arc<crate::resolve::load::ParseCache>> {
+        self.sites.iter().find_map(|s| {
+            if s.snap.as_ref().is_some_and(|x| Rc::ptr_eq(x, a)) {
+                Some(s.cache.clone())
+            } else if s.sliced.as_ref().is_some_and(|(_, x)| Rc::ptr_eq(x, a)) {
+                Some(s.slice_cache.clone())
+            } else {
+                None
+            }
+        })
+    }
+
     pub fn uri_of(&self, path: &Utf8Path) -> lt::Uri {
         self.docs
             .get(path)
@@ -951,5 +969,62 @@ mod tests {
             assert!(loc.range(*s).is_some());
         }
         assert_eq!(loc.texts_compared, 1);
+    }
+
+    /// The outline of a file that does not parse reads the tree an
+    /// analysis of its text kept, the last slice's included; a text no
+    /// analysis read is parsed once, by the loader's entry.
+    #[test]
+    fn the_recovered_outline_parses_only_what_no_analysis_read() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).expect("utf-8");
+        let path = root.join("a.tenant");
+        let text = "tenant a {\n  nfs {\n    volume v {\n}\n";
+        std::fs::write(&path, text).expect("write");
+        let opts = Options {
+            index: true,
+            ..Options::default()
+        };
+        let analysis = crate::analyze(std::slice::from_ref(&path), &opts).expect("analysis");
+        let (tx, _rx) = mpsc::channel();
+        let mut server = Server::new(None, tx);
+        let uri = text::path_to_uri(&path);
+        server.docs.insert(
+            path.clone(),
+            Doc {
+                uri: uri.clone(),
+                version: 1,
+                text: text.to_string(),
+                good: None,
+                edits: Vec::new(),
+            },
+        );
+        let mut site = Site::new(root.clone(), true);
+        site.sliced = Some((path.clone(), Rc::new(Analysed::new(analysis))));
+        server.sites.push(site);
+        let p = lt::DocumentSymbolParams {
+            text_document: lt::TextDocumentIdentifier { uri },
+            work_done_progress_params: Default::default(),
+            partial_result_params: Default::default(),
+        };
+        let outline = |server: &Server| {
+            let shot = server.snapshot();
+            let Some(lt::DocumentSymbolResponse::Nested(top)) =
+                tokens::recovered_outline(&shot, &p)
+            else {
+                panic!("an outline");
+            };
+            top.iter().map(|s| s.name.clone()).collect::<Vec<_>>()
+        };
+        // Checked on a slice: its tree, nothing parsed.
+        assert_eq!(outline(&server), ["a"]);
+        assert_eq!(server.unanalysed.len(), 0);
+        // A text no analysis has read: parsed once for two requests.
+        if let Some(d) = server.docs.get_mut(&path) {
+            d.text.push_str("tenant b {\n");
+        }
+        assert_eq!(outline(&server), ["a"]);
+        assert_eq!(outline(&server), ["a"]);
+        assert_eq!(server.unanalysed.len(), 1);
     }
 }

@@ -1,8 +1,8 @@
 //! The site: the files of a workspace folder as `tenantc check` reads them
 //! (the compiler's walk), the texts the editor has for them, and their
 //! analysis, whole or on a slice ([`super::slice`]), published as
-//! diagnostics. Requests read the snapshots this leaves
-//! ([`Server::view`](super::Server)); nothing here answers one.
+//! diagnostics. Requests read the analyses this leaves through a
+//! [`Snapshot`](super::Snapshot); nothing here answers one.
 
 use super::{log, slice, text, Analysed, Gathered, Server};
 use crate::diagnostics::Severity;

@@ -335,6 +335,15 @@ impl std::fmt::Debug for ParseCache {
 }
 
 impl ParseCache {
+    /// How many files it holds a parse of.
+    pub fn len(&self) -> usize {
+        self.files.lock().map_or(0, |f| f.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn get(&self, file: FileId, text: &Arc<str>) -> Option<Parsed> {
         let files = self.files.lock().ok()?;
         let (t, parsed) = files.get(&file)?;
