@@ -276,6 +276,9 @@ impl super::scope::Table for Scopes<'_> {
     fn kind(&self, id: usize) -> &str {
         self.index.decls[id].kind
     }
+    fn name(&self, id: usize) -> &str {
+        self.index.name(self.sources, id)
+    }
     fn child(&self, id: usize, name: &str) -> Option<usize> {
         let c = self.children.get(id)?;
         c.binary_search_by(|(n, _)| (*n).cmp(name))
