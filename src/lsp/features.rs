@@ -3,8 +3,8 @@
 
 use super::context::{self, Place};
 use super::text::{self, LineIndex};
-use super::{Failure, Locator, Server, Snapshot, View};
-use crate::resolve::index::{Index, Target};
+use super::{Analysed, Failure, Locator, Snapshot, View};
+use crate::resolve::index::{Index, Scopes, Target};
 use crate::resolve::schema::{self, Arity, BlockSchema, FieldSchema, Ty};
 use crate::source::{FileId, Span};
 use camino::Utf8PathBuf;
@@ -82,7 +82,7 @@ fn json(v: impl serde::Serialize) -> Answer {
     serde_json::to_value(v).map_err(|e| Failure(ErrorCode::InternalError, e.to_string()))
 }
 
-pub(super) fn dispatch(s: &mut Server, method: &str, params: Value) -> Answer {
+pub(super) fn dispatch(s: &Snapshot, method: &str, params: Value) -> Answer {
     match method {
         "textDocument/hover" => json(hover(s, parse(params)?)),
         "textDocument/definition" => json(definition(s, parse(params)?)),
@@ -110,7 +110,7 @@ pub(super) fn dispatch(s: &mut Server, method: &str, params: Value) -> Answer {
 }
 
 /// The file and byte offset of a position in the file's current text.
-fn locate(s: &mut Server, pos: &lt::TextDocumentPositionParams) -> Option<(Utf8PathBuf, usize)> {
+fn locate(s: &Snapshot, pos: &lt::TextDocumentPositionParams) -> Option<(Utf8PathBuf, usize)> {
     let path = text::uri_to_path(&pos.text_document.uri)?;
     let now = s.text_of(&path)?;
     let offset = LineIndex::new(&now).offset(&now, pos.position);
@@ -131,7 +131,7 @@ fn target_at(view: &View, offset: usize) -> Option<(Target, Span)> {
 
 // ---------------------------------------------------------------- hover
 
-fn hover(s: &mut Server, p: lt::HoverParams) -> Option<lt::Hover> {
+fn hover(s: &Snapshot, p: lt::HoverParams) -> Option<lt::Hover> {
     let (path, offset) = locate(s, &p.text_document_position_params)?;
     let now = s.text_of(&path)?;
     let view = s.view(&path);
@@ -279,7 +279,7 @@ fn field_at(
 
 /// What a name resolves to, in markdown: the declaration, its documentation
 /// and its values (as written, and as the compiler resolved them).
-fn describe_target(snap: &Snapshot, target: Target) -> String {
+fn describe_target(snap: &Analysed, target: Target) -> String {
     let index = &snap.analysis.index;
     let sources = &snap.analysis.sources;
     match target {
@@ -324,7 +324,7 @@ fn short_name(name: &str) -> &str {
 
 /// The fields of a declaration as written, one line each, and its nested
 /// blocks in one line each.
-fn written_values(snap: &Snapshot, id: usize) -> Vec<String> {
+fn written_values(snap: &Analysed, id: usize) -> Vec<String> {
     use crate::syntax::ast::{Block, Entry};
     let d = &snap.analysis.index.decls[id];
     let Some(tree) = snap.tree(d.span.file) else {
@@ -374,7 +374,7 @@ fn written_values(snap: &Snapshot, id: usize) -> Vec<String> {
 }
 
 /// Values the compiler derived that the block does not spell out.
-fn resolved_values(snap: &Snapshot, id: usize) -> Vec<String> {
+fn resolved_values(snap: &Analysed, id: usize) -> Vec<String> {
     let d = &snap.analysis.index.decls[id];
     let site = &snap.analysis.site;
     let mut out = Vec::new();
@@ -412,7 +412,7 @@ fn resolved_values(snap: &Snapshot, id: usize) -> Vec<String> {
 }
 
 /// What holds an address: nodes (DVIPAs), systems, servers, proxies.
-fn address_owners(snap: &Snapshot, ip: std::net::Ipv4Addr) -> Vec<String> {
+fn address_owners(snap: &Analysed, ip: std::net::Ipv4Addr) -> Vec<String> {
     let site = &snap.analysis.site;
     let mut out = Vec::new();
     for c in &site.clusters {
@@ -453,7 +453,7 @@ fn address_owners(snap: &Snapshot, ip: std::net::Ipv4Addr) -> Vec<String> {
 
 // ------------------------------------------------ definition, references
 
-fn definition(s: &mut Server, p: lt::GotoDefinitionParams) -> Option<lt::GotoDefinitionResponse> {
+fn definition(s: &Snapshot, p: lt::GotoDefinitionParams) -> Option<lt::GotoDefinitionResponse> {
     let (path, offset) = locate(s, &p.text_document_position_params)?;
     let view = s.view(&path)?;
     let (target, _) = target_at(&view, offset)?;
@@ -471,7 +471,7 @@ fn definition(s: &mut Server, p: lt::GotoDefinitionParams) -> Option<lt::GotoDef
     Some(lt::GotoDefinitionResponse::Scalar(location))
 }
 
-fn references(s: &mut Server, p: lt::ReferenceParams) -> Option<Vec<lt::Location>> {
+fn references(s: &Snapshot, p: lt::ReferenceParams) -> Option<Vec<lt::Location>> {
     let (path, offset) = locate(s, &p.text_document_position)?;
     let view = s.view(&path)?;
     let (target, _) = target_at(&view, offset)?;
@@ -501,7 +501,7 @@ fn references(s: &mut Server, p: lt::ReferenceParams) -> Option<Vec<lt::Location
 
 // ------------------------------------------------------------ completion
 
-fn completion(s: &mut Server, p: lt::CompletionParams) -> Option<lt::CompletionResponse> {
+fn completion(s: &Snapshot, p: lt::CompletionParams) -> Option<lt::CompletionResponse> {
     let (path, offset) = locate(s, &p.text_document_position)?;
     let now = s.text_of(&path)?;
     let cx = context::at(&now, offset);
@@ -573,7 +573,7 @@ fn completion(s: &mut Server, p: lt::CompletionParams) -> Option<lt::CompletionR
                 Ty::List(inner) => *inner,
                 t => t,
             };
-            value_items(s, &path, &cx, ty, &now, offset, &mut items, &edit);
+            value_items(s, &path, ty, offset, &mut items, &edit);
         }
         Place::ObjectKey { field } => {
             let f = inner.and_then(schema::block)?.field(field)?;
@@ -610,13 +610,10 @@ fn kind_item(b: &BlockSchema, text_edit: Option<lt::CompletionTextEdit>) -> lt::
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn value_items(
-    s: &mut Server,
+    s: &Snapshot,
     path: &camino::Utf8Path,
-    cx: &context::Context,
     ty: Ty,
-    now: &str,
     offset: usize,
     items: &mut Vec<lt::CompletionItem>,
     edit: &dyn Fn(&str, &str) -> Option<lt::CompletionTextEdit>,
@@ -656,21 +653,18 @@ fn value_items(
             items.push(simple("rsa(2048)", lt::CompletionItemKind::FUNCTION, ""));
             items.push(simple("nistecc(256)", lt::CompletionItemKind::FUNCTION, ""));
         }
-        Ty::Ref(kinds) => reference_items(s, path, cx, kinds, now, offset, items, edit),
-        Ty::Ports => reference_items(s, path, cx, &["port_set"], now, offset, items, edit),
+        Ty::Ref(kinds) => reference_items(s, path, kinds, offset, items, edit),
+        Ty::Ports => reference_items(s, path, &["port_set"], offset, items, edit),
         _ => {}
     }
 }
 
 /// The names a reference written here can use, of the kinds the field takes.
-#[allow(clippy::too_many_arguments)]
 fn reference_items(
-    s: &mut Server,
+    s: &Snapshot,
     path: &camino::Utf8Path,
-    cx: &context::Context,
     kinds: &[&str],
-    _now: &str,
-    _offset: usize,
+    offset: usize,
     items: &mut Vec<lt::CompletionItem>,
     edit: &dyn Fn(&str, &str) -> Option<lt::CompletionTextEdit>,
 ) {
@@ -678,13 +672,15 @@ fn reference_items(
     let snap = &view.snap;
     let index = &snap.analysis.index;
     let sources = &snap.analysis.sources;
-    // The scope: the enclosing blocks, found by kind and name.
-    let scope = scope_of(index, sources, view.file, &cx.blocks);
-    let root = scope
-        .map(|d| index.decls[d].root)
-        .or_else(|| index.root_of_file(view.file))
-        .unwrap_or(0);
-    for (name, id) in index.visible(sources, scope, root, kinds) {
+    // The scope a reference written here resolves from: the block of the
+    // analysed text that holds the cursor (mapped across the edits since),
+    // as the compiler numbers it; then the compiler's rule of what a name
+    // written there reaches ([`crate::resolve::scope::visible`]).
+    let scope = index.scope_at(view.file, &view.then, view.to_then_near(offset));
+    let root = index.root_at(view.file, scope);
+    let table = Scopes::new(index, sources);
+    let names = crate::resolve::scope::visible(&table, scope, root, &|k| kinds.contains(&k));
+    for (name, id) in names {
         let d = &index.decls[id];
         items.push(lt::CompletionItem {
             label: name.clone(),
@@ -699,31 +695,6 @@ fn reference_items(
             ..Default::default()
         });
     }
-}
-
-/// The declaration of the innermost of `blocks` (kinds and names from the
-/// text), matched against the index from the top level down.
-fn scope_of(
-    index: &Index,
-    sources: &crate::source::SourceMap,
-    file: FileId,
-    blocks: &[(String, Option<String>)],
-) -> Option<usize> {
-    let mut parent: Option<usize> = None;
-    for (kind, name) in blocks {
-        let wanted = name.as_deref().unwrap_or(kind.as_str());
-        let found = index.decls.iter().enumerate().find(|(i, d)| {
-            d.parent == parent
-                && d.kind == kind
-                && index.name(sources, *i) == wanted
-                && (parent.is_some() || d.span.file == file)
-        });
-        match found {
-            Some((i, _)) => parent = Some(i),
-            None => break,
-        }
-    }
-    parent
 }
 
 // ------------------------------------------------------------- symbols
@@ -742,7 +713,7 @@ pub(super) fn symbol_kind(kind: &str) -> lt::SymbolKind {
 }
 
 fn document_symbols(
-    s: &mut Server,
+    s: &Snapshot,
     p: lt::DocumentSymbolParams,
 ) -> Option<lt::DocumentSymbolResponse> {
     let path = text::uri_to_path(&p.text_document.uri)?;
@@ -803,7 +774,7 @@ fn fuzzy(query: &str, name: &str) -> bool {
 }
 
 fn workspace_symbols(
-    s: &mut Server,
+    s: &Snapshot,
     p: lt::WorkspaceSymbolParams,
 ) -> Option<lt::WorkspaceSymbolResponse> {
     const LIMIT: usize = 1000;
@@ -845,7 +816,7 @@ fn workspace_symbols(
 /// The declaration to rename at the cursor, refused where a rename would
 /// not be safe.
 fn rename_target(
-    s: &mut Server,
+    s: &Snapshot,
     pos: &lt::TextDocumentPositionParams,
 ) -> Result<Option<(View, usize, Span)>, Failure> {
     let Some((path, offset)) = locate(s, pos) else {
@@ -886,7 +857,7 @@ fn rename_target(
 }
 
 fn prepare_rename(
-    s: &mut Server,
+    s: &Snapshot,
     p: lt::TextDocumentPositionParams,
 ) -> Result<Option<lt::PrepareRenameResponse>, Failure> {
     let Some((view, id, span)) = rename_target(s, &p)? else {
@@ -934,7 +905,7 @@ fn valid_name(name: &str) -> bool {
 
 // lsp-types keys WorkspaceEdit changes by Uri, whose hash never changes.
 #[allow(clippy::mutable_key_type)]
-fn rename(s: &mut Server, p: lt::RenameParams) -> Result<Option<lt::WorkspaceEdit>, Failure> {
+fn rename(s: &Snapshot, p: lt::RenameParams) -> Result<Option<lt::WorkspaceEdit>, Failure> {
     let Some((view, id, _)) = rename_target(s, &p.text_document_position)? else {
         return Ok(None);
     };
@@ -949,9 +920,9 @@ fn rename(s: &mut Server, p: lt::RenameParams) -> Result<Option<lt::WorkspaceEdi
     let sources = &view.snap.analysis.sources;
     let d = &index.decls[id];
     // A sibling of that name would take the references.
-    let clash = index.decls.iter().enumerate().any(|(i, o)| {
-        i != id && o.parent == d.parent && o.root == d.root && index.name(sources, i) == new
-    });
+    let clash = Scopes::new(index, sources)
+        .beside(id, new)
+        .is_some_and(|o| o != id);
     if clash {
         return Err(Failure(
             ErrorCode::RequestFailed,
@@ -964,7 +935,7 @@ fn rename(s: &mut Server, p: lt::RenameParams) -> Result<Option<lt::WorkspaceEdi
     let spans: Vec<Span> = std::iter::once(d.name_span)
         .chain(index.refs_to(Target::Decl(id)).map(|r| r.span))
         .collect();
-    if let Some(problem) = rename_breaks(s, &view.snap.analysis, &spans, new) {
+    if let Some(problem) = rename_breaks(s, &view.snap, &spans, new) {
         return Err(Failure(
             ErrorCode::RequestFailed,
             format!("renaming to `{new}` would break the site: {problem}"),
@@ -994,29 +965,37 @@ fn rename(s: &mut Server, p: lt::RenameParams) -> Result<Option<lt::WorkspaceEdi
 /// name can be captured by an inner declaration, clash with an import
 /// alias, or stop being unique. `None` when it adds no error.
 fn rename_breaks(
-    s: &Server,
-    analysis: &crate::Analysis,
+    s: &Snapshot,
+    snap: &std::rc::Rc<Analysed>,
     spans: &[Span],
     new: &str,
 ) -> Option<String> {
+    let analysis = &snap.analysis;
     let sources = &analysis.sources;
     let mut overlay = crate::resolve::load::Overlay::new();
     let mut inputs = Vec::new();
     for (id, f) in sources.files() {
         let Some(path) = &f.path else { continue };
-        let mut text = f.text.to_string();
         let mut here: Vec<&Span> = spans.iter().filter(|sp| sp.file == id).collect();
-        here.sort_by_key(|sp| std::cmp::Reverse(sp.start));
-        here.dedup();
-        for sp in here {
-            text.replace_range(sp.start as usize..sp.end as usize, new);
-        }
-        overlay.insert(path.clone(), std::sync::Arc::from(text));
+        // A file the rename leaves alone keeps its text, and so its tree.
+        let text = if here.is_empty() {
+            f.text.clone()
+        } else {
+            let mut text = f.text.to_string();
+            here.sort_by_key(|sp| std::cmp::Reverse(sp.start));
+            here.dedup();
+            for sp in here {
+                text.replace_range(sp.start as usize..sp.end as usize, new);
+            }
+            std::sync::Arc::from(text)
+        };
+        overlay.insert(path.clone(), text);
         inputs.push(path.clone());
     }
     let mut opts = s.opts.clone();
     opts.overlay = Some(std::sync::Arc::new(overlay));
-    opts.parse_cache = None;
+    // The trees the analysis parsed: only the renamed files are parsed again.
+    opts.parse_cache = s.parse_cache_of(snap);
     let after = crate::analyze(&inputs, &opts).ok()?;
     let before: Vec<(&str, &str)> = analysis
         .diagnostics
@@ -1034,9 +1013,12 @@ fn rename_breaks(
 
 // ---------------------------------------------------------- formatting
 
-fn formatting(s: &mut Server, p: lt::DocumentFormattingParams) -> Option<Vec<lt::TextEdit>> {
+fn formatting(s: &Snapshot, p: lt::DocumentFormattingParams) -> Option<Vec<lt::TextEdit>> {
     let path = text::uri_to_path(&p.text_document.uri)?;
     let now = s.text_of(&path)?;
+    // `tenantc fmt`'s own entry, which parses: it refuses a text whose parse
+    // reported any error (a bad literal too, where the tree is whole), and
+    // those diagnostics are the parse's, not kept with an analysis's trees.
     match crate::fmt::format_source(FileId(0), &now) {
         Ok(formatted) if formatted == *now => Some(Vec::new()),
         Ok(formatted) => {
@@ -1056,7 +1038,7 @@ fn formatting(s: &mut Server, p: lt::DocumentFormattingParams) -> Option<Vec<lt:
 // -------------------------------------------------------- code actions
 
 #[allow(clippy::mutable_key_type)] // as in `rename`
-fn code_actions(s: &mut Server, p: lt::CodeActionParams) -> Option<lt::CodeActionResponse> {
+fn code_actions(s: &Snapshot, p: lt::CodeActionParams) -> Option<lt::CodeActionResponse> {
     let path = text::uri_to_path(&p.text_document.uri)?;
     let view = s.view(&path)?;
     let now = view.now.clone();

@@ -14,7 +14,7 @@
 //! https://microsoft.github.io/language-server-protocol/specifications/lsp/3.17/specification/#textDocument_inlayHint
 
 use super::text;
-use super::{Server, Snapshot};
+use super::{Analysed, Snapshot};
 use crate::plan::Plan;
 use crate::source::Span;
 use crate::syntax::ast::{Block, Entry};
@@ -24,7 +24,7 @@ use std::rc::{Rc, Weak};
 /// `textDocument/inlayHint`: the hints of the file in the requested range,
 /// when the analysis is of the file's current text (positions of an older
 /// text would land beside the wrong words; the next analysis brings them).
-pub fn inlay_hints(s: &mut Server, p: lt::InlayHintParams) -> Option<Vec<lt::InlayHint>> {
+pub fn inlay_hints(s: &Snapshot, p: lt::InlayHintParams) -> Option<Vec<lt::InlayHint>> {
     let path = text::uri_to_path(&p.text_document.uri)?;
     let view = s.view(&path)?;
     if !view.fresh() {
@@ -105,13 +105,13 @@ thread_local! {
     /// The plan of the last snapshot hints were asked of. The server drops
     /// the analysis's own plan to save memory (it never lowers), so the
     /// plan stage runs again for hints, once per analysis, not per request.
-    static PLAN: std::cell::RefCell<Option<(Weak<Snapshot>, Rc<Plan>)>> =
+    static PLAN: std::cell::RefCell<Option<(Weak<Analysed>, Rc<Plan>)>> =
         const { std::cell::RefCell::new(None) };
 }
 
 /// The derived names of a snapshot's site: its own plan, or the plan stage
 /// run on its IR ([`crate::plan::build`], for a site without errors only).
-fn plan_of(snap: &Rc<Snapshot>) -> Option<Rc<Plan>> {
+fn plan_of(snap: &Rc<Analysed>) -> Option<Rc<Plan>> {
     let a = &snap.analysis;
     if let Some(plan) = &a.plan {
         return Some(Rc::new(plan.clone()));

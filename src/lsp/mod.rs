@@ -29,10 +29,13 @@
 //!   that applies changes and dispatches requests;
 //! - [`site`]: each site's files (the compiler's walk,
 //!   [`crate::resolve::load::walk_specs`]), their analysis whole or on a
-//!   [`slice`], kept as a [`Snapshot`] (the analysis with its trees, which
+//!   [`slice`], kept as an [`Analysed`] (the analysis with its trees, which
 //!   says which files parsed), and the diagnostics published from it;
-//! - the handlers ([`features`], [`tokens`], [`hints`]): each request reads a
-//!   snapshot through a [`View`], and parses nothing the analysis parsed.
+//! - the handlers ([`features`], [`tokens`], [`hints`]): each request is
+//!   given a [`Snapshot`] (the texts and the analyses, frozen for the
+//!   request; nothing in it changes the server), reads one file's analysis
+//!   through a [`View`], parses nothing an analysis parsed, and resolves
+//!   names by the compiler's scope rules ([`crate::resolve::index::Scopes`]).
 
 pub mod context;
 mod features;
@@ -82,7 +85,7 @@ pub fn run(stdlib: Option<Utf8PathBuf>) -> u8 {
 }
 
 /// An analysis with what the server needs to answer from it.
-pub(crate) struct Snapshot {
+pub(crate) struct Analysed {
     pub analysis: Analysis,
     /// The absolute, normalized path of each file (`None` for the embedded stdlib).
     pub paths: Vec<Option<Utf8PathBuf>>,
@@ -90,8 +93,8 @@ pub(crate) struct Snapshot {
     lines: Vec<OnceCell<LineIndex>>,
 }
 
-impl Snapshot {
-    fn new(analysis: Analysis) -> Snapshot {
+impl Analysed {
+    fn new(analysis: Analysis) -> Analysed {
         let paths: Vec<Option<Utf8PathBuf>> = analysis
             .sources
             .files()
@@ -103,7 +106,7 @@ impl Snapshot {
             .filter_map(|(i, p)| Some((p.clone()?, FileId(i as u32))))
             .collect();
         let n = paths.len();
-        Snapshot {
+        Analysed {
             analysis,
             paths,
             by_path,
@@ -156,7 +159,7 @@ struct Doc {
     version: i32,
     text: String,
     /// The text and analysis of the last check in which this document parsed.
-    good: Option<(Arc<str>, Rc<Snapshot>)>,
+    good: Option<(Arc<str>, Rc<Analysed>)>,
     /// The edits made since that text, in order.
     edits: Vec<text::Edit>,
 }
@@ -213,13 +216,15 @@ pub(crate) struct Server {
     watch_files: bool,
     /// A thread that frees replaced analyses, so that freeing a large
     /// site's IR does not delay the next answer.
-    graveyard: mpsc::Sender<Snapshot>,
+    graveyard: mpsc::Sender<Analysed>,
     /// Bumped by the reader on every change ([`CHANGES`]); an analysis
     /// started before the latest change stops early ([`crate::Cancel`]).
     generation: Arc<AtomicU64>,
     /// The changes the main loop has taken in (it lags `generation` while
     /// one waits in the channel: an analysis started then is already stale).
     applied: u64,
+    /// See [`Snapshot::unanalysed`].
+    unanalysed: crate::resolve::load::ParseCache,
 }
 
 /// A request that cannot be answered, with the JSON-RPC error to send.
@@ -247,7 +252,7 @@ impl Server {
             next_request: 0,
             watch_files: false,
             graveyard: {
-                let (tx, rx) = mpsc::channel::<Snapshot>();
+                let (tx, rx) = mpsc::channel::<Analysed>();
                 let _ = std::thread::Builder::new()
                     .name("lsp-free".into())
                     .spawn(move || rx.into_iter().for_each(drop));
@@ -255,6 +260,7 @@ impl Server {
             },
             generation: Arc::new(AtomicU64::new(0)),
             applied: 0,
+            unanalysed: Default::default(),
         }
     }
 
@@ -421,7 +427,7 @@ impl Server {
         if WORKSPACE_WIDE.contains(&r.method.as_str()) {
             self.refresh();
         }
-        let answer = features::dispatch(self, &r.method, r.params);
+        let answer = features::dispatch(&self.snapshot(), &r.method, r.params);
         self.reply(r.id, answer);
     }
 
@@ -643,9 +649,39 @@ impl Server {
             params,
         )));
     }
+}
 
+/// What a request reads: the server's texts (open documents and the files
+/// read from disk) and the analyses of its sites (whole, and the last
+/// slice), frozen for the request. The handlers ([`features`], [`tokens`],
+/// [`hints`]) are given a `&Snapshot` and nothing else of the server: only
+/// the main loop and the site layer change it.
+pub(crate) struct Snapshot<'s> {
+    docs: &'s BTreeMap<Utf8PathBuf, Doc>,
+    disk: &'s HashMap<Utf8PathBuf, (Option<SystemTime>, Arc<str>)>,
+    sites: &'s [Site],
+    pub opts: &'s Options,
+    /// Trees of texts no analysis has read (a memo: the one thing a request
+    /// adds to, never read by the analyses).
+    pub unanalysed: &'s crate::resolve::load::ParseCache,
+}
+
+impl Server {
+    /// The snapshot requests read.
+    fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            docs: &self.docs,
+            disk: &self.disk,
+            sites: &self.sites,
+            opts: &self.opts,
+            unanalysed: &self.unanalysed,
+        }
+    }
+}
+
+impl Snapshot<'_> {
     /// The current text of a file: the editor's buffer, else the disk's.
-    fn text_of(&mut self, path: &Utf8Path) -> Option<Arc<str>> {
+    pub fn text_of(&self, path: &Utf8Path) -> Option<Arc<str>> {
         if let Some(d) = self.docs.get(path) {
             return Some(Arc::from(d.text.as_str()));
         }
@@ -672,7 +708,7 @@ impl Server {
     /// exact everywhere but in the edited text, while a recovered tree can be
     /// wrong far from the error (a `}` missing mid-file is supplied at the
     /// end, nesting everything after it).
-    fn view(&mut self, path: &Utf8Path) -> Option<View> {
+    pub fn view(&self, path: &Utf8Path) -> Option<View> {
         let now = self.text_of(path)?;
         // Checked on a slice since the last whole analysis, and parsed:
         // the slice knows the file as it is now.
@@ -735,14 +771,52 @@ impl Server {
     }
 
     /// Every snapshot, for workspace-wide questions.
-    fn snapshots(&self) -> Vec<Rc<Snapshot>> {
+    pub fn snapshots(&self) -> Vec<Rc<Analysed>> {
         self.sites.iter().filter_map(|s| s.snap.clone()).collect()
+    }
+
+    /// An analysis (of the whole site, or the last slice) that read `text`
+    /// as the file `path`, and the file's id in it.
+    pub fn analysis_of_text(&self, path: &Utf8Path, text: &str) -> Option<(Rc<Analysed>, FileId)> {
+        let whole = self.sites.iter().filter_map(|s| s.snap.as_ref());
+        let sliced = self
+            .sites
+            .iter()
+            .filter_map(|s| s.sliced.as_ref().map(|(_, a)| a));
+        whole.chain(sliced).find_map(|a| {
+            let f = *a.by_path.get(path)?;
+            (*a.text(f) == *text).then(|| (a.clone(), f))
+        })
+    }
+
+    /// The parse cache an analysis read its trees from (its site's, or its
+    /// site's slices'), for an analysis of texts that differ from it in a
+    /// few files.
+    pub fn parse_cache_of(
+        &self,
+        a: &Rc<Analysed>,
+    ) -> Option<Arc<crate::resolve::load::ParseCache>> {
+        self.sites.iter().find_map(|s| {
+            if s.snap.as_ref().is_some_and(|x| Rc::ptr_eq(x, a)) {
+                Some(s.cache.clone())
+            } else if s.sliced.as_ref().is_some_and(|(_, x)| Rc::ptr_eq(x, a)) {
+                Some(s.slice_cache.clone())
+            } else {
+                None
+            }
+        })
+    }
+
+    pub fn uri_of(&self, path: &Utf8Path) -> lt::Uri {
+        self.docs
+            .get(path)
+            .map_or_else(|| text::path_to_uri(path), |d| d.uri.clone())
     }
 }
 
 /// An analysis seen from one file's current text.
 pub(crate) struct View {
-    pub snap: Rc<Snapshot>,
+    pub snap: Rc<Analysed>,
     pub file: FileId,
     /// The file's text now, and when it was analyzed.
     pub now: Arc<str>,
@@ -770,6 +844,19 @@ impl View {
         }
         .map(|o| o as u32)
     }
+
+    /// [`View::to_then`], or where the analysed text was edited when the
+    /// offset is in text typed since: the place a reference typed there
+    /// is read from until the text is analysed.
+    pub fn to_then_near(&self, offset: usize) -> u32 {
+        if self.fresh() {
+            return offset as u32;
+        }
+        (match &self.edits {
+            Some(e) => text::map_back_near(e, offset),
+            None => text::map_offset_near(&self.now, &self.then, offset),
+        }) as u32
+    }
 }
 
 /// A file's text now, its lines, its path, and whether it is the analyzed text.
@@ -777,8 +864,8 @@ type Current = (Arc<str>, LineIndex, Utf8PathBuf, bool);
 
 /// Maps spans of a snapshot to locations in the texts the editor has now.
 pub(crate) struct Locator<'s> {
-    server: &'s Server,
-    snap: &'s Snapshot,
+    server: &'s Snapshot<'s>,
+    snap: &'s Analysed,
     /// Per file: its current text, lines, path, and whether the text is
     /// the analyzed one (compared once per file, not once per span: at
     /// 80,000 symbols in a 4 MB file that comparison made documentSymbol
@@ -790,7 +877,7 @@ pub(crate) struct Locator<'s> {
 }
 
 impl<'s> Locator<'s> {
-    pub fn new(server: &'s Server, snap: &'s Snapshot) -> Locator<'s> {
+    pub fn new(server: &'s Snapshot<'s>, snap: &'s Analysed) -> Locator<'s> {
         Locator {
             server,
             snap,
@@ -864,10 +951,11 @@ mod tests {
             ..Options::default()
         };
         let analysis = crate::analyze(std::slice::from_ref(&path), &opts).expect("analysis");
-        let snap = Snapshot::new(analysis);
+        let snap = Analysed::new(analysis);
         let (tx, _rx) = mpsc::channel();
         let server = Server::new(None, tx);
-        let mut loc = Locator::new(&server, &snap);
+        let shot = server.snapshot();
+        let mut loc = Locator::new(&shot, &snap);
         let spans: Vec<Span> = snap
             .analysis
             .index
@@ -881,5 +969,62 @@ mod tests {
             assert!(loc.range(*s).is_some());
         }
         assert_eq!(loc.texts_compared, 1);
+    }
+
+    /// The outline of a file that does not parse reads the tree an
+    /// analysis of its text kept, the last slice's included; a text no
+    /// analysis read is parsed once, by the loader's entry.
+    #[test]
+    fn the_recovered_outline_parses_only_what_no_analysis_read() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).expect("utf-8");
+        let path = root.join("a.tenant");
+        let text = "tenant a {\n  nfs {\n    volume v {\n}\n";
+        std::fs::write(&path, text).expect("write");
+        let opts = Options {
+            index: true,
+            ..Options::default()
+        };
+        let analysis = crate::analyze(std::slice::from_ref(&path), &opts).expect("analysis");
+        let (tx, _rx) = mpsc::channel();
+        let mut server = Server::new(None, tx);
+        let uri = text::path_to_uri(&path);
+        server.docs.insert(
+            path.clone(),
+            Doc {
+                uri: uri.clone(),
+                version: 1,
+                text: text.to_string(),
+                good: None,
+                edits: Vec::new(),
+            },
+        );
+        let mut site = Site::new(root.clone(), true);
+        site.sliced = Some((path.clone(), Rc::new(Analysed::new(analysis))));
+        server.sites.push(site);
+        let p = lt::DocumentSymbolParams {
+            text_document: lt::TextDocumentIdentifier { uri },
+            work_done_progress_params: Default::default(),
+            partial_result_params: Default::default(),
+        };
+        let outline = |server: &Server| {
+            let shot = server.snapshot();
+            let Some(lt::DocumentSymbolResponse::Nested(top)) =
+                tokens::recovered_outline(&shot, &p)
+            else {
+                panic!("an outline");
+            };
+            top.iter().map(|s| s.name.clone()).collect::<Vec<_>>()
+        };
+        // Checked on a slice: its tree, nothing parsed.
+        assert_eq!(outline(&server), ["a"]);
+        assert_eq!(server.unanalysed.len(), 0);
+        // A text no analysis has read: parsed once for two requests.
+        if let Some(d) = server.docs.get_mut(&path) {
+            d.text.push_str("tenant b {\n");
+        }
+        assert_eq!(outline(&server), ["a"]);
+        assert_eq!(outline(&server), ["a"]);
+        assert_eq!(server.unanalysed.len(), 1);
     }
 }

@@ -1,10 +1,10 @@
 //! The site: the files of a workspace folder as `tenantc check` reads them
 //! (the compiler's walk), the texts the editor has for them, and their
 //! analysis, whole or on a slice ([`super::slice`]), published as
-//! diagnostics. Requests read the snapshots this leaves
-//! ([`Server::view`](super::Server)); nothing here answers one.
+//! diagnostics. Requests read the analyses this leaves through a
+//! [`Snapshot`](super::Snapshot); nothing here answers one.
 
-use super::{log, slice, text, Gathered, Server, Snapshot};
+use super::{log, slice, text, Analysed, Gathered, Server};
 use crate::diagnostics::Severity;
 use camino::{Utf8Path, Utf8PathBuf};
 use lsp_types as lt;
@@ -23,7 +23,7 @@ pub(super) struct Site {
     /// The identity of each file of `files` ([`crate::resolve::load::Walked`]).
     pub(super) identities: std::collections::HashSet<std::path::PathBuf>,
     pub(super) scanned: Option<Instant>,
-    pub(super) snap: Option<Rc<Snapshot>>,
+    pub(super) snap: Option<Rc<Analysed>>,
     /// What was last published per file, to send only what changed.
     pub(super) published: HashMap<Utf8PathBuf, Value>,
     /// Trees of unchanged files, reused by the next check.
@@ -42,7 +42,7 @@ pub(super) struct Site {
     pub(super) gathered: Option<Gathered>,
     /// The last file checked on a slice and that analysis: the file's
     /// requests are answered from it while the site is [`Site::stale`].
-    pub(super) sliced: Option<(Utf8PathBuf, Rc<Snapshot>)>,
+    pub(super) sliced: Option<(Utf8PathBuf, Rc<Analysed>)>,
 }
 
 impl Site {
@@ -275,7 +275,7 @@ impl Server {
             }
         };
         let t1 = Instant::now();
-        let mut snap = Snapshot::new(analysis);
+        let mut snap = Analysed::new(analysis);
         self.sites[i].basis = None;
         if let Some(g) = &self.sites[i].gathered {
             self.sites[i].basis = Some(slice::Basis::new(&snap, g));
@@ -364,7 +364,7 @@ impl Server {
                 Ok(Err(e)) if e.is_superseded() => return Some(false),
                 _ => return None,
             };
-            let snap = Snapshot::new(analysis);
+            let snap = Analysed::new(analysis);
             let basis = self.sites[i].basis.as_mut()?;
             match basis.judge(&edited, &slice, &snap) {
                 slice::Verdict::Exact => {
@@ -384,7 +384,7 @@ impl Server {
     }
 
     /// Publishes the diagnostics a slice's analysis gives the edited file.
-    pub(super) fn publish_slice(&mut self, i: usize, edited: &Utf8Path, snap: &Snapshot) {
+    pub(super) fn publish_slice(&mut self, i: usize, edited: &Utf8Path, snap: &Analysed) {
         let Some(&file) = snap.by_path.get(edited) else {
             return;
         };
@@ -415,7 +415,7 @@ impl Server {
     pub(super) fn publish_site(
         &mut self,
         i: usize,
-        snap: &Snapshot,
+        snap: &Analysed,
         touched: &BTreeSet<Utf8PathBuf>,
     ) {
         let mut by_file: BTreeMap<Utf8PathBuf, Vec<lt::Diagnostic>> = BTreeMap::new();
@@ -470,14 +470,12 @@ impl Server {
     }
 
     pub(super) fn uri_of(&self, path: &Utf8Path) -> lt::Uri {
-        self.docs
-            .get(path)
-            .map_or_else(|| text::path_to_uri(path), |d| d.uri.clone())
+        self.snapshot().uri_of(path)
     }
 
     pub(super) fn to_lsp(
         &self,
-        snap: &Snapshot,
+        snap: &Analysed,
         d: &crate::diagnostics::Diagnostic,
     ) -> lt::Diagnostic {
         let related: Vec<lt::DiagnosticRelatedInformation> = d

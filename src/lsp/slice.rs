@@ -36,7 +36,7 @@
 //! a whole analysis by construction, and `tests/lsp_equivalence.rs` checks
 //! it after every step of random edit sequences.
 
-use super::{Gathered, Snapshot};
+use super::{Analysed, Gathered};
 use crate::diagnostics::registry;
 use crate::resolve::scope::MAX_SUGGESTED;
 use crate::source::FileId;
@@ -196,13 +196,13 @@ impl Holders {
 
 /// What one analysis says of one file.
 struct Learnt<'a> {
-    snap: &'a Snapshot,
+    snap: &'a Analysed,
     /// The analysis's file of each basis file, and back.
     to_fid: HashMap<FileId, BasisFile>,
 }
 
 impl<'a> Learnt<'a> {
-    fn new(snap: &'a Snapshot, by_path: &HashMap<Utf8PathBuf, BasisFile>) -> Learnt<'a> {
+    fn new(snap: &'a Analysed, by_path: &HashMap<Utf8PathBuf, BasisFile>) -> Learnt<'a> {
         let to_fid = snap
             .by_path
             .iter()
@@ -367,7 +367,7 @@ fn scope_name(
 
 impl Basis {
     /// The basis of a whole-site analysis of `gathered`.
-    pub fn new(snap: &Snapshot, gathered: &Gathered) -> Basis {
+    pub fn new(snap: &Analysed, gathered: &Gathered) -> Basis {
         let inputs = gathered.readable.as_slice();
         let by_path: HashMap<Utf8PathBuf, BasisFile> = inputs
             .iter()
@@ -477,7 +477,7 @@ impl Basis {
 
     /// Judges the analysis `snap` of `slice` for the file `edited`; on
     /// [`Verdict::Exact`] the basis has learnt the file's new facts.
-    pub fn judge(&mut self, edited: &Utf8Path, slice: &Slice, snap: &Snapshot) -> Verdict {
+    pub fn judge(&mut self, edited: &Utf8Path, slice: &Slice, snap: &Analysed) -> Verdict {
         let Some(&fid) = self.by_path.get(edited) else {
             return Verdict::Whole("a new file");
         };

@@ -103,6 +103,15 @@ pub fn map_back(edits: &[Edit], offset: usize) -> Option<usize> {
     edits.iter().rev().try_fold(offset, |o, e| e.back(o))
 }
 
+/// [`map_back`], an offset inside an edit's new text taken to where the
+/// edit began.
+pub fn map_back_near(edits: &[Edit], offset: usize) -> usize {
+    edits
+        .iter()
+        .rev()
+        .fold(offset, |o, e| e.back(o).unwrap_or(e.start))
+}
+
 /// Maps an offset in the text before `edits` to the text after them.
 pub fn map_forward(edits: &[Edit], offset: usize) -> Option<usize> {
     edits.iter().try_fold(offset, |o, e| e.forward(o))
@@ -216,6 +225,12 @@ pub fn map_offset(now: &str, then: &str, offset: usize) -> Option<usize> {
         return Some(then.len() - (now.len() - offset));
     }
     None
+}
+
+/// [`map_offset`], an offset inside the changed text taken to where the
+/// change begins.
+pub fn map_offset_near(now: &str, then: &str, offset: usize) -> usize {
+    map_offset(now, then, offset).unwrap_or_else(|| common_ends(now, then).0)
 }
 
 #[cfg(test)]

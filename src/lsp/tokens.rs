@@ -8,7 +8,7 @@
 //! https://microsoft.github.io/language-server-protocol/specifications/lsp/3.17/specification/#textDocument_semanticTokens
 
 use super::text::{self, LineIndex};
-use super::Server;
+use super::Snapshot;
 use crate::syntax::lex::{self, Kind, Token};
 use lsp_types as lt;
 
@@ -42,7 +42,7 @@ pub fn legend() -> lt::SemanticTokensLegend {
 }
 
 /// `textDocument/semanticTokens/full`: the current text's tokens.
-pub fn full(s: &mut Server, p: lt::SemanticTokensParams) -> Option<lt::SemanticTokensResult> {
+pub fn full(s: &Snapshot, p: lt::SemanticTokensParams) -> Option<lt::SemanticTokensResult> {
     let path = text::uri_to_path(&p.text_document.uri)?;
     let text = s.text_of(&path)?;
     Some(lt::SemanticTokensResult::Tokens(lt::SemanticTokens {
@@ -147,26 +147,31 @@ pub fn encode(text: &str, tokens: &[(usize, usize, u32, u32)]) -> Vec<lt::Semant
 /// analysis's outline is then current) or nothing could be recovered.
 #[allow(deprecated)] // `deprecated` is a required field of DocumentSymbol
 pub fn recovered_outline(
-    s: &mut Server,
+    s: &Snapshot,
     p: &lt::DocumentSymbolParams,
 ) -> Option<lt::DocumentSymbolResponse> {
     let path = text::uri_to_path(&p.text_document.uri)?;
     let text = s.text_of(&path)?;
-    // The tree an analysis of this very text parsed, else (a text no
-    // analysis has read yet) a parse of it.
-    let analyzed = s.snapshots().into_iter().find_map(|snap| {
-        let f = *snap.by_path.get(&path)?;
-        (*snap.text(f) == *text).then_some((snap, f))
-    });
+    // The tree an analysis of this very text parsed (the whole site's or
+    // the last slice's), and whether it parsed whole, as that analysis says.
+    let analysed = s.analysis_of_text(&path, &text);
     let parsed;
-    let (tree, clean) = match &analyzed {
+    let (tree, clean) = match &analysed {
         Some((snap, f)) => (snap.tree(*f), snap.parsed(*f)),
         None => {
-            let (tree, diags) = crate::syntax::parse(crate::source::FileId(0), &text);
-            parsed = tree;
-            let errors = diags.iter().any(crate::diagnostics::Diagnostic::is_error);
-            let clean = parsed.as_ref().is_some_and(|t| t.skipped.is_empty()) && !errors;
-            (parsed.as_ref(), clean)
+            // No analysis has read this text: a document that no site reads
+            // (in a hidden directory, or another path of a file it reads,
+            // which `tenantc check` would not read either), or one whose
+            // check a newer change superseded. So it is parsed here, by
+            // loading's own entry and through the server's cache (once per
+            // text), and judged whole as an analysis judges it.
+            parsed = crate::resolve::load::parse_input(
+                Some(s.unanalysed),
+                crate::source::FileId(0),
+                &text,
+            );
+            let clean = parsed.as_ref().is_some_and(|t| t.skipped.is_empty());
+            (parsed.as_deref(), clean)
         }
     };
     let lines = LineIndex::new(&text);

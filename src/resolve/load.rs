@@ -335,6 +335,15 @@ impl std::fmt::Debug for ParseCache {
 }
 
 impl ParseCache {
+    /// How many files it holds a parse of.
+    pub fn len(&self) -> usize {
+        self.files.lock().map_or(0, |f| f.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn get(&self, file: FileId, text: &Arc<str>) -> Option<Parsed> {
         let files = self.files.lock().ok()?;
         let (t, parsed) = files.get(&file)?;
@@ -362,6 +371,17 @@ fn parse_cached(cache: Option<&ParseCache>, file: FileId, text: &Arc<str>) -> Pa
         c.put(file, text, &parsed);
     }
     parsed
+}
+
+/// The tree loading makes of an input's text, through `cache` (a text
+/// parsed once is not parsed again): for an editor asked about a text that
+/// no analysis has read.
+pub fn parse_input(
+    cache: Option<&ParseCache>,
+    file: FileId,
+    text: &Arc<str>,
+) -> Option<Arc<SyntaxFile>> {
+    parse_cached(cache, file, text).0
 }
 
 /// Parses files on up to as many threads as there are cores; with a cache,

@@ -64,6 +64,221 @@ pub fn top_level_kind(block: &Block) -> Option<&'static schema::BlockSchema> {
         .filter(|_| schema::TOP_LEVEL.contains(&block.kind.name.as_str()))
 }
 
+/// What the first segment of a dotted name stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// A declaration (a [`SymId`]'s number, an index of
+    /// [`super::index::Index::decls`]: the two are numbered alike).
+    Decl(usize),
+    /// An imported module, by its namespace (root).
+    Module(usize),
+}
+
+/// A table of declarations that the scope rules read: the compiler's
+/// [`Symbols`] while it resolves, and [`super::index::Scopes`] (built from
+/// the index an analysis keeps) when an editor asks what a name written
+/// somewhere resolves to or could be. The rules themselves
+/// ([`resolve_first`], [`resolve_path`], [`visible`]) are written once, over
+/// this trait, so the editor's answers and `tenantc check`'s cannot differ.
+pub trait Table {
+    fn parent(&self, id: usize) -> Option<usize>;
+    fn kind(&self, id: usize) -> &str;
+    /// The name a declaration is reached by (its kind when unnamed).
+    fn name(&self, id: usize) -> &str;
+    /// The child of `id` that a reference reaches by `name`: a named or
+    /// singleton child, the first of its name.
+    fn child(&self, id: usize, name: &str) -> Option<usize>;
+    /// The top-level declaration of namespace `root` named `name`.
+    fn top(&self, root: usize, name: &str) -> Option<usize>;
+    /// The namespace that `name` is bound to by an import in `root`.
+    fn alias(&self, root: usize, name: &str) -> Option<usize>;
+    /// Each child of `id` that may be reachable by name, with its name.
+    fn each_child(&self, id: usize, f: &mut dyn FnMut(&str, usize));
+    /// Each top-level declaration of `root`, with its name.
+    fn each_top(&self, root: usize, f: &mut dyn FnMut(&str, usize));
+    /// Each import binding of `root`: its name and namespace.
+    fn each_alias(&self, root: usize, f: &mut dyn FnMut(&str, usize));
+}
+
+/// What the first segment `name` of a reference written inside `from` (at
+/// the top level of `root` when `None`) resolves to: a child of `from` or
+/// of one of its ancestors (the nearest wins), else a top-level declaration
+/// of the namespace, else an import alias.
+pub fn resolve_first<T: Table + ?Sized>(
+    t: &T,
+    from: Option<usize>,
+    root: usize,
+    name: &str,
+) -> Option<Found> {
+    let mut cur = from;
+    while let Some(c) = cur {
+        if let Some(id) = t.child(c, name) {
+            return Some(Found::Decl(id));
+        }
+        cur = t.parent(c);
+    }
+    if let Some(id) = t.top(root, name) {
+        return Some(Found::Decl(id));
+    }
+    t.alias(root, name).map(Found::Module)
+}
+
+/// The declaration a dotted reference written inside `from` names, by the
+/// rules of [`Symbols::lookup`] (which reports why when there is none):
+/// [`resolve_first`], then a module's top-level declaration after an
+/// alias, then children.
+pub fn resolve_path<T: Table + ?Sized>(
+    t: &T,
+    from: Option<usize>,
+    root: usize,
+    path: &[&str],
+) -> Option<usize> {
+    let (first, mut rest) = path.split_first()?;
+    let mut id = match resolve_first(t, from, root, first)? {
+        Found::Decl(id) => id,
+        Found::Module(m) => {
+            let (second, tail) = rest.split_first()?;
+            rest = tail;
+            t.top(m, second)?
+        }
+    };
+    for seg in rest {
+        id = t.child(id, seg)?;
+    }
+    Some(id)
+}
+
+/// Every dotted name that a reference written inside `from` (at the top
+/// level of `root` when `None`) can use to name a declaration `wanted`
+/// accepts, with that declaration: exactly the names [`resolve_path`]
+/// resolves back to it (a shadowed declaration is not offered under the
+/// name that now means another), the nearest and shortest spelling of each
+/// declaration once.
+pub fn visible<T: Table + ?Sized>(
+    t: &T,
+    from: Option<usize>,
+    root: usize,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Vec<(String, usize)> {
+    let mut firsts: Vec<(String, Found)> = Vec::new();
+    let mut cur = from;
+    while let Some(c) = cur {
+        t.each_child(c, &mut |n, id| {
+            firsts.push((n.to_string(), Found::Decl(id)))
+        });
+        cur = t.parent(c);
+    }
+    t.each_top(root, &mut |n, id| {
+        firsts.push((n.to_string(), Found::Decl(id)))
+    });
+    t.each_alias(root, &mut |n, m| {
+        firsts.push((n.to_string(), Found::Module(m)))
+    });
+    let mut out: Vec<(String, usize)> = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    let mut seen = std::collections::BTreeSet::new();
+    // Walks `start` and its descendants reachable by name, spelled from
+    // `prefix`; a path is spelled only for a declaration that is wanted
+    // (at 10,000 tenants, a few dozen of 300,000).
+    let mut walk = |prefix: String, start: usize, out: &mut Vec<(String, usize)>| {
+        let mut stack = vec![start];
+        while let Some(id) = stack.pop() {
+            if wanted(t.kind(id)) && seen.insert(id) {
+                let mut parts = Vec::new();
+                let mut cur = id;
+                while cur != start {
+                    parts.push(t.name(cur));
+                    match t.parent(cur) {
+                        Some(p) => cur = p,
+                        None => break,
+                    }
+                }
+                let mut path = prefix.clone();
+                for part in parts.iter().rev() {
+                    path.push('.');
+                    path.push_str(part);
+                }
+                out.push((path, id));
+            }
+            let at = stack.len();
+            t.each_child(id, &mut |n, c| {
+                if t.child(id, n) == Some(c) {
+                    stack.push(c);
+                }
+            });
+            stack[at..].reverse();
+        }
+    };
+    for (name, found) in firsts {
+        if !names.insert(name.clone()) || resolve_first(t, from, root, &name) != Some(found) {
+            continue;
+        }
+        match found {
+            Found::Decl(id) => walk(name, id, &mut out),
+            Found::Module(m) => {
+                let mut tops = Vec::new();
+                t.each_top(m, &mut |n, id| {
+                    if t.top(m, n) == Some(id) {
+                        tops.push((format!("{name}.{n}"), id));
+                    }
+                });
+                for (path, id) in tops {
+                    walk(path, id, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Table for Symbols<'_> {
+    fn parent(&self, id: usize) -> Option<usize> {
+        self.syms[id].parent.map(|p| p.0)
+    }
+    fn kind(&self, id: usize) -> &str {
+        self.syms[id].kind.kind
+    }
+    fn name(&self, id: usize) -> &str {
+        self.syms[id].name
+    }
+    fn child(&self, id: usize, name: &str) -> Option<usize> {
+        self.syms[id].children.get(name).map(|c| c.0)
+    }
+    fn top(&self, root: usize, name: &str) -> Option<usize> {
+        self.roots.get(root)?.symbols.get(name).map(|s| s.0)
+    }
+    fn alias(&self, root: usize, name: &str) -> Option<usize> {
+        self.roots.get(root)?.aliases.get(name).copied()
+    }
+    fn each_child(&self, id: usize, f: &mut dyn FnMut(&str, usize)) {
+        for (n, c) in self.syms[id].children.iter() {
+            f(n, c.0);
+        }
+    }
+    fn each_top(&self, root: usize, f: &mut dyn FnMut(&str, usize)) {
+        for (n, s) in self
+            .roots
+            .iter()
+            .skip(root)
+            .take(1)
+            .flat_map(|r| &r.symbols)
+        {
+            f(n, s.0);
+        }
+    }
+    fn each_alias(&self, root: usize, f: &mut dyn FnMut(&str, usize)) {
+        for (n, m) in self
+            .roots
+            .iter()
+            .skip(root)
+            .take(1)
+            .flat_map(|r| &r.aliases)
+        {
+            f(n, *m);
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Root<'a> {
     pub symbols: BTreeMap<&'a str, SymId>,
@@ -376,26 +591,19 @@ impl<'a> Symbols<'a> {
                 "",
             )));
         };
-        let mut found = None;
-        let mut cur = Some(from);
-        while let Some(c) = cur {
-            if let Some(id) = self.get(c).children.get(first.name.as_str()) {
-                found = Some(*id);
-                break;
-            }
-            cur = self.get(c).parent;
-        }
         let root = &self.roots[self.get(from).root];
         let mut rest = rest;
-        if found.is_none() {
-            found = root.symbols.get(first.name.as_str()).copied();
-        }
-        if let Some(id) = found {
+        // The one rule for a first segment, shared with the editor.
+        let first_found = resolve_first(self, Some(from.0), self.get(from).root, &first.name);
+        let mut found = None;
+        if let Some(Found::Decl(id)) = first_found {
+            found = Some(SymId(id));
             trace.push(Ref {
                 span: first.span,
-                target: Target::Decl(id.0),
+                target: Target::Decl(id),
             });
-        } else if let Some(target_root) = root.aliases.get(&first.name) {
+        } else if let Some(Found::Module(target_root)) = first_found {
+            let target_root = &target_root;
             trace.push(Ref {
                 span: first.span,
                 target: Target::Module(*target_root),

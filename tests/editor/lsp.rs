@@ -398,6 +398,69 @@ fn completion_offers_fields_enum_values_and_references() {
     assert_eq!(labels(&c), ["NP8.MVSNFS8"], "{c}");
 }
 
+/// Completion offers the names the compiler's resolver reaches, not a
+/// resolver of the editor's own: two input files binding one import name to
+/// two modules (E0213) reach the first binding's module only, as
+/// `tenantc check` resolves them, so the second module's cluster is not
+/// offered under that name.
+#[test]
+fn completion_offers_what_the_compilers_resolver_reaches() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = Utf8Path::from_path(dir.path())
+        .expect("utf-8")
+        .to_path_buf();
+    let files = [
+        ("a.tenant", "import \"m/m1.tenant\" as k\n"),
+        ("b.tenant", "import \"m/m2.tenant\" as k\n\ntenant u {\n  cluster   = k.c2\n  namespace = \"u\"\n}\n"),
+        ("m/m1.tenant", "cluster c2 {\n  kind = openshift\n}\n"),
+        ("m/m2.tenant", "cluster c3 {\n  kind = openshift\n}\n"),
+    ];
+    std::fs::create_dir_all(root.join("m")).expect("mkdir");
+    for (name, text) in files {
+        std::fs::write(root.join(name), text).expect("write");
+    }
+    let mut lsp = Lsp::start(Some(dir), &root);
+    let text = files[1].1;
+    let u = lsp.open("b.tenant", text);
+    assert!(
+        codes(&lsp.diagnostics(&u, |d| !d.is_empty())).contains(&"E0213".to_string()),
+        "the second binding is refused"
+    );
+    let c = lsp.call("textDocument/completion", at(&u, text, "= k.c2", 2));
+    let l = labels(&c);
+    assert!(l.contains(&"k.c2".to_string()), "{l:?}");
+    assert!(!l.contains(&"k.c3".to_string()), "{l:?}");
+    // And definition goes where the compiler resolved the name.
+    let d = lsp.call("textDocument/definition", at(&u, text, "k.c2", 3));
+    assert!(
+        d["uri"].as_str().is_some_and(|s| s.ends_with("m1.tenant")),
+        "{d}"
+    );
+}
+
+/// Completion reads the cursor's scope from the analysis (the block that
+/// holds it, as the compiler numbers it), not by matching the enclosing
+/// blocks' kinds and names: in the second of two tenants named alike (a
+/// copy not yet renamed), a reference reaches that tenant's own volume, as
+/// `tenantc check` resolves it.
+#[test]
+fn completion_in_a_duplicate_block_reads_that_block() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = Utf8Path::from_path(dir.path())
+        .expect("utf-8")
+        .to_path_buf();
+    let text = "tenant t {\n  nfs {\n    volume a { size = 1Gi }\n  }\n}\n\ntenant t {\n  nfs {\n    volume b { size = 1Gi }\n  }\n  workload w {\n    mount {\n      volume = nfs.b\n    }\n  }\n}\n";
+    std::fs::write(root.join("t.tenant"), text).expect("write");
+    let mut lsp = Lsp::start(Some(dir), &root);
+    let u = lsp.open("t.tenant", text);
+    let diags = lsp.diagnostics(&u, |d| !d.is_empty());
+    assert!(!codes(&diags).contains(&"E0201".to_string()), "{diags:?}");
+    // `nfs.b` from here; the first tenant's volume only as `t.nfs.a` (the
+    // top-level `t` is the first one), never as `nfs.a`.
+    let c = lsp.call("textDocument/completion", at(&u, text, "= nfs.b", 2));
+    assert_eq!(labels(&c), ["nfs.b", "t.nfs.a"], "{c}");
+}
+
 #[test]
 fn document_symbols_are_hierarchical() {
     let mut lsp = Lsp::example("zcx-nfs");
