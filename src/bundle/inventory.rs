@@ -514,40 +514,42 @@ impl Compact {
         for (r, &w) in order.iter().enumerate() {
             rank[w as usize] = r as u32;
         }
-        // Stable: of one key recorded twice, the first stays first.
-        self.objects.sort_by(|a, b| {
-            (rank[a.target as usize], rank[a.kind as usize], &a.name).cmp(&(
-                rank[b.target as usize],
-                rank[b.kind as usize],
-                &b.name,
-            ))
-        });
-        let mut merged: Vec<Object> = Vec::with_capacity(self.objects.len());
-        for o in std::mem::take(&mut self.objects) {
-            match merged.last_mut() {
-                Some(have)
-                    if have.target == o.target && have.kind == o.kind && have.name == o.name =>
-                {
-                    if have.digest != o.digest || have.file != o.file {
-                        let key = self.key(&o);
-                        return Err(format!(
-                            "two definitions of {} {} {}",
-                            key[0], key[1], key[2]
-                        ));
-                    }
-                    if o.owners.iter().any(|w| !have.owners.contains(w)) {
-                        let mut owners = have.owners.to_vec();
-                        owners.extend(o.owners.iter());
-                        owners.sort_unstable();
-                        owners.dedup();
-                        have.owners = owners.into_boxed_slice();
-                    }
-                }
-                _ => merged.push(o),
+        // Sorted in place, through a permutation (a stable sort of the
+        // objects would take a buffer of half their size): of one key
+        // recorded twice, the first stays first.
+        let objects = &mut self.objects;
+        let key = |i: u32| {
+            let o = &objects[i as usize];
+            (rank[o.target as usize], rank[o.kind as usize], &o.name, i)
+        };
+        let mut order: Vec<u32> = (0..objects.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)));
+        permute(objects, order);
+        let words = &self.words;
+        let mut twice = None;
+        objects.dedup_by(|o, have| {
+            if (have.target, have.kind, &have.name) != (o.target, o.kind, &o.name) {
+                return false;
             }
+            if have.digest != o.digest || have.file != o.file {
+                twice.get_or_insert_with(|| {
+                    format!(
+                        "two definitions of {} {} {}",
+                        words[o.target as usize], words[o.kind as usize], o.name
+                    )
+                });
+            } else if o.owners.iter().any(|w| !have.owners.contains(w)) {
+                let mut owners = have.owners.to_vec();
+                owners.extend(o.owners.iter());
+                owners.sort_unstable();
+                owners.dedup();
+                have.owners = owners.into_boxed_slice();
+            }
+            true
+        });
+        if let Some(e) = twice {
+            return Err(e);
         }
-        merged.shrink_to_fit();
-        self.objects = merged;
         self.settled = true;
         Ok(())
     }
@@ -610,6 +612,24 @@ impl Compact {
 
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
+    }
+}
+
+/// Puts `items[order[i]]` at `i`, for every `i`, in place (`order` is a
+/// permutation of the indexes).
+fn permute<T>(items: &mut [T], mut order: Vec<u32>) {
+    for i in 0..items.len() {
+        // Follow the cycle through `i`, each place filled from the next.
+        let mut at = i;
+        loop {
+            let from = order[at] as usize;
+            order[at] = at as u32;
+            if from == i {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
     }
 }
 

@@ -158,6 +158,59 @@ impl Bundle {
         }
     }
 
+    /// Adds text files that `fill` writes at the same time, a piece at a
+    /// time, each to its own writer (in the order of `paths`): a streamed
+    /// bundle writes them straight into their files, so that none is ever
+    /// held whole (the isolation report is some 50 MB at 10,000 tenants).
+    pub fn add_written<const N: usize>(
+        &mut self,
+        paths: [&str; N],
+        tenants: &BTreeSet<String>,
+        fill: impl FnOnce(&mut [&mut dyn std::io::Write; N]) -> std::io::Result<()>,
+    ) -> Result<(), LowerError> {
+        let failed = |path: &str, e: std::io::Error| LowerError(format!("{path}: {e}"));
+        let Some(staging) = self.staging.clone() else {
+            let mut bufs: [Vec<u8>; N] = std::array::from_fn(|_| Vec::new());
+            {
+                let mut ws = bufs.each_mut().map(|b| b as &mut dyn std::io::Write);
+                fill(&mut ws).map_err(|e| failed(paths[0], e))?;
+            }
+            for (path, bytes) in paths.iter().zip(bufs) {
+                self.add(path.to_string(), bytes, tenants.clone(), false)?;
+            }
+            return Ok(());
+        };
+        for path in paths {
+            if path == MANIFEST || self.files.contains_key(path) {
+                return Err(LowerError(format!("two outputs would be written to {path}")));
+            }
+        }
+        let mut files = Vec::with_capacity(N);
+        for path in paths {
+            files.push(staging.create(path, false)?);
+        }
+        let mut files: [StagedFile; N] = files
+            .try_into()
+            .map_err(|_| LowerError("staged files miscounted".into()))?;
+        {
+            let mut ws = files.each_mut().map(|f| &mut f.0 as &mut dyn std::io::Write);
+            if let Err(e) = fill(&mut ws) {
+                return Err(staging.failed(&staging.root.join(paths[0]), e));
+            }
+        }
+        for (path, w) in paths.iter().zip(files) {
+            let sha256 = staging.finish(path, w)?;
+            let file = BundleFile {
+                bytes: Vec::new(),
+                sha256,
+                tenants: tenants.iter().cloned().collect(),
+                secret: false,
+            };
+            self.insert(path.to_string(), file, |_, _| Ok(()))?;
+        }
+        Ok(())
+    }
+
     /// Records an object a file of this bundle asks its target to hold.
     pub fn record(
         &mut self,
@@ -351,6 +404,9 @@ impl Serialize for Hex<'_> {
         s.serialize_str(std::str::from_utf8(&digits).map_err(serde::ser::Error::custom)?)
     }
 }
+
+/// A file of a [`Staging`] being written ([`Staging::create`]).
+struct StagedFile(std::io::BufWriter<Hashing<std::fs::File>>);
 
 /// Passes writes on while hashing them.
 struct Hashing<W> {
@@ -724,22 +780,36 @@ impl Staging {
         secret: bool,
         fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
     ) -> Result<[u8; 32], LowerError> {
+        let mut w = self.create(path, secret)?;
+        let filled = fill(&mut w.0);
+        let target = self.root.join(path);
+        filled.map_err(|e| self.failed(&target, e))?;
+        self.finish(path, w)
+    }
+
+    /// Creates the file `path` for writing a piece at a time; [`Staging::finish`]
+    /// closes it and gives its sha256.
+    fn create(&self, path: &str, secret: bool) -> Result<StagedFile, LowerError> {
         let target = self.root.join(path);
         let result = self.make_parent(path).and_then(|()| {
             let file = create_file(&target, secret)?;
             // Buffered before the hash, which then sees large blocks.
-            let mut w = std::io::BufWriter::with_capacity(
+            Ok(StagedFile(std::io::BufWriter::with_capacity(
                 1 << 16,
                 Hashing {
                     inner: file,
                     hash: Sha256::new(),
                 },
-            );
-            fill(&mut w)?;
-            let hashed = w.into_inner().map_err(|e| e.into_error())?;
-            Ok(hashed.hash.finalize().into())
+            )))
         });
         result.map_err(|e| self.failed(&target, e))
+    }
+
+    fn finish(&self, path: &str, w: StagedFile) -> Result<[u8; 32], LowerError> {
+        match w.0.into_inner() {
+            Ok(hashed) => Ok(hashed.hash.finalize().into()),
+            Err(e) => Err(self.failed(&self.root.join(path), e.into_error())),
+        }
     }
 
     /// Records the first write that failed.
