@@ -25,7 +25,7 @@ use std::io::Write;
 #[derive(Serialize)]
 struct Report<'a, 'm> {
     /// Everything two tenants share; always empty in a written bundle.
-    shared: Vec<Shared>,
+    shared: &'a [Shared],
     /// Each security domain's systems and the RACF identities held in it.
     security_domains: &'a [DomainEntry],
     tenants: Tenants<'a, 'm>,
@@ -34,7 +34,7 @@ struct Report<'a, 'm> {
 /// A security domain: systems sharing one RACF database, and every identity
 /// held in it (the ledger's claims of the domain): a tenant's has no other
 /// holder; the site's own may be shared by its systems and servers.
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct DomainEntry {
     /// As the systems write it; `null` for the site's default domain.
     name: Option<String>,
@@ -42,7 +42,7 @@ struct DomainEntry {
     identities: Vec<IdentityEntry>,
 }
 
-#[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 struct IdentityEntry {
     /// The claim kind's noun: RACF user ID, certificate, data set.
     what: &'static str,
@@ -397,15 +397,19 @@ impl Serialize for Tenants<'_, '_> {
     }
 }
 
-/// Writes `isolation.json` and `isolation.md`. They describe the whole site
-/// (a statement about every pair of tenants), so a `--tenant` compile writes
-/// them whole, byte-identical to a full compile's, like the other shared files.
-pub fn lower(
-    site: &Site,
-    plan: &Plan,
-    header: &str,
-    bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+/// What the isolation report takes from the plan's claims: taken before
+/// lowering, so that a compile need not hold the claims (some 23 MB at
+/// 10,000 tenants) nor compare them all again (as much again, for a
+/// moment) while its bundle is at its largest.
+#[derive(Debug)]
+pub struct Prepared {
+    shared: Vec<Shared>,
+    domains: Vec<DomainEntry>,
+}
+
+/// [`Prepared`]; an error if two holders share anything (the checks refuse
+/// such a site, so it is a bug).
+pub fn prepare(site: &Site, plan: &Plan) -> Result<Prepared, LowerError> {
     let shared = shared(site, &plan.claims);
     if !shared.is_empty() {
         return Err(LowerError(format!(
@@ -413,6 +417,22 @@ pub fn lower(
             shared[0].what, shared[0].value
         )));
     }
+    Ok(Prepared {
+        shared,
+        domains: domains(site, plan),
+    })
+}
+
+/// Writes `isolation.json` and `isolation.md`. They describe the whole site
+/// (a statement about every pair of tenants), so a `--tenant` compile writes
+/// them whole, byte-identical to a full compile's, like the other shared files.
+pub fn lower(
+    site: &Site,
+    plan: &Plan,
+    prepared: &Prepared,
+    header: &str,
+    bundle: &mut Bundle,
+) -> Result<(), LowerError> {
     let mut tenants: Vec<(&Tenant, &TenantNames)> =
         site.tenants.iter().zip(&plan.tenants).collect();
     if tenants.is_empty() {
@@ -420,25 +440,21 @@ pub fn lower(
     }
     tenants.sort_by(|a, b| a.0.name.value.cmp(&b.0.name.value));
     let names: BTreeSet<String> = tenants.iter().map(|(t, _)| t.name.value.clone()).collect();
-    let security_domains = domains(site, plan);
+    let security_domains = &prepared.domains;
     // Both files at once, a tenant at a time.
-    bundle.add_written(
-        ["isolation.json", "isolation.md"],
-        &names,
-        |[json, md]| {
-            markdown_head(header, &security_domains, &mut **md)?;
-            let report = Report {
-                shared,
-                security_domains: &security_domains,
-                tenants: Tenants {
-                    site,
-                    plan,
-                    list: &tenants,
-                    md: std::cell::RefCell::new(&mut **md),
-                },
-            };
-            serde_json::to_writer_pretty(&mut **json, &report)?;
-            json.write_all(b"\n")
-        },
-    )
+    bundle.add_written(["isolation.json", "isolation.md"], &names, |[json, md]| {
+        markdown_head(header, security_domains, &mut **md)?;
+        let report = Report {
+            shared: &prepared.shared,
+            security_domains,
+            tenants: Tenants {
+                site,
+                plan,
+                list: &tenants,
+                md: std::cell::RefCell::new(&mut **md),
+            },
+        };
+        serde_json::to_writer_pretty(&mut **json, &report)?;
+        json.write_all(b"\n")
+    })
 }
