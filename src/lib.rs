@@ -593,6 +593,13 @@ fn lower_sealed(
         .collect();
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let names = input_names(analysis);
+    // What the objects were made from, for the next plan (a partial bundle
+    // says nothing of the tenants it left out, so a plan from it lowers
+    // all): worked out before lowering, whose peak it would add to.
+    let made_from = opts
+        .only
+        .is_none()
+        .then(|| change::inputs(analysis, opts.stdlib_dir.as_deref()));
     let secrets = if opts.materialize_secrets {
         Some(read_secrets(analysis, opts.only.as_ref())?)
     } else {
@@ -615,10 +622,8 @@ fn lower_sealed(
     let mut b = lower::lower(checked, &opts).map_err(failed)?;
     memory_note("lowering");
     b.only = opts.only.names().cloned();
-    // What the objects were made from, for the next plan; a partial bundle
-    // says nothing of the tenants it left out, so a plan from it lowers all.
-    if b.only.is_none() {
-        b.inventory.inputs = change::inputs(analysis, opts.stdlib_dir.as_deref());
+    if let Some(made_from) = made_from {
+        b.inventory.inputs = made_from;
     }
     b.seal(&inputs).map_err(failed)?;
     memory_note("the inventory and the manifest");
