@@ -426,7 +426,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             tenants,
         } => {
             let t0 = std::time::Instant::now();
-            let (a, n, opts) = analyze_common(&common, materialize_secrets, &tenants)?;
+            let (mut a, n, opts) = analyze_common(&common, materialize_secrets, &tenants)?;
             let t1 = std::time::Instant::now();
             if report(&a, common.diagnostics_format) {
                 return Ok(ExitCode::from(1));
@@ -436,7 +436,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 let d = crate::bundle::drift(&bundle, &out)?;
                 if d.is_empty() {
                     if common.diagnostics_format == Format::Human {
-                        eprintln!("ok: {out} is up to date ({} files)", bundle.files.len());
+                        eprintln!("ok: {out} is up to date ({} files)", bundle.file_count());
                     }
                     return Ok(ExitCode::SUCCESS);
                 }
@@ -461,7 +461,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 )));
             }
             crate::memory_note("the analysis");
-            let bundle = crate::compile_to(&a, &opts, &out)?;
+            let bundle = crate::compile_to(&mut a, &opts, &out)?;
             crate::memory_note("the commit");
             if std::env::var_os("TENANTC_TIMINGS").is_some() {
                 eprintln!(
@@ -474,7 +474,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 eprintln!(
                     "ok: {n} file(s), {} tenant(s) -> {out} ({} files)",
                     opts.only.as_ref().map_or(a.site.tenants.len(), |o| o.len()),
-                    bundle.files.len()
+                    bundle.file_count()
                 );
             }
             leave_to_exit((a, bundle));

@@ -226,7 +226,7 @@ impl Inventory {
             return Err("the inventory's compact objects were not settled".into());
         }
         let mut parsed = self.entries.values().peekable();
-        let mut compact = self.compact.objects.iter().peekable();
+        let mut compact = self.compact.iter().peekable();
         Ok(std::iter::from_fn(move || {
             let first = match (parsed.peek(), compact.peek()) {
                 (Some(e), Some(o)) => key_parts(&e.key) <= self.compact.key(o),
@@ -249,7 +249,7 @@ impl Inventory {
                 .sum()
         });
         let mut out = Vec::with_capacity(
-            (self.entries.len() + self.compact.objects.len() + self.inputs.tenants.len()) * 200
+            (self.entries.len() + self.compact.len() + self.inputs.tenants.len()) * 200
                 + kept_bytes
                 + 100,
         );
@@ -355,19 +355,26 @@ impl Inventory {
 }
 
 /// The objects of a streamed compile (273,581 at 10,000 tenants), each held
-/// once and small: its target, kind and owners as indexes into words spelt
-/// once, its digest as its 32 bytes, the certificate's and export's fields
-/// apart (few objects have them). Recorded in the order lowering makes
-/// them, then sorted by key and merged once ([`Compact::settle`]) where a
-/// map would hold each key twice. An [`Entry`] again when written, so the
-/// lines are those of [`Inventory::entries`].
+/// once and small: its target and kind as indexes into words spelt once,
+/// its owners as an index into sets of them, its digest as its 32 bytes,
+/// the certificate's and export's fields apart (few objects have them).
+/// Recorded in blocks in the order lowering makes them (appending never
+/// moves them), then put in key order by an index and merged once
+/// ([`Compact::settle`]) where a map would hold each key twice. An
+/// [`Entry`] again when written, so the lines are those of
+/// [`Inventory::entries`].
 #[derive(Debug, Clone, Default)]
 pub struct Compact {
     /// Targets, kinds and owners.
     words: Vec<Arc<str>>,
     ids: HashMap<Arc<str>, u32>,
-    objects: Vec<Object>,
-    /// Whether `objects` is in key order, each key once.
+    /// Sets of owners (words), each sorted by id and once.
+    sets: Vec<Box<[u32]>>,
+    set_ids: HashMap<Box<[u32]>, u32>,
+    objects: super::written::Chunked<Object>,
+    /// The objects in key order, each key once, when settled.
+    order: Vec<u32>,
+    /// Whether `order` is up to date.
     settled: bool,
 }
 
@@ -376,8 +383,8 @@ struct Object {
     target: u32,
     kind: u32,
     name: Box<str>,
-    /// Sorted by id, each once after [`Compact::settle`].
-    owners: Box<[u32]>,
+    /// A set of `sets`.
+    owners: u32,
     file: Box<str>,
     digest: Digest,
     extra: Option<Box<Extra>>,
@@ -447,12 +454,25 @@ impl Compact {
         i
     }
 
+    /// The set of these words' ids.
+    fn set(&mut self, mut ids: Vec<u32>) -> u32 {
+        ids.sort_unstable();
+        ids.dedup();
+        if let Some(&s) = self.set_ids.get(ids.as_slice()) {
+            return s;
+        }
+        let s = self.sets.len() as u32;
+        let ids = ids.into_boxed_slice();
+        self.sets.push(ids.clone());
+        self.set_ids.insert(ids, s);
+        s
+    }
+
     /// Records an object; [`Compact::settle`] merges an object recorded
     /// twice, or refuses its two definitions.
     pub fn record(&mut self, e: Entry) {
-        let mut owners: Vec<u32> = e.owners.iter().map(|o| self.id(o)).collect();
-        owners.sort_unstable();
-        owners.dedup();
+        let owners: Vec<u32> = e.owners.iter().map(|o| self.id(o)).collect();
+        let owners = self.set(owners);
         let extra = (e.role.is_some()
             || e.signer.is_some()
             || e.not_before.is_some()
@@ -471,7 +491,7 @@ impl Compact {
             target: self.id(&e.key.target),
             kind: self.id(&e.key.kind),
             name: e.key.name.into_boxed_str(),
-            owners: owners.into_boxed_slice(),
+            owners,
             file: e.file.into_boxed_str(),
             digest: Digest::new(e.digest),
             extra,
@@ -481,21 +501,21 @@ impl Compact {
     }
 
     /// Moves another's objects into this one, after its own.
-    pub fn absorb(&mut self, other: Compact) {
+    pub fn absorb(&mut self, mut other: Compact) {
         if other.objects.is_empty() {
             return;
         }
         let map: Vec<u32> = other.words.iter().map(|w| self.id(w)).collect();
-        self.objects.reserve(other.objects.len());
-        for mut o in other.objects {
+        let sets: Vec<u32> = std::mem::take(&mut other.sets)
+            .iter()
+            .map(|s| self.set(s.iter().map(|&w| map[w as usize]).collect()))
+            .collect();
+        for o in other.objects.iter_mut() {
             o.target = map[o.target as usize];
             o.kind = map[o.kind as usize];
-            for w in o.owners.iter_mut() {
-                *w = map[*w as usize];
-            }
-            o.owners.sort_unstable();
-            self.objects.push(o);
+            o.owners = sets[o.owners as usize];
         }
+        self.objects.append(other.objects);
         self.settled = false;
     }
 
@@ -514,42 +534,58 @@ impl Compact {
         for (r, &w) in order.iter().enumerate() {
             rank[w as usize] = r as u32;
         }
-        // Stable: of one key recorded twice, the first stays first.
-        self.objects.sort_by(|a, b| {
-            (rank[a.target as usize], rank[a.kind as usize], &a.name).cmp(&(
-                rank[b.target as usize],
-                rank[b.kind as usize],
-                &b.name,
-            ))
-        });
-        let mut merged: Vec<Object> = Vec::with_capacity(self.objects.len());
-        for o in std::mem::take(&mut self.objects) {
-            match merged.last_mut() {
-                Some(have)
-                    if have.target == o.target && have.kind == o.kind && have.name == o.name =>
-                {
-                    if have.digest != o.digest || have.file != o.file {
-                        let key = self.key(&o);
-                        return Err(format!(
-                            "two definitions of {} {} {}",
-                            key[0], key[1], key[2]
-                        ));
-                    }
-                    if o.owners.iter().any(|w| !have.owners.contains(w)) {
-                        let mut owners = have.owners.to_vec();
-                        owners.extend(o.owners.iter());
-                        owners.sort_unstable();
-                        owners.dedup();
-                        have.owners = owners.into_boxed_slice();
+        // An index in key order (the objects stay where they are): of one
+        // key recorded twice, the first stays first.
+        let objects = &self.objects;
+        let key = |i: u32| {
+            let o = objects.get(i as usize);
+            (rank[o.target as usize], rank[o.kind as usize], &o.name, i)
+        };
+        let mut order: Vec<u32> = (0..objects.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)));
+        let mut twice = None;
+        let mut merged: Vec<(u32, Vec<u32>)> = Vec::new();
+        order.dedup_by(|later, first| {
+            let (o, have) = (objects.get(*later as usize), objects.get(*first as usize));
+            if (have.target, have.kind, &have.name) != (o.target, o.kind, &o.name) {
+                return false;
+            }
+            if have.digest != o.digest || have.file != o.file {
+                twice.get_or_insert_with(|| {
+                    format!(
+                        "two definitions of {} {} {}",
+                        self.words[o.target as usize], self.words[o.kind as usize], o.name
+                    )
+                });
+            } else if o.owners != have.owners {
+                // Merged once all are known, into the first.
+                let more = self.sets[o.owners as usize].iter();
+                match merged.last_mut() {
+                    Some((at, owners)) if at == first => owners.extend(more),
+                    _ => {
+                        let mut owners = self.sets[have.owners as usize].to_vec();
+                        owners.extend(more);
+                        merged.push((*first, owners));
                     }
                 }
-                _ => merged.push(o),
             }
+            true
+        });
+        if let Some(e) = twice {
+            return Err(e);
         }
-        merged.shrink_to_fit();
-        self.objects = merged;
+        for (at, owners) in merged {
+            let set = self.set(owners);
+            self.objects.get_mut(at as usize).owners = set;
+        }
+        self.order = order;
         self.settled = true;
         Ok(())
+    }
+
+    /// The objects in key order, once settled.
+    fn iter(&self) -> impl Iterator<Item = &Object> {
+        self.order.iter().map(|&i| self.objects.get(i as usize))
     }
 
     fn key<'a>(&'a self, o: &'a Object) -> [&'a str; 3] {
@@ -562,8 +598,7 @@ impl Compact {
 
     /// An object as the entry it was recorded from (owners merged).
     fn entry(&self, o: &Object) -> Entry {
-        let mut owners: Vec<String> = o
-            .owners
+        let mut owners: Vec<String> = self.sets[o.owners as usize]
             .iter()
             .map(|&w| self.words[w as usize].to_string())
             .collect();
@@ -592,9 +627,13 @@ impl Compact {
 
     /// The tenants the objects serve.
     fn owners(&self) -> impl Iterator<Item = String> + '_ {
+        let mut used = vec![false; self.sets.len()];
+        for o in self.iter() {
+            used[o.owners as usize] = true;
+        }
         let mut seen = vec![false; self.words.len()];
-        for o in &self.objects {
-            for &w in o.owners.iter() {
+        for (set, _) in self.sets.iter().zip(used).filter(|(_, u)| *u) {
+            for &w in set.iter() {
                 seen[w as usize] = true;
             }
         }
@@ -605,7 +644,10 @@ impl Compact {
 
     /// How many objects are held (each key once when settled).
     pub fn len(&self) -> usize {
-        self.objects.len()
+        match self.settled {
+            true => self.order.len(),
+            false => self.objects.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -20,20 +20,21 @@ use crate::plan::{Plan, TenantNames};
 use crate::rules::export_segments as segments;
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::io::Write;
 
 #[derive(Serialize)]
-struct Report<'a> {
+struct Report<'a, 'm> {
     /// Everything two tenants share; always empty in a written bundle.
-    shared: Vec<Shared>,
+    shared: &'a [Shared],
     /// Each security domain's systems and the RACF identities held in it.
-    security_domains: Vec<DomainEntry>,
-    tenants: Vec<TenantEntry<'a>>,
+    security_domains: &'a [DomainEntry],
+    tenants: Tenants<'a, 'm>,
 }
 
 /// A security domain: systems sharing one RACF database, and every identity
 /// held in it (the ledger's claims of the domain): a tenant's has no other
 /// holder; the site's own may be shared by its systems and servers.
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct DomainEntry {
     /// As the systems write it; `null` for the site's default domain.
     name: Option<String>,
@@ -41,7 +42,7 @@ struct DomainEntry {
     identities: Vec<IdentityEntry>,
 }
 
-#[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 struct IdentityEntry {
     /// The claim kind's noun: RACF user ID, certificate, data set.
     what: &'static str,
@@ -247,120 +248,179 @@ fn inline(s: &str) -> String {
         .collect()
 }
 
-fn markdown(header: &str, report: &Report<'_>) -> String {
-    let mut md = format!("<!-- {header} -->\n# Tenant isolation\n\n");
-    md.push_str(
+/// The start of `isolation.md`: its title and the security domains.
+fn markdown_head(
+    header: &str,
+    domains: &[DomainEntry],
+    md: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    write!(md, "<!-- {header} -->\n# Tenant isolation\n\n")?;
+    md.write_all(
         "What separates each tenant from every other. Every item below is the tenant's own: \
-         `tenantc check` refuses a site where two tenants share one, and nothing is shared here.\n",
-    );
-    for d in &report.security_domains {
+         `tenantc check` refuses a site where two tenants share one, and nothing is shared here.\n"
+            .as_bytes(),
+    )?;
+    for d in domains {
         let name = match &d.name {
             Some(n) => format!("Security domain `{n}`"),
             None => "The site's default security domain".to_string(),
         };
-        md.push_str(&format!(
+        write!(
+            md,
             "\n## {name}\n\nThe RACF database of {}. No tenant shares an identity below with any other holder; only the site's own (its systems, servers and authorities) may share one.\n\n",
             d.systems
                 .iter()
                 .map(|s| format!("`{s}`"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ));
+        )?;
         for i in &d.identities {
-            md.push_str(&format!(
-                "- {} `{}`: {}\n",
-                i.what,
-                inline(&i.value),
-                i.holder
-            ));
+            writeln!(md, "- {} `{}`: {}", i.what, inline(&i.value), i.holder)?;
         }
     }
-    for t in &report.tenants {
-        md.push_str(&format!("\n## {}\n\n", t.name));
-        md.push_str(&format!(
-            "- cluster `{}`, namespaces {}\n",
-            t.cluster,
-            t.namespaces
+    Ok(())
+}
+
+/// A tenant's section of `isolation.md`.
+fn markdown_tenant(t: &TenantEntry<'_>, md: &mut dyn std::io::Write) -> std::io::Result<()> {
+    write!(md, "\n## {}\n\n", t.name)?;
+    writeln!(
+        md,
+        "- cluster `{}`, namespaces {}",
+        t.cluster,
+        t.namespaces
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+    if let Some(n) = &t.nfs {
+        writeln!(
+            md,
+            "- NFS server `{}` (LPARs {}): RACF user ID `{}`, client certificate `{}` (`{}`, signed by `{}`, data set `{}`)",
+            n.server,
+            n.lpars.join(", "),
+            n.racf_user,
+            inline(n.client_certificate.label),
+            inline(&n.client_certificate.subject),
+            n.client_certificate.signed_by,
+            n.client_certificate.data_set
+        )?;
+        writeln!(
+            md,
+            "- proxy ClusterIP `{}` in `{}`, StorageClass `{}`",
+            n.cluster_ip, n.proxy_namespace, n.storage_class
+        )?;
+        for e in &n.exports {
+            writeln!(md, "- export subtree `{}` (volume `{}`)", e.path, e.volume)?;
+        }
+    }
+    if let Some(p) = &t.pure {
+        writeln!(
+            md,
+            "- FlashArray `{}`: realm `{}`, pods {}, policy `{}`, user `{}`, token from {}; StorageClasses {}",
+            p.array,
+            p.realm,
+            p.pods.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "),
+            p.policy,
+            p.user,
+            p.token_source,
+            p.storage_classes
                 .iter()
-                .map(|n| format!("`{n}`"))
+                .map(|x| format!("`{x}`"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ));
-        if let Some(n) = &t.nfs {
-            md.push_str(&format!(
-                "- NFS server `{}` (LPARs {}): RACF user ID `{}`, client certificate `{}` (`{}`, signed by `{}`, data set `{}`)\n",
-                n.server,
-                n.lpars.join(", "),
-                n.racf_user,
-                inline(n.client_certificate.label),
-                inline(&n.client_certificate.subject),
-                n.client_certificate.signed_by,
-                n.client_certificate.data_set
-            ));
-            md.push_str(&format!(
-                "- proxy ClusterIP `{}` in `{}`, StorageClass `{}`\n",
-                n.cluster_ip, n.proxy_namespace, n.storage_class
-            ));
-            for e in &n.exports {
-                md.push_str(&format!(
-                    "- export subtree `{}` (volume `{}`)\n",
-                    e.path, e.volume
-                ));
-            }
-        }
-        if let Some(p) = &t.pure {
-            md.push_str(&format!(
-                "- FlashArray `{}`: realm `{}`, pods {}, policy `{}`, user `{}`, token from {}; StorageClasses {}\n",
-                p.array,
-                p.realm,
-                p.pods.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "),
-                p.policy,
-                p.user,
-                p.token_source,
-                p.storage_classes
-                    .iter()
-                    .map(|x| format!("`{x}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        for p in &t.network_policies {
-            md.push_str(&format!(
-                "- NetworkPolicy `{}/{}` admits {}\n",
-                p.namespace, p.name, p.admits
-            ));
-        }
-        for q in &t.resource_quotas {
-            md.push_str(&format!(
-                "- ResourceQuota `{}/{}` closes {}\n",
-                q.namespace, q.name, q.closes
-            ));
-        }
-        for f in &t.admission_policies {
-            md.push_str(&format!(
-                "- ValidatingAdmissionPolicy `{}` keeps {} to {}\n",
-                f.name,
-                f.classes
-                    .iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                f.admits
-            ));
-        }
-        for e in &t.exposed_ports {
-            md.push_str(&format!(
-                "- workload `{}` exposes TCP {} to other namespaces\n",
-                e.workload,
-                e.ports
-                    .iter()
-                    .map(u16::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
+        )?;
     }
-    md
+    for p in &t.network_policies {
+        writeln!(
+            md,
+            "- NetworkPolicy `{}/{}` admits {}",
+            p.namespace, p.name, p.admits
+        )?;
+    }
+    for q in &t.resource_quotas {
+        writeln!(
+            md,
+            "- ResourceQuota `{}/{}` closes {}",
+            q.namespace, q.name, q.closes
+        )?;
+    }
+    for f in &t.admission_policies {
+        writeln!(
+            md,
+            "- ValidatingAdmissionPolicy `{}` keeps {} to {}",
+            f.name,
+            f.classes
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            f.admits
+        )?;
+    }
+    for e in &t.exposed_ports {
+        writeln!(
+            md,
+            "- workload `{}` exposes TCP {} to other namespaces",
+            e.workload,
+            e.ports
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+/// The report's tenants, each made when it is serialized and written to
+/// `isolation.md` at the same time: the report is never held whole.
+struct Tenants<'a, 'm> {
+    site: &'a Site,
+    plan: &'a Plan,
+    list: &'a [(&'a Tenant, &'a TenantNames)],
+    md: std::cell::RefCell<&'m mut dyn std::io::Write>,
+}
+
+impl Serialize for Tenants<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = s.serialize_seq(Some(self.list.len()))?;
+        let mut md = self.md.borrow_mut();
+        for (t, names) in self.list {
+            let e = entry(self.site, self.plan, t, names);
+            markdown_tenant(&e, &mut **md).map_err(S::Error::custom)?;
+            seq.serialize_element(&e)?;
+        }
+        seq.end()
+    }
+}
+
+/// What the isolation report takes from the plan's claims: taken before
+/// lowering, so that a compile need not hold the claims (some 23 MB at
+/// 10,000 tenants) nor compare them all again (as much again, for a
+/// moment) while its bundle is at its largest.
+#[derive(Debug)]
+pub struct Prepared {
+    shared: Vec<Shared>,
+    domains: Vec<DomainEntry>,
+}
+
+/// [`Prepared`]; an error if two holders share anything (the checks refuse
+/// such a site, so it is a bug).
+pub fn prepare(site: &Site, plan: &Plan) -> Result<Prepared, LowerError> {
+    let shared = shared(site, &plan.claims);
+    if !shared.is_empty() {
+        return Err(LowerError(format!(
+            "the isolation report would list shared {} `{}`; the checks should have refused it",
+            shared[0].what, shared[0].value
+        )));
+    }
+    Ok(Prepared {
+        shared,
+        domains: domains(site, plan),
+    })
 }
 
 /// Writes `isolation.json` and `isolation.md`. They describe the whole site
@@ -369,16 +429,10 @@ fn markdown(header: &str, report: &Report<'_>) -> String {
 pub fn lower(
     site: &Site,
     plan: &Plan,
+    prepared: &Prepared,
     header: &str,
     bundle: &mut Bundle,
 ) -> Result<(), LowerError> {
-    let shared = shared(site, &plan.claims);
-    if !shared.is_empty() {
-        return Err(LowerError(format!(
-            "the isolation report would list shared {} `{}`; the checks should have refused it",
-            shared[0].what, shared[0].value
-        )));
-    }
     let mut tenants: Vec<(&Tenant, &TenantNames)> =
         site.tenants.iter().zip(&plan.tenants).collect();
     if tenants.is_empty() {
@@ -386,17 +440,21 @@ pub fn lower(
     }
     tenants.sort_by(|a, b| a.0.name.value.cmp(&b.0.name.value));
     let names: BTreeSet<String> = tenants.iter().map(|(t, _)| t.name.value.clone()).collect();
-    let report = Report {
-        shared,
-        security_domains: domains(site, plan),
-        tenants: tenants
-            .iter()
-            .map(|(t, tn)| entry(site, plan, t, tn))
-            .collect(),
-    };
-    let mut json = serde_json::to_string_pretty(&report)
-        .map_err(|e| LowerError(format!("isolation.json: {e}")))?;
-    json.push('\n');
-    bundle.add_text("isolation.json".into(), json, names.clone())?;
-    bundle.add_text("isolation.md".into(), markdown(header, &report), names)
+    let security_domains = &prepared.domains;
+    // Both files at once, a tenant at a time.
+    bundle.add_written(["isolation.json", "isolation.md"], &names, |[json, md]| {
+        markdown_head(header, security_domains, &mut **md)?;
+        let report = Report {
+            shared: &prepared.shared,
+            security_domains,
+            tenants: Tenants {
+                site,
+                plan,
+                list: &tenants,
+                md: std::cell::RefCell::new(&mut **md),
+            },
+        };
+        serde_json::to_writer_pretty(&mut **json, &report)?;
+        json.write_all(b"\n")
+    })
 }

@@ -128,6 +128,9 @@ pub struct LowerOptions {
     /// runbook, the isolation report): a plan does not use them, and at
     /// 10,000 tenants they cost it most of its time.
     pub skip_site_reports: bool,
+    /// The isolation report's part of the plan's claims, when taken before
+    /// lowering ([`isolation::prepare`]); taken here otherwise.
+    pub isolation: Option<std::sync::Arc<isolation::Prepared>>,
 }
 
 /// A failure while lowering: a template that does not render, or output that
@@ -261,6 +264,12 @@ pub fn lower(
     };
     let header = Headers::new(&opts.inputs);
     let sel = &opts.only;
+    // Before the bundle grows: comparing every claim again takes memory.
+    let isolation = match (&opts.isolation, opts.skip_site_reports) {
+        (_, true) => None,
+        (Some(p), false) => Some(p.clone()),
+        (None, false) => Some(std::sync::Arc::new(isolation::prepare(site, plan)?)),
+    };
     // The z/OS and Purity files on one thread, the clusters' files on all:
     // a streamed bundle is written while it is lowered.
     let mut zos = bundle.part();
@@ -292,8 +301,8 @@ pub fn lower(
     k8s?;
     // The report is about every pair of tenants: its header names no file
     // (a list of every spec file would change with any tenant's added).
-    if !opts.skip_site_reports {
-        isolation::lower(site, plan, &site_header(), &mut bundle)?;
+    if let Some(prepared) = &isolation {
+        isolation::lower(site, plan, prepared, &site_header(), &mut bundle)?;
     }
     if !site.tenants.is_empty() && sel.any(site.tenants.iter().map(|t| t.name.value.as_str())) {
         bundle.add_text(

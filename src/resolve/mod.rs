@@ -156,6 +156,35 @@ struct Ids {
     classes: HashMap<SymId, usize>,
 }
 
+/// A tenant's vectors in allocations of their length: the IR is held
+/// through lowering ([`crate::fitted`]).
+fn fit_tenant(mut t: Tenant) -> Tenant {
+    fn fit<T>(v: &mut Vec<T>) {
+        *v = crate::fitted(std::mem::take(v));
+    }
+    if let Some(n) = &mut t.nfs {
+        fit(&mut n.volumes);
+        for v in &mut n.volumes {
+            fit(&mut v.attributes);
+        }
+        fit(&mut n.identity.subject.0);
+    }
+    if let Some(p) = &mut t.pure {
+        fit(&mut p.classes);
+        fit(&mut p.pods.value);
+    }
+    fit(&mut t.workloads);
+    for w in &mut t.workloads {
+        fit(&mut w.env);
+        fit(&mut w.args);
+        fit(&mut w.ports);
+        fit(&mut w.expose);
+        fit(&mut w.mounts);
+        fit(&mut w.claims);
+    }
+    t
+}
+
 struct Builder<'s, 'a> {
     checker: Checker<'s, 'a>,
     syms: &'s Symbols<'a>,
@@ -632,7 +661,7 @@ impl Builder<'_, '_> {
             if i % 64 == 0 && (self.stop)() {
                 break;
             }
-            tenants.extend(self.tenant(t));
+            tenants.extend(self.tenant(t).map(fit_tenant));
             self.checker.release(t);
         }
         Site {

@@ -223,8 +223,8 @@ impl Parser<'_> {
         }
         Some(SyntaxFile {
             file: self.file,
-            imports,
-            blocks,
+            imports: crate::fitted(imports),
+            blocks: crate::fitted(blocks),
             skipped: Vec::new(),
         })
     }
@@ -296,7 +296,7 @@ impl Parser<'_> {
         loop {
             self.skip();
             if self.peek() == b'}' {
-                return Some(entries);
+                return Some(crate::fitted(entries));
             }
             // `field = { ident ~ equals ~ value }` and a block both start with
             // an ident; after it and the skip, `=` makes it a field (a block
@@ -424,7 +424,7 @@ impl Parser<'_> {
             Some(v) => out.push(v),
             None => {
                 self.reset(m);
-                return out;
+                return crate::fitted(out);
             }
         }
         loop {
@@ -432,14 +432,14 @@ impl Parser<'_> {
             self.skip();
             if !self.eat(b',') {
                 self.reset(m);
-                return out;
+                return crate::fitted(out);
             }
             self.skip();
             match x(self) {
                 Some(v) => out.push(v),
                 None => {
                     self.reset(m);
-                    return out;
+                    return crate::fitted(out);
                 }
             }
         }
@@ -469,7 +469,7 @@ impl Parser<'_> {
             return None;
         }
         Some(Value {
-            kind: ValueKind::Object(fields),
+            kind: ValueKind::Object(crate::fitted(fields)),
             span: self.span(s, self.pos),
         })
     }
@@ -591,7 +591,7 @@ impl Parser<'_> {
         }
         self.pos = end;
         Some(Value {
-            kind: ValueKind::Path(idents),
+            kind: ValueKind::Path(crate::fitted(idents)),
             span: self.span(s, end),
         })
     }

@@ -767,7 +767,7 @@ fn the_library_never_lowers_a_site_with_errors() {
     // refused too: lowering takes only a checked site.
     let inputs =
         tenantc::find_inputs(&[root().join("tests/bad/dvipa_not_covered.tenant")]).expect("inputs");
-    let a = tenantc::analyze(&inputs, &tenantc::Options::default()).expect("analysis");
+    let mut a = tenantc::analyze(&inputs, &tenantc::Options::default()).expect("analysis");
     assert!(a.has_errors() && a.checked().is_none());
     let Err(e) = tenantc::build_bundle(&a, &tenantc::Options::default()) else {
         panic!("a site with errors was lowered");
@@ -775,7 +775,7 @@ fn the_library_never_lowers_a_site_with_errors() {
     assert!(e.to_string().contains("errors"), "{e}");
     let dir = tempfile::tempdir().expect("tmp");
     let out = camino::Utf8PathBuf::from_path_buf(dir.path().join("out")).expect("utf-8");
-    assert!(tenantc::compile_to(&a, &tenantc::Options::default(), &out).is_err());
+    assert!(tenantc::compile_to(&mut a, &tenantc::Options::default(), &out).is_err());
     assert_eq!(
         std::fs::read_dir(dir.path()).expect("dir").count(),
         0,
