@@ -24,7 +24,7 @@
 use crate::bundle::inventory::{Deployed, Entry, Inputs, Inventory, Key};
 use crate::bundle::Bundle;
 use crate::ir::Site;
-use crate::lower::{racf, shell_quote, LowerError, Templates};
+use crate::lower::{racf, shell_quote, Error, Templates};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -780,7 +780,7 @@ pub fn bundle(
     new: &Bundle,
     inventory: Inventory,
     opts: &PlanOptions,
-) -> Result<Bundle, LowerError> {
+) -> Result<Bundle, Error> {
     let mut out = Bundle::default();
     let none = BTreeSet::new;
     let t = Targets::of(c);

@@ -6,7 +6,7 @@
 
 use crate::diagnostics::{self, registry, HumanStyle};
 use crate::source::SourceMap;
-use crate::{analyze, build_bundle, find_inputs, Analysis, Options, ToolError};
+use crate::{analyze, build_bundle, find_inputs, Analysis, Error, Options};
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Read, Write};
@@ -311,7 +311,7 @@ fn analyze_common(
     c: &Common,
     materialize: bool,
     tenants: &[String],
-) -> Result<(Analysis, usize, Options), ToolError> {
+) -> Result<(Analysis, usize, Options), Error> {
     let inputs = find_inputs(&c.specs)?;
     let opts = Options {
         stdlib_dir: c.stdlib.clone(),
@@ -329,7 +329,7 @@ fn analyze_common(
     crate::resolve::siblings::annotate(&a.sources, &mut a.diagnostics);
     if let (Some(today), Some(days)) = (&c.today, c.renew_within) {
         if crate::plan::jcl::add_days(today, days).is_none() {
-            return Err(ToolError(format!(
+            return Err(Error::Input(format!(
                 "--today {today}: not a date (yyyy-mm-dd)"
             )));
         }
@@ -349,7 +349,7 @@ fn leave_to_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
-fn run(cli: Cli) -> Result<ExitCode, ToolError> {
+fn run(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Check(c) => {
             let (a, n, _) = analyze_common(&c, false, &[])?;
@@ -388,14 +388,14 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
             // deployed bundle, lie inside it, nor hold it.
             if let (Some(o), Some(d)) = (resolved(&out), resolved(&deployed)) {
                 if o.starts_with(&d) || d.starts_with(&o) {
-                    return Err(ToolError(format!(
+                    return Err(Error::Input(format!(
                         "--out {out} and --deployed {deployed} overlap; write the change elsewhere"
                     )));
                 }
             }
             let (change, bundle) = crate::plan(&a, &opts, &deployed, &plan_opts)?;
             if let Some(inside) = input_inside(&a, common.stdlib.as_ref(), &out) {
-                return Err(ToolError(format!(
+                return Err(Error::Input(format!(
                     "--out {out} contains {inside}, an input of this plan; write the change elsewhere"
                 )));
             }
@@ -456,7 +456,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                 return Ok(ExitCode::from(1));
             }
             if let Some(inside) = input_inside(&a, common.stdlib.as_ref(), &out) {
-                return Err(ToolError(format!(
+                return Err(Error::Input(format!(
                     "--out {out} contains {inside}, an input of this compile; replacing the bundle would delete it. Write the bundle elsewhere"
                 )));
             }
@@ -505,12 +505,12 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                             .is_some_and(|p| crate::resolve::load::canonical(p) == target)
                     });
                     if input {
-                        return Err(ToolError(format!(
+                        return Err(Error::Input(format!(
                             "{path} is one of the input specs; refusing to overwrite it with the graph"
                         )));
                     }
                     if path.extension() == Some("tenant") {
-                        return Err(ToolError(format!(
+                        return Err(Error::Input(format!(
                             "{path} names a spec file (`*.tenant`); refusing to overwrite it with the graph"
                         )));
                     }
@@ -522,7 +522,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
                         _ => Utf8PathBuf::from("."),
                     };
                     crate::confine::write(&dir, &path, &bytes, crate::confine::Mode::Ordinary)
-                        .map_err(|e| ToolError(format!("cannot write {path}: {e}; graph --output writes only regular files (without --output the graph goes to standard output)")))?;
+                        .map_err(|e| Error::Input(format!("cannot write {path}: {e}; graph --output writes only regular files (without --output the graph goes to standard output)")))?;
                 }
                 None => out(&bytes),
             }
@@ -580,7 +580,7 @@ fn run(cli: Cli) -> Result<ExitCode, ToolError> {
 /// `tenantc fix`: checks the specs, applies the allowed fixes file by file
 /// (see [`crate::fix`]), then checks again and reports what remains. A file
 /// changed on disk since it was read is not written.
-fn fix(c: &Common, guesses: bool, diff_only: bool) -> Result<ExitCode, ToolError> {
+fn fix(c: &Common, guesses: bool, diff_only: bool) -> Result<ExitCode, Error> {
     let (a, _, _) = analyze_common(c, false, &[])?;
     let by_file = crate::fix::fixes_by_file(&a.sources, &a.diagnostics, guesses);
     let mut fixed = 0usize;
@@ -608,7 +608,7 @@ fn fix(c: &Common, guesses: bool, diff_only: bool) -> Result<ExitCode, ToolError
                     eprintln!("fix: {path} changed while it was checked; left as it is");
                     continue;
                 }
-                crate::fix::write_spec(path, &text).map_err(ToolError)?;
+                crate::fix::write_spec(path, &text).map_err(Error::Input)?;
                 fixed += applied;
                 files += 1;
             }
@@ -647,7 +647,7 @@ fn fix(c: &Common, guesses: bool, diff_only: bool) -> Result<ExitCode, ToolError
 }
 
 /// Renders DOT as SVG with graphviz's `dot`.
-fn svg(dot: &str) -> Result<Vec<u8>, ToolError> {
+fn svg(dot: &str) -> Result<Vec<u8>, Error> {
     use std::process::{Command, Stdio};
     let mut child = Command::new("dot")
         .arg("-Tsvg")
@@ -656,20 +656,20 @@ fn svg(dot: &str) -> Result<Vec<u8>, ToolError> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
-            ToolError(format!(
+            Error::Input(format!(
                 "--format svg needs graphviz's `dot` ({e}); install graphviz, or use --format dot"
             ))
         })?;
     if let Some(mut stdin) = child.stdin.take() {
         stdin
             .write_all(dot.as_bytes())
-            .map_err(|e| ToolError(format!("dot: {e}")))?;
+            .map_err(|e| Error::Input(format!("dot: {e}")))?;
     }
     let out = child
         .wait_with_output()
-        .map_err(|e| ToolError(format!("dot: {e}")))?;
+        .map_err(|e| Error::Input(format!("dot: {e}")))?;
     if !out.status.success() {
-        return Err(ToolError(format!(
+        return Err(Error::Input(format!(
             "dot failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         )));
@@ -712,18 +712,18 @@ fn input_inside(
 /// `tenantc fmt`: formats every file that parses, leaves the others untouched
 /// and reports their diagnostics. Every file is read before any is written,
 /// so an unreadable one (exit 2) stops the run with nothing rewritten.
-fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, ToolError> {
+fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, Error> {
     let mut sources = SourceMap::new();
     if specs.iter().any(|s| s == "-") {
         if specs.len() > 1 {
-            return Err(ToolError(
+            return Err(Error::Input(
                 "`-` (standard input) cannot be combined with other paths".to_string(),
             ));
         }
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
-            .map_err(|e| ToolError(format!("cannot read standard input: {e}")))?;
+            .map_err(|e| Error::Input(format!("cannot read standard input: {e}")))?;
         let id = sources.add("<stdin>".to_string(), None, text.as_str());
         return Ok(match crate::fmt::format_source(id, &text) {
             Ok(new) if check && new != text => {
@@ -816,7 +816,7 @@ fn fmt(specs: &[Utf8PathBuf], check: bool, format: Format) -> Result<ExitCode, T
 /// directory, renamed over it), keeping its permissions, and only beneath
 /// `root` (see [`crate::confine::write`]); a link inside the tree is
 /// resolved once, and the file it names rewritten.
-fn write_in_place(root: &Utf8Path, path: &Utf8Path, text: &str) -> Result<(), ToolError> {
+fn write_in_place(root: &Utf8Path, path: &Utf8Path, text: &str) -> Result<(), Error> {
     let target = crate::resolve::load::canonical(path);
     crate::confine::write(
         root,
@@ -824,7 +824,7 @@ fn write_in_place(root: &Utf8Path, path: &Utf8Path, text: &str) -> Result<(), To
         text.as_bytes(),
         crate::confine::Mode::Ordinary,
     )
-    .map_err(|e| ToolError(format!("cannot write {path}: {e}")))
+    .map_err(|e| Error::Input(format!("cannot write {path}: {e}")))
 }
 
 #[cfg(test)]

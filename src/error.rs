@@ -39,34 +39,3 @@ impl std::fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-/// The names each stage knew its errors by, kept so that code written
-/// against them reads as before: each builds the variant of its stage.
-#[allow(non_snake_case)]
-pub mod compat {
-    use super::Error;
-
-    /// A failure of the tool as a whole (an unreadable input, a usage error).
-    pub type ToolError = Error;
-    pub fn ToolError(message: String) -> Error {
-        Error::Input(message)
-    }
-
-    /// An input that could not be read.
-    pub type InputError = Error;
-    pub fn InputError(message: String) -> Error {
-        Error::Input(message)
-    }
-
-    /// Why a bundle could not be written.
-    pub type WriteError = Error;
-    pub fn WriteError(message: String) -> Error {
-        Error::Io(message)
-    }
-
-    /// A failure while lowering: a bug.
-    pub type LowerError = Error;
-    pub fn LowerError(message: String) -> Error {
-        Error::Internal(message)
-    }
-}

@@ -172,8 +172,7 @@ impl Analysis {
 }
 
 /// An error that is not the spec's fault: unreadable input, I/O, a bug, or
-/// an analysis superseded by a newer edit ([`error::Error`]).
-pub use error::compat::ToolError;
+/// an analysis superseded by a newer edit.
 pub use error::Error;
 
 /// Expands directories into the `*.tenant` files below them (hidden
@@ -185,11 +184,11 @@ pub use error::Error;
 /// it (E0211, like an import leaving the site) instead of its tenants
 /// dropping out of the compile without a word; one that stays inside is
 /// skipped, its files are read where they are.
-pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError> {
+pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, Error> {
     let mut out = Vec::new();
     for spec in specs {
         if let Some(bad) = spec.as_str().chars().find(|c| !path_char_ok(*c)) {
-            return Err(ToolError(format!(
+            return Err(Error::Input(format!(
                 "{}: the path holds U+{:04X}, which the bundle's file headers (YAML, JCL, shell comments) cannot carry; rename it",
                 spec.as_str().escape_debug(),
                 bad as u32
@@ -199,10 +198,10 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
             // The language server lists a workspace by the same walk.
             let walked = resolve::load::walk_specs(spec, true, usize::MAX);
             if let Some(e) = walked.errors.into_iter().next() {
-                return Err(ToolError(e));
+                return Err(Error::Input(e));
             }
             if walked.files.is_empty() && walked.links_out.is_empty() {
-                return Err(ToolError(format!("no .tenant files in {spec}")));
+                return Err(Error::Input(format!("no .tenant files in {spec}")));
             }
             let mut found = walked.files;
             found.extend(walked.links_out);
@@ -211,11 +210,11 @@ pub fn find_inputs(specs: &[Utf8PathBuf]) -> Result<Vec<Utf8PathBuf>, ToolError>
         } else if spec.exists() {
             out.push(spec.clone());
         } else {
-            return Err(ToolError(format!("{spec}: no such file or directory")));
+            return Err(Error::Input(format!("{spec}: no such file or directory")));
         }
     }
     if let Some(p) = out.iter().find(|p| !p.as_str().chars().all(path_char_ok)) {
-        return Err(ToolError(format!(
+        return Err(Error::Input(format!(
             "{}: the path holds characters the bundle's file headers (YAML, JCL, shell comments) cannot carry (control characters, U+FFFE, U+FFFF); rename it",
             p.as_str().escape_debug()
         )));
@@ -235,7 +234,7 @@ fn path_char_ok(c: char) -> bool {
 
 /// Parses, resolves and checks. Checks that relate objects run once every
 /// object resolved cleanly, so a typo does not cascade into false alarms.
-pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, ToolError> {
+pub fn analyze(inputs: &[Utf8PathBuf], opts: &Options) -> Result<Analysis, Error> {
     let stop = || {
         opts.cancel
             .as_ref()
@@ -470,7 +469,7 @@ pub fn memory_note(what: &str) {
 }
 
 /// Lowers a clean analysis into a sealed bundle (manifest included), in memory.
-pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundle, ToolError> {
+pub fn build_bundle(analysis: &Analysis, opts: &Options) -> Result<bundle::Bundle, Error> {
     lower_sealed(analysis, checked(analysis)?, opts, None, None)
 }
 
@@ -486,11 +485,10 @@ pub fn compile_to(
     analysis: &mut Analysis,
     opts: &Options,
     out: &camino::Utf8Path,
-) -> Result<bundle::Bundle, ToolError> {
+) -> Result<bundle::Bundle, Error> {
     checked(analysis)?;
     selection(analysis, opts.only.as_ref())?;
-    let internal =
-        |e: lower::LowerError| Error::Internal(format!("internal error while lowering: {e}"));
+    let internal = |e: lower::Error| Error::Internal(format!("internal error while lowering: {e}"));
     let mut isolation = None;
     if let Some(plan) = analysis.plan.as_mut() {
         isolation = Some(std::sync::Arc::new(
@@ -509,7 +507,7 @@ pub fn compile_to(
 fn selection(
     analysis: &Analysis,
     only: Option<&std::collections::BTreeSet<String>>,
-) -> Result<lower::Selection, ToolError> {
+) -> Result<lower::Selection, Error> {
     let Some(names) = only else {
         return Ok(lower::Selection::default());
     };
@@ -524,7 +522,7 @@ fn selection(
             let hint = diagnostics::suggest(n, known.iter().copied())
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_default();
-            return Err(ToolError(format!("--tenant {n}: no such tenant{hint}")));
+            return Err(Error::Input(format!("--tenant {n}: no such tenant{hint}")));
         }
     }
     Ok(lower::Selection::only(names.clone()))
@@ -532,9 +530,9 @@ fn selection(
 
 /// The checked site of a clean analysis; an analysis with errors is never
 /// lowered (the CLI stops before, and so does every other caller).
-fn checked(analysis: &Analysis) -> Result<check::CheckedSite<'_>, ToolError> {
+fn checked(analysis: &Analysis) -> Result<check::CheckedSite<'_>, Error> {
     analysis.checked().ok_or_else(|| {
-        ToolError("the spec has errors: nothing is lowered (`tenantc check` lists them)".into())
+        Error::Input("the spec has errors: nothing is lowered (`tenantc check` lists them)".into())
     })
 }
 
@@ -581,7 +579,7 @@ fn lower_sealed(
     opts: &Options,
     staging: Option<std::sync::Arc<bundle::Staging>>,
     isolation: Option<std::sync::Arc<lower::isolation::Prepared>>,
-) -> Result<bundle::Bundle, ToolError> {
+) -> Result<bundle::Bundle, Error> {
     // Sorted by name, not load order: manifest.json lists them, and adding
     // one spec file must add one entry, not shift the others.
     // Borrowed: a copy of the specs' text (40 MB at 10,000 tenants) stayed
@@ -615,7 +613,7 @@ fn lower_sealed(
         isolation,
     };
     // A failed write is an I/O error; anything else here is a bug.
-    let failed = |e: lower::LowerError| match opts.staging.as_ref().and_then(|s| s.failure()) {
+    let failed = |e: lower::Error| match opts.staging.as_ref().and_then(|s| s.failure()) {
         Some(io) => Error::Io(format!("cannot write the bundle: {io}")),
         None => Error::Internal(format!("internal error while lowering: {e}")),
     };
@@ -638,7 +636,7 @@ pub fn plan(
     opts: &Options,
     deployed: &camino::Utf8Path,
     plan: &change::PlanOptions,
-) -> Result<(change::Change, bundle::Bundle), ToolError> {
+) -> Result<(change::Change, bundle::Bundle), Error> {
     let timings = std::env::var_os("TENANTC_TIMINGS").is_some();
     let started = std::time::Instant::now();
     let old = std::sync::Arc::new(read_inventory(deployed)?);
@@ -646,7 +644,7 @@ pub fn plan(
     // An object is judged when it is first parsed; the reasons name it by
     // its number and never quote it (`Deployed::entry`).
     let refuse = |why: String| {
-        ToolError(format!(
+        Error::Input(format!(
             "--deployed {deployed}: inventory.jsonl is not an inventory tenantc wrote ({why})"
         ))
     };
@@ -688,14 +686,14 @@ pub fn plan(
     inventory.inputs = inputs;
     let mut c = change::diff(&old, &inventory);
     if let (Some(today), Some(days)) = (&plan.today, plan.renew_within) {
-        c.due = change::due(&inventory, today, days).map_err(ToolError)?;
+        c.due = change::due(&inventory, today, days).map_err(Error::Input)?;
     }
     let merged = started.elapsed();
     let templates = lower::Templates::load(&lower::LowerOptions {
         stdlib_dir: opts.stdlib_dir.clone(),
         ..Default::default()
     })?;
-    let internal = |e: lower::LowerError| ToolError(format!("internal error while planning: {e}"));
+    let internal = |e: lower::Error| Error::Input(format!("internal error while planning: {e}"));
     let mut b =
         change::bundle(&analysis.site, &templates, &c, &new, inventory, plan).map_err(internal)?;
     b.seal(&[]).map_err(internal)?;
@@ -716,7 +714,7 @@ fn lower_unsealed(
     checked: check::CheckedSite<'_>,
     opts: &Options,
     only: Option<&std::collections::BTreeSet<String>>,
-) -> Result<bundle::Bundle, ToolError> {
+) -> Result<bundle::Bundle, Error> {
     let lopts = lower::LowerOptions {
         stdlib_dir: opts.stdlib_dir.clone(),
         inputs: input_names(analysis),
@@ -729,7 +727,7 @@ fn lower_unsealed(
         isolation: None,
     };
     lower::lower(checked, &lopts)
-        .map_err(|e| ToolError(format!("internal error while lowering: {e}")))
+        .map_err(|e| Error::Input(format!("internal error while lowering: {e}")))
 }
 
 /// The spec files' names, for the "generated from" headers.
@@ -747,7 +745,7 @@ fn input_names(analysis: &Analysis) -> Vec<(source::FileId, String)> {
 /// regular file of bounded size, every object in it is judged by the rules of
 /// its kind ([`bundle::admit`]) before a plan writes its name anywhere, and
 /// none of its text is quoted back.
-fn read_inventory(dir: &camino::Utf8Path) -> Result<bundle::inventory::Deployed, ToolError> {
+fn read_inventory(dir: &camino::Utf8Path) -> Result<bundle::inventory::Deployed, Error> {
     use std::io::Read;
     const LIMIT: u64 = 512 << 20;
     let path = dir.join(bundle::inventory::INVENTORY);
@@ -763,7 +761,7 @@ fn read_inventory(dir: &camino::Utf8Path) -> Result<bundle::inventory::Deployed,
                 .bits() as i32,
         );
     }
-    let refuse = |why: &str| ToolError(format!("--deployed {dir}: {why}"));
+    let refuse = |why: &str| Error::Input(format!("--deployed {dir}: {why}"));
     let f = o.open(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
             refuse("holds no inventory.jsonl (is it a bundle tenantc compiled?)")
@@ -839,7 +837,7 @@ pub fn materialized_refs<'s>(
 fn read_secrets(
     analysis: &Analysis,
     only: Option<&std::collections::BTreeSet<String>>,
-) -> Result<lower::SecretValues, ToolError> {
+) -> Result<lower::SecretValues, Error> {
     let mut values = lower::SecretValues::default();
     let mut problems = Vec::new();
     let tokens: Vec<*const ir::SecretRef> = analysis
@@ -890,7 +888,7 @@ fn read_secrets(
     problems.sort();
     problems.dedup();
     if !problems.is_empty() {
-        return Err(ToolError(format!(
+        return Err(Error::Input(format!(
             "--materialize-secrets needs every secret the bundle carries; nothing written:\n  {}",
             problems.join("\n  ")
         )));

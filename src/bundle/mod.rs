@@ -16,7 +16,7 @@ pub mod admit;
 pub mod inventory;
 mod written;
 
-use crate::error::compat::LowerError;
+use crate::error::Error;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -104,7 +104,7 @@ impl Bundle {
         path: String,
         text: String,
         tenants: BTreeSet<String>,
-    ) -> Result<(), LowerError> {
+    ) -> Result<(), Error> {
         self.add(path, text.into_bytes(), tenants, false)
     }
 
@@ -114,7 +114,7 @@ impl Bundle {
         path: String,
         bytes: Vec<u8>,
         tenants: BTreeSet<String>,
-    ) -> Result<(), LowerError> {
+    ) -> Result<(), Error> {
         self.secrets.remove(&path);
         self.add(path, bytes, tenants, true)
     }
@@ -125,14 +125,14 @@ impl Bundle {
         bytes: Vec<u8>,
         tenants: BTreeSet<String>,
         secret: bool,
-    ) -> Result<(), LowerError> {
+    ) -> Result<(), Error> {
         let sha256 = Sha256::digest(&bytes).into();
         // A streamed bundle writes the file out and keeps its path, digest
         // and tenants (a path written twice is refused by the file system,
         // or when the index is settled).
         if let Some(staging) = &self.staging {
             if path == MANIFEST {
-                return Err(LowerError(format!(
+                return Err(Error::Internal(format!(
                     "two outputs would be written to {path}"
                 )));
             }
@@ -158,10 +158,10 @@ impl Bundle {
         &mut self,
         path: String,
         mut file: BundleFile,
-        new: impl FnOnce(&str, &mut BundleFile) -> Result<(), LowerError>,
-    ) -> Result<(), LowerError> {
+        new: impl FnOnce(&str, &mut BundleFile) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         use std::collections::btree_map::Entry;
-        let twice = |path: &str| LowerError(format!("two outputs would be written to {path}"));
+        let twice = |path: &str| Error::Internal(format!("two outputs would be written to {path}"));
         if path == MANIFEST {
             return Err(twice(&path));
         }
@@ -193,8 +193,8 @@ impl Bundle {
         paths: [&str; N],
         tenants: &BTreeSet<String>,
         fill: impl FnOnce(&mut [&mut dyn std::io::Write; N]) -> std::io::Result<()>,
-    ) -> Result<(), LowerError> {
-        let failed = |path: &str, e: std::io::Error| LowerError(format!("{path}: {e}"));
+    ) -> Result<(), Error> {
+        let failed = |path: &str, e: std::io::Error| Error::Internal(format!("{path}: {e}"));
         let Some(staging) = self.staging.clone() else {
             let mut bufs: [Vec<u8>; N] = std::array::from_fn(|_| Vec::new());
             {
@@ -208,7 +208,7 @@ impl Bundle {
         };
         for path in paths {
             if path == MANIFEST {
-                return Err(LowerError(format!(
+                return Err(Error::Internal(format!(
                     "two outputs would be written to {path}"
                 )));
             }
@@ -219,7 +219,7 @@ impl Bundle {
         }
         let mut files: [StagedFile; N] = files
             .try_into()
-            .map_err(|_| LowerError("staged files miscounted".into()))?;
+            .map_err(|_| Error::Internal("staged files miscounted".into()))?;
         {
             let mut ws = files
                 .each_mut()
@@ -241,14 +241,16 @@ impl Bundle {
         &mut self,
         entry: inventory::Entry,
         recipe: inventory::Recipe,
-    ) -> Result<(), LowerError> {
+    ) -> Result<(), Error> {
         // A streamed compile holds its objects small and writes them once
         // (at 10,000 tenants, 273,581 objects kept to the end).
         if !self.keeps_recipes() {
             self.inventory.compact.record(entry);
             return Ok(());
         }
-        self.inventory.record(entry, recipe).map_err(LowerError)
+        self.inventory
+            .record(entry, recipe)
+            .map_err(Error::Internal)
     }
 
     /// Whether the inventory keeps each object's [`inventory::Recipe`]: only
@@ -260,8 +262,10 @@ impl Bundle {
     }
 
     /// Moves another bundle's files, objects and secret notes into this one.
-    pub fn absorb(&mut self, other: Bundle) -> Result<(), LowerError> {
-        self.inventory.absorb(other.inventory).map_err(LowerError)?;
+    pub fn absorb(&mut self, other: Bundle) -> Result<(), Error> {
+        self.inventory
+            .absorb(other.inventory)
+            .map_err(Error::Internal)?;
         self.written.absorb(other.written);
         for (path, file) in other.files {
             self.insert(path, file, |_, _| Ok(()))?;
@@ -284,7 +288,7 @@ impl Bundle {
     /// Adds manifest.json, describing the bundle and its inputs. A streamed
     /// bundle's manifest (15 MB at 10,000 tenants) is written as it is
     /// serialized, never held whole.
-    pub fn seal(&mut self, inputs: &[(String, &[u8])]) -> Result<(), LowerError> {
+    pub fn seal(&mut self, inputs: &[(String, &[u8])]) -> Result<(), Error> {
         #[derive(Serialize)]
         struct Entry<'a> {
             path: &'a str,
@@ -364,11 +368,11 @@ impl Bundle {
             secrets: Secrets<'a>,
         }
         if self.files.contains_key(MANIFEST) {
-            return Err(LowerError(format!("{MANIFEST} was added twice")));
+            return Err(Error::Internal(format!("{MANIFEST} was added twice")));
         }
         // The ledger of objects, listed in the manifest like any file; a
         // streamed bundle writes it straight into its file.
-        self.inventory.settle().map_err(LowerError)?;
+        self.inventory.settle().map_err(Error::Internal)?;
         let owners = self.inventory.owners();
         match self.staging.clone() {
             Some(staging) => {
@@ -384,7 +388,7 @@ impl Bundle {
                 self.add_text(inventory::INVENTORY.to_string(), inventory, owners)?;
             }
         }
-        self.written.settle().map_err(LowerError)?;
+        self.written.settle().map_err(Error::Internal)?;
         let names = self.written.names.clone();
         let names = names.lock().unwrap_or_else(|p| p.into_inner());
         let digests: Vec<[u8; 32]> = inputs
@@ -416,7 +420,7 @@ impl Bundle {
             Some(staging) => (Vec::new(), staging.write_with(MANIFEST, false, json)?),
             None => {
                 let mut bytes = Vec::new();
-                json(&mut bytes).map_err(|e| LowerError(format!("{MANIFEST}: {e}")))?;
+                json(&mut bytes).map_err(|e| Error::Internal(format!("{MANIFEST}: {e}")))?;
                 let digest = Sha256::digest(&bytes).into();
                 (bytes, digest)
             }
@@ -426,7 +430,7 @@ impl Bundle {
             let none = self.written.names().set([]);
             return (self.written)
                 .add_settled(MANIFEST.to_string(), digest, none)
-                .map_err(LowerError);
+                .map_err(Error::Internal);
         }
         // Not through `insert`, which keeps the name for this.
         self.files.insert(
@@ -515,12 +519,9 @@ pub fn hex(digest: &[u8; 32]) -> String {
     String::from_utf8_lossy(&Hex(digest).digits()).into_owned()
 }
 
-/// Why a bundle could not be written ([`crate::Error::Io`]).
-pub use crate::error::compat::WriteError;
-
 /// Writes an in-memory bundle to `out`, replacing an earlier tenantc bundle
 /// there (see [`Staging`]).
-pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), WriteError> {
+pub fn write(bundle: &Bundle, out: &Utf8Path) -> Result<(), Error> {
     let staging = Staging::begin(out, bundle.only.as_ref())?;
     // On every core: creating files is most of writing a bundle.
     let mut failed = None;
@@ -602,8 +603,8 @@ pub const PLACEHOLDER_SUFFIX: &str = ".placeholder";
 /// directory is the operator's own (mode 0700, checked), so no other user
 /// can open, and so hold, the lock; it is beside none of the operator's
 /// files.
-pub fn lock_path(out: &Utf8Path) -> Result<(Utf8PathBuf, Utf8PathBuf), WriteError> {
-    let err = |what: &str, e: std::io::Error| WriteError(format!("{what}: {e}"));
+pub fn lock_path(out: &Utf8Path) -> Result<(Utf8PathBuf, Utf8PathBuf), Error> {
+    let err = |what: &str, e: std::io::Error| Error::Io(format!("{what}: {e}"));
     let parent = match out.parent() {
         Some(p) if !p.as_str().is_empty() => p.to_path_buf(),
         _ => Utf8PathBuf::from("."),
@@ -617,7 +618,7 @@ pub fn lock_path(out: &Utf8Path) -> Result<(Utf8PathBuf, Utf8PathBuf), WriteErro
     #[cfg(not(target_os = "linux"))]
     let me = 0u32;
     let tmp = Utf8PathBuf::from_path_buf(std::env::temp_dir()).map_err(|p| {
-        WriteError(format!(
+        Error::Io(format!(
             "{}: the temporary directory is not UTF-8",
             p.display()
         ))
@@ -643,9 +644,9 @@ pub fn lock_path(out: &Utf8Path) -> Result<(Utf8PathBuf, Utf8PathBuf), WriteErro
 /// never waited on. The kernel releases the lock when its holder exits,
 /// also on kill -9; the lock file stays (removing it would race with a
 /// waiter).
-fn lock_out(out: &Utf8Path) -> Result<std::fs::File, WriteError> {
+fn lock_out(out: &Utf8Path) -> Result<std::fs::File, Error> {
     let (dir, path) = lock_path(out)?;
-    let err = |e: std::io::Error| WriteError(format!("locking {path}: {e}"));
+    let err = |e: std::io::Error| Error::Io(format!("locking {path}: {e}"));
     let mut builder = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
@@ -665,7 +666,7 @@ fn lock_out(out: &Utf8Path) -> Result<std::fs::File, WriteError> {
             Mode::empty(),
         )
         .map_err(|e| {
-            WriteError(format!(
+            Error::Io(format!(
                 "locking {path}: {dir}: {} (it must be a directory of your own, not a link: remove it)",
                 std::io::Error::from(e)
             ))
@@ -673,7 +674,7 @@ fn lock_out(out: &Utf8Path) -> Result<std::fs::File, WriteError> {
         let me = rustix::process::geteuid().as_raw();
         let st = fstat(&dfd).map_err(|e| err(e.into()))?;
         if st.st_uid != me || st.st_mode & 0o077 != 0 {
-            return Err(WriteError(format!(
+            return Err(Error::Io(format!(
                 "{dir} (where the lock of compiles into {out} is) is not yours alone (owner UID {}, mode {:o}): another user could hold the lock and stall every compile. Remove it, or set TMPDIR to a directory of your own",
                 st.st_uid,
                 st.st_mode & 0o7777
@@ -689,7 +690,7 @@ fn lock_out(out: &Utf8Path) -> Result<std::fs::File, WriteError> {
         .map_err(|e| err(e.into()))?;
         let st = fstat(&fd).map_err(|e| err(e.into()))?;
         if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || st.st_uid != me {
-            return Err(WriteError(format!(
+            return Err(Error::Io(format!(
                 "{path} is not a regular file of yours: remove it"
             )));
         }
@@ -716,9 +717,9 @@ fn lock_out(out: &Utf8Path) -> Result<std::fs::File, WriteError> {
 
 /// What is wrong with `--out` as a place for a bundle, said in words (the
 /// first round printed "Device or resource busy" for `--out .`).
-fn out_problem(out: &Utf8Path) -> Option<WriteError> {
+fn out_problem(out: &Utf8Path) -> Option<Error> {
     if out.as_str().is_empty() {
-        return Some(WriteError(
+        return Some(Error::Io(
             "--out is empty: name the directory the bundle goes to, e.g. --out bundle".into(),
         ));
     }
@@ -727,7 +728,7 @@ fn out_problem(out: &Utf8Path) -> Option<WriteError> {
         || matches!(normal.as_str(), "" | "." | "/")
         || normal.as_str().ends_with("..")
     {
-        return Some(WriteError(format!(
+        return Some(Error::Io(format!(
             "--out {out} names a directory that holds its own parent or the current directory; a compile replaces --out as a whole, so name a directory of its own, e.g. --out bundle"
         )));
     }
@@ -737,7 +738,7 @@ fn out_problem(out: &Utf8Path) -> Option<WriteError> {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => break,
             Ok(_) => {
-                return Some(WriteError(format!(
+                return Some(Error::Io(format!(
                     "--out {out}: {p} is a file, not a directory, so the bundle cannot go below it"
                 )))
             }
@@ -750,8 +751,8 @@ fn out_problem(out: &Utf8Path) -> Option<WriteError> {
 impl Staging {
     /// Checks `out` and creates the staging directory beside it. `only` is
     /// the selection of a partial compile (`--tenant`).
-    pub fn begin(out: &Utf8Path, only: Option<&BTreeSet<String>>) -> Result<Staging, WriteError> {
-        let err = |what: &str, e: std::io::Error| WriteError(format!("{what}: {e}"));
+    pub fn begin(out: &Utf8Path, only: Option<&BTreeSet<String>>) -> Result<Staging, Error> {
+        let err = |what: &str, e: std::io::Error| Error::Io(format!("{what}: {e}"));
         out_problem(out).map_or(Ok(()), Err)?;
         // A symlink names the bundle it points to: that is what gets replaced.
         let out = if out.is_symlink() {
@@ -771,7 +772,7 @@ impl Staging {
         let mut old = None;
         if out.exists() {
             if !out.is_dir() {
-                return Err(WriteError(format!("{out} exists and is not a directory")));
+                return Err(Error::Io(format!("{out} exists and is not a directory")));
             }
             old = OnDisk::read(&out, false);
             let empty = std::fs::read_dir(&out)
@@ -779,12 +780,12 @@ impl Staging {
                 .next()
                 .is_none();
             if old.is_none() && !empty {
-                return Err(WriteError(format!(
+                return Err(Error::Io(format!(
                     "{out} is not empty and holds no tenantc bundle ({MANIFEST}); refusing to replace it"
                 )));
             }
             if only.is_some() && old.as_ref().is_some_and(|o| o.only.as_ref() != only) {
-                return Err(WriteError(format!(
+                return Err(Error::Io(format!(
                     "{out} holds a bundle of other tenants; a partial compile (--tenant) would drop their files. Write it to a directory of its own"
                 )));
             }
@@ -797,7 +798,7 @@ impl Staging {
             .map_err(|e| err("creating a temporary directory", e))?;
         // From here on `Drop` removes it.
         let root = Utf8PathBuf::from_path_buf(tmp.keep())
-            .map_err(|p| WriteError(format!("{}: path is not UTF-8", p.display())))?;
+            .map_err(|p| Error::Io(format!("{}: path is not UTF-8", p.display())))?;
         Ok(Staging {
             _lock: lock,
             out,
@@ -810,7 +811,7 @@ impl Staging {
     }
 
     /// Creates the file `path` (relative to the bundle) with `bytes`.
-    pub fn write(&self, path: &str, bytes: &[u8], secret: bool) -> Result<(), LowerError> {
+    pub fn write(&self, path: &str, bytes: &[u8], secret: bool) -> Result<(), Error> {
         let target = self.root.join(path);
         let result = self
             .make_parent(path)
@@ -821,7 +822,7 @@ impl Staging {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return match secret {
                     true => Ok(()),
-                    false => Err(LowerError(format!(
+                    false => Err(Error::Internal(format!(
                         "two outputs would be written to {path}"
                     ))),
                 };
@@ -838,7 +839,7 @@ impl Staging {
         path: &str,
         secret: bool,
         fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
-    ) -> Result<[u8; 32], LowerError> {
+    ) -> Result<[u8; 32], Error> {
         let mut w = self.create(path, secret)?;
         let filled = fill(&mut w.0);
         let target = self.root.join(path);
@@ -848,7 +849,7 @@ impl Staging {
 
     /// Creates the file `path` for writing a piece at a time; [`Staging::finish`]
     /// closes it and gives its sha256.
-    fn create(&self, path: &str, secret: bool) -> Result<StagedFile, LowerError> {
+    fn create(&self, path: &str, secret: bool) -> Result<StagedFile, Error> {
         let target = self.root.join(path);
         let result = self.make_parent(path).and_then(|()| {
             let file = create_file(&target, secret)?;
@@ -864,7 +865,7 @@ impl Staging {
         result.map_err(|e| self.failed(&target, e))
     }
 
-    fn finish(&self, path: &str, w: StagedFile) -> Result<[u8; 32], LowerError> {
+    fn finish(&self, path: &str, w: StagedFile) -> Result<[u8; 32], Error> {
         match w.0.into_inner() {
             Ok(hashed) => Ok(hashed.hash.finalize().into()),
             Err(e) => Err(self.failed(&self.root.join(path), e.into_error())),
@@ -872,11 +873,11 @@ impl Staging {
     }
 
     /// Records the first write that failed.
-    fn failed(&self, target: &Utf8Path, e: std::io::Error) -> LowerError {
+    fn failed(&self, target: &Utf8Path, e: std::io::Error) -> Error {
         let message = format!("{target}: {e}");
         let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
         failed.get_or_insert(message.clone());
-        WriteError(format!("cannot write the bundle: {message}"))
+        Error::Io(format!("cannot write the bundle: {message}"))
     }
 
     fn make_parent(&self, path: &str) -> std::io::Result<()> {
@@ -902,20 +903,20 @@ impl Staging {
     }
 
     /// The first write that failed, as an I/O error to report.
-    pub fn failure(&self) -> Option<WriteError> {
+    pub fn failure(&self) -> Option<Error> {
         let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
-        failed.clone().map(WriteError)
+        failed.clone().map(Error::Io)
     }
 
     /// Puts the staged bundle at `out`: keeps the operator's secret files
     /// the new bundle still names (every other file of the earlier bundle is
     /// gone afterwards), gives the directory the mode the old one had, and
     /// swaps it in. `bundle` is what was staged, manifest included.
-    pub fn commit(&self, bundle: &Bundle) -> Result<(), WriteError> {
+    pub fn commit(&self, bundle: &Bundle) -> Result<(), Error> {
         if let Some(e) = self.failure() {
             return Err(e);
         }
-        let err = |what: &str, e: std::io::Error| WriteError(format!("{what}: {e}"));
+        let err = |what: &str, e: std::io::Error| Error::Io(format!("{what}: {e}"));
         let out = &self.out;
         if let Some(old) = &self.old {
             // A materialized secret the new bundle would write with placeholders.
@@ -929,7 +930,7 @@ impl Staging {
                     None => bundle.secrets.contains_key(*p),
                 });
             if let Some(path) = downgraded {
-                return Err(WriteError(format!(
+                return Err(Error::Io(format!(
                     "{out} holds materialized secrets ({path}); compiling without --materialize-secrets would put placeholders back. Compile with --materialize-secrets, or remove {out} first"
                 )));
             }
@@ -947,7 +948,7 @@ impl Staging {
                 // carry a file from elsewhere into the new one.
                 use crate::confine::{kind_at, read_rel, Kind, Links};
                 let kind = kind_at(out, path).map_err(|e| {
-                    WriteError(format!(
+                    Error::Io(format!(
                         "{from}: {e}; the operator's secret file is not carried over"
                     ))
                 })?;
@@ -965,7 +966,7 @@ impl Staging {
                 }
                 if kind == Some(Kind::Regular) {
                     let bytes = read_rel(out, path, Links::Never, MAX_OPERATOR_SECRET)
-                        .map_err(|e| WriteError(format!("{from}: {e}")))?;
+                        .map_err(|e| Error::Io(format!("{from}: {e}")))?;
                     if let Some((dir, _)) = path.rsplit_once('/') {
                         create_dirs(&self.root, dir).map_err(|e| err(dir, e))?;
                     }
@@ -1151,7 +1152,7 @@ impl Drift {
 /// Compares `bundle` with the bundle at `out` without writing anything.
 /// Files holding materialized secrets, and the operator's secret files, are
 /// compared by presence only, so no secret reaches the diff.
-pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
+pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, Error> {
     use crate::confine::{read_rel, Links, Refused};
     let mut d = Drift::default();
     let on_disk = OnDisk::read(out, true);
@@ -1186,7 +1187,7 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
                 }
                 continue;
             }
-            Err(Refused::Io(e)) => return Err(WriteError(format!("{}: {e}", out.join(path)))),
+            Err(Refused::Io(e)) => return Err(Error::Io(format!("{}: {e}", out.join(path)))),
             Err(why) => {
                 // A link, a device, a FIFO, something too large: drift,
                 // never read and never shown.
@@ -1240,9 +1241,9 @@ pub fn drift(bundle: &Bundle, out: &Utf8Path) -> Result<Drift, WriteError> {
         while let Some(dir) = stack.pop() {
             let entries = dir
                 .read_dir_utf8()
-                .map_err(|e| WriteError(format!("{dir}: {e}")))?;
+                .map_err(|e| Error::Io(format!("{dir}: {e}")))?;
             for e in entries {
-                let e = e.map_err(|e| WriteError(format!("{dir}: {e}")))?;
+                let e = e.map_err(|e| Error::Io(format!("{dir}: {e}")))?;
                 let p = e.path().to_path_buf();
                 // A symbolic link is an entry, never a directory to walk: a
                 // link to `/` must not list the whole file system.

@@ -3,7 +3,7 @@
 //! site's data sets, user IDs, jobs, files and commands. Deterministic: it
 //! follows the declaration order of the spec and reads no clock.
 
-use super::{zos, LowerError, Selection};
+use super::{zos, Error, Selection};
 use crate::bundle::Bundle;
 use crate::ir::*;
 use crate::plan::{Plan, TenantNames};
@@ -30,7 +30,7 @@ pub fn lower(
     header: &str,
     sel: &Selection,
     bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     // Written whole, like the other shared files, when any selected tenant
     // is in the site: the runbook covers the whole site.
     // A site with no tenant yet still has its day 0 (the authorities and

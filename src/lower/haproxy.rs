@@ -2,7 +2,7 @@
 //! next to the tenant's proxy manifests and wrapped in a ConfigMap by the
 //! Kubernetes lowering, which owns the paths the pod sees.
 
-use super::{duration, LowerError, Templates};
+use super::{duration, Error, Templates};
 use crate::bundle::Bundle;
 use crate::ir::*;
 
@@ -21,7 +21,7 @@ pub fn render(
     nfs: &TenantNfs,
     t: &Templates,
     header: &str,
-) -> Result<String, LowerError> {
+) -> Result<String, Error> {
     let server = site.server(nfs.server.value);
     let p = &nfs.proxy;
     let ports = if p.ports.low == p.ports.high {
@@ -61,7 +61,7 @@ pub fn add(
     header: &str,
     dir: &str,
     bundle: &mut Bundle,
-) -> Result<String, LowerError> {
+) -> Result<String, Error> {
     let text = render(site, tenant, nfs, t, header)?;
     bundle.add_text(
         format!("{dir}/haproxy.cfg"),

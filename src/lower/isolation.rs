@@ -12,7 +12,7 @@
 //! quota lines of the tenants of its cluster that close it).
 
 use super::k8s::isolation::{summary, FenceSummary, PolicySummary, QuotaSummary};
-use super::LowerError;
+use super::Error;
 use crate::bundle::Bundle;
 use crate::ir::*;
 use crate::plan::claims::{shared, Shared};
@@ -409,10 +409,10 @@ pub struct Prepared {
 
 /// [`Prepared`]; an error if two holders share anything (the checks refuse
 /// such a site, so it is a bug).
-pub fn prepare(site: &Site, plan: &Plan) -> Result<Prepared, LowerError> {
+pub fn prepare(site: &Site, plan: &Plan) -> Result<Prepared, Error> {
     let shared = shared(site, &plan.claims);
     if !shared.is_empty() {
-        return Err(LowerError(format!(
+        return Err(Error::Internal(format!(
             "the isolation report would list shared {} `{}`; the checks should have refused it",
             shared[0].what, shared[0].value
         )));
@@ -432,7 +432,7 @@ pub fn lower(
     prepared: &Prepared,
     header: &str,
     bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let mut tenants: Vec<(&Tenant, &TenantNames)> =
         site.tenants.iter().zip(&plan.tenants).collect();
     if tenants.is_empty() {

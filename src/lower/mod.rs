@@ -16,6 +16,7 @@ pub mod racf;
 pub mod zos;
 
 use crate::bundle::Bundle;
+pub use crate::error::Error;
 use crate::ir::{SecretRef, SecretSource, Site};
 use crate::source::FileId;
 use camino::Utf8PathBuf;
@@ -133,16 +134,12 @@ pub struct LowerOptions {
     pub isolation: Option<std::sync::Arc<isolation::Prepared>>,
 }
 
-/// A failure while lowering: a template that does not render, or output that
-/// breaks a format rule the checks should have caught ([`crate::Error::Internal`]).
-pub use crate::error::compat::LowerError;
-
 pub struct Templates {
     env: minijinja::Environment<'static>,
 }
 
 impl Templates {
-    pub(crate) fn load(opts: &LowerOptions) -> Result<Templates, LowerError> {
+    pub(crate) fn load(opts: &LowerOptions) -> Result<Templates, Error> {
         let mut env = minijinja::Environment::new();
         env.set_keep_trailing_newline(true);
         env.add_filter("sh", |s: String| shell_quote(&s));
@@ -152,8 +149,9 @@ impl Templates {
                 Some(dir) => {
                     let path = dir.join("templates").join(name);
                     if path.exists() {
-                        std::fs::read_to_string(&path)
-                            .map_err(|e| LowerError(format!("cannot read template {path}: {e}")))?
+                        std::fs::read_to_string(&path).map_err(|e| {
+                            Error::Internal(format!("cannot read template {path}: {e}"))
+                        })?
                     } else {
                         (*text).to_string()
                     }
@@ -161,16 +159,16 @@ impl Templates {
                 None => (*text).to_string(),
             };
             env.add_template_owned(*name, text)
-                .map_err(|e| LowerError(format!("template {name}: {e}")))?;
+                .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
         }
         Ok(Templates { env })
     }
 
-    pub fn render(&self, name: &str, ctx: impl serde::Serialize) -> Result<String, LowerError> {
+    pub fn render(&self, name: &str, ctx: impl serde::Serialize) -> Result<String, Error> {
         self.env
             .get_template(name)
             .and_then(|t| t.render(ctx))
-            .map_err(|e| LowerError(format!("template {name}: {e:#}")))
+            .map_err(|e| Error::Internal(format!("template {name}: {e:#}")))
     }
 }
 /// The spec files' names, by file, for the headers.
@@ -251,10 +249,7 @@ fn site_header() -> String {
 }
 
 /// Lowers a checked site into a bundle.
-pub fn lower(
-    checked: crate::check::CheckedSite<'_>,
-    opts: &LowerOptions,
-) -> Result<Bundle, LowerError> {
+pub fn lower(checked: crate::check::CheckedSite<'_>, opts: &LowerOptions) -> Result<Bundle, Error> {
     let site = checked.site();
     let plan = checked.plan();
     let templates = Templates::load(opts)?;
@@ -274,7 +269,7 @@ pub fn lower(
     // a streamed bundle is written while it is lowered.
     let mut zos = bundle.part();
     let (zos, k8s) = std::thread::scope(|scope| {
-        let zos = scope.spawn(|| -> Result<Bundle, LowerError> {
+        let zos = scope.spawn(|| -> Result<Bundle, Error> {
             pagent::lower(site, plan, &templates, &header, sel, &mut zos)?;
             racf::lower(site, plan, &templates, &header, sel, &mut zos)?;
             self::zos::lower(site, &header, sel, &mut zos)?;

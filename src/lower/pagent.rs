@@ -1,7 +1,7 @@
 //! PAGENT AT-TLS policy, one file per NFS server:
 //! `zos/<system>/pagent/<jobname>.policy`.
 
-use super::{LowerError, Templates};
+use super::{Error, Templates};
 use crate::bundle::{inventory, Bundle};
 use crate::ir::*;
 use serde::Serialize;
@@ -63,7 +63,7 @@ pub fn lower(
     headers: &super::Headers,
     sel: &super::Selection,
     bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     for sid in site.server_ids() {
         if !sel.any(site.tenants_of(sid).map(|(t, _)| t.name.value.as_str())) {
             continue;
@@ -151,7 +151,7 @@ pub fn lower(
             match &first {
                 None => first = Some(statements),
                 Some(f) if *f != statements => {
-                    return Err(LowerError(format!(
+                    return Err(Error::Internal(format!(
                         "the AT-TLS policies of {} differ between {} and {}",
                         s.jobname.value, sys.name.value, on.name.value
                     )))

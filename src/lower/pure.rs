@@ -4,7 +4,7 @@
 //! the kustomization's secret files), and the worker nodes' multipath.conf
 //! (`k8s/<cluster>/nodes/multipath.conf`).
 
-use super::{LowerError, SecretValues, Templates};
+use super::{Error, SecretValues, Templates};
 use crate::bundle::{inventory, Bundle};
 use crate::ir::*;
 use crate::plan::placeholder;
@@ -18,7 +18,7 @@ pub fn pure_json(
     site: &Site,
     cluster: ClusterId,
     secrets: Option<&SecretValues>,
-) -> Result<(String, BTreeSet<String>), LowerError> {
+) -> Result<(String, BTreeSet<String>), Error> {
     #[derive(Serialize)]
     struct Entry<'a> {
         #[serde(rename = "MgmtEndPoint")]
@@ -60,7 +60,7 @@ pub fn pure_json(
     let mut text = serde_json::to_string_pretty(&PureJson {
         flash_arrays: entries,
     })
-    .map_err(|e| LowerError(format!("pure.json: {e}")))?;
+    .map_err(|e| Error::Internal(format!("pure.json: {e}")))?;
     text.push('\n');
     Ok((text, tenants))
 }
@@ -71,7 +71,7 @@ pub fn lower(
     headers: &super::Headers,
     sel: &super::Selection,
     bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     #[derive(Serialize)]
     struct ArrayCtx<'a> {
         name: &'a str,
@@ -231,7 +231,7 @@ pub fn multipath_conf(
     t: &Templates,
     header: &str,
     cluster: ClusterId,
-) -> Result<String, LowerError> {
+) -> Result<String, Error> {
     let c = site.cluster(cluster);
     let mut arrays: Vec<ArrayId> = site
         .pure_tenants()

@@ -9,7 +9,7 @@
 //! split between two non-blank characters, and every line within column 71.
 //! Job names, file names, subject DNs and placeholders come from the plan.
 
-use super::{LowerError, Templates};
+use super::{Error, Templates};
 use crate::bundle::{inventory, Bundle};
 use crate::ir::*;
 use crate::plan::jcl::{layout, quote, MAX_COLUMN};
@@ -127,8 +127,8 @@ impl Command {
     }
 
     /// Lays the command out in lines of at most [`MAX_COLUMN`] columns.
-    fn lines(&self) -> Result<Vec<String>, LowerError> {
-        layout(&self.words).map_err(LowerError)
+    fn lines(&self) -> Result<Vec<String>, Error> {
+        layout(&self.words).map_err(Error::Internal)
     }
 }
 
@@ -245,7 +245,7 @@ impl JobBuilder<'_> {
         name: String,
         comments: &[&str],
         commands: Vec<Command>,
-    ) -> Result<Rendered, LowerError> {
+    ) -> Result<Rendered, Error> {
         self.render_steps(
             from,
             name,
@@ -264,7 +264,7 @@ impl JobBuilder<'_> {
         name: String,
         comments: &[&str],
         steps: Vec<Step>,
-    ) -> Result<Rendered, LowerError> {
+    ) -> Result<Rendered, Error> {
         let header = self.headers.of([from]);
         let mut lines = wrap(&header);
         for c in comments {
@@ -297,7 +297,7 @@ impl JobBuilder<'_> {
                             .collect::<Result<_, _>>()?,
                     })
                 })
-                .collect::<Result<_, LowerError>>()?,
+                .collect::<Result<_, Error>>()?,
         };
         let mut made = Vec::new();
         let commands = steps.into_iter().flat_map(|st| st.commands);
@@ -343,7 +343,7 @@ impl Rendered {
         path: String,
         tenants: BTreeSet<String>,
         bundle: &mut Bundle,
-    ) -> Result<(), LowerError> {
+    ) -> Result<(), Error> {
         for (m, create, then) in self.made {
             bundle.record(
                 inventory::Entry {
@@ -365,16 +365,16 @@ impl Rendered {
 }
 
 /// The structural rules every generated job must meet; a violation is a bug.
-pub fn validate(text: &str) -> Result<(), LowerError> {
+pub fn validate(text: &str) -> Result<(), Error> {
     for (i, line) in text.lines().enumerate() {
         if line.chars().count() > MAX_COLUMN {
-            return Err(LowerError(format!(
+            return Err(Error::Internal(format!(
                 "JCL line {} is longer than {MAX_COLUMN} columns: {line}",
                 i + 1
             )));
         }
         if !line.is_ascii() || line.chars().any(|c| c.is_control()) {
-            return Err(LowerError(format!(
+            return Err(Error::Internal(format!(
                 "JCL line {} holds a character JCL cannot carry",
                 i + 1
             )));
@@ -426,7 +426,7 @@ fn system_jobs(
     jb: &JobBuilder<'_>,
     sid: SystemId,
     bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let sys = site.system(sid);
     let names = &plan.systems[sid.0];
     let here = servers_on(site, sid);
@@ -587,7 +587,7 @@ fn homes(
     header: String,
     tenants: &BTreeSet<String>,
     bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let sys = site.system(sid);
     let name = &sys.name.value;
     let path = format!("zos/{name}/uss/homes-{name}.sh");
@@ -678,7 +678,7 @@ pub fn lower(
     headers: &super::Headers,
     sel: &super::Selection,
     bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     for (si, sys) in site.systems.iter().enumerate() {
         let sid = SystemId(si);
         let running: Vec<&str> = servers_on(site, sid)
@@ -955,7 +955,7 @@ fn cleanup_job(
     jb: &JobBuilder<'_>,
     sid: SystemId,
     bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let mut dsns: Vec<String> = Vec::new();
     let mut seen = BTreeSet::new();
     let mut tenants = BTreeSet::new();
@@ -1010,7 +1010,7 @@ pub(crate) fn change_job(
     what: &str,
     comments: &[&str],
     commands: Vec<Vec<String>>,
-) -> Result<String, LowerError> {
+) -> Result<String, Error> {
     let mut lines = wrap(header);
     for c in comments {
         lines.extend(wrap(c));
@@ -1051,7 +1051,7 @@ pub(crate) fn change_job(
 /// https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/le-delete.htm
 /// https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/permit.htm
 /// https://www.ibm.com/docs/SSLTBW_2.4.0/com.ibm.zos.v2r4.icha400/rdelete.htm
-pub(crate) fn delete_lines(kind: &str, name: &str) -> Option<Result<Vec<String>, LowerError>> {
+pub(crate) fn delete_lines(kind: &str, name: &str) -> Option<Result<Vec<String>, Error>> {
     let owner = |o: &str| {
         if o == "CERTAUTH" {
             "RACDCERT CERTAUTH".to_string()
@@ -1116,7 +1116,7 @@ pub(crate) fn delete_lines(kind: &str, name: &str) -> Option<Result<Vec<String>,
 /// deployed inventory does not say what the old subject was; the RACF twin
 /// found the REKEY path leaving the old subject on the renewed certificate.
 /// https://www.ibm.com/docs/SSLTBW_2.2.0/com.ibm.zos.v2r2.icha400/le-rekey.htm
-pub(crate) fn rollover_lines(old: &str, new: &str) -> Option<Result<Vec<String>, LowerError>> {
+pub(crate) fn rollover_lines(old: &str, new: &str) -> Option<Result<Vec<String>, Error>> {
     let (o, old_label) = old.split_once('/')?;
     let (n, new_label) = new.split_once('/')?;
     if o != n {

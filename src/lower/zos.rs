@@ -4,7 +4,7 @@
 //! (`certificates.json`); per NFS server its EXPORTS entries, site attributes
 //! and `/etc/services` lines.
 
-use super::{racf, LowerError, Selection};
+use super::{racf, Error, Selection};
 use crate::bundle::{inventory, Bundle};
 use crate::ir::*;
 use serde::Serialize;
@@ -38,10 +38,10 @@ pub fn export_clients(site: &Site, tenant: &Tenant) -> Vec<String> {
 /// (`-access=client|client`, read-only with `,ro` for ReadOnlyMany).
 /// Exports data set syntax: `directory -access=client|client,ro`:
 /// https://www.ibm.com/support/knowledgecenter/SSLTBW_2.1.0/com.ibm.zos.v2r1.idan400/dirstat.htm
-pub fn export_line(site: &Site, tenant: &Tenant, v: &Volume) -> Result<String, LowerError> {
+pub fn export_line(site: &Site, tenant: &Tenant, v: &Volume) -> Result<String, Error> {
     let path = &v.export.value;
     if crate::rules::export_path(path).is_err() {
-        return Err(LowerError(format!(
+        return Err(Error::Internal(format!(
             "export path {path:?} cannot be written into an exports data set"
         )));
     }
@@ -140,7 +140,7 @@ pub fn lower(
     headers: &super::Headers,
     sel: &Selection,
     bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     for (si, sys) in site.systems.iter().enumerate() {
         let sid = SystemId(si);
         // Servers whose policy lives on this system (home or standby).
@@ -294,7 +294,7 @@ pub fn lower(
             },
             "certificates": certs,
         }))
-        .map_err(|e| LowerError(format!("certificates.json: {e}")))?;
+        .map_err(|e| Error::Internal(format!("certificates.json: {e}")))?;
         json.push('\n');
         bundle.add_text(format!("zos/{name}/certificates.json"), json, tenants)?;
 

@@ -3,6 +3,7 @@
 //! binary and can be replaced with `--stdlib DIR`.
 
 use crate::diagnostics::{registry, Diagnostic};
+use crate::error::Error;
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, ast::SyntaxFile};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -103,10 +104,6 @@ pub fn import_alias(imp: &crate::syntax::ast::Import) -> (String, Span) {
     }
 }
 
-/// An input that could not be read: an I/O problem, not a spec error
-/// ([`crate::Error::Input`]).
-pub use crate::error::compat::InputError;
-
 /// Reads and parses the input files and, transitively, their imports.
 ///
 /// An input file that another input imports is a module, not part of the
@@ -118,7 +115,7 @@ pub fn load(
     stdlib: &Stdlib,
     overlay: Option<&Overlay>,
     diags: &mut Vec<Diagnostic>,
-) -> Result<Loaded, InputError> {
+) -> Result<Loaded, Error> {
     load_cached(map, inputs, stdlib, overlay, None, diags)
 }
 
@@ -186,7 +183,7 @@ pub fn load_cached(
     overlay: Option<&Overlay>,
     cache: Option<&ParseCache>,
     diags: &mut Vec<Diagnostic>,
-) -> Result<Loaded, InputError> {
+) -> Result<Loaded, Error> {
     load_in(map, inputs, stdlib, None, overlay, cache, diags, &|| false)
 }
 
@@ -206,7 +203,7 @@ pub fn load_in(
     cache: Option<&ParseCache>,
     diags: &mut Vec<Diagnostic>,
     stop: &dyn Fn() -> bool,
-) -> Result<Loaded, InputError> {
+) -> Result<Loaded, Error> {
     let root = root.map_or_else(|| site_root(inputs), canonical);
     let mut loader = Loader {
         root,
@@ -425,7 +422,7 @@ fn read_text(
     overlay: Option<&Overlay>,
     root: &Utf8Path,
     path: &Utf8Path,
-) -> Result<Arc<str>, InputError> {
+) -> Result<Arc<str>, Error> {
     match overlay.and_then(|o| overlay_get(o, path)) {
         Some(text) => Ok(text.clone()),
         None => read_input(root, path).map(Arc::from),
@@ -592,10 +589,10 @@ pub const MAX_INPUT: u64 = 64 << 20;
 /// files up to [`MAX_INPUT`] bytes (a FIFO or a device named like a spec
 /// would block or never end), and invalid UTF-8 is a clear error. A file that
 /// is refused is never read, so none of its text reaches a message.
-pub fn read_input(root: &Utf8Path, path: &Utf8Path) -> Result<String, InputError> {
+pub fn read_input(root: &Utf8Path, path: &Utf8Path) -> Result<String, Error> {
     use crate::confine::Refused;
     crate::confine::read_text(root, path, crate::confine::Links::Beneath, MAX_INPUT).map_err(|e| {
-        InputError(match e {
+        Error::Input(match e {
             Refused::Outside => {
                 format!("cannot read {path}: it leads outside the site root ({root}); not read")
             }

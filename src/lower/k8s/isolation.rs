@@ -96,7 +96,7 @@
 use super::types::*;
 use super::{labels, meta, shared_meta, ClusterOut, TENANT_LABEL};
 use crate::ir::*;
-use crate::lower::LowerError;
+use crate::lower::Error;
 use crate::plan::{Plan, TenantNames};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -577,10 +577,10 @@ pub(super) fn tenant(
     t: &Tenant,
     names: &TenantNames,
     out: &mut ClusterOut<'_>,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let tn = t.name.value.as_str();
     if t.nfs.is_some() && node_peers(site, t.cluster.value).is_empty() {
-        return Err(LowerError(format!(
+        return Err(Error::Internal(format!(
             "tenant {tn} mounts NFS on a cluster without nodes: its proxy's policy would admit every source"
         )));
     }
@@ -614,7 +614,7 @@ pub(super) fn portworx(
     site: &Site,
     cluster: ClusterId,
     out: &mut ClusterOut<'_>,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let Some(px) = &site.cluster(cluster).portworx else {
         return Ok(());
     };
@@ -726,7 +726,7 @@ pub(super) fn portworx_fence(
     site: &Site,
     cluster: ClusterId,
     out: &mut ClusterOut<'_>,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let c = site.cluster(cluster);
     if c.portworx.is_none() || c.storage_fence.value != StorageFence::AdmissionPolicy {
         return Ok(());

@@ -12,7 +12,7 @@ mod types;
 pub mod yaml;
 
 use super::haproxy::{self, CERT_DIR, CONFIG_DIR};
-use super::{LowerError, SecretValues, Templates};
+use super::{Error, SecretValues, Templates};
 use crate::bundle::{inventory, Bundle, SecretNote};
 use crate::ir::*;
 use crate::plan::{Plan, TenantNames, WorkloadNames, CA_SECRET, CLIENT_SECRET, PROXY_DEPLOYMENT};
@@ -103,7 +103,7 @@ impl ClusterOut<'_> {
         folder: &str,
         obj: &Object<B>,
         tenant: &str,
-    ) -> Result<(), LowerError> {
+    ) -> Result<(), Error> {
         self.add_shared(folder, obj, BTreeSet::from([tenant.to_string()]))
     }
 
@@ -113,9 +113,10 @@ impl ClusterOut<'_> {
         folder: &str,
         obj: &Object<B>,
         tenants: BTreeSet<String>,
-    ) -> Result<(), LowerError> {
-        let text = document(&self.header, obj)
-            .map_err(|e| LowerError(format!("YAML for {} {}: {e}", obj.kind, obj.metadata.name)))?;
+    ) -> Result<(), Error> {
+        let text = document(&self.header, obj).map_err(|e| {
+            Error::Internal(format!("YAML for {} {}: {e}", obj.kind, obj.metadata.name))
+        })?;
         let file = file_name(folder, obj.kind, &obj.metadata.name);
         let path = format!("{}/{file}", self.dir);
         self.resources.push(file);
@@ -136,7 +137,7 @@ impl ClusterOut<'_> {
         file: &str,
         digest: String,
         tenants: &BTreeSet<String>,
-    ) -> Result<(), LowerError> {
+    ) -> Result<(), Error> {
         let target = self.dir.replacen("k8s/", "cluster/", 1);
         self.bundle.record(
             inventory::Entry::new(
@@ -159,7 +160,7 @@ impl ClusterOut<'_> {
         name: &str,
         type_: &'static str,
         keys: Vec<SecretKey<'_>>,
-    ) -> Result<(), LowerError> {
+    ) -> Result<(), Error> {
         let mut files = Vec::new();
         let mut owners = Vec::new();
         for k in keys {
@@ -170,7 +171,7 @@ impl ClusterOut<'_> {
                 (Some(values), Some(r)) => {
                     let v = values
                         .get(r)
-                        .ok_or_else(|| LowerError(format!("no value was read for {r}")))?;
+                        .ok_or_else(|| Error::Internal(format!("no value was read for {r}")))?;
                     self.bundle
                         .add_secret(path, v.as_bytes().to_vec(), k.note.tenants)?;
                 }
@@ -316,7 +317,7 @@ fn pull_secrets(
     ns: &str,
     tenant: &str,
     out: &mut ClusterOut<'_>,
-) -> Result<Vec<NameRef>, LowerError> {
+) -> Result<Vec<NameRef>, Error> {
     let Some(r) = reg else {
         return Ok(Vec::new());
     };
@@ -349,7 +350,7 @@ fn proxy(
     t: &Templates,
     header: &str,
     out: &mut ClusterOut<'_>,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let tn = tenant.name.value.as_str();
     let p = &nfs.proxy;
     let ns = p.namespace.value.as_str();
@@ -512,7 +513,7 @@ fn storage(
     names: &TenantNames,
     nfs: &TenantNfs,
     out: &mut ClusterOut<'_>,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let tn = tenant.name.value.as_str();
     let ns = tenant.namespace.value.as_str();
     let server = site.server(nfs.server.value);
@@ -616,7 +617,7 @@ fn workload(
     w: &Workload,
     wn: &WorkloadNames,
     out: &mut ClusterOut<'_>,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let tn = tenant.name.value.as_str();
     let ns = tenant.namespace.value.as_str();
     let name = wn.name.clone();
@@ -654,7 +655,7 @@ fn workload(
     if nfs.is_some() {
         for m in &w.mounts {
             let Some(v) = names.volumes.get(m.volume.value) else {
-                return Err(LowerError(format!(
+                return Err(Error::Internal(format!(
                     "workload {name} mounts a volume that does not exist"
                 )));
             };
@@ -680,14 +681,14 @@ fn workload(
     let mut templates = Vec::new();
     for (c, claim) in w.claims.iter().zip(&wn.claims) {
         if tenant.pure.is_none() {
-            return Err(LowerError(format!(
+            return Err(Error::Internal(format!(
                 "claim of {name} without a Pure workspace"
             )));
         }
         let class = names
             .classes
             .get(c.class.value)
-            .ok_or_else(|| LowerError(format!("claim of {name} names no storage class")))?;
+            .ok_or_else(|| Error::Internal(format!("claim of {name} names no storage class")))?;
         let claim = claim.clone();
         mounts.push(VolumeMount {
             name: claim.clone(),
@@ -923,7 +924,7 @@ fn tls_secrets(
     nfs: &TenantNfs,
     header: &str,
     out: &mut ClusterOut<'_>,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     use super::shell_quote as q;
     let tn = tenant.name.value.as_str();
     let ns = nfs.proxy.namespace.value.as_str();
@@ -1065,7 +1066,7 @@ pub fn lower(
     secrets: Option<&SecretValues>,
     sel: &super::Selection,
     bundle: &mut Bundle,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let clusters: Vec<(ClusterId, Vec<Named<'_>>)> = (0..site.clusters.len())
         .map(|ci| {
             let tenants = site
@@ -1146,7 +1147,7 @@ pub fn lower(
                 let cluster_file = site.clusters[clusters[cluster - 1].0 .0].name.span.file;
                 let header = headers.of([cluster_file]);
                 let yaml = document(&header, &kustomization)
-                    .map_err(|e| LowerError(format!("kustomization.yaml: {e}")))?;
+                    .map_err(|e| Error::Internal(format!("kustomization.yaml: {e}")))?;
                 let all: BTreeSet<String> =
                     tenants.iter().map(|(t, _)| t.name.value.clone()).collect();
                 bundle.add_text(format!("{dir}/kustomization.yaml"), yaml, all.clone())?;
@@ -1172,7 +1173,7 @@ pub fn lower(
                     }),
                 };
                 let yaml = document(&header, &overlay)
-                    .map_err(|e| LowerError(format!("secrets/kustomization.yaml: {e}")))?;
+                    .map_err(|e| Error::Internal(format!("secrets/kustomization.yaml: {e}")))?;
                 bundle.add_text(format!("{dir}/secrets/kustomization.yaml"), yaml, all)
             });
             if let Err(e) = done {
@@ -1182,9 +1183,9 @@ pub fn lower(
     );
     match failed {
         Some(e) => Err(e),
-        None if cluster < clusters.len() => {
-            Err(LowerError("a part of the lowering went missing".into()))
-        }
+        None if cluster < clusters.len() => Err(Error::Internal(
+            "a part of the lowering went missing".into(),
+        )),
         None => Ok(()),
     }
 }
@@ -1211,7 +1212,7 @@ fn lower_part(
     tenants: &[Named<'_>],
     shared: bool,
     mut bundle: Bundle,
-) -> Result<Part, LowerError> {
+) -> Result<Part, Error> {
     let mut out = ClusterOut {
         dir: dir.to_string(),
         resources: Vec::new(),

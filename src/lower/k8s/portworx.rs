@@ -7,7 +7,7 @@ use super::types::*;
 use super::{shared_meta, ClusterOut};
 use crate::bundle::{SecretNote, PLACEHOLDER_SUFFIX};
 use crate::ir::*;
-use crate::lower::{pure, LowerError};
+use crate::lower::{pure, Error};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Portworx reads its FlashArray credentials from this Secret, key `pure.json`,
@@ -30,7 +30,7 @@ pub(super) fn lower(
     site: &Site,
     cluster: ClusterId,
     out: &mut ClusterOut<'_>,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let c = site.cluster(cluster);
     let Some(px) = &c.portworx else {
         return Ok(());
@@ -208,7 +208,7 @@ pub(super) fn classes(
     names: &crate::plan::TenantNames,
     pure: &TenantPure,
     out: &mut ClusterOut<'_>,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let tn = tenant.name.value.as_str();
     for (class, name) in pure.classes.iter().zip(&names.classes) {
         let mut parameters = BTreeMap::from([
@@ -291,7 +291,7 @@ pub(super) fn machine_config(
     t: &crate::lower::Templates,
     cluster: ClusterId,
     out: &mut ClusterOut<'_>,
-) -> Result<(), LowerError> {
+) -> Result<(), Error> {
     let c = site.cluster(cluster);
     if c.kind.value != ClusterKind::Openshift || c.portworx.is_none() {
         return Ok(());
