@@ -458,14 +458,7 @@ impl Compact {
     fn set(&mut self, mut ids: Vec<u32>) -> u32 {
         ids.sort_unstable();
         ids.dedup();
-        if let Some(&s) = self.set_ids.get(ids.as_slice()) {
-            return s;
-        }
-        let s = self.sets.len() as u32;
-        let ids = ids.into_boxed_slice();
-        self.sets.push(ids.clone());
-        self.set_ids.insert(ids, s);
-        s
+        super::written::intern_set(&mut self.sets, &mut self.set_ids, ids)
     }
 
     /// Records an object; [`Compact::settle`] merges an object recorded

@@ -87,6 +87,24 @@ impl<T> Chunked<T> {
     }
 }
 
+/// The id of the set `ids` in `sets`, added when it is new: each set is
+/// held once, the index and the inventory's objects both naming their
+/// tenants by such an id.
+pub(crate) fn intern_set(
+    sets: &mut Vec<Box<[u32]>>,
+    known: &mut HashMap<Box<[u32]>, u32>,
+    ids: Vec<u32>,
+) -> u32 {
+    if let Some(&s) = known.get(ids.as_slice()) {
+        return s;
+    }
+    let s = sets.len() as u32;
+    let ids = ids.into_boxed_slice();
+    sets.push(ids.clone());
+    known.insert(ids, s);
+    s
+}
+
 /// Tenant names spelt once, and sets of them, each set by an id.
 #[derive(Debug, Default)]
 pub(crate) struct Names {
@@ -115,14 +133,7 @@ impl Names {
     }
 
     fn set_of(&mut self, ids: Vec<u32>) -> u32 {
-        if let Some(&s) = self.set_ids.get(ids.as_slice()) {
-            return s;
-        }
-        let s = self.sets.len() as u32;
-        let ids = ids.into_boxed_slice();
-        self.sets.push(ids.clone());
-        self.set_ids.insert(ids, s);
-        s
+        intern_set(&mut self.sets, &mut self.set_ids, ids)
     }
 
     /// The names of two sets, in order, each once.
